@@ -1,0 +1,35 @@
+// nianbao: collects government information-disclosure annual reports (政府信息公开工作年度报告),
+// checks them against the official forms, and streams records and findings.
+//
+// This file only parses the command line and dispatches to a subcommand; each subcommand
+// lives in its own file of app/. Configuration errors are reported here, once, with a
+// clear message and a non-zero exit.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "app/parse_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"nianbao: collects and checks government information-disclosure annual reports"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "nianbao 0.1.0");
+
+  nianbao::app::ParseCommandOptions parse;
+  CLI::App* parse_cmd = app.add_subcommand(
+      "parse", "Parse local report files (text or HTML) and print one JSON line per file");
+  parse_cmd->add_option("files", parse.files, "Report files")->required();
+  parse_cmd->add_option("--url", parse.url, "URL the file was fetched from (sets report_id)");
+  parse_cmd->add_option("--content-type", parse.content_type,
+                        "Content-Type to assume, e.g. 'text/html; charset=gbk'");
+  parse_cmd->add_option("--max-bytes", parse.max_bytes, "Refuse files larger than this")
+      ->check(CLI::PositiveNumber);
+  parse_cmd->add_flag("--pretty", parse.pretty, "Indent the JSON (not one line per file)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (parse_cmd->parsed()) return nianbao::app::RunParseCommand(parse);
+  return 2;
+}

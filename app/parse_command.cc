@@ -1,0 +1,76 @@
+#include "app/parse_command.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sys/stat.h>
+
+#include "base/status.h"
+#include "parser/parser.h"
+
+namespace nianbao::app {
+namespace {
+
+// Reads a whole regular file, refusing anything over max_bytes before reading it.
+Result<std::string> ReadFileCapped(const std::string& path, std::size_t max_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Status::IoError("cannot read " + path + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument("cannot read " + path + ": is a directory");
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument("cannot read " + path + ": not a regular file");
+  if (static_cast<std::size_t>(st.st_size) > max_bytes) {
+    return Status::TooLarge("cannot read " + path + ": " + std::to_string(st.st_size) +
+                            " bytes is over the size limit of " + std::to_string(max_bytes) +
+                            " bytes (--max-bytes)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError("cannot read " + path + ": " + std::strerror(errno));
+  std::string bytes;
+  bytes.resize(static_cast<std::size_t>(st.st_size));
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (in.bad()) return Status::IoError("cannot read " + path + ": read error");
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
+  // A file that grew after stat() is still held to the limit.
+  if (in.peek() != std::char_traits<char>::eof()) {
+    return Status::TooLarge("cannot read " + path + ": over the size limit of " +
+                            std::to_string(max_bytes) + " bytes (--max-bytes)");
+  }
+  return bytes;
+}
+
+}  // namespace
+
+int RunParseCommand(const ParseCommandOptions& options) {
+  int failures = 0;
+  parser::ParseOptions parse_options;
+  parse_options.max_bytes = options.max_bytes;
+  for (const auto& file : options.files) {
+    auto bytes = ReadFileCapped(file, options.max_bytes);
+    if (!bytes.ok()) {
+      std::cerr << "nianbao parse: " << bytes.status().message() << "\n";
+      ++failures;
+      continue;
+    }
+    parser::ParseInput input;
+    input.bytes = bytes.value();
+    input.url = options.url;
+    input.content_type = options.content_type;
+    auto out = parser::Parse(input, parse_options);
+    if (!out.ok()) {
+      std::cerr << "nianbao parse: cannot parse " << file << ": " << out.status().message() << "\n";
+      ++failures;
+      continue;
+    }
+    auto json = parser::ToJson(out.value());
+    std::cout << json.dump(options.pretty ? 2 : -1, ' ', false,
+                           nlohmann::ordered_json::error_handler_t::replace)
+              << "\n";
+  }
+  std::cout.flush();
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace nianbao::app

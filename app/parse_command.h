@@ -1,0 +1,27 @@
+// `nianbao parse [--url URL] FILE...`: the parser on local files, one JSON line per file.
+//
+// Contract (spec record-v1.md): prints {"report": ..., "findings": [...]} for each file on
+// stdout; exits 0 when every file was read, whatever the findings; for a file that cannot
+// be read (missing, a directory, over --max-bytes, unreadable) prints one line naming it on
+// stderr, goes on with the others and exits 1.
+//
+// Threading: runs on the main thread only.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace nianbao::app {
+
+struct ParseCommandOptions {
+  std::vector<std::string> files;
+  std::string url;           // canonical URL the file was fetched from; "" for none
+  std::string content_type;  // overrides sniffing, e.g. "text/html; charset=gbk"
+  std::size_t max_bytes = 16u << 20;
+  bool pretty = false;  // indented JSON for people; the contract is one line per file
+};
+
+int RunParseCommand(const ParseCommandOptions& options);
+
+}  // namespace nianbao::app

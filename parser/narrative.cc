@@ -1,0 +1,201 @@
+#include "parser/narrative.h"
+
+#include <array>
+#include <map>
+#include <memory>
+#include <span>
+#include <optional>
+#include <string>
+
+#include <re2/re2.h>
+
+#include "parser/rules.h"
+#include "parser/text_util.h"
+
+namespace nianbao::parser {
+namespace {
+
+// A pattern and the value it gives: the captured number, or a fixed value (未收到 -> 0).
+struct FactPattern {
+  const char* regex;
+  std::optional<int64_t> fixed;
+};
+
+// 主动公开政府信息208条 / 主动公开政府信息共183条 / 累计公开政务信息396条
+constexpr std::array<FactPattern, 1> kProactiveTotal = {{
+    {R"((?:主动|累计)公开(?:了)?(?:政府|政务)?信息(?:共计|共|累计|总计)?\s*(\d+)\s*条)", {}},
+}};
+
+// 受理依申请公开2件 / 受理过1起依申请公开 / 收到政府信息公开申请3件 / 未收到依申请
+constexpr std::array<FactPattern, 3> kApplicationsReceived = {{
+    {R"((?:受理|收到|接到)(?:了|过)?[^。；;，,\d]{0,12}?申请[^。；;，,\d]{0,6}?(\d+)\s*(?:件|起|条|个|份|宗|次))",
+     {}},
+    {R"((?:受理|收到|接到)(?:了|过)?(?:共)?\s*(\d+)\s*(?:件|起|条|个|份|宗)[^。；;，,\d]{0,6}?申请)", {}},
+    {R"((?:未|没有)(?:收到|受理|接到)(?:过)?[^。；;，,\d]{0,10}?申请)", 0},
+}};
+
+// 未收到有关政府信息公开工作的举报、投诉、行政复议或行政诉讼
+constexpr const char* kNoReviews =
+    R"((?:未|没有|无)(?:发生|收到|出现|产生|接到)?[^。；;]{0,30}?(?:行政复议|行政诉讼))";
+
+// N条，其中A条、B条… (the parts run to the end of the clause)
+constexpr const char* kTotalWithParts = R"((\d+)\s*(条|件|篇|个)\s*[，,]?\s*其中([^。；;]*))";
+
+// Words that open a clause without being part of what is counted.
+constexpr std::array<std::u32string_view, 14> kFillers = {
+    U"其中", U"共计", U"共", U"累计", U"依法", U"全年", U"本年", U"今年",
+    U"通过", U"已",   U"在", U"另有", U"以及", U"和"};
+
+constexpr std::u32string_view kUnits = U"条件篇个起次";
+
+bool IsHan(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }
+bool IsDigit(char32_t c) { return c >= U'0' && c <= U'9'; }
+
+struct Hit {
+  size_t pos;
+  int64_t value;
+};
+
+using Compiled = std::vector<std::unique_ptr<const RE2>>;
+
+Compiled CompileAll(std::span<const FactPattern> patterns) {
+  Compiled out;
+  for (const auto& p : patterns) out.push_back(std::make_unique<const RE2>(p.regex));
+  return out;
+}
+
+// The earliest statement of a fact in the text, whichever pattern states it.
+std::optional<Hit> FirstHit(std::span<const FactPattern> patterns, const Compiled& compiled,
+                            std::string_view text) {
+  std::optional<Hit> best;
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    const FactPattern& p = patterns[i];
+    const RE2* re = compiled[i].get();
+    re2::StringPiece input(text.data(), text.size());
+    re2::StringPiece groups[2];
+    size_t start = 0;
+    if (!re->Match(input, start, input.size(), RE2::UNANCHORED, groups, 2)) continue;
+    size_t pos = static_cast<size_t>(groups[0].data() - text.data());
+    int64_t value = 0;
+    if (p.fixed) {
+      value = *p.fixed;
+    } else {
+      std::string digits(groups[1].data(), groups[1].size());
+      if (digits.empty() || digits.size() > 12) continue;
+      value = std::stoll(digits);
+    }
+    if (!best || pos < best->pos) best = Hit{pos, value};
+  }
+  return best;
+}
+
+// Each "N条，其中A条、B条" whose parts add up to more than N.
+void CheckPartsSum(std::string_view text, std::vector<Finding>* out) {
+  static const RE2 re(kTotalWithParts);
+  static const RE2 part(R"((\d+)\s*(条|件|篇|个))");
+  re2::StringPiece input(text.data(), text.size());
+  std::string total_s, unit, parts;
+  while (RE2::FindAndConsume(&input, re, &total_s, &unit, &parts)) {
+    if (total_s.size() > 12) continue;
+    int64_t total = std::stoll(total_s);
+    int64_t sum = 0;
+    int count = 0;
+    re2::StringPiece p(parts);
+    std::string n, u;
+    while (RE2::FindAndConsume(&p, part, &n, &u)) {
+      if (u != unit || n.size() > 12) continue;
+      sum += std::stoll(n);
+      ++count;
+    }
+    if (count > 0 && sum > total) {
+      out->push_back(MakeFinding(
+          "narrative.parts_sum", "narrative",
+          "section 一 gives " + total_s + unit + " in all, but the parts that follow (其中" +
+              CollapseSpaces(parts).substr(0, 3 * 60) + ") add up to " + std::to_string(sum) +
+              unit,
+          static_cast<double>(total), static_cast<double>(sum)));
+    }
+  }
+}
+
+// The same labelled quantity stated twice with different numbers.
+void CheckConflicts(std::string_view text, std::vector<Finding>* out) {
+  std::u32string s = ToU32(text);
+  struct Seen {
+    int64_t value;
+  };
+  std::map<std::u32string, Seen> seen;
+  std::map<std::u32string, bool> reported;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (!IsDigit(s[i]) || (i > 0 && IsDigit(s[i - 1]))) continue;
+    size_t j = i;
+    while (j < s.size() && IsDigit(s[j])) ++j;
+    size_t k = j;
+    while (k < s.size() && IsSpace(s[k])) ++k;
+    if (k >= s.size() || kUnits.find(s[k]) == std::u32string_view::npos || j - i > 12) continue;
+    char32_t unit = s[k];
+    // The label: the run of Han characters just before the number.
+    size_t end = i;
+    while (end > 0 && IsSpace(s[end - 1])) --end;
+    size_t begin = end;
+    while (begin > 0 && IsHan(s[begin - 1])) --begin;
+    if (begin == end) continue;
+    // A label cut by a quote or bracket ("沁口清风”发布信息) is only part of what is counted.
+    if (begin > 0) {
+      char32_t before = s[begin - 1];
+      static constexpr std::u32string_view kCut = U"“”\"「」『』《》()（）";
+      if (kCut.find(before) != std::u32string_view::npos) continue;
+    }
+    std::u32string label = s.substr(begin, end - begin);
+    for (bool stripped = true; stripped;) {
+      stripped = false;
+      for (auto f : kFillers) {
+        if (label.size() > f.size() && label.compare(0, f.size(), f) == 0) {
+          label.erase(0, f.size());
+          stripped = true;
+        }
+      }
+    }
+    if (label.size() < 3) continue;
+    int64_t value = std::stoll(ToUtf8(std::u32string_view(s).substr(i, j - i)));
+    std::u32string key = label + unit;
+    auto it = seen.find(key);
+    if (it == seen.end()) {
+      seen.emplace(key, Seen{value});
+    } else if (it->second.value != value && !reported[key]) {
+      reported[key] = true;
+      std::string l = ToUtf8(label), u = ToUtf8(std::u32string(1, unit));
+      out->push_back(MakeFinding("narrative.conflict", "narrative",
+                                 "section 一 states " + l + std::to_string(it->second.value) + u +
+                                     " and elsewhere " + l + std::to_string(value) + u,
+                                 static_cast<double>(it->second.value),
+                                 static_cast<double>(value)));
+    }
+  }
+}
+
+}  // namespace
+
+NarrativeFacts ReadNarrative(std::string_view overview) {
+  // Fold full-width digits so that one pattern reads ２０８条 and 208条 alike.
+  std::u32string u = ToU32(overview);
+  for (auto& c : u) c = (c >= 0xFF10 && c <= 0xFF19) ? FoldWidth(c) : c;
+  std::string text = ToUtf8(u);
+
+  // Compiled once per process; RE2 objects are immutable and safe to share across threads.
+  static const Compiled proactive_total = CompileAll(kProactiveTotal);
+  static const Compiled applications_received = CompileAll(kApplicationsReceived);
+
+  NarrativeFacts facts;
+  if (auto h = FirstHit(kProactiveTotal, proactive_total, text)) facts.values.proactive_total = h->value;
+  if (auto h = FirstHit(kApplicationsReceived, applications_received, text)) {
+    facts.values.applications_received = h->value;
+  }
+  static const RE2 no_reviews(kNoReviews);
+  facts.claims_no_reviews = RE2::PartialMatch(text, no_reviews);
+  CheckPartsSum(text, &facts.findings);
+  CheckConflicts(text, &facts.findings);
+  return facts;
+}
+
+}  // namespace nianbao::parser

@@ -1,0 +1,131 @@
+#include "parser/parser.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "parser/charset.h"
+#include "parser/html_reader.h"
+#include "parser/narrative.h"
+#include "parser/report_parser.h"
+#include "parser/rules.h"
+#include "parser/text_reader.h"
+
+namespace nianbao::parser {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool IsHtml(std::string_view content_type, std::string_view bytes) {
+  std::string ct = Lower(content_type);
+  if (ct.find("html") != std::string::npos) return true;
+  if (ct.find("text/plain") != std::string::npos) return false;
+  return LooksLikeHtml(bytes);
+}
+
+// A document is taken for an annual report when its structure says so: numbered section
+// headings of the form, or rows of the form's tables. A title alone is not enough (notices
+// about compiling the report carry the same words).
+bool LooksLikeReport(const ParsedReport& p) {
+  if (p.headings_found >= 2 || p.recognised_rows >= 3) return true;
+  return p.record.title && p.headings_found >= 1 && p.recognised_rows >= 1;
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * SHA256_DIGEST_LENGTH);
+  for (unsigned char b : digest) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+std::string CanonicalizeUrl(std::string_view url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(url);
+  std::string scheme = Lower(url.substr(0, scheme_end));
+  std::string_view rest = url.substr(scheme_end + 3);
+  if (auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  size_t auth_end = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, auth_end);
+  std::string_view tail = auth_end == std::string_view::npos ? "" : rest.substr(auth_end);
+  std::string userinfo;
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    userinfo = std::string(authority.substr(0, at + 1));
+    authority = authority.substr(at + 1);
+  }
+  std::string host = Lower(authority);
+  // Drop the scheme's default port ([v6]:443 keeps its brackets).
+  auto colon = host.rfind(':');
+  if (colon != std::string::npos && host.find(']', colon) == std::string::npos) {
+    std::string port = host.substr(colon + 1);
+    if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443") ||
+        port.empty()) {
+      host.resize(colon);
+    }
+  }
+  std::string path(tail);
+  if (path.empty() || path.front() == '?') path.insert(0, "/");
+  return scheme + "://" + userinfo + host + path;
+}
+
+std::string ReportIdForUrl(std::string_view url) {
+  return Sha256Hex(CanonicalizeUrl(url)).substr(0, 32);
+}
+
+Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) {
+  if (input.bytes.size() > options.max_bytes) {
+    return Status::TooLarge("document of " + std::to_string(input.bytes.size()) +
+                            " bytes is over the limit of " + std::to_string(options.max_bytes) +
+                            " bytes");
+  }
+  ParseOutput out;
+  std::string sha = Sha256Hex(input.bytes);
+  bool html = IsHtml(input.content_type, input.bytes);
+  Decoded decoded = DecodeToUtf8(input.bytes, input.content_type);
+  Document doc = html ? ReadHtml(decoded.utf8) : ReadText(decoded.utf8);
+
+  ParsedReport parsed = ParseDocument(doc);
+  NarrativeFacts narrative = ReadNarrative(parsed.overview_text);
+  parsed.record.narrative = narrative.values;
+
+  Record& r = parsed.record;
+  r.source.sha256 = sha;
+  r.source.media_type = html ? "text/html" : "text/plain";
+  r.source.charset = decoded.charset;
+  if (!input.url.empty()) {
+    r.source.url = CanonicalizeUrl(input.url);
+    r.report_id = ReportIdForUrl(input.url);
+  } else {
+    r.report_id = sha.substr(0, 32);
+  }
+  if (!input.fetched_at.empty()) r.source.fetched_at = input.fetched_at;
+
+  out.is_report = LooksLikeReport(parsed);
+  if (!out.is_report) {
+    // Structural findings about a page that is not a report would only be noise.
+    out.findings.push_back(MakeFinding("meta.not_a_report", std::nullopt,
+                                       "the document is not recognisable as a government "
+                                       "information-disclosure annual report"));
+  } else {
+    out.findings = std::move(parsed.findings);
+    for (auto& f : narrative.findings) out.findings.push_back(std::move(f));
+    RunRules(RuleInput{parsed, narrative}, &out.findings);
+  }
+  out.record = std::move(parsed.record);
+  return out;
+}
+
+}  // namespace nianbao::parser

@@ -1,0 +1,58 @@
+// The shared report parser: bytes in, record and findings out.
+//
+//   bytes ──► charset (BOM / Content-Type / <meta> / uchardet) ──► UTF-8
+//         ──► html_reader (Gumbo) or text_reader ──► Document (paragraphs + grid tables)
+//         ──► report_parser (labels.h tables) ──► Record + structural findings
+//         ──► rules (rules.h table) + narrative ──► findings
+//
+// Pure: no I/O, no logging, no globals; every call is independent. Used by `nianbao parse`,
+// by ingest/ for crawled pages, and by the tests. Threading: safe to call concurrently.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "parser/record.h"
+
+namespace nianbao::parser {
+
+struct ParseInput {
+  std::string_view bytes;    // the raw page or file, any encoding
+  std::string content_type;  // HTTP Content-Type, or "" (then the content decides)
+  std::string url;           // canonical URL of the page, or "" for a local file
+  std::string fetched_at;    // RFC 3339, or "" for a local file
+};
+
+struct ParseOptions {
+  // Documents larger than this are refused with Status::TooLarge (default: 16 MiB). A report
+  // is ~10 KB inside 100-350 KB of portal chrome, so anything near the limit is not a report.
+  std::size_t max_bytes = 16u << 20;
+};
+
+struct ParseOutput {
+  Record record;
+  std::vector<Finding> findings;
+  bool is_report = false;  // false when meta.not_a_report fired
+};
+
+// Fails only when the input cannot be examined at all (over max_bytes). Empty, binary or
+// unrelated input is a ParseOutput with is_report == false and a meta.not_a_report finding.
+Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options = {});
+
+// {"report": <record>, "findings": [...]} exactly as spec record-v1 / rules v1 describe.
+nlohmann::ordered_json ToJson(const ParseOutput& output);
+nlohmann::ordered_json RecordToJson(const Record& record);
+nlohmann::ordered_json FindingToJson(const Finding& finding, const Record& record);
+
+// report_id for a canonical URL: lower-case scheme and host, no fragment, default port
+// dropped, query kept; then hashed. Exposed for the crawler and tests.
+std::string CanonicalizeUrl(std::string_view url);
+std::string ReportIdForUrl(std::string_view url);
+std::string Sha256Hex(std::string_view bytes);
+
+}  // namespace nianbao::parser

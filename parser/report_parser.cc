@@ -1,0 +1,729 @@
+#include "parser/report_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <map>
+#include <string_view>
+
+#include "parser/labels.h"
+#include "parser/rules.h"
+#include "parser/text_util.h"
+
+namespace nianbao::parser {
+namespace {
+
+constexpr int kNoSection = -1;
+
+bool IsDigit(char32_t c) { return c >= U'0' && c <= U'9'; }
+
+// Reads a 4-digit year followed by 年 at position i of s; 0 when there is none.
+int YearAt(std::u32string_view s, size_t i) {
+  if (i + 5 > s.size()) return 0;
+  int y = 0;
+  for (size_t k = 0; k < 4; ++k) {
+    if (!IsDigit(s[i + k])) return 0;
+    y = y * 10 + static_cast<int>(s[i + k] - U'0');
+  }
+  if (s[i + 4] != U'年' || y < 1990 || y > 2100) return 0;
+  if (i > 0 && IsDigit(s[i - 1])) return 0;
+  return y;
+}
+
+// The first "YYYY年" in s, with its position.
+std::optional<std::pair<int, size_t>> FirstYear(std::u32string_view s) {
+  for (size_t i = 0; i + 5 <= s.size(); ++i) {
+    if (int y = YearAt(s, i)) return std::make_pair(y, i);
+  }
+  return std::nullopt;
+}
+
+// "2021年1月19日", "2021-01-19", "2021.1.19", "2021/1/19" standing alone -> "2021-01-19".
+std::optional<std::string> ParseStandaloneDate(std::string_view text) {
+  std::u32string s = ToU32(RemoveSpaces(text));
+  for (auto& c : s) c = FoldWidth(c);
+  int parts[3] = {0, 0, 0};
+  int n = 0;
+  size_t i = 0;
+  while (n < 3) {
+    size_t start = i;
+    int v = 0;
+    while (i < s.size() && IsDigit(s[i]) && i - start < 4) v = v * 10 + static_cast<int>(s[i++] - U'0');
+    if (i == start) return std::nullopt;
+    parts[n++] = v;
+    if (i >= s.size()) break;
+    char32_t sep = s[i];
+    bool ok = (n == 1 && (sep == U'年' || sep == U'-' || sep == U'.' || sep == U'/')) ||
+              (n == 2 && (sep == U'月' || sep == U'-' || sep == U'.' || sep == U'/')) ||
+              (n == 3 && sep == U'日');
+    if (!ok) return std::nullopt;
+    ++i;
+  }
+  if (n != 3 || i != s.size()) return std::nullopt;
+  if (parts[0] < 1990 || parts[0] > 2100 || parts[1] < 1 || parts[1] > 12 || parts[2] < 1 ||
+      parts[2] > 31) {
+    return std::nullopt;
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", parts[0], parts[1], parts[2]);
+  return std::string(buf);
+}
+
+// Suffixes of the names of bodies that sign reports.
+constexpr std::array<std::u32string_view, 16> kOrgSuffixes = {
+    U"政府", U"局", U"委员会", U"办公室", U"办事处", U"镇", U"乡", U"街道", U"中心",
+    U"院",   U"所", U"厅",     U"委",     U"区",     U"县", U"市"};
+
+bool LooksLikeOrgName(std::u32string_view s) {
+  if (s.empty() || s.size() > 40) return false;
+  for (char32_t c : s) {
+    if (c == U'。' || c == U'，' || c == U'：' || c == U':' || IsDigit(c)) return false;
+  }
+  for (auto suf : kOrgSuffixes) {
+    if (s.size() >= suf.size() && s.substr(s.size() - suf.size()) == suf) return true;
+  }
+  return false;
+}
+
+struct CellView {
+  const Cell* cell;
+  std::string norm;   // NormalizeLabel
+  std::string label;  // StripNumbering(norm)
+  bool empty;
+};
+
+enum class RowTable { kNone, kProactive, kApplications, kReviews };
+
+class ReportBuilder {
+ public:
+  explicit ReportBuilder(const Document& doc) : doc_(doc) {}
+
+  ParsedReport Build() {
+    DetectForm();
+    for (size_t i = 0; i < doc_.blocks.size(); ++i) {
+      const Block& b = doc_.blocks[i];
+      if (b.kind == Block::Kind::kParagraph) {
+        OnParagraph(i, b.text);
+      } else {
+        for (const Row& row : b.table.rows) OnRow(i, row);
+      }
+    }
+    Finish();
+    return std::move(out_);
+  }
+
+ private:
+  Record& rec() { return out_.record; }
+  const Record& rec() const { return out_.record; }
+
+  // ---- Form detection: a pre-pass over every table cell ----
+  void DetectForm() {
+    int votes2019 = 0, votes2021 = 0;
+    for (const Block& b : doc_.blocks) {
+      if (b.kind != Block::Kind::kTable) continue;
+      for (const Row& row : b.table.rows) {
+        for (const Cell& c : row) {
+          if (c.span_copy || c.text.empty()) continue;
+          Template t = FormMarker(NormalizeLabel(c.text));
+          if (t == Template::k2019) ++votes2019;
+          if (t == Template::k2021) ++votes2021;
+        }
+      }
+    }
+    if (votes2019 + votes2021 == 0) return;
+    rec().form = votes2021 > votes2019 ? Template::k2021 : Template::k2019;
+  }
+
+  void MarkSection(SectionId id, size_t block) {
+    auto& first = first_seen_[static_cast<size_t>(id)];
+    if (!first || *first > block) first = block;
+  }
+
+  // ---- Paragraphs ----
+  void OnParagraph(size_t block, const std::string& text) {
+    std::string rest;
+    if (auto id = MatchSectionHeading(text, &rest)) {
+      current_ = static_cast<int>(*id);
+      MarkSection(*id, block);
+      heading_seen_[static_cast<size_t>(*id)] = true;
+      ++out_.headings_found;
+      if (*id == SectionId::kApplications) context_ = RowTable::kApplications;
+      if (*id == SectionId::kReviews) context_ = RowTable::kReviews;
+      if (*id == SectionId::kProactive) context_ = RowTable::kProactive;
+      if (!rest.empty()) paragraphs_.push_back({block, current_, rest});
+      return;
+    }
+    paragraphs_.push_back({block, current_, text});
+  }
+
+  // ---- Table rows ----
+  void OnRow(size_t block, const Row& row) {
+    std::vector<CellView> cells;
+    cells.reserve(row.size());
+    bool any = false;
+    for (const Cell& c : row) {
+      CellView v{&c, NormalizeLabel(c.text), "", false};
+      v.label = StripNumbering(v.norm);
+      v.empty = ReadCell(c.text, CellUnit::kCount).kind == CellReading::Kind::kEmpty;
+      any = any || !v.empty;
+      cells.push_back(std::move(v));
+    }
+    if (!any) return;
+    ProcessCells(block, cells, 0, cells.size());
+  }
+
+  bool IsValueLike(const CellView& v) const {
+    return v.empty || ReadCell(v.cell->text, CellUnit::kMoneyWan).kind != CellReading::Kind::kBad;
+  }
+
+  // Row keys a text cell may carry, in priority order.
+  struct LabelHit {
+    RowTable table = RowTable::kNone;
+    std::string key;
+    bool group = false;  // an application group label such as （三）不予公开
+    bool heading = false;  // a section 二 group heading 第二十条第（X）项
+  };
+
+  LabelHit Recognise(const CellView& v) const {
+    LabelHit h;
+    if (v.label.empty()) return h;
+    if (IsProactiveGroupHeading(v.norm)) {
+      h.heading = true;
+      h.table = RowTable::kProactive;
+      return h;
+    }
+    if (auto k = MatchLabel(ProactiveLabels(), v.label); !k.empty()) {
+      h.table = RowTable::kProactive;
+      h.key = k;
+      return h;
+    }
+    if (auto g = MatchLabel(ApplicationGroups(), v.label); !g.empty()) {
+      h.table = RowTable::kApplications;
+      h.group = true;
+      h.key = g;
+      // （六）其他处理 is a group in the 2021 form and a row in the 2019 form.
+      if (g == "other" && rec().form != Template::k2021) h.group = false;
+      return h;
+    }
+    if (auto k = MatchLabel(ApplicationLabels(), v.label); !k.empty()) {
+      h.table = RowTable::kApplications;
+      h.key = k;
+      return h;
+    }
+    if (v.label == "其他" && app_group_ == "other") {
+      h.table = RowTable::kApplications;
+      h.key = "other.other";
+      return h;
+    }
+    if (auto k = MatchLabel(ReviewLabels(), v.label); !k.empty()) {
+      h.table = RowTable::kReviews;
+      h.key = k;
+      return h;
+    }
+    return h;
+  }
+
+  void ProcessCells(size_t block, const std::vector<CellView>& cells, size_t begin, size_t end) {
+    // A single cell that is a section heading (some portals put headings inside the table).
+    size_t non_empty = 0;
+    const CellView* only = nullptr;
+    for (size_t i = begin; i < end; ++i) {
+      if (!cells[i].empty && !cells[i].cell->span_copy) {
+        ++non_empty;
+        only = &cells[i];
+      }
+    }
+    if (non_empty == 1 && only != nullptr && !IsValueLike(*only)) {
+      std::string rest;
+      if (MatchSectionHeading(only->cell->text, &rest)) {
+        OnParagraph(block, only->cell->text);
+        return;
+      }
+    }
+
+    // Header rows: column headings and no values at all.
+    bool has_number = false, has_header_word = false;
+    for (size_t i = begin; i < end; ++i) {
+      if (!cells[i].empty && IsValueLike(cells[i])) has_number = true;
+      if (!cells[i].empty && IsHeaderWord(cells[i].norm)) has_header_word = true;
+    }
+    if (has_header_word && !has_number) {
+      OnHeaderRow(block, cells, begin, end);
+      return;
+    }
+
+    // Walk the cells: labels first, then values; a recognised label after values starts a
+    // new row (a lost line break glued two rows together).
+    LabelHit row_hit;
+    size_t values_begin = begin;
+    bool values_started = false;
+    size_t split = end;
+    for (size_t i = begin; i < end; ++i) {
+      const CellView& v = cells[i];
+      if (v.empty) continue;
+      if (IsValueLike(v)) {
+        values_started = true;
+        continue;
+      }
+      LabelHit h = Recognise(v);
+      bool recognised = h.table != RowTable::kNone;
+      if (values_started) {
+        if (recognised && !v.cell->span_copy) {
+          split = i;
+          break;
+        }
+        continue;  // unreadable text among the values: a bad cell
+      }
+      if (h.heading) {
+        OnProactiveHeading(block, v);
+      } else if (h.group) {
+        app_group_ = h.key;
+        MarkSection(SectionId::kApplications, block);
+      } else if (recognised) {
+        row_hit = h;
+      }
+      values_begin = i + 1;
+    }
+
+    if (row_hit.table == RowTable::kNone && values_begin == begin && context_ == RowTable::kReviews) {
+      row_hit.table = RowTable::kReviews;  // the unlabelled data row of section 四
+    }
+    std::vector<const CellView*> values;
+    for (size_t i = values_begin; i < split; ++i) {
+      if (!cells[i].cell->span_copy) values.push_back(&cells[i]);
+    }
+    switch (row_hit.table) {
+      case RowTable::kProactive:
+        OnProactiveRow(block, row_hit.key, values);
+        break;
+      case RowTable::kApplications:
+        OnApplicationRow(block, row_hit.key, values);
+        break;
+      case RowTable::kReviews:
+        OnReviewRow(block, row_hit.key, values);
+        break;
+      case RowTable::kNone:
+        break;
+    }
+    if (split < end) ProcessCells(block, cells, split, end);
+  }
+
+  void OnHeaderRow(size_t block, const std::vector<CellView>& cells, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const std::string& n = cells[i].norm;
+      if (n.find("信息内容") != std::string::npos) {
+        context_ = RowTable::kProactive;
+        MarkSection(SectionId::kProactive, block);
+      } else if (n.find("自然人") != std::string::npos ||
+                 n.find("申请人情况") != std::string::npos ||
+                 n.find("勾稽关系") != std::string::npos) {
+        context_ = RowTable::kApplications;
+        MarkSection(SectionId::kApplications, block);
+        applications_seen_ = true;
+      } else if (n.find("结果维持") != std::string::npos ||
+                 n.find("行政诉讼") != std::string::npos) {
+        context_ = RowTable::kReviews;
+        MarkSection(SectionId::kReviews, block);
+        reviews_seen_ = true;
+      }
+      if (IsProactiveGroupHeading(n)) OnProactiveHeading(block, cells[i]);
+      // The unit of money columns: "采购总金额(单位:万元,保留4位小数)" / "金额（元）".
+      if (n.find("金额") != std::string::npos) {
+        bool wan = n.find("万元") != std::string::npos;
+        bool yuan = !wan && n.find("元") != std::string::npos;
+        money_unit_ = yuan ? CellUnit::kMoneyYuan : CellUnit::kMoneyWan;
+      }
+    }
+  }
+
+  void OnProactiveHeading(size_t block, const CellView& v) {
+    context_ = RowTable::kProactive;
+    proactive_seen_ = true;
+    money_unit_ = CellUnit::kMoneyWan;
+    MarkSection(SectionId::kProactive, block);
+    if (auto typo = FindHeadingTypo(v.norm)) {
+      out_.findings.push_back(MakeFinding(
+          "structure.heading_typo", "proactive",
+          "section 二 heading reads " + CollapseSpaces(v.cell->text) + " where the form has " +
+              std::string(typo->correct)));
+    }
+  }
+
+  // Drops surplus blank cells (grids pad rows to the table's width), then reports a count
+  // that still differs from the form's.
+  std::vector<const CellView*> FitCells(std::vector<const CellView*> values, size_t expected,
+                                        const std::string& path, std::string_view label) {
+    while (values.size() > expected && values.back()->empty) values.pop_back();
+    while (values.size() > expected && values.front()->empty) values.erase(values.begin());
+    if (values.size() != expected) {
+      out_.findings.push_back(MakeFinding(
+          "structure.cell_count", path,
+          std::string(label) + ": " + std::to_string(values.size()) + " cells where the form has " +
+              std::to_string(expected),
+          static_cast<double>(expected), static_cast<double>(values.size())));
+    }
+    return values;
+  }
+
+  // Reads the placed cells; unreadable ones become null with a structure.bad_value finding.
+  Cells ReadCells(const std::vector<const CellView*>& values, size_t expected,
+                  const std::vector<CellUnit>& units, const std::string& path,
+                  std::string_view label, std::span<const std::string_view> column_names) {
+    Cells cells(expected);
+    for (size_t i = 0; i < expected && i < values.size(); ++i) {
+      CellReading r = ReadCell(values[i]->cell->text, units[i]);
+      if (r.kind == CellReading::Kind::kNumber) {
+        cells[i] = r.value;
+      } else if (r.kind == CellReading::Kind::kBad) {
+        out_.findings.push_back(MakeFinding(
+            "structure.bad_value", path + "[" + std::to_string(i) + "]",
+            std::string(label) + " / " + std::string(column_names[i]) + ": cannot read \"" +
+                CollapseSpaces(values[i]->cell->text) + "\""));
+      }
+    }
+    return cells;
+  }
+
+  void OnProactiveRow(size_t block, const std::string& key,
+                      const std::vector<const CellView*>& values) {
+    proactive_seen_ = true;
+    MarkSection(SectionId::kProactive, block);
+    if (proactive_rows_.count(key)) return;  // the first occurrence wins
+    const ProactiveRowSpec* spec = nullptr;
+    for (const auto& r : ProactiveRows(rec().form)) {
+      if (r.key == key) spec = &r;
+    }
+    if (spec == nullptr) return;  // a row of the other form (e.g. 政府集中采购 in 2021)
+    std::string path = "proactive." + key;
+    auto placed = FitCells(values, spec->columns.size(), path, spec->label);
+    std::vector<CellUnit> units;
+    std::vector<std::string_view> names;
+    for (const auto& c : spec->columns) {
+      units.push_back(c.money ? money_unit_ : CellUnit::kCount);
+      names.push_back(c.header);
+    }
+    proactive_rows_[key] = ReadCells(placed, spec->columns.size(), units, path, spec->label, names);
+    ++out_.recognised_rows;
+  }
+
+  void OnApplicationRow(size_t block, const std::string& key,
+                        const std::vector<const CellView*>& values) {
+    applications_seen_ = true;
+    MarkSection(SectionId::kApplications, block);
+    context_ = RowTable::kApplications;
+    if (key == "new" || key == "carried_over" || key == "total" || key == "carried_forward") {
+      app_group_.clear();
+    }
+    if (application_rows_.count(key)) return;
+    std::string_view label = key;
+    for (const auto& r : ApplicationRows(rec().form)) {
+      if (r.key == key) label = r.label;
+    }
+    std::string path = "applications." + key;
+    auto placed = FitCells(values, kApplicationColumns, path, label);
+    std::vector<CellUnit> units(kApplicationColumns, CellUnit::kCount);
+    application_rows_[key] =
+        ReadCells(placed, kApplicationColumns, units, path, label, ApplicationColumnNames());
+    ++out_.recognised_rows;
+  }
+
+  void OnReviewRow(size_t block, const std::string& key,
+                   const std::vector<const CellView*>& values) {
+    reviews_seen_ = true;
+    MarkSection(SectionId::kReviews, block);
+    std::vector<std::string_view> names;
+    if (key.empty()) {
+      // The form's one data row: 15 cells, five for each of the three groups.
+      if (!review_rows_.empty()) return;
+      constexpr size_t kAll = kReviewColumns * 3;
+      auto placed = FitCells(values, kAll, "reviews_litigation", "四、行政复议、行政诉讼");
+      for (const auto& g : ReviewGroups()) {
+        for (auto c : ReviewColumnNames()) names.push_back(c);
+        (void)g;
+      }
+      std::vector<CellUnit> units(kAll, CellUnit::kCount);
+      Cells all = ReadCells(placed, kAll, units, "reviews_litigation.cells",
+                            "四、行政复议、行政诉讼", names);
+      size_t gi = 0;
+      for (const auto& g : ReviewGroups()) {
+        review_rows_[std::string(g.key)] =
+            Cells(all.begin() + static_cast<long>(gi * kReviewColumns),
+                  all.begin() + static_cast<long>((gi + 1) * kReviewColumns));
+        ++gi;
+      }
+    } else {
+      // A transposed layout: one row per group.
+      if (review_rows_.count(key)) return;
+      std::string_view label = key;
+      for (const auto& g : ReviewGroups()) {
+        if (g.key == key) label = g.label;
+      }
+      std::string path = "reviews_litigation." + key;
+      auto placed = FitCells(values, kReviewColumns, path, label);
+      std::vector<CellUnit> units(kReviewColumns, CellUnit::kCount);
+      review_rows_[key] =
+          ReadCells(placed, kReviewColumns, units, path, label, ReviewColumnNames());
+    }
+    ++out_.recognised_rows;
+  }
+
+  // ---- After the walk ----
+  void Finish() {
+    FindTitleAndSignature();
+    FindYear();
+    BuildSections();
+    BuildTables();
+    BuildTexts();
+  }
+
+  struct Para {
+    size_t block;
+    int section;
+    std::string text;
+  };
+
+  void FindTitleAndSignature() {
+    // Title: a short line before the first section that names the annual report.
+    std::optional<std::string> title;
+    for (size_t i = 0; i < paragraphs_.size() && i < 8; ++i) {
+      const Para& p = paragraphs_[i];
+      if (p.section != kNoSection) break;
+      std::string t = RemoveSpaces(p.text);
+      std::u32string u = ToU32(t);
+      if (u.size() > 80 || (t.find("年度报告") == std::string::npos &&
+                            t.find("年报") == std::string::npos)) {
+        continue;
+      }
+      // "重庆市渝北区洛碛镇人民政府" / "2020年政府信息公开工作年度报告" on two lines.
+      if (!u.empty() && IsDigit(u[0]) && i > 0 && paragraphs_[i - 1].section == kNoSection) {
+        std::u32string prev = ToU32(RemoveSpaces(paragraphs_[i - 1].text));
+        if (LooksLikeOrgName(prev)) t = ToUtf8(prev) + t;
+      }
+      title = t;
+      title_index_ = i;
+      break;
+    }
+    if (!title && !doc_.page_title.empty()) {
+      // "XX镇2020年政府信息公开工作年度报告_XX市人民政府": keep the segment about the report.
+      std::string pt = RemoveSpaces(doc_.page_title);
+      for (std::string_view sep : {"_", "|", "-", "——"}) {
+        auto pos = pt.find(sep);
+        if (pos == std::string::npos) continue;
+        std::string a = pt.substr(0, pos), b = pt.substr(pos + sep.size());
+        pt = (b.find("年度报告") != std::string::npos && a.find("年度报告") == std::string::npos)
+                 ? b
+                 : a;
+      }
+      if (pt.find("年度报告") != std::string::npos || pt.find("年报") != std::string::npos) {
+        title = pt;
+      }
+    }
+    rec().title = title;
+
+    // Signature: a date standing alone near the end, the signing body on the line above.
+    std::optional<std::string> signature_org;
+    for (size_t k = 0; k < paragraphs_.size() && k < 8; ++k) {
+      size_t i = paragraphs_.size() - 1 - k;
+      if (auto d = ParseStandaloneDate(paragraphs_[i].text)) {
+        rec().published_on = d;
+        signature_date_ = i;
+        if (i > 0) {
+          std::u32string prev = ToU32(RemoveSpaces(paragraphs_[i - 1].text));
+          if (LooksLikeOrgName(prev)) {
+            signature_org = ToUtf8(prev);
+            signature_org_ = i - 1;
+          }
+        }
+        break;
+      }
+    }
+    if (!rec().published_on && !doc_.page_date.empty()) rec().published_on = doc_.page_date;
+
+    // Organisation: the title's words before the year, or between the year and 政府信息公开.
+    if (title) {
+      std::u32string u = ToU32(*title);
+      if (auto y = FirstYear(u)) {
+        std::u32string org;
+        if (y->second > 0) {
+          org = u.substr(0, y->second);
+          for (std::u32string_view tail : {U"关于", U"的"}) {
+            if (org.size() >= tail.size() && org.substr(org.size() - tail.size()) == tail) {
+              org.resize(org.size() - tail.size());
+            }
+          }
+        } else {
+          size_t from = y->second + 5;
+          if (from < u.size() && u[from] == U'度') ++from;
+          for (std::u32string_view stop : {U"政府信息公开", U"政务公开", U"信息公开"}) {
+            size_t pos = u.find(stop, from);
+            if (pos != std::u32string::npos) {
+              org = u.substr(from, pos - from);
+              break;
+            }
+          }
+        }
+        if (!org.empty()) rec().organization = ToUtf8(org);
+        out_.title_year = y->first;
+      }
+    }
+    if (!rec().organization && signature_org) rec().organization = signature_org;
+    if (!rec().organization && title_index_ && *title_index_ > 0) {
+      std::u32string prev = ToU32(RemoveSpaces(paragraphs_[*title_index_ - 1].text));
+      if (LooksLikeOrgName(prev)) rec().organization = ToUtf8(prev);
+    }
+  }
+
+  void FindYear() {
+    // The statistics period: "统计期限自2020年1月1日至2020年12月31日止".
+    for (const Para& p : paragraphs_) {
+      std::u32string u = ToU32(RemoveSpaces(p.text));
+      for (std::u32string_view key : {U"统计期限", U"统计时限", U"统计期间", U"统计时间"}) {
+        size_t pos = u.find(key);
+        if (pos == std::u32string::npos) continue;
+        std::u32string_view window = std::u32string_view(u).substr(pos, 24);
+        if (auto y = FirstYear(window)) {
+          out_.period_year = y->first;
+          break;
+        }
+      }
+      if (out_.period_year) break;
+    }
+    if (out_.title_year) {
+      rec().year = out_.title_year;
+    } else if (out_.period_year) {
+      rec().year = out_.period_year;
+    } else if (rec().published_on) {
+      rec().year = std::stoi(rec().published_on->substr(0, 4)) - 1;
+    }
+  }
+
+  void BuildSections() {
+    // Overview content: prose before section 二 other than the title.
+    for (size_t i = 0; i < paragraphs_.size(); ++i) {
+      const Para& p = paragraphs_[i];
+      if (p.section > static_cast<int>(SectionId::kOverview)) break;
+      if (title_index_ && i <= *title_index_) continue;
+      if (p.text.size() < 3 * 10) continue;  // org lines, short headings
+      MarkSection(SectionId::kOverview, p.block);
+      out_.overview_text += p.text;
+      out_.overview_text += '\n';
+    }
+    std::vector<std::pair<size_t, int>> order;
+    for (int s = 0; s < kSectionCount; ++s) {
+      if (first_seen_[static_cast<size_t>(s)]) order.emplace_back(*first_seen_[static_cast<size_t>(s)], s);
+    }
+    std::stable_sort(order.begin(), order.end());
+    for (auto& [block, s] : order) {
+      rec().sections.emplace_back(SectionById(static_cast<SectionId>(s)).key);
+    }
+    for (const auto& s : Sections()) {
+      if (first_seen_[static_cast<size_t>(s.id)]) continue;
+      out_.findings.push_back(MakeFinding("structure.section_missing", std::string(s.key),
+                                          std::string(s.heading) +
+                                              " is missing and its content was not found"));
+    }
+  }
+
+  void BuildTables() {
+    // Section 二
+    if (proactive_seen_ || heading_seen_[static_cast<size_t>(SectionId::kProactive)]) {
+      if (!proactive_seen_ && proactive_rows_.empty()) {
+        out_.findings.push_back(MakeFinding("structure.row_missing", "proactive",
+                                            "section 二 has no table rows"));
+      } else {
+        std::map<std::string, std::optional<Cells>> table;
+        for (const auto& r : ProactiveRows(rec().form)) {
+          auto it = proactive_rows_.find(std::string(r.key));
+          if (it != proactive_rows_.end()) {
+            table[std::string(r.key)] = it->second;
+          } else {
+            table[std::string(r.key)] = std::nullopt;
+            out_.findings.push_back(MakeFinding("structure.row_missing",
+                                                "proactive." + std::string(r.key),
+                                                "section 二 has no row " + std::string(r.label)));
+          }
+        }
+        rec().proactive = std::move(table);
+      }
+    }
+    // Section 三
+    if (applications_seen_ || heading_seen_[static_cast<size_t>(SectionId::kApplications)]) {
+      if (application_rows_.empty()) {
+        out_.findings.push_back(MakeFinding("structure.row_missing", "applications",
+                                            "section 三 has no table rows"));
+      } else {
+        std::map<std::string, std::optional<Cells>> table;
+        for (const auto& r : ApplicationRows(rec().form)) {
+          auto it = application_rows_.find(std::string(r.key));
+          if (it != application_rows_.end()) {
+            table[std::string(r.key)] = it->second;
+          } else {
+            table[std::string(r.key)] = std::nullopt;
+            out_.findings.push_back(MakeFinding("structure.row_missing",
+                                                "applications." + std::string(r.key),
+                                                "section 三 has no row " + std::string(r.label)));
+          }
+        }
+        rec().applications = std::move(table);
+      }
+    }
+    // Section 四
+    if (reviews_seen_ || heading_seen_[static_cast<size_t>(SectionId::kReviews)]) {
+      if (review_rows_.empty()) {
+        out_.findings.push_back(MakeFinding("structure.row_missing", "reviews_litigation",
+                                            "section 四 has no table rows"));
+      } else {
+        std::map<std::string, std::optional<Cells>> table;
+        for (const auto& g : ReviewGroups()) {
+          auto it = review_rows_.find(std::string(g.key));
+          if (it != review_rows_.end()) {
+            table[std::string(g.key)] = it->second;
+          } else {
+            table[std::string(g.key)] = std::nullopt;
+            out_.findings.push_back(MakeFinding("structure.row_missing",
+                                                "reviews_litigation." + std::string(g.key),
+                                                "section 四 has no row " + std::string(g.label)));
+          }
+        }
+        rec().reviews_litigation = std::move(table);
+      }
+    }
+  }
+
+  void BuildTexts() {
+    auto join = [&](SectionId id) -> std::optional<std::string> {
+      std::string text;
+      for (size_t i = 0; i < paragraphs_.size(); ++i) {
+        if (paragraphs_[i].section != static_cast<int>(id)) continue;
+        if ((signature_date_ && i == *signature_date_) || (signature_org_ && i == *signature_org_)) {
+          continue;
+        }
+        if (!text.empty()) text += '\n';
+        text += CollapseSpaces(paragraphs_[i].text);
+      }
+      if (text.empty()) return std::nullopt;
+      return text;
+    };
+    rec().problems = join(SectionId::kProblems);
+    rec().other_matters = join(SectionId::kOther);
+  }
+
+  const Document& doc_;
+  ParsedReport out_;
+  int current_ = kNoSection;
+  RowTable context_ = RowTable::kNone;
+  std::string app_group_;
+  CellUnit money_unit_ = CellUnit::kMoneyWan;
+  std::array<std::optional<size_t>, kSectionCount> first_seen_{};
+  std::array<bool, kSectionCount> heading_seen_{};
+  bool proactive_seen_ = false, applications_seen_ = false, reviews_seen_ = false;
+  std::map<std::string, Cells> proactive_rows_, application_rows_, review_rows_;
+  std::vector<Para> paragraphs_;
+  std::optional<size_t> title_index_, signature_date_, signature_org_;
+};
+
+}  // namespace
+
+ParsedReport ParseDocument(const Document& doc) { return ReportBuilder(doc).Build(); }
+
+}  // namespace nianbao::parser

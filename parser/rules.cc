@@ -1,0 +1,308 @@
+#include "parser/rules.h"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "parser/labels.h"
+#include "parser/text_util.h"
+
+namespace nianbao::parser {
+namespace {
+
+using Table = std::map<std::string, std::optional<Cells>>;
+
+const Cells* Row(const std::optional<Table>& table, std::string_view key) {
+  if (!table) return nullptr;
+  auto it = table->find(std::string(key));
+  if (it == table->end() || !it->second) return nullptr;
+  return &*it->second;
+}
+
+double Or0(const Value& v) { return v.value_or(0); }
+bool Differs(double a, double b) { return std::fabs(a - b) > 1e-6; }
+
+std::string Num(double v) {
+  char buf[32];
+  if (std::fabs(v - std::round(v)) < 1e-9) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%g", v);
+  }
+  return buf;
+}
+
+// ---- applications.* ----
+
+// Each row: 总计 = the six applicant columns.
+void CheckRowTotals(const RuleInput& in, std::vector<Finding>* out) {
+  const Record& r = in.parsed.record;
+  if (!r.applications) return;
+  for (const auto& spec : ApplicationRows(r.form)) {
+    const Cells* row = Row(r.applications, spec.key);
+    if (row == nullptr || !(*row)[6]) continue;
+    double sum = 0;
+    for (int c = 0; c < 6; ++c) sum += Or0((*row)[static_cast<size_t>(c)]);
+    if (!Differs(sum, *(*row)[6])) continue;
+    out->push_back(MakeFinding(
+        "applications.row_total", "applications." + std::string(spec.key) + "[6]",
+        std::string(spec.label) + ": 总计 is " + Num(*(*row)[6]) +
+            " but the six applicant columns add up to " + Num(sum),
+        sum, *(*row)[6]));
+  }
+}
+
+// （七）总计 = the outcome rows （一）…（六）, column by column.
+void CheckOutcomeTotal(const RuleInput& in, std::vector<Finding>* out) {
+  const Record& r = in.parsed.record;
+  const Cells* total = Row(r.applications, "total");
+  if (total == nullptr) return;
+  auto columns = ApplicationColumnNames();
+  for (size_t c = 0; c < kApplicationColumns; ++c) {
+    if (!(*total)[c]) continue;
+    double sum = 0;
+    for (const auto& spec : ApplicationRows(r.form)) {
+      if (!spec.outcome) continue;
+      if (const Cells* row = Row(r.applications, spec.key)) sum += Or0((*row)[c]);
+    }
+    if (!Differs(sum, *(*total)[c])) continue;
+    out->push_back(MakeFinding("applications.outcome_total",
+                               "applications.total[" + std::to_string(c) + "]",
+                               "（七）总计 / " + std::string(columns[c]) + " is " +
+                                   Num(*(*total)[c]) + " but the outcome rows （一） to （六） add up to " +
+                                   Num(sum),
+                               sum, *(*total)[c]));
+  }
+}
+
+// 一 + 二 = 三（七）总计 + 四, column by column (the 勾稽关系 printed on the form).
+void CheckBalance(const RuleInput& in, std::vector<Finding>* out) {
+  const Record& r = in.parsed.record;
+  const Cells* fresh = Row(r.applications, "new");
+  const Cells* carried = Row(r.applications, "carried_over");
+  const Cells* total = Row(r.applications, "total");
+  const Cells* forward = Row(r.applications, "carried_forward");
+  if (!fresh || !carried || !total || !forward) return;  // row_missing already says so
+  auto columns = ApplicationColumnNames();
+  for (size_t c = 0; c < kApplicationColumns; ++c) {
+    // Quiet when either side is wholly blank: nothing is compared.
+    if ((!(*fresh)[c] && !(*carried)[c]) || (!(*total)[c] && !(*forward)[c])) continue;
+    double in_sum = Or0((*fresh)[c]) + Or0((*carried)[c]);
+    double out_sum = Or0((*total)[c]) + Or0((*forward)[c]);
+    if (!Differs(in_sum, out_sum)) continue;
+    out->push_back(MakeFinding(
+        "applications.balance", "applications.total[" + std::to_string(c) + "]",
+        std::string(columns[c]) + ": 一、本年新收 + 二、上年结转 = " + Num(in_sum) +
+            " but 三（七）总计 + 四、结转下年度继续办理 = " + Num(out_sum),
+        in_sum, out_sum));
+  }
+}
+
+// ---- reviews.total ----
+
+void CheckReviewTotals(const RuleInput& in, std::vector<Finding>* out) {
+  const Record& r = in.parsed.record;
+  for (const auto& g : ReviewGroups()) {
+    const Cells* row = Row(r.reviews_litigation, g.key);
+    if (row == nullptr || !(*row)[4]) continue;
+    double sum = Or0((*row)[0]) + Or0((*row)[1]) + Or0((*row)[2]) + Or0((*row)[3]);
+    if (!Differs(sum, *(*row)[4])) continue;
+    out->push_back(MakeFinding("reviews.total", "reviews_litigation." + std::string(g.key) + "[4]",
+                               std::string(g.label) + ": 总计 is " + Num(*(*row)[4]) +
+                                   " but 结果维持 + 结果纠正 + 其他结果 + 尚未审结 = " + Num(sum),
+                               sum, *(*row)[4]));
+  }
+}
+
+// ---- narrative.table_mismatch ----
+
+void CheckNarrativeVsTables(const RuleInput& in, std::vector<Finding>* out) {
+  const Record& r = in.parsed.record;
+  const auto& received = in.narrative.values.applications_received;
+  const Cells* fresh = Row(r.applications, "new");
+  if (received && fresh && (*fresh)[6] && Differs(static_cast<double>(*received), *(*fresh)[6])) {
+    out->push_back(MakeFinding(
+        "narrative.table_mismatch", "applications.new[6]",
+        "section 一 says " + std::to_string(*received) +
+            " applications were received, but 一、本年新收政府信息公开申请数量 / 总计 is " +
+            Num(*(*fresh)[6]),
+        static_cast<double>(*received), *(*fresh)[6]));
+  }
+  if (in.narrative.claims_no_reviews && r.reviews_litigation) {
+    double cases = 0;
+    for (const auto& g : ReviewGroups()) {
+      if (const Cells* row = Row(r.reviews_litigation, g.key)) {
+        for (size_t c = 0; c < 4; ++c) cases += Or0((*row)[c]);
+      }
+    }
+    if (cases > 0) {
+      out->push_back(MakeFinding("narrative.table_mismatch", "reviews_litigation",
+                                 "section 一 says there were no administrative reviews or "
+                                 "lawsuits, but section 四 counts " +
+                                     Num(cases),
+                                 0.0, cases));
+    }
+  }
+}
+
+// ---- meta.* ----
+
+struct DeadlineSpec {
+  std::u32string_view suffix;  // of the organisation's name, after 人民政府 is dropped
+  int month;                   // deadline in the year after the report's year
+  int day;
+  std::string_view kind;  // for the message
+};
+// 条例 第四十九条: departments, towns and streets by 31 January; a county-level or higher
+// government's consolidated report on its region by 31 March. Longest suffixes first.
+constexpr std::array<DeadlineSpec, 24> kDeadlines = {{
+    {U"街道办事处", 1, 31, "street office"}, {U"街道", 1, 31, "street"},
+    {U"办事处", 1, 31, "office"},           {U"镇", 1, 31, "town"},
+    {U"乡", 1, 31, "township"},             {U"办公室", 1, 31, "office"},
+    {U"委员会", 1, 31, "department"},       {U"局", 1, 31, "department"},
+    {U"厅", 1, 31, "department"},           {U"委", 1, 31, "department"},
+    {U"办", 1, 31, "office"},               {U"中心", 1, 31, "agency"},
+    {U"院", 1, 31, "agency"},               {U"所", 1, 31, "agency"},
+    {U"署", 1, 31, "agency"},               {U"自治区", 3, 31, "regional government"},
+    {U"自治州", 3, 31, "regional government"}, {U"自治县", 3, 31, "regional government"},
+    {U"实验区", 3, 31, "regional government"}, {U"省", 3, 31, "regional government"},
+    {U"市", 3, 31, "regional government"},  {U"区", 3, 31, "regional government"},
+    {U"县", 3, 31, "regional government"},  {U"旗", 3, 31, "regional government"},
+}};
+
+void CheckPublishedLate(const RuleInput& in, std::vector<Finding>* out) {
+  const Record& r = in.parsed.record;
+  if (!r.published_on || !r.year) return;
+  std::u32string org = r.organization ? ToU32(*r.organization) : std::u32string();
+  static constexpr std::u32string_view kGov = U"人民政府";
+  if (org.size() > kGov.size() && org.substr(org.size() - kGov.size()) == kGov) {
+    org.resize(org.size() - kGov.size());
+  }
+  // An organisation we cannot classify gets the later deadline: no alert without cause.
+  int month = 3, day = 31;
+  std::string_view kind = "report";
+  for (const auto& d : kDeadlines) {
+    if (org.size() >= d.suffix.size() && org.substr(org.size() - d.suffix.size()) == d.suffix) {
+      month = d.month;
+      day = d.day;
+      kind = d.kind;
+      break;
+    }
+  }
+  char deadline[48];
+  std::snprintf(deadline, sizeof deadline, "%04d-%02d-%02d", *r.year + 1, month, day);
+  if (*r.published_on <= deadline) return;
+  out->push_back(MakeFinding("meta.published_late", "published_on",
+                             "published on " + *r.published_on + ", after the deadline " +
+                                 deadline + " for a " + std::string(kind) +
+                                 "'s report on " + std::to_string(*r.year) + " (条例 第四十九条)"));
+}
+
+void CheckYear(const RuleInput& in, std::vector<Finding>* out) {
+  const auto& p = in.parsed;
+  if (p.title_year && p.period_year && *p.title_year != *p.period_year) {
+    out->push_back(MakeFinding("meta.year_mismatch", "year",
+                               "the title is on " + std::to_string(*p.title_year) +
+                                   " but the statistics period is " +
+                                   std::to_string(*p.period_year),
+                               *p.title_year, *p.period_year));
+  }
+}
+
+void CheckTemplate(const RuleInput& in, std::vector<Finding>* out) {
+  const Record& r = in.parsed.record;
+  if (!r.year || r.form == Template::kUnknown) return;
+  if (*r.year >= 2021 && r.form == Template::k2019) {
+    out->push_back(MakeFinding("meta.template_mismatch", "template",
+                               "a report on " + std::to_string(*r.year) +
+                                   " uses the 2019 form (国办公开办函〔2019〕60号) where the 2021 "
+                                   "form (国办公开办函〔2021〕30号) applies"));
+  } else if (*r.year <= 2020 && r.form == Template::k2021) {
+    out->push_back(MakeFinding("meta.template_mismatch", "template",
+                               "a report on " + std::to_string(*r.year) +
+                                   " uses the 2021 form (国办公开办函〔2021〕30号), which applies "
+                                   "from the reports on 2021"));
+  }
+}
+
+constexpr std::array<RuleSpec, 16> kRules = {{
+    {"structure.section_missing", Severity::kError,
+     "one of the six numbered sections is absent and its content is not found either", nullptr},
+    {"structure.row_missing", Severity::kError, "a row of the template is absent from its table",
+     nullptr},
+    {"structure.cell_count", Severity::kWarning,
+     "a row has fewer or more cells than the template", nullptr},
+    {"structure.bad_value", Severity::kError,
+     "a cell is neither a number nor an accepted empty mark", nullptr},
+    {"structure.heading_typo", Severity::kWarning,
+     "a table heading or row label is wrong in a known way", nullptr},
+    {"applications.row_total", Severity::kError,
+     "a row's 总计 differs from the sum of its six applicant columns", CheckRowTotals},
+    {"applications.outcome_total", Severity::kError,
+     "（七）总计 differs from the sum of the outcome rows", CheckOutcomeTotal},
+    {"applications.balance", Severity::kError, "一 + 二 differs from 三（七）总计 + 四",
+     CheckBalance},
+    {"reviews.total", Severity::kError, "a group's 总计 differs from the sum of its results",
+     CheckReviewTotals},
+    {"narrative.parts_sum", Severity::kWarning,
+     "the prose gives a total and parts that add up to more", nullptr},
+    {"narrative.conflict", Severity::kWarning,
+     "the prose states the same quantity twice with different numbers", nullptr},
+    {"narrative.table_mismatch", Severity::kWarning, "the prose and a table disagree",
+     CheckNarrativeVsTables},
+    {"meta.published_late", Severity::kWarning, "posted after its deadline (条例 第四十九条)",
+     CheckPublishedLate},
+    {"meta.year_mismatch", Severity::kWarning,
+     "the title's year and the statistics period disagree", CheckYear},
+    {"meta.template_mismatch", Severity::kWarning,
+     "the report uses the form of another period", CheckTemplate},
+    {"meta.not_a_report", Severity::kError,
+     "the document is not recognisable as an annual report", nullptr},
+}};
+
+}  // namespace
+
+std::span<const RuleSpec> Rules() { return kRules; }
+
+const RuleSpec* FindRule(std::string_view id) {
+  for (const auto& r : kRules) {
+    if (r.id == id) return &r;
+  }
+  return nullptr;
+}
+
+Finding MakeFinding(std::string_view rule, std::optional<std::string> path, std::string message,
+                    std::optional<double> expected, std::optional<double> actual) {
+  const RuleSpec* spec = FindRule(rule);
+  if (spec == nullptr) {
+    std::fprintf(stderr, "nianbao: internal error: unknown rule id %.*s\n",
+                 static_cast<int>(rule.size()), rule.data());
+    std::abort();
+  }
+  Finding f;
+  f.rule = std::string(spec->id);
+  f.severity = spec->severity;
+  f.path = std::move(path);
+  f.message = std::move(message);
+  f.expected = expected;
+  f.actual = actual;
+  return f;
+}
+
+void RunRules(const RuleInput& in, std::vector<Finding>* findings) {
+  for (const auto& r : kRules) {
+    if (r.check != nullptr) r.check(in, findings);
+  }
+}
+
+std::string_view SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kError: return "error";
+    case Severity::kWarning: return "warning";
+    case Severity::kInfo: return "info";
+  }
+  return "error";
+}
+
+}  // namespace nianbao::parser

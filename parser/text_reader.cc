@@ -1,0 +1,179 @@
+#include "parser/text_reader.h"
+
+#include <string>
+#include <vector>
+
+#include "parser/text_util.h"
+
+namespace nianbao::parser {
+namespace {
+
+enum class LineKind {
+  kBlank,     // nothing but spaces
+  kRule,      // ---\t--- or |---|---|: a markdown table rule, dropped
+  kPipeRow,   // | a | b |
+  kTabRow,    // a\tb\tc: a whole row on one line
+  kCellLine,  // \ta: one cell of the row being built
+  kText,      // anything else
+};
+
+std::string_view Trim(std::string_view s) {
+  auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; };
+  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Trims ASCII and CJK spaces (U+00A0, U+3000) from both ends of a cell or paragraph.
+std::string TrimAll(std::string_view s) {
+  std::u32string u = ToU32(s);
+  size_t b = 0, e = u.size();
+  while (b < e && IsSpace(u[b])) ++b;
+  while (e > b && IsSpace(u[e - 1])) --e;
+  return ToUtf8(std::u32string_view(u).substr(b, e - b));
+}
+
+LineKind Classify(std::string_view line) {
+  std::string_view t = Trim(line);
+  if (t.empty()) return line.find('\t') != std::string_view::npos ? LineKind::kCellLine
+                                                                   : LineKind::kBlank;
+  if (TrimAll(t).empty()) return LineKind::kBlank;
+  bool rule = true;
+  int dashes = 0;
+  for (char c : t) {
+    if (c == '-') ++dashes;
+    if (c != '-' && c != '|' && c != ':' && c != '=' && c != '+' && c != ' ' && c != '\t') {
+      rule = false;
+      break;
+    }
+  }
+  if (rule && dashes >= 3) return LineKind::kRule;
+  if (t.front() == '|' && t.size() > 1) return LineKind::kPipeRow;
+  size_t first_tab = line.find('\t');
+  if (first_tab == std::string_view::npos) return LineKind::kText;
+  bool content_before_tab = !Trim(line.substr(0, first_tab)).empty();
+  bool more_tabs = line.find('\t', first_tab + 1) != std::string_view::npos;
+  if (content_before_tab || more_tabs) return LineKind::kTabRow;
+  return LineKind::kCellLine;
+}
+
+Row SplitRow(std::string_view line, char sep) {
+  Row row;
+  size_t start = 0;
+  for (;;) {
+    size_t pos = line.find(sep, start);
+    std::string_view part = line.substr(start, pos == std::string_view::npos ? pos : pos - start);
+    row.push_back(Cell{TrimAll(part), false});
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return row;
+}
+
+// Paragraph text without the markdown and Word-export artefacts that text versions carry.
+std::string CleanParagraph(std::string_view line) {
+  std::string s = TrimAll(line);
+  if (s.rfind("[bookmark:", 0) == 0) {
+    auto close = s.find(']');
+    if (close != std::string::npos) s = TrimAll(std::string_view(s).substr(close + 1));
+  }
+  if (s.rfind("- ", 0) == 0 || s.rfind("* ", 0) == 0) s = TrimAll(std::string_view(s).substr(2));
+  for (size_t pos; (pos = s.find("**")) != std::string::npos;) s.erase(pos, 2);
+  while (!s.empty() && s.front() == '#') s.erase(0, 1);
+  return TrimAll(s);
+}
+
+class TextReader {
+ public:
+  Document Read(std::string_view text) {
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t nl = text.find('\n', start);
+      std::string_view line =
+          text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      Feed(line);
+      if (nl == std::string_view::npos) break;
+      start = nl + 1;
+    }
+    FlushRow();
+    FlushTable();
+    return std::move(doc_);
+  }
+
+ private:
+  void Feed(std::string_view line) {
+    LineKind kind = Classify(line);
+    switch (kind) {
+      case LineKind::kBlank:
+        FlushRow();
+        last_was_cell_ = false;
+        return;
+      case LineKind::kRule:
+        FlushRow();
+        last_was_cell_ = false;
+        return;
+      case LineKind::kPipeRow: {
+        FlushRow();
+        std::string_view t = Trim(line);
+        t.remove_prefix(1);
+        if (!t.empty() && t.back() == '|') t.remove_suffix(1);
+        table_.rows.push_back(SplitRow(t, '|'));
+        last_was_cell_ = false;
+        return;
+      }
+      case LineKind::kTabRow:
+        FlushRow();
+        table_.rows.push_back(SplitRow(line, '\t'));
+        last_was_cell_ = false;
+        return;
+      case LineKind::kCellLine:
+        row_.push_back(Cell{TrimAll(line), false});
+        last_was_cell_ = true;
+        return;
+      case LineKind::kText:
+        if (last_was_cell_ && !row_.empty()) {
+          // A line break inside a cell: "（三）不予" / "以公" / "开".
+          std::string& cell = row_.back().text;
+          if (!cell.empty()) cell += '\n';
+          cell += TrimAll(line);
+          return;
+        }
+        FlushRow();
+        FlushTable();
+        std::string para = CleanParagraph(line);
+        if (!para.empty()) {
+          Block b;
+          b.kind = Block::Kind::kParagraph;
+          b.text = std::move(para);
+          doc_.blocks.push_back(std::move(b));
+        }
+        return;
+    }
+  }
+
+  void FlushRow() {
+    if (!row_.empty()) table_.rows.push_back(std::move(row_));
+    row_.clear();
+  }
+
+  void FlushTable() {
+    if (table_.rows.empty()) return;
+    Block b;
+    b.kind = Block::Kind::kTable;
+    b.table = std::move(table_);
+    doc_.blocks.push_back(std::move(b));
+    table_ = Table{};
+  }
+
+  Document doc_;
+  Table table_;
+  Row row_;
+  bool last_was_cell_ = false;
+};
+
+}  // namespace
+
+Document ReadText(std::string_view utf8) { return TextReader().Read(utf8); }
+
+}  // namespace nianbao::parser

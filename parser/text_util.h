@@ -1,0 +1,58 @@
+// Text utilities for the report parser: UTF-8 <-> code points, label normalisation and the
+// reading of one table cell.
+//
+// Reports are typed by hand in Word, so the same label or number comes in many spellings:
+// full- or half-width digits and brackets, spaces inside words (结果 维持), line breaks inside
+// labels (不予\n以公\n开), numbering as 一、 / (一) / 1. / 1、. NormalizeLabel() folds these
+// so that label tables can be matched by plain substring search.
+//
+// Pure. Threading: safe from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace nianbao::parser {
+
+std::u32string ToU32(std::string_view utf8);  // invalid bytes become U+FFFD
+std::string ToUtf8(std::u32string_view text);
+
+bool IsSpace(char32_t c);  // ASCII space/tab/CR/LF, U+00A0, U+3000, U+2000-U+200B, U+FEFF
+
+// Full-width ASCII (U+FF01-U+FF5E) folded to ASCII, U+3000 to a space.
+char32_t FoldWidth(char32_t c);
+
+// Folds width, removes every space and line break, and maps brackets and dots to ASCII:
+// "（三）不予\n以公\n开" -> "(三)不予以公开", "１．属于国家秘密" -> "1.属于国家秘密".
+std::string NormalizeLabel(std::string_view text);
+
+// Removes leading numbering from a normalised label, repeatedly: "三、", "(一)", "1.", "1、",
+// "(三)1." -> "". "(一)予以公开" -> "予以公开"; "四、结转下年度继续办理" -> "结转下年度继续办理".
+std::string StripNumbering(std::string_view normalized_label);
+
+// Collapses runs of whitespace to one ASCII space and trims; keeps no line breaks.
+std::string CollapseSpaces(std::string_view text);
+
+// Removes all whitespace (for titles such as "五龙口镇人民政府 2020 年…年度报 告").
+std::string RemoveSpaces(std::string_view text);
+
+// The reading of one table cell.
+struct CellReading {
+  enum class Kind { kEmpty, kNumber, kBad };
+  Kind kind = Kind::kEmpty;
+  double value = 0;  // kNumber only; money already converted to 万元
+};
+
+// How a column's numbers are read.
+enum class CellUnit {
+  kCount,      // integers, optionally signed (本年增/减), thousands separators allowed
+  kMoneyWan,   // money whose bare numbers are 万元; "40万", "108万元", "251000元" accepted
+  kMoneyYuan,  // money whose header says 元: bare numbers are 元 and divided by 10,000
+};
+
+// Reads a cell: empty marks (blank, -, —, /, 无) give kEmpty; a readable number kNumber;
+// anything else kBad. Never turns an unreadable cell into 0.
+CellReading ReadCell(std::string_view text, CellUnit unit);
+
+}  // namespace nianbao::parser

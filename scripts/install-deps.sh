@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every build, test and run dependency of nianbao from Debian 12 packages.
+# The one install step the README names; .ci/run calls it too. Idempotent.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config clang-format git
+  # parser
+  libgumbo-dev libuchardet-dev libre2-dev nlohmann-json3-dev libssl-dev
+  # crawler, daemon, sinks
+  libcurl4-openssl-dev libboost-dev libboost-system-dev librdkafka-dev libspdlog-dev
+  libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev kcat
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
