@@ -79,11 +79,6 @@ constexpr std::array<LabelSpec, 8> kProactiveLabels = {{
     {"procurement", "集中采购", Match::kContains},
 }};
 
-// 第二十条 items that the forms' section 二 headings cite.
-constexpr std::array<std::string_view, 5> kValidProactiveHeadings = {
-    "第二十条第(一)项", "第二十条第(五)项", "第二十条第(六)项", "第二十条第(八)项",
-    "第二十条第(九)项"};
-
 constexpr std::array<HeadingTypo, 1> kHeadingTypos = {{
     {"第二十六条第(六)项", "第二十条第（六）项"},
 }};
@@ -243,7 +238,17 @@ std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, std::st
     if (!after.empty() && (after.front() == ':')) after.remove_prefix(1);
     while (!after.empty() && (after.front() == '.' || after.front() == ':')) after.remove_prefix(1);
     if (!numbered && after.size() > 3 * 2) return std::nullopt;
-    if (rest != nullptr) *rest = std::string(after);
+    if (rest != nullptr) {
+      // The content after the colon, in the report's own characters (not normalised).
+      rest->clear();
+      for (std::string_view colon : {"：", ":"}) {
+        auto pos = paragraph.find(colon);
+        if (pos != std::string_view::npos && !after.empty()) {
+          *rest = CollapseSpaces(paragraph.substr(pos + colon.size()));
+          break;
+        }
+      }
+    }
     return s.id;
   }
   return std::nullopt;
@@ -266,9 +271,6 @@ bool IsProactiveGroupHeading(std::string_view normalized) {
 std::optional<HeadingTypo> FindHeadingTypo(std::string_view normalized) {
   for (const auto& t : kHeadingTypos) {
     if (normalized == t.wrong) return t;
-  }
-  for (auto valid : kValidProactiveHeadings) {
-    if (normalized == valid) return std::nullopt;
   }
   return std::nullopt;
 }
