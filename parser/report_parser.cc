@@ -176,6 +176,15 @@ class ReportBuilder {
     return v.empty || ReadCell(v.cell->text, CellUnit::kMoneyWan).kind != CellReading::Kind::kBad;
   }
 
+  // After a row's label, unrecognised text is an unreadable value when it carries a digit
+  // or is too short to be a label; longer text without digits continues the label
+  // ("（二）部分公开" | "（区分处理的，只计这一情形，不计其他情形）" split over two cells).
+  static bool LooksLikeValueAttempt(const CellView& v) {
+    std::u32string u = ToU32(v.norm);
+    if (u.size() <= 4) return true;
+    return std::any_of(u.begin(), u.end(), [](char32_t c) { return IsDigit(c); });
+  }
+
   // Row keys a text cell may carry, in priority order.
   struct LabelHit {
     RowTable table = RowTable::kNone;
@@ -273,6 +282,10 @@ class ReportBuilder {
           break;
         }
         continue;  // unreadable text among the values: a bad cell
+      }
+      if (!recognised && row_hit.table != RowTable::kNone && LooksLikeValueAttempt(v)) {
+        values_started = true;  // "约2", "N/A", "?" where the row's first value belongs
+        continue;
       }
       if (h.heading) {
         OnProactiveHeading(block, v);

@@ -35,7 +35,7 @@ inline Json ParseToJson(const std::string& bytes, const std::string& content_typ
   return ToJson(out.value());
 }
 
-inline std::vector<std::string> Rules(const Json& j) {
+inline std::vector<std::string> RuleIds(const Json& j) {
   std::vector<std::string> ids;
   for (const auto& f : j["findings"]) ids.push_back(f["rule"].get<std::string>());
   return ids;
