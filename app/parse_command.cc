@@ -1,11 +1,12 @@
 #include "app/parse_command.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <sys/stat.h>
 
 #include "base/status.h"
 #include "parser/parser.h"
@@ -19,8 +20,10 @@ Result<std::string> ReadFileCapped(const std::string& path, std::size_t max_byte
   if (::stat(path.c_str(), &st) != 0) {
     return Status::IoError("cannot read " + path + ": " + std::strerror(errno));
   }
-  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument("cannot read " + path + ": is a directory");
-  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument("cannot read " + path + ": not a regular file");
+  if (S_ISDIR(st.st_mode))
+    return Status::InvalidArgument("cannot read " + path + ": is a directory");
+  if (!S_ISREG(st.st_mode))
+    return Status::InvalidArgument("cannot read " + path + ": not a regular file");
   if (static_cast<std::size_t>(st.st_size) > max_bytes) {
     return Status::TooLarge("cannot read " + path + ": " + std::to_string(st.st_size) +
                             " bytes is over the size limit of " + std::to_string(max_bytes) +

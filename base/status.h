@@ -29,7 +29,9 @@ class [[nodiscard]] Status {
 
   Status() = default;  // OK
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status IoError(std::string msg) { return {Code::kIoError, std::move(msg)}; }
   static Status TooLarge(std::string msg) { return {Code::kTooLarge, std::move(msg)}; }
@@ -49,14 +51,22 @@ class [[nodiscard]] Status {
 
   static std::string_view CodeName(Code c) {
     switch (c) {
-      case Code::kOk: return "ok";
-      case Code::kInvalidArgument: return "invalid argument";
-      case Code::kNotFound: return "not found";
-      case Code::kIoError: return "io error";
-      case Code::kTooLarge: return "too large";
-      case Code::kUnavailable: return "unavailable";
-      case Code::kCorruption: return "corruption";
-      case Code::kInternal: return "internal";
+      case Code::kOk:
+        return "ok";
+      case Code::kInvalidArgument:
+        return "invalid argument";
+      case Code::kNotFound:
+        return "not found";
+      case Code::kIoError:
+        return "io error";
+      case Code::kTooLarge:
+        return "too large";
+      case Code::kUnavailable:
+        return "unavailable";
+      case Code::kCorruption:
+        return "corruption";
+      case Code::kInternal:
+        return "internal";
     }
     return "unknown";
   }
@@ -72,8 +82,8 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {}   // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const T& value() const& { return std::get<T>(v_); }

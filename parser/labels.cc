@@ -88,26 +88,25 @@ constexpr std::array<HeadingTypo, 1> kHeadingTypos = {{
 constexpr std::array<std::string_view, kApplicationColumns> kApplicationColumnNames = {
     "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"};
 
-#define NB_OUTCOME_ROWS_COMMON                                                       \
-  {"disclosed", "（一）予以公开", true},                                             \
-      {"partially_disclosed", "（二）部分公开", true},                               \
-      {"withheld.state_secret", "（三）不予公开 1.属于国家秘密", true},              \
-      {"withheld.prohibited", "（三）不予公开 2.其他法律行政法规禁止公开", true},    \
-      {"withheld.three_safeties", "（三）不予公开 3.危及“三安全一稳定”", true},      \
-      {"withheld.third_party", "（三）不予公开 4.保护第三方合法权益", true},         \
-      {"withheld.internal", "（三）不予公开 5.属于三类内部事务信息", true},          \
-      {"withheld.process", "（三）不予公开 6.属于四类过程性信息", true},             \
-      {"withheld.enforcement_file", "（三）不予公开 7.属于行政执法案卷", true},      \
-      {"withheld.query", "（三）不予公开 8.属于行政查询事项", true},                 \
-      {"unavailable.not_held", "（四）无法提供 1.本机关不掌握相关政府信息", true},   \
-      {"unavailable.needs_creation", "（四）无法提供 2.没有现成信息需要另行制作", true}, \
-      {"unavailable.unclear", "（四）无法提供 3.补正后申请内容仍不明确", true},      \
-      {"not_processed.petition", "（五）不予处理 1.信访举报投诉类申请", true},       \
-      {"not_processed.duplicate", "（五）不予处理 2.重复申请", true},                \
-      {"not_processed.publication", "（五）不予处理 3.要求提供公开出版物", true},    \
-      {"not_processed.excessive", "（五）不予处理 4.无正当理由大量反复申请", true},  \
-      {"not_processed.reconfirm",                                                    \
-       "（五）不予处理 5.要求行政机关确认或重新出具已获取信息", true}
+#define NB_OUTCOME_ROWS_COMMON                                                               \
+  {"disclosed", "（一）予以公开", true}, {"partially_disclosed", "（二）部分公开", true},    \
+      {"withheld.state_secret", "（三）不予公开 1.属于国家秘密", true},                      \
+      {"withheld.prohibited", "（三）不予公开 2.其他法律行政法规禁止公开", true},            \
+      {"withheld.three_safeties", "（三）不予公开 3.危及“三安全一稳定”", true},              \
+      {"withheld.third_party", "（三）不予公开 4.保护第三方合法权益", true},                 \
+      {"withheld.internal", "（三）不予公开 5.属于三类内部事务信息", true},                  \
+      {"withheld.process", "（三）不予公开 6.属于四类过程性信息", true},                     \
+      {"withheld.enforcement_file", "（三）不予公开 7.属于行政执法案卷", true},              \
+      {"withheld.query", "（三）不予公开 8.属于行政查询事项", true},                         \
+      {"unavailable.not_held", "（四）无法提供 1.本机关不掌握相关政府信息", true},           \
+      {"unavailable.needs_creation", "（四）无法提供 2.没有现成信息需要另行制作", true},     \
+      {"unavailable.unclear", "（四）无法提供 3.补正后申请内容仍不明确", true},              \
+      {"not_processed.petition", "（五）不予处理 1.信访举报投诉类申请", true},               \
+      {"not_processed.duplicate", "（五）不予处理 2.重复申请", true},                        \
+      {"not_processed.publication", "（五）不予处理 3.要求提供公开出版物", true},            \
+      {"not_processed.excessive", "（五）不予处理 4.无正当理由大量反复申请", true}, {        \
+    "not_processed.reconfirm", "（五）不予处理 5.要求行政机关确认或重新出具已获取信息", true \
+  }
 
 constexpr std::array<ApplicationRowSpec, 23> k2019Applications = {{
     {"new", "一、本年新收政府信息公开申请数量", false},
@@ -186,9 +185,9 @@ constexpr std::array<LabelSpec, 3> kReviewLabels = {{
 // ---- Headers and markers ----
 
 constexpr std::array<std::string_view, 14> kHeaderWords = {
-    "信息内容", "申请人情况", "自然人",   "法人或其他组织", "商业企业", "科研机构",
-    "社会公益组织", "法律服务机构", "结果维持", "结果纠正", "其他结果", "尚未审结",
-    "勾稽关系", "行政诉讼"};
+    "信息内容", "申请人情况",   "自然人",       "法人或其他组织", "商业企业",
+    "科研机构", "社会公益组织", "法律服务机构", "结果维持",       "结果纠正",
+    "其他结果", "尚未审结",     "勾稽关系",     "行政诉讼"};
 
 struct FormMarkerSpec {
   std::string_view pattern;

@@ -77,7 +77,7 @@ std::span<const std::string_view> ApplicationColumnNames();  // 自然人 … �
 struct ApplicationRowSpec {
   std::string_view key;
   std::string_view label;  // the form's words, for messages
-  bool outcome;            // one of the outcome rows （一）…（六） summed into （七）总计
+  bool outcome;  // one of the outcome rows （一）…（六） summed into （七）总计
 };
 std::span<const ApplicationRowSpec> ApplicationRows(Template form);
 std::span<const LabelSpec> ApplicationLabels();

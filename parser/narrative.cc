@@ -1,13 +1,13 @@
 #include "parser/narrative.h"
 
+#include <re2/re2.h>
+
 #include <array>
 #include <map>
 #include <memory>
-#include <span>
 #include <optional>
+#include <span>
 #include <string>
-
-#include <re2/re2.h>
 
 #include "parser/rules.h"
 #include "parser/text_util.h"
@@ -30,7 +30,8 @@ constexpr std::array<FactPattern, 1> kProactiveTotal = {{
 constexpr std::array<FactPattern, 3> kApplicationsReceived = {{
     {R"((?:受理|收到|接到)(?:了|过)?[^。；;，,\d]{0,12}?申请[^。；;，,\d]{0,6}?(\d+)\s*(?:件|起|条|个|份|宗|次))",
      {}},
-    {R"((?:受理|收到|接到)(?:了|过)?(?:共)?\s*(\d+)\s*(?:件|起|条|个|份|宗)[^。；;，,\d]{0,6}?申请)", {}},
+    {R"((?:受理|收到|接到)(?:了|过)?(?:共)?\s*(\d+)\s*(?:件|起|条|个|份|宗)[^。；;，,\d]{0,6}?申请)",
+     {}},
     {R"((?:未|没有)(?:收到|受理|接到)(?:过)?[^。；;，,\d]{0,10}?申请)", 0},
 }};
 
@@ -43,8 +44,8 @@ constexpr const char* kTotalWithParts = R"((\d+)\s*(条|件|篇|个)\s*[，,]?\s
 
 // Words that open a clause without being part of what is counted.
 constexpr std::array<std::u32string_view, 14> kFillers = {
-    U"其中", U"共计", U"共", U"累计", U"依法", U"全年", U"本年", U"今年",
-    U"通过", U"已",   U"在", U"另有", U"以及", U"和"};
+    U"其中", U"共计", U"共", U"累计", U"依法", U"全年", U"本年",
+    U"今年", U"通过", U"已", U"在",   U"另有", U"以及", U"和"};
 
 constexpr std::u32string_view kUnits = U"条件篇个起次";
 
@@ -111,8 +112,7 @@ void CheckPartsSum(std::string_view text, std::vector<Finding>* out) {
       out->push_back(MakeFinding(
           "narrative.parts_sum", "narrative",
           "section 一 gives " + total_s + unit + " in all, but the parts that follow (其中" +
-              CollapseSpaces(parts).substr(0, 3 * 60) + ") add up to " + std::to_string(sum) +
-              unit,
+              CollapseSpaces(parts).substr(0, 3 * 60) + ") add up to " + std::to_string(sum) + unit,
           static_cast<double>(total), static_cast<double>(sum)));
     }
   }
@@ -187,7 +187,8 @@ NarrativeFacts ReadNarrative(std::string_view overview) {
   static const Compiled applications_received = CompileAll(kApplicationsReceived);
 
   NarrativeFacts facts;
-  if (auto h = FirstHit(kProactiveTotal, proactive_total, text)) facts.values.proactive_total = h->value;
+  if (auto h = FirstHit(kProactiveTotal, proactive_total, text))
+    facts.values.proactive_total = h->value;
   if (auto h = FirstHit(kApplicationsReceived, applications_received, text)) {
     facts.values.applications_received = h->value;
   }

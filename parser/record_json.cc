@@ -92,9 +92,15 @@ nlohmann::ordered_json RecordToJson(const Record& r) {
   j["organization"] = OrNull(r.organization);
   j["year"] = OrNull(r.year);
   switch (r.form) {
-    case Template::k2019: j["template"] = "2019"; break;
-    case Template::k2021: j["template"] = "2021"; break;
-    case Template::kUnknown: j["template"] = nullptr; break;
+    case Template::k2019:
+      j["template"] = "2019";
+      break;
+    case Template::k2021:
+      j["template"] = "2021";
+      break;
+    case Template::kUnknown:
+      j["template"] = nullptr;
+      break;
   }
   j["published_on"] = OrNull(r.published_on);
   j["sections"] = r.sections;

@@ -48,7 +48,8 @@ std::optional<std::string> ParseStandaloneDate(std::string_view text) {
   while (n < 3) {
     size_t start = i;
     int v = 0;
-    while (i < s.size() && IsDigit(s[i]) && i - start < 4) v = v * 10 + static_cast<int>(s[i++] - U'0');
+    while (i < s.size() && IsDigit(s[i]) && i - start < 4)
+      v = v * 10 + static_cast<int>(s[i++] - U'0');
     if (i == start) return std::nullopt;
     parts[n++] = v;
     if (i >= s.size()) break;
@@ -71,8 +72,8 @@ std::optional<std::string> ParseStandaloneDate(std::string_view text) {
 
 // Suffixes of the names of bodies that sign reports.
 constexpr std::array<std::u32string_view, 16> kOrgSuffixes = {
-    U"政府", U"局", U"委员会", U"办公室", U"办事处", U"镇", U"乡", U"街道", U"中心",
-    U"院",   U"所", U"厅",     U"委",     U"区",     U"县", U"市"};
+    U"政府", U"局", U"委员会", U"办公室", U"办事处", U"镇", U"乡", U"街道",
+    U"中心", U"院", U"所",     U"厅",     U"委",     U"区", U"县", U"市"};
 
 bool LooksLikeOrgName(std::u32string_view s) {
   if (s.empty() || s.size() > 40) return false;
@@ -189,7 +190,7 @@ class ReportBuilder {
   struct LabelHit {
     RowTable table = RowTable::kNone;
     std::string key;
-    bool group = false;  // an application group label such as （三）不予公开
+    bool group = false;    // an application group label such as （三）不予公开
     bool heading = false;  // a section 二 group heading 第二十条第（X）项
   };
 
@@ -298,7 +299,8 @@ class ReportBuilder {
       values_begin = i + 1;
     }
 
-    if (row_hit.table == RowTable::kNone && values_begin == begin && context_ == RowTable::kReviews) {
+    if (row_hit.table == RowTable::kNone && values_begin == begin &&
+        context_ == RowTable::kReviews) {
       row_hit.table = RowTable::kReviews;  // the unlabelled data row of section 四
     }
     std::vector<const CellView*> values;
@@ -355,10 +357,10 @@ class ReportBuilder {
     money_unit_ = CellUnit::kMoneyWan;
     MarkSection(SectionId::kProactive, block);
     if (auto typo = FindHeadingTypo(v.norm)) {
-      out_.findings.push_back(MakeFinding(
-          "structure.heading_typo", "proactive",
-          "section 二 heading reads " + CollapseSpaces(v.cell->text) + " where the form has " +
-              std::string(typo->correct)));
+      out_.findings.push_back(MakeFinding("structure.heading_typo", "proactive",
+                                          "section 二 heading reads " +
+                                              CollapseSpaces(v.cell->text) +
+                                              " where the form has " + std::string(typo->correct)));
     }
   }
 
@@ -369,11 +371,11 @@ class ReportBuilder {
     while (values.size() > expected && values.back()->empty) values.pop_back();
     while (values.size() > expected && values.front()->empty) values.erase(values.begin());
     if (values.size() != expected) {
-      out_.findings.push_back(MakeFinding(
-          "structure.cell_count", path,
-          std::string(label) + ": " + std::to_string(values.size()) + " cells where the form has " +
-              std::to_string(expected),
-          static_cast<double>(expected), static_cast<double>(values.size())));
+      out_.findings.push_back(
+          MakeFinding("structure.cell_count", path,
+                      std::string(label) + ": " + std::to_string(values.size()) +
+                          " cells where the form has " + std::to_string(expected),
+                      static_cast<double>(expected), static_cast<double>(values.size())));
     }
     return values;
   }
@@ -388,10 +390,10 @@ class ReportBuilder {
       if (r.kind == CellReading::Kind::kNumber) {
         cells[i] = r.value;
       } else if (r.kind == CellReading::Kind::kBad) {
-        out_.findings.push_back(MakeFinding(
-            "structure.bad_value", path + "[" + std::to_string(i) + "]",
-            std::string(label) + " / " + std::string(column_names[i]) + ": cannot read \"" +
-                CollapseSpaces(values[i]->cell->text) + "\""));
+        out_.findings.push_back(
+            MakeFinding("structure.bad_value", path + "[" + std::to_string(i) + "]",
+                        std::string(label) + " / " + std::string(column_names[i]) +
+                            ": cannot read \"" + CollapseSpaces(values[i]->cell->text) + "\""));
       }
     }
     return cells;
@@ -503,8 +505,8 @@ class ReportBuilder {
       if (p.section != kNoSection) break;
       std::string t = RemoveSpaces(p.text);
       std::u32string u = ToU32(t);
-      if (u.size() > 80 || (t.find("年度报告") == std::string::npos &&
-                            t.find("年报") == std::string::npos)) {
+      if (u.size() > 80 ||
+          (t.find("年度报告") == std::string::npos && t.find("年报") == std::string::npos)) {
         continue;
       }
       // "重庆市渝北区洛碛镇人民政府" / "2020年政府信息公开工作年度报告" on two lines.
@@ -623,7 +625,8 @@ class ReportBuilder {
     }
     std::vector<std::pair<size_t, int>> order;
     for (int s = 0; s < kSectionCount; ++s) {
-      if (first_seen_[static_cast<size_t>(s)]) order.emplace_back(*first_seen_[static_cast<size_t>(s)], s);
+      if (first_seen_[static_cast<size_t>(s)])
+        order.emplace_back(*first_seen_[static_cast<size_t>(s)], s);
     }
     std::stable_sort(order.begin(), order.end());
     for (auto& [block, s] : order) {
@@ -631,9 +634,9 @@ class ReportBuilder {
     }
     for (const auto& s : Sections()) {
       if (first_seen_[static_cast<size_t>(s.id)]) continue;
-      out_.findings.push_back(MakeFinding("structure.section_missing", std::string(s.key),
-                                          std::string(s.heading) +
-                                              " is missing and its content was not found"));
+      out_.findings.push_back(
+          MakeFinding("structure.section_missing", std::string(s.key),
+                      std::string(s.heading) + " is missing and its content was not found"));
     }
   }
 
@@ -641,8 +644,8 @@ class ReportBuilder {
     // Section 二
     if (proactive_seen_ || heading_seen_[static_cast<size_t>(SectionId::kProactive)]) {
       if (!proactive_seen_ && proactive_rows_.empty()) {
-        out_.findings.push_back(MakeFinding("structure.row_missing", "proactive",
-                                            "section 二 has no table rows"));
+        out_.findings.push_back(
+            MakeFinding("structure.row_missing", "proactive", "section 二 has no table rows"));
       } else {
         std::map<std::string, std::optional<Cells>> table;
         for (const auto& r : ProactiveRows(rec().form)) {
@@ -662,8 +665,8 @@ class ReportBuilder {
     // Section 三
     if (applications_seen_ || heading_seen_[static_cast<size_t>(SectionId::kApplications)]) {
       if (application_rows_.empty()) {
-        out_.findings.push_back(MakeFinding("structure.row_missing", "applications",
-                                            "section 三 has no table rows"));
+        out_.findings.push_back(
+            MakeFinding("structure.row_missing", "applications", "section 三 has no table rows"));
       } else {
         std::map<std::string, std::optional<Cells>> table;
         for (const auto& r : ApplicationRows(rec().form)) {
@@ -708,7 +711,8 @@ class ReportBuilder {
       std::string text;
       for (size_t i = 0; i < paragraphs_.size(); ++i) {
         if (paragraphs_[i].section != static_cast<int>(id)) continue;
-        if ((signature_date_ && i == *signature_date_) || (signature_org_ && i == *signature_org_)) {
+        if ((signature_date_ && i == *signature_date_) ||
+            (signature_org_ && i == *signature_org_)) {
           continue;
         }
         if (!text.empty()) text += '\n';

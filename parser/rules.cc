@@ -45,11 +45,11 @@ void CheckRowTotals(const RuleInput& in, std::vector<Finding>* out) {
     double sum = 0;
     for (int c = 0; c < 6; ++c) sum += Or0((*row)[static_cast<size_t>(c)]);
     if (!Differs(sum, *(*row)[6])) continue;
-    out->push_back(MakeFinding(
-        "applications.row_total", "applications." + std::string(spec.key) + "[6]",
-        std::string(spec.label) + ": 总计 is " + Num(*(*row)[6]) +
-            " but the six applicant columns add up to " + Num(sum),
-        sum, *(*row)[6]));
+    out->push_back(MakeFinding("applications.row_total",
+                               "applications." + std::string(spec.key) + "[6]",
+                               std::string(spec.label) + ": 总计 is " + Num(*(*row)[6]) +
+                                   " but the six applicant columns add up to " + Num(sum),
+                               sum, *(*row)[6]));
   }
 }
 
@@ -67,12 +67,11 @@ void CheckOutcomeTotal(const RuleInput& in, std::vector<Finding>* out) {
       if (const Cells* row = Row(r.applications, spec.key)) sum += Or0((*row)[c]);
     }
     if (!Differs(sum, *(*total)[c])) continue;
-    out->push_back(MakeFinding("applications.outcome_total",
-                               "applications.total[" + std::to_string(c) + "]",
-                               "（七）总计 / " + std::string(columns[c]) + " is " +
-                                   Num(*(*total)[c]) + " but the outcome rows （一） to （六） add up to " +
-                                   Num(sum),
-                               sum, *(*total)[c]));
+    out->push_back(
+        MakeFinding("applications.outcome_total", "applications.total[" + std::to_string(c) + "]",
+                    "（七）总计 / " + std::string(columns[c]) + " is " + Num(*(*total)[c]) +
+                        " but the outcome rows （一） to （六） add up to " + Num(sum),
+                    sum, *(*total)[c]));
   }
 }
 
@@ -91,11 +90,11 @@ void CheckBalance(const RuleInput& in, std::vector<Finding>* out) {
     double in_sum = Or0((*fresh)[c]) + Or0((*carried)[c]);
     double out_sum = Or0((*total)[c]) + Or0((*forward)[c]);
     if (!Differs(in_sum, out_sum)) continue;
-    out->push_back(MakeFinding(
-        "applications.balance", "applications.total[" + std::to_string(c) + "]",
-        std::string(columns[c]) + ": 一、本年新收 + 二、上年结转 = " + Num(in_sum) +
-            " but 三（七）总计 + 四、结转下年度继续办理 = " + Num(out_sum),
-        in_sum, out_sum));
+    out->push_back(
+        MakeFinding("applications.balance", "applications.total[" + std::to_string(c) + "]",
+                    std::string(columns[c]) + ": 一、本年新收 + 二、上年结转 = " + Num(in_sum) +
+                        " but 三（七）总计 + 四、结转下年度继续办理 = " + Num(out_sum),
+                    in_sum, out_sum));
   }
 }
 
@@ -157,18 +156,30 @@ struct DeadlineSpec {
 // 条例 第四十九条: departments, towns and streets by 31 January; a county-level or higher
 // government's consolidated report on its region by 31 March. Longest suffixes first.
 constexpr std::array<DeadlineSpec, 24> kDeadlines = {{
-    {U"街道办事处", 1, 31, "street office"}, {U"街道", 1, 31, "street"},
-    {U"办事处", 1, 31, "office"},           {U"镇", 1, 31, "town"},
-    {U"乡", 1, 31, "township"},             {U"办公室", 1, 31, "office"},
-    {U"委员会", 1, 31, "department"},       {U"局", 1, 31, "department"},
-    {U"厅", 1, 31, "department"},           {U"委", 1, 31, "department"},
-    {U"办", 1, 31, "office"},               {U"中心", 1, 31, "agency"},
-    {U"院", 1, 31, "agency"},               {U"所", 1, 31, "agency"},
-    {U"署", 1, 31, "agency"},               {U"自治区", 3, 31, "regional government"},
-    {U"自治州", 3, 31, "regional government"}, {U"自治县", 3, 31, "regional government"},
-    {U"实验区", 3, 31, "regional government"}, {U"省", 3, 31, "regional government"},
-    {U"市", 3, 31, "regional government"},  {U"区", 3, 31, "regional government"},
-    {U"县", 3, 31, "regional government"},  {U"旗", 3, 31, "regional government"},
+    {U"街道办事处", 1, 31, "street office"},
+    {U"街道", 1, 31, "street"},
+    {U"办事处", 1, 31, "office"},
+    {U"镇", 1, 31, "town"},
+    {U"乡", 1, 31, "township"},
+    {U"办公室", 1, 31, "office"},
+    {U"委员会", 1, 31, "department"},
+    {U"局", 1, 31, "department"},
+    {U"厅", 1, 31, "department"},
+    {U"委", 1, 31, "department"},
+    {U"办", 1, 31, "office"},
+    {U"中心", 1, 31, "agency"},
+    {U"院", 1, 31, "agency"},
+    {U"所", 1, 31, "agency"},
+    {U"署", 1, 31, "agency"},
+    {U"自治区", 3, 31, "regional government"},
+    {U"自治州", 3, 31, "regional government"},
+    {U"自治县", 3, 31, "regional government"},
+    {U"实验区", 3, 31, "regional government"},
+    {U"省", 3, 31, "regional government"},
+    {U"市", 3, 31, "regional government"},
+    {U"区", 3, 31, "regional government"},
+    {U"县", 3, 31, "regional government"},
+    {U"旗", 3, 31, "regional government"},
 }};
 
 void CheckPublishedLate(const RuleInput& in, std::vector<Finding>* out) {
@@ -195,8 +206,8 @@ void CheckPublishedLate(const RuleInput& in, std::vector<Finding>* out) {
   if (*r.published_on <= deadline) return;
   out->push_back(MakeFinding("meta.published_late", "published_on",
                              "published on " + *r.published_on + ", after the deadline " +
-                                 deadline + " for a " + std::string(kind) +
-                                 "'s report on " + std::to_string(*r.year) + " (条例 第四十九条)"));
+                                 deadline + " for a " + std::string(kind) + "'s report on " +
+                                 std::to_string(*r.year) + " (条例 第四十九条)"));
 }
 
 void CheckYear(const RuleInput& in, std::vector<Finding>* out) {
@@ -231,8 +242,8 @@ constexpr std::array<RuleSpec, 16> kRules = {{
      "one of the six numbered sections is absent and its content is not found either", nullptr},
     {"structure.row_missing", Severity::kError, "a row of the template is absent from its table",
      nullptr},
-    {"structure.cell_count", Severity::kWarning,
-     "a row has fewer or more cells than the template", nullptr},
+    {"structure.cell_count", Severity::kWarning, "a row has fewer or more cells than the template",
+     nullptr},
     {"structure.bad_value", Severity::kError,
      "a cell is neither a number nor an accepted empty mark", nullptr},
     {"structure.heading_typo", Severity::kWarning,
@@ -255,10 +266,10 @@ constexpr std::array<RuleSpec, 16> kRules = {{
      CheckPublishedLate},
     {"meta.year_mismatch", Severity::kWarning,
      "the title's year and the statistics period disagree", CheckYear},
-    {"meta.template_mismatch", Severity::kWarning,
-     "the report uses the form of another period", CheckTemplate},
-    {"meta.not_a_report", Severity::kError,
-     "the document is not recognisable as an annual report", nullptr},
+    {"meta.template_mismatch", Severity::kWarning, "the report uses the form of another period",
+     CheckTemplate},
+    {"meta.not_a_report", Severity::kError, "the document is not recognisable as an annual report",
+     nullptr},
 }};
 
 }  // namespace
@@ -298,9 +309,12 @@ void RunRules(const RuleInput& in, std::vector<Finding>* findings) {
 
 std::string_view SeverityName(Severity s) {
   switch (s) {
-    case Severity::kError: return "error";
-    case Severity::kWarning: return "warning";
-    case Severity::kInfo: return "info";
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kInfo:
+      return "info";
   }
   return "error";
 }

@@ -35,8 +35,8 @@ std::string TrimAll(std::string_view s) {
 
 LineKind Classify(std::string_view line) {
   std::string_view t = Trim(line);
-  if (t.empty()) return line.find('\t') != std::string_view::npos ? LineKind::kCellLine
-                                                                   : LineKind::kBlank;
+  if (t.empty())
+    return line.find('\t') != std::string_view::npos ? LineKind::kCellLine : LineKind::kBlank;
   if (TrimAll(t).empty()) return LineKind::kBlank;
   bool rule = true;
   int dashes = 0;

@@ -3,13 +3,14 @@
 //
 // The reports are built as text in the tab-separated layout of seed 002, so each fault is a
 // one-line change to a consistent report whose arithmetic is worked out in the comments.
+#include "parser/rules.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
 #include <vector>
 
-#include "parser/rules.h"
 #include "tests/parser/test_util.h"
 
 namespace nianbao::parser::testing {
@@ -28,20 +29,17 @@ struct ReportText {
       "全年共收到政府信息公开申请3件，均已按时答复。";
   std::string typo_heading = "第二十条第（六）项";
   std::map<std::string, Cells> proactive = {
-      {"规章", {"0", "0", "0"}},
-      {"规范性文件", {"2", "2", "15"}},
-      {"行政许可", {"10", "2", "56"}},
-      {"其他对外管理服务事项", {"3", "0", "12"}},
-      {"行政处罚", {"5", "-1", "8"}},
-      {"行政强制", {"1", "0", "0"}},
-      {"行政事业性收费", {"2", "0"}},
-      {"政府集中采购", {"4", "35.5万元"}},
+      {"规章", {"0", "0", "0"}},       {"规范性文件", {"2", "2", "15"}},
+      {"行政许可", {"10", "2", "56"}}, {"其他对外管理服务事项", {"3", "0", "12"}},
+      {"行政处罚", {"5", "-1", "8"}},  {"行政强制", {"1", "0", "0"}},
+      {"行政事业性收费", {"2", "0"}},  {"政府集中采购", {"4", "35.5万元"}},
   };
   std::vector<std::pair<std::string, Cells>> applications = {
       {"一、本年新收政府信息公开申请数量", {"2", "1", "0", "0", "0", "0", "3"}},
       {"二、上年结转政府信息公开申请数量", {"0", "0", "0", "0", "0", "0", "0"}},
       {"三、本年度办理结果\t（一）予以公开", {"2", "0", "0", "0", "0", "0", "2"}},
-      {"\t（二）部分公开（区分处理的，只计这一情形，不计其他情形）", {"0", "0", "0", "0", "0", "0", "0"}},
+      {"\t（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+       {"0", "0", "0", "0", "0", "0", "0"}},
       {"\t（三）不予公开\t1.属于国家秘密", {"0", "0", "0", "0", "0", "0", "0"}},
       {"\t\t2.其他法律行政法规禁止公开", {"0", "0", "0", "0", "0", "0", "0"}},
       {"\t\t3.危及“三安全一稳定”", {"0", "0", "0", "0", "0", "0", "0"}},
@@ -108,7 +106,8 @@ struct ReportText {
     for (size_t i = 0; i < reviews.size(); ++i) data += (i ? "\t" : "") + reviews[i];
     t += data + "\n\n";
     if (with_problems) {
-      t += "五、存在的主要问题及改进情况\n\n一是公开内容还不够全面。下一步将加强培训，提高公开质量。\n\n";
+      t += "五、存在的主要问题及改进情况\n\n一是公开内容还不够全面。下一步将加强培训，提高公开质量"
+           "。\n\n";
     }
     t += "六、其他需要报告的事项\n\n无。\n\n" + signature + "\n" + date + "\n";
     return t;
@@ -119,14 +118,22 @@ Json Parse(const ReportText& r) { return ParseToJson(r.Text()); }
 
 TEST(Rules, TableHoldsEveryRuleOfTheSpecOnce) {
   const std::vector<std::pair<std::string, Severity>> spec = {
-      {"structure.section_missing", Severity::kError}, {"structure.row_missing", Severity::kError},
-      {"structure.cell_count", Severity::kWarning},    {"structure.bad_value", Severity::kError},
-      {"structure.heading_typo", Severity::kWarning},  {"applications.row_total", Severity::kError},
-      {"applications.outcome_total", Severity::kError}, {"applications.balance", Severity::kError},
-      {"reviews.total", Severity::kError},             {"narrative.parts_sum", Severity::kWarning},
-      {"narrative.conflict", Severity::kWarning},      {"narrative.table_mismatch", Severity::kWarning},
-      {"meta.published_late", Severity::kWarning},     {"meta.year_mismatch", Severity::kWarning},
-      {"meta.template_mismatch", Severity::kWarning},  {"meta.not_a_report", Severity::kError},
+      {"structure.section_missing", Severity::kError},
+      {"structure.row_missing", Severity::kError},
+      {"structure.cell_count", Severity::kWarning},
+      {"structure.bad_value", Severity::kError},
+      {"structure.heading_typo", Severity::kWarning},
+      {"applications.row_total", Severity::kError},
+      {"applications.outcome_total", Severity::kError},
+      {"applications.balance", Severity::kError},
+      {"reviews.total", Severity::kError},
+      {"narrative.parts_sum", Severity::kWarning},
+      {"narrative.conflict", Severity::kWarning},
+      {"narrative.table_mismatch", Severity::kWarning},
+      {"meta.published_late", Severity::kWarning},
+      {"meta.year_mismatch", Severity::kWarning},
+      {"meta.template_mismatch", Severity::kWarning},
+      {"meta.not_a_report", Severity::kError},
   };
   EXPECT_EQ(Rules().size(), spec.size());
   for (const auto& [id, severity] : spec) {
@@ -238,7 +245,7 @@ TEST(Rules, RowTotalQuietWhenTheTotalIsBlankAndBlanksCountAsZero) {
 TEST(Rules, OutcomeTotalFires) {
   ReportText r;
   r.App("（七）总计") = {"2", "2", "0", "0", "0", "0", "4"};  // 商业企业: outcomes give 1
-  r.App("本年新收") = {"2", "2", "0", "0", "0", "0", "4"};   // keep the balance
+  r.App("本年新收") = {"2", "2", "0", "0", "0", "0", "4"};    // keep the balance
   Json j = Parse(r);
   auto f = FindingsOf(j, "applications.outcome_total");
   ASSERT_EQ(f.size(), 2u) << j["findings"].dump(1);
@@ -274,8 +281,9 @@ TEST(Rules, ReviewsTotalFiresAndNamesTheGroup) {
 
 TEST(Rules, PartsSumFires) {
   ReportText r;
-  r.overview = "2020年，某某镇主动公开政府信息120条，其中政府网站90条、政务新媒体40条。"
-               "全年共收到政府信息公开申请3件。";
+  r.overview =
+      "2020年，某某镇主动公开政府信息120条，其中政府网站90条、政务新媒体40条。"
+      "全年共收到政府信息公开申请3件。";
   Json j = Parse(r);
   auto f = FindingsOf(j, "narrative.parts_sum");
   ASSERT_EQ(f.size(), 1u) << j["findings"].dump(1);

@@ -13,12 +13,14 @@
 namespace nianbao::parser::testing {
 namespace {
 
-const std::vector<std::string> kAllSections = {
-    "overview", "proactive", "applications", "reviews_litigation", "problems", "other"};
+const std::vector<std::string> kAllSections = {"overview",           "proactive", "applications",
+                                               "reviews_litigation", "problems",  "other"};
 
 Json Seed(const std::string& name) { return ParseToJson(ReadFixture("seeds/" + name)); }
 
-Json Row7(int a, int b, int c, int d, int e, int f, int g) { return Json::array({a, b, c, d, e, f, g}); }
+Json Row7(int a, int b, int c, int d, int e, int f, int g) {
+  return Json::array({a, b, c, d, e, f, g});
+}
 Json Zeros7() { return Row7(0, 0, 0, 0, 0, 0, 0); }
 Json Zeros5() { return Json::array({0, 0, 0, 0, 0}); }
 
@@ -188,10 +190,11 @@ TEST(SeedGolden, Seed003Wulongkou) {
   auto missing = FindingsOf(j, "structure.row_missing");
   std::set<std::string> paths;
   for (const auto& f : missing) paths.insert(f["path"].get<std::string>());
-  std::set<std::string> expected = {
-      "proactive.regulations", "proactive.normative_documents", "proactive.licensing",
-      "proactive.other_services", "proactive.penalty", "proactive.coercion",
-      "proactive.fees", "proactive.procurement", "applications.new"};
+  std::set<std::string> expected = {"proactive.regulations", "proactive.normative_documents",
+                                    "proactive.licensing",   "proactive.other_services",
+                                    "proactive.penalty",     "proactive.coercion",
+                                    "proactive.fees",        "proactive.procurement",
+                                    "applications.new"};
   EXPECT_EQ(paths, expected);
   auto counts = FindingsOf(j, "structure.cell_count");
   ASSERT_EQ(counts.size(), 1u);

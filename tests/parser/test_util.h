@@ -1,12 +1,12 @@
 // Helpers shared by the parser tests: load a fixture, parse it, look at the JSON output.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "parser/parser.h"
 

@@ -54,8 +54,9 @@ TEST(TextReader, PipeRowsAndRulesAreRead) {
 }
 
 TEST(TextReader, ParagraphsLoseMarkdownAndWordArtefacts) {
-  Document d = ReadText("- 1.思想认识有待加强。\n\n**一是加大信息公开力度。**按照要求\r\n"
-                        "[bookmark: _GoBack]2020年我镇\n");
+  Document d = ReadText(
+      "- 1.思想认识有待加强。\n\n**一是加大信息公开力度。**按照要求\r\n"
+      "[bookmark: _GoBack]2020年我镇\n");
   ASSERT_EQ(d.blocks.size(), 3u);
   EXPECT_EQ(d.blocks[0].text, "1.思想认识有待加强。");
   EXPECT_EQ(d.blocks[1].text, "一是加大信息公开力度。按照要求");

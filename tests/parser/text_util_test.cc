@@ -64,7 +64,9 @@ TEST(ReadCell, MoneyIsInWan) {
 
 TEST(Utf8, RoundTripsAndReplacesInvalidBytes) {
   EXPECT_EQ(ToUtf8(ToU32("年度报告")), "年度报告");
-  EXPECT_EQ(ToU32("a\xff" "b"), U"a\uFFFDb");
+  EXPECT_EQ(ToU32("a\xff"
+                  "b"),
+            U"a\uFFFDb");
   EXPECT_EQ(ToU32("\xe5\xb9"), U"\uFFFD");  // truncated sequence
 }
 
