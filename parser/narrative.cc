@@ -49,6 +49,13 @@ constexpr std::array<std::u32string_view, 14> kFillers = {
 
 constexpr std::u32string_view kUnits = U"条件篇个起次";
 
+// The first `max_chars` characters of s (never cutting a character in two).
+std::string Clip(const std::string& s, size_t max_chars) {
+  std::u32string u = ToU32(s);
+  if (u.size() <= max_chars) return s;
+  return ToUtf8(std::u32string_view(u).substr(0, max_chars)) + "…";
+}
+
 bool IsHan(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }
 bool IsDigit(char32_t c) { return c >= U'0' && c <= U'9'; }
 
@@ -112,7 +119,7 @@ void CheckPartsSum(std::string_view text, std::vector<Finding>* out) {
       out->push_back(MakeFinding(
           "narrative.parts_sum", "narrative",
           "section 一 gives " + total_s + unit + " in all, but the parts that follow (其中" +
-              CollapseSpaces(parts).substr(0, 3 * 60) + ") add up to " + std::to_string(sum) + unit,
+              Clip(CollapseSpaces(parts), 60) + ") add up to " + std::to_string(sum) + unit,
           static_cast<double>(total), static_cast<double>(sum)));
     }
   }

@@ -2,9 +2,11 @@
 // hang or a guessed value. (HTML-specific hostile markup is in html_reader_test.cc.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
+#include "parser/rules.h"
 #include "tests/parser/test_util.h"
 
 namespace nianbao::parser::testing {
@@ -91,6 +93,45 @@ TEST(BadInput, AbsurdCellsAreBadValuesNotNumbers) {
   auto bad = FindingsOf(j, "structure.bad_value");
   EXPECT_EQ(bad.size(), 3u) << j["findings"].dump(1);
   EXPECT_TRUE(j["report"]["proactive"]["regulations"]["made"].is_null());
+}
+
+// Deterministic mutations of the seeds (cut, repeat, splice, inject separators and bytes):
+// every output must serialise, use only rule ids of the table, and keep cells numeric or null.
+TEST(BadInput, MutatedSeedsNeverBreakTheContract) {
+  const std::vector<std::string> seeds = {
+      ReadFixture("seeds/000_d4e73e73a1b7a1d3.txt"), ReadFixture("seeds/001_0b0786dd1ab9e5a0.txt"),
+      ReadFixture("seeds/002_1b2a9a261b4cd27b.txt"), ReadFixture("seeds/003_aca0974fc56c86c8.txt"),
+      ReadFixture("seeds/004_192eb0e593407763.txt")};
+  const std::vector<std::string> injections = {"\t", "\n", "\n\n", "|", "（", "一、", "总计",
+                                               "\xe5",  "\0", "---\t---\n"};
+  std::mt19937 rng(20210131);
+  for (int iteration = 0; iteration < 400; ++iteration) {
+    std::string s = seeds[rng() % seeds.size()];
+    int edits = 1 + static_cast<int>(rng() % 8);
+    for (int e = 0; e < edits && !s.empty(); ++e) {
+      size_t pos = rng() % s.size();
+      size_t len = std::min<size_t>(rng() % 400, s.size() - pos);
+      switch (rng() % 4) {
+        case 0: s.erase(pos, len); break;
+        case 1: s.insert(pos, s.substr(pos, len)); break;
+        case 2: s.insert(pos, injections[rng() % injections.size()]); break;
+        default: s[pos] = static_cast<char>(rng() & 0xFF); break;
+      }
+    }
+    Json j = ParseToJson(s);
+    ASSERT_NO_THROW((void)j.dump()) << "iteration " << iteration;
+    for (const auto& f : j["findings"]) {
+      ASSERT_NE(FindRule(f["rule"].get<std::string>()), nullptr) << f.dump();
+    }
+    const Json& apps = j["report"]["applications"];
+    if (apps.is_object()) {
+      for (const auto& [key, row] : apps.items()) {
+        if (row.is_null()) continue;
+        ASSERT_EQ(row.size(), 7u) << key;
+        for (const auto& v : row) ASSERT_TRUE(v.is_null() || v.is_number_integer()) << key;
+      }
+    }
+  }
 }
 
 }  // namespace
