@@ -7,11 +7,13 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/crawl_command.h"
 #include "app/parse_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"nianbao: collects and checks government information-disclosure annual reports"};
   app.require_subcommand(1);
+  app.failure_message(CLI::FailureMessage::help);
   app.set_version_flag("--version", "nianbao 0.1.0");
 
   nianbao::app::ParseCommandOptions parse;
@@ -25,11 +27,26 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   parse_cmd->add_flag("--pretty", parse.pretty, "Indent the JSON (not one line per file)");
 
+  nianbao::app::CrawlCommandOptions crawl;
+  CLI::App* crawl_cmd = app.add_subcommand(
+      "crawl", "Crawl the sources' annual-report columns (one pass with --once)");
+  crawl_cmd->add_option("--sources", crawl.sources, "Sources file (TOML)")->required();
+  crawl_cmd->add_option("--state-dir", crawl.state_dir,
+                        "State directory (default: [global].state_dir of the sources file)");
+  crawl_cmd->add_flag("--once", crawl.once, "One pass over every source, then exit");
+  crawl_cmd->add_flag("--print-pages", crawl.print_pages,
+                      "Print one JSON line per fetched report page");
+  crawl_cmd
+      ->add_option("--queue-capacity", crawl.queue_capacity,
+                   "Report pages held between the crawler and its consumer")
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (parse_cmd->parsed()) return nianbao::app::RunParseCommand(parse);
+  if (crawl_cmd->parsed()) return nianbao::app::RunCrawlCommand(crawl);
   return 2;
 }

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -44,9 +45,25 @@ Result<std::string> ReadFileCapped(const std::string& path, std::size_t max_byte
   return bytes;
 }
 
+bool IsAbsoluteHttpUrl(const std::string& url) {
+  std::string lower;
+  for (char c : url.substr(0, 8))
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t host = lower.rfind("http://", 0) == 0 ? 7 : lower.rfind("https://", 0) == 0 ? 8 : 0;
+  if (host == 0 || host >= url.size()) return false;
+  if (url[host] == '/' || url[host] == '?' || url[host] == '#') return false;
+  return url.find_first_of(" \t\r\n") == std::string::npos;
+}
+
 }  // namespace
 
 int RunParseCommand(const ParseCommandOptions& options) {
+  if (!options.url.empty() && !IsAbsoluteHttpUrl(options.url)) {
+    // report_id is derived from the URL: anything else would give reports meaningless ids.
+    std::cerr << "nianbao parse: --url " << options.url
+              << ": not an absolute http(s) URL with a host\n";
+    return 2;
+  }
   int failures = 0;
   parser::ParseOptions parse_options;
   parse_options.max_bytes = options.max_bytes;

@@ -6,15 +6,17 @@ namespace nianbao::parser {
 namespace {
 
 constexpr std::array<SectionSpec, kSectionCount> kSections = {{
-    {SectionId::kOverview, "overview", "一", "总体情况", "一、总体情况"},
-    {SectionId::kProactive, "proactive", "二", "主动公开政府信息情况", "二、主动公开政府信息情况"},
+    {SectionId::kOverview, "overview", "一", "总体情况", "一、总体情况", "narrative"},
+    {SectionId::kProactive, "proactive", "二", "主动公开政府信息情况", "二、主动公开政府信息情况",
+     "proactive"},
     {SectionId::kApplications, "applications", "三", "收到和处理政府信息公开申请情况",
-     "三、收到和处理政府信息公开申请情况"},
+     "三、收到和处理政府信息公开申请情况", "applications"},
     {SectionId::kReviews, "reviews_litigation", "四", "行政复议、行政诉讼情况",
-     "四、政府信息公开行政复议、行政诉讼情况"},
+     "四、政府信息公开行政复议、行政诉讼情况", "reviews_litigation"},
     {SectionId::kProblems, "problems", "五", "存在的主要问题及改进情况",
-     "五、存在的主要问题及改进情况"},
-    {SectionId::kOther, "other", "六", "其他需要报告的事项", "六、其他需要报告的事项"},
+     "五、存在的主要问题及改进情况", "problems"},
+    {SectionId::kOther, "other", "六", "其他需要报告的事项", "六、其他需要报告的事项",
+     "other_matters"},
 }};
 
 // ---- Section 二 ----

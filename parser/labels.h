@@ -27,6 +27,7 @@ struct SectionSpec {
   std::string_view numeral;  // 一 … 六
   std::string_view keyword;  // what a heading must contain, after normalisation
   std::string_view heading;  // the form's own words, for messages
+  std::string_view field;    // where the record holds its content (a finding's path)
 };
 std::span<const SectionSpec> Sections();
 const SectionSpec& SectionById(SectionId id);

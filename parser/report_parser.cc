@@ -635,7 +635,7 @@ class ReportBuilder {
     for (const auto& s : Sections()) {
       if (first_seen_[static_cast<size_t>(s.id)]) continue;
       out_.findings.push_back(
-          MakeFinding("structure.section_missing", std::string(s.key),
+          MakeFinding("structure.section_missing", std::string(s.field),
                       std::string(s.heading) + " is missing and its content was not found"));
     }
   }

@@ -168,6 +168,8 @@ TEST(Rules, SectionMissingFiresForAnAbsentSection) {
   ASSERT_EQ(f.size(), 1u) << j["findings"].dump(1);
   EXPECT_EQ(f[0]["path"], "problems");
   EXPECT_EQ(f[0]["severity"], "error");
+  EXPECT_NE(f[0]["message"].get<std::string>().find("五、存在的主要问题及改进情况"),
+            std::string::npos);
   EXPECT_TRUE(j["report"]["problems"].is_null());
 }
 

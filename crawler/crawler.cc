@@ -1,0 +1,639 @@
+#include "crawler/crawler.h"
+
+#include <openssl/sha.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cmath>
+#include <ctime>
+
+namespace nianbao::crawler {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+std::string_view ChangeName(FetchedPage::Change c) {
+  switch (c) {
+    case FetchedPage::Change::kNew:
+      return "new";
+    case FetchedPage::Change::kRevised:
+      return "revised";
+    case FetchedPage::Change::kUnchanged:
+      return "unchanged";
+  }
+  return "new";
+}
+
+namespace {
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), d);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : d) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+// Replaces invalid UTF-8 with '?' so that Gumbo and RE2 see text (the default decoder).
+std::string AssumeUtf8(std::string_view bytes, std::string_view) {
+  std::string out;
+  out.reserve(bytes.size());
+  size_t i = 0;
+  while (i < bytes.size()) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    size_t len = b < 0x80             ? 1
+                 : (b & 0xE0) == 0xC0 ? 2
+                 : (b & 0xF0) == 0xE0 ? 3
+                 : (b & 0xF8) == 0xF0 ? 4
+                                      : 0;
+    bool ok = len > 0 && i + len <= bytes.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(bytes[i + k]) & 0xC0) == 0x80;
+    }
+    if (!ok) {
+      out.push_back('?');
+      ++i;
+      continue;
+    }
+    out.append(bytes.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+bool Search(const std::string& pattern, const std::string& text) {
+  if (pattern.empty()) return true;
+  // Patterns were validated at load; RE2 objects are cheap enough to cache per pattern.
+  static thread_local std::map<std::string, std::unique_ptr<RE2>> cache;
+  auto& re = cache[pattern];
+  if (!re) re = std::make_unique<RE2>(pattern);
+  return re->ok() && RE2::PartialMatch(text, *re);
+}
+
+constexpr std::string_view kAttachmentExtensions[] = {".pdf", ".doc", ".docx", ".wps",
+                                                      ".ofd", ".xls", ".xlsx"};
+
+bool IsAttachment(const std::string& url) {
+  std::string path = PathAndQuery(url);
+  path = path.substr(0, path.find('?'));
+  std::transform(path.begin(), path.end(), path.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (auto ext : kAttachmentExtensions) {
+    if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Marks the links that pagination produced, so that a list answered 304 is re-read the same.
+constexpr const char* kPageLinkText = "\x01page";
+
+int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
+
+template <typename D>
+Clock::duration ToClock(D d) {
+  return std::chrono::duration_cast<Clock::duration>(d);
+}
+
+}  // namespace
+
+Crawler::Crawler(asio::io_context& io, Fetcher& fetcher, StateStore& state, PageQueue& queue,
+                 const SourcesConfig& config, CrawlerOptions options)
+    : io_(io),
+      fetcher_(fetcher),
+      state_(state),
+      queue_(queue),
+      config_(config),
+      options_(std::move(options)),
+      rng_(options_.seed != 0 ? options_.seed
+                              : static_cast<uint64_t>(Clock::now().time_since_epoch().count())),
+      dispatch_timer_(io),
+      passes_(config.sources.size()) {
+  if (!options_.decode) options_.decode = AssumeUtf8;
+  // A freed queue slot may unblock report fetches: resume dispatch on the loop.
+  std::weak_ptr<int> alive = alive_;
+  queue_.SetOnSpace([this, alive] {
+    asio::post(io_, [this, alive] {
+      if (!alive.expired()) Dispatch();
+    });
+  });
+}
+
+Crawler::~Crawler() {
+  queue_.SetOnSpace(nullptr);
+  alive_.reset();
+}
+
+std::chrono::system_clock::time_point Crawler::NextDue(const SourceSettings& s,
+                                                       std::chrono::system_clock::time_point now,
+                                                       double random01) {
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm local{};
+  localtime_r(&t, &local);
+  int month = local.tm_mon + 1;
+  bool in_season =
+      std::find(s.season_months.begin(), s.season_months.end(), month) != s.season_months.end();
+  double base = (in_season ? s.season_interval : s.interval).count();
+  double factor = 1.0 + s.jitter * (2.0 * random01 - 1.0);
+  return now + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                   std::chrono::duration<double>(base * factor));
+}
+
+void Crawler::RunPass(PassDone done) {
+  struct Collector {
+    std::vector<SourcePassStats> stats;
+    size_t remaining;
+    PassDone done;
+  };
+  auto c = std::make_shared<Collector>();
+  c->remaining = config_.sources.size();
+  c->done = std::move(done);
+  if (c->remaining == 0) {
+    asio::post(io_, [c] { c->done({}); });
+    return;
+  }
+  for (size_t i = 0; i < config_.sources.size(); ++i) {
+    StartSourcePass(i, [c](const SourcePassStats& s) {
+      c->stats.push_back(s);
+      if (--c->remaining == 0) c->done(std::move(c->stats));
+    });
+  }
+}
+
+void Crawler::RunForever(std::function<void(const SourcePassStats&)> on_pass) {
+  auto on_pass_shared = std::make_shared<std::function<void(const SourcePassStats&)>>(on_pass);
+  source_timers_.clear();
+  for (size_t i = 0; i < config_.sources.size(); ++i) {
+    source_timers_.push_back(std::make_unique<asio::steady_timer>(io_));
+  }
+  std::weak_ptr<int> alive = alive_;
+  // Each source: a pass, then a timer to its next due time, forever.
+  auto loop = std::make_shared<std::function<void(size_t)>>();
+  *loop = [this, alive, loop, on_pass_shared](size_t i) {
+    if (alive.expired() || stopped_) return;
+    StartSourcePass(i, [this, alive, loop, on_pass_shared, i](const SourcePassStats& s) {
+      if (alive.expired()) return;
+      (*on_pass_shared)(s);
+      std::uniform_real_distribution<double> u(0, 1);
+      auto now = std::chrono::system_clock::now();
+      auto due = NextDue(config_.sources[i].settings, now, u(rng_));
+      auto& timer = *source_timers_[i];
+      timer.expires_after(due - now);
+      timer.async_wait([alive, loop, i](const boost::system::error_code& ec) {
+        if (!ec && !alive.expired()) (*loop)(i);
+      });
+    });
+  };
+  for (size_t i = 0; i < config_.sources.size(); ++i) (*loop)(i);
+}
+
+void Crawler::Stop() {
+  stopped_ = true;
+  for (auto& t : source_timers_) t->cancel();
+  // Requests not yet started are dropped; their passes end as the in-flight ones return.
+  for (auto& [key, host] : hosts_) {
+    for (auto& r : host.waiting) --passes_[r.source].outstanding;
+    host.waiting.clear();
+  }
+  for (size_t i = 0; i < passes_.size(); ++i) {
+    if (passes_[i].active && passes_[i].outstanding == 0) Finish(i);
+  }
+}
+
+void Crawler::StartSourcePass(size_t source, std::function<void(const SourcePassStats&)> done) {
+  SourcePass& p = passes_[source];
+  if (p.active) return;  // still running from the previous schedule
+  p = SourcePass{};
+  p.active = true;
+  p.started = Clock::now();
+  p.stats.source = config_.sources[source].name;
+  p.done = std::move(done);
+  for (const auto& url : config_.sources[source].entry) {
+    Request r{source, url, Kind::kList, 0, 0, 0, Clock::now()};
+    p.seen.insert(url);
+    Enqueue(std::move(r));
+  }
+  if (p.outstanding == 0) Finish(source);
+}
+
+void Crawler::Enqueue(Request r) {
+  if (stopped_) return;
+  ++passes_[r.source].outstanding;
+  hosts_[HostKey(r.url)].waiting.push_back(std::move(r));
+  Dispatch();
+}
+
+void Crawler::ScheduleDispatch(Clock::time_point when) {
+  if (dispatch_at_ && *dispatch_at_ <= when && *dispatch_at_ > Clock::now()) return;
+  dispatch_at_ = when;
+  dispatch_timer_.expires_at(when);
+  std::weak_ptr<int> alive = alive_;
+  dispatch_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || alive.expired()) return;
+    dispatch_at_.reset();
+    Dispatch();
+  });
+}
+
+void Crawler::Dispatch() {
+  if (stopped_) return;
+  auto now = Clock::now();
+  std::optional<Clock::time_point> wake;
+  auto wake_at = [&](Clock::time_point t) {
+    if (!wake || t < *wake) wake = t;
+  };
+  for (auto& [key, host] : hosts_) {
+    while (!host.waiting.empty() && in_flight_ < config_.global.max_concurrency) {
+      Request& front = host.waiting.front();
+      const SourceSettings& s = config_.sources[front.source].settings;
+      // robots.txt first, once per host and cache period.
+      if (s.obey_robots && front.kind != Kind::kRobots) {
+        if (host.robots == HostState::Robots::kReady && now >= host.robots_expiry) {
+          host.robots = HostState::Robots::kUnknown;
+        }
+        if (host.robots == HostState::Robots::kFetching) break;
+        if (host.robots == HostState::Robots::kUnknown) {
+          std::string robots_url = ResolveUrl(front.url, "/robots.txt");
+          host.robots = HostState::Robots::kFetching;
+          ++passes_[front.source].outstanding;
+          host.waiting.push_front(Request{front.source, robots_url, Kind::kRobots, 0, 0, 0, now});
+          continue;
+        }
+      }
+      if (host.in_flight >= s.per_host_concurrency) break;
+      if (now < host.next_start) {
+        wake_at(host.next_start);
+        break;
+      }
+      if (now < front.not_before) {
+        // Retries wait their turn without holding back other requests to the host.
+        auto ready = std::find_if(host.waiting.begin(), host.waiting.end(),
+                                  [&](const Request& r) { return r.not_before <= now; });
+        if (ready == host.waiting.end()) {
+          for (const auto& r : host.waiting) wake_at(r.not_before);
+          break;
+        }
+        std::iter_swap(host.waiting.begin(), ready);
+        continue;
+      }
+      if (front.kind == Kind::kReport &&
+          queue_.size() + static_cast<size_t>(reports_in_flight_) >= queue_.capacity()) {
+        break;  // backpressure: wait for the consumer (on-space resumes dispatch)
+      }
+      if (front.kind != Kind::kRobots && s.obey_robots &&
+          !host.rules.Allowed(PathAndQuery(front.url))) {
+        Request r = std::move(front);
+        host.waiting.pop_front();
+        SourcePass& p = passes_[r.source];
+        ++p.stats.robots_disallowed;
+        if (r.depth == 0 && r.page_number == 0 && r.kind == Kind::kList) ++p.entries_blocked;
+        if (--p.outstanding == 0) Finish(r.source);
+        continue;
+      }
+      Request r = std::move(front);
+      host.waiting.pop_front();
+      auto delay = ToClock(s.min_delay);
+      if (auto cd = host.rules.crawl_delay()) {
+        // Honoured, but a hostile "Crawl-delay: 86400" must not stall a pass for a day.
+        delay = std::max(delay, ToClock(std::chrono::duration<double>(std::min(*cd, 60.0))));
+      }
+      host.next_start = now + delay;
+      Start(host, key, std::move(r));
+    }
+  }
+  if (wake) ScheduleDispatch(*wake);
+}
+
+FetchRequest Crawler::MakeRequest(const Source& src, const std::string& url,
+                                  const UrlState* prior) const {
+  const SourceSettings& s = src.settings;
+  FetchRequest f;
+  f.url = url;
+  f.user_agent = s.user_agent;
+  f.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(s.connect_timeout);
+  f.total_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(s.total_timeout);
+  f.low_speed_limit = static_cast<long>(s.low_speed_limit);
+  f.low_speed_time = std::chrono::duration_cast<std::chrono::seconds>(s.low_speed_time);
+  f.max_body = s.max_body;
+  f.max_redirects = s.max_redirects;
+  f.http2 = s.http2;
+  f.tls_verify = s.tls_verify;
+  f.ca_bundle = s.ca_bundle;
+  if (prior != nullptr && !prior->sha256.empty()) {
+    if (!prior->etag.empty()) f.headers.push_back("If-None-Match: " + prior->etag);
+    if (!prior->last_modified.empty()) {
+      f.headers.push_back("If-Modified-Since: " + prior->last_modified);
+    }
+  }
+  return f;
+}
+
+void Crawler::Start(HostState& host, const std::string& host_key, Request r) {
+  const Source& src = config_.sources[r.source];
+  std::optional<UrlState> prior;
+  if (r.kind != Kind::kRobots) {
+    auto got = state_.Get(r.url);
+    if (got.ok()) prior = got.value();
+  }
+  FetchRequest req = MakeRequest(src, r.url, prior ? &*prior : nullptr);
+  if (r.kind == Kind::kRobots) req.max_body = 500 * 1024 + 1;  // RFC 9309: 500 KiB parsed
+  ++host.in_flight;
+  ++in_flight_;
+  if (r.kind == Kind::kReport) ++reports_in_flight_;
+  ++passes_[r.source].stats.requests;
+  if (r.attempt == 0 && r.kind != Kind::kRobots) ++passes_[r.source].budget_used;
+  std::weak_ptr<int> alive = alive_;
+  fetcher_.Fetch(std::move(req), [this, alive, host_key, r](FetchResult res) mutable {
+    if (alive.expired()) return;
+    OnFetched(host_key, std::move(r), std::move(res));
+  });
+}
+
+std::string Crawler::Reason(const FetchResult& res) const {
+  if (res.error != FetchError::kNone) return std::string(FetchErrorName(res.error));
+  if (res.status == 403 || res.status == 412) return "blocked_by_gateway";
+  return "http_" + std::to_string(res.status);
+}
+
+void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res) {
+  HostState& host = hosts_[host_key];
+  --host.in_flight;
+  --in_flight_;
+  if (r.kind == Kind::kReport) --reports_in_flight_;
+  const Source& src = config_.sources[r.source];
+  if (options_.on_fetch) {
+    FetchLogEntry e;
+    e.source = src.name;
+    e.url = r.url;
+    e.kind = r.kind == Kind::kList ? "list" : r.kind == Kind::kReport ? "report" : "robots";
+    e.status = res.status;
+    e.error = res.error == FetchError::kNone ? "" : std::string(FetchErrorName(res.error));
+    e.bytes = static_cast<int64_t>(res.body.size());
+    e.sha256 = res.error == FetchError::kNone ? Sha256Hex(res.body) : "";
+    e.started = res.started;
+    e.elapsed = res.elapsed;
+    e.attempt = r.attempt;
+    options_.on_fetch(e);
+  }
+  if (r.kind == Kind::kRobots) {
+    OnRobots(host_key, r, res);
+  } else {
+    bool transient = res.error != FetchError::kNone || res.status == 429 || res.status >= 500;
+    bool final_error = res.error == FetchError::kTooLarge ||
+                       res.error == FetchError::kTooManyRedirects ||
+                       res.error == FetchError::kBadUrl;
+    if (transient && !final_error && !stopped_ && Retry(r, res)) {
+      // requeued; outstanding count unchanged
+    } else if (r.kind == Kind::kList && r.page_number > 0 && res.status == 404) {
+      // Probing index_{n}.html past the last page: the end of the list, not a failure.
+    } else if (res.error != FetchError::kNone || (res.status != 200 && res.status != 304)) {
+      Fail(r, res, Reason(res));
+    } else if (r.kind == Kind::kList) {
+      OnList(r, res);
+    } else {
+      OnReport(r, res);
+    }
+  }
+  SourcePass& p = passes_[r.source];
+  if (--p.outstanding == 0) Finish(r.source);
+  Dispatch();
+}
+
+void Crawler::OnRobots(const std::string& host_key, const Request& r, const FetchResult& res) {
+  HostState& host = hosts_[host_key];
+  const SourceSettings& s = config_.sources[r.source].settings;
+  if (res.error == FetchError::kNone && res.status >= 200 && res.status < 300) {
+    host.rules = RobotsRules::Parse(res.body, "nianbao");
+  } else if (res.error == FetchError::kNone && res.status >= 400 && res.status < 500) {
+    host.rules = RobotsRules::AllowAll();  // "unavailable": no restrictions
+  } else {
+    host.rules = RobotsRules::DisallowAll();  // "unreachable": assume complete disallow
+    ++passes_[r.source].stats.failures["robots_unreachable"];
+  }
+  host.robots = HostState::Robots::kReady;
+  // An unreachable robots.txt is asked again soon rather than after a whole cache period.
+  host.robots_expiry = Clock::now() + (host.rules.disallows_everything() && res.status >= 500
+                                           ? ToClock(std::chrono::minutes(5))
+                                           : ToClock(s.robots_cache));
+}
+
+bool Crawler::Retry(Request& r, const FetchResult& res) {
+  const SourceSettings& s = config_.sources[r.source].settings;
+  if (r.attempt >= s.max_retries) return false;
+  double cap = std::min(s.backoff_max.count(), s.backoff_base.count() * std::pow(2.0, r.attempt));
+  std::uniform_real_distribution<double> u(0, 1);
+  double delay = cap * (0.5 + 0.5 * u(rng_));  // "equal jitter": never a tight loop
+  if (auto ra = res.Header("retry-after"); !ra.empty()) {
+    // Delta-seconds form; an HTTP-date is rare on portals and falls back to the backoff.
+    char* end = nullptr;
+    std::string v(ra);
+    double secs = std::strtod(v.c_str(), &end);
+    if (end != v.c_str() && secs >= 0)
+      delay = std::min(std::max(delay, secs), s.backoff_max.count());
+  }
+  ++r.attempt;
+  r.not_before = Clock::now() + ToClock(std::chrono::duration<double>(delay));
+  ++passes_[r.source].stats.retries;
+  Enqueue(std::move(r));  // counted again; OnFetched uncounts the attempt that failed
+  return true;
+}
+
+void Crawler::Fail(Request& r, const FetchResult& res, const std::string& reason) {
+  SourcePass& p = passes_[r.source];
+  ++p.stats.failures[reason];
+  if (r.kind == Kind::kReport) ++p.stats.reports_failed;
+  if (r.kind == Kind::kList && r.depth == 0 && r.page_number == 0) ++p.entries_failed;
+  auto got = state_.Get(r.url);
+  UrlState s = got.ok() && got.value() ? *got.value() : UrlState{};
+  s.url = r.url;
+  s.source = config_.sources[r.source].name;
+  s.kind = r.kind == Kind::kList ? "list" : "report";
+  s.last_status = res.status;
+  s.last_error = reason;
+  s.last_fetch = UnixNow();
+  ++s.failures;
+  // The stored hash and validators stay: a failed fetch is never a change.
+  (void)state_.Put(s);
+  // index_{n}.html probing stops at the first page that does not exist.
+}
+
+void Crawler::OnList(Request& r, const FetchResult& res) {
+  SourcePass& p = passes_[r.source];
+  ++p.stats.list_pages;
+  const Source& src = config_.sources[r.source];
+  std::vector<Link> links;
+  auto prior = state_.Get(r.url);
+  UrlState s = prior.ok() && prior.value() ? *prior.value() : UrlState{};
+  if (res.status == 304) {
+    auto stored = state_.GetLinks(r.url);
+    if (stored.ok()) links = std::move(stored).value();
+  } else {
+    std::string html = options_.decode(res.body, res.Header("content-type"));
+    links = ExtractLinks(html, res.final_url);
+    // Pagination that the page announces rather than links: TRS createPageHTML(N, ...).
+    if (auto paging = FindTrsPaging(html)) {
+      int pages = std::min(paging->pages, src.settings.max_pages);
+      for (int n = 1; n < pages; ++n) {
+        std::string u = ResolveUrl(
+            res.final_url, paging->stem + "_" + std::to_string(n) + "." + paging->extension);
+        if (!u.empty()) links.push_back(Link{u, kPageLinkText});
+      }
+    }
+    (void)state_.PutLinks(r.url, links);
+    s.sha256 = Sha256Hex(res.body);
+    s.etag = std::string(res.Header("etag"));
+    s.last_modified = std::string(res.Header("last-modified"));
+  }
+  s.url = r.url;
+  s.source = src.name;
+  s.kind = "list";
+  s.last_status = res.status;
+  s.last_error.clear();
+  s.last_fetch = UnixNow();
+  s.failures = 0;
+  (void)state_.Put(s);
+  ProcessLinks(r, links);
+  // index_{n}.html probing, the next page after each one that exists; not needed when the
+  // page announced its page count (createPageHTML), whose pages are already queued.
+  bool announced = std::any_of(links.begin(), links.end(),
+                               [](const Link& l) { return l.text == kPageLinkText; });
+  if (!src.page_pattern.empty() && !announced && r.page_number + 1 < src.settings.max_pages) {
+    std::string name = src.page_pattern;
+    name.replace(name.find("{n}"), 3, std::to_string(r.page_number + 1));
+    std::string next = ResolveUrl(src.entry.front(), name);
+    if (!next.empty() && HostAllowed(src, next) && p.seen.insert(next).second &&
+        p.budget_used < src.settings.page_budget) {
+      Enqueue(Request{r.source, next, Kind::kList, r.depth, 0, r.page_number + 1, Clock::now()});
+    }
+  }
+}
+
+bool Crawler::HostAllowed(const Source& s, const std::string& url) const {
+  std::string host = HostKey(url);
+  for (const auto& e : s.entry) {
+    if (HostKey(e) == host) return true;
+  }
+  for (const auto& h : s.allow_hosts) {
+    if (h == host) return true;
+  }
+  return false;
+}
+
+bool Crawler::IsReportLink(const Source& s, const Link& l) const {
+  if (l.text == kPageLinkText || IsAttachment(l.url)) return false;
+  if (!s.exclude_text.empty() && Search(s.exclude_text, l.text)) return false;
+  return Search(s.report_url, l.url) && Search(s.report_text, l.text);
+}
+
+void Crawler::ProcessLinks(const Request& list, const std::vector<Link>& links) {
+  SourcePass& p = passes_[list.source];
+  const Source& src = config_.sources[list.source];
+  for (const auto& l : links) {
+    if (!HostAllowed(src, l.url)) continue;
+    bool is_page = l.text == kPageLinkText ||
+                   (!src.next_page_text.empty() && Search(src.next_page_text, l.text));
+    if (is_page) {
+      if (p.stats.list_pages + 1 > src.settings.max_pages) continue;
+      if (p.budget_used >= src.settings.page_budget || !p.seen.insert(l.url).second) continue;
+      Enqueue(Request{list.source, l.url, Kind::kList, list.depth, 0, list.page_number + 1,
+                      Clock::now()});
+    } else if (IsReportLink(src, l)) {
+      if (list.depth + 1 > src.settings.max_depth) continue;
+      if (!p.seen.insert(l.url).second) continue;
+      ++p.stats.reports_found;
+      if (p.budget_used >= src.settings.page_budget) {
+        ++p.stats.failures["page_budget"];
+        continue;
+      }
+      Enqueue(Request{list.source, l.url, Kind::kReport, list.depth + 1, 0, 0, Clock::now()});
+    }
+  }
+}
+
+void Crawler::OnReport(Request& r, const FetchResult& res) {
+  SourcePass& p = passes_[r.source];
+  const Source& src = config_.sources[r.source];
+  auto prior = state_.Get(r.url);
+  std::optional<UrlState> before = prior.ok() ? prior.value() : std::nullopt;
+  UrlState s = before ? *before : UrlState{};
+  FetchedPage page;
+  page.source = src.name;
+  page.url = r.url;
+  page.final_url = res.final_url;
+  page.status = res.status;
+  page.headers = res.headers;
+  page.content_type = std::string(res.Header("content-type"));
+  page.fetched_at = std::chrono::system_clock::now();
+  if (res.status == 304 && before && !before->sha256.empty()) {
+    page.change = FetchedPage::Change::kUnchanged;
+    page.sha256 = before->sha256;
+    if (auto a = state_.GetAttachments(r.url); a.ok()) page.attachments = std::move(a).value();
+  } else {
+    page.body = res.body;
+    page.sha256 = Sha256Hex(res.body);
+    page.change = !before || before->sha256.empty() ? FetchedPage::Change::kNew
+                  : before->sha256 == page.sha256   ? FetchedPage::Change::kUnchanged
+                                                    : FetchedPage::Change::kRevised;
+    std::string html = options_.decode(res.body, page.content_type);
+    for (auto& l : ExtractLinks(html, res.final_url)) {
+      if (IsAttachment(l.url)) page.attachments.push_back(std::move(l));
+    }
+    (void)state_.PutAttachments(r.url, page.attachments);
+    s.sha256 = page.sha256;
+    s.etag = std::string(res.Header("etag"));
+    s.last_modified = std::string(res.Header("last-modified"));
+  }
+  switch (page.change) {
+    case FetchedPage::Change::kNew:
+      ++p.stats.reports_new;
+      break;
+    case FetchedPage::Change::kRevised:
+      ++p.stats.reports_revised;
+      break;
+    case FetchedPage::Change::kUnchanged:
+      ++p.stats.reports_unchanged;
+      break;
+  }
+  p.stats.attachments += static_cast<int>(page.attachments.size());
+  s.url = r.url;
+  s.source = src.name;
+  s.kind = "report";
+  s.last_status = res.status;
+  s.last_error.clear();
+  s.last_fetch = UnixNow();
+  s.failures = 0;
+  (void)state_.Put(s);
+  // A slot was reserved for this result before the fetch started (see Dispatch), so the
+  // push only fails when the queue was closed under us; the page is then dropped and
+  // fetched again on the next pass (its delivered hash was never recorded).
+  (void)queue_.TryPush(page);
+}
+
+void Crawler::Finish(size_t source) {
+  SourcePass& p = passes_[source];
+  if (!p.active) return;
+  p.active = false;
+  const Source& src = config_.sources[source];
+  int entries = static_cast<int>(src.entry.size());
+  if (p.entries_blocked == entries) {
+    p.stats.health = "blocked";
+  } else if (p.entries_failed + p.entries_blocked == entries) {
+    p.stats.health = "unreachable";
+  } else if (p.stats.reports_found == 0) {
+    p.stats.health = "stale";
+  } else {
+    p.stats.health = "ok";
+  }
+  p.stats.elapsed = Clock::now() - p.started;
+  auto done = std::move(p.done);
+  SourcePassStats stats = p.stats;
+  if (done) asio::post(io_, [done, stats] { done(stats); });
+}
+
+}  // namespace nianbao::crawler

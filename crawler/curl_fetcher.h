@@ -1,0 +1,78 @@
+// CurlFetcher: many transfers at once on one thread, libcurl's multi socket API driven by
+// a Boost.Asio io_context.
+//
+//   Fetch() ─► easy handle ─► curl_multi_add_handle
+//                                   │
+//   curl ── CURLMOPT_SOCKETFUNCTION ─► OnSocket(fd, what) ─► watch fd with an Asio
+//   curl ── CURLMOPT_TIMERFUNCTION  ─► OnTimer(ms)        ─► arm the steady_timer
+//                                   │
+//   Asio: fd readable/writable ─► curl_multi_socket_action(fd, IN/OUT) ─┐
+//   Asio: timer expired        ─► curl_multi_socket_action(TIMEOUT)  ───┤
+//                                                                       ▼
+//                                          curl_multi_info_read: CURLMSG_DONE ─► done()
+//
+// Ownership: the CurlFetcher owns the multi handle, every easy handle (in `transfers_`,
+// keyed by handle) and every socket watch (in `sockets_`, keyed by descriptor). The
+// descriptors belong to libcurl: a watch release()s its descriptor instead of closing it.
+// Asio handlers capture the key and a generation number, and return if the entry is gone
+// or was replaced (libcurl reuses descriptor numbers). curl callbacks never throw and
+// never call back into curl_multi_* (they only record state or arm Asio objects).
+//
+// Threading: everything, including construction and destruction, on the thread that runs
+// the io_context. REQUIRES: the io_context outlives the CurlFetcher.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "crawler/fetcher.h"
+
+namespace nianbao::crawler {
+
+class CurlFetcher final : public Fetcher {
+ public:
+  explicit CurlFetcher(boost::asio::io_context& io);
+  ~CurlFetcher() override;
+  CurlFetcher(const CurlFetcher&) = delete;
+  CurlFetcher& operator=(const CurlFetcher&) = delete;
+
+  void Fetch(FetchRequest request, Done done) override;
+  void CancelAll() override;
+  size_t in_flight() const override { return transfers_.size(); }
+
+ private:
+  struct Transfer;
+  struct SocketWatch;
+
+  // libcurl callbacks (C linkage trampolines forward here).
+  static int SocketCallback(CURL* easy, curl_socket_t fd, int what, void* self, void*);
+  static int TimerCallback(CURLM* multi, long timeout_ms, void* self);
+  static size_t WriteCallback(char* data, size_t size, size_t n, void* transfer);
+  static size_t HeaderCallback(char* data, size_t size, size_t n, void* transfer);
+
+  void OnSocket(curl_socket_t fd, int what);
+  void OnTimer(long timeout_ms);
+  void Arm(curl_socket_t fd, SocketWatch& watch);
+  void OnReady(curl_socket_t fd, uint64_t generation, int direction);
+  void Action(curl_socket_t fd, int ev_bitmask);
+  void CollectDone();
+  void Finish(CURL* easy, CURLcode code);
+
+  boost::asio::io_context& io_;
+  CURLM* multi_ = nullptr;
+  boost::asio::steady_timer timer_;
+  std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::map<curl_socket_t, std::unique_ptr<SocketWatch>> sockets_;
+  uint64_t next_generation_ = 1;
+  // Asio handlers hold a weak_ptr to this token: after destruction they find it expired and
+  // return without touching the fetcher.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace nianbao::crawler

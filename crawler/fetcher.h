@@ -1,0 +1,85 @@
+// The fetch backend: one HTTP(S) transfer in, one FetchResult out, asynchronously.
+//
+// This is the crawler's seam to the network (an interface only because it is an edge to
+// the outside world): the production implementation is CurlFetcher (libcurl multi socket
+// driven by Boost.Asio); tests may drive the scheduler with a fake. Politeness, retries and
+// robots.txt live above it, in the scheduler; a Fetcher performs exactly one transfer per
+// Fetch() (following redirects within the limit) and always calls `done` exactly once.
+//
+// Threading: Fetch() and every `done` callback run on the event-loop thread that owns the
+// fetcher. Nothing here blocks.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace nianbao::crawler {
+
+struct FetchRequest {
+  std::string url;
+  std::vector<std::string> headers;  // extra request headers, e.g. "If-None-Match: \"x\""
+  std::string user_agent;
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds total_timeout{60'000};
+  long low_speed_limit = 64;  // bytes/s below which, for low_speed_time, the transfer aborts
+  std::chrono::seconds low_speed_time{30};
+  int64_t max_body = 8 << 20;  // bytes; a larger body aborts the transfer (kTooLarge)
+  int max_redirects = 5;
+  bool http2 = true;
+  bool tls_verify = true;
+  std::string ca_bundle;  // PEM file; "" = the system store
+};
+
+// Why a transfer produced no usable HTTP response. kNone when an HTTP status was received
+// (whatever it was: a 404 or a 503 is a response, not a transport error).
+enum class FetchError {
+  kNone,
+  kDns,
+  kConnect,
+  kTls,
+  kTimeout,           // connect, total or low-speed timeout
+  kTooLarge,          // body over max_body
+  kTooManyRedirects,  // also redirect loops
+  kNetwork,           // reset, broken pipe, bad framing, ...
+  kBadUrl,
+  kInternal,
+};
+std::string_view FetchErrorName(FetchError e);
+
+struct FetchResult {
+  std::string url;        // as requested
+  std::string final_url;  // after redirects
+  long status = 0;        // HTTP status of the final response; 0 when none
+  // Headers of the final response, names lower-cased, in order of arrival.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // decoded (gzip/deflate/br), at most max_body bytes
+  FetchError error = FetchError::kNone;
+  std::string error_message;  // libcurl's words, for logs and the fetch log
+  int redirects = 0;
+  std::chrono::system_clock::time_point started;
+  std::chrono::duration<double> elapsed{0};
+  std::chrono::duration<double> connect_time{0};
+  std::chrono::duration<double> first_byte_time{0};
+  int64_t bytes_received = 0;  // body bytes before decoding limits applied
+
+  // First value of a header, "" when absent. REQUIRES: name lower-case.
+  std::string_view Header(std::string_view name) const;
+};
+
+class Fetcher {
+ public:
+  using Done = std::function<void(FetchResult)>;
+  virtual ~Fetcher() = default;
+  // Starts a transfer. `done` runs later on the loop thread, never inside Fetch() itself.
+  virtual void Fetch(FetchRequest request, Done done) = 0;
+  // Aborts every transfer in flight; their `done` runs with kInternal "cancelled".
+  virtual void CancelAll() = 0;
+  virtual size_t in_flight() const = 0;
+};
+
+}  // namespace nianbao::crawler

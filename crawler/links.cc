@@ -1,0 +1,208 @@
+#include "crawler/links.h"
+
+#include <curl/curl.h>
+#include <gumbo.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+namespace nianbao::crawler {
+namespace {
+
+// Gumbo's output, destroyed with the options it was made with.
+struct GumboDeleter {
+  void operator()(GumboOutput* out) const { gumbo_destroy_output(&kGumboDefaultOptions, out); }
+};
+
+// Markup deeper than this is not a list page; Gumbo's own teardown recurses, so a hostile
+// page nested hundreds of thousands deep must never reach it.
+constexpr int kMaxDepth = 4000;
+
+bool TooDeep(std::string_view html) {
+  int depth = 0;
+  for (size_t i = 0; i + 1 < html.size(); ++i) {
+    if (html[i] != '<') continue;
+    char c = html[i + 1];
+    if (c == '/') {
+      depth = std::max(0, depth - 1);
+    } else if (std::isalpha(static_cast<unsigned char>(c))) {
+      // Elements that are usually left open or never closed do not nest in practice.
+      static constexpr std::string_view kVoid[] = {
+          "br", "img", "meta",   "link", "input", "hr",   "p",      "li",
+          "td", "tr",  "option", "col",  "area",  "base", "source", "wbr"};
+      size_t j = i + 1;
+      while (j < html.size() && std::isalnum(static_cast<unsigned char>(html[j]))) ++j;
+      std::string name(html.substr(i + 1, j - i - 1));
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      bool is_void = std::find(std::begin(kVoid), std::end(kVoid), name) != std::end(kVoid);
+      if (!is_void && ++depth > kMaxDepth) return true;
+    }
+  }
+  return false;
+}
+
+std::string CollapseSpaces(std::string_view s) {
+  std::string out;
+  bool space = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    bool ws = std::isspace(c) != 0;
+    // U+00A0 (C2 A0) and U+3000 (E3 80 80) are spaces too.
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
+      ws = true;
+      ++i;
+    } else if (c == 0xE3 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+               static_cast<unsigned char>(s[i + 2]) == 0x80) {
+      ws = true;
+      i += 2;
+    }
+    if (ws) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// The text under a node, without recursion.
+std::string TextOf(const GumboNode* root) {
+  std::string text;
+  std::vector<const GumboNode*> stack{root};
+  while (!stack.empty()) {
+    const GumboNode* n = stack.back();
+    stack.pop_back();
+    if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE) {
+      text += n->v.text.text;
+      text += ' ';
+    } else if (n->type == GUMBO_NODE_ELEMENT) {
+      const GumboVector& kids = n->v.element.children;
+      for (unsigned i = kids.length; i > 0; --i) {
+        stack.push_back(static_cast<const GumboNode*>(kids.data[i - 1]));
+      }
+    }
+  }
+  return CollapseSpaces(text);
+}
+
+std::string Attr(const GumboNode* n, const char* name) {
+  const GumboAttribute* a = gumbo_get_attribute(&n->v.element.attributes, name);
+  return a != nullptr ? std::string(a->value) : std::string();
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+std::string ResolveUrl(const std::string& base, std::string_view ref) {
+  std::string r(ref);
+  // Trim, and drop what never names a page.
+  while (!r.empty() && std::isspace(static_cast<unsigned char>(r.front()))) r.erase(0, 1);
+  while (!r.empty() && std::isspace(static_cast<unsigned char>(r.back()))) r.pop_back();
+  if (r.empty() || r.front() == '#') return {};
+  std::string lower = r.substr(0, 11);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower.rfind("javascript:", 0) == 0 || lower.rfind("mailto:", 0) == 0 ||
+      lower.rfind("tel:", 0) == 0 || lower.rfind("data:", 0) == 0) {
+    return {};
+  }
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> h(curl_url(), &curl_url_cleanup);
+  if (!h || curl_url_set(h.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) return {};
+  if (curl_url_set(h.get(), CURLUPART_URL, r.c_str(), CURLU_URLENCODE) != CURLUE_OK) return {};
+  curl_url_set(h.get(), CURLUPART_FRAGMENT, nullptr, 0);
+  char* scheme = nullptr;
+  if (curl_url_get(h.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) return {};
+  std::string s(scheme);
+  curl_free(scheme);
+  if (s != "http" && s != "https") return {};
+  char* out = nullptr;
+  if (curl_url_get(h.get(), CURLUPART_URL, &out, 0) != CURLUE_OK) return {};
+  std::string result(out);
+  curl_free(out);
+  return result;
+}
+
+std::string HostKey(std::string_view url) {
+  auto p = url.find("://");
+  if (p == std::string_view::npos) return {};
+  std::string_view rest = url.substr(p + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  std::string host(rest);
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return host;
+}
+
+std::string PathAndQuery(std::string_view url) {
+  auto p = url.find("://");
+  if (p == std::string_view::npos) return "/";
+  std::string_view rest = url.substr(p + 3);
+  auto slash = rest.find_first_of("/?");
+  if (slash == std::string_view::npos) return "/";
+  std::string_view path = rest.substr(slash);
+  path = path.substr(0, path.find('#'));
+  if (path.empty() || path.front() == '?') return "/" + std::string(path);
+  return std::string(path);
+}
+
+std::vector<Link> ExtractLinks(std::string_view html, const std::string& page_url,
+                               size_t max_links) {
+  std::vector<Link> links;
+  if (TooDeep(html)) return links;
+  std::unique_ptr<GumboOutput, GumboDeleter> out(
+      gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()));
+  if (!out) return links;
+  std::string base = page_url;
+  std::vector<const GumboNode*> stack{out->root};
+  std::vector<std::string> seen;
+  while (!stack.empty() && links.size() < max_links) {
+    const GumboNode* n = stack.back();
+    stack.pop_back();
+    if (n->type != GUMBO_NODE_ELEMENT) continue;
+    const GumboElement& e = n->v.element;
+    if (e.tag == GUMBO_TAG_BASE) {
+      std::string b = ResolveUrl(page_url, Attr(n, "href"));
+      if (!b.empty()) base = b;
+    } else if (e.tag == GUMBO_TAG_A) {
+      std::string url = ResolveUrl(base, Attr(n, "href"));
+      if (!url.empty()) {
+        std::string text = TextOf(n);
+        // Lists often cut long titles ("…年度报…") and keep the whole one in title="".
+        std::string title = CollapseSpaces(Attr(n, "title"));
+        if (!title.empty() && (text.empty() || EndsWith(text, "…") || EndsWith(text, "...") ||
+                               title.size() > text.size())) {
+          text = title;
+        }
+        links.push_back(Link{std::move(url), std::move(text)});
+      }
+    }
+    for (unsigned i = e.children.length; i > 0; --i) {
+      stack.push_back(static_cast<const GumboNode*>(e.children.data[i - 1]));
+    }
+  }
+  return links;
+}
+
+std::optional<TrsPaging> FindTrsPaging(std::string_view html) {
+  static const RE2 re(
+      R"re(createPageHTML\(\s*(\d{1,5})\s*,\s*\d{1,5}\s*,\s*["']([A-Za-z0-9_-]{1,40})["']\s*,\s*["']([A-Za-z0-9]{1,10})["'])re");
+  std::string pages, stem, ext;
+  re2::StringPiece input(html.data(), html.size());
+  if (!RE2::PartialMatch(input, re, &pages, &stem, &ext)) return std::nullopt;
+  TrsPaging p;
+  p.pages = std::stoi(pages);
+  p.stem = stem;
+  p.extension = ext;
+  return p;
+}
+
+}  // namespace nianbao::crawler

@@ -1,0 +1,44 @@
+// Links of a list page: what the crawler follows.
+//
+// ExtractLinks() walks a page with Gumbo (iteratively) and returns every <a href> with its
+// text (or its title attribute when the text is empty or cut short with "…"), resolved
+// against the page's URL (and its <base href>), fragment dropped. TRS lists announce their
+// pages in a script, `createPageHTML(5, 0, "index", "html")`; PageCount() reads that.
+//
+// Pure. Threading: safe from any thread. REQUIRES: html is valid UTF-8.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nianbao::crawler {
+
+struct Link {
+  std::string url;   // absolute, no fragment
+  std::string text;  // whitespace collapsed
+};
+
+// At most `max_links` links are returned (a page with 10,000 links is a trap, not a list).
+std::vector<Link> ExtractLinks(std::string_view html, const std::string& page_url,
+                               size_t max_links = 2000);
+
+// createPageHTML(N, i, "index", "html") -> {N, "index", "html"}.
+struct TrsPaging {
+  int pages = 0;
+  std::string stem;       // "index"
+  std::string extension;  // "html"
+};
+std::optional<TrsPaging> FindTrsPaging(std::string_view html);
+
+// RFC 3986 resolution of `ref` against `base` (libcurl's URL API); "" when either is
+// unusable or the result is not http(s).
+std::string ResolveUrl(const std::string& base, std::string_view ref);
+
+// Lower-case host[:port] of an absolute URL ("" when none): the key of politeness.
+std::string HostKey(std::string_view url);
+// Path and query of an absolute URL, "/" when empty: what robots.txt rules match.
+std::string PathAndQuery(std::string_view url);
+
+}  // namespace nianbao::crawler

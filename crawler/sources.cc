@@ -1,0 +1,705 @@
+#include "crawler/sources.h"
+
+#include <re2/re2.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <system_error>
+#include <utility>
+
+namespace nianbao::crawler {
+namespace {
+
+// A sources file is a few kilobytes; anything this big is the wrong file, and reading it whole
+// would be an unbounded read.
+constexpr size_t kMaxFileBytes = 16 << 20;
+
+// Durations beyond a year are typos ("6000d") and could overflow the integer clocks that the
+// scheduler converts them to.
+constexpr double kMaxDurationSeconds = 366 * 86400.0;
+
+constexpr int kIntMax = std::numeric_limits<int>::max();
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+// `text` in double quotes, with control characters escaped so that a message stays one line.
+std::string Quote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+std::string Expected(std::string_view what, const toml::node& got) {
+  return "expected " + std::string(what) + ", got " + TypeName(got);
+}
+
+std::string FormatDouble(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+int LineOf(const toml::source_region& where, int fallback) {
+  return where.begin.line > 0 ? static_cast<int>(where.begin.line) : fallback;
+}
+int LineOf(const toml::node& node, int fallback) { return LineOf(node.source(), fallback); }
+
+// Edit distance, to suggest the key that an unknown key was probably meant to be.
+size_t Distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Keeps the mistake that comes first in the file, so that the operator fixes the file top down
+// whatever order toml++ (a sorted map) hands the keys over in.
+class Errors {
+ public:
+  void Add(int line, std::string message) {
+    if (!message_.empty() && line >= line_) return;
+    line_ = std::max(line, 1);
+    message_ = std::move(message);
+  }
+  bool empty() const { return message_.empty(); }
+  Status ToStatus(const std::string& path) const {
+    return Status::InvalidArgument(path + ":" + std::to_string(line_) + ": " + message_);
+  }
+
+ private:
+  int line_ = 0;
+  std::string message_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Checks of single strings: "" when fine, else why not (without the key, which the caller adds).
+
+std::string CheckRegex(std::string_view pattern) {
+  const RE2 re(pattern, RE2::Quiet);
+  if (re.ok()) return "";
+  return "invalid regular expression: " + re.error();
+}
+
+std::string CheckPagePattern(std::string_view pattern) {
+  if (pattern.empty() || pattern.find("{n}") != std::string_view::npos) return "";
+  return Quote(pattern) + " has no {n} for the page number";
+}
+
+std::string CheckName(std::string_view name) {
+  const auto allowed = [](char c, bool first) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           (!first && (c == '.' || c == '_' || c == '-'));
+  };
+  bool ok = !name.empty();
+  for (size_t i = 0; ok && i < name.size(); ++i) ok = allowed(name[i], i == 0);
+  if (ok) return "";
+  return Quote(name) + " does not match [a-z0-9][a-z0-9._-]*";
+}
+
+std::string CheckNotEmpty(std::string_view text) { return text.empty() ? "must not be empty" : ""; }
+
+// The value goes into an HTTP header: a line break would inject a header of its own.
+std::string CheckHeaderValue(std::string_view text) {
+  if (text.empty()) return "must not be empty";
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return Quote(text) + " contains a control character";
+  }
+  return "";
+}
+
+// A DNS name or an IPv4 address, or an IPv6 address in brackets. Internationalized names must be
+// written in punycode (xn--...), as libcurl is not built with IDN support everywhere.
+bool IsHost(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return std::all_of(host.begin() + 1, host.end() - 1, [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+  }
+  if (host.empty() || host.front() == '.' || host.front() == '-') return false;
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+  });
+}
+
+std::string CheckHost(std::string_view host) {
+  if (IsHost(host)) return "";
+  return Quote(host) + " is not a host name (write the host alone: \"www.example.gov.cn\")";
+}
+
+std::string CheckUrl(std::string_view url) {
+  const std::string quoted = Quote(url);
+  for (char c : url) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7f) return quoted + " contains a space or control character";
+  }
+  const size_t scheme_end = url.find("://");
+  std::string scheme(url.substr(0, scheme_end == std::string_view::npos ? 0 : scheme_end));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (scheme != "http" && scheme != "https") {
+    return quoted + " is not an absolute http:// or https:// URL";
+  }
+  const std::string_view rest = url.substr(scheme_end + 3);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    return quoted + " carries credentials; portals are public";
+  }
+  std::string_view host = authority;
+  // The port follows the last ':' unless that ':' is inside an IPv6 literal.
+  const size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
+    host = authority.substr(0, colon);
+    const std::string_view port = authority.substr(colon + 1);
+    int number = 0;
+    const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
+    if (port.empty() || error != std::errc() || end != port.data() + port.size() || number < 1 ||
+        number > 65535) {
+      return quoted + " has an invalid port";
+    }
+  }
+  if (host.empty()) return quoted + " has no host";
+  if (!IsHost(host)) return quoted + " has an invalid host";
+  return "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readers: each reads one key's value into its field of a struct, checking type and range.
+
+// What is wrong with a value ("" = nothing), and where when it is an element of an array.
+struct Problem {
+  std::string why;
+  const toml::node* at = nullptr;
+};
+
+template <typename S>
+using Reader = std::function<Problem(const toml::node& value, S* target)>;
+
+template <typename S>
+struct Field {
+  std::string_view key;
+  Reader<S> read;
+};
+
+std::string RangeText(int64_t lo, int64_t hi) {
+  if (hi == kIntMax || hi == std::numeric_limits<int64_t>::max()) {
+    return "must be at least " + std::to_string(lo);
+  }
+  return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+}
+
+template <typename S>
+Reader<S> Int(int S::*member, int64_t lo, int64_t hi = kIntMax) {
+  return [=](const toml::node& value, S* target) -> Problem {
+    const auto* integer = value.as_integer();
+    if (integer == nullptr) return {Expected("an integer", value)};
+    const int64_t n = integer->get();
+    if (n < lo || n > hi) return {RangeText(lo, hi) + ", not " + std::to_string(n)};
+    target->*member = static_cast<int>(n);
+    return {};
+  };
+}
+
+template <typename S>
+Reader<S> Flag(bool S::*member) {
+  return [=](const toml::node& value, S* target) -> Problem {
+    const auto* flag = value.as_boolean();
+    if (flag == nullptr) return {Expected("true or false", value)};
+    target->*member = flag->get();
+    return {};
+  };
+}
+
+// `check` (may be null) returns why the string is not acceptable, "" if it is.
+template <typename S>
+Reader<S> Text(std::string S::*member, std::string (*check)(std::string_view)) {
+  return [=](const toml::node& value, S* target) -> Problem {
+    const auto* text = value.as_string();
+    if (text == nullptr) return {Expected("a string", value)};
+    if (check != nullptr) {
+      if (std::string why = check(text->get()); !why.empty()) return {std::move(why)};
+    }
+    target->*member = text->get();
+    return {};
+  };
+}
+
+// An array of strings, each passing `check`; `required` refuses an empty array.
+template <typename S>
+Reader<S> TextList(std::vector<std::string> S::*member, std::string (*check)(std::string_view),
+                   bool required) {
+  return [=](const toml::node& value, S* target) -> Problem {
+    const auto* array = value.as_array();
+    if (array == nullptr) return {Expected("an array of strings", value)};
+    if (required && array->empty()) return {"must list at least one URL"};
+    std::vector<std::string> out;
+    for (const toml::node& element : *array) {
+      const auto* text = element.as_string();
+      if (text == nullptr) return {Expected("an array of strings", element), &element};
+      if (std::string why = check(text->get()); !why.empty()) return {std::move(why), &element};
+      out.push_back(text->get());
+    }
+    target->*member = std::move(out);
+    return {};
+  };
+}
+
+template <typename S>
+Reader<S> Duration(Seconds S::*member, bool zero_ok) {
+  return [=](const toml::node& value, S* target) -> Problem {
+    static constexpr std::string_view kWhat =
+        "a duration string with a unit (\"500ms\", \"2s\", \"5m\", \"6h\", \"1d\")";
+    const auto* text = value.as_string();
+    if (text == nullptr) return {Expected(kWhat, value)};
+    Seconds seconds{0};
+    if (!ParseDuration(text->get(), &seconds)) {
+      return {Quote(text->get()) + " is not " + std::string(kWhat)};
+    }
+    if (!zero_ok && seconds.count() == 0) return {"must be longer than zero"};
+    if (seconds.count() > kMaxDurationSeconds) return {Quote(text->get()) + " is over 366d"};
+    target->*member = seconds;
+    return {};
+  };
+}
+
+template <typename S>
+Reader<S> Size(int64_t S::*member, int64_t lo) {
+  return [=](const toml::node& value, S* target) -> Problem {
+    int64_t bytes = 0;
+    if (const auto* integer = value.as_integer()) {
+      bytes = integer->get();
+    } else if (const auto* text = value.as_string()) {
+      if (!ParseSize(text->get(), &bytes)) {
+        return {Quote(text->get()) + " is not a size (\"512KiB\", \"8MiB\", \"100KB\" or bytes)"};
+      }
+    } else {
+      return {Expected("a size (\"8MiB\" or an integer of bytes)", value)};
+    }
+    if (bytes < lo)
+      return {"must be at least " + std::to_string(lo) + ", not " + std::to_string(bytes)};
+    target->*member = bytes;
+    return {};
+  };
+}
+
+// The jitter factor: TOML writes 0 as an integer and 0.1 as a float, both are fine.
+Problem ReadJitter(const toml::node& value, SourceSettings* target) {
+  double jitter = 0;
+  if (const auto* integer = value.as_integer()) {
+    jitter = static_cast<double>(integer->get());
+  } else if (const auto* number = value.as_floating_point()) {
+    jitter = number->get();
+  } else {
+    return {Expected("a number", value)};
+  }
+  if (!(jitter >= 0 && jitter < 1)) {
+    return {"must be at least 0 and less than 1, not " + FormatDouble(jitter)};
+  }
+  target->jitter = jitter;
+  return {};
+}
+
+// An empty list is allowed: a source without a reporting season polls at `interval` all year.
+Problem ReadMonths(const toml::node& value, SourceSettings* target) {
+  const auto* array = value.as_array();
+  if (array == nullptr) return {Expected("an array of months (1 to 12)", value)};
+  std::vector<int> months;
+  for (const toml::node& element : *array) {
+    const auto* month = element.as_integer();
+    if (month == nullptr) return {Expected("an array of months (1 to 12)", element), &element};
+    if (month->get() < 1 || month->get() > 12) {
+      return {"month " + std::to_string(month->get()) + " is not between 1 and 12", &element};
+    }
+    months.push_back(static_cast<int>(month->get()));
+  }
+  target->season_months = std::move(months);
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tables of keys. Adding a setting: a field in sources.h, a row here, a line in
+// docs/sources.md and in examples/sources.example.toml.
+
+const std::vector<Field<SourceSettings>>& SettingFields() {
+  static const auto* const kFields = new std::vector<Field<SourceSettings>>{
+      {"user_agent", Text(&SourceSettings::user_agent, CheckHeaderValue)},
+      {"interval", Duration(&SourceSettings::interval, false)},
+      {"season_interval", Duration(&SourceSettings::season_interval, false)},
+      {"season_months", ReadMonths},
+      {"jitter", ReadJitter},
+      {"per_host_concurrency", Int(&SourceSettings::per_host_concurrency, 1)},
+      {"min_delay", Duration(&SourceSettings::min_delay, true)},
+      {"max_retries", Int(&SourceSettings::max_retries, 0)},
+      {"backoff_base", Duration(&SourceSettings::backoff_base, false)},
+      {"backoff_max", Duration(&SourceSettings::backoff_max, false)},
+      {"obey_robots", Flag(&SourceSettings::obey_robots)},
+      {"robots_cache", Duration(&SourceSettings::robots_cache, true)},
+      {"connect_timeout", Duration(&SourceSettings::connect_timeout, false)},
+      {"total_timeout", Duration(&SourceSettings::total_timeout, false)},
+      {"low_speed_limit", Size(&SourceSettings::low_speed_limit, 0)},  // 0 turns the check off
+      {"low_speed_time", Duration(&SourceSettings::low_speed_time, false)},
+      {"max_body", Size(&SourceSettings::max_body, 1)},
+      {"max_redirects", Int(&SourceSettings::max_redirects, 0, 50)},
+      {"http2", Flag(&SourceSettings::http2)},
+      {"tls_verify", Flag(&SourceSettings::tls_verify)},
+      {"ca_bundle", Text(&SourceSettings::ca_bundle, nullptr)},
+      {"page_budget", Int(&SourceSettings::page_budget, 1)},
+      {"max_depth", Int(&SourceSettings::max_depth, 0)},
+      {"max_pages", Int(&SourceSettings::max_pages, 1)},
+  };
+  return *kFields;
+}
+
+// Keys of a [[source]] besides the settings; "name" is also read ahead for messages.
+const std::vector<Field<Source>>& SourceFields() {
+  static const auto* const kFields = new std::vector<Field<Source>>{
+      {"name", Text(&Source::name, CheckName)},
+      {"entry", TextList(&Source::entry, CheckUrl, true)},
+      {"report_url", Text(&Source::report_url, CheckRegex)},
+      {"report_text", Text(&Source::report_text, CheckRegex)},
+      {"exclude_text", Text(&Source::exclude_text, CheckRegex)},
+      {"next_page_text", Text(&Source::next_page_text, CheckRegex)},
+      {"page_pattern", Text(&Source::page_pattern, CheckPagePattern)},
+      {"allow_hosts", TextList(&Source::allow_hosts, CheckHost, false)},
+  };
+  return *kFields;
+}
+
+const std::vector<Field<GlobalSettings>>& GlobalFields() {
+  static const auto* const kFields = new std::vector<Field<GlobalSettings>>{
+      {"max_concurrency", Int(&GlobalSettings::max_concurrency, 1)},
+      {"state_dir", Text(&GlobalSettings::state_dir, CheckNotEmpty)},
+  };
+  return *kFields;
+}
+
+template <typename T>
+const Field<T>* FindField(const std::vector<Field<T>>& fields, std::string_view key) {
+  for (const Field<T>& field : fields) {
+    if (field.key == key) return &field;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+// The table where a key misplaced in another one belongs ("" if none): max_concurrency written
+// in [defaults] is a common slip.
+std::string_view HomeOf(std::string_view key) {
+  if (FindField(GlobalFields(), key) != nullptr) return "[global]";
+  if (FindField(SettingFields(), key) != nullptr) return "[defaults] or a [[source]]";
+  if (FindField(SourceFields(), key) != nullptr) return "a [[source]]";
+  return "";
+}
+
+// The known key that `key` is a near miss of ("report_txt", "intervall"), or "". Short keys need
+// a closer match, so that "extra" is not taken for "entry".
+std::string_view NearestKey(std::string_view key, const std::vector<std::string_view>& known) {
+  std::string_view best;
+  size_t best_distance = 3;
+  for (std::string_view candidate : known) {
+    const size_t d = Distance(key, candidate);
+    if (d < best_distance && 3 * d <= key.size()) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+// Reads one table's keys; `context` names the table in messages ("[defaults]", "source \"x\"").
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string context, int line, Errors* errors)
+      : table_(table), context_(std::move(context)), line_(line), errors_(errors) {}
+
+  // Reads every key that one of the tables knows, into that table's target.
+  template <typename A, typename B = A>
+  void Read(const std::vector<Field<A>>& fields_a, A* target_a,
+            const std::vector<Field<B>>* fields_b = nullptr, B* target_b = nullptr) {
+    for (auto&& [key, value] : table_) {
+      const std::string_view name = key.str();
+      const int line = LineOf(key.source(), LineOf(value, line_));
+      if (const Field<A>* field = FindField(fields_a, name)) {
+        Report(name, field->read(value, target_a), line);
+      } else if (const Field<B>* other = fields_b ? FindField(*fields_b, name) : nullptr) {
+        Report(name, other->read(value, target_b), line);
+      } else {
+        std::vector<std::string_view> known;
+        for (const auto& f : fields_a) known.push_back(f.key);
+        if (fields_b != nullptr) {
+          for (const auto& f : *fields_b) known.push_back(f.key);
+        }
+        UnknownKey(name, line, known);
+      }
+    }
+  }
+
+  void Fail(int line, const std::string& message) { errors_->Add(line, context_ + ": " + message); }
+
+ private:
+  void Report(std::string_view key, const Problem& problem, int line) {
+    if (problem.why.empty()) return;
+    if (problem.at != nullptr) line = LineOf(*problem.at, line);
+    Fail(line, std::string(key) + ": " + problem.why);
+  }
+
+  void UnknownKey(std::string_view key, int line, const std::vector<std::string_view>& known) {
+    std::string message = "unknown key " + Quote(key);
+    if (std::string_view home = HomeOf(key); !home.empty()) {
+      message += " (it belongs in " + std::string(home) + ")";
+    } else if (std::string_view near = NearestKey(key, known); !near.empty()) {
+      message += " (did you mean " + Quote(near) + "?)";
+    }
+    Fail(line, message);
+  }
+
+  const toml::table& table_;
+  std::string context_;
+  int line_;
+  Errors* errors_;
+};
+
+// The source's name for messages when it is a valid one, else its position in the file.
+std::string SourceContext(const toml::table& table, size_t index) {
+  if (const auto* name = table.get_as<std::string>("name")) {
+    if (CheckName(name->get()).empty()) return "source " + Quote(name->get());
+  }
+  return "source #" + std::to_string(index + 1);
+}
+
+void ReadSources(const toml::node& node, const SourceSettings& defaults, Errors* errors,
+                 std::vector<Source>* sources) {
+  const int array_line = LineOf(node, 1);
+  const auto* array = node.as_array();
+  if (array != nullptr && array->empty()) {
+    errors->Add(array_line, "source: at least one [[source]] is required");
+    return;
+  }
+  if (array == nullptr || !array->is_array_of_tables()) {
+    errors->Add(array_line, "source: " + Expected("an array of tables: write [[source]]", node));
+    return;
+  }
+  std::map<std::string, int> lines_by_name;  // for duplicates
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::table& table = *array->get(i)->as_table();
+    Source source;
+    source.settings = defaults;
+    source.line = LineOf(table, array_line);
+    TableReader reader(table, SourceContext(table, i), source.line, errors);
+    reader.Read(SourceFields(), &source, &SettingFields(), &source.settings);
+    for (std::string_view required : {"name", "entry"}) {
+      if (!table.contains(required)) {
+        reader.Fail(source.line, "missing required key " + Quote(required));
+      }
+    }
+    if (!source.name.empty()) {
+      const auto [it, inserted] = lines_by_name.emplace(source.name, source.line);
+      if (!inserted) {
+        reader.Fail(LineOf(*table.get("name"), source.line),
+                    "name: " + Quote(source.name) + " is already the name of the source at line " +
+                        std::to_string(it->second));
+      }
+    }
+    sources->push_back(std::move(source));
+  }
+}
+
+// Reads [global] or [defaults]; refuses any other type than a table.
+template <typename T>
+void ReadSection(const toml::node& node, std::string_view name, const std::vector<Field<T>>& fields,
+                 T* target, Errors* errors) {
+  const std::string context = "[" + std::string(name) + "]";
+  const auto* table = node.as_table();
+  if (table == nullptr) {
+    errors->Add(LineOf(node, 1),
+                std::string(name) + ": " + Expected("a table: write " + context, node));
+    return;
+  }
+  TableReader(*table, context, LineOf(node, 1), errors).Read(fields, target);
+}
+
+}  // namespace
+
+bool ParseDuration(std::string_view text, Seconds* out) {
+  struct Unit {
+    std::string_view suffix;
+    double seconds;
+  };
+  static constexpr Unit kUnits[] = {
+      {"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400},
+  };
+  // The number is digits with an optional fraction; from_chars alone would also take "-1",
+  // "1e3", "inf" and ".5".
+  const size_t number_end = text.find_first_not_of("0123456789.");
+  const std::string_view number = text.substr(0, number_end);
+  const std::string_view suffix =
+      number_end == std::string_view::npos ? std::string_view() : text.substr(number_end);
+  const size_t dot = number.find('.');
+  if (number.empty() || number.front() == '.' || number.back() == '.' ||
+      (dot != std::string_view::npos && number.find('.', dot + 1) != std::string_view::npos)) {
+    return false;
+  }
+  const auto unit = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                 [&](const Unit& u) { return u.suffix == suffix; });
+  if (unit == std::end(kUnits)) return false;
+  double value = 0;
+  const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (error != std::errc() || end != number.data() + number.size() || !std::isfinite(value)) {
+    return false;
+  }
+  *out = Seconds(value * unit->seconds);
+  return true;
+}
+
+bool ParseSize(std::string_view text, int64_t* out) {
+  struct Unit {
+    std::string_view suffix;
+    int64_t bytes;
+  };
+  static constexpr Unit kUnits[] = {
+      {"", 1},
+      {"B", 1},
+      {"KB", 1000},
+      {"kB", 1000},
+      {"MB", 1000 * 1000},
+      {"GB", 1000 * 1000 * 1000},
+      {"TB", int64_t{1000} * 1000 * 1000 * 1000},
+      {"KiB", int64_t{1} << 10},
+      {"MiB", int64_t{1} << 20},
+      {"GiB", int64_t{1} << 30},
+      {"TiB", int64_t{1} << 40},
+  };
+  const size_t number_end = text.find_first_not_of("0123456789");
+  const std::string_view number = text.substr(0, number_end);
+  const std::string_view suffix =
+      number_end == std::string_view::npos ? std::string_view() : text.substr(number_end);
+  if (number.empty()) return false;
+  const auto unit = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                 [&](const Unit& u) { return u.suffix == suffix; });
+  if (unit == std::end(kUnits)) return false;
+  int64_t value = 0;
+  const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (error != std::errc() || end != number.data() + number.size() ||
+      value > std::numeric_limits<int64_t>::max() / unit->bytes) {
+    return false;
+  }
+  *out = value * unit->bytes;
+  return true;
+}
+
+Result<SourcesConfig> ParseSources(std::string_view toml_text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, std::string_view(path));
+  } catch (const toml::parse_error& error) {
+    return Status::InvalidArgument(path + ":" + std::to_string(LineOf(error.source(), 1)) + ": " +
+                                   std::string(error.description()));
+  }
+
+  SourcesConfig config;
+  config.path = path;
+  Errors errors;
+  // [defaults] must be read before any source copies it, wherever it is in the file.
+  if (const toml::node* defaults = root.get("defaults")) {
+    ReadSection(*defaults, "defaults", SettingFields(), &config.defaults, &errors);
+  }
+  for (auto&& [key, value] : root) {
+    const std::string_view name = key.str();
+    if (name == "global") {
+      ReadSection(value, name, GlobalFields(), &config.global, &errors);
+    } else if (name == "source") {
+      ReadSources(value, config.defaults, &errors, &config.sources);
+    } else if (name != "defaults") {
+      errors.Add(LineOf(key.source(), LineOf(value, 1)),
+                 "unknown top-level key " + Quote(name) +
+                     " (expected [global], [defaults] or [[source]])");
+    }
+  }
+  // Only when all else is right: an early mistake is a better hint than "no source".
+  if (errors.empty() && !root.contains("source")) {
+    errors.Add(1, "no [[source]]: at least one source is required");
+  }
+  if (!errors.empty()) return errors.ToStatus(path);
+  return config;
+}
+
+Result<SourcesConfig> LoadSources(const std::string& path) {
+  const auto io_error = [&](const std::string& why) {
+    return Status::IoError("cannot read " + path + ": " + why);
+  };
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return io_error(std::generic_category().message(errno));
+  std::string text;
+  char buffer[1 << 16];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0 && text.size() <= kMaxFileBytes) {
+    text.append(buffer, n);
+  }
+  const int read_errno = std::ferror(file) ? errno : 0;
+  std::fclose(file);
+  if (read_errno != 0) return io_error(std::generic_category().message(read_errno));
+  if (text.size() > kMaxFileBytes) return io_error("larger than 16 MiB, not a sources file");
+  return ParseSources(text, path);
+}
+
+}  // namespace nianbao::crawler

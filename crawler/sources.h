@@ -1,0 +1,91 @@
+// The sources file (docs/sources.md) as one typed, validated struct tree.
+//
+// LoadSources() reads the TOML file with toml++, applies [defaults] to every [[source]],
+// compiles and checks every regular expression and URL, and refuses the whole file on the
+// first mistake with a message naming the file, the line and the key. The result is
+// immutable and passed down as const&; the daemon swaps in a new one on SIGHUP.
+//
+// Threading: LoadSources() is a pure function of the file; the structs are plain values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace nianbao::crawler {
+
+using Seconds = std::chrono::duration<double>;
+
+// Settings that [defaults] gives every source and a [[source]] may override.
+struct SourceSettings {
+  std::string user_agent = "nianbao/0.1 (+https://github.com/nianbao/nianbao)";
+  // Scheduling
+  Seconds interval{24 * 3600.0};       // outside the season
+  Seconds season_interval{2 * 3600.0}; // in the season
+  std::vector<int> season_months{1, 2, 3};
+  double jitter = 0.1;  // interval * uniform(1 - jitter, 1 + jitter)
+  // Politeness
+  int per_host_concurrency = 2;
+  Seconds min_delay{1.0};
+  int max_retries = 4;
+  Seconds backoff_base{2.0};
+  Seconds backoff_max{600.0};
+  bool obey_robots = true;
+  Seconds robots_cache{24 * 3600.0};
+  // Transfers
+  Seconds connect_timeout{10.0};
+  Seconds total_timeout{60.0};
+  int64_t low_speed_limit = 64;  // bytes/s
+  Seconds low_speed_time{30.0};
+  int64_t max_body = 8 << 20;  // bytes
+  int max_redirects = 5;
+  bool http2 = true;
+  bool tls_verify = true;
+  std::string ca_bundle;  // "" = system store
+  // Crawl shape
+  int page_budget = 200;
+  int max_depth = 3;
+  int max_pages = 20;
+};
+
+struct Source {
+  std::string name;
+  std::vector<std::string> entry;         // absolute http(s) URLs
+  std::string report_url;                 // RE2, "" = any
+  std::string report_text;                // RE2, "" = any
+  std::string exclude_text;               // RE2, "" = none
+  std::string next_page_text;             // RE2, "" = none
+  std::string page_pattern;               // contains "{n}", "" = none
+  std::vector<std::string> allow_hosts;   // besides the entry URLs' hosts
+  SourceSettings settings;                // [defaults] with this source's overrides
+  int line = 0;                           // where the [[source]] starts, for messages
+};
+
+struct GlobalSettings {
+  int max_concurrency = 32;
+  std::string state_dir = "/var/lib/nianbao";
+};
+
+struct SourcesConfig {
+  std::string path;  // the file it was read from
+  GlobalSettings global;
+  SourceSettings defaults;
+  std::vector<Source> sources;
+};
+
+// Reads and validates a sources file. Errors: "FILE:LINE: message" (Status::InvalidArgument),
+// or Status::IoError when the file cannot be read.
+Result<SourcesConfig> LoadSources(const std::string& path);
+// The same from text already in memory; `path` only names it in messages.
+Result<SourcesConfig> ParseSources(std::string_view toml_text, const std::string& path);
+
+// "500ms", "2s", "5m", "6h", "1d" -> seconds; false on anything else.
+bool ParseDuration(std::string_view text, Seconds* out);
+// "512KiB", "8MiB", "1GiB", "100KB", "123" -> bytes; false on anything else.
+bool ParseSize(std::string_view text, int64_t* out);
+
+}  // namespace nianbao::crawler

@@ -1,0 +1,348 @@
+// The crawler's pass logic against a loopback portal: discovery through pagination,
+// conditional second passes, revisions, robots.txt, politeness measured from the server's
+// own request log, retries, backpressure, and source health.
+#include "crawler/crawler.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <filesystem>
+#include <mutex>
+
+#include "crawler/curl_fetcher.h"
+#include "tests/crawler/test_http_server.h"
+
+namespace nianbao::crawler {
+namespace {
+
+using nianbao::testing::HttpRequest;
+using nianbao::testing::HttpResponse;
+using nianbao::testing::TestHttpServer;
+using namespace std::chrono_literals;
+
+// A TRS-style column: /col/index.html announces 3 pages in a script; each page lists two
+// reports and one look-alike that is not a report.
+struct Portal {
+  std::mutex mu;
+  std::map<std::string, std::string> pages;  // path -> body
+  std::map<std::string, int> failures_left;  // path -> 500s to send before succeeding
+  std::string robots = "User-agent: *\nDisallow: /private/\n";
+  int retry_after_429 = 0;  // 429s with Retry-After: 1 to send for /col/t3.html
+
+  Portal() {
+    auto list = [](int page, const std::string& items) {
+      return "<html><body><ul>" + items + "</ul><script>createPageHTML(3, " + std::to_string(page) +
+             ", \"index\", \"html\");</script></body></html>";
+    };
+    auto item = [](const std::string& href, const std::string& title) {
+      return "<li><a href=\"" + href + "\" title=\"" + title + "\">" + title + "</a></li>";
+    };
+    pages["/col/index.html"] =
+        list(0, item("t1.html", "甲镇2020年政府信息公开工作年度报告") +
+                    item("t2.html", "乙镇2020年政府信息公开工作年度报告") +
+                    item("x1.html", "甲镇2020年政府信息公开工作年度报告（图解）"));
+    pages["/col/index_1.html"] =
+        list(1, item("t3.html", "丙镇2020年政府信息公开工作年度报告") +
+                    item("/private/t4.html", "丁镇2020年政府信息公开工作年度报告") +
+                    item("x2.html", "关于做好2020年政府信息公开工作年度报告的通知"));
+    pages["/col/index_2.html"] = list(2, item("t5.html", "戊镇2020年政府信息公开工作年度报告") +
+                                             item("t6.html", "己镇2020年政府信息公开工作年度报告"));
+    for (const char* p : {"/col/t1.html", "/col/t2.html", "/col/t3.html", "/private/t4.html",
+                          "/col/t5.html", "/col/t6.html", "/col/x1.html", "/col/x2.html"}) {
+      pages[p] = std::string("<html><body><p>report ") + p +
+                 "</p><a href=\"/files/a.pdf\">附件</a></body></html>";
+    }
+  }
+
+  HttpResponse Serve(const HttpRequest& req) {
+    std::lock_guard<std::mutex> lock(mu);
+    HttpResponse res;
+    if (req.target == "/robots.txt") {
+      res.body = robots;
+      return res;
+    }
+    if (req.target == "/col/t3.html" && retry_after_429 > 0) {
+      --retry_after_429;
+      res.status = 429;
+      res.headers = {{"Retry-After", "1"}};
+      return res;
+    }
+    if (failures_left[req.target] > 0) {
+      --failures_left[req.target];
+      res.status = 500;
+      return res;
+    }
+    auto it = pages.find(req.target);
+    if (it == pages.end()) {
+      res.status = 404;
+      return res;
+    }
+    std::string etag = "\"" + std::to_string(std::hash<std::string>{}(it->second)) + "\"";
+    auto inm = req.headers.find("if-none-match");
+    if (inm != req.headers.end() && inm->second == etag) {
+      res.status = 304;
+      return res;
+    }
+    res.headers = {{"Content-Type", "text/html; charset=utf-8"}, {"ETag", etag}};
+    res.body = it->second;
+    return res;
+  }
+};
+
+class CrawlerTest : public ::testing::Test {
+ protected:
+  CrawlerTest()
+      : server_([this](const HttpRequest& r) { return portal_.Serve(r); }),
+        state_dir_(std::filesystem::temp_directory_path() /
+                   ("nianbao-crawler-test-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(counter_++))) {
+    std::filesystem::remove_all(state_dir_);
+    auto st = StateStore::Open(state_dir_.string());
+    EXPECT_TRUE(st.ok()) << st.status().ToString();
+    state_ = std::move(st).value();
+    Source s;
+    s.name = "test-column";
+    s.entry = {server_.Url("/col/index.html")};
+    s.report_url = R"(/t\d+\.html$)";
+    s.report_text = "年度报告";
+    s.exclude_text = "图解|通知";
+    s.settings.min_delay = 0ms;
+    s.settings.per_host_concurrency = 2;
+    s.settings.backoff_base = 100ms;
+    s.settings.total_timeout = 5s;
+    config_.sources.push_back(s);
+    config_.global.max_concurrency = 8;
+  }
+  ~CrawlerTest() override { std::filesystem::remove_all(state_dir_); }
+
+  // Runs one pass, draining the queue into `pages_` as it goes.
+  SourcePassStats Pass() {
+    CrawlerOptions options;
+    options.seed = 7;
+    Crawler crawler(io_, fetcher_, *state_, queue_, config_, options);
+    std::optional<std::vector<SourcePassStats>> result;
+    crawler.RunPass([&](std::vector<SourcePassStats> s) { result = std::move(s); });
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!result && std::chrono::steady_clock::now() < deadline) {
+      io_.run_for(20ms);
+      if (drain_) Drain();
+    }
+    Drain();
+    EXPECT_TRUE(result.has_value()) << "pass never finished";
+    if (!result || result->empty()) return {};
+    return result->front();
+  }
+
+  void Drain() {
+    while (auto p = queue_.Pop(0ms)) pages_.push_back(std::move(*p));
+  }
+
+  std::vector<HttpRequest> RequestsFor(const std::string& path) {
+    std::vector<HttpRequest> out;
+    for (auto& r : server_.requests()) {
+      if (r.target == path) out.push_back(r);
+    }
+    return out;
+  }
+
+  static inline int counter_ = 0;
+  Portal portal_;
+  TestHttpServer server_;
+  std::filesystem::path state_dir_;
+  std::unique_ptr<StateStore> state_;
+  SourcesConfig config_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
+      boost::asio::make_work_guard(io_);
+  CurlFetcher fetcher_{io_};
+  PageQueue queue_{16};
+  std::vector<FetchedPage> pages_;
+  bool drain_ = true;
+};
+
+TEST_F(CrawlerTest, FindsEveryReportThroughPaginationAndSkipsLookAlikesAndDisallowed) {
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.health, "ok");
+  EXPECT_EQ(s.list_pages, 3);
+  EXPECT_EQ(s.reports_found, 6);  // t1..t6; x1 (图解) and x2 (通知) are look-alikes
+  EXPECT_EQ(s.reports_new, 5);    // t4 is under /private/
+  EXPECT_EQ(s.robots_disallowed, 1);
+  EXPECT_TRUE(RequestsFor("/private/t4.html").empty());
+  EXPECT_TRUE(RequestsFor("/col/x1.html").empty());
+  EXPECT_TRUE(RequestsFor("/col/x2.html").empty());
+  ASSERT_EQ(pages_.size(), 5u);
+  std::set<std::string> urls;
+  for (const auto& p : pages_) {
+    urls.insert(p.url);
+    EXPECT_EQ(p.change, FetchedPage::Change::kNew);
+    EXPECT_EQ(p.status, 200);
+    ASSERT_EQ(p.attachments.size(), 1u);
+    EXPECT_EQ(p.attachments[0].url, server_.Url("/files/a.pdf"));
+  }
+  EXPECT_TRUE(urls.count(server_.Url("/col/t6.html")));
+  EXPECT_EQ(RequestsFor("/robots.txt").size(), 1u);
+}
+
+TEST_F(CrawlerTest, SecondPassIsConditionalAndYieldsNothingNew) {
+  Pass();
+  size_t before = server_.requests().size();
+  pages_.clear();
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.reports_new, 0);
+  EXPECT_EQ(s.reports_unchanged, 5);
+  EXPECT_EQ(s.list_pages, 3);  // lists answered 304 still yield their stored links
+  auto all = server_.requests();
+  for (size_t i = before; i < all.size(); ++i) {
+    if (all[i].target == "/robots.txt") continue;
+    EXPECT_TRUE(all[i].headers.count("if-none-match")) << all[i].target;
+  }
+  for (const auto& p : pages_) {
+    EXPECT_EQ(p.change, FetchedPage::Change::kUnchanged);
+    EXPECT_EQ(p.status, 304);
+    EXPECT_FALSE(p.sha256.empty());
+  }
+}
+
+TEST_F(CrawlerTest, AChangedReportComesOutRevised) {
+  Pass();
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.pages["/col/t2.html"] += "<p>更正：规章 1 件</p>";
+  }
+  pages_.clear();
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.reports_revised, 1);
+  EXPECT_EQ(s.reports_unchanged, 4);
+  int revised = 0;
+  for (const auto& p : pages_) {
+    if (p.change == FetchedPage::Change::kRevised) {
+      ++revised;
+      EXPECT_EQ(p.url, server_.Url("/col/t2.html"));
+      EXPECT_NE(p.body.find("更正"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(revised, 1);
+}
+
+TEST_F(CrawlerTest, RetriesServerErrorsAndHonoursRetryAfter) {
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.failures_left["/col/t1.html"] = 2;
+    portal_.retry_after_429 = 1;
+  }
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.reports_new, 5);
+  EXPECT_EQ(s.retries, 3);
+  EXPECT_EQ(RequestsFor("/col/t1.html").size(), 3u);
+  auto t3 = RequestsFor("/col/t3.html");
+  ASSERT_EQ(t3.size(), 2u);
+  EXPECT_GE(t3[1].received - t3[0].received, 950ms) << "Retry-After: 1 not honoured";
+}
+
+TEST_F(CrawlerTest, GivesUpAfterMaxRetriesAndRecordsTheFailure) {
+  config_.sources[0].settings.max_retries = 2;
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.failures_left["/col/t5.html"] = 100;
+    portal_.pages.erase("/col/t6.html");  // a 404: final, not retried
+  }
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.reports_failed, 2);
+  EXPECT_EQ(s.failures["http_500"], 1);
+  EXPECT_EQ(s.failures["http_404"], 1);
+  EXPECT_EQ(RequestsFor("/col/t5.html").size(), 3u);
+  EXPECT_EQ(RequestsFor("/col/t6.html").size(), 1u);
+  auto st = state_->Get(server_.Url("/col/t5.html"));
+  ASSERT_TRUE(st.ok() && st.value());
+  EXPECT_EQ(st.value()->last_error, "http_500");
+  EXPECT_EQ(st.value()->last_status, 500);
+}
+
+TEST_F(CrawlerTest, AFailedRefetchKeepsTheStoredHash) {
+  Pass();
+  auto before = state_->Get(server_.Url("/col/t1.html")).value();
+  ASSERT_TRUE(before);
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.failures_left["/col/t1.html"] = 100;
+  }
+  config_.sources[0].settings.max_retries = 0;
+  Pass();
+  auto after = state_->Get(server_.Url("/col/t1.html")).value();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->sha256, before->sha256);
+  EXPECT_EQ(after->last_error, "http_500");
+}
+
+TEST_F(CrawlerTest, HoldsTheMinimumDelayBetweenRequestsToOneHost) {
+  config_.sources[0].settings.min_delay = 250ms;
+  config_.sources[0].settings.per_host_concurrency = 4;
+  Pass();
+  auto reqs = server_.requests();
+  ASSERT_GE(reqs.size(), 9u);  // robots, 3 lists, 5 reports
+  for (size_t i = 1; i < reqs.size(); ++i) {
+    EXPECT_GE(reqs[i].received - reqs[i - 1].received, 240ms)
+        << reqs[i - 1].target << " then " << reqs[i].target;
+  }
+}
+
+TEST_F(CrawlerTest, ASlowConsumerHoldsBackReportFetches) {
+  drain_ = false;
+  PageQueue small(2);
+  std::atomic<bool> done{false};
+  CrawlerOptions options;
+  Crawler crawler(io_, fetcher_, *state_, small, config_, options);
+  crawler.RunPass([&](std::vector<SourcePassStats>) { done = true; });
+  for (int i = 0; i < 50; ++i) io_.run_for(20ms);  // a full second without consuming
+  auto report_requests = [&] {
+    int n = 0;
+    for (auto& r : server_.requests()) n += r.target.find("/col/t") == 0 ? 1 : 0;
+    return n;
+  };
+  EXPECT_EQ(report_requests(), 2) << "fetched more reports than the queue can hold";
+  EXPECT_FALSE(done);
+  int popped = 0;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    io_.run_for(10ms);
+    while (small.Pop(0ms)) ++popped;
+  }
+  while (small.Pop(0ms)) ++popped;
+  EXPECT_TRUE(done);
+  EXPECT_EQ(popped, 5);
+}
+
+TEST_F(CrawlerTest, HealthSaysUnreachableBlockedOrStale) {
+  config_.sources[0].entry = {server_.Url("/gone/index.html")};
+  EXPECT_EQ(Pass().health, "unreachable");
+  config_.sources[0].entry = {server_.Url("/private/index.html")};
+  EXPECT_EQ(Pass().health, "blocked");
+  config_.sources[0].entry = {server_.Url("/col/index.html")};
+  config_.sources[0].report_text = "没有这样的标题";
+  EXPECT_EQ(Pass().health, "stale");
+}
+
+TEST(CrawlerSchedule, SeasonIntervalFromJanuaryToMarchWithJitter) {
+  SourceSettings s;
+  s.interval = std::chrono::hours(24);
+  s.season_interval = std::chrono::hours(2);
+  s.jitter = 0.1;
+  std::tm jan{};
+  jan.tm_year = 2026 - 1900;
+  jan.tm_mon = 0;
+  jan.tm_mday = 15;
+  jan.tm_hour = 12;
+  auto t_jan = std::chrono::system_clock::from_time_t(std::mktime(&jan));
+  std::tm jul = jan;
+  jul.tm_mon = 6;
+  auto t_jul = std::chrono::system_clock::from_time_t(std::mktime(&jul));
+  using H = std::chrono::duration<double, std::ratio<3600>>;
+  EXPECT_NEAR(H(Crawler::NextDue(s, t_jan, 0.5) - t_jan).count(), 2.0, 1e-6);
+  EXPECT_NEAR(H(Crawler::NextDue(s, t_jul, 0.5) - t_jul).count(), 24.0, 1e-6);
+  EXPECT_NEAR(H(Crawler::NextDue(s, t_jul, 0.0) - t_jul).count(), 21.6, 1e-6);
+  EXPECT_NEAR(H(Crawler::NextDue(s, t_jul, 1.0) - t_jul).count(), 26.4, 1e-6);
+}
+
+}  // namespace
+}  // namespace nianbao::crawler

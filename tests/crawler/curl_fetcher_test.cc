@@ -1,0 +1,194 @@
+// CurlFetcher against a loopback server: many transfers on one thread, and every way a
+// transfer can end (response, redirect loop, body too large, timeout, refused, cancelled).
+#include "crawler/curl_fetcher.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <optional>
+
+#include "tests/crawler/test_http_server.h"
+
+namespace nianbao::crawler {
+namespace {
+
+using nianbao::testing::HttpRequest;
+using nianbao::testing::HttpResponse;
+using nianbao::testing::TestHttpServer;
+using namespace std::chrono_literals;
+
+HttpResponse Route(const HttpRequest& req) {
+  HttpResponse res;
+  if (req.target == "/ok") {
+    res.headers = {{"Content-Type", "text/html; charset=utf-8"}, {"ETag", "\"v1\""}};
+    res.body = "<html>年度报告</html>";
+  } else if (req.target == "/etag") {
+    if (req.headers.count("if-none-match") && req.headers.at("if-none-match") == "\"v1\"") {
+      res.status = 304;
+    } else {
+      res.headers = {{"ETag", "\"v1\""}};
+      res.body = "fresh";
+    }
+  } else if (req.target == "/redirect") {
+    res.status = 302;
+    res.headers = {{"Location", "/ok"}};
+  } else if (req.target == "/loop/a") {
+    res.status = 302;
+    res.headers = {{"Location", "/loop/b"}};
+  } else if (req.target == "/loop/b") {
+    res.status = 302;
+    res.headers = {{"Location", "/loop/a"}};
+  } else if (req.target == "/big") {
+    res.body.assign(2 << 20, 'x');
+  } else if (req.target == "/endless") {
+    res.endless = true;
+  } else if (req.target == "/stall") {
+    res.stall = 5000ms;
+    res.headers = {{"Content-Length", "10"}};
+    res.body = "0123456789";
+  } else if (req.target == "/500") {
+    res.status = 500;
+    res.body = "oops";
+  } else if (req.target.rfind("/n/", 0) == 0) {
+    res.body = req.target;
+  } else {
+    res.status = 404;
+  }
+  return res;
+}
+
+class CurlFetcherTest : public ::testing::Test {
+ protected:
+  CurlFetcherTest() : server_(Route), fetcher_(std::make_unique<CurlFetcher>(io_)) {}
+
+  FetchRequest Request(const std::string& path) {
+    FetchRequest r;
+    r.url = server_.Url(path);
+    r.user_agent = "nianbao-test/1 (+https://example.invalid/contact)";
+    r.total_timeout = 10s;
+    r.max_body = 1 << 20;
+    return r;
+  }
+
+  // Fetches one URL and runs the loop until it completes (or the test deadline passes).
+  FetchResult FetchOne(FetchRequest r) {
+    std::optional<FetchResult> out;
+    fetcher_->Fetch(std::move(r), [&](FetchResult res) { out = std::move(res); });
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!out && std::chrono::steady_clock::now() < deadline) io_.run_for(50ms);
+    EXPECT_TRUE(out.has_value()) << "transfer never completed";
+    return out.value_or(FetchResult{});
+  }
+
+  boost::asio::io_context io_;
+  // Keeps run_for() from returning early (and stopping the context) when no handler is
+  // pending for a moment, as the daemon's loop never runs out of work either.
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
+      boost::asio::make_work_guard(io_);
+  TestHttpServer server_;
+  std::unique_ptr<CurlFetcher> fetcher_;
+};
+
+TEST_F(CurlFetcherTest, FetchesABodyWithItsHeaders) {
+  FetchResult r = FetchOne(Request("/ok"));
+  EXPECT_EQ(r.error, FetchError::kNone) << r.error_message;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "<html>年度报告</html>");
+  EXPECT_EQ(r.Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(r.Header("etag"), "\"v1\"");
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].headers.at("user-agent"), "nianbao-test/1 (+https://example.invalid/contact)");
+}
+
+TEST_F(CurlFetcherTest, SendsConditionalHeadersAndReports304) {
+  FetchRequest req = Request("/etag");
+  req.headers.push_back("If-None-Match: \"v1\"");
+  FetchResult r = FetchOne(req);
+  EXPECT_EQ(r.error, FetchError::kNone);
+  EXPECT_EQ(r.status, 304);
+  EXPECT_TRUE(r.body.empty());
+}
+
+TEST_F(CurlFetcherTest, RunsManyTransfersAtOnceOnOneThread) {
+  constexpr int kCount = 100;
+  int done = 0, ok = 0;
+  for (int i = 0; i < kCount; ++i) {
+    fetcher_->Fetch(Request("/n/" + std::to_string(i)), [&, i](FetchResult r) {
+      ++done;
+      if (r.status == 200 && r.body == "/n/" + std::to_string(i)) ++ok;
+    });
+  }
+  EXPECT_EQ(done, 0) << "done must never run inside Fetch()";
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (done < kCount && std::chrono::steady_clock::now() < deadline) io_.run_for(50ms);
+  EXPECT_EQ(done, kCount);
+  EXPECT_EQ(ok, kCount);
+  EXPECT_EQ(fetcher_->in_flight(), 0u);
+}
+
+TEST_F(CurlFetcherTest, FollowsRedirectsAndStopsLoops) {
+  FetchResult r = FetchOne(Request("/redirect"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.final_url, server_.Url("/ok"));
+  EXPECT_EQ(r.redirects, 1);
+  FetchResult loop = FetchOne(Request("/loop/a"));
+  EXPECT_EQ(loop.error, FetchError::kTooManyRedirects) << loop.error_message;
+}
+
+TEST_F(CurlFetcherTest, AbortsBodiesOverTheLimit) {
+  FetchResult big = FetchOne(Request("/big"));
+  EXPECT_EQ(big.error, FetchError::kTooLarge);
+  EXPECT_LE(big.body.size(), 1u << 20);
+  FetchResult endless = FetchOne(Request("/endless"));
+  EXPECT_EQ(endless.error, FetchError::kTooLarge);
+  EXPECT_NE(endless.error_message.find("limit"), std::string::npos);
+}
+
+TEST_F(CurlFetcherTest, TimesOutAStalledBody) {
+  FetchRequest req = Request("/stall");
+  req.total_timeout = 400ms;
+  auto start = std::chrono::steady_clock::now();
+  FetchResult r = FetchOne(req);
+  EXPECT_EQ(r.error, FetchError::kTimeout) << r.error_message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+TEST_F(CurlFetcherTest, ServerErrorsAreResponsesNotTransportErrors) {
+  FetchResult r = FetchOne(Request("/500"));
+  EXPECT_EQ(r.error, FetchError::kNone);
+  EXPECT_EQ(r.status, 500);
+}
+
+TEST_F(CurlFetcherTest, RefusedConnectionIsAConnectError) {
+  FetchRequest req = Request("/ok");
+  uint16_t port = server_.port();
+  server_.Stop();
+  req.url = "http://127.0.0.1:" + std::to_string(port) + "/ok";
+  FetchResult r = FetchOne(req);
+  EXPECT_EQ(r.error, FetchError::kConnect) << r.error_message;
+  EXPECT_EQ(r.status, 0);
+}
+
+TEST_F(CurlFetcherTest, BadUrlsFailCleanly) {
+  FetchRequest req = Request("/ok");
+  req.url = "ftp://127.0.0.1/x";
+  EXPECT_EQ(FetchOne(req).error, FetchError::kBadUrl);
+}
+
+TEST_F(CurlFetcherTest, DestroyingWithTransfersInFlightCancelsThem) {
+  int cancelled = 0;
+  for (int i = 0; i < 5; ++i) {
+    fetcher_->Fetch(Request("/stall"), [&](FetchResult r) {
+      if (r.error == FetchError::kInternal && r.error_message == "cancelled") ++cancelled;
+    });
+  }
+  io_.run_for(200ms);  // the transfers are connected and waiting
+  fetcher_.reset();
+  io_.run_for(200ms);
+  EXPECT_EQ(cancelled, 5);
+}
+
+}  // namespace
+}  // namespace nianbao::crawler

@@ -1,0 +1,1478 @@
+#!/usr/bin/env python3
+"""Local test portal: simulated government portals for nianbao's crawler tests and demo.
+
+Serves a few "hosts" (one listening socket each, all on 127.0.0.1) that publish
+政府信息公开工作年度报告 the way real portals do (see /work/shared/spec/portals.md and
+tests/portal/README.md):
+
+  host1  a TRS WCM column: list pages index.html, index_1.html, index_2.html paginated only by
+         a createPageHTML(3, i, "index", "html") script; reports at ./YYYYMM/tYYYYMMDD_ID.html
+         (UTF-8, one GBK page announced only by the Content-Type header, one GBK page announced
+         only by <meta charset="gb2312">), look-alike non-reports, one report with a .pdf and a
+         .docx attachment, and the report that POST /__control/revise changes.
+  host2  a Hanweb (大汉) column: /col/col1234/index.html with "下一页" links, articles at
+         /art/YYYY/M/D/art_1234_N.html, a robots.txt that disallows /private/ (and the list links
+         a report there), a report that answers 500 twice before 200 and one that answers 429
+         with Retry-After: 2 once before 200.
+  host3  trouble: a page that stalls 30 s after its headers, a redirect loop, 20 MiB pages
+         (with Content-Length and chunked), two normal reports (one chunked), no robots.txt.
+  host4+ (only with --hosts > 3) copies of host1, for tests that need many hosts.
+
+Everything served is deterministic (generated from tests/fixtures/seeds/*.txt at start-up);
+only the Date header and the request log depend on time. Standard library only (tested with
+CPython 3.11: Debian's /usr/bin/python3 and a pyenv python3).
+
+Usage: local_portal.py [--base-port 18480] [--hosts 3] [--log FILE] [--state-dir DIR]
+Prints "LISTENING host<i> 127.0.0.1:<port>" per host, then "READY", and serves until SIGTERM,
+SIGINT or the death of its parent process.
+"""
+
+import argparse
+import datetime
+import email.utils
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+HERE = Path(__file__).resolve().parent
+SEED_DIR = HERE.parent / "fixtures" / "seeds"
+HTML_FIXTURE_DIR = HERE.parent / "fixtures" / "html"
+
+UTC = datetime.timezone.utc
+CST = datetime.timezone(datetime.timedelta(hours=8))  # portals publish in China Standard Time
+
+STALL_SECONDS = 30  # host3's slow page: headers, then nothing for this long
+BIG_SIZE = 20 * 1024 * 1024  # host3's /big.html and /big-chunked.html
+
+# The report that POST /__control/revise changes, and how (see build_host1()).
+REVISE_HOST = "host1"
+REVISE_PATH = "/zfxxgk/zfxxgknb/202101/t20210119_1001.html"
+REVISE_ROW = "规范性文件"
+REVISE_BEFORE = ["0", "0", "0"]
+REVISE_AFTER = ["3", "3", "3"]
+
+
+# --------------------------------------------------------------------------------------------
+# Seed reports -> blocks of paragraphs and tables
+# --------------------------------------------------------------------------------------------
+
+
+def load_seeds():
+    """{"000": (file name, text), ...} for every tests/fixtures/seeds/NNN_*.txt."""
+    seeds = {}
+    for path in sorted(SEED_DIR.glob("*.txt")):
+        seeds[path.name[:3]] = (path.name, path.read_text(encoding="utf-8"))
+    missing = {"000", "001", "002", "003", "004"} - set(seeds)
+    if missing:
+        raise SystemExit("local_portal: seed reports missing in %s: %s" % (SEED_DIR, sorted(missing)))
+    return seeds
+
+
+def shift_years(text, year):
+    """The seeds report on 2020; derive another year's report by moving every year by the
+    same amount (2019 -> year-1, 2020 -> year, 2021 -> year+1)."""
+    delta = year - 2020
+    if delta == 0:
+        return text
+    return re.sub(r"(?<!\d)(2019|2020|2021)(?!\d)", lambda m: str(int(m.group(1)) + delta), text)
+
+
+def parse_seed(text):
+    """Splits a seed report into [("p", text) | ("table", [[cell, ...], ...])].
+
+    The seeds hold tables in two shapes (from two kinds of text extraction):
+    - tab-separated rows (002, 003): every line containing a tab after some text is one row,
+      its cells split at tabs; a table runs until the next line without a tab (blank lines
+      inside it are ignored); rows of only dashes are Markdown rule lines and dropped;
+    - tab-led cells (000, 001, 004): every line starting with a tab (after spaces) is one cell,
+      a blank line ends the row; a line without a tab right after a cell continues that cell
+      (a header such as 本年新 / 制作数量 broken over two lines); any other line is a paragraph
+      and ends the table.
+    """
+    lines = text.replace("\r\n", "\n").split("\n")
+    tab_separated = any("\t" in line.lstrip(" \t") for line in lines)
+    blocks = []
+    table = None
+    if tab_separated:
+        for line in lines:
+            if "\t" in line:
+                cells = line.split("\t")
+                if all(set(c.strip()) <= {"-"} for c in cells):
+                    continue
+                if table is None:
+                    table = []
+                    blocks.append(("table", table))
+                table.append(cells)
+            elif line.strip():
+                table = None
+                blocks.append(("p", line.strip()))
+        return blocks
+    row = None
+    after_cell = False
+    for line in lines:
+        s = line.lstrip(" ")
+        if s.startswith("\t"):
+            if table is None:
+                table = []
+                blocks.append(("table", table))
+            if row is None:
+                row = []
+                table.append(row)
+            row.append(s[1:])
+            after_cell = True
+        elif not s.strip():
+            row = None
+            after_cell = False
+        elif after_cell:
+            row[-1] += "\n" + s.strip()
+        else:
+            table = None
+            row = None
+            blocks.append(("p", s.strip()))
+    return blocks
+
+
+def revise_blocks(blocks):
+    """The revised version of a report: the numbers of the row REVISE_ROW become REVISE_AFTER."""
+    out = []
+    changed = False
+    for kind, value in blocks:
+        if kind == "table":
+            rows = []
+            for r in value:
+                r = list(r)
+                if not changed and r and r[0].strip() == REVISE_ROW and [c.strip() for c in r[1:4]] == REVISE_BEFORE:
+                    r[1:4] = REVISE_AFTER
+                    changed = True
+                rows.append(r)
+            value = rows
+        out.append((kind, value))
+    if not changed:
+        raise SystemExit("local_portal: revision row %r not found in the revisable report" % REVISE_ROW)
+    return out
+
+
+def inline(text):
+    """Escapes a line of seed text for HTML and turns the Markdown/Word leftovers in the seeds
+    into the markup a portal would have (**bold**, [bookmark: _GoBack])."""
+    s = html.escape(text, quote=False)
+    s = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", s)
+    s = re.sub(r"\[bookmark: ([^\]]+)\]", r'<a name="\1"></a>', s)
+    return s
+
+
+WORD_STYLE = """<style type="text/css">
+.TRS_Editor P{margin-top:0;margin-bottom:0;line-height:1.5;font-family:宋体;font-size:12pt;}
+.TRS_Editor TD,.TRS_Editor TH{font-family:宋体;font-size:10.5pt;}
+p.MsoNormal, li.MsoNormal, div.MsoNormal {mso-style-unhide:no;mso-style-qformat:yes;mso-style-parent:"";
+ margin:0cm;margin-bottom:.0001pt;text-align:justify;text-justify:inter-ideograph;mso-pagination:none;
+ font-size:10.5pt;mso-bidi-font-size:12.0pt;font-family:"Times New Roman",serif;mso-fareast-font-family:宋体;
+ mso-font-kerning:1.0pt;}
+table.MsoNormalTable {mso-style-name:普通表格;mso-tstyle-rowband-size:0;mso-tstyle-colband-size:0;
+ mso-style-noshow:yes;mso-style-priority:99;mso-style-parent:"";mso-padding-alt:0cm 5.4pt 0cm 5.4pt;
+ mso-para-margin:0cm;mso-para-margin-bottom:.0001pt;mso-pagination:widow-orphan;font-size:10.0pt;}
+@page WordSection1 {size:595.3pt 841.9pt;margin:72.0pt 90.0pt 72.0pt 90.0pt;mso-header-margin:42.55pt;}
+div.WordSection1 {page:WordSection1;}
+</style>
+"""
+
+
+def render_body(blocks, flavor):
+    """HTML of a report body. flavor "word": pasted from Word (MsoNormal paragraphs, spans,
+    one <p> per line inside cells); "plain": bare <p> and <table border="1"> with <br> in cells."""
+    out = []
+    if flavor == "word":
+        out.append(WORD_STYLE)
+        out.append('<div class="WordSection1" style="layout-grid:15.6pt;">')
+    for kind, value in blocks:
+        if kind == "p":
+            if flavor == "word":
+                out.append(
+                    '<p class="MsoNormal" style="text-indent:32.0pt;mso-char-indent-count:2.0;line-height:28.0pt">'
+                    '<span style="font-size:16.0pt;font-family:仿宋_GB2312;mso-hansi-font-family:宋体">%s</span></p>'
+                    % inline(value)
+                )
+            else:
+                out.append("<p>%s</p>" % inline(value))
+            continue
+        if flavor == "word":
+            out.append(
+                '<table class="MsoNormalTable" border="1" cellspacing="0" cellpadding="0" width="100%" '
+                'style="width:100.0%;border-collapse:collapse;border:none;mso-border-alt:solid windowtext .5pt">'
+            )
+        else:
+            out.append('<table border="1" cellspacing="0" cellpadding="4" style="border-collapse:collapse">')
+        out.append("<tbody>")
+        for row in value:
+            out.append("<tr>")
+            for cell in row:
+                parts = [inline(x) for x in cell.split("\n")]
+                if flavor == "word":
+                    inner = "".join(
+                        '<p class="MsoNormal" align="center" style="text-align:center">'
+                        '<span style="font-size:10.5pt;font-family:宋体">%s</span></p>' % (p if p.strip() else "&nbsp;")
+                        for p in parts
+                    )
+                    out.append('<td valign="middle" style="border:solid windowtext 1.0pt;padding:0cm 5.4pt">%s</td>' % inner)
+                else:
+                    out.append("<td>%s</td>" % "<br>".join(parts))
+            out.append("</tr>")
+        out.append("</tbody></table>")
+    if flavor == "word":
+        out.append("</div>")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Binary attachments
+# --------------------------------------------------------------------------------------------
+
+
+def make_pdf(text):
+    """A small, valid one-page PDF showing one line of ASCII text."""
+    stream = ("BT /F1 14 Tf 72 770 Td (%s) Tj ET" % text).encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def make_docx(title, paragraphs):
+    """A small, valid .docx (stored, fixed timestamps, so the bytes never change)."""
+    def para(t):
+        return '<w:p><w:r><w:t xml:space="preserve">%s</w:t></w:r></w:p>' % html.escape(t)
+
+    files = [
+        ("[Content_Types].xml",
+         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+         '<Default Extension="xml" ContentType="application/xml"/>'
+         '<Override PartName="/word/document.xml" '
+         'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+         "</Types>"),
+        ("_rels/.rels",
+         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         '<Relationship Id="rId1" '
+         'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+         'Target="word/document.xml"/></Relationships>'),
+        ("word/document.xml",
+         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+         '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+         + para(title) + "".join(para(p) for p in paragraphs) + "</w:body></w:document>"),
+    ]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, data in files:
+            info = zipfile.ZipInfo(name, date_time=(2021, 2, 5, 9, 30, 0))
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data.encode("utf-8"))
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# Resources: what a path answers
+# --------------------------------------------------------------------------------------------
+
+
+def http_date(dt):
+    return email.utils.format_datetime(dt.astimezone(UTC), usegmt=True)
+
+
+def published(date_str, hh=9, mm=30):
+    """A posting date "2021-01-19" as an aware datetime (09:30 China time)."""
+    y, m, d = (int(x) for x in date_str.split("-"))
+    return datetime.datetime(y, m, d, hh, mm, tzinfo=CST)
+
+
+def strong_etag(body):
+    return '"%s"' % hashlib.sha256(body).hexdigest()[:32]
+
+
+class Resource:
+    """A fixed body with validators (strong ETag from its hash, Last-Modified) that answers
+    conditional requests with 304. chunked=True sends it with Transfer-Encoding: chunked."""
+
+    def __init__(self, body, content_type, last_modified, chunked=False):
+        self.body = body
+        self.content_type = content_type
+        self.last_modified = last_modified
+        self.chunked = chunked
+        self.etag = strong_etag(body)
+
+    def serve(self, h, head):
+        validators = [("ETag", self.etag), ("Last-Modified", http_date(self.last_modified))]
+        if h.not_modified(self.etag, self.last_modified):
+            h.start(304, validators)
+            return
+        headers = [("Content-Type", self.content_type)] + validators
+        if self.chunked:
+            h.start(200, headers + [("Transfer-Encoding", "chunked")])
+            if not head:
+                h.write_chunked([self.body[i:i + 4096] for i in range(0, len(self.body), 4096)])
+        else:
+            h.start(200, headers + [("Content-Length", str(len(self.body)))])
+            if not head:
+                h.write(self.body)
+
+
+class Revisable:
+    """A report with two versions; the portal's state says which one is published."""
+
+    def __init__(self, host, path, original, revised):
+        self.key = (host, path)
+        self.original = original
+        self.revised = revised
+
+    def current(self, portal):
+        return self.revised if portal.control.is_revised(self.key) else self.original
+
+    def serve(self, h, head):
+        self.current(h.portal).serve(h, head)
+
+
+class Flaky:
+    """Answers the given failures first (counted per path across all clients, reset only by
+    POST /__control/reset), then the inner resource."""
+
+    def __init__(self, host, path, inner, failures):
+        self.key = (host, path)
+        self.inner = inner
+        self.failures = failures  # [(status, [(header, value)...]), ...]
+
+    def serve(self, h, head):
+        n = h.portal.control.bump(self.key)
+        if n <= len(self.failures):
+            status, extra = self.failures[n - 1]
+            h.send_error_page(status, extra, head)
+        else:
+            self.inner.serve(h, head)
+
+
+class Stall:
+    """Sends status and headers (with the Content-Length of the whole page) at once, then
+    nothing for STALL_SECONDS, then the body: a client with a shorter total timeout must give
+    up. Notices a client that hangs up, so the log records the abort when it happens."""
+
+    def __init__(self, inner, seconds):
+        self.inner = inner
+        self.seconds = seconds
+
+    def serve(self, h, head):
+        r = self.inner
+        h.start(200, [("Content-Type", r.content_type), ("ETag", r.etag),
+                      ("Last-Modified", http_date(r.last_modified)), ("Content-Length", str(len(r.body)))])
+        if head:
+            return
+        if not h.wait_or_hangup(self.seconds):
+            return
+        h.write(r.body)
+
+
+class Redirect:
+    def __init__(self, location, status=302):
+        self.location = location  # absolute path, or a callable(handler) -> URL
+        self.status = status
+
+    def serve(self, h, head):
+        loc = self.location(h) if callable(self.location) else self.location
+        body = ('<html><head><title>%d Found</title></head><body><a href="%s">%s</a></body></html>\n'
+                % (self.status, html.escape(loc), html.escape(loc))).encode("utf-8")
+        h.start(self.status, [("Location", loc), ("Content-Type", "text/html; charset=utf-8"),
+                              ("Content-Length", str(len(body)))])
+        if not head:
+            h.write(body)
+
+
+class Big:
+    """A page of exactly `size` bytes generated while it is sent (one 64 KiB block is reused),
+    with Content-Length or chunked. Its ETag is the hash of the stream, computed once."""
+
+    UNIT = b"<p>Filler of a page that is far too large for a report (too_large test).</p>\n"
+
+    def __init__(self, title, size, chunked):
+        self.size = size
+        self.chunked = chunked
+        self.head = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>%s</title></head>\n'
+                     '<body><h1>%s</h1><div class="article-content">\n' % (title, title)).encode("utf-8")
+        self.tail = b"</div></body></html>\n"
+        self.block = self.UNIT * (65536 // len(self.UNIT))
+        self.last_modified = published("2023-01-10")
+        self._etag = None
+        self._lock = threading.Lock()
+
+    def pieces(self):
+        yield self.head
+        remaining = self.size - len(self.head) - len(self.tail)
+        while remaining >= len(self.block):
+            yield self.block
+            remaining -= len(self.block)
+        k = remaining // len(self.UNIT)
+        yield self.UNIT * k
+        yield b" " * (remaining - k * len(self.UNIT))
+        yield self.tail
+
+    def etag(self):
+        with self._lock:
+            if self._etag is None:
+                digest = hashlib.sha256()
+                for p in self.pieces():
+                    digest.update(p)
+                self._etag = '"%s"' % digest.hexdigest()[:32]
+            return self._etag
+
+    def serve(self, h, head):
+        etag = self.etag()
+        validators = [("ETag", etag), ("Last-Modified", http_date(self.last_modified))]
+        if h.not_modified(etag, self.last_modified):
+            h.start(304, validators)
+            return
+        headers = [("Content-Type", "text/html; charset=utf-8")] + validators
+        if self.chunked:
+            h.start(200, headers + [("Transfer-Encoding", "chunked")])
+            if not head:
+                h.write_chunked(self.pieces())
+        else:
+            h.start(200, headers + [("Content-Length", str(self.size))])
+            if not head:
+                for p in self.pieces():
+                    h.write(p)
+
+
+# --------------------------------------------------------------------------------------------
+# Page templates (portal chrome around the report)
+# --------------------------------------------------------------------------------------------
+
+SITE_NAME = "本地测试市人民政府"  # "local test city government": all hosts are its portals
+
+TRS_NAV = """<div class="header"><div class="logo"><a href="/"><img src="/images/logo.png" alt="%(site)s"></a></div>
+<div class="search"><form action="/search/" method="get"><input type="text" name="q"><input type="submit" value="搜索"></form></div></div>
+<div class="nav"><ul>
+<li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a></li><li><a href="/zfxxgk/">政府信息公开</a></li>
+<li><a href="/bsfw/">办事服务</a></li><li><a href="/hdjl/">互动交流</a></li><li><a href="/zjbd/">走进本地</a></li>
+</ul></div>
+<div class="side"><ul>
+<li><a href="/zfxxgk/zfxxgkzn/">政府信息公开指南</a></li><li><a href="/zfxxgk/zfxxgkzd/">政府信息公开制度</a></li>
+<li><a href="/zfxxgk/fdzdgknr/">法定主动公开内容</a></li><li><a href="/zfxxgk/zfxxgknb/">政府信息公开年报</a></li>
+<li><a href="/zfxxgk/ysqgk/">依申请公开</a></li>
+</ul></div>"""
+
+FOOTER = """<div class="footer">
+<p><a href="/wzdt/">网站地图</a> | <a href="/lxwm/">联系我们</a> | <a href="/sybz/">使用帮助</a></p>
+<p>主办：%(site)s办公室 &nbsp; 承办：本地测试市大数据发展局</p>
+<p>网站标识码：5000000001 &nbsp; <a href="https://beian.miit.gov.cn/">测ICP备00000001号</a> &nbsp; 测公网安备 50000002000001号</p>
+</div>
+<script type="text/javascript">
+var _hmt = _hmt || [];
+(function () { var hm = document.createElement("script"); hm.src = "/images/stat.js?site=5000000001";
+  var s = document.getElementsByTagName("script")[0]; s.parentNode.insertBefore(hm, s); })();
+</script>"""
+
+# TRS WCM's pager: the page count lives only in the createPageHTML(...) call; the links are
+# written by JavaScript (the "<a href" below are strings, not links).
+TRS_PAGER_JS = r"""<script type="text/javascript">
+function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){
+  if(_nPageCount == null || _nPageCount <= 1){ return; }
+  var nCurrIndex = _nCurrIndex || 0;
+  if(nCurrIndex == 0)
+    document.write("<span>首页</span>&nbsp;<span>上一页</span>&nbsp;");
+  else if(nCurrIndex == 1)
+    document.write("<a href=\""+_sPageName+"."+_sPageExt+"\">首页</a>&nbsp;<a href=\""+_sPageName+"."+_sPageExt+"\">上一页</a>&nbsp;");
+  else
+    document.write("<a href=\""+_sPageName+"."+_sPageExt+"\">首页</a>&nbsp;<a href=\""+_sPageName+"_"+(nCurrIndex-1)+"."+_sPageExt+"\">上一页</a>&nbsp;");
+  if(nCurrIndex == _nPageCount-1)
+    document.write("<span>下一页</span>&nbsp;<span>尾页</span>");
+  else
+    document.write("<a href=\""+_sPageName+"_"+(nCurrIndex+1)+"."+_sPageExt+"\">下一页</a>&nbsp;<a href=\""+_sPageName+"_"+(_nPageCount-1)+"."+_sPageExt+"\">尾页</a>");
+  document.write("&nbsp;共" + _nPageCount + "页");
+}
+createPageHTML(%d, %d, "index", "html");
+</script>"""
+
+
+def charset_meta(charset_style):
+    """<head> charset declaration: "utf-8" (http-equiv meta), "gb2312-meta" (<meta charset>),
+    "none" (the page relies on the Content-Type header)."""
+    return {
+        "utf-8": '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />',
+        "gb2312-meta": '<meta charset="gb2312">',
+        "none": "",
+    }[charset_style]
+
+
+def trs_article(a, body_html):
+    attachments = ""
+    if a.get("attachments"):
+        links = "".join('<p><a href="./%s" target="_blank">%s</a></p>' % (name, html.escape(label))
+                        for name, label, _ in a["attachments"])
+        attachments = '<div class="fujian"><p>附件：</p>%s</div>' % links
+    pub = a["date"]
+    return """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml">
+<head>
+%(meta)s
+<meta name="SiteName" content="%(site)s" />
+<meta name="SiteDomain" content="127.0.0.1" />
+<meta name="SiteIDCode" content="5000000001" />
+<meta name="ColumnName" content="政府信息公开年报" />
+<meta name="ColumnType" content="政府信息公开年报" />
+<meta name="ArticleTitle" content="%(title_attr)s" />
+<meta name="PubDate" content="%(pub)s 09:30" />
+<meta name="ContentSource" content="%(unit)s" />
+<meta name="Keywords" content="政府信息公开,年度报告" />
+<title>%(title)s_政府信息公开年报_%(site)s</title>
+<link rel="stylesheet" type="text/css" href="/images/common.css" />
+<script type="text/javascript" src="/images/jquery-1.12.4.min.js"></script>
+</head>
+<body>
+%(nav)s
+<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/zfxxgk/">政府信息公开</a> &gt; <a href="../">政府信息公开年报</a></div>
+<div class="article">
+<h1 class="article-title">%(title)s</h1>
+<div class="article-info"><span>发布日期：%(pub)s</span> <span>来源：%(unit)s</span> <span>字号：[ <a href="javascript:doZoom(18)">大</a> <a href="javascript:doZoom(16)">中</a> <a href="javascript:doZoom(14)">小</a> ]</span></div>
+<div class="article-content">
+<div class="TRS_Editor">
+%(body)s
+</div>
+</div>
+%(attachments)s
+<div class="article-tools"><a href="javascript:window.print()">【打印本页】</a> <a href="javascript:window.close()">【关闭窗口】</a></div>
+</div>
+%(footer)s
+</body>
+</html>
+""" % {
+        "meta": charset_meta(a["charset_style"]), "site": SITE_NAME, "title": html.escape(a["title"]),
+        "title_attr": html.escape(a["title"]), "pub": pub, "unit": html.escape(a["unit"]),
+        "nav": TRS_NAV % {"site": SITE_NAME}, "body": body_html, "attachments": attachments,
+        "footer": FOOTER % {"site": SITE_NAME},
+    }
+
+
+def trs_list(items, page, pages):
+    lis = "\n".join(
+        '<li><a href="./%s" target="_blank" title="%s">%s</a><span>%s</span></li>'
+        % (it["rel"], html.escape(it["title"]), html.escape(it["title"]), it["date"])
+        for it in items
+    )
+    return """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml">
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
+<meta name="SiteName" content="%(site)s" />
+<meta name="ColumnName" content="政府信息公开年报" />
+<title>政府信息公开年报_%(site)s</title>
+<link rel="stylesheet" type="text/css" href="/images/common.css" />
+</head>
+<body>
+%(nav)s
+<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/zfxxgk/">政府信息公开</a> &gt; <a href="./">政府信息公开年报</a></div>
+<div class="list-box">
+<h2 class="column-title">政府信息公开年报</h2>
+<ul class="list">
+%(lis)s
+</ul>
+<div class="page">
+%(pager)s
+</div>
+</div>
+%(footer)s
+</body>
+</html>
+""" % {"site": SITE_NAME, "nav": TRS_NAV % {"site": SITE_NAME}, "lis": lis,
+       "pager": TRS_PAGER_JS % (pages, page), "footer": FOOTER % {"site": SITE_NAME}}
+
+
+HANWEB_HEAD_NAV = """<div class="top"><div class="top-inner"><span>%(site)s</span>
+<a href="/">首页</a> | <a href="/col/col1000/index.html">政务公开</a> | <a href="/col/col1100/index.html">政府信息公开</a> | <a href="/col/col1200/index.html">政务服务</a></div></div>
+<div class="menu"><ul>
+<li><a href="/col/col1230/index.html">政府信息公开指南</a></li>
+<li><a href="/col/col1231/index.html">政府信息公开制度</a></li>
+<li><a href="/col/col1234/index.html">政府信息公开年报</a></li>
+<li><a href="/col/col1235/index.html">法定主动公开内容</a></li>
+</ul></div>"""
+
+
+def hanweb_article(a, body_html):
+    y, m, d = (int(x) for x in a["date"].split("-"))
+    return """<!DOCTYPE html>
+<html>
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8">
+<meta name="SiteName" content="%(site)s">
+<meta name="SiteDomain" content="127.0.0.1">
+<meta name="SiteIDCode" content="5000000002">
+<meta name="ColumnName" content="政府信息公开年报">
+<meta name="ArticleTitle" content="%(title)s">
+<meta name="PubDate" content="%(pub)s 10:15">
+<meta name="ContentSource" content="%(unit)s">
+<title>%(title)s</title>
+<link rel="stylesheet" href="/images/hanweb.css">
+<script src="/script/0/jquery.min.js"></script>
+</head>
+<body>
+%(nav)s
+<div class="bt-position">您当前的位置：<a href="/">首页</a> &gt; <a href="/col/col1100/index.html">政府信息公开</a> &gt; <a href="/col/col1234/index.html">政府信息公开年报</a></div>
+<table width="100%%" class="article">
+<tr><td class="title" align="center">%(title)s</td></tr>
+<tr><td class="info" align="center">发布日期：%(y)d-%(m)02d-%(d)02d 10:15 &nbsp; 信息来源：%(unit)s &nbsp; 浏览次数：<span id="hits"></span><script>document.getElementById("hits").innerHTML="1024";</script> &nbsp; 【字体：<a href="javascript:doZoom(20)">大</a> <a href="javascript:doZoom(16)">中</a> <a href="javascript:doZoom(12)">小</a>】</td></tr>
+<tr><td>
+<div id="zoom" class="article_content">
+%(body)s
+</div>
+</td></tr>
+</table>
+<div class="share">分享到：<a href="javascript:void(0)">微信</a> <a href="javascript:void(0)">微博</a></div>
+%(footer)s
+</body>
+</html>
+""" % {"site": SITE_NAME, "title": html.escape(a["title"]), "pub": a["date"], "unit": html.escape(a["unit"]),
+       "nav": HANWEB_HEAD_NAV % {"site": SITE_NAME}, "y": y, "m": m, "d": d, "body": body_html,
+       "footer": FOOTER % {"site": SITE_NAME}}
+
+
+def hanweb_list(items, page, pages):
+    rows = "\n".join(
+        '<tr><td class="bt-title"><a href="%s" target="_blank" title="%s">%s</a></td><td class="bt-date">%s</td></tr>'
+        % (it["path"], html.escape(it["title"]), html.escape(it["title"]), it["date"])
+        for it in items
+    )
+
+    def page_url(i):  # Hanweb numbers its static list pages index.html, index_2.html, ...
+        return "/col/col1234/index.html" if i == 1 else "/col/col1234/index_%d.html" % i
+
+    pager = ['<a href="%s">首页</a>' % page_url(1)]
+    pager.append('<a href="%s">上一页</a>' % page_url(page - 1) if page > 1 else "<span>上一页</span>")
+    pager.append('<a href="%s">下一页</a>' % page_url(page + 1) if page < pages else "<span>下一页</span>")
+    pager.append('<a href="%s">尾页</a>' % page_url(pages))
+    pager.append("<span>第%d页/共%d页</span>" % (page, pages))
+    return """<!DOCTYPE html>
+<html>
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8">
+<meta name="ColumnName" content="政府信息公开年报">
+<title>政府信息公开年报</title>
+<link rel="stylesheet" href="/images/hanweb.css">
+</head>
+<body>
+%(nav)s
+<div class="bt-position">您当前的位置：<a href="/">首页</a> &gt; <a href="/col/col1100/index.html">政府信息公开</a> &gt; 政府信息公开年报</div>
+<div id="4821" class="main-list">
+<table class="tb_list" width="100%%">
+%(rows)s
+</table>
+</div>
+<div class="pager">%(pager)s</div>
+%(footer)s
+</body>
+</html>
+""" % {"nav": HANWEB_HEAD_NAV % {"site": SITE_NAME}, "rows": rows, "pager": " ".join(pager),
+       "footer": FOOTER % {"site": SITE_NAME}}
+
+
+def plain_article(a, body_html):
+    return """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="ArticleTitle" content="%(title)s">
+<meta name="PubDate" content="%(pub)s 08:00">
+<title>%(title)s - %(site)s</title>
+</head>
+<body>
+<header><a href="/">%(site)s</a></header>
+<nav><a href="/">首页</a> <a href="/xxgk/">信息公开</a> <a href="/xxgk/ndbg/index.html">年度报告</a></nav>
+<main><article>
+<h1>%(title)s</h1>
+<div class="meta">发布时间：%(pub)s</div>
+<div class="article-content">
+%(body)s
+</div>
+</article></main>
+<footer>%(site)s 版权所有</footer>
+</body>
+</html>
+""" % {"title": html.escape(a["title"]), "pub": a["date"], "site": SITE_NAME, "body": body_html}
+
+
+def plain_list(items):
+    lis = "\n".join('<li><a href="%s">%s</a> <span>%s</span></li>' % (it["href"], html.escape(it["title"]), it["date"])
+                    for it in items)
+    return """<!DOCTYPE html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><title>年度报告 - %(site)s</title></head>
+<body>
+<header><a href="/">%(site)s</a></header>
+<nav><a href="/">首页</a> <a href="/xxgk/">信息公开</a></nav>
+<main><h1>政府信息公开工作年度报告</h1>
+<ul class="list">
+%(lis)s
+</ul></main>
+<footer>%(site)s 版权所有</footer>
+</body>
+</html>
+""" % {"site": SITE_NAME, "lis": lis}
+
+
+def simple_paragraphs(paragraphs):
+    return "\n".join("<p>%s</p>" % inline(p) for p in paragraphs)
+
+
+# --------------------------------------------------------------------------------------------
+# The hosts
+# --------------------------------------------------------------------------------------------
+
+
+class Site:
+    """One simulated host: path -> resource, plus its part of the manifest."""
+
+    def __init__(self, name, cms):
+        self.name = name
+        self.cms = cms
+        self.routes = {}
+        self.manifest = {"cms": cms, "entry": None, "list_pages": [], "reports": [], "non_reports": [],
+                         "disallowed": [], "trouble": [], "attachments": [], "robots": None}
+
+    def add(self, path, resource):
+        assert path not in self.routes, path
+        self.routes[path] = resource
+
+
+def encode_page(text, charset):
+    """Page bytes; characters the charset lacks (U+00A0, U+2002 in GBK) become &#N; as a
+    portal's CMS would write them."""
+    return text.encode(charset, errors="xmlcharrefreplace")
+
+
+UNITS = {  # seed -> (unit, title pattern); {Y} is the year reported on
+    "000": ("洛市镇人民政府", "洛市镇{Y}年政府信息公开工作年度报告"),
+    "001": ("重庆市渝北区洛碛镇人民政府", "重庆市渝北区洛碛镇人民政府{Y}年政府信息公开工作年度报告"),
+    "002": ("上屯镇人民政府", "上屯镇人民政府{Y}年政府信息公开工作年度报告"),
+    "003": ("五龙口镇人民政府", "五龙口镇人民政府{Y}年政府信息公开工作年度报告"),
+    "004": ("王店镇人民政府", "王店镇{Y}年度政府信息公开工作年度报告"),
+}
+
+
+def report_article(seeds, seed, year, date, **extra):
+    unit, pattern = UNITS[seed]
+    a = {"seed": seeds[seed][0], "year": year, "unit": unit, "title": pattern.format(Y=year), "date": date,
+         "charset_style": "utf-8", "flavor": "plain", "kind": "report"}
+    a.update(extra)
+    a["blocks"] = parse_seed(shift_years(seeds[seed][1], year))
+    return a
+
+
+def lookalike(title, date, kind, paragraphs, unit="本地测试市人民政府办公室"):
+    return {"title": title, "date": date, "kind": kind, "unit": unit, "charset_style": "utf-8",
+            "flavor": "plain", "paragraphs": paragraphs}
+
+
+def article_entry(a, path, base):
+    """The manifest record of a report page."""
+    rec = {"path": path, "url": base + path, "title": a["title"], "unit": a["unit"], "year": a["year"],
+           "published": a["date"], "seed": a["seed"], "charset": a.get("charset", "utf-8")}
+    if a.get("attachments"):
+        rec["attachments"] = [path.rsplit("/", 1)[0] + "/" + name for name, _, _ in a["attachments"]]
+    return rec
+
+
+def build_trs_site(name, seeds, base, revisable):
+    """host1 (and host4+): a TRS WCM column /zfxxgk/zfxxgknb/ of 3 list pages, paginated only by
+    the createPageHTML(3, i, "index", "html") script, with reports for 2019-2021 of three
+    towns and look-alikes that are not reports."""
+    site = Site(name, "trs")
+    col = "/zfxxgk/zfxxgknb/"
+    rep = lambda *a, **k: report_article(seeds, *a, **k)  # noqa: E731
+    articles = [
+        # (relative path under the column, article)
+        ("202201/t20220125_1013.html", rep("004", 2021, "2022-01-25")),
+        ("202201/t20220120_1012.html", rep("001", 2021, "2022-01-20")),
+        ("202201/t20220117_1011.html", rep("000", 2021, "2022-01-17", flavor="word")),
+        ("202103/t20210310_1008.html", lookalike(
+            "洛市镇关于开展2021年春季森林防火工作的通知", "2021-03-10", "other",
+            ["各村（社区）：", "为切实做好2021年春季森林防火工作，现将有关事项通知如下。", "洛市镇人民政府",
+             "2021年3月10日"], unit="洛市镇人民政府")),
+        ("202103/t20210302_1006.html", lookalike(
+            "重庆市渝北区洛碛镇2020年政务公开工作要点落实情况", "2021-03-02", "key_points",
+            ["根据区政府办公室印发的2020年政务公开工作要点，现将我镇落实情况报告如下。",
+             "一、围绕重点领域推进公开。二、加强政策解读和回应关切。三、夯实政务公开基础。"],
+            unit="重庆市渝北区洛碛镇人民政府")),
+        ("202102/t20210206_1005.html", lookalike(
+            "《王店镇2020年度政府信息公开工作年度报告》解读", "2021-02-06", "interpretation",
+            ["一、报告的主要内容", "报告共分六个部分，分别是总体情况、主动公开政府信息情况、收到和处理政府信息公开申请情况等。",
+             "二、主要数据", "2020年，王店镇累计公开政务信息396条。"], unit="王店镇人民政府")),
+        ("202102/t20210205_1003.html", rep("004", 2020, "2021-02-05", attachments=[
+            ("P020210205512345678901.pdf", "王店镇2020年度政府信息公开工作年度报告.pdf", "pdf"),
+            ("P020210205512345678902.docx", "王店镇2020年度政府信息公开工作年度报告.docx", "docx"),
+        ])),
+        ("202101/t20210122_1002.html", rep("001", 2020, "2021-01-22", charset="gbk", charset_style="none",
+                                           content_type="text/html; charset=gbk", flavor="word")),
+        ("202101/t20210119_1004.html", lookalike(
+            "洛市镇2020年政府信息公开工作年度报告（图解）", "2021-01-19", "picture",
+            ['<img src="./W020210119345678901234.jpg" alt="图解">'], unit="洛市镇人民政府")),
+        ("202101/t20210119_1001.html", rep("000", 2020, "2021-01-19", flavor="word")),
+        ("202012/t20201215_1007.html", lookalike(
+            "关于做好2020年政府信息公开工作年度报告编制工作的通知", "2020-12-15", "notice",
+            ["各镇人民政府、街道办事处，市政府各部门：",
+             "根据《中华人民共和国政府信息公开条例》规定，现就做好2020年政府信息公开工作年度报告编制和发布工作通知如下。",
+             "一、各单位应于2021年1月31日前向社会公布本单位2020年政府信息公开工作年度报告。"])),
+        ("202001/t20200123_1023.html", rep("004", 2019, "2020-01-23", charset="gbk", charset_style="gb2312-meta",
+                                           content_type="text/html")),
+        ("202001/t20200121_1022.html", rep("001", 2019, "2020-01-21")),
+        ("202001/t20200116_1021.html", rep("000", 2019, "2020-01-16")),
+    ]
+    per_page = 5
+    pages = [articles[i:i + per_page] for i in range(0, len(articles), per_page)]
+    site.manifest["entry"] = col
+    site.manifest["pagination"] = {"style": "trs_script", "pages": len(pages)}
+    for i, chunk in enumerate(pages):
+        items = [{"rel": rel, "title": a["title"], "date": a["date"]} for rel, a in chunk]
+        body = trs_list(items, i, len(pages)).encode("utf-8")
+        lm = max(published(a["date"]) for _, a in chunk)
+        res = Resource(body, "text/html; charset=utf-8", lm)
+        page_path = col + ("index.html" if i == 0 else "index_%d.html" % i)
+        site.add(page_path, res)
+        if i == 0:
+            site.add(col, res)  # the column's directory URL serves its first page, as TRS does
+        site.manifest["list_pages"].append(page_path)
+    site.add(col.rstrip("/"), Redirect(col, 301))
+
+    for rel, a in articles:
+        path = col + rel
+        charset = a.get("charset", "utf-8")
+        ctype = a.get("content_type", "text/html; charset=utf-8")
+        lm = published(a["date"])
+        if a["kind"] == "report":
+            page = trs_article(a, render_body(a["blocks"], a["flavor"]))
+            res = Resource(encode_page(page, charset), ctype, lm)
+            if revisable and path == REVISE_PATH:
+                revised = trs_article(a, render_body(revise_blocks(a["blocks"]), a["flavor"]))
+                res = Revisable(name, path, res, Resource(encode_page(revised, charset), ctype,
+                                                          published("2021-02-03", 10, 0)))
+            site.add(path, res)
+            rec = article_entry(a, path, base)
+            if isinstance(res, Revisable):
+                rec["revisable"] = True
+            site.manifest["reports"].append(rec)
+            for fname, label, kind in a.get("attachments", []):
+                apath = path.rsplit("/", 1)[0] + "/" + fname
+                if kind == "pdf":
+                    data, atype = make_pdf("Attachment: %s %d annual report" % ("Wangdian", a["year"])), "application/pdf"
+                else:
+                    data = make_docx(a["title"], [b[1] for b in a["blocks"] if b[0] == "p"][:5])
+                    atype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                site.add(apath, Resource(data, atype, lm))
+                site.manifest["attachments"].append({"path": apath, "url": base + apath, "report": path,
+                                                     "content_type": atype, "bytes": len(data)})
+        else:
+            body = a["paragraphs"][0] if a["kind"] == "picture" else simple_paragraphs(a["paragraphs"])
+            site.add(path, Resource(encode_page(trs_article(a, body), charset), ctype, lm))
+            site.manifest["non_reports"].append({"path": path, "url": base + path, "title": a["title"],
+                                                 "kind": a["kind"]})
+
+    robots = ("# robots.txt of %s (TRS WCM portal): everything may be crawled.\n"
+              "# Please identify your crawler in the User-Agent header.\n"
+              "User-agent: *\n" % name).encode("ascii")
+    site.add("/robots.txt", Resource(robots, "text/plain", published("2020-01-01")))
+    site.manifest["robots"] = "allow_all"
+    return site
+
+
+def build_host2(seeds, base):
+    """host2: a Hanweb column /col/col1234/ of 3 list pages joined by "下一页" links; a robots.txt
+    that disallows /private/ although the list links a report there; a report that fails
+    with 500 twice and one that answers 429 (Retry-After: 2) once before they succeed."""
+    site = Site("host2", "hanweb")
+    rep = lambda *a, **k: report_article(seeds, *a, **k)  # noqa: E731
+
+    def art_path(date, n, prefix=""):
+        y, m, d = (int(x) for x in date.split("-"))
+        return "%s/art/%d/%d/%d/art_1234_%d.html" % (prefix, y, m, d, n)
+
+    entries = [  # (path, article, special)
+        (art_path("2022-01-26", 5003), rep("003", 2021, "2022-01-26"), None),
+        (art_path("2022-01-21", 5004), rep("002", 2021, "2022-01-21"), None),
+        (art_path("2021-03-05", 5012), lookalike(
+            "上屯镇2021年政务公开工作要点", "2021-03-05", "key_points",
+            ["2021年全镇政务公开工作要点如下。", "一、深化重点领域信息公开。二、加强政策解读。"],
+            unit="上屯镇人民政府"), None),
+        (art_path("2021-01-27", 5011), lookalike(
+            "上屯镇人民政府2020年政府信息公开工作年度报告（图解）", "2021-01-27", "picture",
+            ['<img src="/picture/0/2101271530123.jpg" alt="图解">'], unit="上屯镇人民政府"), None),
+        (art_path("2021-01-26", 5001), rep("003", 2020, "2021-01-26"), None),
+        (art_path("2021-01-20", 5002), rep("002", 2020, "2021-01-20"), None),
+        (art_path("2021-01-22", 5009, "/private"), rep("002", 2018, "2021-01-22"), "disallowed"),
+        (art_path("2020-12-10", 5013), lookalike(
+            "五龙口镇关于做好政府信息公开工作年度报告发布工作的通知", "2020-12-10", "notice",
+            ["各办（站、所）：", "请于2021年1月20日前报送本单位政府信息公开工作年度报告。"], unit="五龙口镇人民政府"), None),
+        (art_path("2020-01-23", 5005), rep("003", 2019, "2020-01-23"), "retry_then_ok"),
+        (art_path("2020-01-17", 5006), rep("002", 2019, "2020-01-17"), "retry_after_then_ok"),
+    ]
+    per_page = 4
+    pages = [entries[i:i + per_page] for i in range(0, len(entries), per_page)]
+    site.manifest["entry"] = "/col/col1234/index.html"
+    site.manifest["pagination"] = {"style": "next_page_link", "text": "下一页", "pages": len(pages)}
+    for i, chunk in enumerate(pages, 1):
+        items = [{"path": p, "title": a["title"], "date": a["date"]} for p, a, _ in chunk]
+        body = hanweb_list(items, i, len(pages)).encode("utf-8")
+        lm = max(published(a["date"], 10, 15) for _, a, _ in chunk)
+        page_path = "/col/col1234/index.html" if i == 1 else "/col/col1234/index_%d.html" % i
+        site.add(page_path, Resource(body, "text/html;charset=UTF-8", lm))
+        site.manifest["list_pages"].append(page_path)
+
+    for path, a, special in entries:
+        lm = published(a["date"], 10, 15)
+        if a["kind"] != "report":
+            body = a["paragraphs"][0] if a["kind"] == "picture" else simple_paragraphs(a["paragraphs"])
+            site.add(path, Resource(hanweb_article(a, body).encode("utf-8"), "text/html;charset=UTF-8", lm))
+            site.manifest["non_reports"].append({"path": path, "url": base + path, "title": a["title"],
+                                                 "kind": a["kind"]})
+            continue
+        res = Resource(hanweb_article(a, render_body(a["blocks"], "plain")).encode("utf-8"),
+                       "text/html;charset=UTF-8", lm)
+        rec = article_entry(a, path, base)
+        if special == "disallowed":
+            site.add(path, res)  # served if asked, so a test can see a robots violation in the log
+            site.manifest["disallowed"].append({"path": path, "url": base + path, "title": a["title"],
+                                                "rule": "Disallow: /private/"})
+            continue
+        if special == "retry_then_ok":
+            res = Flaky("host2", path, res, [(500, []), (500, [])])
+            site.manifest["trouble"].append({"path": path, "url": base + path, "expect": "retry_then_ok",
+                                             "responses": [500, 500, 200]})
+        elif special == "retry_after_then_ok":
+            res = Flaky("host2", path, res, [(429, [("Retry-After", "2")])])
+            site.manifest["trouble"].append({"path": path, "url": base + path, "expect": "retry_after_then_ok",
+                                             "responses": [429, 200], "retry_after_seconds": 2})
+        site.add(path, res)
+        site.manifest["reports"].append(rec)
+
+    robots = b"User-agent: *\nDisallow: /private/\n"
+    site.add("/robots.txt", Resource(robots, "text/plain", published("2020-01-01")))
+    site.manifest["robots"] = "disallow /private/"
+    return site
+
+
+def build_host3(seeds, base, port):
+    """host3: trouble. A list /xxgk/ndbg/index.html links two normal reports (one sent chunked),
+    a report that stalls 30 s after its headers, a redirect loop and two 20 MiB pages; every
+    link text looks like a report. No robots.txt (404: "unavailable", i.e. allow all)."""
+    site = Site("host3", "plain")
+    col = "/xxgk/ndbg/"
+    normal1 = report_article(seeds, "003", 2022, "2023-01-15")
+    normal2 = report_article(seeds, "002", 2022, "2023-01-20")
+    slow = report_article(seeds, "000", 2022, "2023-01-18")
+    for a in (normal1, normal2, slow):
+        a["title"] = "（转载）" + a["title"]  # a county portal reposting its towns' reports
+
+    def page(a):
+        return plain_article(a, render_body(a["blocks"], "plain")).encode("utf-8")
+
+    links = []
+    for path, a, chunked in ((col + "content_3001.html", normal1, False), (col + "content_3002.html", normal2, True)):
+        site.add(path, Resource(page(a), "text/html; charset=utf-8", published(a["date"], 8, 0), chunked=chunked))
+        rec = article_entry(a, path, base)
+        rec["chunked"] = chunked
+        site.manifest["reports"].append(rec)
+        links.append({"href": path, "title": a["title"], "date": a["date"]})
+
+    slow_path = col + "content_3003.html"
+    site.add(slow_path, Stall(Resource(page(slow), "text/html; charset=utf-8", published(slow["date"], 8, 0)),
+                              STALL_SECONDS))
+    links.append({"href": slow_path, "title": slow["title"], "date": slow["date"]})
+    site.manifest["trouble"].append({"path": slow_path, "url": base + slow_path, "expect": "timeout",
+                                     "detail": "headers at once, then no byte for %d s" % STALL_SECONDS})
+
+    site.add("/loop/a", Redirect(lambda h: "http://127.0.0.1:%d/loop/b" % port))  # absolute Location
+    site.add("/loop/b", Redirect("/loop/a"))  # relative Location
+    links.append({"href": "/loop/a", "title": "（转载）本地测试市2022年政府信息公开工作年度报告（跳转）", "date": "2023-01-12"})
+    site.manifest["trouble"].append({"path": "/loop/a", "url": base + "/loop/a", "expect": "redirect_loop",
+                                     "chain": ["/loop/a", "/loop/b", "/loop/a"]})
+
+    for path, chunked, label in (("/big.html", False, "超大页面"), ("/big-chunked.html", True, "超大页面（分块）")):
+        site.add(path, Big("本地测试市2022年政府信息公开工作年度报告（%s）" % label, BIG_SIZE, chunked))
+        links.append({"href": path, "title": "（转载）本地测试市2022年政府信息公开工作年度报告（%s）" % label,
+                      "date": "2023-01-10"})
+        site.manifest["trouble"].append({"path": path, "url": base + path, "expect": "too_large",
+                                         "bytes": BIG_SIZE, "chunked": chunked})
+
+    body = plain_list(links).encode("utf-8")
+    site.add(col + "index.html", Resource(body, "text/html; charset=utf-8", published("2023-01-20", 8, 0)))
+    site.manifest["entry"] = col + "index.html"
+    site.manifest["list_pages"].append(col + "index.html")
+    site.manifest["pagination"] = {"style": "none", "pages": 1}
+    site.manifest["robots"] = "unavailable"  # /robots.txt answers 404
+    return site
+
+
+def add_html_fixtures(site, base):
+    """HTML pages in tests/fixtures/html/ (if any) are served unlinked under /fixtures/ on
+    host1, so tests can fetch a known page over HTTP. They are not part of the crawl."""
+    out = []
+    if HTML_FIXTURE_DIR.is_dir():
+        for p in sorted(HTML_FIXTURE_DIR.iterdir()):
+            if p.is_file() and p.suffix.lower() in (".html", ".htm", ".shtml"):
+                path = "/fixtures/" + p.name
+                site.add(path, Resource(p.read_bytes(), "text/html", published("2021-01-01")))
+                out.append({"path": path, "url": base + path})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Shared state: control switches, request log
+# --------------------------------------------------------------------------------------------
+
+
+def atomic_write(path, text):
+    tmp = str(path) + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+class Control:
+    """Which reports are revised and how often each flaky path was requested. With
+    --state-dir both survive a restart (control.json); only POST /__control/reset clears them."""
+
+    def __init__(self, state_dir):
+        self.lock = threading.Lock()
+        self.revised = set()
+        self.counters = {}
+        self.file = Path(state_dir) / "control.json" if state_dir else None
+        if self.file and self.file.exists():
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+            self.revised = {tuple(k.split(" ", 1)) for k in data.get("revised", [])}
+            self.counters = {tuple(k.split(" ", 1)): v for k, v in data.get("counters", {}).items()}
+
+    def _save(self):
+        if self.file:
+            atomic_write(self.file, json.dumps(self.snapshot(), ensure_ascii=False, indent=1))
+
+    def snapshot(self):
+        return {"revised": sorted(" ".join(k) for k in self.revised),
+                "counters": {" ".join(k): v for k, v in sorted(self.counters.items())}}
+
+    def is_revised(self, key):
+        with self.lock:
+            return key in self.revised
+
+    def revise(self, key):
+        with self.lock:
+            self.revised.add(key)
+            self._save()
+
+    def reset(self):
+        with self.lock:
+            self.revised.clear()
+            self.counters.clear()
+            self._save()
+
+    def bump(self, key):
+        with self.lock:
+            self.counters[key] = self.counters.get(key, 0) + 1
+            self._save()
+            return self.counters[key]
+
+
+class RequestLog:
+    """Every request but /__control/*: kept in memory and appended to --log FILE as JSON lines
+    (flushed per line). An entry is written when its response ends."""
+
+    def __init__(self, path):
+        self.lock = threading.Lock()
+        self.entries = []
+        self.file = open(path, "w", encoding="utf-8") if path else None
+
+    def add(self, entry):
+        with self.lock:
+            entry["seq"] = len(self.entries)
+            line = json.dumps(entry, ensure_ascii=False)
+            self.entries.append(entry)
+            if self.file:
+                self.file.write(line + "\n")
+                self.file.flush()
+
+    def lines(self, host=None):
+        with self.lock:
+            return [json.dumps(e, ensure_ascii=False) for e in self.entries if host is None or e["host"] == host]
+
+    def clear(self):
+        with self.lock:
+            self.entries = []
+
+    def close(self):
+        if self.file:
+            self.file.close()
+
+
+class Portal:
+    def __init__(self, args):
+        self.stop = threading.Event()
+        self.control = Control(args.state_dir)
+        self.log = RequestLog(args.log)
+        self.sites = {}  # host name -> Site
+        self.manifest = None
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP
+# --------------------------------------------------------------------------------------------
+
+
+class PortalServer(ThreadingHTTPServer):
+    daemon_threads = True  # a stalled response never holds up shutdown
+    request_queue_size = 64
+
+    def __init__(self, addr, portal, host_name):
+        super().__init__(addr, PortalHandler)
+        self.portal = portal
+        self.host_name = host_name
+        self.site = None  # set once every port is known
+        self.conn_seq = 0
+        self.conn_lock = threading.Lock()
+
+
+ERROR_TITLES = {404: "Not Found", 405: "Method Not Allowed", 429: "Too Many Requests",
+                500: "Internal Server Error"}
+
+
+class PortalHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive; every response has Content-Length or is chunked
+    server_version = "LocalPortal/1.0"
+    sys_version = ""
+    timeout = 120  # idle keep-alive connections are dropped after this
+
+    def setup(self):
+        super().setup()
+        with self.server.conn_lock:
+            self.server.conn_seq += 1
+            self.conn_id = self.server.conn_seq
+
+    @property
+    def portal(self):
+        return self.server.portal
+
+    def log_message(self, fmt, *args):  # the request log replaces http.server's stderr lines
+        pass
+
+    def version_string(self):  # the Server header
+        return self.server_version
+
+    def do_GET(self):
+        self.dispatch(head=False)
+
+    def do_HEAD(self):
+        self.dispatch(head=True)
+
+    def do_POST(self):
+        self.dispatch(head=False)
+
+    # -- response helpers (count body bytes for the log) --
+
+    def start(self, status, headers):
+        self.status = status
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+
+    def write(self, data):
+        if self.portal.stop.is_set():
+            raise ConnectionAbortedError("portal stopping")
+        self.wfile.write(data)
+        self.sent += len(data)
+
+    def write_chunked(self, pieces):
+        for p in pieces:
+            if p:
+                self.write(b"%x\r\n" % len(p) + p + b"\r\n")
+        self.write(b"0\r\n\r\n")
+
+    def send_error_page(self, status, extra_headers=(), head=False):
+        title = "%d %s" % (status, ERROR_TITLES.get(status, "Error"))
+        body = ("<html><head><title>%s</title></head><body><h1>%s</h1></body></html>\n" % (title, title)).encode()
+        self.start(status, list(extra_headers) + [("Content-Type", "text/html; charset=utf-8"),
+                                                  ("Content-Length", str(len(body)))])
+        if not head:
+            self.write(body)
+
+    def not_modified(self, etag, last_modified):
+        """RFC 9110 13.1.2 / 13.1.3: If-None-Match (weak comparison) takes precedence over
+        If-Modified-Since."""
+        if self.command not in ("GET", "HEAD"):
+            return False
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:
+            tags = {t.strip() for t in inm.split(",")}
+            if "*" in tags:
+                return True
+            strip_weak = lambda t: t[2:] if t.startswith("W/") else t  # noqa: E731
+            return strip_weak(etag) in {strip_weak(t) for t in tags}
+        ims = self.headers.get("If-Modified-Since")
+        if ims:
+            try:
+                since = email.utils.parsedate_to_datetime(ims)
+            except (TypeError, ValueError, IndexError):
+                return False
+            if since is None:
+                return False
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+            return int(last_modified.timestamp()) <= since.timestamp()
+        return False
+
+    def wait_or_hangup(self, seconds):
+        """Waits `seconds`; False early if the client closed the connection or the portal stops."""
+        deadline = time.monotonic() + seconds
+        sock = self.connection
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            if self.portal.stop.is_set():
+                return False
+            readable, _, _ = select.select([sock], [], [], min(0.25, left))
+            if readable:
+                try:
+                    if sock.recv(1, socket.MSG_PEEK) == b"":
+                        self.aborted = True
+                        self.close_connection = True
+                        return False
+                except OSError:
+                    self.aborted = True
+                    self.close_connection = True
+                    return False
+                time.sleep(0.25)  # pipelined bytes: keep waiting without spinning
+
+    # -- dispatch --
+
+    def dispatch(self, head):
+        t0 = time.monotonic()
+        wall = datetime.datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        split = urlsplit(self.path)
+        path = split.path or "/"
+        if path.startswith("/__control/"):
+            self.control(path, parse_qs(split.query))
+            return
+        self.status = None
+        self.sent = 0
+        self.aborted = False
+        try:
+            self.discard_body()
+            if self.command not in ("GET", "HEAD"):
+                self.send_error_page(405, [("Allow", "GET, HEAD")])
+            else:
+                resource = self.server.site.routes.get(path)
+                if resource is None:
+                    self.send_error_page(404, head=head)
+                else:
+                    resource.serve(self, head)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
+            self.aborted = True
+            self.close_connection = True
+        finally:
+            self.portal.log.add({
+                "t": t0, "wall": wall, "host": self.server.host_name, "port": self.server.server_address[1],
+                "method": self.command, "path": self.path, "status": self.status, "bytes": self.sent,
+                "user-agent": self.headers.get("User-Agent"),
+                "if-none-match": self.headers.get("If-None-Match"),
+                "if-modified-since": self.headers.get("If-Modified-Since"),
+                "conn": self.conn_id, "dur": round(time.monotonic() - t0, 4), "aborted": self.aborted,
+            })
+
+    def discard_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n > 0:
+            self.rfile.read(n)
+
+    def control(self, path, query):
+        """/__control/*: never logged. See README.md."""
+        self.sent = 0
+        self.discard_body()
+        portal = self.portal
+        name = path[len("/__control/"):]
+        posts = {"revise", "reset", "clear-log"}
+        gets = {"manifest", "log", "state"}
+        if name not in posts | gets:
+            body, ctype, status = b'{"error": "unknown control endpoint"}\n', "application/json", 404
+        elif (name in posts) != (self.command == "POST"):
+            body, ctype, status = b'{"error": "method not allowed"}\n', "application/json", 405
+        elif name == "manifest":
+            body, ctype, status = json.dumps(portal.manifest, ensure_ascii=False, indent=1).encode(), \
+                "application/json; charset=utf-8", 200
+        elif name == "log":
+            host = query.get("host", [None])[0]
+            lines = portal.log.lines(host)
+            body = ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
+            ctype, status = "application/x-ndjson; charset=utf-8", 200
+        elif name == "state":
+            body, ctype, status = json.dumps(portal.control.snapshot(), ensure_ascii=False).encode(), \
+                "application/json; charset=utf-8", 200
+        elif name == "revise":
+            if REVISE_HOST in portal.sites:
+                portal.control.revise((REVISE_HOST, REVISE_PATH))
+            body = json.dumps({"ok": True, "revised": portal.manifest.get("revise")}, ensure_ascii=False).encode()
+            ctype, status = "application/json; charset=utf-8", 200
+        elif name == "reset":
+            portal.control.reset()
+            body, ctype, status = b'{"ok": true}', "application/json", 200
+        else:  # clear-log
+            portal.log.clear()
+            body, ctype, status = b'{"ok": true}', "application/json", 200
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+# --------------------------------------------------------------------------------------------
+# Start-up, manifest, shutdown
+# --------------------------------------------------------------------------------------------
+
+
+def build_manifest(portal, ports):
+    hosts = {}
+    for name, site in portal.sites.items():
+        m = dict(site.manifest)
+        m["port"] = ports[name]
+        m["base_url"] = "http://127.0.0.1:%d" % ports[name]
+        m["entry_url"] = m["base_url"] + m["entry"]
+        hosts[name] = m
+    manifest = {"version": 1, "hosts": hosts}
+    if REVISE_HOST in portal.sites:
+        manifest["revise"] = {"host": REVISE_HOST, "path": REVISE_PATH,
+                              "url": "http://127.0.0.1:%d%s" % (ports[REVISE_HOST], REVISE_PATH),
+                              "row": REVISE_ROW, "before": REVISE_BEFORE, "after": REVISE_AFTER,
+                              "last_modified_before": http_date(published("2021-01-19")),
+                              "last_modified_after": http_date(published("2021-02-03", 10, 0))}
+    return manifest
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Local test portal for nianbao (see tests/portal/README.md).")
+    ap.add_argument("--base-port", type=int, default=18480,
+                    help="hosts listen on base-port+1 ... base-port+N; 0 picks free ports")
+    ap.add_argument("--hosts", type=int, default=3, help="number of simulated hosts (host4+ copy host1)")
+    ap.add_argument("--log", help="append every request as a JSON line to this file (truncated at start)")
+    ap.add_argument("--state-dir", help="keep control state (revisions, failure counters) and write "
+                                        "portal.json and manifest.json here")
+    ap.add_argument("--no-parent-watch", action="store_true",
+                    help="keep serving when the parent process dies (for manual runs)")
+    args = ap.parse_args(argv)
+    if args.hosts < 1:
+        ap.error("--hosts must be at least 1")
+    if args.base_port != 0 and not (0 < args.base_port and args.base_port + args.hosts < 65536):
+        ap.error("--base-port out of range")
+    if args.state_dir:
+        Path(args.state_dir).mkdir(parents=True, exist_ok=True)
+
+    parent = os.getppid()
+    portal = Portal(args)
+    seeds = load_seeds()
+
+    # Bind every socket first: the content needs the ports (absolute redirects, manifest URLs).
+    servers = {}
+    for i in range(1, args.hosts + 1):
+        name = "host%d" % i
+        port = 0 if args.base_port == 0 else args.base_port + i
+        try:
+            servers[name] = PortalServer(("127.0.0.1", port), portal, name)
+        except OSError as e:
+            print("local_portal: cannot listen on 127.0.0.1:%d for %s: %s" % (port, name, e), file=sys.stderr)
+            for s in servers.values():
+                s.server_close()
+            return 2
+    ports = {name: s.server_address[1] for name, s in servers.items()}
+
+    for name in servers:
+        base = "http://127.0.0.1:%d" % ports[name]
+        if name == "host2":
+            site = build_host2(seeds, base)
+        elif name == "host3":
+            site = build_host3(seeds, base, ports[name])
+        else:
+            site = build_trs_site(name, seeds, base, revisable=(name == REVISE_HOST))
+            if name == "host1":
+                site.manifest["fixtures"] = add_html_fixtures(site, base)
+        portal.sites[name] = site
+        servers[name].site = site
+    portal.manifest = build_manifest(portal, ports)
+
+    if args.state_dir:
+        sd = Path(args.state_dir)
+        atomic_write(sd / "manifest.json", json.dumps(portal.manifest, ensure_ascii=False, indent=1))
+        atomic_write(sd / "portal.json", json.dumps(
+            {"pid": os.getpid(), "hosts": {n: {"port": p, "base_url": "http://127.0.0.1:%d" % p}
+                                           for n, p in ports.items()}}, indent=1))
+
+    def on_signal(signum, frame):
+        portal.stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    threads = []
+    for name, s in servers.items():
+        t = threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, name=name, daemon=True)
+        t.start()
+        threads.append(t)
+    for name in servers:
+        print("LISTENING %s 127.0.0.1:%d" % (name, ports[name]))
+    print("READY")
+    sys.stdout.flush()
+
+    # Serve until a signal, or until the parent dies (we are re-parented: getppid() changes).
+    while not portal.stop.wait(0.5):
+        if not args.no_parent_watch and os.getppid() != parent:
+            portal.stop.set()
+
+    stoppers = [threading.Thread(target=s.shutdown) for s in servers.values()]  # in parallel: fast exit
+    for t in stoppers:
+        t.start()
+    for t in stoppers:
+        t.join()
+    for s in servers.values():
+        s.server_close()
+    portal.log.close()
+    if args.state_dir:
+        try:
+            (Path(args.state_dir) / "portal.json").unlink()
+        except OSError:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
