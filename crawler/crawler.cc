@@ -225,7 +225,7 @@ void Crawler::StartSourcePass(size_t source, std::function<void(const SourcePass
 void Crawler::Enqueue(Request r) {
   if (stopped_) return;
   ++passes_[r.source].outstanding;
-  hosts_[HostKey(r.url)].waiting.push_back(std::move(r));
+  hosts_[HostKey(r.target())].waiting.push_back(std::move(r));
   Dispatch();
 }
 
@@ -259,7 +259,7 @@ void Crawler::Dispatch() {
         }
         if (host.robots == HostState::Robots::kFetching) break;
         if (host.robots == HostState::Robots::kUnknown) {
-          std::string robots_url = ResolveUrl(front.url, "/robots.txt");
+          std::string robots_url = ResolveUrl(front.target(), "/robots.txt");
           host.robots = HostState::Robots::kFetching;
           ++passes_[front.source].outstanding;
           host.waiting.push_front(Request{front.source, robots_url, Kind::kRobots, 0, 0, 0, now});
@@ -287,7 +287,7 @@ void Crawler::Dispatch() {
         break;  // backpressure: wait for the consumer (on-space resumes dispatch)
       }
       if (front.kind != Kind::kRobots && s.obey_robots &&
-          !host.rules.Allowed(PathAndQuery(front.url))) {
+          !host.rules.Allowed(PathAndQuery(front.target()))) {
         Request r = std::move(front);
         host.waiting.pop_front();
         SourcePass& p = passes_[r.source];
@@ -341,7 +341,10 @@ void Crawler::Start(HostState& host, const std::string& host_key, Request r) {
     auto got = state_.Get(r.url);
     if (got.ok()) prior = got.value();
   }
-  FetchRequest req = MakeRequest(src, r.url, prior ? &*prior : nullptr);
+  FetchRequest req = MakeRequest(src, r.target(), prior ? &*prior : nullptr);
+  // Redirects of pages are followed by OnFetched, through the politeness gate; robots.txt
+  // follows up to five itself (RFC 9309 2.3.1.2).
+  req.max_redirects = r.kind == Kind::kRobots ? 5 : 0;
   if (r.kind == Kind::kRobots) req.max_body = 500 * 1024 + 1;  // RFC 9309: 500 KiB parsed
   ++host.in_flight;
   ++in_flight_;
@@ -370,7 +373,7 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
   if (options_.on_fetch) {
     FetchLogEntry e;
     e.source = src.name;
-    e.url = r.url;
+    e.url = r.target();
     e.kind = r.kind == Kind::kList ? "list" : r.kind == Kind::kReport ? "report" : "robots";
     e.status = res.status;
     e.error = res.error == FetchError::kNone ? "" : std::string(FetchErrorName(res.error));
@@ -381,7 +384,23 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
     e.attempt = r.attempt;
     options_.on_fetch(e);
   }
-  if (r.kind == Kind::kRobots) {
+  bool redirect = res.error == FetchError::kNone && res.status >= 300 && res.status < 400 &&
+                  res.status != 304 && !res.Header("location").empty();
+  if (redirect && r.kind != Kind::kRobots) {
+    const SourceSettings& s = src.settings;
+    std::string next = ResolveUrl(r.target(), res.Header("location"));
+    if (next.empty() || r.redirects >= s.max_redirects) {
+      FetchResult failed = res;
+      failed.error = next.empty() ? FetchError::kBadUrl : FetchError::kTooManyRedirects;
+      Fail(r, failed, std::string(FetchErrorName(failed.error)));
+    } else {
+      r.hop = next;
+      ++r.redirects;
+      r.attempt = 0;
+      r.not_before = Clock::now();
+      Enqueue(std::move(r));  // counted again; the hop that ended is uncounted below
+    }
+  } else if (r.kind == Kind::kRobots) {
     OnRobots(host_key, r, res);
   } else {
     bool transient = res.error != FetchError::kNone || res.status == 429 || res.status >= 500;

@@ -114,6 +114,12 @@ class Crawler {
     int attempt = 0;
     int page_number = 0;  // position in pagination, for index_{n}.html probing
     std::chrono::steady_clock::time_point not_before;
+    // Redirects are followed here, not inside the fetcher, so that every hop passes the
+    // politeness gate and robots.txt of its host. `url` stays the listed URL (the page's
+    // identity in the state and downstream); `hop` is the URL fetched now.
+    std::string hop;
+    int redirects = 0;
+    const std::string& target() const { return hop.empty() ? url : hop; }
   };
   struct HostState {
     int in_flight = 0;

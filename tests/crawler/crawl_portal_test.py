@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""End-to-end test of `nianbao crawl --once` against the local test portal.
+
+Starts tests/portal/local_portal.py on free loopback ports, points examples/local-portal.toml
+at them, and runs three passes:
+  1. every report of the portal's manifest is found and fetched; no look-alike, no page under
+     robots.txt's Disallow; the trouble pages end as recorded failures; the politeness delay
+     between requests to one host holds (measured from the portal's own request log);
+  2. a second pass sends conditional requests and yields no new report;
+  3. after the portal revises one report, exactly that report comes out revised.
+
+Usage: crawl_portal_test.py NIANBAO_BINARY REPO_ROOT      (standard library only)
+Prints "N passed, M failed" and exits non-zero on any failure.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BINARY, ROOT = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+def http(method, url):
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.read()
+
+
+def crawl(sources, state_dir):
+    start = time.monotonic()
+    p = subprocess.run([BINARY, "crawl", "--once", "--sources", sources, "--state-dir",
+                        state_dir, "--print-pages"], capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"crawl exit status {p.returncode}: {p.stderr[-500:]}")
+    pages, summary = [], {}
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            pages.append(json.loads(line))
+        elif line.startswith("source "):
+            name = line.split()[1].rstrip(":")
+            summary[name] = line
+    return pages, summary, time.monotonic() - start
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="nianbao-crawl-test-")
+    log = os.path.join(tmp, "portal.jsonl")
+    portal = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/portal/local_portal.py"),
+                               "--base-port", "0", "--log", log],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        ports = {}
+        for line in portal.stdout:
+            if line.startswith("LISTENING"):
+                _, host, addr = line.split()
+                ports[host] = int(addr.rsplit(":", 1)[1])
+            if line.strip() == "READY":
+                break
+        base = f"http://127.0.0.1:{ports['host1']}"
+        http("POST", base + "/__control/reset")
+        manifest = json.loads(http("GET", base + "/__control/manifest"))
+
+        # The example sources file, on the ports the portal got, with a shorter timeout for
+        # the stalled page so that the test stays quick.
+        text = open(os.path.join(ROOT, "examples/local-portal.toml"), encoding="utf-8").read()
+        for i, host in enumerate(["host1", "host2", "host3"], start=1):
+            text = text.replace(f"127.0.0.1:{18480 + i}", f"127.0.0.1:{ports[host]}")
+        text = text.replace('total_timeout = "5s"', 'total_timeout = "1s"')
+        sources = os.path.join(tmp, "sources.toml")
+        open(sources, "w", encoding="utf-8").write(text)
+        state = os.path.join(tmp, "state")
+
+        # ---- pass 1 ----
+        pages, summary, elapsed = crawl(sources, state)
+        fetched = {p["url"] for p in pages}
+        for host, h in manifest["hosts"].items():
+            for r in h["reports"]:
+                check(r["url"] in fetched, f"{host}: report not fetched: {r['url']}")
+        check(all(p["change"] == "new" for p in pages), "pass 1: every page is new")
+        check(len(pages) == len(fetched), "pass 1: no report handed on twice")
+        requests = [json.loads(l) for l in open(log, encoding="utf-8")]
+        paths = {(r["host"], r["path"]) for r in requests}
+        for host, h in manifest["hosts"].items():
+            for n in h.get("non_reports", []):
+                check((host, n["path"]) not in paths, f"{host}: look-alike fetched: {n['path']}")
+            for d in h.get("disallowed", []):
+                d_path = d["path"] if isinstance(d, dict) else d
+                check((host, d_path) not in paths, f"{host}: disallowed page fetched: {d_path}")
+        check("robots-disallowed 1" in summary.get("local-host2-hanweb", ""),
+              "host2: the /private/ report is counted as disallowed")
+        trouble = summary.get("local-host3-trouble", "")
+        for reason in ["timeout", "too_large", "too_many_redirects"]:
+            check(reason in trouble, f"host3: failure '{reason}' recorded: {trouble}")
+        check("retries 3" in summary.get("local-host2-hanweb", ""),
+              "host2: 500, 500 then 200 and 429 then 200 give three retries")
+        # Politeness: requests to one host start at least min_delay (200 ms) apart.
+        by_host = {}
+        for r in requests:
+            by_host.setdefault(r["host"], []).append(r["t"])
+        for host, times in by_host.items():
+            times.sort()
+            gaps = [b - a for a, b in zip(times, times[1:])]
+            check(min(gaps) >= 0.19, f"{host}: requests {min(gaps):.3f}s apart, under 200 ms")
+        check(elapsed < 120, f"pass 1 took {elapsed:.0f}s")
+
+        # ---- pass 2: conditional, nothing new ----
+        before = len(requests)
+        pages2, summary2, _ = crawl(sources, state)
+        check(all(p["change"] == "unchanged" for p in pages2), "pass 2: every page unchanged")
+        for name, line in summary2.items():
+            check(re.search(r"new 0, revised 0", line) is not None, f"pass 2: {line}")
+        requests = [json.loads(l) for l in open(log, encoding="utf-8")]
+        report_paths = {r["path"] for h in manifest["hosts"].values() for r in h["reports"]}
+        conditional = [r for r in requests[before:] if r["path"] in report_paths]
+        check(len(conditional) > 0, "pass 2 requested the reports again")
+        for r in conditional:
+            check(r.get("if-none-match") or r.get("if-modified-since"),
+                  f"pass 2: unconditional request for {r['path']}")
+
+        # ---- pass 3: one revision ----
+        revised = json.loads(http("POST", base + "/__control/revise"))["revised"]
+        pages3, summary3, _ = crawl(sources, state)
+        changed = [p for p in pages3 if p["change"] == "revised"]
+        check(len(changed) == 1, f"pass 3: {len(changed)} revised pages, expected 1")
+        check(changed and changed[0]["url"] == revised["url"], "pass 3: the revised report")
+        check("revised 1" in summary3.get("local-host1-trs", ""), "pass 3: summary counts it")
+    finally:
+        portal.terminate()
+        portal.wait(timeout=10)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
