@@ -96,6 +96,12 @@ constexpr const char* kPageLinkText = "\x01page";
 
 int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 
+// When a URL is due again: with its source's next pass (without jitter: a record, not a plan).
+int64_t DueAfterPass(const SourceSettings& settings) {
+  auto due = Crawler::NextDue(settings, std::chrono::system_clock::now(), 0.5);
+  return static_cast<int64_t>(std::chrono::system_clock::to_time_t(due));
+}
+
 template <typename D>
 Clock::duration ToClock(D d) {
   return std::chrono::duration_cast<Clock::duration>(d);
@@ -476,6 +482,7 @@ void Crawler::Fail(Request& r, const FetchResult& res, const std::string& reason
   s.last_status = res.status;
   s.last_error = reason;
   s.last_fetch = UnixNow();
+  s.next_due = DueAfterPass(config_.sources[r.source].settings);
   ++s.failures;
   // The stored hash and validators stay: a failed fetch is never a change.
   (void)state_.Put(s);
@@ -515,6 +522,7 @@ void Crawler::OnList(Request& r, const FetchResult& res) {
   s.last_status = res.status;
   s.last_error.clear();
   s.last_fetch = UnixNow();
+  s.next_due = DueAfterPass(config_.sources[r.source].settings);
   s.failures = 0;
   (void)state_.Put(s);
   ProcessLinks(r, links);
@@ -626,6 +634,7 @@ void Crawler::OnReport(Request& r, const FetchResult& res) {
   s.last_status = res.status;
   s.last_error.clear();
   s.last_fetch = UnixNow();
+  s.next_due = DueAfterPass(config_.sources[r.source].settings);
   s.failures = 0;
   (void)state_.Put(s);
   // A slot was reserved for this result before the fetch started (see Dispatch), so the

@@ -257,6 +257,8 @@ TEST_F(CrawlerTest, GivesUpAfterMaxRetriesAndRecordsTheFailure) {
   ASSERT_TRUE(st.ok() && st.value());
   EXPECT_EQ(st.value()->last_error, "http_500");
   EXPECT_EQ(st.value()->last_status, 500);
+  // Due again with the source's next pass (24 h outside the season, 2 h in it).
+  EXPECT_GT(st.value()->next_due, st.value()->last_fetch + 3600);
 }
 
 TEST_F(CrawlerTest, AFailedRefetchKeepsTheStoredHash) {
