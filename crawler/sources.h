@@ -24,8 +24,8 @@ using Seconds = std::chrono::duration<double>;
 struct SourceSettings {
   std::string user_agent = "nianbao/0.1 (+https://github.com/nianbao/nianbao)";
   // Scheduling
-  Seconds interval{24 * 3600.0};       // outside the season
-  Seconds season_interval{2 * 3600.0}; // in the season
+  Seconds interval{24 * 3600.0};        // outside the season
+  Seconds season_interval{2 * 3600.0};  // in the season
   std::vector<int> season_months{1, 2, 3};
   double jitter = 0.1;  // interval * uniform(1 - jitter, 1 + jitter)
   // Politeness
@@ -54,15 +54,15 @@ struct SourceSettings {
 
 struct Source {
   std::string name;
-  std::vector<std::string> entry;         // absolute http(s) URLs
-  std::string report_url;                 // RE2, "" = any
-  std::string report_text;                // RE2, "" = any
-  std::string exclude_text;               // RE2, "" = none
-  std::string next_page_text;             // RE2, "" = none
-  std::string page_pattern;               // contains "{n}", "" = none
-  std::vector<std::string> allow_hosts;   // besides the entry URLs' hosts
-  SourceSettings settings;                // [defaults] with this source's overrides
-  int line = 0;                           // where the [[source]] starts, for messages
+  std::vector<std::string> entry;        // absolute http(s) URLs
+  std::string report_url;                // RE2, "" = any
+  std::string report_text;               // RE2, "" = any
+  std::string exclude_text;              // RE2, "" = none
+  std::string next_page_text;            // RE2, "" = none
+  std::string page_pattern;              // contains "{n}", "" = none
+  std::vector<std::string> allow_hosts;  // besides the entry URLs' hosts
+  SourceSettings settings;               // [defaults] with this source's overrides
+  int line = 0;                          // where the [[source]] starts, for messages
 };
 
 struct GlobalSettings {

@@ -102,8 +102,8 @@ TEST(BadInput, MutatedSeedsNeverBreakTheContract) {
       ReadFixture("seeds/000_d4e73e73a1b7a1d3.txt"), ReadFixture("seeds/001_0b0786dd1ab9e5a0.txt"),
       ReadFixture("seeds/002_1b2a9a261b4cd27b.txt"), ReadFixture("seeds/003_aca0974fc56c86c8.txt"),
       ReadFixture("seeds/004_192eb0e593407763.txt")};
-  const std::vector<std::string> injections = {"\t", "\n", "\n\n", "|", "（", "一、", "总计",
-                                               "\xe5",  "\0", "---\t---\n"};
+  const std::vector<std::string> injections = {"\t",   "\n",   "\n\n", "|",  "（",
+                                               "一、", "总计", "\xe5", "\0", "---\t---\n"};
   std::mt19937 rng(20210131);
   for (int iteration = 0; iteration < 400; ++iteration) {
     std::string s = seeds[rng() % seeds.size()];
@@ -112,10 +112,18 @@ TEST(BadInput, MutatedSeedsNeverBreakTheContract) {
       size_t pos = rng() % s.size();
       size_t len = std::min<size_t>(rng() % 400, s.size() - pos);
       switch (rng() % 4) {
-        case 0: s.erase(pos, len); break;
-        case 1: s.insert(pos, s.substr(pos, len)); break;
-        case 2: s.insert(pos, injections[rng() % injections.size()]); break;
-        default: s[pos] = static_cast<char>(rng() & 0xFF); break;
+        case 0:
+          s.erase(pos, len);
+          break;
+        case 1:
+          s.insert(pos, s.substr(pos, len));
+          break;
+        case 2:
+          s.insert(pos, injections[rng() % injections.size()]);
+          break;
+        default:
+          s[pos] = static_cast<char>(rng() & 0xFF);
+          break;
       }
     }
     Json j = ParseToJson(s);
