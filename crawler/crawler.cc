@@ -475,18 +475,23 @@ void Crawler::Fail(Request& r, const FetchResult& res, const std::string& reason
   if (r.kind == Kind::kReport) ++p.stats.reports_failed;
   if (r.kind == Kind::kList && r.depth == 0 && r.page_number == 0) ++p.entries_failed;
   auto got = state_.Get(r.url);
-  UrlState s = got.ok() && got.value() ? *got.value() : UrlState{};
+  // The stored hash and validators stay: a failed fetch is never a change.
+  SaveState(r, got.ok() && got.value() ? *got.value() : UrlState{}, res.status, reason);
+}
+
+void Crawler::SaveState(const Request& r, UrlState s, long status, const std::string& error) {
   s.url = r.url;
   s.source = config_.sources[r.source].name;
   s.kind = r.kind == Kind::kList ? "list" : "report";
-  s.last_status = res.status;
-  s.last_error = reason;
+  s.last_status = status;
+  s.last_error = error;
   s.last_fetch = UnixNow();
   s.next_due = DueAfterPass(config_.sources[r.source].settings);
-  ++s.failures;
-  // The stored hash and validators stay: a failed fetch is never a change.
-  (void)state_.Put(s);
-  // index_{n}.html probing stops at the first page that does not exist.
+  s.failures = error.empty() ? 0 : s.failures + 1;
+  if (Status st = state_.Put(s); !st.ok()) {
+    // The crawl goes on (the page is fetched again next pass); the operator sees the count.
+    ++passes_[r.source].stats.failures["state_write"];
+  }
 }
 
 void Crawler::OnList(Request& r, const FetchResult& res) {
@@ -516,15 +521,7 @@ void Crawler::OnList(Request& r, const FetchResult& res) {
     s.etag = std::string(res.Header("etag"));
     s.last_modified = std::string(res.Header("last-modified"));
   }
-  s.url = r.url;
-  s.source = src.name;
-  s.kind = "list";
-  s.last_status = res.status;
-  s.last_error.clear();
-  s.last_fetch = UnixNow();
-  s.next_due = DueAfterPass(config_.sources[r.source].settings);
-  s.failures = 0;
-  (void)state_.Put(s);
+  SaveState(r, std::move(s), res.status, "");
   ProcessLinks(r, links);
   // index_{n}.html probing, the next page after each one that exists; not needed when the
   // page announced its page count (createPageHTML), whose pages are already queued.
@@ -628,15 +625,7 @@ void Crawler::OnReport(Request& r, const FetchResult& res) {
       break;
   }
   p.stats.attachments += static_cast<int>(page.attachments.size());
-  s.url = r.url;
-  s.source = src.name;
-  s.kind = "report";
-  s.last_status = res.status;
-  s.last_error.clear();
-  s.last_fetch = UnixNow();
-  s.next_due = DueAfterPass(config_.sources[r.source].settings);
-  s.failures = 0;
-  (void)state_.Put(s);
+  SaveState(r, std::move(s), res.status, "");
   // A slot was reserved for this result before the fetch started (see Dispatch), so the
   // push only fails when the queue was closed under us; the page is then dropped and
   // fetched again on the next pass (its delivered hash was never recorded).

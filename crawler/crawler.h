@@ -152,6 +152,8 @@ class Crawler {
   void ProcessLinks(const Request& list, const std::vector<Link>& links);
   bool Retry(Request& r, const FetchResult& res);
   void Fail(Request& r, const FetchResult& res, const std::string& reason);
+  // Records the outcome of a fetch of r.url; an error keeps the stored hash and validators.
+  void SaveState(const Request& r, UrlState s, long status, const std::string& error);
   void Finish(size_t source);
   bool IsReportLink(const Source& s, const Link& l) const;
   bool HostAllowed(const Source& s, const std::string& url) const;
