@@ -331,7 +331,9 @@ FetchRequest Crawler::MakeRequest(const Source& src, const std::string& url,
   f.http2 = s.http2;
   f.tls_verify = s.tls_verify;
   f.ca_bundle = s.ca_bundle;
-  if (prior != nullptr && !prior->sha256.empty()) {
+  bool undelivered = options_.track_delivery && prior != nullptr && prior->kind == "report" &&
+                     prior->delivered_sha256 != prior->sha256;
+  if (prior != nullptr && !prior->sha256.empty() && !undelivered) {
     if (!prior->etag.empty()) f.headers.push_back("If-None-Match: " + prior->etag);
     if (!prior->last_modified.empty()) {
       f.headers.push_back("If-Modified-Since: " + prior->last_modified);
@@ -594,6 +596,7 @@ void Crawler::OnReport(Request& r, const FetchResult& res) {
   page.headers = res.headers;
   page.content_type = std::string(res.Header("content-type"));
   page.fetched_at = std::chrono::system_clock::now();
+  page.delivered_sha256 = before ? before->delivered_sha256 : "";
   if (res.status == 304 && before && !before->sha256.empty()) {
     page.change = FetchedPage::Change::kUnchanged;
     page.sha256 = before->sha256;

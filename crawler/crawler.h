@@ -79,6 +79,10 @@ struct CrawlerOptions {
   std::function<std::string(std::string_view bytes, std::string_view content_type)> decode;
   std::function<void(const FetchLogEntry&)> on_fetch;  // optional observer
   uint64_t seed = 0;                                   // jitter; 0 = from the clock
+  // When set, a report whose stored content was never acknowledged downstream
+  // (StateStore::MarkDelivered) is fetched without validators, so that its body is handed
+  // on again (at least once, after a crash or a broker outage). `crawl` leaves it off.
+  bool track_delivery = false;
 };
 
 class Crawler {

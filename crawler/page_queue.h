@@ -37,6 +37,9 @@ struct FetchedPage {
   std::string sha256;  // of body; the stored hash for a 304
   std::chrono::system_clock::time_point fetched_at;
   Change change = Change::kNew;
+  // The content last acknowledged downstream before this fetch ("" = never): equal to
+  // sha256 when there is nothing to publish; otherwise the page is published again.
+  std::string delivered_sha256;
   std::vector<Link> attachments;  // .pdf/.doc/.docx/.wps/.ofd/.xls(x) linked from the page
 };
 

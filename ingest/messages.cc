@@ -1,0 +1,132 @@
+#include "ingest/messages.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace nianbao::ingest {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// Headers every message carries; `type` is the CloudEvents type suffix.
+std::vector<sinks::Header> Headers(const std::string& schema, const std::string& event,
+                                   const std::string& ce_id, const std::string& source,
+                                   const std::string& type, const std::string& time) {
+  std::vector<sinks::Header> h = {
+      {"schema", schema},
+      {"content-type", "application/json"},
+      {"ce_specversion", "1.0"},
+      {"ce_id", ce_id},
+      {"ce_source", "nianbao/" + source},
+      {"ce_type", "cn.gov.nianbao." + type},
+      {"ce_time", time},
+  };
+  if (!event.empty()) h.insert(h.begin() + 1, sinks::Header{"event", event});
+  return h;
+}
+
+std::string Id(const std::string& text) { return parser::Sha256Hex(text).substr(0, 32); }
+
+}  // namespace
+
+std::string Rfc3339(std::chrono::system_clock::time_point t) {
+  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+  std::tm utc{};
+  gmtime_r(&tt, &utc);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(ms));
+  return buf;
+}
+
+sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
+                         const parser::ParseOutput& output, ReportEvent event,
+                         std::chrono::system_clock::time_point fetched_at) {
+  const parser::Record& r = output.record;
+  std::string event_name = event == ReportEvent::kPublished ? "report.published" : "report.revised";
+  std::string time = Rfc3339(fetched_at);
+  sinks::Batch batch;
+  batch.id = r.report_id + "@" + r.source.sha256.substr(0, 12);
+  sinks::Message record;
+  record.topic = topics.reports;
+  record.key = r.report_id;
+  record.value = Dump(parser::RecordToJson(r));
+  record.headers =
+      Headers("nianbao.report.v1", event_name, Id(r.report_id + "|" + r.source.sha256 + "|record"),
+              source, event_name, time);
+  batch.messages.push_back(std::move(record));
+  for (size_t i = 0; i < output.findings.size(); ++i) {
+    const parser::Finding& f = output.findings[i];
+    sinks::Message m;
+    m.topic = topics.findings;
+    m.key = r.report_id;
+    m.value = Dump(parser::FindingToJson(f, r));
+    m.headers = Headers("nianbao.finding.v1", event_name,
+                        Id(r.report_id + "|" + r.source.sha256 + "|" + f.rule + "|" +
+                           f.path.value_or("") + "|" + std::to_string(i)),
+                        source, "finding", time);
+    batch.messages.push_back(std::move(m));
+  }
+  return batch;
+}
+
+sinks::Batch FetchBatch(const Topics& topics, const crawler::FetchLogEntry& f) {
+  std::string url = parser::CanonicalizeUrl(f.url);
+  Json v;
+  v["url"] = url;
+  v["source"] = f.source;
+  v["kind"] = f.kind;
+  v["status"] = f.status;
+  v["bytes"] = f.bytes;
+  v["sha256"] = f.sha256.empty() ? Json(nullptr) : Json(f.sha256);
+  v["timings"] = {{"started", Rfc3339(f.started)}, {"elapsed_seconds", f.elapsed.count()}};
+  v["attempt"] = f.attempt;
+  v["error"] = f.error.empty() ? Json(nullptr) : Json(f.error);
+  std::string time = Rfc3339(f.started);
+  sinks::Batch batch;
+  batch.id = "fetch " + url;
+  sinks::Message m;
+  m.topic = topics.fetches;
+  m.key = url;
+  m.value = Dump(v);
+  m.headers =
+      Headers("nianbao.fetch.v1", "", Id(url + "|" + time + "|" + std::to_string(f.attempt)),
+              f.source, "fetch", time);
+  batch.messages.push_back(std::move(m));
+  return batch;
+}
+
+sinks::Batch SourceBatch(const Topics& topics, const crawler::SourcePassStats& s,
+                         std::chrono::system_clock::time_point at) {
+  std::string event = "source." + s.health;
+  Json v;
+  v["source"] = s.source;
+  v["event"] = event;
+  v["health"] = s.health;
+  v["reports_found"] = s.reports_found;
+  v["reports_new"] = s.reports_new;
+  v["reports_revised"] = s.reports_revised;
+  v["reports_failed"] = s.reports_failed;
+  v["robots_disallowed"] = s.robots_disallowed;
+  Json failures = Json::object();
+  for (const auto& [reason, n] : s.failures) failures[reason] = n;
+  v["failures"] = failures;
+  std::string time = Rfc3339(at);
+  sinks::Batch batch;
+  batch.id = "source " + s.source;
+  sinks::Message m;
+  m.topic = topics.sources;
+  m.key = s.source;
+  m.value = Dump(v);
+  m.headers = Headers("nianbao.source.v1", event, Id(s.source + "|" + event + "|" + time), s.source,
+                      "source", time);
+  batch.messages.push_back(std::move(m));
+  return batch;
+}
+
+}  // namespace nianbao::ingest

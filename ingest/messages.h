@@ -1,0 +1,44 @@
+// Kafka messages exactly as spec record-v1.md describes them: topics, keys, values and
+// headers (schema, event, content-type and the CloudEvents 1.0 binary-mode attributes).
+//
+// ce_id is stable across redelivery (a hash of report_id, content sha256 and the finding's
+// rule and path), so a consumer can drop the duplicates that at-least-once delivery brings.
+//
+// Pure. Threading: safe from any thread.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "crawler/crawler.h"
+#include "parser/parser.h"
+#include "sinks/sink.h"
+
+namespace nianbao::ingest {
+
+struct Topics {
+  std::string reports = "nianbao.reports";
+  std::string findings = "nianbao.findings";
+  std::string fetches = "nianbao.fetches";
+  std::string sources = "nianbao.sources";
+};
+
+enum class ReportEvent { kPublished, kRevised };
+
+// The record and its findings, one batch: published together or not at all.
+sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
+                         const parser::ParseOutput& output, ReportEvent event,
+                         std::chrono::system_clock::time_point fetched_at);
+
+// One fetch attempt, keyed by its canonical URL.
+sinks::Batch FetchBatch(const Topics& topics, const crawler::FetchLogEntry& fetch);
+
+// A source's health after a pass (source.ok / unreachable / blocked / stale).
+sinks::Batch SourceBatch(const Topics& topics, const crawler::SourcePassStats& stats,
+                         std::chrono::system_clock::time_point at);
+
+// RFC 3339 in UTC with milliseconds: "2021-01-19T02:00:00.000Z".
+std::string Rfc3339(std::chrono::system_clock::time_point t);
+
+}  // namespace nianbao::ingest
