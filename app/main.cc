@@ -9,6 +9,7 @@
 
 #include "app/crawl_command.h"
 #include "app/parse_command.h"
+#include "app/run_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"nianbao: collects and checks government information-disclosure annual reports"};
@@ -41,6 +42,15 @@ int main(int argc, char** argv) {
                    "Report pages held between the crawler and its consumer")
       ->check(CLI::PositiveNumber);
 
+  nianbao::app::RunCommandOptions run;
+  CLI::App* run_cmd =
+      app.add_subcommand("run", "The daemon: crawl, parse, check and publish (systemd service)");
+  run_cmd->add_option("--config", run.config, "Configuration file (TOML, docs/config.md)")
+      ->required();
+  run_cmd->add_flag("--once", run.once, "One pass over every source, deliver, then stop");
+  run_cmd->add_option("--linger", run.linger_s,
+                      "With --once and the embedded Kafka: seconds to keep it up for readers");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -48,5 +58,6 @@ int main(int argc, char** argv) {
   }
   if (parse_cmd->parsed()) return nianbao::app::RunParseCommand(parse);
   if (crawl_cmd->parsed()) return nianbao::app::RunCrawlCommand(crawl);
+  if (run_cmd->parsed()) return nianbao::app::RunDaemon(run);
   return 2;
 }

@@ -1,0 +1,501 @@
+#include "app/run_command.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "app/config.h"
+#include "app/http_endpoint.h"
+#include "app/metrics.h"
+#include "app/systemd_notify.h"
+#include "crawler/crawler.h"
+#include "crawler/curl_fetcher.h"
+#include "crawler/state_store.h"
+#include "ingest/messages.h"
+#include "ingest/pipeline.h"
+#include "parser/charset.h"
+#include "sinks/embedded_kafka.h"
+#include "sinks/file_sink.h"
+#include "sinks/kafka_sink.h"
+#include "sinks/stdout_sink.h"
+
+namespace nianbao::app {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+// {"time":…,"level":…,"logger":…,"msg":…}: the message escaped as a JSON string.
+class JsonEscapedMessage : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+      switch (c) {
+        case '"':
+          dest.append(std::string_view("\\\""));
+          break;
+        case '\\':
+          dest.append(std::string_view("\\\\"));
+          break;
+        case '\n':
+          dest.append(std::string_view("\\n"));
+          break;
+        case '\r':
+          dest.append(std::string_view("\\r"));
+          break;
+        case '\t':
+          dest.append(std::string_view("\\t"));
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            dest.append(std::string_view(buf));
+          } else {
+            dest.push_back(c);
+          }
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonEscapedMessage>();
+  }
+};
+
+std::shared_ptr<spdlog::logger> SetUpLogging(const Config& c) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("nianbao", sink);
+  if (c.log_format == "json") {
+    auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    f->add_flag<JsonEscapedMessage>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%*"})");
+    logger->set_formatter(std::move(f));
+  } else {
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %n: %v");
+  }
+  logger->set_level(spdlog::level::from_str(c.log_level));
+  spdlog::set_default_logger(logger);
+  return logger;
+}
+
+// "127.0.0.1:9464" / "[::1]:9464" -> address, port.
+bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = s.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  try {
+    int p = std::stoi(s.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    *port = static_cast<uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+class Daemon {
+ public:
+  Daemon(Config config, RunCommandOptions options)
+      : config_(std::make_shared<Config>(std::move(config))), options_(std::move(options)) {}
+
+  int Run() {
+    log_ = SetUpLogging(*config_);
+    if (!Open()) return 2;
+    StartCrawler();
+    Notify(notifier_.Ready());
+    log_->info("ready: {} sources, {} parser threads, sinks: {}", config_->sources.sources.size(),
+               config_->workers, SinkNames());
+    ArmTimers();
+    io_.run();
+    if (closer_.joinable()) closer_.join();
+    log_->info("stopped");
+    return 0;
+  }
+
+ private:
+  bool Open() {
+    auto state = crawler::StateStore::Open(config_->state_dir);
+    if (!state.ok()) {
+      log_->error("{}", state.status().message());
+      return false;
+    }
+    state_ = std::move(state).value();
+    if (config_->kafka.enabled) {
+      std::string brokers = config_->kafka.brokers;
+      if (brokers == "embedded") {
+        sinks::EmbeddedKafka::Options eo;
+        eo.brokers = config_->kafka.embedded_brokers;
+        for (const auto& t : {config_->topics.reports, config_->topics.findings,
+                              config_->topics.fetches, config_->topics.sources}) {
+          eo.topics.push_back({t, 1});
+        }
+        auto embedded = sinks::EmbeddedKafka::Start(eo);
+        if (!embedded.ok()) {
+          log_->error("embedded kafka: {}", embedded.status().message());
+          return false;
+        }
+        embedded_ = std::move(embedded).value();
+        brokers = embedded_->bootstraps();
+        log_->info("embedded kafka (librdkafka mock cluster) at {}", brokers);
+        std::ofstream(config_->state_dir + "/embedded-kafka.bootstrap") << brokers << "\n";
+      }
+      sinks::KafkaSink::Options ko;
+      ko.brokers = brokers;
+      ko.transactional_id = config_->kafka.transactional_id;
+      ko.compression = config_->kafka.compression;
+      ko.properties = config_->kafka.properties;
+      auto kafka = sinks::KafkaSink::Create(ko);
+      if (!kafka.ok()) {
+        log_->error("{}: [kafka]: {}", config_->path, kafka.status().message());
+        return false;
+      }
+      kafka_ = kafka.value().get();
+      sinks_.push_back(std::move(kafka).value());
+    }
+    if (config_->file.enabled) {
+      sinks::FileSink::Options fo;
+      fo.dir = config_->file.dir;
+      fo.max_bytes = static_cast<uint64_t>(config_->file.max_bytes);
+      fo.max_files = static_cast<size_t>(config_->file.max_files);
+      auto file = sinks::FileSink::Create(fo);
+      if (!file.ok()) {
+        log_->error("{}: [file]: {}", config_->path, file.status().message());
+        return false;
+      }
+      sinks_.push_back(std::move(file).value());
+    }
+    if (config_->stdout_sink) {
+      auto out = sinks::StdoutSink::Create({});
+      if (!out.ok()) {
+        log_->error("[stdout]: {}", out.status().message());
+        return false;
+      }
+      sinks_.push_back(std::move(out).value());
+    }
+    if (!config_->metrics_listen.empty()) {
+      std::string host;
+      uint16_t port = 0;
+      if (!SplitHostPort(config_->metrics_listen, &host, &port)) {
+        log_->error("{}: [metrics] listen: expected address:port, got \"{}\"", config_->path,
+                    config_->metrics_listen);
+        return false;
+      }
+      endpoint_ = std::make_unique<HttpEndpoint>(io_, metrics_, [this] { return Health(); });
+      if (Status s = endpoint_->Listen(host, port); !s.ok()) {
+        log_->error("metrics endpoint {}: {}", config_->metrics_listen, s.message());
+        return false;
+      }
+      log_->info("metrics and health on http://{}/metrics", config_->metrics_listen);
+    }
+    queue_ = std::make_unique<crawler::PageQueue>(static_cast<size_t>(config_->queue));
+    std::vector<sinks::Sink*> sinks;
+    for (auto& s : sinks_) sinks.push_back(s.get());
+    ingest::PipelineOptions po;
+    po.workers = config_->workers;
+    po.topics = config_->topics;
+    pipeline_ = std::make_unique<ingest::Pipeline>(
+        io_, *queue_, sinks, po, [this](const std::string& url, const std::string& sha) {
+          if (Status s = state_->MarkDelivered(url, sha); !s.ok()) {
+            log_->error("state: {}", s.message());
+          }
+        });
+    pipeline_->Start();
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.add(SIGHUP);
+    WaitSignal();
+    return true;
+  }
+
+  // systemd notices a missing READY or watchdog ping itself; a failed send is only logged.
+  void Notify(const Status& s) {
+    if (!s.ok()) log_->warn("sd_notify: {}", s.message());
+  }
+
+  std::string SinkNames() const {
+    std::string names;
+    for (const auto& s : sinks_) names += (names.empty() ? "" : ", ") + std::string(s->name());
+    return names;
+  }
+
+  std::pair<bool, std::string> Health() const {
+    if (stopping_) return {false, "stopping"};
+    return {true, "ok"};
+  }
+
+  crawler::CrawlerOptions CrawlerOptionsFor() {
+    crawler::CrawlerOptions o;
+    o.decode = [](std::string_view bytes, std::string_view ct) {
+      return parser::DecodeToUtf8(bytes, ct).utf8;
+    };
+    o.track_delivery = true;
+    o.on_fetch = [this](const crawler::FetchLogEntry& f) {
+      metrics_.Inc(metric::kFetchesTotal,
+                   {{"status", f.error.empty() ? std::to_string(f.status) : f.error}});
+      metrics_.Inc(metric::kBytesTotal, {}, static_cast<double>(f.bytes));
+      log_->debug("fetch source={} url={} status={} error={} bytes={}", f.source, f.url, f.status,
+                  f.error, f.bytes);
+      pipeline_->PublishEvent(ingest::FetchBatch(config_->topics, f));
+    };
+    return o;
+  }
+
+  void StartCrawler() {
+    crawler_config_ = config_;
+    crawler_ = std::make_unique<crawler::Crawler>(io_, fetcher_, *state_, *queue_,
+                                                  crawler_config_->sources, CrawlerOptionsFor());
+    if (options_.once) {
+      crawler_->RunPass([this](std::vector<crawler::SourcePassStats> stats) {
+        for (const auto& s : stats) OnPass(s);
+        log_->info("pass complete over {} sources; delivering", stats.size());
+        Shutdown(/*after_pass=*/true);
+      });
+    } else {
+      crawler_->RunForever([this](const crawler::SourcePassStats& s) { OnPass(s); });
+    }
+  }
+
+  void OnPass(const crawler::SourcePassStats& s) {
+    log_->info(
+        "pass source={} health={} lists={} reports={} new={} revised={} unchanged={} failed={} "
+        "robots_disallowed={} requests={} {:.1f}s",
+        s.source, s.health, s.list_pages, s.reports_found, s.reports_new, s.reports_revised,
+        s.reports_unchanged, s.reports_failed, s.robots_disallowed, s.requests, s.elapsed.count());
+    if (s.health == "ok") {
+      metrics_.Set(metric::kSourceLastSuccessTimestampSeconds, {{"source", s.source}},
+                   static_cast<double>(std::time(nullptr)));
+    }
+    auto [it, fresh] = health_.try_emplace(s.source, s.health);
+    if (fresh || it->second != s.health) {
+      it->second = s.health;
+      pipeline_->PublishEvent(
+          ingest::SourceBatch(config_->topics, s, std::chrono::system_clock::now()));
+    }
+    Notify(notifier_.Status("last pass: " + s.source + " " + s.health));
+  }
+
+  void WaitSignal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        Reload();
+        WaitSignal();
+        return;
+      }
+      log_->info("signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      if (linger_timer_) {
+        linger_timer_->cancel();
+        return;
+      }
+      Shutdown(/*after_pass=*/false);
+    });
+  }
+
+  void Reload() {
+    if (stopping_ || options_.once) return;
+    Notify(notifier_.Reloading());
+    auto sources = crawler::LoadSources(config_->sources_path);
+    if (!sources.ok()) {
+      log_->error("reload refused, keeping the sources in use: {}", sources.status().message());
+      Notify(notifier_.Ready());
+      return;
+    }
+    auto next = std::make_shared<Config>(*config_);
+    next->sources = std::move(sources).value();
+    config_ = next;
+    log_->info("reload: {} sources; the running fetches finish first",
+               config_->sources.sources.size());
+    crawler_->Stop();
+    WaitFetches(std::chrono::steady_clock::now() + config_->shutdown_deadline, [this] {
+      crawler_.reset();
+      StartCrawler();
+      Notify(notifier_.Ready());
+    });
+  }
+
+  // Calls `then` on the loop once no fetch is in flight, cancelling them at `deadline`.
+  void WaitFetches(std::chrono::steady_clock::time_point deadline, std::function<void()> then) {
+    if (fetcher_.in_flight() == 0) {
+      asio::post(io_, then);
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      log_->warn("cancelling {} fetches in flight", fetcher_.in_flight());
+      fetcher_.CancelAll();
+    }
+    auto t = std::make_shared<asio::steady_timer>(io_, 50ms);
+    t->async_wait([this, t, deadline, then](const boost::system::error_code&) {
+      WaitFetches(deadline, then);
+    });
+  }
+
+  void Shutdown(bool after_pass) {
+    if (stopping_) return;
+    stopping_ = true;
+    Notify(notifier_.Stopping());
+    auto deadline = std::chrono::steady_clock::now() + config_->shutdown_deadline;
+    if (!after_pass) crawler_->Stop();
+    WaitFetches(deadline - config_->shutdown_deadline / 2, [this, deadline, after_pass] {
+      queue_->Close();
+      // The drain blocks (joining workers, flushing producers): a helper thread does it while
+      // the loop keeps marking acknowledged pages delivered.
+      closer_ = std::thread([this, deadline, after_pass] {
+        std::thread abandon([this, deadline] {
+          while (std::chrono::steady_clock::now() < deadline && !drained_) {
+            std::this_thread::sleep_for(20ms);
+          }
+          if (!drained_) pipeline_->Abandon();
+        });
+        pipeline_->Join();
+        drained_ = true;
+        abandon.join();
+        for (auto& s : sinks_) {
+          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+              deadline - std::chrono::steady_clock::now());
+          Status st = s->Close(std::max(left, std::chrono::milliseconds(100)));
+          if (!st.ok()) log_->warn("sink {}: {}", s->name(), st.message());
+        }
+        asio::post(io_, [this, after_pass] { Finish(after_pass); });
+      });
+    });
+  }
+
+  void Finish(bool after_pass) {
+    auto& st = pipeline_->stats();
+    log_->info("delivered {} reports ({} new, {} revised), {} not reports, {} delivery failures",
+               st.delivered.load(), st.published.load(), st.revised.load(), st.not_a_report.load(),
+               st.delivery_failures.load());
+    if (after_pass && embedded_ && options_.linger_s > 0) {
+      log_->info("embedded kafka stays up at {} for {:.0f}s (SIGTERM ends it)",
+                 embedded_->bootstraps(), options_.linger_s);
+      linger_timer_ = std::make_unique<asio::steady_timer>(
+          io_, std::chrono::milliseconds(static_cast<int64_t>(options_.linger_s * 1000)));
+      linger_timer_->async_wait([this](const boost::system::error_code&) { Stop(); });
+      return;
+    }
+    Stop();
+  }
+
+  void Stop() {
+    signals_.cancel();
+    for (auto* t : {&watchdog_timer_, &sample_timer_}) t->cancel();
+    if (endpoint_) endpoint_->Stop();
+    guard_.reset();
+    crawler_.reset();
+    io_.stop();
+  }
+
+  void ArmTimers() {
+    if (auto interval = notifier_.WatchdogInterval()) {
+      watchdog_interval_ = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
+      PingWatchdog();
+    }
+    Sample();
+  }
+
+  void PingWatchdog() {
+    Notify(notifier_.Watchdog());
+    watchdog_timer_.expires_after(watchdog_interval_);
+    watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) PingWatchdog();
+    });
+  }
+
+  // Copies counters of the threads' own stats into the registry, once a second.
+  void Sample() {
+    auto& st = pipeline_->stats();
+    auto delta = [](int64_t now, int64_t& last) {
+      int64_t d = now - last;
+      last = now;
+      return static_cast<double>(d);
+    };
+    metrics_.Inc(metric::kReportsTotal, {{"change", "new"}},
+                 delta(st.published.load(), last_.published));
+    metrics_.Inc(metric::kReportsTotal, {{"change", "revised"}},
+                 delta(st.revised.load(), last_.revised));
+    metrics_.Inc(metric::kReportsTotal, {{"change", "unchanged"}},
+                 delta(st.skipped_delivered.load(), last_.unchanged));
+    {
+      std::lock_guard<std::mutex> lock(st.mu);
+      for (const auto& [rule, n] : st.findings_by_rule) {
+        int64_t& last = last_.findings[rule];
+        metrics_.Inc(metric::kFindingsTotal, {{"rule", rule}}, static_cast<double>(n - last));
+        last = n;
+      }
+    }
+    if (kafka_ != nullptr) {
+      auto ks = kafka_->stats();
+      metrics_.Inc(metric::kKafkaDeliveryErrorsTotal, {},
+                   delta(static_cast<int64_t>(ks.delivery_errors), last_.kafka_errors));
+      metrics_.Set(metric::kQueueDepth, {{"queue", "kafka"}}, static_cast<double>(ks.queue_depth));
+    }
+    metrics_.Set(metric::kQueueDepth, {{"queue", "pages"}}, static_cast<double>(queue_->size()));
+    sample_timer_.expires_after(1s);
+    sample_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) Sample();
+    });
+  }
+
+  // Declared in dependency order: destroyed in reverse, the loop last.
+  std::shared_ptr<Config> config_;
+  std::shared_ptr<Config> crawler_config_;  // the one the running crawler borrows
+  RunCommandOptions options_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
+  std::shared_ptr<spdlog::logger> log_;
+  SystemdNotifier notifier_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<crawler::StateStore> state_;
+  std::unique_ptr<sinks::EmbeddedKafka> embedded_;
+  std::vector<std::unique_ptr<sinks::Sink>> sinks_;
+  sinks::KafkaSink* kafka_ = nullptr;
+  std::unique_ptr<HttpEndpoint> endpoint_;
+  std::unique_ptr<crawler::PageQueue> queue_;
+  std::unique_ptr<ingest::Pipeline> pipeline_;
+  crawler::CurlFetcher fetcher_{io_};
+  std::unique_ptr<crawler::Crawler> crawler_;
+  asio::signal_set signals_{io_};
+  asio::steady_timer watchdog_timer_{io_};
+  asio::steady_timer sample_timer_{io_};
+  std::unique_ptr<asio::steady_timer> linger_timer_;
+  std::chrono::milliseconds watchdog_interval_{0};
+  std::map<std::string, std::string> health_;
+  struct {
+    int64_t published = 0, revised = 0, unchanged = 0, kafka_errors = 0;
+    std::map<std::string, int64_t> findings;
+  } last_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> drained_{false};
+  std::thread closer_;
+};
+
+}  // namespace
+
+int RunDaemon(const RunCommandOptions& options) {
+  auto config = LoadConfig(options.config);
+  if (!config.ok()) {
+    std::cerr << "nianbao run: " << config.status().message() << "\n";
+    return 2;
+  }
+  Daemon daemon(std::move(config).value(), options);
+  return daemon.Run();
+}
+
+}  // namespace nianbao::app
