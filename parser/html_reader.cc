@@ -16,6 +16,20 @@
 #include <utility>
 #include <vector>
 
+// How a page is read, and why:
+//   * The page is first rewritten by TagScanner (below) so that Gumbo 0.10.1 can neither take
+//     quadratic time, nor blow up in memory, nor hit one of its aborting assertions; Gumbo's
+//     memory is tracked by GumboMemory and freed without its recursive destroy.
+//   * One pass (IndexPage) collects the page's metadata, which elements hold a table, which
+//     hold the report's own words, and the article element (div.TRS_Editor, article_content).
+//   * The reader walks the article element if it has the report, else the whole body,
+//     iteratively. Chrome (nav, footer, class/id naming breadcrumbs, share boxes…) is skipped
+//     unless it holds the report, since wrappers such as <form id="form1"> or a
+//     "position-relative" div sometimes do.
+//   * Nested tables: a table that holds another table is page layout (old portals put the
+//     whole article in one), so it is read as flow (paragraphs) and only the innermost tables
+//     become Table blocks, in document order. A data table with a table in one of its cells
+//     is therefore read as layout too; report tables never nest in practice.
 namespace nianbao::parser {
 namespace {
 
@@ -181,7 +195,8 @@ std::optional<std::string> DateAtStart(std::string_view s) {
   auto number = [&](size_t max_digits, int* out) {
     size_t start = i;
     int v = 0;
-    while (i < s.size() && IsAsciiDigit(s[i]) && i - start < max_digits) v = v * 10 + (s[i++] - '0');
+    while (i < s.size() && IsAsciiDigit(s[i]) && i - start < max_digits)
+      v = v * 10 + (s[i++] - '0');
     *out = v;
     return i > start;
   };
@@ -240,14 +255,16 @@ std::optional<std::string> FindLabelledDate(std::string_view text) {
 
 // ---- Pre-scan: bound what Gumbo is given ----
 //
-// Gumbo 0.10.1 has three ways to blow up on hostile markup, all measured: its tree builder
-// scans the stack of open elements for most tags (200,000 nested <div> take minutes); its
-// list of active formatting elements is rebuilt into every new paragraph ("<p><b id=N>x</p>"
-// repeated 100,000 times took over 13 GB); and every tag becomes a node of a few hundred
-// bytes. Before parsing, the page is therefore rewritten (only when needed): formatting tags
-// other than <a> are removed (they carry no text and nothing here reads them), start tags
-// nested deeper than kMaxNesting are removed with their end tags (their text is kept), and
-// the page is cut after kMaxTags tags.
+// Gumbo 0.10.1 has four ways to fail on hostile markup, all measured: its tree builder scans
+// the stack of open elements for most tags (200,000 nested <div> take minutes); its list of
+// active formatting elements is rebuilt into every new paragraph ("<p><b id=N>x</p>"
+// repeated 100,000 times took over 13 GB); every tag becomes a node of a few hundred bytes;
+// and its foreign-content and <select> modes hit assertions that abort the process
+// ("<table><svg><select><title><select></table>"). Before parsing, the page is therefore
+// rewritten (only when needed): formatting tags other than <a> are removed (they carry no
+// text and nothing here reads them); <svg>, <math> and <select> are removed with their
+// content (never report text); start tags nested deeper than kMaxNesting are removed with
+// their end tags (their text is kept); and the page is cut after kMaxTags tags.
 
 enum class TagKind {
   kCounted,     // an ordinary element
@@ -257,7 +274,8 @@ enum class TagKind {
   kIgnored,     // html, head, body: merged by the parser, never nested
   kRawText,     // content is text up to the matching end tag
   kPlainText,   // the rest of the page is text
-  kFormatting,  // b, i, font…: removed
+  kFormatting,  // b, i, font…: the tags are removed, their content kept
+  kRemoved,     // svg, math, select: removed with their content
 };
 
 struct PrescanTag {
@@ -265,48 +283,80 @@ struct PrescanTag {
   TagKind kind;
 };
 
-constexpr std::array<PrescanTag, 59> kPrescanTags = {{
-    {"area", TagKind::kVoid},          {"base", TagKind::kVoid},
-    {"br", TagKind::kVoid},            {"col", TagKind::kVoid},
-    {"embed", TagKind::kVoid},         {"hr", TagKind::kVoid},
-    {"img", TagKind::kVoid},           {"input", TagKind::kVoid},
-    {"link", TagKind::kVoid},          {"meta", TagKind::kVoid},
-    {"param", TagKind::kVoid},         {"source", TagKind::kVoid},
-    {"track", TagKind::kVoid},         {"wbr", TagKind::kVoid},
-    {"keygen", TagKind::kVoid},        {"basefont", TagKind::kVoid},
-    {"bgsound", TagKind::kVoid},       {"frame", TagKind::kVoid},
-    {"p", TagKind::kSoft},             {"li", TagKind::kSoft},
-    {"dt", TagKind::kSoft},            {"dd", TagKind::kSoft},
-    {"option", TagKind::kSoft},        {"optgroup", TagKind::kSoft},
-    {"rb", TagKind::kSoft},            {"rt", TagKind::kSoft},
-    {"rp", TagKind::kSoft},            {"td", TagKind::kTablePart},
-    {"th", TagKind::kTablePart},       {"tr", TagKind::kTablePart},
-    {"tbody", TagKind::kTablePart},    {"thead", TagKind::kTablePart},
-    {"tfoot", TagKind::kTablePart},    {"colgroup", TagKind::kTablePart},
-    {"html", TagKind::kIgnored},       {"head", TagKind::kIgnored},
-    {"body", TagKind::kIgnored},       {"script", TagKind::kRawText},
-    {"style", TagKind::kRawText},      {"textarea", TagKind::kRawText},
-    {"title", TagKind::kRawText},      {"xmp", TagKind::kRawText},
-    {"iframe", TagKind::kRawText},     {"noembed", TagKind::kRawText},
-    {"noframes", TagKind::kRawText},   {"plaintext", TagKind::kPlainText},
-    {"b", TagKind::kFormatting},       {"big", TagKind::kFormatting},
-    {"code", TagKind::kFormatting},    {"em", TagKind::kFormatting},
-    {"font", TagKind::kFormatting},    {"i", TagKind::kFormatting},
-    {"nobr", TagKind::kFormatting},    {"s", TagKind::kFormatting},
-    {"small", TagKind::kFormatting},   {"strike", TagKind::kFormatting},
-    {"strong", TagKind::kFormatting},  {"tt", TagKind::kFormatting},
+constexpr std::array<PrescanTag, 62> kPrescanTags = {{
+    {"area", TagKind::kVoid},
+    {"base", TagKind::kVoid},
+    {"br", TagKind::kVoid},
+    {"col", TagKind::kVoid},
+    {"embed", TagKind::kVoid},
+    {"hr", TagKind::kVoid},
+    {"img", TagKind::kVoid},
+    {"input", TagKind::kVoid},
+    {"link", TagKind::kVoid},
+    {"meta", TagKind::kVoid},
+    {"param", TagKind::kVoid},
+    {"source", TagKind::kVoid},
+    {"track", TagKind::kVoid},
+    {"wbr", TagKind::kVoid},
+    {"keygen", TagKind::kVoid},
+    {"basefont", TagKind::kVoid},
+    {"bgsound", TagKind::kVoid},
+    {"frame", TagKind::kVoid},
+    {"p", TagKind::kSoft},
+    {"li", TagKind::kSoft},
+    {"dt", TagKind::kSoft},
+    {"dd", TagKind::kSoft},
+    {"option", TagKind::kSoft},
+    {"optgroup", TagKind::kSoft},
+    {"rb", TagKind::kSoft},
+    {"rt", TagKind::kSoft},
+    {"rp", TagKind::kSoft},
+    {"td", TagKind::kTablePart},
+    {"th", TagKind::kTablePart},
+    {"tr", TagKind::kTablePart},
+    {"tbody", TagKind::kTablePart},
+    {"thead", TagKind::kTablePart},
+    {"tfoot", TagKind::kTablePart},
+    {"colgroup", TagKind::kTablePart},
+    {"html", TagKind::kIgnored},
+    {"head", TagKind::kIgnored},
+    {"body", TagKind::kIgnored},
+    {"script", TagKind::kRawText},
+    {"style", TagKind::kRawText},
+    {"textarea", TagKind::kRawText},
+    {"title", TagKind::kRawText},
+    {"xmp", TagKind::kRawText},
+    {"iframe", TagKind::kRawText},
+    {"noembed", TagKind::kRawText},
+    {"noframes", TagKind::kRawText},
+    {"plaintext", TagKind::kPlainText},
+    {"b", TagKind::kFormatting},
+    {"big", TagKind::kFormatting},
+    {"code", TagKind::kFormatting},
+    {"em", TagKind::kFormatting},
+    {"font", TagKind::kFormatting},
+    {"i", TagKind::kFormatting},
+    {"nobr", TagKind::kFormatting},
+    {"s", TagKind::kFormatting},
+    {"small", TagKind::kFormatting},
+    {"strike", TagKind::kFormatting},
+    {"strong", TagKind::kFormatting},
+    {"tt", TagKind::kFormatting},
     {"u", TagKind::kFormatting},
+    {"svg", TagKind::kRemoved},
+    {"math", TagKind::kRemoved},
+    {"select", TagKind::kRemoved},
 }};
 
 // The HTML standard's element categories that decide which end tags the tree builder obeys
 // and which siblings close each other. Elements that are not listed are ordinary.
 enum Category : unsigned {
-  kSpecial = 1u << 0,       // "special" elements
-  kScope = 1u << 1,         // boundaries of "has an element in scope" (svg/math approximated)
-  kTableScope = 1u << 2,    // boundaries of "in table scope"
-  kListScope = 1u << 3,     // extra boundaries of "in list item scope"
-  kButtonScope = 1u << 4,   // extra boundary of "in button scope"
-  kItemBlocker = 1u << 5,   // special elements that stop <li>/<dt>/<dd> closing a sibling
+  kSpecial = 1u << 0,      // "special" elements
+  kScope = 1u << 1,        // boundaries of "has an element in scope" (svg/math approximated)
+  kTableScope = 1u << 2,   // boundaries of "in table scope"
+  kListScope = 1u << 3,    // extra boundaries of "in list item scope"
+  kButtonScope = 1u << 4,  // extra boundary of "in button scope"
+  kItemBlocker = 1u << 5,  // special elements that stop <li>/<dt>/<dd> closing a sibling
 };
 constexpr int kCategoryCount = 6;
 
@@ -447,7 +497,7 @@ class TagScanner {
       i = gt + 1;
       int id = Intern(html_.substr(name_start, std::min<size_t>(name_end - name_start, 32)));
       NameInfo& info = names_[static_cast<size_t>(id)];
-      if (info.kind == TagKind::kFormatting) {
+      if (info.kind == TagKind::kFormatting || (end_tag && info.kind == TagKind::kRemoved)) {
         Drop(lt, i);
         continue;
       }
@@ -459,6 +509,9 @@ class TagScanner {
         case TagKind::kVoid:
         case TagKind::kIgnored:
         case TagKind::kFormatting:
+          break;
+        case TagKind::kRemoved:
+          i = SkipElement(lt, i, info.name);
           break;
         case TagKind::kPlainText:
           i = n;
@@ -529,6 +582,16 @@ class TagScanner {
     return std::string_view::npos;
   }
 
+  // Removes an element with its content, up to its end tag; without one, only the start tag
+  // (the rest of the page is then read as ordinary markup). Returns where scanning resumes.
+  size_t SkipElement(size_t lt, size_t after_start, std::string_view name) {
+    size_t end = FindEndTag(after_start, name);
+    size_t gt = end < html_.size() ? html_.find('>', end) : std::string_view::npos;
+    size_t resume = gt == std::string_view::npos ? after_start : gt + 1;
+    Drop(lt, resume);
+    return resume;
+  }
+
   // Position of "</name" (any case) at or after from, or the end of the input.
   size_t FindEndTag(size_t from, std::string_view name) const {
     size_t p = from;
@@ -597,7 +660,8 @@ class TagScanner {
     NameInfo& info = names_[static_cast<size_t>(id)];
     info.positions.push_back(stack_.size());
     for (int k = 0; k < kCategoryCount; ++k) {
-      if (info.categories & (1u << k)) by_category_[static_cast<size_t>(k)].push_back(stack_.size());
+      if (info.categories & (1u << k))
+        by_category_[static_cast<size_t>(k)].push_back(stack_.size());
     }
     stack_.push_back(id);
   }
@@ -771,11 +835,10 @@ std::string UnknownTagName(const GumboNode* node) {
 
 // Elements whose content is never report text, wherever they are.
 constexpr std::array<GumboTag, 17> kDroppedTags = {
-    GUMBO_TAG_SCRIPT,  GUMBO_TAG_STYLE,    GUMBO_TAG_NOSCRIPT, GUMBO_TAG_TEMPLATE,
-    GUMBO_TAG_IFRAME,  GUMBO_TAG_SELECT,   GUMBO_TAG_BUTTON,   GUMBO_TAG_OBJECT,
-    GUMBO_TAG_EMBED,   GUMBO_TAG_TEXTAREA, GUMBO_TAG_INPUT,    GUMBO_TAG_SVG,
-    GUMBO_TAG_MATH,    GUMBO_TAG_CANVAS,   GUMBO_TAG_AUDIO,    GUMBO_TAG_VIDEO,
-    GUMBO_TAG_HEAD,
+    GUMBO_TAG_SCRIPT, GUMBO_TAG_STYLE,  GUMBO_TAG_NOSCRIPT, GUMBO_TAG_TEMPLATE, GUMBO_TAG_IFRAME,
+    GUMBO_TAG_SELECT, GUMBO_TAG_BUTTON, GUMBO_TAG_OBJECT,   GUMBO_TAG_EMBED,    GUMBO_TAG_TEXTAREA,
+    GUMBO_TAG_INPUT,  GUMBO_TAG_SVG,    GUMBO_TAG_MATH,     GUMBO_TAG_CANVAS,   GUMBO_TAG_AUDIO,
+    GUMBO_TAG_VIDEO,  GUMBO_TAG_HEAD,
 };
 
 // Portal chrome by element: dropped unless it holds the report (some ASP.NET portals wrap
@@ -786,8 +849,8 @@ constexpr std::array<GumboTag, 6> kChromeTags = {GUMBO_TAG_NAV,    GUMBO_TAG_HEA
 
 // Portal chrome by class or id (case-insensitive substrings), with the same exception.
 constexpr std::array<std::string_view, 13> kChromeNames = {
-    "nav",       "menu",   "breadcrumb", "crumb",    "share",    "footer", "foot",
-    "header",    "sidebar", "copyright",  "position", "location", "weizhi"};
+    "nav",    "menu",    "breadcrumb", "crumb",    "share",    "footer", "foot",
+    "header", "sidebar", "copyright",  "position", "location", "weizhi"};
 
 // Where CMSs put the article body: TRS WCM's div.TRS_Editor, others' article_content.
 constexpr std::array<std::string_view, 4> kArticleNames = {"trs_editor", "article_content",
@@ -810,16 +873,16 @@ constexpr std::array<std::string_view, 23> kChromeLinePrefixes = {
 
 // Elements that start and end a paragraph (a line in a table cell).
 constexpr std::array<GumboTag, 38> kBlockTags = {
-    GUMBO_TAG_P,          GUMBO_TAG_DIV,     GUMBO_TAG_H1,      GUMBO_TAG_H2,
-    GUMBO_TAG_H3,         GUMBO_TAG_H4,      GUMBO_TAG_H5,      GUMBO_TAG_H6,
-    GUMBO_TAG_LI,         GUMBO_TAG_UL,      GUMBO_TAG_OL,      GUMBO_TAG_DL,
-    GUMBO_TAG_DT,         GUMBO_TAG_DD,      GUMBO_TAG_BLOCKQUOTE, GUMBO_TAG_PRE,
-    GUMBO_TAG_SECTION,    GUMBO_TAG_ARTICLE, GUMBO_TAG_MAIN,    GUMBO_TAG_ADDRESS,
-    GUMBO_TAG_CENTER,     GUMBO_TAG_FIGURE,  GUMBO_TAG_FIGCAPTION, GUMBO_TAG_TABLE,
-    GUMBO_TAG_CAPTION,    GUMBO_TAG_TBODY,   GUMBO_TAG_THEAD,   GUMBO_TAG_TFOOT,
-    GUMBO_TAG_TR,         GUMBO_TAG_TD,      GUMBO_TAG_TH,      GUMBO_TAG_FIELDSET,
-    GUMBO_TAG_DETAILS,    GUMBO_TAG_SUMMARY, GUMBO_TAG_HEADER,  GUMBO_TAG_FOOTER,
-    GUMBO_TAG_BODY,       GUMBO_TAG_LISTING,
+    GUMBO_TAG_P,       GUMBO_TAG_DIV,     GUMBO_TAG_H1,         GUMBO_TAG_H2,
+    GUMBO_TAG_H3,      GUMBO_TAG_H4,      GUMBO_TAG_H5,         GUMBO_TAG_H6,
+    GUMBO_TAG_LI,      GUMBO_TAG_UL,      GUMBO_TAG_OL,         GUMBO_TAG_DL,
+    GUMBO_TAG_DT,      GUMBO_TAG_DD,      GUMBO_TAG_BLOCKQUOTE, GUMBO_TAG_PRE,
+    GUMBO_TAG_SECTION, GUMBO_TAG_ARTICLE, GUMBO_TAG_MAIN,       GUMBO_TAG_ADDRESS,
+    GUMBO_TAG_CENTER,  GUMBO_TAG_FIGURE,  GUMBO_TAG_FIGCAPTION, GUMBO_TAG_TABLE,
+    GUMBO_TAG_CAPTION, GUMBO_TAG_TBODY,   GUMBO_TAG_THEAD,      GUMBO_TAG_TFOOT,
+    GUMBO_TAG_TR,      GUMBO_TAG_TD,      GUMBO_TAG_TH,         GUMBO_TAG_FIELDSET,
+    GUMBO_TAG_DETAILS, GUMBO_TAG_SUMMARY, GUMBO_TAG_HEADER,     GUMBO_TAG_FOOTER,
+    GUMBO_TAG_BODY,    GUMBO_TAG_LISTING,
 };
 
 template <size_t N>
@@ -918,15 +981,14 @@ void Walk(const GumboNode* root, Enter&& enter, Leave&& leave) {
 struct PageIndex {
   const GumboNode* body = nullptr;
   const GumboNode* article = nullptr;
-  std::unordered_set<const GumboNode*> holds_table;  // elements with a <table> inside
+  std::unordered_set<const GumboNode*> holds_table;               // elements with a <table> inside
   std::unordered_map<const GumboNode*, unsigned> report_markers;  // bit per kReportMarkers
   std::string page_title;
   std::string page_date;
 
   bool HoldsReport(const GumboNode* node) const {
     auto it = report_markers.find(node);
-    return it != report_markers.end() &&
-           std::popcount(it->second) >= kReportMarkersRequired;
+    return it != report_markers.end() && std::popcount(it->second) >= kReportMarkersRequired;
   }
 };
 
@@ -970,9 +1032,8 @@ PageIndex IndexPage(const GumboNode* document) {
               tb.Append(content);
               meta_title = tb.Take();
             }
-            if (meta_date.empty() &&
-                std::find(kDateMetaNames.begin(), kDateMetaNames.end(), name) !=
-                    kDateMetaNames.end()) {
+            if (meta_date.empty() && std::find(kDateMetaNames.begin(), kDateMetaNames.end(),
+                                               name) != kDateMetaNames.end()) {
               if (auto d = DateAtStart(content)) meta_date = *d;
             }
             return false;
@@ -1017,10 +1078,11 @@ PageIndex IndexPage(const GumboNode* document) {
 
 // ---- The reader ----
 
+// A short line of portal chrome (来源：…, 【打印本页】), after leading spaces and brackets.
 bool IsChromeLine(std::string_view line) {
   if (CodePoints(line) >= kShortLineCodePoints) return false;
-  for (;;) {
-    if (size_t sp = SpaceLength(line, 0); !line.empty() && sp > 0) {
+  while (!line.empty()) {
+    if (size_t sp = SpaceLength(line, 0); sp > 0) {
       line.remove_prefix(sp);
     } else if (StartsWith(line, "【")) {
       line.remove_prefix(std::string_view("【").size());
@@ -1221,7 +1283,7 @@ class Reader {
     for (const Row& row : grid) width = std::max(width, row.size());
     for (Row& row : grid) {
       if (row.empty()) continue;  // a <tr> with no cells, nothing spanning into it
-      row.resize(width);  // grids are rectangular: short rows are padded with blank cells
+      row.resize(width);          // grids are rectangular: short rows are padded with blank cells
       out.rows.push_back(std::move(row));
     }
     if (out.rows.empty() || doc_->blocks.size() >= kMaxBlocks) return;
@@ -1300,9 +1362,9 @@ bool LooksLikeHtml(std::string_view bytes) {
     while (i < bytes.size() && IsAsciiSpace(bytes[i])) ++i;
     window = LowerAscii(bytes.substr(i, 2048));
   }
-  static constexpr std::array<std::string_view, 11> kTags = {
-      "<html", "<head", "<body", "<meta", "<title", "<div", "<table", "<p", "<span", "<br",
-      "<!doctype"};
+  static constexpr std::array<std::string_view, 11> kTags = {"<html",  "<head", "<body",    "<meta",
+                                                             "<title", "<div",  "<table",   "<p",
+                                                             "<span",  "<br",   "<!doctype"};
   for (auto tag : kTags) {
     size_t pos = 0;
     while ((pos = window.find(tag, pos)) != std::string::npos) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <string_view>
 
@@ -381,19 +382,25 @@ class ReportBuilder {
   }
 
   // Reads the placed cells; unreadable ones become null with a structure.bad_value finding.
+  static std::function<std::string(size_t)> IndexPath(std::string path) {
+    return [path](size_t i) { return path + "[" + std::to_string(i) + "]"; };
+  }
+
+  // `cell_path(i)` is the JSON path of cell i in the record, for findings.
   Cells ReadCells(const std::vector<const CellView*>& values, size_t expected,
-                  const std::vector<CellUnit>& units, const std::string& path,
-                  std::string_view label, std::span<const std::string_view> column_names) {
+                  const std::vector<CellUnit>& units,
+                  const std::function<std::string(size_t)>& cell_path, std::string_view label,
+                  std::span<const std::string_view> column_names) {
     Cells cells(expected);
     for (size_t i = 0; i < expected && i < values.size(); ++i) {
       CellReading r = ReadCell(values[i]->cell->text, units[i]);
       if (r.kind == CellReading::Kind::kNumber) {
         cells[i] = r.value;
       } else if (r.kind == CellReading::Kind::kBad) {
-        out_.findings.push_back(
-            MakeFinding("structure.bad_value", path + "[" + std::to_string(i) + "]",
-                        std::string(label) + " / " + std::string(column_names[i]) +
-                            ": cannot read \"" + CollapseSpaces(values[i]->cell->text) + "\""));
+        out_.findings.push_back(MakeFinding("structure.bad_value", cell_path(i),
+                                            std::string(label) + " / " +
+                                                std::string(column_names[i]) + ": cannot read \"" +
+                                                CollapseSpaces(values[i]->cell->text) + "\""));
       }
     }
     return cells;
@@ -417,7 +424,9 @@ class ReportBuilder {
       units.push_back(c.money ? money_unit_ : CellUnit::kCount);
       names.push_back(c.header);
     }
-    proactive_rows_[key] = ReadCells(placed, spec->columns.size(), units, path, spec->label, names);
+    auto cell_path = [&](size_t i) { return path + "." + std::string(spec->columns[i].field); };
+    proactive_rows_[key] =
+        ReadCells(placed, spec->columns.size(), units, cell_path, spec->label, names);
     ++out_.recognised_rows;
   }
 
@@ -437,8 +446,8 @@ class ReportBuilder {
     std::string path = "applications." + key;
     auto placed = FitCells(values, kApplicationColumns, path, label);
     std::vector<CellUnit> units(kApplicationColumns, CellUnit::kCount);
-    application_rows_[key] =
-        ReadCells(placed, kApplicationColumns, units, path, label, ApplicationColumnNames());
+    application_rows_[key] = ReadCells(placed, kApplicationColumns, units, IndexPath(path), label,
+                                       ApplicationColumnNames());
     ++out_.recognised_rows;
   }
 
@@ -457,8 +466,11 @@ class ReportBuilder {
         (void)g;
       }
       std::vector<CellUnit> units(kAll, CellUnit::kCount);
-      Cells all = ReadCells(placed, kAll, units, "reviews_litigation.cells",
-                            "四、行政复议、行政诉讼", names);
+      auto cell_path = [](size_t i) {
+        return "reviews_litigation." + std::string(ReviewGroups()[i / kReviewColumns].key) + "[" +
+               std::to_string(i % kReviewColumns) + "]";
+      };
+      Cells all = ReadCells(placed, kAll, units, cell_path, "四、行政复议、行政诉讼", names);
       size_t gi = 0;
       for (const auto& g : ReviewGroups()) {
         review_rows_[std::string(g.key)] =
@@ -477,7 +489,7 @@ class ReportBuilder {
       auto placed = FitCells(values, kReviewColumns, path, label);
       std::vector<CellUnit> units(kReviewColumns, CellUnit::kCount);
       review_rows_[key] =
-          ReadCells(placed, kReviewColumns, units, path, label, ReviewColumnNames());
+          ReadCells(placed, kReviewColumns, units, IndexPath(path), label, ReviewColumnNames());
     }
     ++out_.recognised_rows;
   }
@@ -507,6 +519,12 @@ class ReportBuilder {
       std::u32string u = ToU32(t);
       if (u.size() > 80 ||
           (t.find("年度报告") == std::string::npos && t.find("年报") == std::string::npos)) {
+        continue;
+      }
+      // A sentence that mentions the report ("根据…，现将…年度报告…通知如下：") is prose.
+      if (std::any_of(u.begin(), u.end(), [](char32_t c) {
+            return c == U'，' || c == U'。' || c == U'：' || c == U'；' || c == U':';
+          })) {
         continue;
       }
       // "重庆市渝北区洛碛镇人民政府" / "2020年政府信息公开工作年度报告" on two lines.
@@ -577,6 +595,8 @@ class ReportBuilder {
             }
           }
         }
+        // "关于做好2021年度…年度报告编制工作的通知" names no body: it is a notice.
+        if (org.rfind(U"关于", 0) == 0) org.clear();
         if (!org.empty()) rec().organization = ToUtf8(org);
         out_.title_year = y->first;
       }
