@@ -12,7 +12,7 @@ PACKAGES=(
   libcurl4-openssl-dev libboost-dev libboost-system-dev librdkafka-dev libspdlog-dev
   libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev kcat
+  libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev kcat python3 python3-jsonschema systemd
 )
 
 SUDO=""

@@ -1,0 +1,260 @@
+#!/usr/bin/python3
+"""End to end: the local portal, the daemon and a Kafka (librdkafka's mock cluster in its
+own process, tests/e2e/mock_kafka), read back with a real Kafka client (kcat,
+isolation.level=read_committed) and checked against the spec and the JSON Schemas.
+
+Scenarios, each on its own topics and state:
+  clean      one pass: every report of the portal's manifest is on nianbao.reports once,
+             keyed by its report_id, with the spec's headers; every finding on
+             nianbao.findings belongs to a record; records and findings follow the schemas
+  broker     the brokers are down for a while during the pass: every report delivered
+  sigkill    the daemon is killed with SIGKILL mid-pass and restarted: every report
+             delivered at least once, with the same keys
+  sigterm    SIGTERM during a pass: a clean exit within the shutdown deadline
+
+Usage: daemon_e2e_test.py NIANBAO MOCK_KAFKA REPO_ROOT   (Debian's python3 with jsonschema)
+Prints "N passed, M failed"; exits non-zero on any failure.
+"""
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import jsonschema
+
+NIANBAO, MOCK, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def canonical(url):
+    scheme, rest = url.split("://", 1)
+    host, _, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}/{path}".split("#")[0]
+
+
+def report_id(url):
+    return hashlib.sha256(canonical(url).encode()).hexdigest()[:32]
+
+
+def kcat(bootstrap, topic):
+    p = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e",
+                        "-J", "-q", "-X", "isolation.level=read_committed"],
+                       capture_output=True, text=True, timeout=60)
+    out = []
+    for line in p.stdout.splitlines():
+        m = json.loads(line)
+        h = m.get("headers") or []
+        m["headers"] = dict(zip(h[0::2], h[1::2]))
+        out.append(m)
+    return out
+
+
+class Env:
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="nianbao-e2e-")
+        self.portal = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tests/portal/local_portal.py"),
+             "--base-port", "0", "--log", os.path.join(self.tmp, "portal.jsonl")],
+            stdout=subprocess.PIPE, text=True)
+        self.ports = {}
+        for line in self.portal.stdout:
+            if line.startswith("LISTENING"):
+                _, host, addr = line.split()
+                self.ports[host] = int(addr.rsplit(":", 1)[1])
+            if line.strip() == "READY":
+                break
+        base = f"http://127.0.0.1:{self.ports['host1']}"
+        urllib.request.urlopen(urllib.request.Request(base + "/__control/reset", data=b""))
+        self.manifest = json.loads(urllib.request.urlopen(base + "/__control/manifest").read())
+        self.kafka = subprocess.Popen([MOCK, "--brokers", "1"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+        self.bootstrap = self.kafka.stdout.readline().split()[1]
+        self.reports = {r["url"] for h in self.manifest["hosts"].values() for r in h["reports"]}
+
+    def kafka_command(self, cmd):
+        self.kafka.stdin.write(cmd + "\n")
+        self.kafka.stdin.flush()
+        return self.kafka.stdout.readline().strip()
+
+    def config(self, name, deadline="60s"):
+        """A sources file on the portal's ports and a daemon config on its own topics."""
+        text = open(os.path.join(ROOT, "examples/local-portal.toml"), encoding="utf-8").read()
+        for i, host in enumerate(["host1", "host2", "host3"], start=1):
+            text = text.replace(f"127.0.0.1:{18480 + i}", f"127.0.0.1:{self.ports[host]}")
+        text = text.replace('total_timeout = "5s"', 'total_timeout = "1s"')
+        d = os.path.join(self.tmp, name)
+        os.makedirs(d, exist_ok=True)
+        open(os.path.join(d, "sources.toml"), "w", encoding="utf-8").write(text)
+        topics = {t: f"{name}.{t}" for t in ["reports", "findings", "fetches", "sources"]}
+        cfg = f'''sources = "sources.toml"
+state_dir = "{d}/state"
+[log]
+format = "json"
+[kafka]
+brokers = "{self.bootstrap}"
+transactional_id = "nianbao-e2e-{name}"
+[kafka.topics]
+reports = "{topics['reports']}"
+findings = "{topics['findings']}"
+fetches = "{topics['fetches']}"
+sources = "{topics['sources']}"
+[metrics]
+listen = "127.0.0.1:{free_port()}"
+[shutdown]
+deadline = "{deadline}"
+'''
+        path = os.path.join(d, "nianbao.toml")
+        open(path, "w", encoding="utf-8").write(cfg)
+        return path, topics
+
+    def daemon(self, config, once=True, log="daemon.log"):
+        args = [NIANBAO, "run", "--config", config] + (["--once"] if once else [])
+        return subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                stderr=open(os.path.join(os.path.dirname(config), log), "w"))
+
+    def close(self):
+        for p in (self.portal, self.kafka):
+            p.terminate()
+            p.wait(timeout=10)
+
+
+def schemas():
+    d = os.path.join(ROOT, "schemas")
+    report = json.load(open(os.path.join(d, "report.v1.schema.json")))
+    finding = json.load(open(os.path.join(d, "finding.v1.schema.json")))
+    resolver = jsonschema.RefResolver(base_uri="file://" + d + "/", referrer=report)
+    return (jsonschema.Draft7Validator(report, resolver=resolver),
+            jsonschema.Draft7Validator(finding, resolver=resolver))
+
+
+def scenario_clean(env):
+    config, topics = env.config("clean")
+    p = env.daemon(config)
+    check(p.wait(timeout=240) == 0, "clean: daemon --once exits 0")
+    records = kcat(env.bootstrap, topics["reports"])
+    findings = kcat(env.bootstrap, topics["findings"])
+    report_v, finding_v = schemas()
+    keys = [m["key"] for m in records]
+    check(len(keys) == len(set(keys)), "clean: every record once")
+    check(set(keys) == {report_id(u) for u in env.reports},
+          f"clean: one record per manifest report ({len(keys)} vs {len(env.reports)})")
+    for m in records:
+        r = json.loads(m["payload"])
+        errors = list(report_v.iter_errors(r))
+        check(not errors, f"clean: record {m['key']} follows the schema: {errors[:1]}")
+        check(r["report_id"] == m["key"], "clean: key is report_id")
+        check(r["source"]["url"] in env.reports, "clean: source.url is the listed URL")
+        h = m["headers"]
+        check(h.get("schema") == "nianbao.report.v1", "clean: schema header")
+        check(h.get("event") == "report.published", "clean: event header")
+        check(h.get("content-type") == "application/json", "clean: content-type header")
+        check(h.get("ce_specversion") == "1.0", "clean: ce_specversion")
+        check(h.get("ce_type") == "cn.gov.nianbao.report.published", "clean: ce_type")
+        check(h.get("ce_source", "").startswith("nianbao/local-host"), "clean: ce_source")
+        check(len(h.get("ce_id", "")) == 32 and h.get("ce_time", "").endswith("Z"),
+              "clean: ce_id and ce_time")
+    ids = set()
+    for m in findings:
+        f = json.loads(m["payload"])
+        errors = list(finding_v.iter_errors(f))
+        check(not errors, f"clean: finding follows the schema: {errors[:1]}")
+        check(m["key"] in keys and f["report_id"] == m["key"], "clean: finding keyed by its record")
+        check(m["headers"].get("schema") == "nianbao.finding.v1", "clean: finding schema header")
+        ids.add(m["headers"].get("ce_id"))
+    check(len(ids) == len(findings), "clean: ce_id unique per finding")
+    # Seed 000's flaws arrive for the 洛市镇 2020 report on host1.
+    luoshi = report_id(f"http://127.0.0.1:{env.ports['host1']}"
+                       "/zfxxgk/zfxxgknb/202101/t20210119_1001.html")
+    rules = sorted(json.loads(m["payload"])["rule"] for m in findings if m["key"] == luoshi)
+    check(rules == ["narrative.conflict", "narrative.conflict", "structure.heading_typo"],
+          f"clean: findings of the 洛市镇 2020 report: {rules}")
+    fetches = kcat(env.bootstrap, topics["fetches"])
+    check(len(fetches) >= len(env.reports), "clean: a fetch-log message per fetch")
+    sources = kcat(env.bootstrap, topics["sources"])
+    check({m["key"] for m in sources} == {"local-host1-trs", "local-host2-hanweb",
+                                          "local-host3-trouble"}, "clean: source health events")
+
+
+def scenario_broker(env):
+    config, topics = env.config("broker")
+    check(env.kafka_command("down") == "OK", "broker: brokers down")
+    p = env.daemon(config)
+    time.sleep(6)  # the pass runs while Kafka is unreachable
+    check(p.poll() is None, "broker: the daemon waits for Kafka instead of exiting")
+    check(env.kafka_command("up") == "OK", "broker: brokers up")
+    check(p.wait(timeout=240) == 0, "broker: daemon --once exits 0 once delivered")
+    keys = {m["key"] for m in kcat(env.bootstrap, topics["reports"])}
+    check(keys == {report_id(u) for u in env.reports},
+          f"broker: every report delivered after the outage ({len(keys)})")
+
+
+def scenario_sigkill(env):
+    config, topics = env.config("sigkill")
+    p = env.daemon(config, once=False, log="daemon-1.log")
+    deadline = time.time() + 120
+    while time.time() < deadline and not kcat(env.bootstrap, topics["reports"]):
+        time.sleep(0.5)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    first = {m["key"] for m in kcat(env.bootstrap, topics["reports"])}
+    check(0 < len(first), "sigkill: some reports delivered before the kill")
+    p = env.daemon(config, once=True, log="daemon-2.log")
+    check(p.wait(timeout=240) == 0, "sigkill: restarted daemon exits 0")
+    records = kcat(env.bootstrap, topics["reports"])
+    keys = {m["key"] for m in records}
+    check(keys == {report_id(u) for u in env.reports},
+          f"sigkill: every report delivered at least once ({len(keys)})")
+    check(first <= keys, "sigkill: the same keys after the restart")
+
+
+def scenario_sigterm(env):
+    config, _ = env.config("sigterm", deadline="10s")
+    p = env.daemon(config, once=False)
+    time.sleep(3)  # mid-pass: host3's slow pages are still in flight
+    start = time.time()
+    p.send_signal(signal.SIGTERM)
+    try:
+        code = p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        code = None
+    check(code == 0, f"sigterm: exit status {code}")
+    check(time.time() - start < 15, f"sigterm: stopped in {time.time() - start:.1f}s (deadline 10s)")
+
+
+def main():
+    env = Env()
+    try:
+        for scenario in (scenario_clean, scenario_broker, scenario_sigkill, scenario_sigterm):
+            t = time.time()
+            scenario(env)
+            print(f"{scenario.__name__}: {time.time() - t:.1f}s", flush=True)
+    finally:
+        env.close()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
