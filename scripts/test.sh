@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc)
 
+echo "== dependencies"
+scripts/install-deps.sh
+
 echo "== clang-format check"
 scripts/format.sh --check
 

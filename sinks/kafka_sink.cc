@@ -500,6 +500,8 @@ class KafkaSink::Impl {
       vu[2].u.mem = {const_cast<char*>(m.key.data()), m.key.size()};
       vu[3].vtype = RD_KAFKA_VTYPE_VALUE;
       vu[3].u.mem = {const_cast<char*>(m.value.data()), m.value.size()};
+      // The opaque is an integer tag (the attempt), not a pointer: a delivery report that
+      // arrives after its batch was retried or reported matches nothing and cannot dangle.
       vu[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
       vu[4].u.ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(attempt));
       size_t count = 5;
@@ -525,13 +527,14 @@ class KafkaSink::Impl {
 
   // Reports group_[index] with the Status for `err` and takes it out of the group; the rest of
   // the group starts over in a new transaction, without the messages of the refused batch.
+  // `m` is a message of that batch: formatted before the batch is moved.
   void RefuseBatch(size_t index, const Message& m, rd_kafka_resp_err_t err) {
+    const std::string why = fmt::format(
+        "kafka refused a message of batch {} (topic {}, key {}, {} bytes): {}",
+        group_[index].q.batch.id, m.topic, m.key, m.value.size(), rd_kafka_err2str(err));
     InFlight refused = std::move(group_[index]);
     group_.erase(group_.begin() + static_cast<std::ptrdiff_t>(index));
     in_flight_.store(group_.size(), std::memory_order_relaxed);
-    const std::string why =
-        fmt::format("kafka refused a message of batch {} (topic {}, key {}, {} bytes): {}",
-                    refused.q.batch.id, m.topic, m.key, m.value.size(), rd_kafka_err2str(err));
     logger_->error("{}", why);
     batches_failed_.fetch_add(1, std::memory_order_relaxed);
     internal::Report(queue_, refused.q,
