@@ -17,6 +17,8 @@
 // the health check, which may already be destroyed.
 #include "app/http_endpoint.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -26,7 +28,6 @@
 #include <limits>
 #include <optional>
 #include <tuple>
-#include <spdlog/spdlog.h>
 #include <unordered_map>
 #include <vector>
 
@@ -261,8 +262,7 @@ void Session::Respond(http::status status, std::string_view content_type, std::s
   res_.version(11);
   res_.result(status);
   res_.set(http::field::server, "nianbao");
-  res_.set(http::field::content_type,
-           beast::string_view(content_type.data(), content_type.size()));
+  res_.set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
   // A scrape or a probe must never be answered from a cache.
   res_.set(http::field::cache_control, "no-store");
   res_.body() = std::move(body);

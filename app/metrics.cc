@@ -11,27 +11,38 @@ namespace {
 // The one table of the daemon's metrics. Help text says what is counted and what the labels
 // take, because the scrape is what an operator reads first.
 constexpr MetricSpec kKnownMetrics[] = {
-    {metric::kFetchesTotal, MetricType::kCounter,
+    {metric::kFetchesTotal,
+     MetricType::kCounter,
      "HTTP fetches by outcome: the response status code, or a transport failure "
      "(timeout, dns, connect, tls, error).",
      {"status"}},
     {metric::kBytesTotal, MetricType::kCounter, "Bytes of HTTP response bodies received.", {}},
-    {metric::kReportsTotal, MetricType::kCounter,
+    {metric::kReportsTotal,
+     MetricType::kCounter,
      "Annual reports parsed, by change against the stored version (new, revised, unchanged).",
      {"change"}},
-    {metric::kFindingsTotal, MetricType::kCounter, "Findings raised by the report checks, by rule.",
+    {metric::kFindingsTotal,
+     MetricType::kCounter,
+     "Findings raised by the report checks, by rule.",
      {"rule"}},
-    {metric::kKafkaDeliveryErrorsTotal, MetricType::kCounter,
-     "Kafka messages whose delivery failed (the batch is published again later).", {}},
-    {metric::kQueueDepth, MetricType::kGauge, "Items waiting in a bounded internal queue.",
+    {metric::kKafkaDeliveryErrorsTotal,
+     MetricType::kCounter,
+     "Kafka messages whose delivery failed (the batch is published again later).",
+     {}},
+    {metric::kQueueDepth,
+     MetricType::kGauge,
+     "Items waiting in a bounded internal queue.",
      {"queue"}},
-    {metric::kSourceLastSuccessTimestampSeconds, MetricType::kGauge,
+    {metric::kSourceLastSuccessTimestampSeconds,
+     MetricType::kGauge,
      "Unix time of the last successful crawl pass over a source.",
      {"source"}},
-    {metric::kHttpRequestsTotal, MetricType::kCounter,
+    {metric::kHttpRequestsTotal,
+     MetricType::kCounter,
      "Requests answered by the operator HTTP endpoint, by status code.",
      {"code"}},
-    {metric::kMetricsRejectedTotal, MetricType::kCounter,
+    {metric::kMetricsRejectedTotal,
+     MetricType::kCounter,
      "Metric updates dropped as caller bugs (unknown_metric, wrong_labels, wrong_type, "
      "negative_increment, too_many_series).",
      {"reason"}},
@@ -153,8 +164,8 @@ Status MetricsRegistry::Describe(std::string_view name, std::string_view help, M
                                      std::string(name));
     }
     if (i > 0 && label_names[i] == label_names[i - 1]) {
-      return Status::InvalidArgument("metrics: duplicate label name '" + label_names[i] +
-                                     "' of " + std::string(name));
+      return Status::InvalidArgument("metrics: duplicate label name '" + label_names[i] + "' of " +
+                                     std::string(name));
     }
   }
 

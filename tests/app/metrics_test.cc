@@ -103,8 +103,7 @@ TEST(MetricsRenderTest, EscapesLabelValuesAndHelp) {
 
 TEST(MetricsRenderTest, LabelsSortedByNameAndSeriesSorted) {
   MetricsRegistry m;
-  ASSERT_TRUE(
-      m.Describe("test_pairs", "Pairs.", MetricType::kGauge, {"zone", "app"}).ok());
+  ASSERT_TRUE(m.Describe("test_pairs", "Pairs.", MetricType::kGauge, {"zone", "app"}).ok());
   m.Set("test_pairs", {{"zone", "b"}, {"app", "x"}}, 1);
   m.Set("test_pairs", {{"zone", "a"}, {"app", "x"}}, 2);
   const std::string text = m.RenderPrometheus();
@@ -152,11 +151,10 @@ TEST(MetricsRenderTest, EveryLineIsValidExposition) {
 
   const std::regex help(R"(# HELP [a-zA-Z_:][a-zA-Z0-9_:]* ([^\\\n]|\\\\|\\n)*)");
   const std::regex type(R"(# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge))");
-  const std::regex sample(
-      R"([a-zA-Z_:][a-zA-Z0-9_:]*)"
-      R"((\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\\\|\\"|\\n)*")"
-      R"((,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\\\|\\"|\\n)*")*\})?)"
-      R"( (NaN|[+-]Inf|-?[0-9]+(\.[0-9]+)?(e[+-][0-9]+)?))");
+  const std::regex sample(R"([a-zA-Z_:][a-zA-Z0-9_:]*)"
+                          R"((\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\\\|\\"|\\n)*")"
+                          R"((,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\\\|\\"|\\n)*")*\})?)"
+                          R"( (NaN|[+-]Inf|-?[0-9]+(\.[0-9]+)?(e[+-][0-9]+)?))");
   const std::string text = m.RenderPrometheus();
   ASSERT_TRUE(text.ends_with("\n"));
   for (const auto& line : Lines(text)) {
@@ -209,8 +207,7 @@ TEST(MetricsDescribeTest, ValidatesNamesAndConflicts) {
   EXPECT_TRUE(m.Describe("ns:ok_name", "x", MetricType::kGauge, {"a"}).ok());
   // Same type and labels: only the help text changes.
   EXPECT_TRUE(m.Describe(metric::kBytesTotal, "New help.", MetricType::kCounter).ok());
-  EXPECT_NE(m.RenderPrometheus().find("# HELP nianbao_bytes_total New help.\n"),
-            std::string::npos);
+  EXPECT_NE(m.RenderPrometheus().find("# HELP nianbao_bytes_total New help.\n"), std::string::npos);
   // Another type or label set: refused, the original stays.
   const Status s = m.Describe(metric::kBytesTotal, "x", MetricType::kGauge);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
