@@ -10,7 +10,11 @@ Scenarios, each on its own topics and state:
   broker     the brokers are down for a while during the pass: every report delivered
   sigkill    the daemon is killed with SIGKILL mid-pass and restarted: every report
              delivered at least once, with the same keys
-  sigterm    SIGTERM during a pass: a clean exit within the shutdown deadline
+  sigterm    SIGTERM during a pass: a clean exit within the shutdown deadline; /metrics
+             and /healthz answer while it runs
+  sighup     SIGHUP with a broken sources file: refused, naming file and line; the daemon
+             goes on; a good file is then taken
+  bad config an unknown key stops the daemon before it starts, naming file, line and key
 
 Usage: daemon_e2e_test.py NIANBAO MOCK_KAFKA REPO_ROOT   (Debian's python3 with jsonschema)
 Prints "N passed, M failed"; exits non-zero on any failure.
@@ -232,6 +236,13 @@ def scenario_sigterm(env):
     config, _ = env.config("sigterm", deadline="10s")
     p = env.daemon(config, once=False)
     time.sleep(3)  # mid-pass: host3's slow pages are still in flight
+    # The operator endpoint while it runs.
+    listen = [l for l in open(config, encoding="utf-8") if l.startswith("listen")][0]
+    base = "http://" + listen.split('"')[1]
+    metrics = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+    check('nianbao_fetches_total{status="200"}' in metrics, "sigterm: fetches by status exported")
+    check("nianbao_queue_depth" in metrics, "sigterm: queue depths exported")
+    check(urllib.request.urlopen(base + "/healthz", timeout=5).status == 200, "sigterm: healthz")
     start = time.time()
     p.send_signal(signal.SIGTERM)
     try:
@@ -243,10 +254,45 @@ def scenario_sigterm(env):
     check(time.time() - start < 15, f"sigterm: stopped in {time.time() - start:.1f}s (deadline 10s)")
 
 
+def scenario_sighup(env):
+    config, _ = env.config("sighup")
+    d = os.path.dirname(config)
+    p = env.daemon(config, once=False, log="daemon.log")
+    time.sleep(2)
+    sources = os.path.join(d, "sources.toml")
+    good = open(sources, encoding="utf-8").read()
+    open(sources, "w", encoding="utf-8").write(good + "\n[[source]]\nname = \"broken\"\n")
+    p.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    log = open(os.path.join(d, "daemon.log"), encoding="utf-8").read()
+    check("reload refused" in log and "sources.toml:" in log,
+          "sighup: a bad sources file is refused, naming its file and line")
+    check(p.poll() is None, "sighup: the daemon keeps running on the old sources")
+    open(sources, "w", encoding="utf-8").write(good)
+    p.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    log = open(os.path.join(d, "daemon.log"), encoding="utf-8").read()
+    check("reload: 3 sources" in log, "sighup: a good sources file is taken")
+    p.send_signal(signal.SIGTERM)
+    check(p.wait(timeout=60) == 0, "sighup: clean exit")
+
+
+def scenario_bad_config(env):
+    d = os.path.join(env.tmp, "bad")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "nianbao.toml")
+    open(path, "w").write('sources = "none.toml"\n[kafka]\nbrokers = "embedded"\ncompresion = "lz4"\n')
+    p = subprocess.run([NIANBAO, "run", "--config", path], capture_output=True, text=True)
+    check(p.returncode == 2, f"bad config: exit status {p.returncode}")
+    check(f"{path}:4:" in p.stderr and "compresion" in p.stderr,
+          f"bad config: names the file, line and key: {p.stderr.strip()}")
+
+
 def main():
     env = Env()
     try:
-        for scenario in (scenario_clean, scenario_broker, scenario_sigkill, scenario_sigterm):
+        for scenario in (scenario_bad_config, scenario_clean, scenario_broker, scenario_sigkill,
+                         scenario_sigterm, scenario_sighup):
             t = time.time()
             scenario(env)
             print(f"{scenario.__name__}: {time.time() - t:.1f}s", flush=True)
