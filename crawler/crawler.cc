@@ -173,30 +173,30 @@ void Crawler::RunPass(PassDone done) {
 }
 
 void Crawler::RunForever(std::function<void(const SourcePassStats&)> on_pass) {
-  auto on_pass_shared = std::make_shared<std::function<void(const SourcePassStats&)>>(on_pass);
+  on_pass_ = std::move(on_pass);
   source_timers_.clear();
   for (size_t i = 0; i < config_.sources.size(); ++i) {
     source_timers_.push_back(std::make_unique<asio::steady_timer>(io_));
   }
+  for (size_t i = 0; i < config_.sources.size(); ++i) PollSource(i);
+}
+
+// A pass over source i, then a timer to its next due time, then again, until Stop().
+void Crawler::PollSource(size_t i) {
+  if (stopped_) return;
   std::weak_ptr<int> alive = alive_;
-  // Each source: a pass, then a timer to its next due time, forever.
-  auto loop = std::make_shared<std::function<void(size_t)>>();
-  *loop = [this, alive, loop, on_pass_shared](size_t i) {
-    if (alive.expired() || stopped_) return;
-    StartSourcePass(i, [this, alive, loop, on_pass_shared, i](const SourcePassStats& s) {
-      if (alive.expired()) return;
-      (*on_pass_shared)(s);
-      std::uniform_real_distribution<double> u(0, 1);
-      auto now = std::chrono::system_clock::now();
-      auto due = NextDue(config_.sources[i].settings, now, u(rng_));
-      auto& timer = *source_timers_[i];
-      timer.expires_after(due - now);
-      timer.async_wait([alive, loop, i](const boost::system::error_code& ec) {
-        if (!ec && !alive.expired()) (*loop)(i);
-      });
+  StartSourcePass(i, [this, alive, i](const SourcePassStats& s) {
+    if (alive.expired()) return;
+    if (on_pass_) on_pass_(s);
+    std::uniform_real_distribution<double> u(0, 1);
+    auto now = std::chrono::system_clock::now();
+    auto due = NextDue(config_.sources[i].settings, now, u(rng_));
+    auto& timer = *source_timers_[i];
+    timer.expires_after(due - now);
+    timer.async_wait([this, alive, i](const boost::system::error_code& ec) {
+      if (!ec && !alive.expired()) PollSource(i);
     });
-  };
-  for (size_t i = 0; i < config_.sources.size(); ++i) (*loop)(i);
+  });
 }
 
 void Crawler::Stop() {

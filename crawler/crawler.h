@@ -145,6 +145,7 @@ class Crawler {
   };
 
   void StartSourcePass(size_t source, std::function<void(const SourcePassStats&)> done);
+  void PollSource(size_t source);
   void Enqueue(Request r);
   void Dispatch();
   void ScheduleDispatch(std::chrono::steady_clock::time_point when);
@@ -176,6 +177,7 @@ class Crawler {
   std::map<std::string, HostState> hosts_;
   std::vector<SourcePass> passes_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> source_timers_;
+  std::function<void(const SourcePassStats&)> on_pass_;  // RunForever's observer
   int in_flight_ = 0;
   int reports_in_flight_ = 0;
   bool stopped_ = false;

@@ -236,7 +236,8 @@ TEST(SeedGolden, ReportIdIsTheContentHashForFiles) {
   Json a = ParseToJson(bytes);
   EXPECT_EQ(a["report"]["source"]["sha256"], Sha256Hex(bytes));
   EXPECT_EQ(a["report"]["report_id"].get<std::string>(), Sha256Hex(bytes).substr(0, 32));
-  for (const auto& f : ParseToJson(ReadFixture("seeds/000_d4e73e73a1b7a1d3.txt"))["findings"]) {
+  Json seed000 = ParseToJson(ReadFixture("seeds/000_d4e73e73a1b7a1d3.txt"));
+  for (const auto& f : seed000["findings"]) {
     EXPECT_EQ(f["schema"], "nianbao.finding.v1");
     EXPECT_EQ(f["organization"], "洛市镇人民政府");
     EXPECT_EQ(f["year"], 2020);

@@ -1,0 +1,34 @@
+// Fuzz target: parser::ReadText on arbitrary bytes, made valid UTF-8 first as ReadText
+// REQUIRES. Checks that every paragraph and cell it produces is still valid UTF-8 (the
+// reader strips markers such as "- ", "**" and "|" byte-wise).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz/fuzz_check.h"
+#include "parser/charset.h"
+#include "parser/text_reader.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using nianbao::fuzz::Check;
+  using nianbao::fuzz::IsValidUtf8;
+  namespace parser = nianbao::parser;
+
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  const std::string utf8 = parser::SanitizeUtf8(bytes);
+  const parser::Document doc = parser::ReadText(utf8);
+
+  for (const parser::Block& block : doc.blocks) {
+    if (block.kind == parser::Block::Kind::kParagraph) {
+      Check(IsValidUtf8(block.text), "ReadText: paragraph is not valid UTF-8");
+      continue;
+    }
+    for (const parser::Row& row : block.table.rows) {
+      for (const parser::Cell& cell : row) {
+        Check(IsValidUtf8(cell.text), "ReadText: cell is not valid UTF-8");
+      }
+    }
+  }
+  return 0;
+}
