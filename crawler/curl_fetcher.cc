@@ -175,7 +175,8 @@ void CurlFetcher::Fetch(FetchRequest request, Done done) {
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
                    r.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  // No CURLOPT_PIPEWAIT: waiting to multiplex on a connection that is still being set up
+  // let one stalled page hold back every other transfer to its host.
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, r.tls_verify ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, r.tls_verify ? 2L : 0L);
   if (!r.ca_bundle.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, r.ca_bundle.c_str());

@@ -7,12 +7,13 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang-format git
   # parser
-  libgumbo-dev libuchardet-dev libre2-dev nlohmann-json3-dev libssl-dev
+  libgumbo-dev libuchardet-dev libre2-dev nlohmann-json3-dev libssl-dev zlib1g-dev
   # crawler, daemon, sinks
   libcurl4-openssl-dev libboost-dev libboost-system-dev librdkafka-dev libspdlog-dev
   libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev kcat python3 python3-jsonschema systemd
+  python3-scrapy
 )
 
 SUDO=""

@@ -31,9 +31,12 @@ struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::chrono::milliseconds delay{0};  // before anything is sent
-  std::chrono::milliseconds stall{0};  // after the headers, before the body
-  bool endless = false;                // sends body bytes until the client leaves
+  std::chrono::milliseconds delay{0};    // before anything is sent
+  std::chrono::milliseconds stall{0};    // after the headers, before the body
+  bool endless = false;                  // sends body bytes until the client leaves
+  std::chrono::milliseconds trickle{0};  // pause between body bytes (a byte at a time)
+  std::string raw;                       // sent as is instead of a built response
+  size_t reset_after = 0;                // body bytes sent before an abortive close (RST)
 };
 
 class TestHttpServer {
@@ -117,6 +120,13 @@ class TestHttpServer {
     }
     HttpResponse res = handler_(req);
     if (res.delay.count() > 0) SleepUnlessStopped(res.delay);
+    if (!res.raw.empty()) {
+      boost::asio::write(socket, boost::asio::buffer(res.raw), ec);
+      if (!res.endless) return;
+      std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
+      while (!stopped_ && !ec) boost::asio::write(socket, boost::asio::buffer(chunk), ec);
+      return;
+    }
     std::string head = "HTTP/1.1 " + std::to_string(res.status) + " X\r\nConnection: close\r\n";
     bool has_length = false;
     for (const auto& [k, v] : res.headers) {
@@ -133,6 +143,19 @@ class TestHttpServer {
     if (res.endless) {
       std::string chunk(64 * 1024, 'x');
       while (!stopped_ && !ec) boost::asio::write(socket, boost::asio::buffer(chunk), ec);
+      return;
+    }
+    if (res.reset_after > 0) {
+      boost::asio::write(socket, boost::asio::buffer(res.body.data(), res.reset_after), ec);
+      socket.set_option(boost::asio::socket_base::linger(true, 0), ec);  // close sends RST
+      socket.close(ec);
+      return;
+    }
+    if (res.trickle.count() > 0) {
+      for (size_t i = 0; i < res.body.size() && !stopped_ && !ec; ++i) {
+        boost::asio::write(socket, boost::asio::buffer(&res.body[i], 1), ec);
+        SleepUnlessStopped(res.trickle);
+      }
       return;
     }
     boost::asio::write(socket, boost::asio::buffer(res.body), ec);
