@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "app/config.h"
@@ -211,10 +212,15 @@ class Daemon {
     po.workers = config_->workers;
     po.topics = config_->topics;
     pipeline_ = std::make_unique<ingest::Pipeline>(
-        io_, *queue_, sinks, po, [this](const std::string& url, const std::string& sha) {
+        io_, *queue_, sinks, po,
+        [this](const std::string& url, const std::string& sha) {
+          in_flight_.erase({url, sha});
           if (Status s = state_->MarkDelivered(url, sha); !s.ok()) {
             log_->error("state: {}", s.message());
           }
+        },
+        [this](const std::string& url, const std::string& sha) {
+          in_flight_.erase({url, sha});
         });
     pipeline_->Start();
     signals_.add(SIGTERM);
@@ -246,6 +252,10 @@ class Daemon {
       return parser::DecodeToUtf8(bytes, ct).utf8;
     };
     o.track_delivery = true;
+    // A page handed on and not yet acknowledged is not handed on again by the next pass.
+    o.claim = [this](const std::string& url, const std::string& sha) {
+      return in_flight_.insert({url, sha}).second;
+    };
     o.on_fetch = [this](const crawler::FetchLogEntry& f) {
       metrics_.Inc(metric::kFetchesTotal,
                    {{"status", f.error.empty() ? std::to_string(f.status) : f.error}});
@@ -477,6 +487,7 @@ class Daemon {
   std::unique_ptr<asio::steady_timer> linger_timer_;
   std::chrono::milliseconds watchdog_interval_{0};
   std::map<std::string, std::string> health_;
+  std::set<std::pair<std::string, std::string>> in_flight_;  // (url, sha256) handed on; loop
   struct {
     int64_t published = 0, revised = 0, unchanged = 0, kafka_errors = 0;
     std::map<std::string, int64_t> findings;

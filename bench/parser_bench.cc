@@ -15,7 +15,9 @@
 //               gumbo_parse_noerr/<input> the same with max_errors = 0, as nianbao's reader
 //                                        configures Gumbo (no error list is kept)
 //   portal and size inputs also: stage_decode, stage_read_html, stage_report (parse of an
-//   already read Document + narrative + rules), and nianbao_parse_json (Parse + ToJson().dump()).
+//   already read Document + narrative + rules), nianbao_parse_json (Parse + ToJson().dump()),
+//   and crawler_report_page: what the crawler's event-loop thread does with every report page
+//   it fetches before the pipeline parses it (SHA-256, decode, ExtractLinks for attachments).
 //
 // Counters: bytes_per_second / items_per_second (reports/s) from SetBytesProcessed and
 // SetItemsProcessed; peak_heap_bytes (the largest amount of heap, malloc and operator new
@@ -25,13 +27,13 @@
 //
 // Extra flags (before Google Benchmark's own): --dump-inputs=DIR writes every input to DIR;
 // --list-inputs prints their names and sizes.
+#include <benchmark/benchmark.h>
 #include <gumbo.h>
 #include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <benchmark/benchmark.h>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "crawler/links.h"
 #include "parser/charset.h"
 #include "parser/html_reader.h"
 #include "parser/narrative.h"
@@ -61,7 +64,14 @@
 // malloc calls count as well as operator new. Counting is off unless a measurement runs, and
 // costs one relaxed load per call when off. Not built under sanitizers (they interpose malloc).
 // ---------------------------------------------------------------------------------------------
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define NIANBAO_BENCH_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || \
+    defined(NIANBAO_BENCH_SANITIZED)
 #define NIANBAO_BENCH_COUNT_HEAP 0
 #else
 #define NIANBAO_BENCH_COUNT_HEAP 1
@@ -74,9 +84,9 @@ std::atomic<int64_t> peak{0};
 
 inline void Add(void* p) {
   if (p == nullptr || !counting.load(std::memory_order_relaxed)) return;
-  int64_t now = current.fetch_add(static_cast<int64_t>(malloc_usable_size(p)),
-                                  std::memory_order_relaxed) +
-                static_cast<int64_t>(malloc_usable_size(p));
+  int64_t now =
+      current.fetch_add(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed) +
+      static_cast<int64_t>(malloc_usable_size(p));
   int64_t seen = peak.load(std::memory_order_relaxed);
   while (now > seen && !peak.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
   }
@@ -181,10 +191,11 @@ std::string ReadFile(const fs::path& p) {
 
 // Word's latent-style and document-property XML, in a conditional comment (a comment to HTML).
 std::string WordXml(size_t want) {
-  std::string s = "<!--[if gte mso 9]><xml>\n<w:WordDocument><w:View>Normal</w:View>"
-                  "<w:Zoom>0</w:Zoom><w:PunctuationKerning/><w:DrawingGridVerticalSpacing>"
-                  "7.8 磅</w:DrawingGridVerticalSpacing></w:WordDocument>\n<w:LatentStyles "
-                  "DefLockedState=\"false\" DefUnhideWhenUsed=\"true\" LatentStyleCount=\"260\">\n";
+  std::string s =
+      "<!--[if gte mso 9]><xml>\n<w:WordDocument><w:View>Normal</w:View>"
+      "<w:Zoom>0</w:Zoom><w:PunctuationKerning/><w:DrawingGridVerticalSpacing>"
+      "7.8 磅</w:DrawingGridVerticalSpacing></w:WordDocument>\n<w:LatentStyles "
+      "DefLockedState=\"false\" DefUnhideWhenUsed=\"true\" LatentStyleCount=\"260\">\n";
   for (int i = 0; s.size() + 40 < want; ++i) {
     s += "<w:LsdException Locked=\"false\" Priority=\"" + std::to_string(i % 99) +
          "\" SemiHidden=\"false\" UnhideWhenUsed=\"false\" QFormat=\"true\" Name=\"Style " +
@@ -203,9 +214,7 @@ std::string MsoStyle(size_t want) {
          "\"; panose-1:2 1 6 9 3 1 1 1 1 1; mso-font-charset:134; mso-generic-font-family:modern;"
          " mso-font-pitch:fixed; mso-font-signature:1 135135232 16 0 262144 0;}\n"
          "p.MsoStyle" +
-         n +
-         ", li.MsoStyle" + n + ", div.MsoStyle" + n +
-         " {mso-style-name:\"样式 " + n +
+         n + ", li.MsoStyle" + n + ", div.MsoStyle" + n + " {mso-style-name:\"样式 " + n +
          "\"; mso-style-unhide:no; margin:0cm; margin-bottom:.0001pt; text-align:justify;"
          " text-justify:inter-ideograph; mso-pagination:none; font-size:10.5pt;"
          " font-family:\"Times New Roman\",serif; mso-fareast-font-family:宋体;"
@@ -220,8 +229,9 @@ std::string Nav(size_t want) {
   std::string s = "<div class=\"nav\"><ul class=\"menu\">\n";
   for (int i = 0; s.size() + 30 < want; ++i) {
     std::string n = std::to_string(1000 + i);
-    s += "<li class=\"menu-item\"><a href=\"/col/col" + n + "/index.html\" target=\"_blank\" title=\"" +
-         "政务公开栏目" + n + "\"><span class=\"menu-text\">政务公开栏目" + n +
+    s += "<li class=\"menu-item\"><a href=\"/col/col" + n +
+         "/index.html\" target=\"_blank\" title=\"" + "政务公开栏目" + n +
+         "\"><span class=\"menu-text\">政务公开栏目" + n +
          "</span></a><ul class=\"sub\"><li><a href=\"/col/col" + n +
          "/zfxxgkzn.html\">信息公开指南</a></li><li><a href=\"/col/col" + n +
          "/fdzdgknr.html\">法定主动公开内容</a></li></ul></li>\n";
@@ -232,8 +242,9 @@ std::string Nav(size_t want) {
 
 // Footer: friendly-link selects, site statistics scripts and the copyright lines.
 std::string Footer(size_t want) {
-  std::string s = "<div class=\"footer\"><div class=\"links\">友情链接：<select "
-                  "onchange=\"window.open(this.value)\"><option>-- 政府网站 --</option>\n";
+  std::string s =
+      "<div class=\"footer\"><div class=\"links\">友情链接：<select "
+      "onchange=\"window.open(this.value)\"><option>-- 政府网站 --</option>\n";
   size_t options_until = want * 2 / 3;
   for (int i = 0; s.size() < options_until; ++i) {
     std::string n = std::to_string(i);
@@ -262,8 +273,7 @@ std::string Inflate(const std::string& page, size_t target) {
   size_t body_tag = page.find("<body");
   size_t body_at = body_tag == std::string::npos ? std::string::npos : page.find('>', body_tag);
   size_t end_at = page.rfind("</body>");
-  if (head_at == std::string::npos || body_at == std::string::npos ||
-      end_at == std::string::npos) {
+  if (head_at == std::string::npos || body_at == std::string::npos || end_at == std::string::npos) {
     std::fprintf(stderr, "parser_bench: cannot inflate a page without head and body\n");
     std::abort();
   }
@@ -340,9 +350,8 @@ std::string PlainPage(const std::string& seed_text, std::string_view title) {
   }
   if (in_table) body += "</table>\n";
   return "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-         std::string(title) +
-         "</title>\n</head>\n<body>\n<div class=\"article-content\">\n<h1>" + std::string(title) +
-         "</h1>\n" + body + "</div>\n</body>\n</html>\n";
+         std::string(title) + "</title>\n</head>\n<body>\n<div class=\"article-content\">\n<h1>" +
+         std::string(title) + "</h1>\n" + body + "</div>\n</body>\n</html>\n";
 }
 
 std::string SizeName(size_t bytes) {
@@ -402,7 +411,8 @@ void SetThroughput(benchmark::State& state, const Input& in) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(in.bytes.size()));
   state.SetItemsProcessed(state.iterations());
   // Counters of several threads are summed: only thread 0 sets the per-call ones.
-  if (state.thread_index() == 0) state.counters["input_bytes"] = static_cast<double>(in.bytes.size());
+  if (state.thread_index() == 0)
+    state.counters["input_bytes"] = static_cast<double>(in.bytes.size());
 }
 
 void SetHeap(benchmark::State& state, const heap::Usage& u) {
@@ -503,6 +513,26 @@ void StageReport(benchmark::State& state, const Input& in) {
   SetThroughput(state, in);
 }
 
+// Crawler::OnReport's work on the loop thread for a page it hands to the pipeline.
+void CrawlerReportPage(benchmark::State& state, const Input& in) {
+  const std::string url = "http://127.0.0.1/art/2021/1/20/art_1234_1.html";
+  if (state.thread_index() == 0) {
+    SetHeap(state, heap::Measure([&] {
+              auto links = nianbao::crawler::ExtractLinks(
+                  nianbao::parser::DecodeToUtf8(in.bytes, in.content_type).utf8, url);
+              benchmark::DoNotOptimize(links);
+            }));
+  }
+  for (auto _ : state) {
+    std::string sha = nianbao::parser::Sha256Hex(in.bytes);
+    std::string html = nianbao::parser::DecodeToUtf8(in.bytes, in.content_type).utf8;
+    auto links = nianbao::crawler::ExtractLinks(html, url);
+    benchmark::DoNotOptimize(sha);
+    benchmark::DoNotOptimize(links);
+  }
+  SetThroughput(state, in);
+}
+
 bool TakeFlag(int* argc, char** argv, std::string_view prefix, std::string* value) {
   for (int i = 1; i < *argc; ++i) {
     std::string_view a = argv[i];
@@ -537,7 +567,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (TakeFlag(&argc, argv, "--list-inputs", &value)) {
-    for (const auto& in : inputs) std::printf("%-36s %9zu bytes\n", in.name.c_str(), in.bytes.size());
+    for (const auto& in : inputs)
+      std::printf("%-36s %9zu bytes\n", in.name.c_str(), in.bytes.size());
     return 0;
   }
 
@@ -558,15 +589,18 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("nianbao_parse_json/" + in.name).c_str(),
                                  [p](benchmark::State& s) { NianbaoParseJson(s, *p); })
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("stage_decode/" + in.name).c_str(),
-                                 [p](benchmark::State& s) { StageDecode(s, *p); })
+    benchmark::RegisterBenchmark(("crawler_report_page/" + in.name).c_str(),
+                                 [p](benchmark::State& s) { CrawlerReportPage(s, *p); })
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("stage_read_html/" + in.name).c_str(),
-                                 [p](benchmark::State& s) { StageReadHtml(s, *p); })
-        ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("stage_report/" + in.name).c_str(),
-                                 [p](benchmark::State& s) { StageReport(s, *p); })
-        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("stage_decode/" + in.name).c_str(), [p](benchmark::State& s) {
+      StageDecode(s, *p);
+    })->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("stage_read_html/" + in.name).c_str(), [p](benchmark::State& s) {
+      StageReadHtml(s, *p);
+    })->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("stage_report/" + in.name).c_str(), [p](benchmark::State& s) {
+      StageReport(s, *p);
+    })->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -629,6 +629,10 @@ void Crawler::OnReport(Request& r, const FetchResult& res) {
   }
   p.stats.attachments += static_cast<int>(page.attachments.size());
   SaveState(r, std::move(s), res.status, "");
+  if (options_.track_delivery && options_.claim && page.sha256 != page.delivered_sha256 &&
+      !options_.claim(page.url, page.sha256)) {
+    return;  // this content is already on its way downstream
+  }
   // A slot was reserved for this result before the fetch started (see Dispatch), so the
   // push only fails when the queue was closed under us; the page is then dropped and
   // fetched again on the next pass (its delivered hash was never recorded).

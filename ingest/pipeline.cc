@@ -8,12 +8,14 @@ namespace nianbao::ingest {
 namespace asio = boost::asio;
 
 Pipeline::Pipeline(asio::io_context& loop, crawler::PageQueue& pages,
-                   std::vector<sinks::Sink*> sinks, PipelineOptions options, Delivered on_delivered)
+                   std::vector<sinks::Sink*> sinks, PipelineOptions options, Delivered on_delivered,
+                   Failed on_failed)
     : loop_(loop),
       pages_(pages),
       sinks_(std::move(sinks)),
       options_(std::move(options)),
-      on_delivered_(std::move(on_delivered)) {}
+      on_delivered_(std::move(on_delivered)),
+      on_failed_(std::move(on_failed)) {}
 
 Pipeline::~Pipeline() {
   abandon_ = true;
@@ -60,6 +62,9 @@ void Pipeline::Process(crawler::FetchedPage& page) {
   auto mark_delivered = [this, url = page.url, sha = page.sha256] {
     asio::post(loop_, [this, url, sha] { on_delivered_(url, sha); });
   };
+  auto mark_failed = [this, url = page.url, sha = page.sha256] {
+    if (on_failed_) asio::post(loop_, [this, url, sha] { on_failed_(url, sha); });
+  };
   parser::ParseInput in;
   in.bytes = page.body;
   in.content_type = page.content_type;
@@ -95,21 +100,24 @@ void Pipeline::Process(crawler::FetchedPage& page) {
   tally->remaining = static_cast<int>(sinks_.size());
   for (auto* sink : sinks_) {
     sinks::Batch copy = batch;
-    auto done = [this, tally, mark_delivered](Status s) {
+    auto done = [this, tally, mark_delivered, mark_failed](Status s) {
       if (!s.ok()) {
         tally->failed = true;
         ++stats_.delivery_failures;
       }
-      if (--tally->remaining == 0 && !tally->failed) {
+      if (--tally->remaining != 0) return;
+      if (!tally->failed) {
         ++stats_.delivered;
         mark_delivered();
+      } else {
+        mark_failed();
       }
     };
     // Backpressure: a full sink holds this worker, the page queue fills, the crawler waits.
     while (!sink->TrySubmit(copy, done)) {
       if (abandon_) {
         tally->failed = true;
-        if (--tally->remaining == 0) return;
+        if (--tally->remaining == 0) mark_failed();
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -61,8 +61,13 @@ class Pipeline {
   // that is not a report has been looked at).
   using Delivered = std::function<void(const std::string& url, const std::string& sha256)>;
 
+  // Called on the loop thread when a sink failed a page's batch (it is published again
+  // after the crawler fetches the page again).
+  using Failed = std::function<void(const std::string& url, const std::string& sha256)>;
+
   Pipeline(boost::asio::io_context& loop, crawler::PageQueue& pages,
-           std::vector<sinks::Sink*> sinks, PipelineOptions options, Delivered on_delivered);
+           std::vector<sinks::Sink*> sinks, PipelineOptions options, Delivered on_delivered,
+           Failed on_failed = nullptr);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -89,6 +94,7 @@ class Pipeline {
   std::vector<sinks::Sink*> sinks_;
   PipelineOptions options_;
   Delivered on_delivered_;
+  Failed on_failed_;
   std::vector<std::thread> workers_;
   std::atomic<bool> abandon_{false};
   PipelineStats stats_;

@@ -511,13 +511,13 @@ class TagScanner {
         case TagKind::kFormatting:
           break;
         case TagKind::kRemoved:
-          i = SkipElement(lt, i, info.name);
+          i = SkipElement(lt, i, &info);
           break;
         case TagKind::kPlainText:
           i = n;
           break;
         case TagKind::kRawText:
-          i = FindEndTag(i, info.name);
+          i = FindEndTag(i, &info);
           break;
         case TagKind::kTablePart:
           if (Innermost(table_id_) < 0) break;  // outside a table the parser ignores it
@@ -549,6 +549,8 @@ class TagScanner {
     const SoftFamily* family = nullptr;
     std::vector<size_t> positions;  // stack indices of the open elements, innermost last
     size_t dropped = 0;             // start tags removed whose end tag has not been seen
+    // FindEndTag's last answer: the first "</name" at or after where it last searched from.
+    size_t next_end_tag = std::string_view::npos;
   };
 
   // <!-- comment -->, <!DOCTYPE …>, <![CDATA[…]]>, <?xml …?>: up to their end.
@@ -584,16 +586,29 @@ class TagScanner {
 
   // Removes an element with its content, up to its end tag; without one, only the start tag
   // (the rest of the page is then read as ordinary markup). Returns where scanning resumes.
-  size_t SkipElement(size_t lt, size_t after_start, std::string_view name) {
-    size_t end = FindEndTag(after_start, name);
+  size_t SkipElement(size_t lt, size_t after_start, NameInfo* info) {
+    size_t end = FindEndTag(after_start, info);
     size_t gt = end < html_.size() ? html_.find('>', end) : std::string_view::npos;
+    // "</svg" with no '>' after it ends nothing, and neither can any later one: remember it as
+    // "no end tag" rather than search to the end of the page again for the next <svg>.
+    if (gt == std::string_view::npos) info->next_end_tag = html_.size();
     size_t resume = gt == std::string_view::npos ? after_start : gt + 1;
     Drop(lt, resume);
     return resume;
   }
 
-  // Position of "</name" (any case) at or after from, or the end of the input.
-  size_t FindEndTag(size_t from, std::string_view name) const {
+  // Position of "</name" (any case) at or after from, or the end of the input. Scanning only
+  // moves forward, so the last answer for a name stands while `from` has not passed it:
+  // without that, every one of 20,000 unclosed <svg> would search the rest of the page.
+  size_t FindEndTag(size_t from, NameInfo* info) {
+    if (info->next_end_tag != std::string_view::npos && from <= info->next_end_tag) {
+      return info->next_end_tag;
+    }
+    info->next_end_tag = FindEndTagFrom(from, info->name);
+    return info->next_end_tag;
+  }
+
+  size_t FindEndTagFrom(size_t from, std::string_view name) const {
     size_t p = from;
     while ((p = html_.find("</", p)) != std::string_view::npos) {
       size_t k = 0;

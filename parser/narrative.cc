@@ -153,17 +153,20 @@ void CheckConflicts(std::string_view text, std::vector<Finding>* out) {
       static constexpr std::u32string_view kCut = U"“”\"「」『』《》()（）";
       if (kCut.find(before) != std::u32string_view::npos) continue;
     }
-    std::u32string label = s.substr(begin, end - begin);
+    // Fillers are skipped by moving `begin`, not erased one by one: a run of 100,000 和
+    // before a number would make the erasing quadratic.
     for (bool stripped = true; stripped;) {
       stripped = false;
       for (auto f : kFillers) {
-        if (label.size() > f.size() && label.compare(0, f.size(), f) == 0) {
-          label.erase(0, f.size());
+        std::u32string_view rest(s.data() + begin, end - begin);
+        if (rest.size() > f.size() && rest.starts_with(f)) {
+          begin += f.size();
           stripped = true;
         }
       }
     }
-    if (label.size() < 3) continue;
+    if (end - begin < 3) continue;
+    std::u32string label = s.substr(begin, end - begin);
     int64_t value = std::stoll(ToUtf8(std::u32string_view(s).substr(i, j - i)));
     std::u32string key = label + unit;
     auto it = seen.find(key);

@@ -1,5 +1,6 @@
 #include "parser/text_reader.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -78,9 +79,19 @@ std::string CleanParagraph(std::string_view line) {
     if (close != std::string::npos) s = TrimAll(std::string_view(s).substr(close + 1));
   }
   if (s.rfind("- ", 0) == 0 || s.rfind("* ", 0) == 0) s = TrimAll(std::string_view(s).substr(2));
-  for (size_t pos; (pos = s.find("**")) != std::string::npos;) s.erase(pos, 2);
-  while (!s.empty() && s.front() == '#') s.erase(0, 1);
-  return TrimAll(s);
+  // One pass each, not an erase per mark: a line of 100,000 '*' or '#' would be quadratic.
+  // Pairs are dropped as repeated erasing of the first "**" would: an odd run leaves one '*'.
+  std::string unbolded;
+  unbolded.reserve(s.size());
+  for (char c : s) {
+    if (c == '*' && !unbolded.empty() && unbolded.back() == '*') {
+      unbolded.pop_back();
+    } else {
+      unbolded.push_back(c);
+    }
+  }
+  return TrimAll(std::string_view(unbolded).substr(
+      std::min(unbolded.find_first_not_of('#'), unbolded.size())));
 }
 
 class TextReader {

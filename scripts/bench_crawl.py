@@ -178,12 +178,36 @@ def run_nianbao(binary, portal, work, args, workers, kafka):
     return m
 
 
-def run_scrapy(portal, work, args):
+CRAWL_RE = re.compile(r"source \S+: (\S+)\s+lists (\d+)\s+reports (\d+) \(new \d+, revised \d+, "
+                      r"unchanged \d+, failed (\d+)\).*requests (\d+)")
+
+
+def run_nianbao_crawl(binary, portal, work, args):
+    """One `nianbao crawl --once` (fetch, links, state; the pages are dropped, not parsed)."""
+    state = work / "state"
+    state.mkdir(parents=True)
+    write_sources(work / "sources.toml", portal.manifest, args.concurrency, args.per_host, state)
+    m = measure([binary, "crawl", "--once", "--sources", str(work / "sources.toml"), "--state-dir", str(state)],
+                work / "stdout.txt", work / "stderr.txt", portal)
+    lists = reports = failed = requests = 0
+    for line in (work / "stdout.txt").read_text(encoding="utf-8", errors="replace").splitlines():
+        c = CRAWL_RE.search(line)
+        if c:
+            lists += int(c.group(2))
+            reports += int(c.group(3)) - int(c.group(4))
+            failed += int(c.group(4))
+            requests += int(c.group(5))
+    m.update({"list_pages": lists, "reports": reports, "reports_failed": failed, "requests": requests})
+    return m
+
+
+def run_scrapy(portal, work, args, parse=True):
     work.mkdir(parents=True, exist_ok=True)
     stats_path = work / "stats.json"
     m = measure([PY, str(SPIDER), "--manifest", portal.manifest_path, "--out", str(work / "items.jsonl"),
                  "--stats", str(stats_path), "--concurrency", str(args.concurrency),
-                 "--per-host", str(args.per_host)], work / "stdout.txt", work / "stderr.txt", portal)
+                 "--per-host", str(args.per_host)] + ([] if parse else ["--no-parse"]),
+                work / "stdout.txt", work / "stderr.txt", portal)
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     items = 0
     if (work / "items.jsonl").exists():
@@ -194,6 +218,24 @@ def run_scrapy(portal, work, args):
               "list_pages": stats.get("response_received_count", 0) - robots - items,
               "responses_200": stats.get("downloader/response_status_count/200", 0)})
     return m
+
+
+# Contenders of the crawl scenario, and the pairs compared (each a ratio from the same run).
+CONTENDERS = {
+    "nianbao_run": "nianbao `run --once`: fetch, parse + validate, file sink",
+    "scrapy": "Scrapy spider: fetch, strip HTML, extract tables, JSON Lines feed",
+    "nianbao_crawl": "nianbao `crawl --once`: fetch only (pages dropped)",
+    "scrapy_fetch": "Scrapy spider `--no-parse`: fetch only",
+}
+PAIRS = [("nianbao_run", "scrapy"), ("nianbao_crawl", "scrapy_fetch")]
+
+
+def run_contender(who, args, portal, work):
+    if who == "nianbao_run":
+        return run_nianbao(args.nianbao, portal, work, args, args.workers, kafka=False)
+    if who == "nianbao_crawl":
+        return run_nianbao_crawl(args.nianbao, portal, work, args)
+    return run_scrapy(portal, work, args, parse=(who == "scrapy"))
 
 
 def check(name, m, manifest, failures):
@@ -274,6 +316,11 @@ METRICS = [("wall_s", "wall s", 2), ("cpu_s", "CPU s", 2), ("maxrss_mb", "peak R
 
 
 def scenario_crawl(args):
+    contenders = args.contenders.split(",")
+    for c in contenders:
+        if c not in CONTENDERS:
+            raise SystemExit("bench_crawl: unknown contender %r (%s)" % (c, ", ".join(CONTENDERS)))
+    pairs = [p for p in PAIRS if p[0] in contenders and p[1] in contenders]
     base = Path(tempfile.mkdtemp(prefix="nb-crawl-", dir=args.work_dir))
     portal = Portal(base, ["--hosts", args.hosts, "--reports", args.reports, "--per-list", args.per_list,
                            "--page-kib", args.page_kib, "--flavor", args.flavor])
@@ -283,25 +330,23 @@ def scenario_crawl(args):
     runs, failures = [], []
     try:
         for i in range(-args.warmup, args.runs):
-            order = ["nianbao", "scrapy"] if i % 2 == 0 else ["scrapy", "nianbao"]
-            run = {"load": load_line()}
+            # Rotate the order from run to run, so that no contender always goes first.
+            k = i % len(contenders)
+            order = contenders[k:] + contenders[:k]
+            run = {"load_before": load_line(), "order": order}
             for who in order:
                 work = base / ("run%d-%s" % (i, who))
-                if who == "nianbao":
-                    m = run_nianbao(args.nianbao, portal, work, args, args.workers, kafka=False)
-                else:
-                    m = run_scrapy(portal, work, args)
-                run[who] = add_rates(m, manifest)
+                m = add_rates(run_contender(who, args, portal, work), manifest)
+                run[who] = m
                 check("%s run %d" % (who, i), m, manifest, failures)
+                log("bench_crawl: run %d%s %-13s %7.1fs wall %7.1f CPU-s %6.0f MB  %d reports"
+                    % (i, " (warm-up)" if i < 0 else "", who, m["wall_s"], m["cpu_s"], m["maxrss_mb"],
+                       m["reports"]))
                 if not args.keep:
                     shutil.rmtree(work, ignore_errors=True)
-            for k, _, _ in METRICS:
-                if run["scrapy"].get(k) and run["nianbao"].get(k) is not None:
-                    run.setdefault("ratio", {})[k] = run["nianbao"][k] / run["scrapy"][k]
-            log("bench_crawl: run %d%s: nianbao %.1fs %.1f CPU-s %.0f MB | scrapy %.1fs %.1f CPU-s %.0f MB"
-                % (i, " (warm-up)" if i < 0 else "", run["nianbao"]["wall_s"], run["nianbao"]["cpu_s"],
-                   run["nianbao"]["maxrss_mb"], run["scrapy"]["wall_s"], run["scrapy"]["cpu_s"],
-                   run["scrapy"]["maxrss_mb"]))
+            for a, b in pairs:
+                run["%s/%s" % (a, b)] = {k: run[a][k] / run[b][k] for k, _, _ in METRICS
+                                         if run[b].get(k) and run[a].get(k) is not None}
             if i >= 0:
                 runs.append(run)
     finally:
@@ -309,26 +354,28 @@ def scenario_crawl(args):
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
     print("\n### Crawl: %d hosts × %d reports (+%d list pages), report pages %d–%d bytes (mean %d), "
-          "concurrency %d, %d per host; %d runs\n"
+          "concurrency %d, %d per host; median (min–max) of %d runs\n"
           % (args.hosts, args.reports, manifest["totals"]["list_pages"], manifest["report_bytes"]["min"],
              manifest["report_bytes"]["max"], manifest["report_bytes"]["mean"], args.concurrency, args.per_host,
              len(runs)))
-    print("| metric | nianbao `run --once` (file sink) | Scrapy spider | ratio nianbao/Scrapy |")
-    print("|---|---|---|---|")
-    for k, label, d in METRICS:
-        print("| %s | %s | %s | %s |" % (label, fmt(summary([r["nianbao"].get(k) for r in runs]), d),
-                                         fmt(summary([r["scrapy"].get(k) for r in runs]), d),
-                                         fmt(summary([r.get("ratio", {}).get(k) for r in runs]), 2)))
-    print("| reports | %s | %s | |" % (fmt(summary([r["nianbao"]["reports"] for r in runs]), 0),
-                                       fmt(summary([r["scrapy"]["reports"] for r in runs]), 0)))
+    for a, b in pairs:
+        print("| metric | %s | %s | ratio %s / %s |" % (CONTENDERS[a], CONTENDERS[b], a, b))
+        print("|---|---|---|---|")
+        for k, label, d in METRICS:
+            print("| %s | %s | %s | %s |" % (label, fmt(summary([r[a].get(k) for r in runs]), d),
+                                             fmt(summary([r[b].get(k) for r in runs]), d),
+                                             fmt(summary([r["%s/%s" % (a, b)].get(k) for r in runs]), 2)))
+        print("| reports | %s | %s | |\n" % (fmt(summary([r[a]["reports"] for r in runs]), 0),
+                                             fmt(summary([r[b]["reports"] for r in runs]), 0)))
     save(args, "crawl", {"args": vars(args), "manifest_totals": manifest["totals"],
                          "report_bytes": manifest["report_bytes"], "runs": runs, "failures": failures})
     return 1 if failures else 0
 
 
-def nianbao_series(args, name, title, points, portal_args_for, workers_for, kafka, label):
-    """Runs nianbao over each point (a fresh portal per point) and prints one table row per
-    point."""
+def nianbao_series(args, name, title, points, portal_args_for, workers_for, kafka, label, modes=("run",)):
+    """Runs nianbao over each point (a fresh portal per point), in each mode ("run": `run
+    --once`, parsing included; "crawl": `crawl --once`, fetch only), and prints one table row
+    per point and mode."""
     rows, failures = [], []
     for point in points:
         base = Path(tempfile.mkdtemp(prefix="nb-%s-" % name, dir=args.work_dir))
@@ -336,33 +383,40 @@ def nianbao_series(args, name, title, points, portal_args_for, workers_for, kafk
         manifest = portal.manifest
         log("bench_crawl: %s %s: %s, report pages %s bytes; load %s"
             % (name, label(point), manifest["totals"], manifest["report_bytes"], load_line()))
-        runs = []
         try:
-            for i in range(-args.warmup, args.runs):
-                work = base / ("run%d" % i)
-                m = add_rates(run_nianbao(args.nianbao, portal, work, args, workers_for(point), kafka), manifest)
-                m["load"] = load_line()
-                check("%s %s run %d" % (name, label(point), i), m, manifest, failures)
-                log("bench_crawl:   run %d%s: %.2fs wall, %.2f CPU-s, %.0f MB, %d reports"
-                    % (i, " (warm-up)" if i < 0 else "", m["wall_s"], m["cpu_s"], m["maxrss_mb"], m["reports"]))
-                if not args.keep:
-                    shutil.rmtree(work, ignore_errors=True)
-                if i >= 0:
-                    runs.append(m)
+            for mode in modes:
+                runs = []
+                for i in range(-args.warmup, args.runs):
+                    work = base / ("run%d-%s" % (i, mode))
+                    if mode == "crawl":
+                        m = run_nianbao_crawl(args.nianbao, portal, work, args)
+                    else:
+                        m = run_nianbao(args.nianbao, portal, work, args, workers_for(point), kafka)
+                    m = add_rates(m, manifest)
+                    m["load"] = load_line()
+                    check("%s %s %s run %d" % (name, label(point), mode, i), m, manifest, failures)
+                    log("bench_crawl:   %s run %d%s: %.2fs wall, %.2f CPU-s, %.0f MB, %d reports"
+                        % (mode, i, " (warm-up)" if i < 0 else "", m["wall_s"], m["cpu_s"], m["maxrss_mb"],
+                           m["reports"]))
+                    if not args.keep:
+                        shutil.rmtree(work, ignore_errors=True)
+                    if i >= 0:
+                        runs.append(m)
+                rows.append({"point": point, "label": label(point), "mode": mode, "totals": manifest["totals"],
+                             "report_bytes": manifest["report_bytes"], "runs": runs})
         finally:
             portal.stop()
             if not args.keep:
                 shutil.rmtree(base, ignore_errors=True)
-        rows.append({"point": point, "label": label(point), "totals": manifest["totals"],
-                     "report_bytes": manifest["report_bytes"], "runs": runs})
-    print("\n### %s (%d runs each)\n" % (title, args.runs))
-    print("| %s | reports | pages | wall s | CPU s | CPU s / 1,000 reports | reports/s | MB/s | peak RSS MB |"
-          % name)
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n### %s (median (min–max) of %d runs each)\n" % (title, args.runs))
+    print("| %s | command | reports | pages | mean page bytes | wall s | CPU s | CPU s / 1,000 reports | "
+          "reports/s | MB/s | peak RSS MB |" % name)
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         runs = r["runs"]
-        print("| %s | %d | %d | %s | %s | %s | %s | %s | %s |" % (
-            r["label"], r["totals"]["reports"], r["totals"]["reports"] + r["totals"]["list_pages"],
+        print("| %s | %s | %d | %d | %d | %s | %s | %s | %s | %s | %s |" % (
+            r["label"], "crawl --once" if r["mode"] == "crawl" else "run --once", r["totals"]["reports"],
+            r["totals"]["reports"] + r["totals"]["list_pages"], r["report_bytes"]["mean"],
             fmt(summary([m["wall_s"] for m in runs])), fmt(summary([m["cpu_s"] for m in runs])),
             fmt(summary([m["cpu_s_per_1k_reports"] for m in runs])),
             fmt(summary([m["reports_per_s"] for m in runs]), 0), fmt(summary([m["mb_per_s"] for m in runs]), 1),
@@ -391,7 +445,7 @@ def scenario_scale_sources(args):
     return nianbao_series(
         args, "sources", "Scaling with the number of sources (at most %d hosts; %d reports and 1 list "
         "page per source; file sink)" % (args.hosts, args.reports), points, portal_args,
-        lambda n: args.workers, False, lambda n: "{:,}".format(n))
+        lambda n: args.workers, False, lambda n: "{:,}".format(n), args.modes.split(","))
 
 
 def scenario_scale_pages(args):
@@ -404,7 +458,8 @@ def scenario_scale_pages(args):
     return nianbao_series(
         args, "page_size", "Scaling with the page size (%d hosts × %d reports, %s markup; file sink)"
         % (args.hosts, args.reports, args.flavor), points, portal_args, lambda k: args.workers, False,
-        lambda k: "as rendered" if k == 0 else ("%d KiB" % k if k < 1024 else "%d MiB" % (k // 1024)))
+        lambda k: "as rendered" if k == 0 else ("%d KiB" % k if k < 1024 else "%d MiB" % (k // 1024)),
+        args.modes.split(","))
 
 
 def main(argv=None):
@@ -421,6 +476,9 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2, help="nianbao parser threads")
     ap.add_argument("--sources", default="100,1000,10000", help="scale-sources: source counts")
     ap.add_argument("--page-kibs", default="0,100,1024,5120", help="scale-pages: page sizes in KiB")
+    ap.add_argument("--contenders", default=",".join(CONTENDERS), help="crawl: which to run")
+    ap.add_argument("--modes", default="run,crawl",
+                    help="scale-*: nianbao commands, run (`run --once`, parsing) and/or crawl (`crawl --once`)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs first")
     ap.add_argument("--work-dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,

@@ -21,6 +21,9 @@ cmake --build build -j"$JOBS"
 echo "== tests"
 ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 300
 
+echo "== benchmarks smoke"
+scripts/bench-smoke.sh
+
 if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNIANBAO_WERROR=ON \

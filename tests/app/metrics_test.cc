@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -21,6 +21,78 @@ std::vector<std::string> Lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+// Why `line` is not a line of the text exposition format 0.0.4 (HELP, TYPE or a sample
+// without timestamp), or "" when it is. A small hand parser: std::regex trips GCC 12's
+// -Wmaybe-uninitialized under the sanitizers.
+std::string CheckExpositionLine(std::string_view line) {
+  auto name_len = [](std::string_view s, bool colon) {
+    std::size_t i = 0;
+    for (; i < s.size(); ++i) {
+      const char c = s[i];
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                      (colon && c == ':') || (i > 0 && c >= '0' && c <= '9');
+      if (!ok) break;
+    }
+    return i;
+  };
+  if (line.starts_with("# HELP ") || line.starts_with("# TYPE ")) {
+    const bool is_help = line[2] == 'H';
+    std::string_view rest = line.substr(7);
+    const std::size_t n = name_len(rest, true);
+    if (n == 0 || n >= rest.size() || rest[n] != ' ') return "bad metric name";
+    rest = rest.substr(n + 1);
+    if (!is_help) return rest == "counter" || rest == "gauge" ? "" : "bad type";
+    for (std::size_t i = 0; i < rest.size(); ++i) {
+      if (rest[i] == '\\') {
+        if (i + 1 >= rest.size() || (rest[i + 1] != '\\' && rest[i + 1] != 'n')) {
+          return "bad escape in help";
+        }
+        ++i;
+      }
+    }
+    return "";
+  }
+  std::string_view rest = line;
+  const std::size_t n = name_len(rest, true);
+  if (n == 0) return "bad metric name";
+  rest = rest.substr(n);
+  if (rest.starts_with("{")) {
+    rest = rest.substr(1);
+    while (true) {
+      const std::size_t ln = name_len(rest, false);
+      if (ln == 0 || rest.substr(ln, 2) != "=\"") return "bad label name";
+      rest = rest.substr(ln + 2);
+      std::size_t i = 0;
+      for (; i < rest.size() && rest[i] != '"'; ++i) {
+        if (rest[i] == '\n') return "raw newline in label value";
+        if (rest[i] == '\\') {
+          if (i + 1 >= rest.size() ||
+              (rest[i + 1] != '\\' && rest[i + 1] != '"' && rest[i + 1] != 'n')) {
+            return "bad escape in label value";
+          }
+          ++i;
+        }
+      }
+      if (i >= rest.size()) return "unterminated label value";
+      rest = rest.substr(i + 1);
+      if (rest.starts_with(",")) {
+        rest = rest.substr(1);
+        continue;
+      }
+      if (!rest.starts_with("}")) return "bad label list";
+      rest = rest.substr(1);
+      break;
+    }
+  }
+  if (!rest.starts_with(" ")) return "no space before the value";
+  rest = rest.substr(1);
+  if (rest == "NaN" || rest == "+Inf" || rest == "-Inf") return "";
+  double v = 0;
+  const auto r = std::from_chars(rest.data(), rest.data() + rest.size(), v);
+  if (r.ec != std::errc() || r.ptr != rest.data() + rest.size()) return "bad value";
+  return "";
 }
 
 double Rejected(const MetricsRegistry& m, const std::string& reason) {
@@ -138,6 +210,20 @@ TEST(MetricsRenderTest, NamesSortedAndOutputIndependentOfUpdateOrder) {
   EXPECT_LT(text.find("{rule=\"r2\"}"), text.find("{rule=\"r3\"}"));
 }
 
+TEST(MetricsRenderTest, ExpositionCheckerRejectsBadLines) {
+  // The checker used below accepts what it should and nothing more.
+  EXPECT_EQ(CheckExpositionLine("a_b:c{x=\"1\",y=\"q\\\"\\\\\\n\"} -0.5"), "");
+  EXPECT_EQ(CheckExpositionLine("# HELP a Some \\\\ help\\n."), "");
+  EXPECT_EQ(CheckExpositionLine("# TYPE a gauge"), "");
+  EXPECT_NE(CheckExpositionLine("# TYPE a histogramm"), "");
+  EXPECT_NE(CheckExpositionLine("1a 1"), "");
+  EXPECT_NE(CheckExpositionLine("a{x=\"unterminated} 1"), "");
+  EXPECT_NE(CheckExpositionLine("a{x=\"bad \\q\"} 1"), "");
+  EXPECT_NE(CheckExpositionLine("a{1x=\"v\"} 1"), "");
+  EXPECT_NE(CheckExpositionLine("a 1 2"), "");
+  EXPECT_NE(CheckExpositionLine("a one"), "");
+}
+
 TEST(MetricsRenderTest, EveryLineIsValidExposition) {
   MetricsRegistry m;
   m.Inc(metric::kFetchesTotal, {{"status", "404"}});
@@ -149,18 +235,10 @@ TEST(MetricsRenderTest, EveryLineIsValidExposition) {
   m.Set("test_special", {{"k", "-inf"}}, -std::numeric_limits<double>::infinity());
   m.Set("test_special", {{"k", "big"}}, 1e20);
 
-  const std::regex help(R"(# HELP [a-zA-Z_:][a-zA-Z0-9_:]* ([^\\\n]|\\\\|\\n)*)");
-  const std::regex type(R"(# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge))");
-  const std::regex sample(R"([a-zA-Z_:][a-zA-Z0-9_:]*)"
-                          R"((\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\\\|\\"|\\n)*")"
-                          R"((,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\\\|\\"|\\n)*")*\})?)"
-                          R"( (NaN|[+-]Inf|-?[0-9]+(\.[0-9]+)?(e[+-][0-9]+)?))");
   const std::string text = m.RenderPrometheus();
   ASSERT_TRUE(text.ends_with("\n"));
   for (const auto& line : Lines(text)) {
-    EXPECT_TRUE(std::regex_match(line, help) || std::regex_match(line, type) ||
-                std::regex_match(line, sample))
-        << "not exposition format 0.0.4: " << line;
+    EXPECT_EQ(CheckExpositionLine(line), "") << line;
   }
   EXPECT_NE(text.find("test_special{k=\"nan\"} NaN\n"), std::string::npos);
   EXPECT_NE(text.find("test_special{k=\"inf\"} +Inf\n"), std::string::npos);

@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Soak: the daemon polls the local portal in a tight loop while the portal revises a report
+back and forth; RSS and open descriptors must stay flat and every revision must be published.
+
+Usage: soak.py NIANBAO MOCK_KAFKA REPO_ROOT [SECONDS (default 60)]
+The CI runs the short version (60 s, a few hundred passes); run it for 1800 s to compress
+half an hour of polling. Prints "N passed, M failed"; exits non-zero on any failure.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+NIANBAO, MOCK, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
+SECONDS = float(sys.argv[4]) if len(sys.argv) > 4 else 60
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+def proc_stats(pid):
+    rss = 0
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1])
+    return rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def post(url):
+    urllib.request.urlopen(urllib.request.Request(url, data=b""), timeout=10).read()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="nianbao-soak-")
+    portal = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/portal/local_portal.py"),
+                               "--base-port", "0", "--hosts", "2"],
+                              stdout=subprocess.PIPE, text=True)
+    ports = {}
+    for line in portal.stdout:
+        if line.startswith("LISTENING"):
+            _, host, addr = line.split()
+            ports[host] = int(addr.rsplit(":", 1)[1])
+        if line.strip() == "READY":
+            break
+    base = f"http://127.0.0.1:{ports['host1']}"
+    post(base + "/__control/reset")
+    kafka = subprocess.Popen([MOCK], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    bootstrap = kafka.stdout.readline().split()[1]
+    open(os.path.join(tmp, "sources.toml"), "w").write(f'''
+[defaults]
+interval = "1s"
+season_interval = "1s"
+jitter = 0.0
+min_delay = "0s"
+max_retries = 3
+backoff_base = "100ms"
+robots_cache = "1s"
+[[source]]
+name = "soak-host1"
+entry = ["http://127.0.0.1:{ports['host1']}/zfxxgk/zfxxgknb/"]
+report_url = 't\\d{{8}}_\\d+\\.html$'
+report_text = '政府信息公开.*年度报告'
+exclude_text = '图解|解读|要点|通知'
+page_pattern = 'index_{{n}}.html'
+[[source]]
+name = "soak-host2"
+entry = ["http://127.0.0.1:{ports['host2']}/col/col1234/index.html"]
+report_url = '/art/\\d{{4}}/\\d{{1,2}}/\\d{{1,2}}/art_1234_\\d+\\.html$'
+report_text = '政府信息公开.*年度报告'
+next_page_text = '下一页'
+''')
+    config = os.path.join(tmp, "nianbao.toml")
+    open(config, "w").write(f'''sources = "sources.toml"
+state_dir = "{tmp}/state"
+[kafka]
+brokers = "{bootstrap}"
+[metrics]
+listen = ""
+''')
+    daemon = subprocess.Popen([NIANBAO, "run", "--config", config], stdout=subprocess.DEVNULL,
+                              stderr=open(os.path.join(tmp, "daemon.log"), "w"))
+    samples, toggles = [], 0
+    start = time.time()
+    revised = False
+    try:
+        while time.time() - start < SECONDS:
+            time.sleep(2.5)  # two passes or more between changes
+            post(base + ("/__control/reset" if revised else "/__control/revise"))
+            revised = not revised
+            toggles += 1
+            samples.append((time.time() - start, *proc_stats(daemon.pid)))
+        time.sleep(3)  # the last change is picked up and delivered
+    finally:
+        daemon.terminate()
+        code = daemon.wait(timeout=60)
+    check(code == 0, f"daemon exit status {code}")
+    passes = open(os.path.join(tmp, "daemon.log")).read().count("pass source=soak-host1")
+    out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", "nianbao.reports", "-o",
+                          "beginning", "-e", "-J", "-q", "-X", "isolation.level=read_committed"],
+                         capture_output=True, text=True, timeout=60).stdout.splitlines()
+    msgs = [json.loads(l) for l in out]
+    target = "/zfxxgk/zfxxgknb/202101/t20210119_1001.html"
+    events = []
+    for m in msgs:
+        if target in json.loads(m["payload"])["source"]["url"]:
+            h = m.get("headers") or []
+            events.append(dict(zip(h[0::2], h[1::2])).get("event"))
+    # The first version is published once, then one revision per change of content.
+    check(events[:1] == ["report.published"], f"first event {events[:1]}")
+    check(events.count("report.revised") == toggles,
+          f"{events.count('report.revised')} revisions published for {toggles} changes")
+    others = len({m["key"] for m in msgs}) - 1
+    check(len(msgs) == 1 + toggles + others, f"{len(msgs)} records: nothing published twice")
+    # Flat after warm-up: compare the second quarter with the last.
+    q = max(1, len(samples) // 4)
+    early_rss = max(s[1] for s in samples[q:2 * q])
+    late_rss = max(s[1] for s in samples[-q:])
+    early_fd = max(s[2] for s in samples[q:2 * q])
+    late_fd = max(s[2] for s in samples[-q:])
+    print(f"{passes} passes of soak-host1, {toggles} changes; RSS {early_rss} -> {late_rss} KiB; "
+          f"fds {early_fd} -> {late_fd}", flush=True)
+    check(late_rss <= early_rss * 1.15 + 2048, f"RSS grew: {early_rss} -> {late_rss} KiB")
+    check(late_fd <= early_fd + 4, f"descriptors grew: {early_fd} -> {late_fd}")
+    for p in (portal, kafka):
+        p.terminate()
+        p.wait(timeout=10)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
