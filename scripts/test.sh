@@ -32,4 +32,17 @@ if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$JOBS" --timeout 600
 fi
+if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
+  # The concurrent parts (event loop + server threads, parser workers, sink threads) under
+  # ThreadSanitizer. Left out: the Kafka tests (Debian's librdkafka starts its threads in a
+  # way TSan does not follow) and the timing bounds of the robots matcher (TSan is slower).
+  echo "== concurrency tests under ThreadSanitizer"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNIANBAO_WERROR=ON \
+    -DNIANBAO_SANITIZE=thread >/dev/null
+  cmake --build build-tsan -j"$JOBS" --target crawler_test ingest_test sinks_test
+  export TSAN_OPTIONS=halt_on_error=1
+  build-tsan/tests/crawler_test --gtest_filter='-RobotsLimitsTest.*Fast*' --gtest_brief=1
+  build-tsan/tests/ingest_test --gtest_brief=1
+  build-tsan/tests/sinks_test --gtest_filter='-*Kafka*:Abortable*' --gtest_brief=1
+fi
 echo "== all tests passed"
