@@ -223,6 +223,7 @@ void Crawler::StartSourcePass(size_t source, std::function<void(const SourcePass
   for (const auto& url : config_.sources[source].entry) {
     Request r{source, url, Kind::kList, 0, 0, 0, Clock::now()};
     p.seen.insert(url);
+    ++p.budget_used;
     Enqueue(std::move(r));
   }
   if (p.outstanding == 0) Finish(source);
@@ -358,7 +359,6 @@ void Crawler::Start(HostState& host, const std::string& host_key, Request r) {
   ++in_flight_;
   if (r.kind == Kind::kReport) ++reports_in_flight_;
   ++passes_[r.source].stats.requests;
-  if (r.attempt == 0 && r.kind != Kind::kRobots) ++passes_[r.source].budget_used;
   std::weak_ptr<int> alive = alive_;
   fetcher_.Fetch(std::move(req), [this, alive, host_key, r](FetchResult res) mutable {
     if (alive.expired()) return;
@@ -535,6 +535,7 @@ void Crawler::OnList(Request& r, const FetchResult& res) {
     std::string next = ResolveUrl(src.entry.front(), name);
     if (!next.empty() && HostAllowed(src, next) && p.seen.insert(next).second &&
         p.budget_used < src.settings.page_budget) {
+      ++p.budget_used;
       Enqueue(Request{r.source, next, Kind::kList, r.depth, 0, r.page_number + 1, Clock::now()});
     }
   }
@@ -567,6 +568,7 @@ void Crawler::ProcessLinks(const Request& list, const std::vector<Link>& links) 
     if (is_page) {
       if (p.stats.list_pages + 1 > src.settings.max_pages) continue;
       if (p.budget_used >= src.settings.page_budget || !p.seen.insert(l.url).second) continue;
+      ++p.budget_used;  // counted when queued: a flood of links must not all be queued
       Enqueue(Request{list.source, l.url, Kind::kList, list.depth, 0, list.page_number + 1,
                       Clock::now()});
     } else if (IsReportLink(src, l)) {
@@ -577,6 +579,7 @@ void Crawler::ProcessLinks(const Request& list, const std::vector<Link>& links) 
         ++p.stats.failures["page_budget"];
         continue;
       }
+      ++p.budget_used;
       Enqueue(Request{list.source, l.url, Kind::kReport, list.depth + 1, 0, 0, Clock::now()});
     }
   }

@@ -348,3 +348,72 @@ TEST(CrawlerSchedule, SeasonIntervalFromJanuaryToMarchWithJitter) {
 
 }  // namespace
 }  // namespace nianbao::crawler
+
+namespace nianbao::crawler {
+namespace {
+
+// A calendar trap (a 下一页 link on every page, forever) and a page of 10,000 links: the pass
+// ends within the source's bounds and the rest of the crawl goes on.
+TEST(CrawlerTraps, EndlessPaginationAndLinkFloodsAreBounded) {
+  TestHttpServer server([](const HttpRequest& req) {
+    HttpResponse res;
+    res.headers = {{"Content-Type", "text/html; charset=utf-8"}};
+    if (req.target.rfind("/cal/", 0) == 0) {
+      int n = std::stoi(req.target.substr(5));
+      res.body = "<a href=\"/cal/" + std::to_string(n + 1) +
+                 "\">下一页</a>"
+                 "<a href=\"/r/t" +
+                 std::to_string(n) + ".html\">某镇2020年政府信息公开工作年度报告</a>";
+    } else if (req.target == "/flood") {
+      for (int i = 0; i < 10000; ++i) {
+        res.body += "<a href=\"/f/t" + std::to_string(i) + ".html\">某镇2020年年度报告</a>";
+      }
+    } else {
+      res.body = "<p>report</p>";
+    }
+    return res;
+  });
+  auto dir =
+      std::filesystem::temp_directory_path() / ("nianbao-traps-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto state = StateStore::Open(dir.string());
+  ASSERT_TRUE(state.ok());
+  SourcesConfig config;
+  Source cal;
+  cal.name = "calendar";
+  cal.entry = {server.Url("/cal/0")};
+  cal.report_text = "年度报告";
+  cal.next_page_text = "下一页";
+  cal.settings.min_delay = std::chrono::milliseconds(0);
+  cal.settings.max_pages = 5;
+  cal.settings.obey_robots = false;
+  Source flood = cal;
+  flood.name = "flood";
+  flood.entry = {server.Url("/flood")};
+  flood.settings.page_budget = 50;
+  config.sources = {cal, flood};
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  CurlFetcher fetcher(io);
+  PageQueue queue(1000);
+  Crawler crawler(io, fetcher, *state.value(), queue, config);
+  std::optional<std::vector<SourcePassStats>> result;
+  crawler.RunPass([&](std::vector<SourcePassStats> s) { result = std::move(s); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!result && std::chrono::steady_clock::now() < deadline) {
+    io.run_for(std::chrono::milliseconds(20));
+    while (queue.Pop(std::chrono::milliseconds(0))) {
+    }
+  }
+  ASSERT_TRUE(result.has_value()) << "a trap kept the pass from ending";
+  std::map<std::string, SourcePassStats> by;
+  for (auto& s : *result) by[s.source] = s;
+  EXPECT_EQ(by["calendar"].list_pages, 5);     // max_pages
+  EXPECT_EQ(by["flood"].reports_found, 2000);  // links read from one page are capped
+  EXPECT_LE(by["flood"].requests, 50);         // page_budget (the list page included)
+  EXPECT_EQ(by["flood"].failures["page_budget"], 2000 - 49);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace nianbao::crawler
