@@ -36,6 +36,29 @@ def proc_stats(pid):
     return rss, len(os.listdir(f"/proc/{pid}/fd"))
 
 
+TARGET = "/zfxxgk/zfxxgknb/202101/t20210119_1001.html"
+
+
+def read_reports(bootstrap):
+    out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", "nianbao.reports", "-o",
+                          "beginning", "-e", "-J", "-q", "-X", "isolation.level=read_committed"],
+                         capture_output=True, text=True, timeout=60).stdout.splitlines()
+    return [json.loads(l) for l in out]
+
+
+def events_of_target(msgs):
+    events = []
+    for m in msgs:
+        if TARGET in json.loads(m["payload"])["source"]["url"]:
+            h = m.get("headers") or []
+            events.append(dict(zip(h[0::2], h[1::2])).get("event"))
+    return events
+
+
+def revisions(bootstrap):
+    return events_of_target(read_reports(bootstrap)).count("report.revised")
+
+
 def post(url):
     urllib.request.urlopen(urllib.request.Request(url, data=b""), timeout=10).read()
 
@@ -99,22 +122,17 @@ listen = ""
             revised = not revised
             toggles += 1
             samples.append((time.time() - start, *proc_stats(daemon.pid)))
-        time.sleep(3)  # the last change is picked up and delivered
+        # The last change is picked up and delivered (slowly under a sanitizer build).
+        deadline = time.time() + 60
+        while time.time() < deadline and revisions(bootstrap) < toggles:
+            time.sleep(1)
     finally:
         daemon.terminate()
         code = daemon.wait(timeout=60)
     check(code == 0, f"daemon exit status {code}")
     passes = open(os.path.join(tmp, "daemon.log")).read().count("pass source=soak-host1")
-    out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", "nianbao.reports", "-o",
-                          "beginning", "-e", "-J", "-q", "-X", "isolation.level=read_committed"],
-                         capture_output=True, text=True, timeout=60).stdout.splitlines()
-    msgs = [json.loads(l) for l in out]
-    target = "/zfxxgk/zfxxgknb/202101/t20210119_1001.html"
-    events = []
-    for m in msgs:
-        if target in json.loads(m["payload"])["source"]["url"]:
-            h = m.get("headers") or []
-            events.append(dict(zip(h[0::2], h[1::2])).get("event"))
+    msgs = read_reports(bootstrap)
+    events = events_of_target(msgs)
     # The first version is published once, then one revision per change of content.
     check(events[:1] == ["report.published"], f"first event {events[:1]}")
     check(events.count("report.revised") == toggles,
