@@ -284,7 +284,10 @@ TEST_F(CrawlerTest, HoldsTheMinimumDelayBetweenRequestsToOneHost) {
   auto reqs = server_.requests();
   ASSERT_GE(reqs.size(), 9u);  // robots, 3 lists, 5 reports
   for (size_t i = 1; i < reqs.size(); ++i) {
-    EXPECT_GE(reqs[i].received - reqs[i - 1].received, 240ms)
+    // Starts are 250 ms apart; when the server thread reads each request varies with
+    // scheduling (much under a sanitizer on a loaded machine), hence the margin. Without the
+    // gate the gaps are a few milliseconds.
+    EXPECT_GE(reqs[i].received - reqs[i - 1].received, 150ms)
         << reqs[i - 1].target << " then " << reqs[i].target;
   }
 }
