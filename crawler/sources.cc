@@ -29,6 +29,80 @@ constexpr double kMaxDurationSeconds = 366 * 86400.0;
 
 constexpr int kIntMax = std::numeric_limits<int>::max();
 
+// toml++ makes a table of every segment of a dotted key ("a.b.c = 1", "[a.b.c]") and recurses
+// over them: a key of 50,000 segments (100 KB of "a.") overflows the stack and kills the
+// daemon instead of giving an error. No sources file nests keys more than a few deep, so a
+// line with more dots than this outside strings and comments is refused before toml++ sees it
+// (with toml++'s own limit of 256 nested arrays and inline tables, that bounds the depth).
+constexpr size_t kMaxDotsPerLine = 1000;
+
+// The first line (1-based) with more than kMaxDotsPerLine '.' outside strings and comments, or
+// 0. A TOML lexer only as far as strings go: basic, literal and multi-line ones (whose closing
+// delimiter may carry up to two more quotes); toml++ judges the rest.
+int LineWithTooManyDots(std::string_view text) {
+  enum class In { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
+  In in = In::kCode;
+  int line = 1;
+  size_t dots = 0;
+  auto quotes_at = [&](size_t i, char q) {
+    size_t n = 0;
+    while (i + n < text.size() && text[i + n] == q) ++n;
+    return n;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      dots = 0;
+      if (in != In::kMultiBasic && in != In::kMultiLiteral) in = In::kCode;
+      continue;
+    }
+    switch (in) {
+      case In::kCode:
+        if (c == '#') {
+          in = In::kComment;
+        } else if (c == '.') {
+          if (++dots > kMaxDotsPerLine) return line;
+        } else if (c == '"' || c == '\'') {
+          const bool multi = quotes_at(i, c) >= 3;
+          in = c == '"' ? (multi ? In::kMultiBasic : In::kBasic)
+                        : (multi ? In::kMultiLiteral : In::kLiteral);
+          if (multi) i += 2;
+        }
+        break;
+      case In::kComment:
+        break;
+      case In::kBasic:
+      case In::kMultiBasic:
+        if (c == '\\') {
+          // An escaped character; a backslash ending a line of a multi-line string is a
+          // line break all the same.
+          if (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+        } else if (c == '"') {
+          if (in == In::kBasic) {
+            in = In::kCode;
+          } else if (const size_t run = quotes_at(i, '"'); run >= 3) {
+            in = In::kCode;
+            i += run - 1;
+          }
+        }
+        break;
+      case In::kLiteral:
+      case In::kMultiLiteral:
+        if (c == '\'') {
+          if (in == In::kLiteral) {
+            in = In::kCode;
+          } else if (const size_t run = quotes_at(i, '\''); run >= 3) {
+            in = In::kCode;
+            i += run - 1;
+          }
+        }
+        break;
+    }
+  }
+  return 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Messages
 
@@ -648,6 +722,12 @@ bool ParseSize(std::string_view text, int64_t* out) {
 }
 
 Result<SourcesConfig> ParseSources(std::string_view toml_text, const std::string& path) {
+  if (const int line = LineWithTooManyDots(toml_text); line > 0) {
+    return Status::InvalidArgument(path + ":" + std::to_string(line) + ": more than " +
+                                   std::to_string(kMaxDotsPerLine) +
+                                   " '.' outside strings (keys nested that deep are not a "
+                                   "sources file)");
+  }
   toml::table root;
   try {
     root = toml::parse(toml_text, std::string_view(path));

@@ -439,10 +439,13 @@ class ReportBuilder {
       app_group_.clear();
     }
     if (application_rows_.count(key)) return;
-    std::string_view label = key;
+    std::string_view label;
     for (const auto& r : ApplicationRows(rec().form)) {
       if (r.key == key) label = r.label;
     }
+    // A row of the other form ("其他处理（件）" is a 2019 row; 逾期不补正 a 2021 one): the
+    // record has no place for it, and a finding about it would name a path that is not there.
+    if (label.empty()) return;
     std::string path = "applications." + key;
     auto placed = FitCells(values, kApplicationColumns, path, label);
     std::vector<CellUnit> units(kApplicationColumns, CellUnit::kCount);

@@ -24,7 +24,8 @@ SECONDS_PER_TARGET=${1:-60}
 BUILD_DIR=${2:-build-fuzz}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
 JOBS=${NIANBAO_FUZZ_JOBS:-$(nproc)}
-ALL_TARGETS=(fuzz_html_reader fuzz_text_reader fuzz_charset fuzz_parse fuzz_sources fuzz_robots)
+ALL_TARGETS=(fuzz_html_reader fuzz_text_reader fuzz_charset fuzz_parse fuzz_parse_schema fuzz_sources
+  fuzz_robots)
 read -r -a TARGETS <<<"${NIANBAO_FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 
 if ! [[ "$SECONDS_PER_TARGET" =~ ^[0-9]+$ ]] || [ "$SECONDS_PER_TARGET" -lt 1 ]; then
@@ -43,14 +44,14 @@ command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ missing (scripts/insta
 # robots.txt are small.
 max_len() {
   case "$1" in
-    fuzz_html_reader | fuzz_parse | fuzz_charset | fuzz_text_reader) echo 65536 ;;
+    fuzz_html_reader | fuzz_parse | fuzz_parse_schema | fuzz_charset | fuzz_text_reader) echo 65536 ;;
     *) echo 16384 ;;
   esac
 }
 dict() {
   case "$1" in
     fuzz_html_reader) echo "$ROOT/fuzz/dicts/html.dict" ;;
-    fuzz_parse) echo "$ROOT/fuzz/dicts/report.dict" ;;
+    fuzz_parse | fuzz_parse_schema) echo "$ROOT/fuzz/dicts/report.dict" ;;
     fuzz_text_reader) echo "$ROOT/fuzz/dicts/report.dict" ;;
     fuzz_sources) echo "$ROOT/fuzz/dicts/toml.dict" ;;
     fuzz_robots) echo "$ROOT/fuzz/dicts/robots.dict" ;;
@@ -99,7 +100,7 @@ for t in "${TARGETS[@]}"; do
         iconv -f UTF-8 -t UTF-16LE "$f" | seed "$t" "$(basename "$f").utf16le" 10
         iconv -f UTF-8 -t UTF-16BE "$f" | seed "$t" "$(basename "$f").utf16be" 12
       done ;;
-    fuzz_parse)
+    fuzz_parse | fuzz_parse_schema)
       # Selectors (fuzz_parse.cc kContentTypes; +8 adds a URL): 0 html utf-8, 2 text utf-8,
       # 12 none with URL, 5 html gbk, 6 text gb18030.
       for f in "${HTML[@]}"; do
@@ -136,6 +137,20 @@ for t in "${TARGETS[@]}"; do
 done
 wait || true
 
+replay_failed=0
+if [[ " ${TARGETS[*]} " == *" fuzz_parse "* && " ${TARGETS[*]} " == *" fuzz_parse_schema "* ]]; then
+  # fuzz_parse runs ~10x faster and so reaches further; its corpus is replayed through the
+  # output-contract target, which checks the JSON of each input against schemas/.
+  echo "== replaying fuzz_parse's corpus through fuzz_parse_schema"
+  mkdir -p "$BUILD_DIR/artifacts/replay"
+  if ! "$BUILD_DIR/fuzz/fuzz_parse_schema" -runs=0 -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$BUILD_DIR/artifacts/replay/" "$BUILD_DIR/corpus/fuzz_parse" \
+    >"$BUILD_DIR/logs/replay.log" 2>&1; then
+    echo "   FAILED, see $BUILD_DIR/logs/replay.log"
+    replay_failed=1
+  fi
+fi
+
 echo "== results"
 failed=0
 printf '%-18s %12s %9s %8s %8s %8s  %s\n' target executions exec/s cov ft corpus result
@@ -159,6 +174,7 @@ for t in "${TARGETS[@]}"; do
   printf '%-18s %12s %9s %8s %8s %8s  %s\n' "$t" "${execs:--}" "${speed:--}" "${cov:--}" \
     "${ft:--}" "$corpus" "$result"
 done
+[ "$replay_failed" -eq 0 ] || failed=1
 if [ "$failed" -ne 0 ]; then
   echo "== fuzzing found problems: logs in $BUILD_DIR/logs, inputs listed above"
   exit 1

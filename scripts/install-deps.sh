@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang-format git
+  # fuzzing (libFuzzer and the sanitizers' runtimes for clang)
+  clang libclang-rt-14-dev
   # parser
   libgumbo-dev libuchardet-dev libre2-dev nlohmann-json3-dev libssl-dev zlib1g-dev
   # crawler, daemon, sinks

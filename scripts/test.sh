@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: format check, a -Werror build, every CTest test, then the same
-# tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Runs the whole test suite: format check, a -Werror build, every CTest test, the benchmarks
+# once on small inputs, then the same tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, the concurrency tests under ThreadSanitizer, and every libFuzzer
+# target of fuzz/ for a few seconds (docs/RELIABILITY.md).
 #
 #   scripts/test.sh              # everything (what CI runs)
 #   NIANBAO_SKIP_SANITIZERS=1 scripts/test.sh   # quick local loop
@@ -44,5 +46,11 @@ if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   build-tsan/tests/crawler_test --gtest_filter='-RobotsLimitsTest.*Fast*' --gtest_brief=1
   build-tsan/tests/ingest_test --gtest_brief=1
   build-tsan/tests/sinks_test --gtest_filter='-*Kafka*:Abortable*' --gtest_brief=1
+fi
+if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
+  # Short: the fixtures and seeds as seed corpus, NIANBAO_FUZZ_SECONDS per target. The long
+  # runs are scripts/fuzz.sh with a longer time; what they find becomes a regression test.
+  echo "== fuzzing, briefly"
+  scripts/fuzz.sh "${NIANBAO_FUZZ_SECONDS:-10}" build-fuzz
 fi
 echo "== all tests passed"
