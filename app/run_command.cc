@@ -127,7 +127,9 @@ class Daemon {
     io_.run();
     if (closer_.joinable()) closer_.join();
     log_->info("stopped");
-    return 0;
+    // --once is what a timer or a script runs: it must be able to tell that the pass left
+    // work for the next one (the work itself is not lost: see docs/RELIABILITY.md).
+    return options_.once && work_left_ ? 3 : 0;
   }
 
  private:
@@ -283,6 +285,11 @@ class Daemon {
   }
 
   void OnPass(const crawler::SourcePassStats& s) {
+    if (auto it = s.failures.find("state_write"); it != s.failures.end()) {
+      state_write_failures_ += it->second;
+      log_->error("state: {} writes to {} failed in source {}'s pass", it->second, state_->path(),
+                  s.source);
+    }
     log_->info(
         "pass source={} health={} lists={} reports={} new={} revised={} unchanged={} failed={} "
         "robots_disallowed={} requests={} {:.1f}s",
@@ -392,6 +399,13 @@ class Daemon {
     log_->info("delivered {} reports ({} new, {} revised), {} not reports, {} delivery failures",
                st.delivered.load(), st.published.load(), st.revised.load(), st.not_a_report.load(),
                st.delivery_failures.load());
+    if (st.delivery_failures.load() > 0 || state_write_failures_ > 0) {
+      work_left_ = true;
+      log_->warn(
+          "work left for the next pass: {} reports undelivered, {} state writes failed (both "
+          "are fetched and handed on again)",
+          st.delivery_failures.load(), state_write_failures_);
+    }
     if (after_pass && embedded_ && options_.linger_s > 0) {
       log_->info("embedded kafka stays up at {} for {:.0f}s (SIGTERM ends it)",
                  embedded_->bootstraps(), options_.linger_s);
@@ -494,6 +508,8 @@ class Daemon {
   } last_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> drained_{false};
+  int state_write_failures_ = 0;  // loop thread
+  bool work_left_ = false;        // loop thread; set by Finish, read after the loop ends
   std::thread closer_;
 };
 

@@ -17,7 +17,9 @@
 //     restart) ─► state closed ─► exit 0
 //
 // Exit status: 0 after a clean stop; 2 when the configuration, the sources file, the state
-// or a sink cannot be opened (the message names the file and line, or the property).
+// or a sink cannot be opened (the message names the file and line, or the property); with
+// --once, 3 when the pass left work for the next one (a report not delivered, a state write
+// that failed: both are fetched and handed on again next time).
 // Threading: the main thread runs the event loop; the shutdown drain runs on one helper
 // thread so that the loop keeps serving delivery acknowledgements while it waits.
 #pragma once

@@ -518,10 +518,18 @@ void Crawler::OnList(Request& r, const FetchResult& res) {
         if (!u.empty()) links.push_back(Link{u, kPageLinkText});
       }
     }
-    (void)state_.PutLinks(r.url, links);
-    s.sha256 = Sha256Hex(res.body);
-    s.etag = std::string(res.Header("etag"));
-    s.last_modified = std::string(res.Header("last-modified"));
+    if (state_.PutLinks(r.url, links).ok()) {
+      s.sha256 = Sha256Hex(res.body);
+      s.etag = std::string(res.Header("etag"));
+      s.last_modified = std::string(res.Header("last-modified"));
+    } else {
+      // A 304 next pass would read the links stored before (missing the new reports): with
+      // no validators the list is fetched in full again.
+      ++p.stats.failures["state_write"];
+      s.sha256.clear();
+      s.etag.clear();
+      s.last_modified.clear();
+    }
   }
   SaveState(r, std::move(s), res.status, "");
   ProcessLinks(r, links);
@@ -614,10 +622,16 @@ void Crawler::OnReport(Request& r, const FetchResult& res) {
     for (auto& l : ExtractLinks(html, res.final_url)) {
       if (IsAttachment(l.url)) page.attachments.push_back(std::move(l));
     }
-    (void)state_.PutAttachments(r.url, page.attachments);
     s.sha256 = page.sha256;
-    s.etag = std::string(res.Header("etag"));
-    s.last_modified = std::string(res.Header("last-modified"));
+    if (state_.PutAttachments(r.url, page.attachments).ok()) {
+      s.etag = std::string(res.Header("etag"));
+      s.last_modified = std::string(res.Header("last-modified"));
+    } else {
+      // As for list links: a 304 would hand on the attachments stored before.
+      ++p.stats.failures["state_write"];
+      s.etag.clear();
+      s.last_modified.clear();
+    }
   }
   switch (page.change) {
     case FetchedPage::Change::kNew:

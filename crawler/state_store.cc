@@ -1,6 +1,7 @@
 #include "crawler/state_store.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -74,6 +75,11 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& state_di
     return Status::IoError("cannot create state directory " + state_dir + ": " +
                            std::strerror(errno));
   }
+  // Root passes permission checks but not a read-only mount: access() sees both.
+  if (::access(state_dir.c_str(), W_OK | X_OK) != 0) {
+    return Status::IoError("state directory " + state_dir +
+                           " is not writable: " + std::strerror(errno));
+  }
   std::string path = state_dir + "/state.db";
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -98,6 +104,21 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& state_di
     if (Status s = store->Exec(pragma); !s.ok()) return s;
   }
   if (Status s = store->Exec(kSchema); !s.ok()) return s;
+  // SQLite opens a file it may not write read-only without a word, and a read-only state
+  // directory only fails at the first write (the WAL file): both would let the daemon crawl
+  // and publish while remembering nothing, so every pass would hand everything on again.
+  // One real write now turns that into a refusal to start.
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    return Status::IoError("state database " + path +
+                           " is read-only; the state directory must be writable");
+  }
+  {
+    Stmt probe(db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_at', ?1)");
+    probe.Bind(1, static_cast<int64_t>(std::time(nullptr)));
+    if (!probe.ok() || probe.Step() != SQLITE_DONE) {
+      return store->Error("cannot write (the state directory must be writable)");
+    }
+  }
   return store;
 }
 

@@ -7,8 +7,10 @@
 // site that is down is not a changed report.
 //
 // Durability: WAL journal, synchronous=FULL, one transaction per completed fetch, so a
-// crash or kill loses at most the fetches in flight. Opening checks integrity; a damaged or
-// unreadable file is an error naming it (the caller decides to refuse to start).
+// crash or kill loses at most the fetches in flight. Opening checks integrity and writes once;
+// a damaged, unreadable or unwritable file or directory is an error naming it (the caller
+// decides to refuse to start). A write that fails later (a full disk) is returned to the
+// caller, which must then keep nothing that relies on it: see Crawler::SaveState.
 //
 // Ownership: one StateStore per process, owned by the crawler's owner. Threading: used on
 // the event-loop thread only (each call is a short indexed statement).

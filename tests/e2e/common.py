@@ -1,0 +1,95 @@
+"""What the end-to-end drivers of tests/e2e share: the check counter, the local portal, the
+sources file pointed at it, the report_id of a URL, and reading a topic back with kcat.
+
+Standard library only (the drivers run under Debian's /usr/bin/python3)."""
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+
+
+class Checks:
+    """Counts checks; a failed one is printed at once and the run goes on."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, cond, what):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print("FAIL:", what, flush=True)
+        return cond
+
+    def finish(self):
+        """Prints the summary; the process's exit status."""
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        return 1 if self.failed else 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def canonical(url):
+    scheme, rest = url.split("://", 1)
+    host, _, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}/{path}".split("#")[0]
+
+
+def report_id(url):
+    """record-v1: the first 32 hex digits of the SHA-256 of the canonical URL."""
+    return hashlib.sha256(canonical(url).encode()).hexdigest()[:32]
+
+
+class Portal:
+    """tests/portal/local_portal.py on free ports, reset, with its manifest loaded."""
+
+    def __init__(self, root, log_path):
+        self.root = root
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(root, "tests/portal/local_portal.py"), "--base-port",
+             "0", "--log", log_path], stdout=subprocess.PIPE, text=True)
+        self.ports = {}
+        for line in self.proc.stdout:
+            if line.startswith("LISTENING"):
+                _, host, addr = line.split()
+                self.ports[host] = int(addr.rsplit(":", 1)[1])
+            if line.strip() == "READY":
+                break
+        base = f"http://127.0.0.1:{self.ports['host1']}"
+        urllib.request.urlopen(urllib.request.Request(base + "/__control/reset", data=b""))
+        self.manifest = json.loads(urllib.request.urlopen(base + "/__control/manifest").read())
+        self.reports = {r["url"] for h in self.manifest["hosts"].values() for r in h["reports"]}
+
+    def sources_toml(self, total_timeout="1s"):
+        """examples/local-portal.toml pointed at this portal's ports."""
+        with open(os.path.join(self.root, "examples/local-portal.toml"), encoding="utf-8") as f:
+            text = f.read()
+        for i, host in enumerate(["host1", "host2", "host3"], start=1):
+            text = text.replace(f"127.0.0.1:{18480 + i}", f"127.0.0.1:{self.ports[host]}")
+        return text.replace('total_timeout = "5s"', f'total_timeout = "{total_timeout}"')
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def kcat(bootstrap, topic):
+    """Every committed message of a topic, headers as a dict (kcat -J)."""
+    p = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e",
+                        "-J", "-q", "-X", "isolation.level=read_committed"],
+                       capture_output=True, text=True, timeout=60)
+    out = []
+    for line in p.stdout.splitlines():
+        m = json.loads(line)
+        h = m.get("headers") or []
+        m["headers"] = dict(zip(h[0::2], h[1::2]))
+        out.append(m)
+    return out
