@@ -45,6 +45,8 @@ HttpResponse Hostile(const HttpRequest& req) {
   } else if (t == "/trickle") {
     res.body = std::string(100, 'x');
     res.trickle = 1000ms;  // a byte a second
+  } else if (t == "/endless") {
+    res.endless = true;  // no length, no chunks: bytes until the client leaves
   } else if (t == "/chunked-forever") {
     res.raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
     res.endless = true;
@@ -121,7 +123,7 @@ TEST_F(HostileServerTest, EveryTransferEndsWithinItsLimitsWithItsReason) {
   auto start = std::chrono::steady_clock::now();
   auto r = FetchAll({Request("/silent"), Request("/trickle"), Request("/chunked-forever"),
                      Request("/gzip-bomb"), Request("/huge-header"), Request("/hop/0"),
-                     Request("/reset")});
+                     Request("/reset"), Request("/endless")});
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
   EXPECT_EQ(r[0].error, FetchError::kTimeout) << "silent: " << r[0].error_message;
   EXPECT_EQ(r[1].error, FetchError::kTimeout) << "trickle: " << r[1].error_message;
@@ -130,6 +132,7 @@ TEST_F(HostileServerTest, EveryTransferEndsWithinItsLimitsWithItsReason) {
   EXPECT_NE(r[4].error, FetchError::kNone) << "huge header accepted";
   EXPECT_EQ(r[5].error, FetchError::kTooManyRedirects) << "50 hops: " << r[5].error_message;
   EXPECT_EQ(r[6].error, FetchError::kNetwork) << "reset: " << r[6].error_message;
+  EXPECT_EQ(r[7].error, FetchError::kTooLarge) << "endless: " << r[7].error_message;
   for (const auto& x : r) {
     EXPECT_LE(x.body.size(), 1u << 20) << x.url;
     EXPECT_FALSE(x.error_message.empty()) << x.url;
