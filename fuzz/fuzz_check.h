@@ -53,4 +53,21 @@ inline bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+// Every paragraph and table cell of a reader's Document (parser/document.h) is valid UTF-8
+// (the messages say which reader failed). A template so that the targets that do not read
+// documents need not include the parser.
+template <typename Document>
+void CheckBlocksAreUtf8(const Document& doc, const char* paragraph_message,
+                        const char* cell_message) {
+  for (const auto& block : doc.blocks) {
+    if (block.kind == decltype(block.kind)::kParagraph) {
+      Check(IsValidUtf8(block.text), paragraph_message);
+      continue;
+    }
+    for (const auto& row : block.table.rows) {
+      for (const auto& cell : row) Check(IsValidUtf8(cell.text), cell_message);
+    }
+  }
+}
+
 }  // namespace nianbao::fuzz

@@ -24,16 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(IsValidUtf8(doc.page_title), "ReadHtml: page_title is not valid UTF-8");
   Check(IsValidUtf8(doc.page_date), "ReadHtml: page_date is not valid UTF-8");
   Check(doc.page_date.empty() || doc.page_date.size() == 10, "ReadHtml: page_date not YYYY-MM-DD");
-  for (const parser::Block& block : doc.blocks) {
-    if (block.kind == parser::Block::Kind::kParagraph) {
-      Check(IsValidUtf8(block.text), "ReadHtml: paragraph is not valid UTF-8");
-      continue;
-    }
-    for (const parser::Row& row : block.table.rows) {
-      for (const parser::Cell& cell : row) {
-        Check(IsValidUtf8(cell.text), "ReadHtml: cell is not valid UTF-8");
-      }
-    }
-  }
+  nianbao::fuzz::CheckBlocksAreUtf8(doc, "ReadHtml: paragraph is not valid UTF-8",
+                                    "ReadHtml: cell is not valid UTF-8");
   return 0;
 }

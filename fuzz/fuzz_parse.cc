@@ -13,22 +13,8 @@
 #include <string_view>
 
 #include "fuzz/fuzz_check.h"
+#include "fuzz/parse_input.h"
 #include "parser/parser.h"
-
-namespace {
-
-constexpr std::array<std::string_view, 8> kContentTypes = {
-    "text/html; charset=utf-8",
-    "text/html",
-    "text/plain; charset=utf-8",
-    "text/plain",
-    "",
-    "text/html; charset=gbk",
-    "text/plain; charset=gb18030",
-    "application/octet-stream",
-};
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using nianbao::fuzz::Check;
@@ -37,13 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace parser = nianbao::parser;
 
   if (size == 0) return 0;
-  parser::ParseInput input;
-  input.content_type = std::string(kContentTypes[data[0] % kContentTypes.size()]);
-  if ((data[0] / kContentTypes.size()) % 2 == 1) {
-    input.url = "HTTP://www.Example.gov.cn:80/zwgk/ndbg/202101/t20210119_1.html#top";
-    input.fetched_at = "2021-01-19T08:00:00Z";
-  }
-  input.bytes = std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const parser::ParseInput input = nianbao::fuzz::ParseInputFrom(data, size);
 
   try {
     auto result = parser::Parse(input);

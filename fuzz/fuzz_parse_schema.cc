@@ -32,70 +32,19 @@
 #include <valijson/validator.hpp>
 
 #include "fuzz/fuzz_check.h"
+#include "fuzz/parse_input.h"
 #include "parser/parser.h"
+#include "tests/support/json_schema.h"
 
 namespace {
 
 using Json = nlohmann::json;  // the document type of valijson's nlohmann adapter
 
-constexpr std::array<std::string_view, 8> kContentTypes = {
-    "text/html; charset=utf-8",
-    "text/html",
-    "text/plain; charset=utf-8",
-    "text/plain",
-    "",
-    "text/html; charset=gbk",
-    "text/plain; charset=gb18030",
-    "application/octet-stream",
-};
-
-Json LoadSchemaDocument(const std::string& name) {
-  std::ifstream in(std::string(NIANBAO_SCHEMAS) + "/" + name, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open schemas/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  Json doc = Json::parse(ss.str());
-  // valijson 1.0 takes a document's resolution scope from draft-04 "id" only.
-  if (doc.is_object() && doc.contains("$id")) doc["id"] = doc["$id"];
-  return doc;
-}
-
-// Every $ref between the schemas names a sibling file.
-class SiblingFileSchemaParser : public valijson::SchemaParser {
- public:
-  SiblingFileSchemaParser() : valijson::SchemaParser(kDraft7) {}
-
- private:
-  std::optional<std::string> resolveDocumentUri(
-      const std::optional<std::string>& scope,
-      const std::optional<std::string>& document) override {
-    return document ? document : scope;
-  }
-};
-
-const Json* FetchSchemaDocument(const std::string& uri) {
-  if (uri.find('/') != std::string::npos) return nullptr;
-  try {
-    return new Json(LoadSchemaDocument(uri));
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
-void FreeSchemaDocument(const Json* doc) { delete doc; }
-
-std::unique_ptr<const valijson::Schema> LoadSchema(const std::string& name) {
-  const Json doc = LoadSchemaDocument(name);
-  auto schema = std::make_unique<valijson::Schema>();
-  SiblingFileSchemaParser parser;
-  parser.populateSchema(valijson::adapters::NlohmannJsonAdapter(doc), *schema, FetchSchemaDocument,
-                        FreeSchemaDocument);
-  return schema;
-}
+using nianbao::testing::LoadSchema;
 
 // Loaded once, read-only afterwards.
 const valijson::Schema& ParseOutputSchema() {
-  static const std::unique_ptr<const valijson::Schema> schema =
-      LoadSchema("parse-output.v1.schema.json");
+  static const std::unique_ptr<valijson::Schema> schema = LoadSchema("parse-output.v1.schema.json");
   return *schema;
 }
 
@@ -179,13 +128,7 @@ void ReplaceNuls(Json* node) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace parser = nianbao::parser;
   if (size == 0) return 0;
-  parser::ParseInput input;
-  input.content_type = std::string(kContentTypes[data[0] % kContentTypes.size()]);
-  if ((data[0] / kContentTypes.size()) % 2 == 1) {
-    input.url = "HTTP://www.Example.gov.cn:80/zwgk/ndbg/202101/t20210119_1.html#top";
-    input.fetched_at = "2021-01-19T08:00:00Z";
-  }
-  input.bytes = std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const parser::ParseInput input = nianbao::fuzz::ParseInputFrom(data, size);
 
   auto result = parser::Parse(input);
   nianbao::fuzz::Check(result.ok(), "Parse failed below max_bytes");

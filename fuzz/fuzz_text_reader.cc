@@ -19,16 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string utf8 = parser::SanitizeUtf8(bytes);
   const parser::Document doc = parser::ReadText(utf8);
 
-  for (const parser::Block& block : doc.blocks) {
-    if (block.kind == parser::Block::Kind::kParagraph) {
-      Check(IsValidUtf8(block.text), "ReadText: paragraph is not valid UTF-8");
-      continue;
-    }
-    for (const parser::Row& row : block.table.rows) {
-      for (const parser::Cell& cell : row) {
-        Check(IsValidUtf8(cell.text), "ReadText: cell is not valid UTF-8");
-      }
-    }
-  }
+  nianbao::fuzz::CheckBlocksAreUtf8(doc, "ReadText: paragraph is not valid UTF-8",
+                                    "ReadText: cell is not valid UTF-8");
   return 0;
 }

@@ -19,25 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from common import Checks, Portal  # noqa: E402
 
 BINARY, ROOT = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-
-
-def http(method, url):
-    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return r.read()
+check = Checks()
 
 
 def crawl(sources, state_dir):
@@ -58,29 +45,13 @@ def crawl(sources, state_dir):
 def main():
     tmp = tempfile.mkdtemp(prefix="nianbao-crawl-test-")
     log = os.path.join(tmp, "portal.jsonl")
-    portal = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/portal/local_portal.py"),
-                               "--base-port", "0", "--log", log],
-                              stdout=subprocess.PIPE, text=True)
+    portal = Portal(ROOT, log)
     try:
-        ports = {}
-        for line in portal.stdout:
-            if line.startswith("LISTENING"):
-                _, host, addr = line.split()
-                ports[host] = int(addr.rsplit(":", 1)[1])
-            if line.strip() == "READY":
-                break
-        base = f"http://127.0.0.1:{ports['host1']}"
-        http("POST", base + "/__control/reset")
-        manifest = json.loads(http("GET", base + "/__control/manifest"))
-
+        manifest = portal.manifest
         # The example sources file, on the ports the portal got, with a shorter timeout for
         # the stalled page so that the test stays quick.
-        text = open(os.path.join(ROOT, "examples/local-portal.toml"), encoding="utf-8").read()
-        for i, host in enumerate(["host1", "host2", "host3"], start=1):
-            text = text.replace(f"127.0.0.1:{18480 + i}", f"127.0.0.1:{ports[host]}")
-        text = text.replace('total_timeout = "5s"', 'total_timeout = "1s"')
         sources = os.path.join(tmp, "sources.toml")
-        open(sources, "w", encoding="utf-8").write(text)
+        open(sources, "w", encoding="utf-8").write(portal.sources_toml("1s"))
         state = os.path.join(tmp, "state")
 
         # ---- pass 1 ----
@@ -133,17 +104,15 @@ def main():
                   f"pass 2: unconditional request for {r['path']}")
 
         # ---- pass 3: one revision ----
-        revised = json.loads(http("POST", base + "/__control/revise"))["revised"]
+        revised = json.loads(portal.control("revise"))["revised"]
         pages3, summary3, _ = crawl(sources, state)
         changed = [p for p in pages3 if p["change"] == "revised"]
         check(len(changed) == 1, f"pass 3: {len(changed)} revised pages, expected 1")
         check(changed and changed[0]["url"] == revised["url"], "pass 3: the revised report")
         check("revised 1" in summary3.get("local-host1-trs", ""), "pass 3: summary counts it")
     finally:
-        portal.terminate()
-        portal.wait(timeout=10)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+        portal.close()
+    return check.finish()
 
 
 if __name__ == "__main__":

@@ -51,11 +51,13 @@ def report_id(url):
 class Portal:
     """tests/portal/local_portal.py on free ports, reset, with its manifest loaded."""
 
-    def __init__(self, root, log_path):
+    def __init__(self, root, log_path=None, hosts=None):
         self.root = root
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(root, "tests/portal/local_portal.py"), "--base-port",
-             "0", "--log", log_path], stdout=subprocess.PIPE, text=True)
+        args = [sys.executable, os.path.join(root, "tests/portal/local_portal.py"),
+                "--base-port", "0"]
+        args += ["--log", log_path] if log_path else []
+        args += ["--hosts", str(hosts)] if hosts else []
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         self.ports = {}
         for line in self.proc.stdout:
             if line.startswith("LISTENING"):
@@ -63,10 +65,15 @@ class Portal:
                 self.ports[host] = int(addr.rsplit(":", 1)[1])
             if line.strip() == "READY":
                 break
-        base = f"http://127.0.0.1:{self.ports['host1']}"
-        urllib.request.urlopen(urllib.request.Request(base + "/__control/reset", data=b""))
-        self.manifest = json.loads(urllib.request.urlopen(base + "/__control/manifest").read())
+        self.base = f"http://127.0.0.1:{self.ports['host1']}"
+        self.control("reset")
+        self.manifest = json.loads(urllib.request.urlopen(self.base + "/__control/manifest").read())
         self.reports = {r["url"] for h in self.manifest["hosts"].values() for r in h["reports"]}
+
+    def control(self, what):
+        """POSTs to the portal's /__control/WHAT (reset, revise, ...); the answer's body."""
+        return urllib.request.urlopen(
+            urllib.request.Request(f"{self.base}/__control/{what}", data=b""), timeout=10).read()
 
     def sources_toml(self, total_timeout="1s"):
         """examples/local-portal.toml pointed at this portal's ports."""

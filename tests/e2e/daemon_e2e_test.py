@@ -19,11 +19,9 @@ Scenarios, each on its own topics and state:
 Usage: daemon_e2e_test.py NIANBAO MOCK_KAFKA REPO_ROOT   (Debian's python3 with jsonschema)
 Prints "N passed, M failed"; exits non-zero on any failure.
 """
-import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,69 +30,23 @@ import urllib.request
 
 import jsonschema
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import Checks, Portal, free_port, kcat, report_id  # noqa: E402
+
 NIANBAO, MOCK, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def canonical(url):
-    scheme, rest = url.split("://", 1)
-    host, _, path = rest.partition("/")
-    return f"{scheme.lower()}://{host.lower()}/{path}".split("#")[0]
-
-
-def report_id(url):
-    return hashlib.sha256(canonical(url).encode()).hexdigest()[:32]
-
-
-def kcat(bootstrap, topic):
-    p = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e",
-                        "-J", "-q", "-X", "isolation.level=read_committed"],
-                       capture_output=True, text=True, timeout=60)
-    out = []
-    for line in p.stdout.splitlines():
-        m = json.loads(line)
-        h = m.get("headers") or []
-        m["headers"] = dict(zip(h[0::2], h[1::2]))
-        out.append(m)
-    return out
+check = Checks()
 
 
 class Env:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="nianbao-e2e-")
-        self.portal = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "tests/portal/local_portal.py"),
-             "--base-port", "0", "--log", os.path.join(self.tmp, "portal.jsonl")],
-            stdout=subprocess.PIPE, text=True)
-        self.ports = {}
-        for line in self.portal.stdout:
-            if line.startswith("LISTENING"):
-                _, host, addr = line.split()
-                self.ports[host] = int(addr.rsplit(":", 1)[1])
-            if line.strip() == "READY":
-                break
-        base = f"http://127.0.0.1:{self.ports['host1']}"
-        urllib.request.urlopen(urllib.request.Request(base + "/__control/reset", data=b""))
-        self.manifest = json.loads(urllib.request.urlopen(base + "/__control/manifest").read())
+        self.portal = Portal(ROOT, os.path.join(self.tmp, "portal.jsonl"))
+        self.ports = self.portal.ports
+        self.manifest = self.portal.manifest
+        self.reports = self.portal.reports
         self.kafka = subprocess.Popen([MOCK, "--brokers", "1"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, text=True)
         self.bootstrap = self.kafka.stdout.readline().split()[1]
-        self.reports = {r["url"] for h in self.manifest["hosts"].values() for r in h["reports"]}
 
     def kafka_command(self, cmd):
         self.kafka.stdin.write(cmd + "\n")
@@ -103,10 +55,7 @@ class Env:
 
     def config(self, name, deadline="60s"):
         """A sources file on the portal's ports and a daemon config on its own topics."""
-        text = open(os.path.join(ROOT, "examples/local-portal.toml"), encoding="utf-8").read()
-        for i, host in enumerate(["host1", "host2", "host3"], start=1):
-            text = text.replace(f"127.0.0.1:{18480 + i}", f"127.0.0.1:{self.ports[host]}")
-        text = text.replace('total_timeout = "5s"', 'total_timeout = "1s"')
+        text = self.portal.sources_toml()
         d = os.path.join(self.tmp, name)
         os.makedirs(d, exist_ok=True)
         open(os.path.join(d, "sources.toml"), "w", encoding="utf-8").write(text)
@@ -138,9 +87,9 @@ deadline = "{deadline}"
                                 stderr=open(os.path.join(os.path.dirname(config), log), "w"))
 
     def close(self):
-        for p in (self.portal, self.kafka):
-            p.terminate()
-            p.wait(timeout=10)
+        self.portal.close()
+        self.kafka.terminate()
+        self.kafka.wait(timeout=10)
 
 
 def schemas():
@@ -298,8 +247,7 @@ def main():
             print(f"{scenario.__name__}: {time.time() - t:.1f}s", flush=True)
     finally:
         env.close()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.finish()
 
 
 if __name__ == "__main__":

@@ -12,21 +12,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import Checks, Portal, kcat  # noqa: E402
 
 NIANBAO, MOCK, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
 SECONDS = float(sys.argv[4]) if len(sys.argv) > 4 else 60
 INTERVAL = sys.argv[5] if len(sys.argv) > 5 else "1s"
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
+check = Checks()
 
 
 def proc_stats(pid):
@@ -41,18 +34,14 @@ TARGET = "/zfxxgk/zfxxgknb/202101/t20210119_1001.html"
 
 
 def read_reports(bootstrap):
-    out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", "nianbao.reports", "-o",
-                          "beginning", "-e", "-J", "-q", "-X", "isolation.level=read_committed"],
-                         capture_output=True, text=True, timeout=60).stdout.splitlines()
-    return [json.loads(l) for l in out]
+    return kcat(bootstrap, "nianbao.reports")
 
 
 def events_of_target(msgs):
     events = []
     for m in msgs:
         if TARGET in json.loads(m["payload"])["source"]["url"]:
-            h = m.get("headers") or []
-            events.append(dict(zip(h[0::2], h[1::2])).get("event"))
+            events.append(m["headers"].get("event"))
     return events
 
 
@@ -60,24 +49,10 @@ def revisions(bootstrap):
     return events_of_target(read_reports(bootstrap)).count("report.revised")
 
 
-def post(url):
-    urllib.request.urlopen(urllib.request.Request(url, data=b""), timeout=10).read()
-
-
 def main():
     tmp = tempfile.mkdtemp(prefix="nianbao-soak-")
-    portal = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/portal/local_portal.py"),
-                               "--base-port", "0", "--hosts", "2"],
-                              stdout=subprocess.PIPE, text=True)
-    ports = {}
-    for line in portal.stdout:
-        if line.startswith("LISTENING"):
-            _, host, addr = line.split()
-            ports[host] = int(addr.rsplit(":", 1)[1])
-        if line.strip() == "READY":
-            break
-    base = f"http://127.0.0.1:{ports['host1']}"
-    post(base + "/__control/reset")
+    portal = Portal(ROOT, hosts=2)
+    ports = portal.ports
     kafka = subprocess.Popen([MOCK], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     bootstrap = kafka.stdout.readline().split()[1]
     open(os.path.join(tmp, "sources.toml"), "w").write(f'''
@@ -119,7 +94,7 @@ listen = ""
     try:
         while time.time() - start < SECONDS:
             time.sleep(2.5)  # two passes or more between changes
-            post(base + ("/__control/reset" if revised else "/__control/revise"))
+            portal.control("reset" if revised else "revise")
             revised = not revised
             toggles += 1
             samples.append((time.time() - start, *proc_stats(daemon.pid)))
@@ -150,11 +125,10 @@ listen = ""
           f"fds {early_fd} -> {late_fd}", flush=True)
     check(late_rss <= early_rss * 1.15 + 2048, f"RSS grew: {early_rss} -> {late_rss} KiB")
     check(late_fd <= early_fd + 4, f"descriptors grew: {early_fd} -> {late_fd}")
-    for p in (portal, kafka):
-        p.terminate()
-        p.wait(timeout=10)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    portal.close()
+    kafka.terminate()
+    kafka.wait(timeout=10)
+    return check.finish()
 
 
 if __name__ == "__main__":

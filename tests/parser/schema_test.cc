@@ -32,6 +32,7 @@
 
 #include "parser/parser.h"
 #include "parser/rules.h"
+#include "tests/support/json_schema.h"
 
 namespace nianbao::parser {
 namespace {
@@ -50,50 +51,8 @@ std::string ReadFile(const std::filesystem::path& path) {
   return ss.str();
 }
 
-// Reads schemas/<name>. valijson 1.0 takes the resolution scope of a document from the
-// draft-04 keyword "id" only, so the draft-07 "$id" is copied there: without a scope, the
-// same JSON pointer in two documents (e.g. /properties/schema of the report and of the
-// finding) would share one entry of valijson's schema cache.
-Json LoadSchemaDocument(const std::string& name) {
-  Json doc = Json::parse(ReadFile(std::filesystem::path(NIANBAO_SCHEMAS) / name));
-  if (doc.is_object() && doc.contains("$id")) doc["id"] = doc["$id"];
-  return doc;
-}
-
-// Every $ref between our schemas names a sibling file ("report.v1.schema.json"). valijson
-// resolves a relative reference by appending it to the current scope; we take it as it is.
-class SiblingFileSchemaParser : public valijson::SchemaParser {
- public:
-  SiblingFileSchemaParser() : valijson::SchemaParser(kDraft7) {}
-
- private:
-  std::optional<std::string> resolveDocumentUri(
-      const std::optional<std::string>& scope,
-      const std::optional<std::string>& document) override {
-    return document ? document : scope;
-  }
-};
-
-// valijson owns what the fetch callback returns until it calls the free callback.
-const Json* FetchSchemaDocument(const std::string& uri) {
-  if (uri.find('/') != std::string::npos) return nullptr;  // only files of schemas/
-  try {
-    return new Json(LoadSchemaDocument(uri));
-  } catch (const std::exception&) {
-    return nullptr;  // valijson then fails with "Failed to fetch referenced schema document"
-  }
-}
-void FreeSchemaDocument(const Json* doc) { delete doc; }
-
-// Throws std::exception when the schema file is missing, is not JSON or is not a schema.
-std::unique_ptr<valijson::Schema> LoadSchema(const std::string& name) {
-  const Json doc = LoadSchemaDocument(name);
-  auto schema = std::make_unique<valijson::Schema>();
-  SiblingFileSchemaParser parser;
-  parser.populateSchema(valijson::adapters::NlohmannJsonAdapter(doc), *schema, FetchSchemaDocument,
-                        FreeSchemaDocument);
-  return schema;
-}
+using nianbao::testing::LoadSchema;
+using nianbao::testing::LoadSchemaDocument;
 
 struct Schemas {
   std::unique_ptr<valijson::Schema> report = LoadSchema(kReportSchema);
