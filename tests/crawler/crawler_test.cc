@@ -4,6 +4,7 @@
 #include "crawler/crawler.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -201,6 +202,37 @@ TEST_F(CrawlerTest, SecondPassIsConditionalAndYieldsNothingNew) {
     EXPECT_EQ(p.change, FetchedPage::Change::kUnchanged);
     EXPECT_EQ(p.status, 304);
     EXPECT_FALSE(p.sha256.empty());
+  }
+}
+
+// A full disk under the state: the links of a list page could not be stored. Had the list
+// kept its ETag, the next pass would get a 304 and read the links stored before (none here):
+// every report of the column silently gone. Its validators are dropped instead.
+TEST_F(CrawlerTest, AListWhoseLinksWereNotStoredIsReadInFullNextPass) {
+  auto sql = [this](const char* statement) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((state_dir_ / "state.db").c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, statement, nullptr, nullptr, &err), SQLITE_OK) << err;
+    sqlite3_free(err);
+    sqlite3_close(db);
+  };
+  // Refuses every write to the links table, as a full disk would.
+  sql("CREATE TRIGGER no_links BEFORE INSERT ON links BEGIN SELECT RAISE(ABORT, 'full'); END");
+  SourcePassStats first = Pass();
+  EXPECT_EQ(first.failures["state_write"], 3);  // the three list pages
+  EXPECT_EQ(first.reports_new, 5);              // the pass itself still finds them
+  sql("DROP TRIGGER no_links");
+  size_t before = server_.requests().size();
+  pages_.clear();
+  SourcePassStats second = Pass();
+  EXPECT_EQ(second.reports_found, 6);
+  EXPECT_EQ(second.reports_unchanged, 5);
+  auto all = server_.requests();
+  for (size_t i = before; i < all.size(); ++i) {
+    if (all[i].target.rfind("/col/index", 0) == 0) {
+      EXPECT_FALSE(all[i].headers.count("if-none-match")) << all[i].target;
+    }
   }
 }
 
