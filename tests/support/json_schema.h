@@ -69,8 +69,7 @@ inline std::unique_ptr<valijson::Schema> LoadSchema(const std::string& name) {
   auto schema = std::make_unique<valijson::Schema>();
   schema_internal::SiblingFileSchemaParser parser;
   parser.populateSchema(valijson::adapters::NlohmannJsonAdapter(doc), *schema,
-                        schema_internal::FetchSchemaDocument,
-                        schema_internal::FreeSchemaDocument);
+                        schema_internal::FetchSchemaDocument, schema_internal::FreeSchemaDocument);
   return schema;
 }
 
