@@ -15,7 +15,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <thread>
 
 #include "app/config.h"
@@ -216,20 +215,24 @@ class Daemon {
     pipeline_ = std::make_unique<ingest::Pipeline>(
         io_, *queue_, sinks, po,
         [this](const std::string& url, const std::string& sha) {
-          in_flight_.erase({url, sha});
+          ReleaseClaim(url, sha);
           if (Status s = state_->MarkDelivered(url, sha); !s.ok()) {
             log_->error("state: {}", s.message());
           }
         },
-        [this](const std::string& url, const std::string& sha) {
-          in_flight_.erase({url, sha});
-        });
+        [this](const std::string& url, const std::string& sha) { ReleaseClaim(url, sha); });
     pipeline_->Start();
     signals_.add(SIGTERM);
     signals_.add(SIGINT);
     signals_.add(SIGHUP);
     WaitSignal();
     return true;
+  }
+
+  void ReleaseClaim(const std::string& url, const std::string& sha) {
+    if (auto it = in_flight_.find(url); it != in_flight_.end() && it->second == sha) {
+      in_flight_.erase(it);
+    }
   }
 
   // systemd notices a missing READY or watchdog ping itself; a failed send is only logged.
@@ -254,9 +257,13 @@ class Daemon {
       return parser::DecodeToUtf8(bytes, ct).utf8;
     };
     o.track_delivery = true;
-    // A page handed on and not yet acknowledged is not handed on again by the next pass.
+    // One version of a report on its way at a time. The same content is not handed on twice
+    // by a fast next pass; and a newer version waits for the pass after the older one was
+    // acknowledged: handed on beside it, it could overtake it (two parser threads) and
+    // leave consumers with the older one last, or go out as "published" a second time
+    // because the first was not yet recorded as delivered.
     o.claim = [this](const std::string& url, const std::string& sha) {
-      return in_flight_.insert({url, sha}).second;
+      return in_flight_.try_emplace(url, sha).second;
     };
     o.on_fetch = [this](const crawler::FetchLogEntry& f) {
       metrics_.Inc(metric::kFetchesTotal,
@@ -501,7 +508,8 @@ class Daemon {
   std::unique_ptr<asio::steady_timer> linger_timer_;
   std::chrono::milliseconds watchdog_interval_{0};
   std::map<std::string, std::string> health_;
-  std::set<std::pair<std::string, std::string>> in_flight_;  // (url, sha256) handed on; loop
+  std::map<std::string, std::string> in_flight_;  // url -> sha256 handed on, not yet
+                                                  // acknowledged; loop thread
   struct {
     int64_t published = 0, revised = 0, unchanged = 0, kafka_errors = 0;
     std::map<std::string, int64_t> findings;

@@ -84,8 +84,10 @@ struct CrawlerOptions {
   // on again (at least once, after a crash or a broker outage). `crawl` leaves it off.
   bool track_delivery = false;
   // With track_delivery: asked before a page with undelivered content is handed on; false
-  // means that content is already on its way downstream (handed on by an earlier pass and
-  // not yet acknowledged), so the page is not handed on twice. Unset: always hand on.
+  // means the owner already has a version of that URL on its way downstream (handed on by
+  // an earlier pass and not yet acknowledged), so the page is not handed on now: once that
+  // version is acknowledged, the next pass finds this content undelivered and hands it on.
+  // Unset: always hand on.
   std::function<bool(const std::string& url, const std::string& sha256)> claim;
 };
 
