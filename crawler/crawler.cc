@@ -91,6 +91,23 @@ bool IsAttachment(const std::string& url) {
   return false;
 }
 
+// Whether the page names a file with an attachment's extension anywhere (case-insensitive):
+// one pass over the bytes, so that a report page without attachments (most of them) is not
+// parsed a second time with Gumbo on the event loop just to find none.
+bool MayHaveAttachments(std::string_view html) {
+  for (size_t dot = html.find('.'); dot != std::string_view::npos; dot = html.find('.', dot + 1)) {
+    for (auto ext : kAttachmentExtensions) {
+      if (html.size() - dot < ext.size()) continue;
+      bool same = true;
+      for (size_t k = 1; k < ext.size() && same; ++k) {
+        same = std::tolower(static_cast<unsigned char>(html[dot + k])) == ext[k];
+      }
+      if (same) return true;
+    }
+  }
+  return false;
+}
+
 // Marks the links that pagination produced, so that a list answered 304 is re-read the same.
 constexpr const char* kPageLinkText = "\x01page";
 
@@ -618,9 +635,10 @@ void Crawler::OnReport(Request& r, const FetchResult& res) {
     page.change = !before || before->sha256.empty() ? FetchedPage::Change::kNew
                   : before->sha256 == page.sha256   ? FetchedPage::Change::kUnchanged
                                                     : FetchedPage::Change::kRevised;
-    std::string html = options_.decode(res.body, page.content_type);
-    for (auto& l : ExtractLinks(html, res.final_url)) {
-      if (IsAttachment(l.url)) page.attachments.push_back(std::move(l));
+    if (std::string html = options_.decode(res.body, page.content_type); MayHaveAttachments(html)) {
+      for (auto& l : ExtractLinks(html, res.final_url)) {
+        if (IsAttachment(l.url)) page.attachments.push_back(std::move(l));
+      }
     }
     s.sha256 = page.sha256;
     if (state_.PutAttachments(r.url, page.attachments).ok()) {

@@ -20,26 +20,52 @@ struct GumboDeleter {
 // page nested hundreds of thousands deep must never reach it.
 constexpr int kMaxDepth = 4000;
 
+// Counts start tags against end tags. Comments (Word's <!--[if gte mso 9]><xml> blocks hold
+// hundreds of <w:LsdException .../>), declarations and self-closing tags open nothing: counted,
+// they made a Word-exported page look 4,000 deep and lose every link. Linear: each tag is
+// scanned once, up to its '>'.
 bool TooDeep(std::string_view html) {
   int depth = 0;
-  for (size_t i = 0; i + 1 < html.size(); ++i) {
-    if (html[i] != '<') continue;
-    char c = html[i + 1];
+  const size_t n = html.size();
+  size_t i = 0;
+  while (i + 1 < n) {
+    const size_t lt = html.find('<', i);
+    if (lt == std::string_view::npos || lt + 1 >= n) break;
+    const char c = html[lt + 1];
+    if (html.substr(lt, 4) == "<!--") {
+      const size_t end = html.find("-->", lt + 4);
+      if (end == std::string_view::npos) break;
+      i = end + 3;
+      continue;
+    }
+    if (c == '!' || c == '?') {
+      i = lt + 2;
+      continue;
+    }
     if (c == '/') {
       depth = std::max(0, depth - 1);
-    } else if (std::isalpha(static_cast<unsigned char>(c))) {
-      // Elements that are usually left open or never closed do not nest in practice.
-      static constexpr std::string_view kVoid[] = {
-          "br", "img", "meta",   "link", "input", "hr",   "p",      "li",
-          "td", "tr",  "option", "col",  "area",  "base", "source", "wbr"};
-      size_t j = i + 1;
-      while (j < html.size() && std::isalnum(static_cast<unsigned char>(html[j]))) ++j;
-      std::string name(html.substr(i + 1, j - i - 1));
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-      bool is_void = std::find(std::begin(kVoid), std::end(kVoid), name) != std::end(kVoid);
-      if (!is_void && ++depth > kMaxDepth) return true;
+      i = lt + 2;
+      continue;
     }
+    if (!std::isalpha(static_cast<unsigned char>(c))) {
+      i = lt + 1;
+      continue;
+    }
+    // Elements that are usually left open or never closed do not nest in practice.
+    static constexpr std::string_view kVoid[] = {"br",   "img",  "meta",   "link", "input",  "hr",
+                                                 "p",    "li",   "td",     "tr",   "option", "col",
+                                                 "area", "base", "source", "wbr"};
+    size_t j = lt + 1;
+    while (j < n && std::isalnum(static_cast<unsigned char>(html[j]))) ++j;
+    std::string name(html.substr(lt + 1, j - lt - 1));
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const size_t gt = html.find('>', j);
+    if (gt == std::string_view::npos) break;
+    const bool self_closing = html[gt - 1] == '/';
+    const bool is_void = std::find(std::begin(kVoid), std::end(kVoid), name) != std::end(kVoid);
+    if (!is_void && !self_closing && ++depth > kMaxDepth) return true;
+    i = gt + 1;
   }
   return false;
 }

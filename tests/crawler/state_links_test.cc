@@ -40,6 +40,19 @@ TEST(Links, CapsTheNumberOfLinksAndSurvivesDeepNesting) {
   EXPECT_TRUE(ExtractLinks(deep, "http://a.gov.cn/").empty());
 }
 
+// A Word-exported page: thousands of self-closing tags, many of them in conditional comments,
+// nest nothing; its links are read.
+TEST(Links, SelfClosingTagsAndCommentsDoNotNest) {
+  std::string page = "<html><head><!--[if gte mso 9]><xml><w:LatentStyles>";
+  for (int i = 0; i < 5000; ++i) page += "<w:LsdException Locked=\"false\" Name=\"x\">";
+  page += "</w:LatentStyles></xml><![endif]--></head><body>";
+  for (int i = 0; i < 5000; ++i) page += "<o:p/>";
+  page += "<a href=\"/files/report.pdf\">附件</a></body></html>";
+  auto links = ExtractLinks(page, "http://a.gov.cn/");
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].url, "http://a.gov.cn/files/report.pdf");
+}
+
 TEST(Links, ReadsTrsPagingScript) {
   auto p = FindTrsPaging("<script>createPageHTML(5, 0, \"index\", \"shtml\");</script>");
   ASSERT_TRUE(p.has_value());
