@@ -5,7 +5,7 @@
 # turn, same concurrency (32), same per-host limit (2), no politeness delay, robots.txt obeyed
 # (allow all). Prints the Markdown tables; JSON in $BUILD/bench-results/crawl.json.
 #
-#   scripts/bench-crawl.sh                               # 3 runs (about 20 minutes on 2 cores)
+#   scripts/bench-crawl.sh                               # 3 runs (about 15 minutes on 2 cores)
 #   scripts/bench-crawl.sh --hosts 2 --reports 5 --runs 1   # any option of bench_crawl.py crawl
 #   BUILD=build scripts/bench-crawl.sh ...               # another build tree's nianbao
 set -euo pipefail

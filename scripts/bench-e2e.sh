@@ -4,7 +4,7 @@
 # daemon's process), over bench/bench_portal.py's 50 hosts x 200 reports, with 1 and then 2
 # parser threads ([ingest] workers). JSON in $BUILD/bench-results/e2e.json.
 #
-#   scripts/bench-e2e.sh                     # 3 runs per worker count
+#   scripts/bench-e2e.sh                     # 3 runs per worker count (about 6 minutes)
 #   scripts/bench-e2e.sh --runs 5 --hosts 10 # any option of bench_crawl.py e2e
 set -euo pipefail
 cd "$(dirname "$0")/.."

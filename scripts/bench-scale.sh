@@ -7,7 +7,7 @@
 #            and 5 MiB (padded with portal chrome).
 # JSON in $BUILD/bench-results/{sources,page_size}.json.
 #
-#   scripts/bench-scale.sh            # both series, 3 runs per point
+#   scripts/bench-scale.sh            # both series, 3 runs per point (about 13 minutes)
 #   scripts/bench-scale.sh sources    # one series; extra options go to bench_crawl.py
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,12 +8,19 @@ portal's own CPU per run is read from /proc/<pid>/stat. Counts come from the con
 output and are checked against the portal's manifest (a run that misses pages is reported,
 and fails the script).
 
-  crawl          nianbao `run --once` (file sink, no Kafka) vs the Scrapy spider
-                 (bench/scrapy/report_spider.py), alternating which goes first
+  crawl          nianbao `run --once` (fetch, parse + validate, file sink, no Kafka) vs the
+                 Scrapy spider (bench/scrapy/report_spider.py: fetch, strip HTML, extract the
+                 tables), and nianbao `crawl --once` vs the spider with --no-parse (fetch
+                 only); the order of the four rotates from run to run
   e2e            nianbao `run --once` into the embedded Kafka (librdkafka mock cluster) with
-                 1 and 2 parser threads ([ingest] workers)
-  scale-sources  nianbao `run --once` (file sink) over 100, 1,000, 10,000 sources
-  scale-pages    nianbao `run --once` (file sink) with report pages of growing size
+                 1 and 2 parser threads ([ingest] workers), alternating run by run
+  scale-sources  nianbao `run --once` (file sink) and `crawl --once` over 100, 1,000, 10,000
+                 sources
+  scale-pages    the same with report pages of growing size
+
+Every run is checked: exit status 0, exactly the manifest's list pages and reports fetched,
+each report once, and one record per report (nianbao's file sink; the spider's items with
+the form's tables). A run that misses is reported and makes the script exit 1.
 
 Results: a JSON file per scenario in --out-dir and a Markdown table on stdout (medians of
 the runs with min and max; ratios computed run by run, from the same run, then summarised).
@@ -31,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -61,7 +69,8 @@ class Portal:
     """bench_portal.py as a child process; the manifest tells what a full crawl fetches."""
 
     def __init__(self, workdir, args):
-        self.manifest_path = str(Path(workdir) / "manifest.json")
+        self.workdir = Path(workdir)
+        self.manifest_path = str(self.workdir / "manifest.json")
         cmd = [PY, str(PORTAL), "--manifest", self.manifest_path] + [str(a) for a in args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
@@ -93,18 +102,60 @@ class Portal:
                 self.proc.wait()
 
 
+def thread_cpu(pid):
+    """{tid: (name, CPU seconds)} of a live process's threads, from /proc/<pid>/task."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                data = f.read()
+        except OSError:
+            continue
+        name = data[data.index("(") + 1:data.rindex(")")]
+        fields = data.rsplit(")", 1)[1].split()
+        out[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / TICK)
+    return out
+
+
 def measure(cmd, stdout_path, stderr_path, portal):
-    """Runs cmd to completion; its wall time, CPU and peak RSS (wait4), and the portal's CPU
-    during the run."""
+    """Runs cmd to completion; its wall time, CPU and peak RSS (wait4), the CPU of its main
+    thread (for nianbao the event-loop thread, for Scrapy the reactor thread) and of its
+    other threads, and the portal's CPU during the run.
+
+    The main thread blocks in waitid(WNOWAIT) until the child exits, so the wall time ends
+    when the child does (no polling delay); a helper thread samples the child's threads every
+    0.2 s (a thread that ends is seen at its last sample); the main thread's final CPU is read
+    from the exited child before it is reaped with wait4."""
     portal_cpu0 = portal.cpu_seconds()
+    threads = {}
+    done = threading.Event()
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, ru = os.wait4(proc.pid, 0)
+
+        def sample():
+            while not done.wait(0.2):
+                threads.update(thread_cpu(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
         wall = time.monotonic() - t0
+        done.set()
+        sampler.join()
+        threads.update(thread_cpu(proc.pid))  # the exited child: its main thread's final CPU
+        _, status, ru = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
+    main = threads.get(proc.pid, ("", 0.0))[1]
     return {"rc": proc.returncode, "wall_s": wall, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
             "cpu_s": ru.ru_utime + ru.ru_stime, "maxrss_mb": ru.ru_maxrss / 1024.0,
+            "main_thread_cpu_s": main, "other_threads_cpu_s": max(0.0, ru.ru_utime + ru.ru_stime - main),
+            "threads": len(threads),
+            "thread_cpu_s": sorted(((n, round(c, 2)) for n, c in threads.values()), key=lambda x: -x[1])[:8],
             "portal_cpu_s": portal.cpu_seconds() - portal_cpu0}
 
 
@@ -142,6 +193,7 @@ def write_config(path, sources, state_dir, out_dir, workers, kafka):
 
 PASS_RE = re.compile(r"pass source=\S+ health=(\S+) lists=(\d+) reports=(\d+) new=\d+ revised=\d+ "
                      r"unchanged=\d+ failed=(\d+) robots_disallowed=\d+ requests=(\d+)")
+STAMP_RE = re.compile(r"^(\d{4}-\d\d-\d\d) (\d\d):(\d\d):(\d\d\.\d+) ")
 DELIVERED_RE = re.compile(r"delivered (\d+) reports .*?, (\d+) not reports, (\d+) delivery failures")
 
 
@@ -155,7 +207,15 @@ def run_nianbao(binary, portal, work, args, workers, kafka):
                 work / "stdout.txt", work / "stderr.txt", portal)
     lists = reports = failed = requests = 0
     delivered = failures = None
+    stamps = {}  # "ready", "pass_complete", "delivered": seconds of the day, from the log
     for line in (work / "stderr.txt").read_text(encoding="utf-8", errors="replace").splitlines():
+        t = STAMP_RE.match(line)
+        if t:
+            secs = int(t.group(2)) * 3600 + int(t.group(3)) * 60 + float(t.group(4))
+            for key, text in (("ready", "nianbao: ready:"), ("pass_complete", "nianbao: pass complete"),
+                              ("delivered", "nianbao: delivered ")):
+                if text in line:
+                    stamps[key] = secs
         p = PASS_RE.search(line)
         if p:
             lists += int(p.group(2))
@@ -167,6 +227,12 @@ def run_nianbao(binary, portal, work, args, workers, kafka):
             delivered, failures = int(d.group(1)), int(d.group(3))
     m.update({"list_pages": lists, "reports_found": reports, "reports_failed": failed, "requests": requests,
               "reports": delivered or 0, "delivery_failures": failures})
+    # Phases from the daemon's log: start-up (to "ready"), the pass (fetch + parse + submit, to
+    # "pass complete"), the drain (last parses, sink flush / Kafka commit, to "delivered").
+    if len(stamps) == 3:
+        m["pass_s"] = (stamps["pass_complete"] - stamps["ready"]) % 86400
+        m["drain_s"] = (stamps["delivered"] - stamps["pass_complete"]) % 86400
+        m["ready_to_delivered_s"] = m["pass_s"] + m["drain_s"]
     if not kafka:
         lines = 0
         for f in sorted(out.glob("*.jsonl")):
@@ -209,14 +275,24 @@ def run_scrapy(portal, work, args, parse=True):
                  "--per-host", str(args.per_host)] + ([] if parse else ["--no-parse"]),
                 work / "stdout.txt", work / "stderr.txt", portal)
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
-    items = 0
+    items, urls, with_tables, cells = 0, set(), 0, 0
     if (work / "items.jsonl").exists():
         with open(work / "items.jsonl", "rb") as fh:
-            items = sum(1 for _ in fh)
+            for line in fh:
+                item = json.loads(line)
+                items += 1
+                urls.add(item["url"])
+                tables = item.get("tables") or []
+                if any(len(t) >= 4 for t in tables):  # the form's tables, not a layout cell
+                    with_tables += 1
+                cells += sum(len(r) for t in tables for r in t)
     robots = stats.get("robotstxt/response_count", 0)
     m.update({"requests": stats.get("downloader/request_count", 0), "reports": items,
               "list_pages": stats.get("response_received_count", 0) - robots - items,
-              "responses_200": stats.get("downloader/response_status_count/200", 0)})
+              "responses_200": stats.get("downloader/response_status_count/200", 0),
+              "unique_report_urls": len(urls)})
+    if parse:
+        m.update({"reports_with_tables": with_tables, "table_cells": cells})
     return m
 
 
@@ -239,9 +315,15 @@ def run_contender(who, args, portal, work):
 
 
 def check(name, m, manifest, failures):
+    """Every contender must fetch exactly the manifest's list pages and reports, each report
+    once, and (when it parses) come out with one record per report: nianbao's file sink holds
+    a nianbao.reports line per report; each Scrapy item has the form's tables."""
     t = manifest["totals"]
     want = {"reports": t["reports"], "list_pages": t["list_pages"]}
     got = {"reports": m.get("reports"), "list_pages": m.get("list_pages")}
+    for key in ("records_in_files", "unique_report_urls", "reports_with_tables"):
+        if key in m:
+            want[key], got[key] = t["reports"], m[key]
     if m["rc"] != 0 or got != want:
         failures.append("%s: rc %d, got %s, want %s" % (name, m["rc"], got, want))
         log("bench_crawl: MISMATCH %s" % failures[-1])
@@ -311,7 +393,8 @@ def new_workdir(args, tag):
 # Scenarios
 # --------------------------------------------------------------------------------------------
 
-METRICS = [("wall_s", "wall s", 2), ("cpu_s", "CPU s", 2), ("maxrss_mb", "peak RSS MB", 1),
+METRICS = [("wall_s", "wall s", 2), ("cpu_s", "CPU s", 2), ("main_thread_cpu_s", "main-thread CPU s", 2),
+           ("maxrss_mb", "peak RSS MB", 1),
            ("pages_per_s", "pages/s", 0), ("portal_cpu_s", "portal CPU s", 2)]
 
 
@@ -372,6 +455,46 @@ def scenario_crawl(args):
     return 1 if failures else 0
 
 
+def run_point(args, name, point_label, portal, mode, i, workers, kafka, failures):
+    """One measured nianbao run (mode "run": `run --once`; "crawl": `crawl --once`)."""
+    manifest = portal.manifest
+    work = Path(tempfile.mkdtemp(prefix="run%d-%s-" % (i, mode), dir=portal.workdir))
+    if mode == "crawl":
+        m = run_nianbao_crawl(args.nianbao, portal, work, args)
+    else:
+        m = run_nianbao(args.nianbao, portal, work, args, workers, kafka)
+    m = add_rates(m, manifest)
+    m["load"] = load_line()
+    check("%s %s %s run %d" % (name, point_label, mode, i), m, manifest, failures)
+    log("bench_crawl:   %s %s --once, run %d%s: %.2fs wall, %.2f CPU-s, %.0f MB, %d reports"
+        % (point_label, mode, i, " (warm-up)" if i < 0 else "", m["wall_s"], m["cpu_s"], m["maxrss_mb"],
+           m["reports"]))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return m
+
+
+def print_series(name, title, rows, runs_n):
+    print("\n### %s (median (min–max) of %d runs each)\n" % (title, runs_n))
+    print("| %s | command | reports | pages | mean report bytes | wall s | of which pass s | of which drain s | "
+          "CPU s | main-thread CPU s | CPU ms / page | CPU s / 1,000 reports | reports/s | MB/s | peak RSS MB |"
+          % name)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        runs = r["runs"]
+        pages = r["totals"]["reports"] + r["totals"]["list_pages"]
+        print("| %s | %s | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["label"], "crawl --once" if r["mode"] == "crawl" else "run --once", r["totals"]["reports"],
+            pages, r["report_bytes"]["mean"],
+            fmt(summary([m["wall_s"] for m in runs])), fmt(summary([m.get("pass_s") for m in runs])),
+            fmt(summary([m.get("drain_s") for m in runs])), fmt(summary([m["cpu_s"] for m in runs])),
+            fmt(summary([m["main_thread_cpu_s"] for m in runs])),
+            fmt(summary([1000 * m["cpu_s"] / pages for m in runs])),
+            fmt(summary([m["cpu_s_per_1k_reports"] for m in runs])),
+            fmt(summary([m["reports_per_s"] for m in runs]), 0), fmt(summary([m["mb_per_s"] for m in runs]), 1),
+            fmt(summary([m["maxrss_mb"] for m in runs]), 1)))
+
+
 def nianbao_series(args, name, title, points, portal_args_for, workers_for, kafka, label, modes=("run",)):
     """Runs nianbao over each point (a fresh portal per point), in each mode ("run": `run
     --once`, parsing included; "crawl": `crawl --once`, fetch only), and prints one table row
@@ -387,19 +510,7 @@ def nianbao_series(args, name, title, points, portal_args_for, workers_for, kafk
             for mode in modes:
                 runs = []
                 for i in range(-args.warmup, args.runs):
-                    work = base / ("run%d-%s" % (i, mode))
-                    if mode == "crawl":
-                        m = run_nianbao_crawl(args.nianbao, portal, work, args)
-                    else:
-                        m = run_nianbao(args.nianbao, portal, work, args, workers_for(point), kafka)
-                    m = add_rates(m, manifest)
-                    m["load"] = load_line()
-                    check("%s %s %s run %d" % (name, label(point), mode, i), m, manifest, failures)
-                    log("bench_crawl:   %s run %d%s: %.2fs wall, %.2f CPU-s, %.0f MB, %d reports"
-                        % (mode, i, " (warm-up)" if i < 0 else "", m["wall_s"], m["cpu_s"], m["maxrss_mb"],
-                           m["reports"]))
-                    if not args.keep:
-                        shutil.rmtree(work, ignore_errors=True)
+                    m = run_point(args, name, label(point), portal, mode, i, workers_for(point), kafka, failures)
                     if i >= 0:
                         runs.append(m)
                 rows.append({"point": point, "label": label(point), "mode": mode, "totals": manifest["totals"],
@@ -408,30 +519,50 @@ def nianbao_series(args, name, title, points, portal_args_for, workers_for, kafk
             portal.stop()
             if not args.keep:
                 shutil.rmtree(base, ignore_errors=True)
-    print("\n### %s (median (min–max) of %d runs each)\n" % (title, args.runs))
-    print("| %s | command | reports | pages | mean page bytes | wall s | CPU s | CPU s / 1,000 reports | "
-          "reports/s | MB/s | peak RSS MB |" % name)
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        runs = r["runs"]
-        print("| %s | %s | %d | %d | %d | %s | %s | %s | %s | %s | %s |" % (
-            r["label"], "crawl --once" if r["mode"] == "crawl" else "run --once", r["totals"]["reports"],
-            r["totals"]["reports"] + r["totals"]["list_pages"], r["report_bytes"]["mean"],
-            fmt(summary([m["wall_s"] for m in runs])), fmt(summary([m["cpu_s"] for m in runs])),
-            fmt(summary([m["cpu_s_per_1k_reports"] for m in runs])),
-            fmt(summary([m["reports_per_s"] for m in runs]), 0), fmt(summary([m["mb_per_s"] for m in runs]), 1),
-            fmt(summary([m["maxrss_mb"] for m in runs]), 1)))
+    print_series(name, title, rows, args.runs)
     save(args, name, {"args": vars(args), "rows": rows, "failures": failures})
     return 1 if failures else 0
 
 
+E2E_RATIOS = [("wall_s", "wall s"), ("cpu_s", "CPU s"), ("cpu_s_per_1k_reports", "CPU s / 1,000 reports"),
+              ("reports_per_s", "reports/s"), ("maxrss_mb", "peak RSS MB")]
+
+
 def scenario_e2e(args):
-    portal_args = ["--hosts", args.hosts, "--reports", args.reports, "--per-list", args.per_list,
-                   "--page-kib", args.page_kib, "--flavor", args.flavor]
-    return nianbao_series(
-        args, "e2e", "End to end into the embedded Kafka: %d hosts × %d reports, by parser threads"
-        % (args.hosts, args.reports), [1, 2], lambda w: portal_args, lambda w: w, True,
-        lambda w: "%d worker%s" % (w, "" if w == 1 else "s"))
+    """`run --once` into the embedded Kafka with 1 and 2 parser threads, on one portal, the
+    two alternating run by run (which goes first rotates); the 2/1 ratios are run by run."""
+    counts = [1, 2]
+    base = Path(tempfile.mkdtemp(prefix="nb-e2e-", dir=args.work_dir))
+    portal = Portal(base, ["--hosts", args.hosts, "--reports", args.reports, "--per-list", args.per_list,
+                           "--page-kib", args.page_kib, "--flavor", args.flavor])
+    manifest = portal.manifest
+    log("bench_crawl: e2e %s, report pages %s bytes; load %s"
+        % (manifest["totals"], manifest["report_bytes"], load_line()))
+    failures, by_count, ratios = [], {w: [] for w in counts}, []
+    try:
+        for i in range(-args.warmup, args.runs):
+            order = counts if i % 2 == 0 else counts[::-1]
+            got = {}
+            for w in order:
+                got[w] = run_point(args, "e2e", "%d worker(s)" % w, portal, "run", i, w, True, failures)
+            if i >= 0:
+                for w in counts:
+                    by_count[w].append(got[w])
+                ratios.append({k: got[2][k] / got[1][k] for k, _ in E2E_RATIOS if got[1].get(k)})
+    finally:
+        portal.stop()
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    rows = [{"point": w, "label": "%d worker%s" % (w, "" if w == 1 else "s"), "mode": "run",
+             "totals": manifest["totals"], "report_bytes": manifest["report_bytes"], "runs": by_count[w]}
+            for w in counts]
+    print_series("e2e", "End to end into the embedded Kafka: %d hosts × %d reports, by parser threads "
+                 "([ingest] workers)" % (args.hosts, args.reports), rows, args.runs)
+    print("\n| 2 workers / 1 worker (run by run) | %s |" % " | ".join(label for _, label in E2E_RATIOS))
+    print("|---|%s" % ("---|" * len(E2E_RATIOS)))
+    print("| ratio | %s |" % " | ".join(fmt(summary([r.get(k) for r in ratios])) for k, _ in E2E_RATIOS))
+    save(args, "e2e", {"args": vars(args), "rows": rows, "ratios_2_over_1": ratios, "failures": failures})
+    return 1 if failures else 0
 
 
 def scenario_scale_sources(args):

@@ -117,7 +117,7 @@ def main(argv):
     staged = [i for i in inputs if get("stage_read_html", i)]
     if staged:
         print("\n#### Where the time goes (µs per call, CPU; median of the repetitions)\n")
-        print("| input | decode to UTF-8 | HTML reader (Gumbo + walk) | report parser + rules | "
+        print("| input | decode to UTF-8 | reader (HTML: Gumbo + walk; text reader for plain text) | report parser + narrative + rules | "
               "whole Parse | Parse + ToJson().dump() | Gumbo alone | crawler loop thread per report page |")
         print("|---|---|---|---|---|---|---|---|")
         for inp in staged:
