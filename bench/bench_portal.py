@@ -60,49 +60,44 @@ def host_address(i):
 # --------------------------------------------------------------------------------------------
 
 
-def mso_style(want):
-    out = ['<style type="text/css">\n<!--\n']
-    size = len(out[0])
+def repeated(head, item, tail, want, margin):
+    """head, then item(0), item(1), ... while they stay `margin` bytes under `want`, then tail."""
+    out = [head]
+    size = len(head.encode())
     i = 0
-    while size + 20 < want:
-        rule = ('@font-face {font-family:"仿宋_GB2312 %d"; panose-1:2 1 6 9 3 1 1 1 1 1; mso-font-charset:134;}\n'
-                'p.MsoStyle%d, li.MsoStyle%d {mso-style-name:"样式 %d"; margin:0cm; margin-bottom:.0001pt;'
-                ' text-align:justify; font-size:10.5pt; font-family:"Times New Roman",serif;'
-                ' mso-fareast-font-family:宋体; mso-font-kerning:1.0pt;}\n' % (i, i, i, i))
-        out.append(rule)
-        size += len(rule.encode())
+    while size + margin < want:
+        piece = item(i)
+        out.append(piece)
+        size += len(piece.encode())
         i += 1
-    out.append("-->\n</style>\n")
+    out.append(tail)
     return "".join(out)
+
+
+def mso_style(want):
+    return repeated(
+        '<style type="text/css">\n<!--\n',
+        lambda i: ('@font-face {font-family:"仿宋_GB2312 %d"; panose-1:2 1 6 9 3 1 1 1 1 1; mso-font-charset:134;}\n'
+                   'p.MsoStyle%d, li.MsoStyle%d {mso-style-name:"样式 %d"; margin:0cm; margin-bottom:.0001pt;'
+                   ' text-align:justify; font-size:10.5pt; font-family:"Times New Roman",serif;'
+                   ' mso-fareast-font-family:宋体; mso-font-kerning:1.0pt;}\n' % (i, i, i, i)),
+        "-->\n</style>\n", want, 20)
 
 
 def nav(want):
-    out = ['<div class="nav"><ul class="menu">\n']
-    size = len(out[0])
-    i = 0
-    while size + 30 < want:
-        n = 1000 + i
-        item = ('<li class="menu-item"><a href="/col/other%d/index.html" title="政务公开栏目%d">'
-                '<span>政务公开栏目%d</span></a><ul class="sub"><li><a href="/col/other%d/zn.html">'
-                '信息公开指南</a></li></ul></li>\n' % (n, n, n, n))
-        out.append(item)
-        size += len(item.encode())
-        i += 1
-    out.append("</ul></div>\n")
-    return "".join(out)
+    return repeated(
+        '<div class="nav"><ul class="menu">\n',
+        lambda i: ('<li class="menu-item"><a href="/col/other%d/index.html" title="政务公开栏目%d">'
+                   '<span>政务公开栏目%d</span></a><ul class="sub"><li><a href="/col/other%d/zn.html">'
+                   '信息公开指南</a></li></ul></li>\n' % ((1000 + i,) * 4)),
+        "</ul></div>\n", want, 30)
 
 
 def footer(want):
-    out = ['<div class="footer"><div class="links">友情链接：<select><option>-- 政府网站 --</option>\n']
-    size = len(out[0].encode())
-    i = 0
-    while size + 40 < want:
-        opt = '<option value="http://www.site%d.gov.cn/">本地测试市第%d部门门户网站</option>\n' % (i, i)
-        out.append(opt)
-        size += len(opt.encode())
-        i += 1
-    out.append("</select></div></div>\n")
-    return "".join(out)
+    return repeated(
+        '<div class="footer"><div class="links">友情链接：<select><option>-- 政府网站 --</option>\n',
+        lambda i: '<option value="http://www.site%d.gov.cn/">本地测试市第%d部门门户网站</option>\n' % (i, i),
+        "</select></div></div>\n", want, 40)
 
 
 def inflate(page, target):

@@ -172,18 +172,23 @@ def wait_for(path, text, timeout=60):
     return False
 
 
-def case_readonly_empty(tmp, portal, all_keys):
-    c = Case(tmp, portal, "ro-empty")
-    os.makedirs(c.state)
+def refused_readonly(c, name):
+    """With c's state directory read-only, one run: refused (exit 2), naming the directory."""
     make_readonly(c.state)
     try:
         code, log = c.once()
-        check(code == 2, f"ro-empty: exit status {code}")
+        check(code == 2, f"{name}: exit status {code}")
         check(c.state in log and "not writable" in log,
-              f"ro-empty: the message names the directory: {log.strip()[-300:]}")
-        check(not c.keys(), "ro-empty: nothing handed on")
+              f"{name}: the message names the directory: {log.strip()[-300:]}")
     finally:
         undo_readonly(c.state)
+
+
+def case_readonly_empty(tmp, portal, all_keys):
+    c = Case(tmp, portal, "ro-empty")
+    os.makedirs(c.state)
+    refused_readonly(c, "ro-empty")
+    check(not c.keys(), "ro-empty: nothing handed on")
 
 
 def case_readonly_kept(tmp, portal, all_keys):
@@ -194,15 +199,8 @@ def case_readonly_kept(tmp, portal, all_keys):
     lines = len(c.report_lines())
     db = os.path.join(c.state, "state.db")
     before = open(db, "rb").read()
-    make_readonly(c.state)
-    try:
-        code, log = c.once()
-        check(code == 2, f"ro-kept: exit status {code}")
-        check(c.state in log and "not writable" in log,
-              f"ro-kept: the message names the directory: {log.strip()[-300:]}")
-        check(len(c.report_lines()) == lines, "ro-kept: nothing handed on again")
-    finally:
-        undo_readonly(c.state)
+    refused_readonly(c, "ro-kept")
+    check(len(c.report_lines()) == lines, "ro-kept: nothing handed on again")
     check(open(db, "rb").read() == before, "ro-kept: the state file is untouched")
     return c
 
