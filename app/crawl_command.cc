@@ -3,10 +3,11 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "crawler/crawler.h"
 #include "crawler/curl_fetcher.h"
@@ -17,7 +18,41 @@
 namespace nianbao::app {
 namespace {
 
-std::string SummaryLine(const crawler::SourcePassStats& s) {
+// The crawl command's end of each page's journey: print it (with --print-pages) and end it at
+// once; nothing is parsed or delivered. Loop thread only.
+class PrintingTracker final : public PageTracker {
+ public:
+  explicit PrintingTracker(bool print) : print_(print) {}
+  JourneyId Planned(const std::string&, const std::string&) override { return ++next_; }
+  bool TryStart(JourneyId) override { return true; }
+  void Fetched(JourneyId, FetchedPage page) override {
+    if (!print_) return;
+    nlohmann::ordered_json j;
+    j["source"] = page.source;
+    j["url"] = page.url;
+    j["final_url"] = page.final_url;
+    j["status"] = page.status;
+    j["change"] = std::string(ChangeName(page.change));
+    j["bytes"] = page.body.size();
+    j["sha256"] = page.sha256;
+    j["content_type"] = page.content_type;
+    nlohmann::ordered_json att = nlohmann::ordered_json::array();
+    for (const auto& a : page.attachments) {
+      att.push_back(nlohmann::ordered_json{{"url", a.url}, {"text", a.text}});
+    }
+    j["attachments"] = att;
+    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    std::cout.flush();
+  }
+  void Ended(JourneyId, PageStatus, std::string) override {}
+  void SetOnRoom(std::function<void()>) override {}
+
+ private:
+  bool print_;
+  JourneyId next_ = 0;
+};
+
+std::string SummaryLine(const SourcePassStats& s) {
   std::string failures;
   for (const auto& [reason, n] : s.failures) {
     failures += (failures.empty() ? "" : ", ") + reason + " " + std::to_string(n);
@@ -53,64 +88,49 @@ int RunCrawlCommand(const CrawlCommandOptions& options) {
 
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);
+  boost::asio::thread_pool cpu(2);  // digests of fetched bodies, off the loop
   crawler::CurlFetcher fetcher(io);
-  crawler::PageQueue queue(options.queue_capacity);
+  PrintingTracker tracker(options.print_pages);
   crawler::CrawlerOptions crawler_options;
   crawler_options.decode = [](std::string_view bytes, std::string_view content_type) {
     return parser::DecodeToUtf8(bytes, content_type).utf8;
   };
-  crawler::Crawler crawler(io, fetcher, *state.value(), queue, config.value(), crawler_options);
-
-  // The consumer: drains report pages so the crawler is never held back by the queue.
-  std::thread consumer([&queue, print = options.print_pages] {
-    while (true) {
-      auto page = queue.Pop(std::chrono::milliseconds(200));
-      if (!page) {
-        if (queue.closed() && queue.size() == 0) return;
-        continue;
-      }
-      if (!print) continue;
-      nlohmann::ordered_json j;
-      j["source"] = page->source;
-      j["url"] = page->url;
-      j["final_url"] = page->final_url;
-      j["status"] = page->status;
-      j["change"] = std::string(crawler::ChangeName(page->change));
-      j["bytes"] = page->body.size();
-      j["sha256"] = page->sha256;
-      j["content_type"] = page->content_type;
-      nlohmann::ordered_json att = nlohmann::ordered_json::array();
-      for (const auto& a : page->attachments) att.push_back({{"url", a.url}, {"text", a.text}});
-      j["attachments"] = att;
-      std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-                << std::endl;
-    }
-  });
+  crawler_options.cpu = &cpu;
+  crawler_options.schedule_from_state = !options.once;
+  auto crawler = std::make_unique<crawler::Crawler>(io, fetcher, *state.value(), tracker,
+                                                    config.value(), crawler_options);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
     std::cerr << "nianbao crawl: stopping\n";
-    crawler.Stop();
-    if (!options.once) guard.reset();
+    crawler->Stop([&] {
+      if (!options.once) guard.reset();
+    });
   });
 
+  // Summaries go to stderr: stdout carries only the pages' JSON lines (--print-pages).
+  int exit_code = 0;
   if (options.once) {
-    crawler.RunPass([&](std::vector<crawler::SourcePassStats> stats) {
+    crawler->RunPass([&](std::vector<SourcePassStats> stats) {
       std::sort(stats.begin(), stats.end(),
                 [](const auto& a, const auto& b) { return a.source < b.source; });
-      for (const auto& s : stats) std::cout << SummaryLine(s) << std::endl;
+      int reached = 0;
+      for (const auto& s : stats) {
+        std::cerr << SummaryLine(s) << std::endl;
+        reached += s.health == "ok" || s.health == "stale" ? 1 : 0;
+      }
+      // A pass in which no source could be reached is a failed run, for scripts and timers.
+      if (!stats.empty() && reached == 0) exit_code = 1;
       signals.cancel();
       guard.reset();
     });
   } else {
-    crawler.RunForever(
-        [](const crawler::SourcePassStats& s) { std::cout << SummaryLine(s) << std::endl; });
+    crawler->RunForever([](const SourcePassStats& s) { std::cerr << SummaryLine(s) << std::endl; });
   }
   io.run();
-  queue.Close();
-  consumer.join();
-  return 0;
+  crawler.reset();
+  return exit_code;
 }
 
 }  // namespace nianbao::app

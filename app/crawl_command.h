@@ -1,14 +1,16 @@
 // `nianbao crawl --sources FILE [--once] [--state-dir DIR] [--print-pages]`: the crawler on
 // its own, for cron-style use and tests.
 //
-// With --once: one pass over every source, a summary line per source on stdout, exit.
-// Without: each source is polled on its own interval (season profile, jitter) until SIGINT
-// or SIGTERM. Report pages go through the crawler's bounded queue to a consumer thread that
-// counts them (and prints one JSON line per page with --print-pages); the daemon
-// (`nianbao run`) puts the ingest pipeline there instead.
+// With --once: one pass over every source, a summary line per source on stderr, exit.
+// Without: each source is polled on its own interval (season profile, jitter, the due times
+// stored by earlier passes) until SIGINT or SIGTERM. Report pages end their journey here: one
+// JSON line each on stdout with --print-pages (stdout carries nothing else); the daemon
+// (`nianbao run`) puts the status updater (parse, deliver) there instead.
 //
-// Exit status: 0 after a completed pass; 2 for a bad sources file or state directory.
-// Threading: the main thread runs the event loop; one consumer thread drains the queue.
+// Exit status: 0 after a completed pass; 1 when no source could be reached in the pass
+// (every one unreachable or blocked); 2 for a bad sources file or state directory or a
+// usage error.
+// Threading: the main thread runs the event loop; a small pool hashes and reads the bodies.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +23,6 @@ struct CrawlCommandOptions {
   std::string state_dir;  // "" = [global].state_dir of the sources file
   bool once = false;
   bool print_pages = false;
-  std::size_t queue_capacity = 64;
 };
 
 int RunCrawlCommand(const CrawlCommandOptions& options);

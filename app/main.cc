@@ -37,10 +37,6 @@ int main(int argc, char** argv) {
   crawl_cmd->add_flag("--once", crawl.once, "One pass over every source, then exit");
   crawl_cmd->add_flag("--print-pages", crawl.print_pages,
                       "Print one JSON line per fetched report page");
-  crawl_cmd
-      ->add_option("--queue-capacity", crawl.queue_capacity,
-                   "Report pages held between the crawler and its consumer")
-      ->check(CLI::PositiveNumber);
 
   nianbao::app::RunCommandOptions run;
   CLI::App* run_cmd =

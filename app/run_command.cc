@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -25,7 +26,7 @@
 #include "crawler/curl_fetcher.h"
 #include "crawler/state_store.h"
 #include "ingest/messages.h"
-#include "ingest/pipeline.h"
+#include "ingest/status_updater.h"
 #include "parser/charset.h"
 #include "sinks/embedded_kafka.h"
 #include "sinks/file_sink.h"
@@ -113,7 +114,9 @@ bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
 class Daemon {
  public:
   Daemon(Config config, RunCommandOptions options)
-      : config_(std::make_shared<Config>(std::move(config))), options_(std::move(options)) {}
+      : config_(std::make_shared<Config>(std::move(config))),
+        options_(std::move(options)),
+        cpu_(static_cast<size_t>(std::max(1, config_->workers))) {}
 
   int Run() {
     log_ = SetUpLogging(*config_);
@@ -124,7 +127,6 @@ class Daemon {
                config_->workers, SinkNames());
     ArmTimers();
     io_.run();
-    if (closer_.joinable()) closer_.join();
     log_->info("stopped");
     // --once is what a timer or a script runs: it must be able to tell that the pass left
     // work for the next one (the work itself is not lost: see docs/RELIABILITY.md).
@@ -206,22 +208,21 @@ class Daemon {
       }
       log_->info("metrics and health on http://{}/metrics", config_->metrics_listen);
     }
-    queue_ = std::make_unique<crawler::PageQueue>(static_cast<size_t>(config_->queue));
     std::vector<sinks::Sink*> sinks;
     for (auto& s : sinks_) sinks.push_back(s.get());
-    ingest::PipelineOptions po;
-    po.workers = config_->workers;
-    po.topics = config_->topics;
-    pipeline_ = std::make_unique<ingest::Pipeline>(
-        io_, *queue_, sinks, po,
+    ingest::StatusUpdaterOptions uo;
+    uo.max_pages = static_cast<size_t>(config_->queue);
+    uo.topics = config_->topics;
+    updater_ = std::make_unique<ingest::StatusUpdater>(
+        io_, cpu_, sinks,
         [this](const std::string& url, const std::string& sha) {
-          ReleaseClaim(url, sha);
-          if (Status s = state_->MarkDelivered(url, sha); !s.ok()) {
-            log_->error("state: {}", s.message());
-          }
+          Status s = state_->MarkDelivered(url, sha);
+          if (!s.ok()) log_->error("state: {}", s.message());
+          return s;
         },
-        [this](const std::string& url, const std::string& sha) { ReleaseClaim(url, sha); });
-    pipeline_->Start();
+        uo,
+        [this](const std::string& source, const std::string& url, PageStatus status,
+               const std::string& reason) { OnPageEnd(source, url, status, reason); });
     signals_.add(SIGTERM);
     signals_.add(SIGINT);
     signals_.add(SIGHUP);
@@ -229,10 +230,16 @@ class Daemon {
     return true;
   }
 
-  void ReleaseClaim(const std::string& url, const std::string& sha) {
-    if (auto it = in_flight_.find(url); it != in_flight_.end() && it->second == sha) {
-      in_flight_.erase(it);
-    }
+  // Every page's final status, from the status updater.
+  void OnPageEnd(const std::string& source, const std::string& url, PageStatus status,
+                 const std::string& reason) {
+    log_->debug("page source={} url={} status={} reason={}", source, url, PageStatusName(status),
+                reason);
+    bool undelivered =
+        status == PageStatus::kFailed && (reason == "shutdown" || reason.rfind("sink:", 0) == 0);
+    bool unrecorded = status == PageStatus::kDelivered && reason.rfind("state:", 0) == 0;
+    if (undelivered) ++undelivered_;
+    if (unrecorded) ++state_write_failures_;
   }
 
   // systemd notices a missing READY or watchdog ping itself; a failed send is only logged.
@@ -257,41 +264,36 @@ class Daemon {
       return parser::DecodeToUtf8(bytes, ct).utf8;
     };
     o.track_delivery = true;
-    // One version of a report on its way at a time. The same content is not handed on twice
-    // by a fast next pass; and a newer version waits for the pass after the older one was
-    // acknowledged: handed on beside it, it could overtake it (two parser threads) and
-    // leave consumers with the older one last, or go out as "published" a second time
-    // because the first was not yet recorded as delivered.
-    o.claim = [this](const std::string& url, const std::string& sha) {
-      return in_flight_.try_emplace(url, sha).second;
-    };
-    o.on_fetch = [this](const crawler::FetchLogEntry& f) {
+    o.cpu = &cpu_;
+    // --once is one pass now, whatever the schedule says.
+    o.schedule_from_state = !options_.once;
+    o.on_fetch = [this](const FetchLogEntry& f) {
       metrics_.Inc(metric::kFetchesTotal,
                    {{"status", f.error.empty() ? std::to_string(f.status) : f.error}});
       metrics_.Inc(metric::kBytesTotal, {}, static_cast<double>(f.bytes));
       log_->debug("fetch source={} url={} status={} error={} bytes={}", f.source, f.url, f.status,
                   f.error, f.bytes);
-      pipeline_->PublishEvent(ingest::FetchBatch(config_->topics, f));
+      updater_->PublishEvent(ingest::FetchBatch(config_->topics, f));
     };
     return o;
   }
 
   void StartCrawler() {
     crawler_config_ = config_;
-    crawler_ = std::make_unique<crawler::Crawler>(io_, fetcher_, *state_, *queue_,
+    crawler_ = std::make_unique<crawler::Crawler>(io_, fetcher_, *state_, *updater_,
                                                   crawler_config_->sources, CrawlerOptionsFor());
     if (options_.once) {
-      crawler_->RunPass([this](std::vector<crawler::SourcePassStats> stats) {
+      crawler_->RunPass([this](std::vector<SourcePassStats> stats) {
         for (const auto& s : stats) OnPass(s);
         log_->info("pass complete over {} sources; delivering", stats.size());
-        Shutdown(/*after_pass=*/true);
+        Shutdown();
       });
     } else {
-      crawler_->RunForever([this](const crawler::SourcePassStats& s) { OnPass(s); });
+      crawler_->RunForever([this](const SourcePassStats& s) { OnPass(s); });
     }
   }
 
-  void OnPass(const crawler::SourcePassStats& s) {
+  void OnPass(const SourcePassStats& s) {
     if (auto it = s.failures.find("state_write"); it != s.failures.end()) {
       state_write_failures_ += it->second;
       log_->error("state: {} writes to {} failed in source {}'s pass", it->second, state_->path(),
@@ -309,7 +311,7 @@ class Daemon {
     auto [it, fresh] = health_.try_emplace(s.source, s.health);
     if (fresh || it->second != s.health) {
       it->second = s.health;
-      pipeline_->PublishEvent(
+      updater_->PublishEvent(
           ingest::SourceBatch(config_->topics, s, std::chrono::system_clock::now()));
     }
     Notify(notifier_.Status("last pass: " + s.source + " " + s.health));
@@ -328,12 +330,16 @@ class Daemon {
         linger_timer_->cancel();
         return;
       }
-      Shutdown(/*after_pass=*/false);
+      Shutdown();
     });
   }
 
   void Reload() {
     if (stopping_ || options_.once) return;
+    if (reloading_) {
+      log_->warn("reload: the previous reload is still waiting for its fetches; ignored");
+      return;
+    }
     Notify(notifier_.Reloading());
     auto sources = crawler::LoadSources(config_->sources_path);
     if (!sources.ok()) {
@@ -344,76 +350,90 @@ class Daemon {
     auto next = std::make_shared<Config>(*config_);
     next->sources = std::move(sources).value();
     config_ = next;
+    reloading_ = true;
     log_->info("reload: {} sources; the running fetches finish first",
                config_->sources.sources.size());
-    crawler_->Stop();
-    WaitFetches(std::chrono::steady_clock::now() + config_->shutdown_deadline, [this] {
+    // The old crawler finishes its fetches (its pages go on to the updater, which outlives
+    // it); at the deadline its transfers are cancelled. Then the new one starts.
+    reload_timer_.expires_after(config_->shutdown_deadline);
+    reload_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || !reloading_) return;
+      log_->warn("reload: cancelling {} fetches in flight", fetcher_.in_flight());
+      fetcher_.CancelAll();
+    });
+    crawler_->Stop([this] {
+      reload_timer_.cancel();
+      reloading_ = false;
+      if (stopping_) return;  // a SIGTERM came meanwhile: Shutdown owns the crawler now
       crawler_.reset();
       StartCrawler();
       Notify(notifier_.Ready());
     });
   }
 
-  // Calls `then` on the loop once no fetch is in flight, cancelling them at `deadline`.
-  void WaitFetches(std::chrono::steady_clock::time_point deadline, std::function<void()> then) {
-    if (fetcher_.in_flight() == 0) {
-      asio::post(io_, then);
-      return;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      log_->warn("cancelling {} fetches in flight", fetcher_.in_flight());
-      fetcher_.CancelAll();
-    }
-    auto t = std::make_shared<asio::steady_timer>(io_, 50ms);
-    t->async_wait([this, t, deadline, then](const boost::system::error_code&) {
-      WaitFetches(deadline, then);
-    });
-  }
-
-  void Shutdown(bool after_pass) {
+  // The one deadline of a stop: at half of it, fetches still in flight are cancelled; at the
+  // end, pages still being parsed or delivered are abandoned and the sinks closed.
+  void Shutdown() {
     if (stopping_) return;
     stopping_ = true;
     Notify(notifier_.Stopping());
-    auto deadline = std::chrono::steady_clock::now() + config_->shutdown_deadline;
-    if (!after_pass) crawler_->Stop();
-    WaitFetches(deadline - config_->shutdown_deadline / 2, [this, deadline, after_pass] {
-      queue_->Close();
-      // The drain blocks (joining workers, flushing producers): a helper thread does it while
-      // the loop keeps marking acknowledged pages delivered.
-      closer_ = std::thread([this, deadline, after_pass] {
-        std::thread abandon([this, deadline] {
-          while (std::chrono::steady_clock::now() < deadline && !drained_) {
-            std::this_thread::sleep_for(20ms);
-          }
-          if (!drained_) pipeline_->Abandon();
-        });
-        pipeline_->Join();
-        drained_ = true;
-        abandon.join();
-        for (auto& s : sinks_) {
-          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-              deadline - std::chrono::steady_clock::now());
-          Status st = s->Close(std::max(left, std::chrono::milliseconds(100)));
-          if (!st.ok()) log_->warn("sink {}: {}", s->name(), st.message());
-        }
-        asio::post(io_, [this, after_pass] { Finish(after_pass); });
+    deadline_ = std::chrono::steady_clock::now() + config_->shutdown_deadline;
+    deadline_timer_.expires_at(deadline_ - config_->shutdown_deadline / 2);
+    deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || sinks_closing_) return;
+      if (fetcher_.in_flight() > 0) {
+        log_->warn("cancelling {} fetches in flight", fetcher_.in_flight());
+        fetcher_.CancelAll();
+      }
+      deadline_timer_.expires_at(deadline_);
+      deadline_timer_.async_wait([this](const boost::system::error_code& ec2) {
+        if (ec2 || sinks_closing_) return;
+        log_->warn("shutdown deadline: {} pages not delivered are left for the next run",
+                   updater_->open());
+        fetcher_.CancelAll();
+        updater_->Abandon();
+        CloseSinks();
+      });
+    });
+    crawler_->Stop([this] { updater_->WhenIdle([this] { CloseSinks(); }); });
+  }
+
+  // Sinks flush within what is left of the deadline. Close() blocks, so it runs on the CPU
+  // pool; the loop goes on serving the acknowledgements it reports.
+  void CloseSinks() {
+    if (sinks_closing_) return;
+    sinks_closing_ = true;
+    deadline_timer_.cancel();
+    auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             deadline_ - std::chrono::steady_clock::now()),
+                         std::chrono::milliseconds(100));
+    std::vector<sinks::Sink*> sinks;
+    for (auto& s : sinks_) sinks.push_back(s.get());
+    std::weak_ptr<Daemon*> self = self_;
+    asio::post(cpu_, [sinks, left, log = log_, loop = io_.get_executor(), self] {
+      for (auto* s : sinks) {
+        Status st = s->Close(left);
+        if (!st.ok()) log->warn("sink {}: {}", s->name(), st.message());
+      }
+      asio::post(loop, [self] {
+        if (auto d = self.lock()) (*d)->Finish();
       });
     });
   }
 
-  void Finish(bool after_pass) {
-    auto& st = pipeline_->stats();
+  void Finish() {
+    const auto& st = updater_->stats();
     log_->info("delivered {} reports ({} new, {} revised), {} not reports, {} delivery failures",
-               st.delivered.load(), st.published.load(), st.revised.load(), st.not_a_report.load(),
-               st.delivery_failures.load());
-    if (st.delivery_failures.load() > 0 || state_write_failures_ > 0) {
+               EndedAs(PageStatus::kDelivered), st.published, st.revised, st.not_a_report,
+               st.delivery_failures);
+    if (undelivered_ > 0 || state_write_failures_ > 0) {
       work_left_ = true;
       log_->warn(
           "work left for the next pass: {} reports undelivered, {} state writes failed (both "
           "are fetched and handed on again)",
-          st.delivery_failures.load(), state_write_failures_);
+          undelivered_, state_write_failures_);
     }
-    if (after_pass && embedded_ && options_.linger_s > 0) {
+    if (options_.once && embedded_ && options_.linger_s > 0) {
       log_->info("embedded kafka stays up at {} for {:.0f}s (SIGTERM ends it)",
                  embedded_->bootstraps(), options_.linger_s);
       linger_timer_ = std::make_unique<asio::steady_timer>(
@@ -424,9 +444,16 @@ class Daemon {
     Stop();
   }
 
+  int64_t EndedAs(PageStatus s) const {
+    auto it = updater_->stats().ended.find(s);
+    return it == updater_->stats().ended.end() ? 0 : it->second;
+  }
+
   void Stop() {
     signals_.cancel();
-    for (auto* t : {&watchdog_timer_, &sample_timer_}) t->cancel();
+    for (auto* t : {&watchdog_timer_, &sample_timer_, &deadline_timer_, &reload_timer_}) {
+      t->cancel();
+    }
     if (endpoint_) endpoint_->Stop();
     guard_.reset();
     crawler_.reset();
@@ -449,27 +476,22 @@ class Daemon {
     });
   }
 
-  // Copies counters of the threads' own stats into the registry, once a second.
+  // Copies the updater's counters into the registry, once a second.
   void Sample() {
-    auto& st = pipeline_->stats();
+    const auto& st = updater_->stats();
     auto delta = [](int64_t now, int64_t& last) {
       int64_t d = now - last;
       last = now;
       return static_cast<double>(d);
     };
-    metrics_.Inc(metric::kReportsTotal, {{"change", "new"}},
-                 delta(st.published.load(), last_.published));
-    metrics_.Inc(metric::kReportsTotal, {{"change", "revised"}},
-                 delta(st.revised.load(), last_.revised));
+    metrics_.Inc(metric::kReportsTotal, {{"change", "new"}}, delta(st.published, last_.published));
+    metrics_.Inc(metric::kReportsTotal, {{"change", "revised"}}, delta(st.revised, last_.revised));
     metrics_.Inc(metric::kReportsTotal, {{"change", "unchanged"}},
-                 delta(st.skipped_delivered.load(), last_.unchanged));
-    {
-      std::lock_guard<std::mutex> lock(st.mu);
-      for (const auto& [rule, n] : st.findings_by_rule) {
-        int64_t& last = last_.findings[rule];
-        metrics_.Inc(metric::kFindingsTotal, {{"rule", rule}}, static_cast<double>(n - last));
-        last = n;
-      }
+                 delta(EndedAs(PageStatus::kUnchanged), last_.unchanged));
+    for (const auto& [rule, n] : st.findings_by_rule) {
+      int64_t& last = last_.findings[rule];
+      metrics_.Inc(metric::kFindingsTotal, {{"rule", rule}}, static_cast<double>(n - last));
+      last = n;
     }
     if (kafka_ != nullptr) {
       auto ks = kafka_->stats();
@@ -477,14 +499,17 @@ class Daemon {
                    delta(static_cast<int64_t>(ks.delivery_errors), last_.kafka_errors));
       metrics_.Set(metric::kQueueDepth, {{"queue", "kafka"}}, static_cast<double>(ks.queue_depth));
     }
-    metrics_.Set(metric::kQueueDepth, {{"queue", "pages"}}, static_cast<double>(queue_->size()));
+    metrics_.Set(metric::kQueueDepth, {{"queue", "pages"}},
+                 static_cast<double>(updater_->slots_used()));
     sample_timer_.expires_after(1s);
     sample_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) Sample();
     });
   }
 
-  // Declared in dependency order: destroyed in reverse, the loop last.
+  // Declared in dependency order: destroyed in reverse, the loop last. The crawler goes
+  // before the status updater (it ends its open journeys there), the pool before both (its
+  // work holds only weak references and posts to the loop).
   std::shared_ptr<Config> config_;
   std::shared_ptr<Config> crawler_config_;  // the one the running crawler borrows
   RunCommandOptions options_;
@@ -498,27 +523,32 @@ class Daemon {
   std::vector<std::unique_ptr<sinks::Sink>> sinks_;
   sinks::KafkaSink* kafka_ = nullptr;
   std::unique_ptr<HttpEndpoint> endpoint_;
-  std::unique_ptr<crawler::PageQueue> queue_;
-  std::unique_ptr<ingest::Pipeline> pipeline_;
+  std::unique_ptr<ingest::StatusUpdater> updater_;
   crawler::CurlFetcher fetcher_{io_};
   std::unique_ptr<crawler::Crawler> crawler_;
+  asio::thread_pool cpu_;  // parsing, digests of fetched bodies, the sinks' close
   asio::signal_set signals_{io_};
   asio::steady_timer watchdog_timer_{io_};
   asio::steady_timer sample_timer_{io_};
+  asio::steady_timer deadline_timer_{io_};
+  asio::steady_timer reload_timer_{io_};
   std::unique_ptr<asio::steady_timer> linger_timer_;
   std::chrono::milliseconds watchdog_interval_{0};
+  std::chrono::steady_clock::time_point deadline_;
   std::map<std::string, std::string> health_;
-  std::map<std::string, std::string> in_flight_;  // url -> sha256 handed on, not yet
-                                                  // acknowledged; loop thread
   struct {
     int64_t published = 0, revised = 0, unchanged = 0, kafka_errors = 0;
     std::map<std::string, int64_t> findings;
   } last_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<bool> drained_{false};
-  int state_write_failures_ = 0;  // loop thread
-  bool work_left_ = false;        // loop thread; set by Finish, read after the loop ends
-  std::thread closer_;
+  // All on the loop thread. stopping_ is read by the metrics endpoint's handler, also on it.
+  bool stopping_ = false;
+  bool reloading_ = false;
+  bool sinks_closing_ = false;
+  int64_t undelivered_ = 0;
+  int64_t state_write_failures_ = 0;
+  bool work_left_ = false;  // set by Finish, read after the loop ends
+  // What work on the CPU pool holds to come back to the daemon: a weak reference.
+  std::shared_ptr<Daemon*> self_ = std::make_shared<Daemon*>(this);
 };
 
 }  // namespace

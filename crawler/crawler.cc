@@ -7,23 +7,12 @@
 #include <boost/asio/post.hpp>
 #include <cmath>
 #include <ctime>
+#include <memory>
 
 namespace nianbao::crawler {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
-
-std::string_view ChangeName(FetchedPage::Change c) {
-  switch (c) {
-    case FetchedPage::Change::kNew:
-      return "new";
-    case FetchedPage::Change::kRevised:
-      return "revised";
-    case FetchedPage::Change::kUnchanged:
-      return "unchanged";
-  }
-  return "new";
-}
 
 namespace {
 
@@ -126,12 +115,12 @@ Clock::duration ToClock(D d) {
 
 }  // namespace
 
-Crawler::Crawler(asio::io_context& io, Fetcher& fetcher, StateStore& state, PageQueue& queue,
+Crawler::Crawler(asio::io_context& io, Fetcher& fetcher, StateStore& state, PageTracker& tracker,
                  const SourcesConfig& config, CrawlerOptions options)
     : io_(io),
       fetcher_(fetcher),
       state_(state),
-      queue_(queue),
+      tracker_(tracker),
       config_(config),
       options_(std::move(options)),
       rng_(options_.seed != 0 ? options_.seed
@@ -139,18 +128,17 @@ Crawler::Crawler(asio::io_context& io, Fetcher& fetcher, StateStore& state, Page
       dispatch_timer_(io),
       passes_(config.sources.size()) {
   if (!options_.decode) options_.decode = AssumeUtf8;
-  // A freed queue slot may unblock report fetches: resume dispatch on the loop.
-  std::weak_ptr<int> alive = alive_;
-  queue_.SetOnSpace([this, alive] {
-    asio::post(io_, [this, alive] {
-      if (!alive.expired()) Dispatch();
-    });
-  });
+  // A freed slot downstream may unblock report fetches. The tracker calls this on the loop
+  // thread, and the destructor clears it, so it never runs on a destroyed crawler.
+  tracker_.SetOnRoom([this] { Dispatch(); });
 }
 
 Crawler::~Crawler() {
-  queue_.SetOnSpace(nullptr);
-  alive_.reset();
+  tracker_.SetOnRoom(nullptr);
+  self_.reset();
+  // Pages planned or being fetched here will not be handed on by this crawler: end them,
+  // so that the tracker releases their slots and their URLs.
+  for (JourneyId id : journeys_) tracker_.Ended(id, PageStatus::kSkipped, "stopped");
 }
 
 std::chrono::system_clock::time_point Crawler::NextDue(const SourceSettings& s,
@@ -195,38 +183,86 @@ void Crawler::RunForever(std::function<void(const SourcePassStats&)> on_pass) {
   for (size_t i = 0; i < config_.sources.size(); ++i) {
     source_timers_.push_back(std::make_unique<asio::steady_timer>(io_));
   }
-  for (size_t i = 0; i < config_.sources.size(); ++i) PollSource(i);
+  auto now = std::chrono::system_clock::now();
+  for (size_t i = 0; i < config_.sources.size(); ++i) {
+    // The last pass stored when this source is due again: a restart or a reload within the
+    // interval waits for it instead of polling every portal at once. A source never polled
+    // (or whose stored time cannot be read) is due now.
+    auto due = now;
+    if (options_.schedule_from_state) {
+      auto stored = state_.GetSourceDue(config_.sources[i].name);
+      if (stored.ok() && stored.value()) {
+        due = std::max(
+            now, std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*stored.value())));
+      }
+    }
+    PollAt(i, due);
+  }
+}
+
+void Crawler::PollAt(size_t i, std::chrono::system_clock::time_point due) {
+  if (stopped_) return;
+  auto& timer = *source_timers_[i];
+  timer.expires_after(std::max(due - std::chrono::system_clock::now(),
+                               std::chrono::system_clock::duration::zero()));
+  std::weak_ptr<Crawler*> self = self_;
+  timer.async_wait([self, i](const boost::system::error_code& ec) {
+    if (auto c = self.lock(); c && !ec) (*c)->PollSource(i);
+  });
 }
 
 // A pass over source i, then a timer to its next due time, then again, until Stop().
 void Crawler::PollSource(size_t i) {
   if (stopped_) return;
-  std::weak_ptr<int> alive = alive_;
-  StartSourcePass(i, [this, alive, i](const SourcePassStats& s) {
-    if (alive.expired()) return;
-    if (on_pass_) on_pass_(s);
+  std::weak_ptr<Crawler*> self = self_;
+  StartSourcePass(i, [self, i](const SourcePassStats& s) {
+    auto c = self.lock();
+    if (!c) return;
+    Crawler& crawler = **c;
     std::uniform_real_distribution<double> u(0, 1);
-    auto now = std::chrono::system_clock::now();
-    auto due = NextDue(config_.sources[i].settings, now, u(rng_));
-    auto& timer = *source_timers_[i];
-    timer.expires_after(due - now);
-    timer.async_wait([this, alive, i](const boost::system::error_code& ec) {
-      if (!ec && !alive.expired()) PollSource(i);
-    });
+    auto due = NextDue(crawler.config_.sources[i].settings, std::chrono::system_clock::now(),
+                       u(crawler.rng_));
+    SourcePassStats stats = s;
+    if (Status st = crawler.state_.PutSourceDue(
+            s.source, static_cast<int64_t>(std::chrono::system_clock::to_time_t(due)));
+        !st.ok()) {
+      // The schedule still holds in this process; only a restart would poll it early.
+      ++stats.failures["state_write"];
+    }
+    if (crawler.on_pass_) crawler.on_pass_(stats);
+    crawler.PollAt(i, due);
   });
 }
 
-void Crawler::Stop() {
+void Crawler::Stop(std::function<void()> stopped) {
   stopped_ = true;
+  stopped_cb_ = std::move(stopped);
   for (auto& t : source_timers_) t->cancel();
   // Requests not yet started are dropped; their passes end as the in-flight ones return.
   for (auto& [key, host] : hosts_) {
-    for (auto& r : host.waiting) --passes_[r.source].outstanding;
+    for (auto& r : host.waiting) {
+      if (r.kind == Kind::kReport) EndJourney(r, PageStatus::kSkipped, "stopped");
+      --passes_[r.source].outstanding;
+    }
     host.waiting.clear();
   }
   for (size_t i = 0; i < passes_.size(); ++i) {
     if (passes_[i].active && passes_[i].outstanding == 0) Finish(i);
   }
+  MaybeStopped();
+}
+
+void Crawler::MaybeStopped() {
+  if (!stopped_ || !stopped_cb_ || busy() != 0) return;
+  asio::post(io_, std::move(stopped_cb_));
+  stopped_cb_ = nullptr;
+}
+
+void Crawler::EndJourney(Request& r, PageStatus status, std::string reason) {
+  if (r.journey == 0) return;
+  journeys_.erase(r.journey);
+  tracker_.Ended(r.journey, status, std::move(reason));
+  r.journey = 0;
 }
 
 void Crawler::StartSourcePass(size_t source, std::function<void(const SourcePassStats&)> done) {
@@ -247,7 +283,14 @@ void Crawler::StartSourcePass(size_t source, std::function<void(const SourcePass
 }
 
 void Crawler::Enqueue(Request r) {
-  if (stopped_) return;
+  if (stopped_) {
+    if (r.kind == Kind::kReport) EndJourney(r, PageStatus::kSkipped, "stopped");
+    return;
+  }
+  if (r.kind == Kind::kReport && r.journey == 0) {
+    r.journey = tracker_.Planned(config_.sources[r.source].name, r.url);
+    journeys_.insert(r.journey);
+  }
   ++passes_[r.source].outstanding;
   hosts_[HostKey(r.target())].waiting.push_back(std::move(r));
   Dispatch();
@@ -257,11 +300,12 @@ void Crawler::ScheduleDispatch(Clock::time_point when) {
   if (dispatch_at_ && *dispatch_at_ <= when && *dispatch_at_ > Clock::now()) return;
   dispatch_at_ = when;
   dispatch_timer_.expires_at(when);
-  std::weak_ptr<int> alive = alive_;
-  dispatch_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
-    if (ec || alive.expired()) return;
-    dispatch_at_.reset();
-    Dispatch();
+  std::weak_ptr<Crawler*> self = self_;
+  dispatch_timer_.async_wait([self](const boost::system::error_code& ec) {
+    auto c = self.lock();
+    if (ec || !c) return;
+    (*c)->dispatch_at_.reset();
+    (*c)->Dispatch();
   });
 }
 
@@ -306,10 +350,6 @@ void Crawler::Dispatch() {
         std::iter_swap(host.waiting.begin(), ready);
         continue;
       }
-      if (front.kind == Kind::kReport &&
-          queue_.size() + static_cast<size_t>(reports_in_flight_) >= queue_.capacity()) {
-        break;  // backpressure: wait for the consumer (on-space resumes dispatch)
-      }
       if (front.kind != Kind::kRobots && s.obey_robots &&
           !host.rules.Allowed(PathAndQuery(front.target()))) {
         Request r = std::move(front);
@@ -317,8 +357,15 @@ void Crawler::Dispatch() {
         SourcePass& p = passes_[r.source];
         ++p.stats.robots_disallowed;
         if (r.depth == 0 && r.page_number == 0 && r.kind == Kind::kList) ++p.entries_blocked;
+        if (r.kind == Kind::kReport) EndJourney(r, PageStatus::kSkipped, "robots_disallowed");
         if (--p.outstanding == 0) Finish(r.source);
         continue;
+      }
+      // Backpressure: a report fetch starts only with a slot downstream for its page; the
+      // tracker's on-room callback resumes dispatch when one frees.
+      if (front.kind == Kind::kReport && !front.started) {
+        if (!tracker_.TryStart(front.journey)) break;
+        front.started = true;
       }
       Request r = std::move(front);
       host.waiting.pop_front();
@@ -374,12 +421,10 @@ void Crawler::Start(HostState& host, const std::string& host_key, Request r) {
   if (r.kind == Kind::kRobots) req.max_body = 500 * 1024 + 1;  // RFC 9309: 500 KiB parsed
   ++host.in_flight;
   ++in_flight_;
-  if (r.kind == Kind::kReport) ++reports_in_flight_;
   ++passes_[r.source].stats.requests;
-  std::weak_ptr<int> alive = alive_;
-  fetcher_.Fetch(std::move(req), [this, alive, host_key, r](FetchResult res) mutable {
-    if (alive.expired()) return;
-    OnFetched(host_key, std::move(r), std::move(res));
+  std::weak_ptr<Crawler*> self = self_;
+  fetcher_.Fetch(std::move(req), [self, host_key, r](FetchResult res) mutable {
+    if (auto c = self.lock()) (*c)->OnFetched(host_key, std::move(r), std::move(res));
   });
 }
 
@@ -389,33 +434,105 @@ std::string Crawler::Reason(const FetchResult& res) const {
   return "http_" + std::to_string(res.status);
 }
 
+// The work of a 200's body that needs a CPU: its hash, and what the crawler reads from it
+// (a list's links and pagination; a report's attachments). Pure: runs on the CPU pool.
+Crawler::Digest Crawler::MakeDigest(bool list, const FetchResult& res,
+                                    const CrawlerOptions::Decode& decode) {
+  Digest d;
+  d.sha256 = Sha256Hex(res.body);
+  if (list) {
+    std::string html = decode(res.body, res.Header("content-type"));
+    d.links = ExtractLinks(html, res.final_url);
+    d.paging = FindTrsPaging(html);
+  } else if (MayHaveAttachments(res.body)) {
+    // The extensions are ASCII, so the raw bytes tell whether a page names one at all; most
+    // report pages do not, and are neither decoded nor parsed a second time.
+    std::string html = decode(res.body, res.Header("content-type"));
+    for (auto& l : ExtractLinks(html, res.final_url)) {
+      if (IsAttachment(l.url)) d.attachments.push_back(std::move(l));
+    }
+  }
+  return d;
+}
+
 void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res) {
   HostState& host = hosts_[host_key];
   --host.in_flight;
   --in_flight_;
-  if (r.kind == Kind::kReport) --reports_in_flight_;
-  const Source& src = config_.sources[r.source];
-  if (options_.on_fetch) {
-    FetchLogEntry e;
-    e.source = src.name;
-    e.url = r.target();
-    e.kind = r.kind == Kind::kList ? "list" : r.kind == Kind::kReport ? "report" : "robots";
-    e.status = res.status;
-    e.error = res.error == FetchError::kNone ? "" : std::string(FetchErrorName(res.error));
-    e.bytes = static_cast<int64_t>(res.body.size());
-    e.sha256 = res.error == FetchError::kNone ? Sha256Hex(res.body) : "";
-    e.started = res.started;
-    e.elapsed = res.elapsed;
-    e.attempt = r.attempt;
-    options_.on_fetch(e);
+  if (res.error == FetchError::kNone && res.status == 200 && r.kind != Kind::kRobots) {
+    // To the CPU pool and back: the loop thread never hashes or parses a body. The request
+    // stays outstanding (its pass does not end) until OnDigested.
+    ++digesting_;
+    if (options_.cpu == nullptr) {
+      Digest d = MakeDigest(r.kind == Kind::kList, res, options_.decode);
+      OnDigested(std::move(r), std::move(res), std::move(d));
+    } else {
+      struct Job {
+        Request r;
+        FetchResult res;
+        Digest d;
+      };
+      auto job = std::make_shared<Job>(Job{std::move(r), std::move(res), {}});
+      std::weak_ptr<Crawler*> self = self_;
+      asio::post(*options_.cpu, [job, self, decode = options_.decode, loop = io_.get_executor()] {
+        job->d = MakeDigest(job->r.kind == Kind::kList, job->res, decode);
+        asio::post(loop, [job, self] {
+          if (auto c = self.lock()) {
+            (*c)->OnDigested(std::move(job->r), std::move(job->res), std::move(job->d));
+          }
+        });
+      });
+    }
+    Dispatch();
+    return;
   }
+  LogFetch(r, res, "");
+  Route(r, res, nullptr);
+  RequestDone(r.source);
+}
+
+void Crawler::OnDigested(Request r, FetchResult res, Digest d) {
+  --digesting_;
+  LogFetch(r, res, d.sha256);
+  Route(r, res, &d);
+  RequestDone(r.source);
+}
+
+void Crawler::RequestDone(size_t source) {
+  SourcePass& p = passes_[source];
+  if (--p.outstanding == 0) Finish(source);
+  Dispatch();
+  MaybeStopped();
+}
+
+void Crawler::LogFetch(const Request& r, const FetchResult& res, const std::string& sha256) {
+  if (!options_.on_fetch) return;
+  FetchLogEntry e;
+  e.source = config_.sources[r.source].name;
+  e.url = r.target();
+  e.kind = r.kind == Kind::kList ? "list" : r.kind == Kind::kReport ? "report" : "robots";
+  e.status = res.status;
+  e.error = res.error == FetchError::kNone ? "" : std::string(FetchErrorName(res.error));
+  e.bytes = static_cast<int64_t>(res.body.size());
+  e.sha256 = sha256;
+  e.started = res.started;
+  e.elapsed = res.elapsed;
+  e.attempt = r.attempt;
+  options_.on_fetch(e);
+}
+
+// What a finished fetch means: a redirect hop, robots.txt, a retry, a failure, a list or a
+// report. `d` is the digest of a 200's body (nullptr otherwise).
+void Crawler::Route(Request& r, FetchResult& res, Digest* d) {
+  const Source& src = config_.sources[r.source];
   bool redirect = res.error == FetchError::kNone && res.status >= 300 && res.status < 400 &&
                   res.status != 304 && !res.Header("location").empty();
   if (redirect && r.kind != Kind::kRobots) {
     const SourceSettings& s = src.settings;
     std::string next = ResolveUrl(r.target(), res.Header("location"));
     if (next.empty() || r.redirects >= s.max_redirects) {
-      FetchResult failed = res;
+      FetchResult failed;
+      failed.status = res.status;
       failed.error = next.empty() ? FetchError::kBadUrl : FetchError::kTooManyRedirects;
       Fail(r, failed, std::string(FetchErrorName(failed.error)));
     } else {
@@ -423,10 +540,10 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
       ++r.redirects;
       r.attempt = 0;
       r.not_before = Clock::now();
-      Enqueue(std::move(r));  // counted again; the hop that ended is uncounted below
+      Enqueue(std::move(r));  // counted again; the hop that ended is uncounted by the caller
     }
   } else if (r.kind == Kind::kRobots) {
-    OnRobots(host_key, r, res);
+    OnRobots(HostKey(r.target()), r, res);
   } else {
     bool transient = res.error != FetchError::kNone || res.status == 429 || res.status >= 500;
     bool final_error = res.error == FetchError::kTooLarge ||
@@ -439,14 +556,11 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
     } else if (res.error != FetchError::kNone || (res.status != 200 && res.status != 304)) {
       Fail(r, res, Reason(res));
     } else if (r.kind == Kind::kList) {
-      OnList(r, res);
+      OnList(r, res, d);
     } else {
-      OnReport(r, res);
+      OnReport(r, res, d);
     }
   }
-  SourcePass& p = passes_[r.source];
-  if (--p.outstanding == 0) Finish(r.source);
-  Dispatch();
 }
 
 void Crawler::OnRobots(const std::string& host_key, const Request& r, const FetchResult& res) {
@@ -496,6 +610,7 @@ void Crawler::Fail(Request& r, const FetchResult& res, const std::string& reason
   auto got = state_.Get(r.url);
   // The stored hash and validators stay: a failed fetch is never a change.
   SaveState(r, got.ok() && got.value() ? *got.value() : UrlState{}, res.status, reason);
+  if (r.kind == Kind::kReport) EndJourney(r, PageStatus::kFailed, reason);
 }
 
 void Crawler::SaveState(const Request& r, UrlState s, long status, const std::string& error) {
@@ -513,30 +628,29 @@ void Crawler::SaveState(const Request& r, UrlState s, long status, const std::st
   }
 }
 
-void Crawler::OnList(Request& r, const FetchResult& res) {
+void Crawler::OnList(Request& r, const FetchResult& res, Digest* d) {
   SourcePass& p = passes_[r.source];
   ++p.stats.list_pages;
   const Source& src = config_.sources[r.source];
   std::vector<Link> links;
   auto prior = state_.Get(r.url);
   UrlState s = prior.ok() && prior.value() ? *prior.value() : UrlState{};
-  if (res.status == 304) {
+  if (d == nullptr) {  // 304: the links stored from the last 200
     auto stored = state_.GetLinks(r.url);
     if (stored.ok()) links = std::move(stored).value();
   } else {
-    std::string html = options_.decode(res.body, res.Header("content-type"));
-    links = ExtractLinks(html, res.final_url);
+    links = std::move(d->links);
     // Pagination that the page announces rather than links: TRS createPageHTML(N, ...).
-    if (auto paging = FindTrsPaging(html)) {
-      int pages = std::min(paging->pages, src.settings.max_pages);
+    if (d->paging) {
+      int pages = std::min(d->paging->pages, src.settings.max_pages);
       for (int n = 1; n < pages; ++n) {
         std::string u = ResolveUrl(
-            res.final_url, paging->stem + "_" + std::to_string(n) + "." + paging->extension);
+            res.final_url, d->paging->stem + "_" + std::to_string(n) + "." + d->paging->extension);
         if (!u.empty()) links.push_back(Link{u, kPageLinkText});
       }
     }
     if (state_.PutLinks(r.url, links).ok()) {
-      s.sha256 = Sha256Hex(res.body);
+      s.sha256 = d->sha256;
       s.etag = std::string(res.Header("etag"));
       s.last_modified = std::string(res.Header("last-modified"));
     } else {
@@ -610,36 +724,41 @@ void Crawler::ProcessLinks(const Request& list, const std::vector<Link>& links) 
   }
 }
 
-void Crawler::OnReport(Request& r, const FetchResult& res) {
+void Crawler::OnReport(Request& r, FetchResult& res, Digest* d) {
   SourcePass& p = passes_[r.source];
   const Source& src = config_.sources[r.source];
   auto prior = state_.Get(r.url);
   std::optional<UrlState> before = prior.ok() ? prior.value() : std::nullopt;
+  if (d == nullptr && (!before || before->sha256.empty())) {
+    // A 304 to a request that carried no validators of ours: nothing to compare with.
+    Fail(r, res, "http_304_unsolicited");
+    return;
+  }
+  if (d != nullptr && res.body.empty()) {
+    // An empty 200 is no version of a report: the stored one stands, and the journey ends
+    // here (a later pass fetches the page again with its validators).
+    Fail(r, res, "empty_body");
+    return;
+  }
   UrlState s = before ? *before : UrlState{};
   FetchedPage page;
   page.source = src.name;
   page.url = r.url;
   page.final_url = res.final_url;
   page.status = res.status;
-  page.headers = res.headers;
   page.content_type = std::string(res.Header("content-type"));
   page.fetched_at = std::chrono::system_clock::now();
   page.delivered_sha256 = before ? before->delivered_sha256 : "";
-  if (res.status == 304 && before && !before->sha256.empty()) {
+  if (d == nullptr) {
     page.change = FetchedPage::Change::kUnchanged;
     page.sha256 = before->sha256;
     if (auto a = state_.GetAttachments(r.url); a.ok()) page.attachments = std::move(a).value();
   } else {
-    page.body = res.body;
-    page.sha256 = Sha256Hex(res.body);
+    page.sha256 = std::move(d->sha256);
+    page.attachments = std::move(d->attachments);
     page.change = !before || before->sha256.empty() ? FetchedPage::Change::kNew
                   : before->sha256 == page.sha256   ? FetchedPage::Change::kUnchanged
                                                     : FetchedPage::Change::kRevised;
-    if (std::string html = options_.decode(res.body, page.content_type); MayHaveAttachments(html)) {
-      for (auto& l : ExtractLinks(html, res.final_url)) {
-        if (IsAttachment(l.url)) page.attachments.push_back(std::move(l));
-      }
-    }
     s.sha256 = page.sha256;
     if (state_.PutAttachments(r.url, page.attachments).ok()) {
       s.etag = std::string(res.Header("etag"));
@@ -664,14 +783,13 @@ void Crawler::OnReport(Request& r, const FetchResult& res) {
   }
   p.stats.attachments += static_cast<int>(page.attachments.size());
   SaveState(r, std::move(s), res.status, "");
-  if (options_.track_delivery && options_.claim && page.sha256 != page.delivered_sha256 &&
-      !options_.claim(page.url, page.sha256)) {
-    return;  // this content is already on its way downstream
-  }
-  // A slot was reserved for this result before the fetch started (see Dispatch), so the
-  // push only fails when the queue was closed under us; the page is then dropped and
-  // fetched again on the next pass (its delivered hash was never recorded).
-  (void)queue_.TryPush(page);
+  // The body moves on (the buffer libcurl filled, never copied); the tracker owns the page
+  // from here to its final status.
+  page.body = std::move(res.body);
+  JourneyId id = r.journey;
+  journeys_.erase(id);
+  r.journey = 0;
+  tracker_.Fetched(id, std::move(page));
 }
 
 void Crawler::Finish(size_t source) {

@@ -22,6 +22,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -33,70 +34,53 @@
 #include <string>
 #include <vector>
 
+#include "base/page.h"
 #include "crawler/fetcher.h"
-#include "crawler/page_queue.h"
 #include "crawler/robots.h"
 #include "crawler/sources.h"
 #include "crawler/state_store.h"
 
 namespace nianbao::crawler {
 
-// What one pass over one source did.
-struct SourcePassStats {
-  std::string source;
-  std::string health;  // "ok", "unreachable", "blocked", "stale" (spec: source.* events)
-  int list_pages = 0;
-  int reports_found = 0;
-  int reports_new = 0;
-  int reports_revised = 0;
-  int reports_unchanged = 0;
-  int reports_failed = 0;
-  int robots_disallowed = 0;
-  int attachments = 0;
-  int requests = 0;  // HTTP requests sent, retries and robots.txt included
-  int retries = 0;
-  std::map<std::string, int> failures;  // by reason: "timeout", "http_404", "too_large", ...
-  std::chrono::duration<double> elapsed{0};
-};
-
-// One fetch attempt, for logs and the fetch-log topic.
-struct FetchLogEntry {
-  std::string source;
-  std::string url;
-  std::string kind;  // "list", "report", "robots"
-  long status = 0;
-  std::string error;  // "" or a FetchErrorName
-  int64_t bytes = 0;
-  std::string sha256;
-  std::chrono::system_clock::time_point started;
-  std::chrono::duration<double> elapsed{0};
-  int attempt = 0;
-};
+using nianbao::FetchedPage;
+using nianbao::FetchLogEntry;
+using nianbao::JourneyId;
+using nianbao::PageStatus;
+using nianbao::PageTracker;
+using nianbao::SourcePassStats;
 
 struct CrawlerOptions {
   // Decodes a page to UTF-8 for link extraction (the app passes the parser's charset
-  // decoder); the default treats bytes as UTF-8 and replaces invalid sequences.
-  std::function<std::string(std::string_view bytes, std::string_view content_type)> decode;
-  std::function<void(const FetchLogEntry&)> on_fetch;  // optional observer
+  // decoder); the default treats bytes as UTF-8 and replaces invalid sequences. Runs on the
+  // CPU pool: it must be a pure function.
+  using Decode = std::function<std::string(std::string_view bytes, std::string_view content_type)>;
+  Decode decode;
+  std::function<void(const FetchLogEntry&)> on_fetch;  // optional observer, loop thread
   uint64_t seed = 0;                                   // jitter; 0 = from the clock
   // When set, a report whose stored content was never acknowledged downstream
   // (StateStore::MarkDelivered) is fetched without validators, so that its body is handed
   // on again (at least once, after a crash or a broker outage). `crawl` leaves it off.
   bool track_delivery = false;
-  // With track_delivery: asked before a page with undelivered content is handed on; false
-  // means the owner already has a version of that URL on its way downstream (handed on by
-  // an earlier pass and not yet acknowledged), so the page is not handed on now: once that
-  // version is acknowledged, the next pass finds this content undelivered and hands it on.
-  // Unset: always hand on.
-  std::function<bool(const std::string& url, const std::string& sha256)> claim;
+  // Where the CPU work of a fetched page runs (SHA-256, charset decoding, the Gumbo parse of
+  // a list page, finding a report page's attachments): never on the event loop. nullptr runs
+  // it inline (small tests only).
+  boost::asio::thread_pool* cpu = nullptr;
+  // With schedule_from_state, RunForever starts each source at the next due time stored by
+  // its last pass (a restart or a reload does not poll every portal at once); RunPass and
+  // sources never polled start at once.
+  bool schedule_from_state = true;
 };
 
 class Crawler {
  public:
   using PassDone = std::function<void(std::vector<SourcePassStats>)>;
 
-  Crawler(boost::asio::io_context& io, Fetcher& fetcher, StateStore& state, PageQueue& queue,
+  // Borrows every argument; all must outlive the Crawler. Every report page goes to
+  // `tracker`, which owns it from the moment its fetch is planned (base/page.h).
+  Crawler(boost::asio::io_context& io, Fetcher& fetcher, StateStore& state, PageTracker& tracker,
           const SourcesConfig& config, CrawlerOptions options = {});
+  // Ends every journey still open here (skipped, "stopped"): the tracker is never left with
+  // a page nobody will hand on.
   ~Crawler();
   Crawler(const Crawler&) = delete;
   Crawler& operator=(const Crawler&) = delete;
@@ -106,8 +90,13 @@ class Crawler {
   // Polls every source on its own interval (season profile, jitter) until Stop();
   // `on_pass` runs after each source's pass.
   void RunForever(std::function<void(const SourcePassStats&)> on_pass);
-  // Stops starting requests; requests in flight finish. `done` of RunPass still runs.
-  void Stop();
+  // Stops starting requests; requests in flight finish, and pages already fetched are
+  // handed on. `stopped` runs on the loop once nothing is in flight (the owner may then
+  // destroy the crawler); the owner's deadline cancels the fetcher's transfers to hurry it.
+  // `done` of RunPass still runs.
+  void Stop(std::function<void()> stopped = nullptr);
+  // Transfers and CPU work in flight.
+  int busy() const { return in_flight_ + digesting_; }
 
   // When a source is next due after a pass that ended at `now` (exposed for tests).
   static std::chrono::system_clock::time_point NextDue(const SourceSettings& s,
@@ -129,7 +118,16 @@ class Crawler {
     // identity in the state and downstream); `hop` is the URL fetched now.
     std::string hop;
     int redirects = 0;
+    JourneyId journey = 0;  // report pages: the tracker's journey
+    bool started = false;   // report pages: the tracker gave it a slot (kept across retries)
     const std::string& target() const { return hop.empty() ? url : hop; }
+  };
+  // What the CPU pool computed from a 200's body.
+  struct Digest {
+    std::string sha256;
+    std::vector<Link> links;          // list pages
+    std::optional<TrsPaging> paging;  // list pages
+    std::vector<Link> attachments;    // report pages
   };
   struct HostState {
     int in_flight = 0;
@@ -141,7 +139,7 @@ class Crawler {
   };
   struct SourcePass {
     bool active = false;
-    int outstanding = 0;  // requests queued, waiting or in flight
+    int outstanding = 0;  // requests queued, waiting, in flight or being digested
     int budget_used = 0;
     int entries_failed = 0, entries_blocked = 0;
     std::set<std::string> seen;
@@ -152,20 +150,28 @@ class Crawler {
 
   void StartSourcePass(size_t source, std::function<void(const SourcePassStats&)> done);
   void PollSource(size_t source);
+  void PollAt(size_t source, std::chrono::system_clock::time_point due);
   void Enqueue(Request r);
   void Dispatch();
   void ScheduleDispatch(std::chrono::steady_clock::time_point when);
   void Start(HostState& host, const std::string& host_key, Request r);
   void OnFetched(const std::string& host_key, Request r, FetchResult res);
+  static Digest MakeDigest(bool list, const FetchResult& res, const CrawlerOptions::Decode& decode);
+  void OnDigested(Request r, FetchResult res, Digest d);
+  void Route(Request& r, FetchResult& res, Digest* d);
+  void LogFetch(const Request& r, const FetchResult& res, const std::string& sha256);
   void OnRobots(const std::string& host_key, const Request& r, const FetchResult& res);
-  void OnList(Request& r, const FetchResult& res);
-  void OnReport(Request& r, const FetchResult& res);
+  void OnList(Request& r, const FetchResult& res, Digest* d);
+  void OnReport(Request& r, FetchResult& res, Digest* d);
   void ProcessLinks(const Request& list, const std::vector<Link>& links);
   bool Retry(Request& r, const FetchResult& res);
   void Fail(Request& r, const FetchResult& res, const std::string& reason);
   // Records the outcome of a fetch of r.url; an error keeps the stored hash and validators.
   void SaveState(const Request& r, UrlState s, long status, const std::string& error);
+  void EndJourney(Request& r, PageStatus status, std::string reason);
+  void RequestDone(size_t source);
   void Finish(size_t source);
+  void MaybeStopped();
   bool IsReportLink(const Source& s, const Link& l) const;
   bool HostAllowed(const Source& s, const std::string& url) const;
   std::string Reason(const FetchResult& res) const;
@@ -174,7 +180,7 @@ class Crawler {
   boost::asio::io_context& io_;
   Fetcher& fetcher_;
   StateStore& state_;
-  PageQueue& queue_;
+  PageTracker& tracker_;
   const SourcesConfig& config_;
   CrawlerOptions options_;
   std::mt19937_64 rng_;
@@ -184,10 +190,14 @@ class Crawler {
   std::vector<SourcePass> passes_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> source_timers_;
   std::function<void(const SourcePassStats&)> on_pass_;  // RunForever's observer
+  std::set<JourneyId> journeys_;                         // planned here and not yet ended
+  std::function<void()> stopped_cb_;
   int in_flight_ = 0;
-  int reports_in_flight_ = 0;
+  int digesting_ = 0;  // 200 bodies on the CPU pool
   bool stopped_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  // Handlers that outlive the crawler (timers, fetch and CPU-pool completions) hold a weak
+  // reference and return when it is gone; only the loop thread ever dereferences it.
+  std::shared_ptr<Crawler*> self_ = std::make_shared<Crawler*>(this);
 };
 
 }  // namespace nianbao::crawler

@@ -13,12 +13,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/page.h"
+
 namespace nianbao::crawler {
 
-struct Link {
-  std::string url;   // absolute, no fragment
-  std::string text;  // whitespace collapsed
-};
+using nianbao::Link;  // base/page.h
 
 // At most `max_links` links are returned (a page with 10,000 links is a trap, not a list).
 std::vector<Link> ExtractLinks(std::string_view html, const std::string& page_url,

@@ -260,6 +260,25 @@ Status StateStore::MarkDelivered(const std::string& url, const std::string& sha2
   return Status::Ok();
 }
 
+Result<std::optional<int64_t>> StateStore::GetSourceDue(const std::string& source) {
+  Stmt st(db_, "SELECT value FROM meta WHERE key = ?1");
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, "due:" + source);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<int64_t>();
+  if (rc != SQLITE_ROW) return Error("read due time of " + source);
+  return std::optional<int64_t>(std::strtoll(st.Text(0).c_str(), nullptr, 10));
+}
+
+Status StateStore::PutSourceDue(const std::string& source, int64_t next_due) {
+  Stmt st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, "due:" + source);
+  st.Bind(2, std::to_string(next_due));
+  if (st.Step() != SQLITE_DONE) return Error("write due time of " + source);
+  return Status::Ok();
+}
+
 Result<int64_t> StateStore::CountUrls(const std::string& kind) {
   Stmt st(db_, "SELECT COUNT(*) FROM urls WHERE kind = ?1");
   if (!st.ok()) return Error("prepare");

@@ -62,6 +62,9 @@ class StateStore {
   // Marks the content with this hash as delivered downstream.
   Status MarkDelivered(const std::string& url, const std::string& sha256);
   Result<int64_t> CountUrls(const std::string& kind);
+  // When a source is next due (unix seconds), as its last pass planned; nullopt if never.
+  Result<std::optional<int64_t>> GetSourceDue(const std::string& source);
+  Status PutSourceDue(const std::string& source, int64_t next_due);
 
   const std::string& path() const { return path_; }
 

@@ -75,7 +75,7 @@ sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
   return batch;
 }
 
-sinks::Batch FetchBatch(const Topics& topics, const crawler::FetchLogEntry& f) {
+sinks::Batch FetchBatch(const Topics& topics, const FetchLogEntry& f) {
   std::string url = parser::CanonicalizeUrl(f.url);
   Json v;
   v["url"] = url;
@@ -101,7 +101,7 @@ sinks::Batch FetchBatch(const Topics& topics, const crawler::FetchLogEntry& f) {
   return batch;
 }
 
-sinks::Batch SourceBatch(const Topics& topics, const crawler::SourcePassStats& s,
+sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& s,
                          std::chrono::system_clock::time_point at) {
   std::string event = "source." + s.health;
   Json v;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "crawler/crawler.h"
+#include "base/page.h"
 #include "parser/parser.h"
 #include "sinks/sink.h"
 
@@ -32,10 +32,10 @@ sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
                          std::chrono::system_clock::time_point fetched_at);
 
 // One fetch attempt, keyed by its canonical URL.
-sinks::Batch FetchBatch(const Topics& topics, const crawler::FetchLogEntry& fetch);
+sinks::Batch FetchBatch(const Topics& topics, const FetchLogEntry& fetch);
 
 // A source's health after a pass (source.ok / unreachable / blocked / stale).
-sinks::Batch SourceBatch(const Topics& topics, const crawler::SourcePassStats& stats,
+sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& stats,
                          std::chrono::system_clock::time_point at);
 
 // RFC 3339 in UTC with milliseconds: "2021-01-19T02:00:00.000Z".

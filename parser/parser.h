@@ -25,6 +25,9 @@ struct ParseInput {
   std::string content_type;  // HTTP Content-Type, or "" (then the content decides)
   std::string url;           // canonical URL of the page, or "" for a local file
   std::string fetched_at;    // RFC 3339, or "" for a local file
+  // SHA-256 of `bytes` in lower-case hex when the caller already computed it (the crawler
+  // hashes each body once); "" = hash here.
+  std::string sha256;
 };
 
 struct ParseOptions {

@@ -256,7 +256,7 @@ def run_nianbao_crawl(binary, portal, work, args):
     m = measure([binary, "crawl", "--once", "--sources", str(work / "sources.toml"), "--state-dir", str(state)],
                 work / "stdout.txt", work / "stderr.txt", portal)
     lists = reports = failed = requests = 0
-    for line in (work / "stdout.txt").read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in (work / "stderr.txt").read_text(encoding="utf-8", errors="replace").splitlines():
         c = CRAWL_RE.search(line)
         if c:
             lists += int(c.group(2))

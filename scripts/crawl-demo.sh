@@ -13,6 +13,6 @@ trap 'kill $PORTAL 2>/dev/null || true; wait $PORTAL 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q READY "$STATE/portal.out" 2>/dev/null && break; sleep 0.1; done
 grep -q READY "$STATE/portal.out" || { echo "the local portal did not start"; exit 1; }
 "$BIN" crawl --once --sources examples/local-portal.toml --state-dir "$STATE/state" \
-  --print-pages > "$STATE/pages.jsonl"
-grep '^source ' "$STATE/pages.jsonl"
+  --print-pages > "$STATE/pages.jsonl" 2> "$STATE/summary.txt" || true
+grep '^source ' "$STATE/summary.txt"
 echo "report pages handed on: $(grep -c '^{' "$STATE/pages.jsonl")  (one JSON line each in $STATE/pages.jsonl)"

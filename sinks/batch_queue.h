@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -19,7 +20,7 @@
 namespace nianbao::sinks::internal {
 
 struct QueuedBatch {
-  Batch batch;
+  std::shared_ptr<const Batch> batch;
   Sink::Done done;
 };
 
@@ -27,8 +28,8 @@ class BatchQueue {
  public:
   explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
 
-  // Moves `batch` in and returns true, or returns false without touching it.
-  bool TryPush(Batch& batch, Sink::Done done) {
+  // Takes `batch` and returns true, or returns false.
+  bool TryPush(std::shared_ptr<const Batch> batch, Sink::Done done) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed_ || queue_.size() >= capacity_) return false;

@@ -231,8 +231,8 @@ FileSink::FileSink(Options options) {
 
 FileSink::~FileSink() { core_.reset(); }  // joins the thread before file_ goes
 
-bool FileSink::TrySubmit(Batch& batch, Done done) {
-  return core_->TrySubmit(batch, std::move(done));
+bool FileSink::TrySubmit(std::shared_ptr<const Batch> batch, Done done) {
+  return core_->TrySubmit(std::move(batch), std::move(done));
 }
 
 size_t FileSink::pending() const { return core_->pending(); }

@@ -70,7 +70,8 @@ class FileSink final : public Sink {
   ~FileSink() override;  // Close(0 ms) if Close() was not called
 
   std::string_view name() const override { return "file"; }
-  bool TrySubmit(Batch& batch, Done done) override;
+  using Sink::TrySubmit;
+  bool TrySubmit(std::shared_ptr<const Batch> batch, Done done) override;
   size_t pending() const override;
   Status Close(std::chrono::milliseconds deadline) override;
 

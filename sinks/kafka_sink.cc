@@ -149,7 +149,9 @@ class KafkaSink::Impl {
     thread_ = std::thread([this] { Run(); });
   }
 
-  bool TrySubmit(Batch& batch, Done done) { return queue_.TryPush(batch, std::move(done)); }
+  bool TrySubmit(std::shared_ptr<const Batch> batch, Done done) {
+    return queue_.TryPush(std::move(batch), std::move(done));
+  }
   size_t pending() const { return queue_.pending(); }
   const std::string& compression() const { return compression_; }
 
@@ -451,7 +453,7 @@ class KafkaSink::Impl {
       f.attempt = next_attempt_++;
       f.outstanding = 0;
       f.failed = false;
-      for (const Message& m : f.q.batch.messages) {
+      for (const Message& m : f.q.batch->messages) {
         const rd_kafka_resp_err_t err = ProduceOne(m, f.attempt);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
           ++f.outstanding;
@@ -531,7 +533,7 @@ class KafkaSink::Impl {
   void RefuseBatch(size_t index, const Message& m, rd_kafka_resp_err_t err) {
     const std::string why = fmt::format(
         "kafka refused a message of batch {} (topic {}, key {}, {} bytes): {}",
-        group_[index].q.batch.id, m.topic, m.key, m.value.size(), rd_kafka_err2str(err));
+        group_[index].q.batch->id, m.topic, m.key, m.value.size(), rd_kafka_err2str(err));
     InFlight refused = std::move(group_[index]);
     group_.erase(group_.begin() + static_cast<std::ptrdiff_t>(index));
     in_flight_.store(group_.size(), std::memory_order_relaxed);
@@ -637,14 +639,14 @@ class KafkaSink::Impl {
     for (InFlight& f : group_) {
       internal::Report(queue_, f.q,
                        Status::Unavailable(fmt::format(
-                           "kafka sink closed before batch {} was committed", f.q.batch.id)));
+                           "kafka sink closed before batch {} was committed", f.q.batch->id)));
     }
     group_.clear();
     in_flight_.store(0, std::memory_order_relaxed);
     for (QueuedBatch& q : rest) {
       internal::Report(queue_, q,
                        Status::Unavailable(fmt::format(
-                           "kafka sink closed before batch {} was committed", q.batch.id)));
+                           "kafka sink closed before batch {} was committed", q.batch->id)));
     }
   }
 
@@ -735,8 +737,8 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Create(Options options) {
 KafkaSink::KafkaSink(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 KafkaSink::~KafkaSink() = default;  // ~Impl closes
 
-bool KafkaSink::TrySubmit(Batch& batch, Done done) {
-  return impl_->TrySubmit(batch, std::move(done));
+bool KafkaSink::TrySubmit(std::shared_ptr<const Batch> batch, Done done) {
+  return impl_->TrySubmit(std::move(batch), std::move(done));
 }
 size_t KafkaSink::pending() const { return impl_->pending(); }
 Status KafkaSink::Close(std::chrono::milliseconds deadline) { return impl_->Close(deadline); }

@@ -102,7 +102,8 @@ class KafkaSink final : public Sink {
   KafkaSink& operator=(const KafkaSink&) = delete;
 
   std::string_view name() const override { return "kafka"; }
-  bool TrySubmit(Batch& batch, Done done) override;
+  using Sink::TrySubmit;
+  bool TrySubmit(std::shared_ptr<const Batch> batch, Done done) override;
   size_t pending() const override;
   // Stops accepting, keeps committing until the queue is empty or `deadline` passes, aborts an
   // unfinished transaction (bounded by call_timeout), destroys the producer, reports every batch

@@ -65,17 +65,17 @@ void LineSinkCore::Run() {
       unavailable_at_close_.fetch_add(1);
       Report(queue_, q,
              Status::Unavailable(
-                 fmt::format("{} sink closed before batch {} was written", name_, q.batch.id)));
+                 fmt::format("{} sink closed before batch {} was written", name_, q.batch->id)));
       continue;
     }
-    const std::string lines = FormatJsonLines(q.batch);
-    Status s = write_(q.batch, lines);
+    const std::string lines = FormatJsonLines(*q.batch);
+    Status s = write_(*q.batch, lines);
     if (s.ok()) {
       batches_written_.fetch_add(1, std::memory_order_relaxed);
       bytes_written_.fetch_add(lines.size(), std::memory_order_relaxed);
     } else {
       write_errors_.fetch_add(1, std::memory_order_relaxed);
-      logger_->error("batch {} not written: {}", q.batch.id, s.ToString());
+      logger_->error("batch {} not written: {}", q.batch->id, s.ToString());
     }
     Report(queue_, q, std::move(s));
   }

@@ -44,7 +44,9 @@ class LineSinkCore {
   LineSinkCore(const LineSinkCore&) = delete;
   LineSinkCore& operator=(const LineSinkCore&) = delete;
 
-  bool TrySubmit(Batch& batch, Sink::Done done) { return queue_.TryPush(batch, std::move(done)); }
+  bool TrySubmit(std::shared_ptr<const Batch> batch, Sink::Done done) {
+    return queue_.TryPush(std::move(batch), std::move(done));
+  }
   size_t pending() const { return queue_.pending(); }
   LineSinkStats stats() const;
   // Writes what is queued until `deadline`, reports the rest Unavailable, joins the thread.

@@ -12,11 +12,15 @@
 // Ownership: the daemon owns its sinks and destroys them after Close().
 // Threading: TrySubmit() may be called from any thread; `done` runs on the sink's own
 // thread and must only hand off (post to the caller's loop), never block.
+//
+// A batch is shared, immutable, among the sinks it goes to: the caller builds it once and
+// every sink holds the same one (no copy per sink).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,9 +53,17 @@ class Sink {
   virtual ~Sink() = default;
 
   virtual std::string_view name() const = 0;
-  // Takes the batch (moved from) and returns true, or returns false and leaves it untouched
-  // when the sink's queue is full or the sink is closed.
-  virtual bool TrySubmit(Batch& batch, Done done) = 0;
+  // Takes a reference to the batch and returns true, or returns false when the sink's queue
+  // is full or the sink is closed. REQUIRES: batch != nullptr.
+  virtual bool TrySubmit(std::shared_ptr<const Batch> batch, Done done) = 0;
+  // The same for a batch of the caller's own: moved from when taken, left untouched when
+  // refused.
+  bool TrySubmit(Batch& batch, Done done) {
+    auto shared = std::make_shared<Batch>(std::move(batch));
+    if (TrySubmit(std::shared_ptr<const Batch>(shared), std::move(done))) return true;
+    batch = std::move(*shared);
+    return false;
+  }
   // Batches accepted and not yet reported through `done`.
   virtual size_t pending() const = 0;
   // Stops accepting batches, delivers what it can until `deadline`, reports every batch

@@ -35,8 +35,8 @@ StdoutSink::StdoutSink(Options options) {
 
 StdoutSink::~StdoutSink() { core_.reset(); }
 
-bool StdoutSink::TrySubmit(Batch& batch, Done done) {
-  return core_->TrySubmit(batch, std::move(done));
+bool StdoutSink::TrySubmit(std::shared_ptr<const Batch> batch, Done done) {
+  return core_->TrySubmit(std::move(batch), std::move(done));
 }
 
 size_t StdoutSink::pending() const { return core_->pending(); }

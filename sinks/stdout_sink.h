@@ -49,7 +49,8 @@ class StdoutSink final : public Sink {
   ~StdoutSink() override;  // Close(0 ms) if Close() was not called
 
   std::string_view name() const override { return "stdout"; }
-  bool TrySubmit(Batch& batch, Done done) override;
+  using Sink::TrySubmit;
+  bool TrySubmit(std::shared_ptr<const Batch> batch, Done done) override;
   size_t pending() const override;
   Status Close(std::chrono::milliseconds deadline) override;
 

@@ -33,10 +33,13 @@ def crawl(sources, state_dir):
                         state_dir, "--print-pages"], capture_output=True, text=True, timeout=300)
     check(p.returncode == 0, f"crawl exit status {p.returncode}: {p.stderr[-500:]}")
     pages, summary = [], {}
+    # stdout carries only the pages' JSON lines; the summaries are on stderr.
     for line in p.stdout.splitlines():
+        check(line.startswith("{"), f"not a page's JSON line on stdout: {line[:120]}")
         if line.startswith("{"):
             pages.append(json.loads(line))
-        elif line.startswith("source "):
+    for line in p.stderr.splitlines():
+        if line.startswith("source "):
             name = line.split()[1].rstrip(":")
             summary[name] = line
     return pages, summary, time.monotonic() - start

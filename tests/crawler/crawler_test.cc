@@ -8,10 +8,12 @@
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 #include <mutex>
 
 #include "crawler/curl_fetcher.h"
+#include "tests/crawler/recording_tracker.h"
 #include "tests/crawler/test_http_server.h"
 
 namespace nianbao::crawler {
@@ -117,26 +119,30 @@ class CrawlerTest : public ::testing::Test {
   }
   ~CrawlerTest() override { std::filesystem::remove_all(state_dir_); }
 
-  // Runs one pass, draining the queue into `pages_` as it goes.
+  // Runs one pass; the pages handed on are in `pages_`.
   SourcePassStats Pass() {
     CrawlerOptions options;
     options.seed = 7;
-    Crawler crawler(io_, fetcher_, *state_, queue_, config_, options);
+    options.cpu = cpu_;
+    Crawler crawler(io_, fetcher_, *state_, tracker_, config_, options);
     std::optional<std::vector<SourcePassStats>> result;
     crawler.RunPass([&](std::vector<SourcePassStats> s) { result = std::move(s); });
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (!result && std::chrono::steady_clock::now() < deadline) {
       io_.run_for(20ms);
-      if (drain_) Drain();
+      Drain();
     }
     Drain();
     EXPECT_TRUE(result.has_value()) << "pass never finished";
+    EXPECT_TRUE(tracker_.open.empty()) << "a journey was left open by the pass";
     if (!result || result->empty()) return {};
     return result->front();
   }
 
   void Drain() {
-    while (auto p = queue_.Pop(0ms)) pages_.push_back(std::move(*p));
+    for (auto& p : tracker_.pages) pages_.push_back(std::move(p));
+    tracker_.pages.clear();
+    tracker_.Release();
   }
 
   std::vector<HttpRequest> RequestsFor(const std::string& path) {
@@ -157,9 +163,9 @@ class CrawlerTest : public ::testing::Test {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
       boost::asio::make_work_guard(io_);
   CurlFetcher fetcher_{io_};
-  PageQueue queue_{16};
+  nianbao::testing::RecordingTracker tracker_{16};
+  boost::asio::thread_pool* cpu_ = nullptr;  // digests inline unless a test sets a pool
   std::vector<FetchedPage> pages_;
-  bool drain_ = true;
 };
 
 TEST_F(CrawlerTest, FindsEveryReportThroughPaginationAndSkipsLookAlikesAndDisallowed) {
@@ -325,8 +331,7 @@ TEST_F(CrawlerTest, HoldsTheMinimumDelayBetweenRequestsToOneHost) {
 }
 
 TEST_F(CrawlerTest, ASlowConsumerHoldsBackReportFetches) {
-  drain_ = false;
-  PageQueue small(2);
+  nianbao::testing::RecordingTracker small(2);
   std::atomic<bool> done{false};
   CrawlerOptions options;
   Crawler crawler(io_, fetcher_, *state_, small, config_, options);
@@ -337,17 +342,15 @@ TEST_F(CrawlerTest, ASlowConsumerHoldsBackReportFetches) {
     for (auto& r : server_.requests()) n += r.target.find("/col/t") == 0 ? 1 : 0;
     return n;
   };
-  EXPECT_EQ(report_requests(), 2) << "fetched more reports than the queue can hold";
+  EXPECT_EQ(report_requests(), 2) << "fetched more reports than the tracker has slots for";
   EXPECT_FALSE(done);
-  int popped = 0;
   auto deadline = std::chrono::steady_clock::now() + 30s;
   while (!done && std::chrono::steady_clock::now() < deadline) {
     io_.run_for(10ms);
-    while (small.Pop(0ms)) ++popped;
+    small.Release();
   }
-  while (small.Pop(0ms)) ++popped;
   EXPECT_TRUE(done);
-  EXPECT_EQ(popped, 5);
+  EXPECT_EQ(small.pages.size(), 5u);
 }
 
 TEST_F(CrawlerTest, HealthSaysUnreachableBlockedOrStale) {
@@ -430,15 +433,13 @@ TEST(CrawlerTraps, EndlessPaginationAndLinkFloodsAreBounded) {
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);
   CurlFetcher fetcher(io);
-  PageQueue queue(1000);
-  Crawler crawler(io, fetcher, *state.value(), queue, config);
+  nianbao::testing::RecordingTracker tracker;
+  Crawler crawler(io, fetcher, *state.value(), tracker, config);
   std::optional<std::vector<SourcePassStats>> result;
   crawler.RunPass([&](std::vector<SourcePassStats> s) { result = std::move(s); });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!result && std::chrono::steady_clock::now() < deadline) {
     io.run_for(std::chrono::milliseconds(20));
-    while (queue.Pop(std::chrono::milliseconds(0))) {
-    }
   }
   ASSERT_TRUE(result.has_value()) << "a trap kept the pass from ending";
   std::map<std::string, SourcePassStats> by;

@@ -1,0 +1,326 @@
+// The status updater with a recording sink (a test double of our own Sink interface): every
+// page's journey ends exactly once, in the status that is true of it; what is published for a
+// new, a revised, an already delivered and a non-report page; the messages' keys and headers
+// as spec record-v1 says; backpressure from a full sink without a sleeping thread; and the
+// defects found on the old path (a URL stuck after an empty body).
+#include "ingest/status_updater.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace nianbao::ingest {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Accepts (or refuses, when full) and reports each batch from a thread of its own, as the
+// real sinks do; `hold` keeps the reports back until Flush().
+class RecordingSink : public sinks::Sink {
+ public:
+  ~RecordingSink() override { Flush(); }
+  std::string_view name() const override { return "recording"; }
+  using Sink::TrySubmit;
+  bool TrySubmit(std::shared_ptr<const sinks::Batch> batch, Done done) override {
+    std::lock_guard<std::mutex> lock(mu);
+    if (full) return false;
+    batches.push_back(batch);
+    if (hold) {
+      held.push_back(std::move(done));
+      return true;
+    }
+    Status s = fail ? Status::Unavailable("broker down") : Status::Ok();
+    threads.emplace_back([done = std::move(done), s] { done(s); });
+    return true;
+  }
+  void Flush() {
+    std::vector<Done> h;
+    std::vector<std::thread> t;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      h.swap(held);
+      t.swap(threads);
+    }
+    for (auto& d : h) d(fail ? Status::Unavailable("broker down") : Status::Ok());
+    for (auto& th : t) th.join();
+  }
+  size_t pending() const override { return 0; }
+  Status Close(std::chrono::milliseconds) override { return Status::Ok(); }
+
+  std::mutex mu;
+  std::vector<std::shared_ptr<const sinks::Batch>> batches;
+  std::vector<Done> held;
+  std::vector<std::thread> threads;
+  bool full = false;
+  bool hold = false;
+  bool fail = false;
+};
+
+std::string Seed(const std::string& name) {
+  std::ifstream in(std::string(NIANBAO_FIXTURES) + "/seeds/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string HeaderOf(const sinks::Message& m, const std::string& key) {
+  for (const auto& h : m.headers) {
+    if (h.key == key) return h.value;
+  }
+  return "<absent>";
+}
+
+class StatusUpdaterTest : public ::testing::Test {
+ protected:
+  FetchedPage Page(const std::string& seed, const std::string& url) {
+    FetchedPage p;
+    p.source = "test-source";
+    p.url = url;
+    p.final_url = url;
+    p.status = 200;
+    p.content_type = "text/plain; charset=utf-8";
+    p.body = Seed(seed);
+    p.sha256 = parser::Sha256Hex(p.body);
+    p.fetched_at = std::chrono::system_clock::now();
+    return p;
+  }
+
+  // Plans, starts and hands on each page as the crawler would, then runs the loop until
+  // every journey ended (or 10 s).
+  void Run(std::vector<FetchedPage> pages) {
+    for (auto& p : pages) {
+      JourneyId id = updater_.Planned(p.source, p.url);
+      ASSERT_TRUE(updater_.TryStart(id));
+      updater_.Fetched(id, std::move(p));
+    }
+    RunUntilIdle();
+  }
+
+  void RunUntilIdle() {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (updater_.open() > 0 && std::chrono::steady_clock::now() < deadline) {
+      io_.run_for(5ms);
+      sink_.Flush();
+    }
+    io_.run_for(5ms);
+    EXPECT_EQ(updater_.open(), 0u) << "a journey never ended";
+  }
+
+  int64_t Ended(PageStatus s) const {
+    auto it = updater_.stats().ended.find(s);
+    return it == updater_.stats().ended.end() ? 0 : it->second;
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
+      boost::asio::make_work_guard(io_);
+  boost::asio::thread_pool cpu_{2};
+  RecordingSink sink_;
+  std::vector<std::pair<std::string, std::string>> delivered_;
+  std::vector<std::pair<std::string, std::string>> ends_;  // url, status + reason
+  StatusUpdater updater_{io_,
+                         cpu_,
+                         {&sink_},
+                         [this](const std::string& url, const std::string& sha) {
+                           delivered_.emplace_back(url, sha);
+                           return Status::Ok();
+                         },
+                         StatusUpdaterOptions{},
+                         [this](const std::string&, const std::string& url, PageStatus s,
+                                const std::string& reason) {
+                           ends_.emplace_back(url, std::string(PageStatusName(s)) + " " + reason);
+                         }};
+};
+
+TEST_F(StatusUpdaterTest, PublishesTheRecordAndItsFindingsAsOneBatchWithSpecHeaders) {
+  const std::string url = "https://www.example.gov.cn/zfxxgknb/t20210119_1.html";
+  Run({Page("000_d4e73e73a1b7a1d3.txt", url)});
+  EXPECT_EQ(Ended(PageStatus::kDelivered), 1);
+  ASSERT_EQ(sink_.batches.size(), 1u);
+  const auto& b = *sink_.batches[0];
+  // Seed 000 has three findings (see seed_golden_test): record + 3 messages.
+  ASSERT_EQ(b.messages.size(), 4u);
+  const auto& record = b.messages[0];
+  std::string report_id = parser::ReportIdForUrl(url);
+  EXPECT_EQ(record.topic, "nianbao.reports");
+  EXPECT_EQ(record.key, report_id);
+  EXPECT_EQ(HeaderOf(record, "schema"), "nianbao.report.v1");
+  EXPECT_EQ(HeaderOf(record, "event"), "report.published");
+  EXPECT_EQ(HeaderOf(record, "content-type"), "application/json");
+  EXPECT_EQ(HeaderOf(record, "ce_specversion"), "1.0");
+  EXPECT_EQ(HeaderOf(record, "ce_type"), "cn.gov.nianbao.report.published");
+  EXPECT_EQ(HeaderOf(record, "ce_source"), "nianbao/test-source");
+  EXPECT_EQ(HeaderOf(record, "ce_time").size(), 24u);  // 2021-01-19T02:00:00.000Z
+  auto value = nlohmann::json::parse(record.value);
+  EXPECT_EQ(value["report_id"], report_id);
+  EXPECT_EQ(value["source"]["url"], url);
+  EXPECT_EQ(value["organization"], "洛市镇人民政府");
+  std::set<std::string> ce_ids = {HeaderOf(record, "ce_id")};
+  for (size_t i = 1; i < b.messages.size(); ++i) {
+    const auto& f = b.messages[i];
+    EXPECT_EQ(f.topic, "nianbao.findings");
+    EXPECT_EQ(f.key, report_id);
+    EXPECT_EQ(HeaderOf(f, "schema"), "nianbao.finding.v1");
+    EXPECT_EQ(HeaderOf(f, "ce_type"), "cn.gov.nianbao.finding");
+    EXPECT_EQ(nlohmann::json::parse(f.value)["report_id"], report_id);
+    ce_ids.insert(HeaderOf(f, "ce_id"));
+  }
+  EXPECT_EQ(ce_ids.size(), 4u) << "ce_id must be unique per event";
+  ASSERT_EQ(delivered_.size(), 1u);
+  EXPECT_EQ(delivered_[0].first, url);
+  EXPECT_EQ(updater_.stats().published, 1);
+}
+
+TEST_F(StatusUpdaterTest, ARevisionIsPublishedAsRevisedWithTheSameKey) {
+  auto page = Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/t1.html");
+  page.delivered_sha256 = std::string(64, 'a');  // an earlier version was delivered
+  Run({page});
+  ASSERT_EQ(sink_.batches.size(), 1u);
+  EXPECT_EQ(HeaderOf(sink_.batches[0]->messages[0], "event"), "report.revised");
+  EXPECT_EQ(HeaderOf(sink_.batches[0]->messages[0], "ce_type"), "cn.gov.nianbao.report.revised");
+  EXPECT_EQ(sink_.batches[0]->messages[0].key, parser::ReportIdForUrl("http://x.gov.cn/t1.html"));
+  EXPECT_EQ(updater_.stats().revised, 1);
+}
+
+TEST_F(StatusUpdaterTest, DeliveredAndNonReportPagesAreNotPublished) {
+  auto done = Page("001_0b0786dd1ab9e5a0.txt", "http://x.gov.cn/t1.html");
+  done.delivered_sha256 = done.sha256;
+  auto notice = Page("001_0b0786dd1ab9e5a0.txt", "http://x.gov.cn/notice.html");
+  notice.body = "关于做好2020年政府信息公开工作年度报告编制工作的通知";
+  notice.sha256 = parser::Sha256Hex(notice.body);
+  Run({done, notice});
+  EXPECT_TRUE(sink_.batches.empty());
+  // The notice is looked at once and marked, so it is not fetched without validators again.
+  ASSERT_EQ(delivered_.size(), 1u);
+  EXPECT_EQ(delivered_[0].first, "http://x.gov.cn/notice.html");
+  EXPECT_EQ(Ended(PageStatus::kUnchanged), 1);
+  EXPECT_EQ(Ended(PageStatus::kSkipped), 1);
+  std::set<std::string> seen(
+      {ends_[0].first + " " + ends_[0].second, ends_[1].first + " " + ends_[1].second});
+  EXPECT_TRUE(seen.count("http://x.gov.cn/t1.html unchanged ")) << ends_[0].second;
+  EXPECT_TRUE(seen.count("http://x.gov.cn/notice.html skipped not_a_report"));
+}
+
+TEST_F(StatusUpdaterTest, AFailedDeliveryIsNotMarkedAndEndsFailed) {
+  sink_.fail = true;
+  Run({Page("004_192eb0e593407763.txt", "http://x.gov.cn/t4.html")});
+  EXPECT_EQ(sink_.batches.size(), 1u);
+  EXPECT_TRUE(delivered_.empty());
+  ASSERT_EQ(ends_.size(), 1u);
+  EXPECT_EQ(ends_[0].second, "failed sink: broker down");
+}
+
+// Defect: the old pipeline skipped an empty body without ending it, so the claim on the URL
+// was never released and every later version of the page was dropped until a restart.
+TEST_F(StatusUpdaterTest, AnEmptyBodyEndsItsJourneyAndTheNextVersionGoesThrough) {
+  auto empty = Page("001_0b0786dd1ab9e5a0.txt", "http://x.gov.cn/t1.html");
+  empty.body.clear();
+  empty.sha256 = parser::Sha256Hex("");
+  Run({empty});
+  ASSERT_EQ(ends_.size(), 1u);
+  EXPECT_EQ(ends_[0].second.rfind("failed", 0), 0u) << ends_[0].second;
+  EXPECT_EQ(updater_.slots_used(), 0u);
+  Run({Page("001_0b0786dd1ab9e5a0.txt", "http://x.gov.cn/t1.html")});
+  EXPECT_EQ(sink_.batches.size(), 1u);
+  ASSERT_EQ(delivered_.size(), 1u);
+  EXPECT_EQ(delivered_[0].first, "http://x.gov.cn/t1.html");
+}
+
+// One version of a page on its way at a time: a second version handed on before the first
+// was acknowledged is skipped (the next pass hands it on), and the claim is released after.
+TEST_F(StatusUpdaterTest, ASecondVersionWhileTheFirstIsOnItsWayIsSkipped) {
+  sink_.hold = true;
+  auto v1 = Page("001_0b0786dd1ab9e5a0.txt", "http://x.gov.cn/t1.html");
+  auto v2 = Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/t1.html");
+  JourneyId a = updater_.Planned("s", v1.url);
+  JourneyId b = updater_.Planned("s", v2.url);
+  ASSERT_TRUE(updater_.TryStart(a));
+  ASSERT_TRUE(updater_.TryStart(b));
+  updater_.Fetched(a, std::move(v1));
+  updater_.Fetched(b, std::move(v2));
+  RunUntilIdle();
+  EXPECT_EQ(Ended(PageStatus::kSkipped), 1);
+  EXPECT_EQ(Ended(PageStatus::kDelivered), 1);
+  EXPECT_EQ(sink_.batches.size(), 1u);
+  Run({Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/t1.html")});
+  EXPECT_EQ(sink_.batches.size(), 2u) << "the claim of the first version was not released";
+}
+
+// Backpressure: slots bound the pages in flight, and a full sink keeps batches waiting in
+// the updater (offered again when a sink reports a batch done), not in a sleeping thread.
+TEST_F(StatusUpdaterTest, SlotsBoundThePagesAndAFullSinkHoldsThem) {
+  StatusUpdaterOptions o;
+  o.max_pages = 3;
+  int room_calls = 0;
+  StatusUpdater small(
+      io_, cpu_, {&sink_},
+      [this](const std::string& url, const std::string& sha) {
+        delivered_.emplace_back(url, sha);
+        return Status::Ok();
+      },
+      o);
+  small.SetOnRoom([&] { ++room_calls; });
+  std::vector<JourneyId> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(small.Planned("s", "http://x.gov.cn/t" +
+                                                                    std::to_string(i) + ".html"));
+  EXPECT_TRUE(small.TryStart(ids[0]));
+  EXPECT_TRUE(small.TryStart(ids[1]));
+  EXPECT_TRUE(small.TryStart(ids[2]));
+  EXPECT_FALSE(small.TryStart(ids[3])) << "a fourth page would pass the bound";
+  sink_.full = true;
+  for (int i = 0; i < 3; ++i) {
+    small.Fetched(ids[i], Page("002_1b2a9a261b4cd27b.txt",
+                               "http://x.gov.cn/t" + std::to_string(i) + ".html"));
+  }
+  for (int i = 0; i < 40; ++i) io_.run_for(5ms);  // parsed; the sink refuses
+  EXPECT_TRUE(sink_.batches.empty());
+  EXPECT_EQ(small.open(), 5u);
+  EXPECT_EQ(room_calls, 0);
+  {
+    std::lock_guard<std::mutex> lock(sink_.mu);
+    sink_.full = false;
+  }
+  // A sink reporting any batch done (here: an event) lets the waiting ones in.
+  small.PublishEvent(sinks::Batch{"event", {}});
+  for (int i = 0; i < 100 && delivered_.size() < 3; ++i) {
+    io_.run_for(5ms);
+    sink_.Flush();
+  }
+  EXPECT_EQ(delivered_.size(), 3u);
+  EXPECT_EQ(room_calls, 1) << "the crawler must be told once that room freed";
+  EXPECT_TRUE(small.TryStart(ids[3]));
+  small.Ended(ids[3], PageStatus::kFailed, "http_404");
+  small.Ended(ids[4], PageStatus::kSkipped, "stopped");
+  EXPECT_EQ(small.open(), 0u);
+}
+
+// At the shutdown deadline, pages still being parsed or delivered end as failed, and their
+// late results are dropped; WhenIdle runs once nothing is open.
+TEST_F(StatusUpdaterTest, AbandonEndsLatePagesAndDropsTheirResults) {
+  sink_.hold = true;
+  Run({});
+  JourneyId id = updater_.Planned("s", "http://x.gov.cn/t9.html");
+  ASSERT_TRUE(updater_.TryStart(id));
+  updater_.Fetched(id, Page("003_aca0974fc56c86c8.txt", "http://x.gov.cn/t9.html"));
+  for (int i = 0; i < 100 && sink_.batches.empty(); ++i) io_.run_for(5ms);
+  ASSERT_EQ(sink_.batches.size(), 1u);
+  bool idle = false;
+  updater_.WhenIdle([&] { idle = true; });
+  updater_.Abandon();
+  io_.run_for(5ms);
+  EXPECT_TRUE(idle);
+  ASSERT_EQ(ends_.size(), 1u);
+  EXPECT_EQ(ends_[0].second, "failed shutdown");
+  sink_.Flush();  // the acknowledgement arrives late
+  io_.run_for(20ms);
+  EXPECT_TRUE(delivered_.empty()) << "an abandoned page must not be marked delivered";
+}
+
+}  // namespace
+}  // namespace nianbao::ingest
