@@ -41,10 +41,11 @@ if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== concurrency tests under ThreadSanitizer"
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNIANBAO_WERROR=ON \
     -DNIANBAO_SANITIZE=thread >/dev/null
-  cmake --build build-tsan -j"$JOBS" --target crawler_test ingest_test sinks_test
+  cmake --build build-tsan -j"$JOBS" --target crawler_test ingest_test journey_test sinks_test
   export TSAN_OPTIONS=halt_on_error=1
   build-tsan/tests/crawler_test --gtest_filter='-RobotsLimitsTest.*Fast*' --gtest_brief=1
   build-tsan/tests/ingest_test --gtest_brief=1
+  build-tsan/tests/journey_test --gtest_brief=1
   build-tsan/tests/sinks_test --gtest_filter='-*Kafka*:Abortable*' --gtest_brief=1
 fi
 if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then

@@ -353,6 +353,121 @@ TEST_F(CrawlerTest, ASlowConsumerHoldsBackReportFetches) {
   EXPECT_EQ(small.pages.size(), 5u);
 }
 
+// Every report the crawler plans ends its journey exactly once: handed on, or ended here
+// with a reason (robots.txt, a failure). None is left open for the status updater.
+TEST_F(CrawlerTest, EveryPlannedReportEndsItsJourneyOnce) {
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.pages.erase("/col/t6.html");  // a 404
+  }
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.reports_found, 6);
+  EXPECT_EQ(pages_.size(), 4u);  // t1, t2, t3, t5
+  std::map<std::string, int> reasons;
+  for (const auto& e : tracker_.ends)
+    ++reasons[std::string(PageStatusName(e.status)) + " " + e.reason];
+  EXPECT_EQ(reasons["skipped robots_disallowed"], 1);  // t4
+  EXPECT_EQ(reasons["failed http_404"], 1);            // t6
+  EXPECT_EQ(tracker_.ends.size(), 2u);
+  EXPECT_TRUE(tracker_.open.empty());
+  EXPECT_TRUE(tracker_.started.empty()) << "a slot was never given back";
+}
+
+// Defect: an empty 200 replaced the stored hash and went on as a page with no body, which
+// the pipeline dropped without releasing its claim. It is a failure of that fetch now: the
+// stored version stands, and the journey ends.
+TEST_F(CrawlerTest, AnEmptyReportBodyIsAFailedFetchAndKeepsTheStoredVersion) {
+  Pass();
+  auto before = state_->Get(server_.Url("/col/t2.html"));
+  ASSERT_TRUE(before.ok() && before.value());
+  std::string stored = before.value()->sha256;
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.pages["/col/t2.html"] = "";
+  }
+  pages_.clear();
+  tracker_.ends.clear();
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.failures["empty_body"], 1);
+  ASSERT_EQ(tracker_.ends.size(), 2u);  // t4 (robots) and t2
+  bool t2_failed = false;
+  for (const auto& e : tracker_.ends) {
+    t2_failed |= e.status == PageStatus::kFailed && e.reason == "empty_body";
+  }
+  EXPECT_TRUE(t2_failed);
+  for (const auto& p : pages_) EXPECT_NE(p.url, server_.Url("/col/t2.html"));
+  auto after = state_->Get(server_.Url("/col/t2.html"));
+  ASSERT_TRUE(after.ok() && after.value());
+  EXPECT_EQ(after.value()->sha256, stored);
+}
+
+// Bodies are hashed and read on the CPU pool, not on the loop: the same pass, the same
+// pages and hashes, with a pool of two threads.
+TEST_F(CrawlerTest, DigestsOnTheCpuPoolGiveTheSamePass) {
+  boost::asio::thread_pool pool(2);
+  cpu_ = &pool;
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.reports_new, 5);
+  EXPECT_EQ(s.list_pages, 3);
+  ASSERT_EQ(pages_.size(), 5u);
+  for (const auto& p : pages_) {
+    EXPECT_EQ(p.sha256.size(), 64u);
+    ASSERT_EQ(p.attachments.size(), 1u);
+  }
+  pool.join();
+}
+
+// A crawler destroyed in the middle of a pass (a SIGHUP reload) ends every journey it still
+// holds, and the completions that arrive later (fetches, digests on the pool) find it gone
+// instead of touching freed memory (ASan and TSan run this).
+TEST_F(CrawlerTest, DestroyedMidPassEndsItsJourneysAndIgnoresLateCompletions) {
+  boost::asio::thread_pool pool(2);
+  for (int round = 0; round < 5; ++round) {
+    CrawlerOptions options;
+    options.cpu = &pool;
+    auto crawler = std::make_unique<Crawler>(io_, fetcher_, *state_, tracker_, config_, options);
+    crawler->RunPass([](std::vector<SourcePassStats>) {});
+    for (int i = 0; i < round * 3 + 1; ++i) io_.run_for(2ms);
+    crawler->Stop();
+    crawler.reset();
+    EXPECT_TRUE(tracker_.open.empty()) << "round " << round;
+    for (int i = 0; i < 20; ++i) io_.run_for(5ms);  // late completions arrive here
+    tracker_.Release();
+    EXPECT_TRUE(tracker_.started.empty()) << "round " << round;
+  }
+  pool.join();
+  io_.run_for(20ms);
+}
+
+// Defect: every start (and every reload) polled every source at once, ignoring the due time
+// its last pass stored. A source not due waits; one never polled, or overdue, starts now.
+TEST_F(CrawlerTest, RunForeverStartsEachSourceAtItsStoredDueTime) {
+  Source later = config_.sources[0];
+  later.name = "not-due";
+  config_.sources.push_back(later);
+  auto in_an_hour = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
+                                                         std::chrono::hours(1));
+  ASSERT_TRUE(state_->PutSourceDue("not-due", static_cast<int64_t>(in_an_hour)).ok());
+  ASSERT_TRUE(state_->PutSourceDue("test-column", 1).ok());  // overdue
+  CrawlerOptions options;
+  Crawler crawler(io_, fetcher_, *state_, tracker_, config_, options);
+  std::vector<std::string> passes;
+  crawler.RunForever([&](const SourcePassStats& s) { passes.push_back(s.source); });
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (passes.empty() && std::chrono::steady_clock::now() < deadline) {
+    io_.run_for(20ms);
+    Drain();
+  }
+  for (int i = 0; i < 10; ++i) io_.run_for(20ms);
+  ASSERT_EQ(passes, std::vector<std::string>{"test-column"});
+  // Its next due time is stored for the next start.
+  auto due = state_->GetSourceDue("test-column");
+  ASSERT_TRUE(due.ok() && due.value());
+  EXPECT_GT(*due.value(), static_cast<int64_t>(in_an_hour));  // interval 24 h ± 10 %
+  crawler.Stop();
+  for (int i = 0; i < 5; ++i) io_.run_for(10ms);
+}
+
 TEST_F(CrawlerTest, HealthSaysUnreachableBlockedOrStale) {
   config_.sources[0].entry = {server_.Url("/gone/index.html")};
   EXPECT_EQ(Pass().health, "unreachable");

@@ -124,18 +124,18 @@ class StatusUpdaterTest : public ::testing::Test {
   RecordingSink sink_;
   std::vector<std::pair<std::string, std::string>> delivered_;
   std::vector<std::pair<std::string, std::string>> ends_;  // url, status + reason
-  StatusUpdater updater_{io_,
-                         cpu_,
-                         {&sink_},
-                         [this](const std::string& url, const std::string& sha) {
-                           delivered_.emplace_back(url, sha);
-                           return Status::Ok();
-                         },
-                         StatusUpdaterOptions{},
-                         [this](const std::string&, const std::string& url, PageStatus s,
-                                const std::string& reason) {
-                           ends_.emplace_back(url, std::string(PageStatusName(s)) + " " + reason);
-                         }};
+  StatusUpdater updater_{
+      io_,
+      cpu_,
+      {&sink_},
+      [this](const std::string& url, const std::string& sha) {
+        delivered_.emplace_back(url, sha);
+        return Status::Ok();
+      },
+      StatusUpdaterOptions{},
+      [this](const std::string&, const std::string& url, PageStatus s, const std::string& reason) {
+        ends_.emplace_back(url, std::string(PageStatusName(s)) + " " + reason);
+      }};
 };
 
 TEST_F(StatusUpdaterTest, PublishesTheRecordAndItsFindingsAsOneBatchWithSpecHeaders) {
@@ -267,8 +267,8 @@ TEST_F(StatusUpdaterTest, SlotsBoundThePagesAndAFullSinkHoldsThem) {
       o);
   small.SetOnRoom([&] { ++room_calls; });
   std::vector<JourneyId> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(small.Planned("s", "http://x.gov.cn/t" +
-                                                                    std::to_string(i) + ".html"));
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(small.Planned("s", "http://x.gov.cn/t" + std::to_string(i) + ".html"));
   EXPECT_TRUE(small.TryStart(ids[0]));
   EXPECT_TRUE(small.TryStart(ids[1]));
   EXPECT_TRUE(small.TryStart(ids[2]));
