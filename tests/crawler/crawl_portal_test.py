@@ -113,6 +113,19 @@ def main():
         check(len(changed) == 1, f"pass 3: {len(changed)} revised pages, expected 1")
         check(changed and changed[0]["url"] == revised["url"], "pass 3: the revised report")
         check("revised 1" in summary3.get("local-host1-trs", ""), "pass 3: summary counts it")
+
+        # ---- a pass in which no source can be reached fails the run ----
+        # (a closed port on loopback: every connection refused). Before, it exited 0.
+        dead = os.path.join(tmp, "dead.toml")
+        open(dead, "w", encoding="utf-8").write(
+            '[defaults]\nmax_retries = 0\nmin_delay = "0s"\n\n'
+            '[[source]]\nname = "dead"\nentry = ["http://127.0.0.1:1/col/index.html"]\n')
+        p = subprocess.run([BINARY, "crawl", "--once", "--sources", dead, "--state-dir",
+                            os.path.join(tmp, "dead-state"), "--print-pages"],
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 1, f"no source reached: exit status {p.returncode}, expected 1")
+        check(p.stdout == "", f"stdout carries only pages: {p.stdout[:200]!r}")
+        check("source dead: unreachable" in p.stderr, f"summary on stderr: {p.stderr[-300:]!r}")
     finally:
         portal.close()
     return check.finish()
