@@ -2,53 +2,63 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
-#include <set>
-#include <sstream>
-#include <vector>
+#include <system_error>
+#include <type_traits>
+#include <utility>
 
 namespace nianbao::app {
 namespace {
 
-// One key of the file: where it lives, and how its value is read into the Config.
+// What is wrong with a value: "" when nothing.
+using Reader = std::function<std::string(const toml::node&, Config&)>;
+using Same = std::function<bool(const Config&, const Config&)>;
+
+// One key of the file: where it lives, how its value is read into the Config, how two Configs
+// are compared on it, and whether a reload applies it.
 struct Field {
   std::string_view table;  // "" for the top level
   std::string_view key;
-  std::function<std::string(const toml::node&, Config&)> read;  // "" or the problem
+  Reader read;
+  Same same;
+  bool reloadable = false;
 };
 
 std::string Line(const toml::node& n) { return std::to_string(n.source().begin.line); }
 
-auto Text(std::string Config::*field, std::set<std::string> allowed = {}) {
-  return [field, allowed](const toml::node& n, Config& c) -> std::string {
-    auto v = n.value<std::string>();
-    if (!v) return "expected a string";
-    if (!allowed.empty() && !allowed.count(*v)) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return "expected one of " + list + ", got \"" + *v + "\"";
-    }
-    c.*field = *v;
-    return "";
-  };
+// Getters are generic lambdas, `[](auto& c) -> auto& { return c.x; }`, so that one of them both
+// writes the field of a Config being read and reads it from a const Config being compared.
+template <typename Get>
+Same SameBy(Get get) {
+  return [get](const Config& a, const Config& b) { return get(a) == get(b); };
 }
 
 template <typename Get>
-auto TextAt(Get get) {
-  return [get](const toml::node& n, Config& c) -> std::string {
+Field TextField(std::string_view table, std::string_view key, Get get,
+                std::vector<std::string_view> allowed = {}) {
+  Reader read = [get, allowed](const toml::node& n, Config& c) -> std::string {
     auto v = n.value<std::string>();
-    if (!v) return "expected a string";
+    if (!v || !n.is_string()) return "expected a string";
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return "expected one of " + list + ", got \"" + *v + "\"";
+    }
     get(c) = *v;
     return "";
   };
+  return {table, key, std::move(read), SameBy(get)};
 }
 
 template <typename Get>
-auto IntAt(Get get, int64_t min, int64_t max) {
-  return [get, min, max](const toml::node& n, Config& c) -> std::string {
+Field IntField(std::string_view table, std::string_view key, Get get, int64_t min, int64_t max) {
+  Reader read = [get, min, max](const toml::node& n, Config& c) -> std::string {
     auto v = n.value<int64_t>();
     if (!v || !n.is_integer()) return "expected an integer";
     if (*v < min || *v > max) {
@@ -57,76 +67,198 @@ auto IntAt(Get get, int64_t min, int64_t max) {
     get(c) = static_cast<std::remove_reference_t<decltype(get(c))>>(*v);
     return "";
   };
+  return {table, key, std::move(read), SameBy(get)};
 }
 
 template <typename Get>
-auto FlagAt(Get get) {
-  return [get](const toml::node& n, Config& c) -> std::string {
+Field FlagField(std::string_view table, std::string_view key, Get get) {
+  Reader read = [get](const toml::node& n, Config& c) -> std::string {
     auto v = n.value<bool>();
     if (!v || !n.is_boolean()) return "expected true or false";
     get(c) = *v;
     return "";
   };
+  return {table, key, std::move(read), SameBy(get)};
 }
 
-const std::vector<Field>& Fields() {
-  static const std::vector<Field> fields = {
-      {"", "sources", Text(&Config::sources_path)},
-      {"", "state_dir", Text(&Config::state_dir)},
-      {"log", "format", Text(&Config::log_format, {"text", "json"})},
-      {"log", "level", Text(&Config::log_level, {"trace", "debug", "info", "warn", "error"})},
-      {"ingest", "workers", IntAt([](Config& c) -> int& { return c.workers; }, 1, 64)},
-      {"ingest", "queue", IntAt([](Config& c) -> int& { return c.queue; }, 1, 100000)},
-      {"kafka", "enabled", FlagAt([](Config& c) -> bool& { return c.kafka.enabled; })},
-      {"kafka", "brokers", TextAt([](Config& c) -> std::string& { return c.kafka.brokers; })},
-      {"kafka", "embedded_brokers",
-       IntAt([](Config& c) -> int& { return c.kafka.embedded_brokers; }, 1, 9)},
-      {"kafka", "transactional_id",
-       TextAt([](Config& c) -> std::string& { return c.kafka.transactional_id; })},
-      {"kafka", "compression",
-       TextAt([](Config& c) -> std::string& { return c.kafka.compression; })},
-      {"kafka.topics", "reports",
-       TextAt([](Config& c) -> std::string& { return c.topics.reports; })},
-      {"kafka.topics", "findings",
-       TextAt([](Config& c) -> std::string& { return c.topics.findings; })},
-      {"kafka.topics", "fetches",
-       TextAt([](Config& c) -> std::string& { return c.topics.fetches; })},
-      {"kafka.topics", "sources",
-       TextAt([](Config& c) -> std::string& { return c.topics.sources; })},
-      {"file", "enabled", FlagAt([](Config& c) -> bool& { return c.file.enabled; })},
-      {"file", "dir", TextAt([](Config& c) -> std::string& { return c.file.dir; })},
-      {"file", "max_bytes",
-       [](const toml::node& n, Config& c) -> std::string {
-         if (auto i = n.value<int64_t>(); i && n.is_integer()) {
-           c.file.max_bytes = *i;
-         } else if (auto s = n.value<std::string>();
-                    !s || !crawler::ParseSize(*s, &c.file.max_bytes)) {
-           return "expected a size such as \"64MiB\"";
-         }
-         return c.file.max_bytes > 0 ? "" : "must be positive";
-       }},
-      {"file", "max_files", IntAt([](Config& c) -> int& { return c.file.max_files; }, 1, 10000)},
-      {"stdout", "enabled", FlagAt([](Config& c) -> bool& { return c.stdout_sink; })},
-      {"metrics", "listen", Text(&Config::metrics_listen)},
-      {"shutdown", "deadline",
-       [](const toml::node& n, Config& c) -> std::string {
-         crawler::Seconds d;
-         auto s = n.value<std::string>();
-         if (!s || !crawler::ParseDuration(*s, &d) || d.count() <= 0) {
-           return "expected a duration such as \"30s\"";
-         }
-         c.shutdown_deadline = std::chrono::duration_cast<std::chrono::milliseconds>(d);
-         return "";
-       }},
+// A duration string ("500ms", "30s", "5m") into milliseconds, at least 1 ms.
+template <typename Get>
+Field DurationField(std::string_view table, std::string_view key, Get get) {
+  Reader read = [get](const toml::node& n, Config& c) -> std::string {
+    crawler::Seconds d;
+    auto s = n.value<std::string>();
+    if (!s || !n.is_string() || !crawler::ParseDuration(*s, &d)) {
+      return "expected a duration such as \"30s\" or \"500ms\"";
+    }
+    if (d.count() > 366 * 86400.0) return "\"" + *s + "\" is over 366d";
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d);
+    if (ms.count() <= 0) return "must be at least 1ms";
+    get(c) = ms;
+    return "";
   };
-  return fields;
+  return {table, key, std::move(read), SameBy(get)};
 }
 
-const std::set<std::string>& Tables() {
-  static const std::set<std::string> tables = {"log",          "ingest",           "kafka",
-                                               "kafka.topics", "kafka.properties", "file",
-                                               "stdout",       "metrics",          "shutdown"};
-  return tables;
+template <typename Get>
+Field SizeField(std::string_view table, std::string_view key, Get get) {
+  Reader read = [get](const toml::node& n, Config& c) -> std::string {
+    int64_t bytes = 0;
+    if (auto i = n.value<int64_t>(); i && n.is_integer()) {
+      bytes = *i;
+    } else if (auto s = n.value<std::string>(); !s || !crawler::ParseSize(*s, &bytes)) {
+      return "expected a size such as \"64MiB\"";
+    }
+    if (bytes <= 0) return "must be positive";
+    get(c) = bytes;
+    return "";
+  };
+  return {table, key, std::move(read), SameBy(get)};
+}
+
+Field Reloadable(Field f) {
+  f.reloadable = true;
+  return f;
+}
+
+// The table of keys, in the order of docs/config.md and docs/defaults.toml. Adding a setting:
+// a field in config.h, a row here, a line in both documents (tests/app/defaults_test.cc fails
+// until docs/defaults.toml has it with the same default).
+const std::vector<Field>& Fields() {
+  static const auto* const fields = new std::vector<Field>{
+      Reloadable(TextField(
+          "", "sources", [](auto& c) -> auto& { return c.sources_path; })),
+      TextField(
+          "", "state_dir", [](auto& c) -> auto& { return c.state_dir; }),
+      Reloadable(TextField("log", "format", [](auto& c) -> auto& { return c.log.format; },
+                           {"text", "json"})),
+      Reloadable(TextField("log", "level", [](auto& c) -> auto& { return c.log.level; },
+                           {"trace", "debug", "info", "warn", "error"})),
+      IntField(
+          "ingest", "workers", [](auto& c) -> auto& { return c.workers; }, 1, 64),
+      IntField(
+          "ingest", "queue", [](auto& c) -> auto& { return c.queue; }, 1, 100000),
+      FlagField(
+          "kafka", "enabled", [](auto& c) -> auto& { return c.kafka.enabled; }),
+      TextField(
+          "kafka", "brokers", [](auto& c) -> auto& { return c.kafka.brokers; }),
+      IntField(
+          "kafka", "embedded_brokers", [](auto& c) -> auto& { return c.kafka.embedded_brokers; }, 1,
+          9),
+      TextField(
+          "kafka", "transactional_id", [](auto& c) -> auto& { return c.kafka.transactional_id; }),
+      TextField("kafka", "compression", [](auto& c) -> auto& { return c.kafka.compression; },
+                {"zstd", "lz4", "snappy", "gzip", "none"}),
+      IntField(
+          "kafka", "queue_batches", [](auto& c) -> auto& { return c.kafka.queue_batches; }, 1,
+          100000),
+      IntField(
+          "kafka", "batches_per_transaction",
+          [](auto& c) -> auto& { return c.kafka.batches_per_transaction; }, 1, 10000),
+      DurationField(
+          "kafka", "transaction_timeout",
+          [](auto& c) -> auto& { return c.kafka.transaction_timeout; }),
+      DurationField(
+          "kafka", "call_timeout", [](auto& c) -> auto& { return c.kafka.call_timeout; }),
+      DurationField(
+          "kafka", "retry_backoff_min", [](auto& c) -> auto& { return c.kafka.retry_backoff_min; }),
+      DurationField(
+          "kafka", "retry_backoff_max", [](auto& c) -> auto& { return c.kafka.retry_backoff_max; }),
+      TextField(
+          "kafka.topics", "reports", [](auto& c) -> auto& { return c.topics.reports; }),
+      TextField(
+          "kafka.topics", "findings", [](auto& c) -> auto& { return c.topics.findings; }),
+      TextField(
+          "kafka.topics", "fetches", [](auto& c) -> auto& { return c.topics.fetches; }),
+      TextField(
+          "kafka.topics", "sources", [](auto& c) -> auto& { return c.topics.sources; }),
+      FlagField(
+          "file", "enabled", [](auto& c) -> auto& { return c.file.enabled; }),
+      TextField(
+          "file", "dir", [](auto& c) -> auto& { return c.file.dir; }),
+      SizeField(
+          "file", "max_bytes", [](auto& c) -> auto& { return c.file.max_bytes; }),
+      IntField(
+          "file", "max_files", [](auto& c) -> auto& { return c.file.max_files; }, 1, 10000),
+      FlagField(
+          "stdout", "enabled", [](auto& c) -> auto& { return c.stdout_sink; }),
+      TextField(
+          "metrics", "listen", [](auto& c) -> auto& { return c.metrics_listen; }),
+      FlagField(
+          "metrics", "allow_non_loopback",
+          [](auto& c) -> auto& { return c.metrics_allow_non_loopback; }),
+      DurationField(
+          "shutdown", "deadline", [](auto& c) -> auto& { return c.shutdown_deadline; }),
+  };
+  return *fields;
+}
+
+constexpr std::string_view kTables[] = {"log",          "ingest",           "kafka",
+                                        "kafka.topics", "kafka.properties", "file",
+                                        "stdout",       "metrics",          "shutdown"};
+
+std::string KeyName(std::string_view table, std::string_view key) {
+  return table.empty() ? std::string(key) : "[" + std::string(table) + "] " + std::string(key);
+}
+
+// A credential's contents: $CREDENTIALS_DIRECTORY/NAME, without one final line break (files
+// written with `echo` end with one; a password never does).
+std::string ReadCredential(const std::string& name, std::string* value) {
+  constexpr size_t kMaxCredentialBytes = 64 << 10;
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    return "credential \"" + name + "\" is not a file name";
+  }
+  const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+  if (dir == nullptr || *dir == '\0') {
+    return "credential \"" + name +
+           "\": $CREDENTIALS_DIRECTORY is not set (give the service LoadCredential=" + name +
+           ":FILE)";
+  }
+  const std::string file_path = std::string(dir) + "/" + name;
+  std::FILE* f = std::fopen(file_path.c_str(), "rb");
+  if (f == nullptr) {
+    return "credential \"" + name + "\": cannot read " + file_path + ": " +
+           std::generic_category().message(errno);
+  }
+  std::string text;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0 && text.size() <= kMaxCredentialBytes) {
+    text.append(buffer, n);
+  }
+  const int read_errno = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (read_errno != 0) {
+    return "credential \"" + name + "\": cannot read " + file_path + ": " +
+           std::generic_category().message(read_errno);
+  }
+  if (text.size() > kMaxCredentialBytes) {
+    return "credential \"" + name + "\": " + file_path + " is larger than 64 KiB";
+  }
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  *value = std::move(text);
+  return "";
+}
+
+// A [kafka.properties] value: a string, or { credential = "NAME" }; checked by librdkafka.
+std::string ReadProperty(const std::string& key, const toml::node& node, Config& c) {
+  std::string value;
+  if (auto s = node.value<std::string>(); s && node.is_string()) {
+    value = *s;
+  } else if (const auto* t = node.as_table()) {
+    const auto* name = t->get_as<std::string>("credential");
+    if (name == nullptr || t->size() != 1) {
+      return "expected a string or { credential = \"NAME\" }";
+    }
+    if (std::string problem = ReadCredential(name->get(), &value); !problem.empty()) {
+      return problem;
+    }
+  } else {
+    return "librdkafka properties are strings (or { credential = \"NAME\" })";
+  }
+  if (Status s = sinks::CheckKafkaProperty(key, value); !s.ok()) return s.message();
+  c.kafka.properties[key] = std::move(value);
+  return "";
 }
 
 // Walks a table, reading known keys and refusing unknown ones; `prefix` is its dotted name.
@@ -137,13 +269,13 @@ Status Walk(const toml::table& t, const std::string& prefix, const std::string& 
     std::string where =
         path + ":" + Line(node) + ": " + (prefix.empty() ? "" : "[" + prefix + "] ");
     if (prefix == "kafka.properties") {
-      auto v = node.value<std::string>();
-      if (!v) return Status::InvalidArgument(where + key + ": librdkafka properties are strings");
-      c.kafka.properties[key] = *v;
+      if (std::string problem = ReadProperty(key, node, c); !problem.empty()) {
+        return Status::InvalidArgument(where + key + ": " + problem);
+      }
       continue;
     }
     if (node.is_table()) {
-      if (!Tables().count(dotted)) {
+      if (std::find(std::begin(kTables), std::end(kTables), dotted) == std::end(kTables)) {
         return Status::InvalidArgument(where + "unknown table [" + dotted + "]");
       }
       if (Status s = Walk(*node.as_table(), dotted, path, c); !s.ok()) return s;
@@ -161,23 +293,93 @@ Status Walk(const toml::table& t, const std::string& prefix, const std::string& 
   return Status::Ok();
 }
 
+// "127.0.0.1:9464" / "[::1]:9464" -> address, port; "" or the problem.
+std::string CheckListen(const std::string& listen, bool allow_non_loopback) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return "expected address:port, got \"" + listen + "\"";
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port = listen.substr(colon + 1);
+  int number = 0;
+  const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (port.empty() || error != std::errc() || end != port.data() + port.size() || number < 0 ||
+      number > 65535) {
+    return "expected address:port with a port from 0 to 65535, got \"" + listen + "\"";
+  }
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return "\"" + host + "\" is not a numeric IPv4 or IPv6 address";
+  bool loopback = address.is_loopback();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    loopback =
+        boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  }
+  if (!loopback && !allow_non_loopback) {
+    return "\"" + listen +
+           "\" is not a loopback address; the metrics name the sources and the daemon's state: "
+           "set allow_non_loopback = true in [metrics] to serve them off this host";
+  }
+  return "";
+}
+
+// Checks across keys, once the whole file is read; `root` gives the lines.
+Status CheckTogether(const toml::table& root, const std::string& path, const Config& c) {
+  const auto at = [&](std::string_view table, std::string_view key) {
+    const toml::node* node = root.at_path(std::string(table) + "." + std::string(key)).node();
+    return path + ":" + (node ? Line(*node) : std::string("1")) + ": [" + std::string(table) +
+           "] " + std::string(key) + ": ";
+  };
+  if (!c.metrics_listen.empty()) {
+    if (std::string p = CheckListen(c.metrics_listen, c.metrics_allow_non_loopback); !p.empty()) {
+      return Status::InvalidArgument(at("metrics", "listen") + p);
+    }
+  }
+  if (c.kafka.retry_backoff_max < c.kafka.retry_backoff_min) {
+    return Status::InvalidArgument(at("kafka", "retry_backoff_max") +
+                                   "must not be shorter than retry_backoff_min");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-Result<Config> LoadConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("cannot read " + path + ": " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  Config c;
-  c.path = path;
+Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) {
   toml::table root;
   try {
-    root = toml::parse(ss.str(), path);
+    root = toml::parse(toml_text, std::string_view(path));
   } catch (const toml::parse_error& e) {
     return Status::InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
                                    std::string(e.description()));
   }
+  Config c;
+  c.path = path;
   if (Status s = Walk(root, "", path, c); !s.ok()) return s;
+  if (Status s = CheckTogether(root, path, c); !s.ok()) return s;
+  return c;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  const auto io_error = [&](const std::string& why) {
+    return Status::IoError("cannot read " + path + ": " + why);
+  };
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return io_error(std::generic_category().message(errno));
+  std::string text;
+  char buffer[1 << 16];
+  size_t n = 0;
+  while (text.size() <= kMaxConfigBytes && (n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
+    text.append(buffer, n);
+  }
+  const int read_errno = std::ferror(file) ? errno : 0;
+  std::fclose(file);
+  if (read_errno != 0) return io_error(std::generic_category().message(read_errno));
+  if (text.size() > kMaxConfigBytes) return io_error("larger than 1 MiB, not a config file");
+
+  auto parsed = ParseConfig(text, path);
+  if (!parsed.ok()) return parsed.status();
+  Config c = std::move(parsed).value();
   if (c.sources_path.empty()) {
     return Status::InvalidArgument(path + ":1: \"sources\" (the sources file) is required");
   }
@@ -199,6 +401,49 @@ Result<Config> LoadConfig(const std::string& path) {
     return Status::InvalidArgument(path + ": no sink enabled ([kafka], [file] or [stdout])");
   }
   return c;
+}
+
+std::vector<std::string> ConfigKeys() {
+  std::vector<std::string> keys;
+  for (const auto& f : Fields()) keys.push_back(KeyName(f.table, f.key));
+  return keys;
+}
+
+std::vector<std::string> ConfigTables() { return {std::begin(kTables), std::end(kTables)}; }
+
+std::vector<std::string> DifferingSettings(const Config& a, const Config& b) {
+  std::vector<std::string> keys;
+  for (const auto& f : Fields()) {
+    if (!f.same(a, b)) keys.push_back(KeyName(f.table, f.key));
+  }
+  if (a.kafka.properties != b.kafka.properties) keys.emplace_back("[kafka.properties]");
+  return keys;
+}
+
+std::vector<std::string> SettingsNeedingRestart(const Config& running, const Config& reloaded) {
+  std::vector<std::string> keys;
+  for (const auto& f : Fields()) {
+    if (!f.reloadable && !f.same(running, reloaded)) keys.push_back(KeyName(f.table, f.key));
+  }
+  if (running.kafka.properties != reloaded.kafka.properties) {
+    keys.emplace_back("[kafka.properties]");
+  }
+  return keys;
+}
+
+sinks::KafkaSinkOptions KafkaSinkOptionsOf(const KafkaConfig& kafka, std::string brokers) {
+  sinks::KafkaSinkOptions o;
+  o.brokers = std::move(brokers);
+  o.transactional_id = kafka.transactional_id;
+  o.compression = kafka.compression;
+  o.queue_capacity = kafka.queue_batches;
+  o.max_batches_per_transaction = kafka.batches_per_transaction;
+  o.transaction_timeout = kafka.transaction_timeout;
+  o.call_timeout = kafka.call_timeout;
+  o.retry_backoff_min = kafka.retry_backoff_min;
+  o.retry_backoff_max = kafka.retry_backoff_max;
+  o.properties = kafka.properties;
+  return o;
 }
 
 }  // namespace nianbao::app

@@ -1,31 +1,59 @@
 // The daemon's configuration file (docs/config.md) as one typed struct tree.
 //
-// LoadConfig() reads TOML with toml++, refuses unknown keys and wrong types with
-// "FILE:LINE: [table] key: problem", resolves the sources path relative to the config file,
-// and loads the sources file through crawler::LoadSources (whose errors name its own file
-// and line). Every field carries its default here; docs/config.md shows them all.
+// LoadConfig() reads TOML with toml++ (at most kMaxConfigBytes), refuses unknown keys and
+// wrong types with "FILE:LINE: [table] key: problem", resolves the sources path relative to
+// the config file, and loads the sources file through crawler::LoadSources (whose errors name
+// its own file and line). Every default is in the structs below; docs/defaults.toml lists
+// them all with a comment each, and tests/app/defaults_test.cc checks the two agree.
 //
-// Threading: LoadConfig() is a pure function of the files; the structs are plain values.
+// Secrets: a value of [kafka.properties] may be written { credential = "NAME" }: it is then
+// read from $CREDENTIALS_DIRECTORY/NAME, the directory where systemd's LoadCredential= puts
+// the service's credentials (systemd/README.md).
+//
+// Reload (SIGHUP) applies the sources file and [log]; SettingsNeedingRestart() names every
+// other setting that changed, for the daemon to warn about.
+//
+// Threading: LoadConfig() and ParseConfig() are pure functions of the files and of the
+// environment ($CREDENTIALS_DIRECTORY); the structs are plain values.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "base/logging.h"
 #include "base/status.h"
 #include "crawler/sources.h"
 #include "ingest/messages.h"
+#include "sinks/kafka_sink.h"
 
 namespace nianbao::app {
+
+// A configuration file is a few kilobytes; a bigger one is the wrong file (`/dev/zero`), and
+// reading it whole would be an unbounded read.
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
+
+// The producer's settings take their defaults from the sink (sinks/kafka_sink.h): one place.
+inline const sinks::KafkaSinkOptions kKafkaSinkDefaults{};
 
 struct KafkaConfig {
   bool enabled = true;
   std::string brokers = "embedded";  // "embedded" = librdkafka's mock cluster, in-process
   int embedded_brokers = 1;
-  std::string transactional_id = "nianbao-1";
-  std::string compression = "lz4";
-  std::map<std::string, std::string> properties;  // passed straight to librdkafka
+  std::string transactional_id = kKafkaSinkDefaults.transactional_id;
+  std::string compression = kKafkaSinkDefaults.compression;
+  size_t queue_batches = kKafkaSinkDefaults.queue_capacity;
+  size_t batches_per_transaction = kKafkaSinkDefaults.max_batches_per_transaction;
+  std::chrono::milliseconds transaction_timeout = kKafkaSinkDefaults.transaction_timeout;
+  std::chrono::milliseconds call_timeout = kKafkaSinkDefaults.call_timeout;
+  std::chrono::milliseconds retry_backoff_min = kKafkaSinkDefaults.retry_backoff_min;
+  std::chrono::milliseconds retry_backoff_max = kKafkaSinkDefaults.retry_backoff_max;
+  // Passed straight to librdkafka (credentials already read); checked by librdkafka at load.
+  std::map<std::string, std::string> properties;
 };
 
 struct FileSinkConfig {
@@ -36,23 +64,47 @@ struct FileSinkConfig {
 };
 
 struct Config {
-  std::string path;                 // the file read
-  std::string sources_path;         // absolute or relative to the working directory
-  std::string state_dir;            // "" = [global].state_dir of the sources file
-  std::string log_format = "text";  // or "json"
-  std::string log_level = "info";   // trace, debug, info, warn, error
-  int workers = 2;                  // parser threads
-  int queue = 64;                   // report pages between crawler and parser
+  std::string path;          // the file read
+  std::string sources_path;  // absolute or relative to the working directory
+  std::string state_dir;     // "" = [global].state_dir of the sources file
+  LogSettings log;           // [log] format and level
+  int workers = 2;           // parser threads
+  int queue = 64;            // report pages between crawler and parser
   ingest::Topics topics;
   KafkaConfig kafka;
   FileSinkConfig file;
   bool stdout_sink = false;
-  std::string metrics_listen = "127.0.0.1:9464";  // "" = off
+  std::string metrics_listen = "127.0.0.1:9464";  // "" = off; address:port, checked at load
+  bool metrics_allow_non_loopback = false;        // needed for a listen address off loopback
   std::chrono::milliseconds shutdown_deadline{30'000};
-  bool exit_after_pass = false;    // --once: one pass, deliver, exit (demo and tests)
   crawler::SourcesConfig sources;  // loaded from sources_path
 };
 
+// Reads the config file and the sources file it names. Errors: "FILE:LINE: ..." as above
+// (InvalidArgument), IoError when a file cannot be read or is over its size cap.
 Result<Config> LoadConfig(const std::string& path);
+
+// The keys of `toml_text` only, as written: no sources file loaded, no path resolved, no
+// derived default filled in ([file] dir stays ""). `path` names the text in messages and
+// `sources` is not required. For checks of the documented defaults.
+Result<Config> ParseConfig(std::string_view toml_text, const std::string& path);
+
+// Every key LoadConfig() accepts, as "key" (top level) or "[table] key", in the order of
+// docs/config.md; and the tables, "kafka.properties" included.
+std::vector<std::string> ConfigKeys();
+std::vector<std::string> ConfigTables();
+
+// The keys whose values differ between `a` and `b` ("[kafka] brokers", ...); [kafka.properties]
+// counts as the one key "[kafka.properties]". The sources file's contents are not compared.
+std::vector<std::string> DifferingSettings(const Config& a, const Config& b);
+
+// The settings that changed between the running config and the one re-read on SIGHUP which a
+// reload cannot apply: all but `sources` (the sources file is re-read) and [log] format and
+// level. The daemon names them in a warning; they take effect at the next restart.
+std::vector<std::string> SettingsNeedingRestart(const Config& running, const Config& reloaded);
+
+// The Kafka sink's options from [kafka]; `brokers` is the bootstrap list actually used (the
+// embedded cluster's when brokers = "embedded").
+sinks::KafkaSinkOptions KafkaSinkOptionsOf(const KafkaConfig& kafka, std::string brokers);
 
 }  // namespace nianbao::app

@@ -31,6 +31,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/logging.h"
+
 namespace nianbao::app {
 namespace http_internal {
 namespace {
@@ -40,13 +42,9 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-// The component's logger. It is a clone of the default logger (same sinks, as configured by
-// the daemon before the first connection) unless the daemon registered one named "http".
+// The component's logger ("http"), in the format and at the level of every other one.
 spdlog::logger& Log() {
-  static const std::shared_ptr<spdlog::logger> logger = [] {
-    if (auto registered = spdlog::get("http")) return registered;
-    return spdlog::default_logger()->clone("http");
-  }();
+  static const std::shared_ptr<spdlog::logger> logger = Logger("http");
   return *logger;
 }
 

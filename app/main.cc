@@ -3,7 +3,8 @@
 //
 // This file only parses the command line and dispatches to a subcommand; each subcommand
 // lives in its own file of app/. Configuration errors are reported here, once, with a
-// clear message and a non-zero exit.
+// clear message and a non-zero exit. Exit status of a usage error (unknown option or
+// subcommand, missing or invalid argument): 2; --help and --version: 0.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -50,7 +51,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version arrive here too, with exit code 0: print and succeed. Every other
+    // parse error is a usage error and exits 2, as getopt tools do (not CLI11's 105..109).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (parse_cmd->parsed()) return nianbao::app::RunParseCommand(parse);
   if (crawl_cmd->parsed()) return nianbao::app::RunCrawlCommand(crawl);

@@ -1,7 +1,5 @@
 #include "app/run_command.h"
 
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -22,6 +20,7 @@
 #include "app/http_endpoint.h"
 #include "app/metrics.h"
 #include "app/systemd_notify.h"
+#include "base/logging.h"
 #include "crawler/crawler.h"
 #include "crawler/curl_fetcher.h"
 #include "crawler/state_store.h"
@@ -38,60 +37,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-
-// {"time":…,"level":…,"logger":…,"msg":…}: the message escaped as a JSON string.
-class JsonEscapedMessage : public spdlog::custom_flag_formatter {
- public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&,
-              spdlog::memory_buf_t& dest) override {
-    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
-      switch (c) {
-        case '"':
-          dest.append(std::string_view("\\\""));
-          break;
-        case '\\':
-          dest.append(std::string_view("\\\\"));
-          break;
-        case '\n':
-          dest.append(std::string_view("\\n"));
-          break;
-        case '\r':
-          dest.append(std::string_view("\\r"));
-          break;
-        case '\t':
-          dest.append(std::string_view("\\t"));
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            dest.append(std::string_view(buf));
-          } else {
-            dest.push_back(c);
-          }
-      }
-    }
-  }
-  std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<JsonEscapedMessage>();
-  }
-};
-
-std::shared_ptr<spdlog::logger> SetUpLogging(const Config& c) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>("nianbao", sink);
-  if (c.log_format == "json") {
-    auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-    f->add_flag<JsonEscapedMessage>('*').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%*"})");
-    logger->set_formatter(std::move(f));
-  } else {
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %n: %v");
-  }
-  logger->set_level(spdlog::level::from_str(c.log_level));
-  spdlog::set_default_logger(logger);
-  return logger;
-}
 
 // "127.0.0.1:9464" / "[::1]:9464" -> address, port.
 bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
@@ -119,7 +64,9 @@ class Daemon {
         cpu_(static_cast<size_t>(std::max(1, config_->workers))) {}
 
   int Run() {
-    log_ = SetUpLogging(*config_);
+    // The config was validated at load: the format and level are known ones.
+    if (Status s = ConfigureLogging(config_->log); !s.ok()) std::cerr << s.message() << "\n";
+    log_ = Logger("nianbao");
     if (!Open()) return 2;
     StartCrawler();
     Notify(notifier_.Ready());

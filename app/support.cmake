@@ -17,4 +17,4 @@ target_include_directories(nianbao_app_support PUBLIC ${PROJECT_SOURCE_DIR})
 # spdlog are implementation details of the .cc files.
 target_link_libraries(nianbao_app_support
   PUBLIC nianbao_base Boost::headers Threads::Threads
-  PRIVATE PkgConfig::SYSTEMD spdlog::spdlog project_warnings project_sanitizers)
+  PRIVATE nianbao_log PkgConfig::SYSTEMD spdlog::spdlog project_warnings project_sanitizers)

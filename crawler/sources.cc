@@ -228,6 +228,16 @@ std::string CheckName(std::string_view name) {
   return Quote(name) + " does not match [a-z0-9][a-z0-9._-]*";
 }
 
+// An attachment's file extension: a dot and 1 to 15 lower-case ASCII letters or digits.
+std::string CheckExtension(std::string_view ext) {
+  bool ok = ext.size() >= 2 && ext.size() <= 16 && ext.front() == '.';
+  for (size_t i = 1; ok && i < ext.size(); ++i) {
+    ok = (ext[i] >= 'a' && ext[i] <= 'z') || (ext[i] >= '0' && ext[i] <= '9');
+  }
+  if (ok) return "";
+  return Quote(ext) + " is not a dot and lower-case letters or digits (\".pdf\")";
+}
+
 std::string CheckNotEmpty(std::string_view text) { return text.empty() ? "must not be empty" : ""; }
 
 // The value goes into an HTTP header: a line break would inject a header of its own.
@@ -466,6 +476,9 @@ const std::vector<Field<SourceSettings>>& SettingFields() {
       {"backoff_max", Duration(&SourceSettings::backoff_max, false)},
       {"obey_robots", Flag(&SourceSettings::obey_robots)},
       {"robots_cache", Duration(&SourceSettings::robots_cache, true)},
+      {"robots_retry", Duration(&SourceSettings::robots_retry, false)},
+      {"robots_max_body", Size(&SourceSettings::robots_max_body, 1)},
+      {"max_crawl_delay", Duration(&SourceSettings::max_crawl_delay, true)},
       {"connect_timeout", Duration(&SourceSettings::connect_timeout, false)},
       {"total_timeout", Duration(&SourceSettings::total_timeout, false)},
       {"low_speed_limit", Size(&SourceSettings::low_speed_limit, 0)},  // 0 turns the check off
@@ -478,6 +491,8 @@ const std::vector<Field<SourceSettings>>& SettingFields() {
       {"page_budget", Int(&SourceSettings::page_budget, 1)},
       {"max_depth", Int(&SourceSettings::max_depth, 0)},
       {"max_pages", Int(&SourceSettings::max_pages, 1)},
+      {"attachment_extensions",
+       TextList(&SourceSettings::attachment_extensions, CheckExtension, false)},
   };
   return *kFields;
 }
@@ -653,6 +668,18 @@ void ReadSection(const toml::node& node, std::string_view name, const std::vecto
 }
 
 }  // namespace
+
+std::vector<std::string_view> GlobalKeys() {
+  std::vector<std::string_view> keys;
+  for (const auto& f : GlobalFields()) keys.push_back(f.key);
+  return keys;
+}
+
+std::vector<std::string_view> SettingKeys() {
+  std::vector<std::string_view> keys;
+  for (const auto& f : SettingFields()) keys.push_back(f.key);
+  return keys;
+}
 
 bool ParseDuration(std::string_view text, Seconds* out) {
   struct Unit {

@@ -36,6 +36,10 @@ struct SourceSettings {
   Seconds backoff_max{600.0};
   bool obey_robots = true;
   Seconds robots_cache{24 * 3600.0};
+  // robots.txt answered 5xx (or not at all): asked again after this, not after robots_cache.
+  Seconds robots_retry{5 * 60.0};
+  int64_t robots_max_body = 500 * 1024;  // bytes of robots.txt read (RFC 9309: at least 500 KiB)
+  Seconds max_crawl_delay{60.0};         // a robots.txt Crawl-delay is obeyed up to this, no longer
   // Transfers
   Seconds connect_timeout{10.0};
   Seconds total_timeout{60.0};
@@ -50,6 +54,11 @@ struct SourceSettings {
   int page_budget = 200;
   int max_depth = 3;
   int max_pages = 20;
+  // Links whose path ends in one of these (case-insensitive) are a report's attachments.
+  std::vector<std::string> attachment_extensions{".pdf", ".doc", ".docx", ".wps",
+                                                 ".ofd", ".xls", ".xlsx"};
+
+  bool operator==(const SourceSettings&) const = default;
 };
 
 struct Source {
@@ -68,6 +77,8 @@ struct Source {
 struct GlobalSettings {
   int max_concurrency = 32;
   std::string state_dir = "/var/lib/nianbao";
+
+  bool operator==(const GlobalSettings&) const = default;
 };
 
 struct SourcesConfig {
@@ -82,6 +93,11 @@ struct SourcesConfig {
 Result<SourcesConfig> LoadSources(const std::string& path);
 // The same from text already in memory; `path` only names it in messages.
 Result<SourcesConfig> ParseSources(std::string_view toml_text, const std::string& path);
+
+// The keys [global] accepts, and those [defaults] and a [[source]] accept as settings, in the
+// order of docs/sources.md (tests check docs/defaults.toml lists them all).
+std::vector<std::string_view> GlobalKeys();
+std::vector<std::string_view> SettingKeys();
 
 // "500ms", "2s", "5m", "6h", "1d" -> seconds; false on anything else.
 bool ParseDuration(std::string_view text, Seconds* out);

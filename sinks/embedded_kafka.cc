@@ -6,14 +6,14 @@
 
 #include <algorithm>
 
-#include "sinks/logging.h"
+#include "base/logging.h"
 
 namespace nianbao::sinks {
 namespace {
 
 // librdkafka logs from its own threads; the logger is thread-safe and spdlog does not throw.
 void LogToSpdlog(const rd_kafka_t* /*rk*/, int level, const char* fac, const char* buf) noexcept {
-  static const std::shared_ptr<spdlog::logger> logger = internal::SinkLogger("sinks.kafka");
+  static const std::shared_ptr<spdlog::logger> logger = Logger("sinks.kafka");
   // The dummy handle has no bootstrap.servers by design: its warning about that is noise.
   const spdlog::level::level_enum lvl = level <= 3 ? spdlog::level::err : spdlog::level::debug;
   logger->log(lvl, "embedded kafka: {} {}", fac, buf);

@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/logging.h"
 #include "sinks/line_sink_core.h"
-#include "sinks/logging.h"
 
 namespace nianbao::sinks {
 namespace internal {
@@ -34,7 +34,7 @@ std::string ErrnoText(int err) { return std::error_code(err, std::generic_catego
 class RotatingFile {
  public:
   explicit RotatingFile(FileSinkOptions options)
-      : options_(std::move(options)), logger_(SinkLogger("sinks.file")) {}
+      : options_(std::move(options)), logger_(Logger("sinks.file")) {}
   ~RotatingFile() { CloseFd(); }
   RotatingFile(const RotatingFile&) = delete;
   RotatingFile& operator=(const RotatingFile&) = delete;

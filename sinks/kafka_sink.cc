@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/logging.h"
 #include "sinks/batch_queue.h"
-#include "sinks/logging.h"
 
 // The sink thread's loop (Impl::Run), one step per iteration, so that every step is short
 // (blocking calls take at most call_timeout) and Close() is noticed between steps:
@@ -126,7 +126,7 @@ class KafkaSink::Impl {
       : options_(std::move(options)),
         compression_(std::move(compression)),
         transactional_(!options_.transactional_id.empty()),
-        logger_(internal::SinkLogger("sinks.kafka")),
+        logger_(Logger("sinks.kafka")),
         queue_(options_.queue_capacity),
         backoff_(options_.retry_backoff_min) {}
 
@@ -725,13 +725,18 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Create(Options options) {
   const std::string wanted = options.compression;
   auto impl = std::make_unique<Impl>(std::move(options), codec);
   if (codec != wanted) {
-    internal::SinkLogger("sinks.kafka")
+    Logger("sinks.kafka")
         ->warn("compression '{}' is not built into this librdkafka, using '{}'", wanted, codec);
   }
   Status s = impl->Init(std::move(conf));
   if (!s.ok()) return s;
   impl->Start();
   return std::unique_ptr<KafkaSink>(new KafkaSink(std::move(impl)));
+}
+
+Status CheckKafkaProperty(const std::string& name, const std::string& value) {
+  ConfPtr conf(rd_kafka_conf_new());
+  return SetProperty(conf.get(), name, value);
 }
 
 KafkaSink::KafkaSink(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -88,6 +88,12 @@ struct KafkaSinkStats {
   size_t in_flight = 0;               // batches taken by the sink thread, not yet reported
 };
 
+// Whether librdkafka accepts `value` for the producer property `name`, tried on a scratch
+// configuration: Ok, or InvalidArgument naming the property with librdkafka's reason (the value
+// is not repeated: it may be a password). For checking a configuration file where it is read,
+// so that the message can name the file and line; Create() applies the same check.
+Status CheckKafkaProperty(const std::string& name, const std::string& value);
+
 class KafkaSink final : public Sink {
  public:
   using Options = KafkaSinkOptions;

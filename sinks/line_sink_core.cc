@@ -4,8 +4,8 @@
 
 #include <vector>
 
+#include "base/logging.h"
 #include "sinks/json_lines.h"
-#include "sinks/logging.h"
 
 namespace nianbao::sinks::internal {
 namespace {
@@ -21,7 +21,7 @@ int64_t ToNs(Clock::time_point t) {
 LineSinkCore::LineSinkCore(std::string name, size_t queue_capacity, WriteFn write)
     : name_(std::move(name)),
       write_(std::move(write)),
-      logger_(SinkLogger("sinks." + name_)),
+      logger_(Logger("sinks." + name_)),
       queue_(queue_capacity),
       thread_([this] { Run(); }) {}
 

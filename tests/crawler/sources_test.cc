@@ -44,6 +44,11 @@ void ExpectSameSettings(const SourceSettings& got, const SourceSettings& want) {
   EXPECT_EQ(got.page_budget, want.page_budget);
   EXPECT_EQ(got.max_depth, want.max_depth);
   EXPECT_EQ(got.max_pages, want.max_pages);
+  EXPECT_DOUBLE_EQ(got.robots_retry.count(), want.robots_retry.count());
+  EXPECT_EQ(got.robots_max_body, want.robots_max_body);
+  EXPECT_DOUBLE_EQ(got.max_crawl_delay.count(), want.max_crawl_delay.count());
+  EXPECT_EQ(got.attachment_extensions, want.attachment_extensions);
+  EXPECT_TRUE(got == want);  // and the defaulted ==, which the defaults test relies on
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,6 +233,38 @@ TEST(SourcesParseTest, MinimalFileGetsBuiltInDefaults) {
   ExpectSameSettings(config.sources[0].settings, SourceSettings());
 }
 
+// The robots.txt and attachment constants the crawler used to hard-code are settings, with the
+// values it had: Crawl-delay capped at 60 s, a failed robots.txt retried after 5 minutes,
+// 500 KiB of robots.txt read (RFC 9309), seven attachment extensions.
+TEST(SourcesParseTest, RobotsAndAttachmentSettingsHaveTheCrawlersFormerValues) {
+  const SourceSettings d;
+  EXPECT_DOUBLE_EQ(d.max_crawl_delay.count(), 60.0);
+  EXPECT_DOUBLE_EQ(d.robots_retry.count(), 300.0);
+  EXPECT_EQ(d.robots_max_body, 512000);
+  EXPECT_EQ(d.attachment_extensions,
+            (std::vector<std::string>{".pdf", ".doc", ".docx", ".wps", ".ofd", ".xls", ".xlsx"}));
+}
+
+TEST(SourcesParseTest, RobotsAndAttachmentSettingsAreRead) {
+  Result<SourcesConfig> result = ParseSources(
+      "[defaults]\nrobots_retry = \"10m\"\nmax_crawl_delay = \"0s\"\n" +
+          WithSource("robots_max_body = \"1MiB\"\nattachment_extensions = [\".pdf\", \".ofd\"]\n"),
+      kPath);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const SourcesConfig& config = result.value();
+  EXPECT_DOUBLE_EQ(config.defaults.robots_retry.count(), 600.0);
+  EXPECT_DOUBLE_EQ(config.defaults.max_crawl_delay.count(), 0.0);
+  const SourceSettings& s = config.sources[0].settings;
+  EXPECT_DOUBLE_EQ(s.robots_retry.count(), 600.0);  // from [defaults]
+  EXPECT_EQ(s.robots_max_body, 1 << 20);
+  EXPECT_EQ(s.attachment_extensions, (std::vector<std::string>{".pdf", ".ofd"}));
+  EXPECT_EQ(config.defaults.attachment_extensions, SourceSettings().attachment_extensions);
+
+  result = ParseSources(WithSource("attachment_extensions = []\n"), kPath);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(result.value().sources[0].settings.attachment_extensions.empty());
+}
+
 TEST(SourcesParseTest, DefaultsAfterTheSourcesStillApply) {
   Result<SourcesConfig> result = ParseSources(WithSource("\n[defaults]\nmax_pages = 7\n"), kPath);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -378,6 +415,23 @@ TEST(SourcesErrorTest, OutOfRange) {
        2,
        {"[global]: max_concurrency: must be at least 1, not 0"}},
       {"[global]\nstate_dir = \"\"\n" + std::string(kSource), 2, {"state_dir: must not be empty"}},
+  });
+}
+
+TEST(SourcesErrorTest, RobotsAndAttachmentSettings) {
+  ExpectErrors({
+      {WithSource("robots_retry = \"0s\"\n"), 4, {"robots_retry: must be longer than zero"}},
+      {WithSource("robots_retry = 300\n"), 4, {"robots_retry: expected a duration"}},
+      {WithSource("robots_max_body = 0\n"), 4, {"robots_max_body: must be at least 1, not 0"}},
+      {WithSource("max_crawl_delay = \"400d\"\n"), 4, {"max_crawl_delay: \"400d\" is over 366d"}},
+      {WithSource("attachment_extensions = \".pdf\"\n"),
+       4,
+       {"attachment_extensions: expected an array of strings"}},
+      {WithSource("attachment_extensions = [\n  \".pdf\",\n  \"doc\",\n]\n"),
+       6,
+       {"attachment_extensions: \"doc\" is not a dot and lower-case letters or digits"}},
+      {WithSource("attachment_extensions = [\".PDF\"]\n"), 4, {"\".PDF\" is not a dot"}},
+      {WithSource("attachment_extensions = [\".p/f\"]\n"), 4, {"\".p/f\" is not a dot"}},
   });
 }
 

@@ -1,0 +1,295 @@
+// app/config: the daemon's config file. Errors name the file and the line; the file is read
+// with a size cap; [metrics] allow_non_loopback; secrets from systemd credentials; the keys a
+// reload cannot apply; the Kafka producer's settings and their one set of defaults.
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace nianbao::app {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr char kPath[] = "nianbao.toml";
+
+// A directory of its own per test, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("nianbao_config_test_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ / name, std::ios::binary) << text;
+    return (path_ / name).string();
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+Result<Config> Parse(const std::string& text) { return ParseConfig(text, kPath); }
+
+void ExpectError(const std::string& text, const std::string& want) {
+  auto c = Parse(text);
+  ASSERT_FALSE(c.ok()) << "accepted:\n" << text;
+  EXPECT_NE(c.status().message().find(want), std::string::npos)
+      << "message: " << c.status().message() << "\nwant: " << want;
+}
+
+// ---- [metrics]
+
+TEST(ConfigMetricsTest, NonLoopbackListenIsRefusedWithoutAllowNonLoopback) {
+  ExpectError("[metrics]\nlisten = \"0.0.0.0:9464\"\n",
+              "nianbao.toml:2: [metrics] listen: \"0.0.0.0:9464\" is not a loopback address");
+  ExpectError("[metrics]\nallow_non_loopback = false\nlisten = \"[::]:9464\"\n",
+              "nianbao.toml:3: [metrics] listen:");
+  ExpectError("[metrics]\nlisten = \"192.0.2.1:9464\"\n", "allow_non_loopback = true");
+}
+
+TEST(ConfigMetricsTest, NonLoopbackListenIsAcceptedWithAllowNonLoopback) {
+  auto c = Parse("[metrics]\nlisten = \"0.0.0.0:9464\"\nallow_non_loopback = true\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().metrics_listen, "0.0.0.0:9464");
+  EXPECT_TRUE(c.value().metrics_allow_non_loopback);
+}
+
+TEST(ConfigMetricsTest, LoopbackAndOffNeedNoSetting) {
+  for (const char* listen : {"127.0.0.1:9464", "127.0.0.2:0", "[::1]:9464", ""}) {
+    auto c = Parse(std::string("[metrics]\nlisten = \"") + listen + "\"\n");
+    EXPECT_TRUE(c.ok()) << listen << ": " << c.status().ToString();
+  }
+  EXPECT_FALSE(Config{}.metrics_allow_non_loopback);
+}
+
+TEST(ConfigMetricsTest, MalformedListenNamesFileAndLine) {
+  ExpectError("\n[metrics]\nlisten = \"localhost:9464\"\n",
+              "nianbao.toml:3: [metrics] listen: \"localhost\" is not a numeric");
+  ExpectError("[metrics]\nlisten = \"127.0.0.1\"\n",
+              "nianbao.toml:2: [metrics] listen: expected address:port");
+  ExpectError("[metrics]\nlisten = \"127.0.0.1:70000\"\n", "nianbao.toml:2: [metrics] listen:");
+}
+
+// ---- [kafka.properties]
+
+TEST(ConfigKafkaTest, BadPropertyNamesFileLineAndProperty) {
+  ExpectError(
+      "[kafka]\nbrokers = \"b:9092\"\n\n[kafka.properties]\n\"socket.timeout.ms\" = \"30000\"\n"
+      "\"no.such.property\" = \"1\"\n",
+      "nianbao.toml:6: [kafka.properties] no.such.property: kafka property 'no.such.property'");
+  ExpectError("[kafka.properties]\n\"socket.timeout.ms\" = \"soon\"\n",
+              "nianbao.toml:2: [kafka.properties] socket.timeout.ms:");
+  ExpectError("[kafka.properties]\n\"socket.timeout.ms\" = 30000\n",
+              "nianbao.toml:2: [kafka.properties] socket.timeout.ms: librdkafka properties are "
+              "strings");
+}
+
+TEST(ConfigKafkaTest, ProducerSettingsAreReadAndPassedToTheSink) {
+  auto c = Parse(
+      "[kafka]\ncompression = \"lz4\"\nqueue_batches = 8\nbatches_per_transaction = 2\n"
+      "transaction_timeout = \"2m\"\ncall_timeout = \"250ms\"\nretry_backoff_min = \"1s\"\n"
+      "retry_backoff_max = \"1m\"\n[kafka.properties]\n\"socket.timeout.ms\" = \"30000\"\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const sinks::KafkaSinkOptions o = KafkaSinkOptionsOf(c.value().kafka, "b1:9092,b2:9092");
+  EXPECT_EQ(o.brokers, "b1:9092,b2:9092");
+  EXPECT_EQ(o.transactional_id, "nianbao-1");
+  EXPECT_EQ(o.compression, "lz4");
+  EXPECT_EQ(o.queue_capacity, 8u);
+  EXPECT_EQ(o.max_batches_per_transaction, 2u);
+  EXPECT_EQ(o.transaction_timeout, 120s);
+  EXPECT_EQ(o.call_timeout, 250ms);
+  EXPECT_EQ(o.retry_backoff_min, 1s);
+  EXPECT_EQ(o.retry_backoff_max, 60s);
+  EXPECT_EQ(o.properties, (std::map<std::string, std::string>{{"socket.timeout.ms", "30000"}}));
+}
+
+TEST(ConfigKafkaTest, OneDefaultForEveryProducerSetting) {
+  // KafkaConfig{} handed to the sink is the sink's own default, field by field.
+  const sinks::KafkaSinkOptions o = KafkaSinkOptionsOf(KafkaConfig{}, "b:9092");
+  const sinks::KafkaSinkOptions d;
+  EXPECT_EQ(o.transactional_id, d.transactional_id);
+  EXPECT_EQ(o.compression, d.compression);
+  EXPECT_EQ(o.queue_capacity, d.queue_capacity);
+  EXPECT_EQ(o.max_batches_per_transaction, d.max_batches_per_transaction);
+  EXPECT_EQ(o.transaction_timeout, d.transaction_timeout);
+  EXPECT_EQ(o.call_timeout, d.call_timeout);
+  EXPECT_EQ(o.retry_backoff_min, d.retry_backoff_min);
+  EXPECT_EQ(o.retry_backoff_max, d.retry_backoff_max);
+  EXPECT_EQ(KafkaConfig{}.compression, "zstd");  // kafka_sink.h: "zstd (default)"
+}
+
+TEST(ConfigKafkaTest, ProducerSettingErrors) {
+  ExpectError("[kafka]\nqueue_batches = 0\n", "nianbao.toml:2: [kafka] queue_batches: must be");
+  ExpectError("[kafka]\ncall_timeout = \"0s\"\n", "nianbao.toml:2: [kafka] call_timeout: must");
+  ExpectError("[kafka]\ncompression = \"brotli\"\n", "nianbao.toml:2: [kafka] compression:");
+  ExpectError("[kafka]\nretry_backoff_min = \"5s\"\n\nretry_backoff_max = \"1s\"\n",
+              "nianbao.toml:4: [kafka] retry_backoff_max: must not be shorter");
+}
+
+// ---- credentials
+
+class ConfigCredentialTest : public ::testing::Test {
+ protected:
+  void TearDown() override { unsetenv("CREDENTIALS_DIRECTORY"); }
+};
+
+TEST_F(ConfigCredentialTest, PropertyFromCredentialsDirectory) {
+  TempDir dir;
+  dir.Write("kafka-password", "s3cret\n");  // as `echo s3cret > file` leaves it
+  setenv("CREDENTIALS_DIRECTORY", dir.path().c_str(), 1);
+  auto c = Parse(
+      "[kafka.properties]\n\"sasl.username\" = \"nianbao\"\n"
+      "\"sasl.password\" = { credential = \"kafka-password\" }\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().kafka.properties.at("sasl.password"), "s3cret");
+  EXPECT_EQ(c.value().kafka.properties.at("sasl.username"), "nianbao");
+}
+
+TEST_F(ConfigCredentialTest, ProblemsNameFileLineAndCredential) {
+  const std::string text =
+      "[kafka.properties]\n\n\"sasl.password\" = { credential = \"kafka-password\" }\n";
+  unsetenv("CREDENTIALS_DIRECTORY");
+  ExpectError(text,
+              "nianbao.toml:3: [kafka.properties] sasl.password: credential \"kafka-password\": "
+              "$CREDENTIALS_DIRECTORY is not set");
+  TempDir dir;
+  setenv("CREDENTIALS_DIRECTORY", dir.path().c_str(), 1);
+  ExpectError(text,
+              "nianbao.toml:3: [kafka.properties] sasl.password: credential "
+              "\"kafka-password\": cannot read");
+  ExpectError("[kafka.properties]\n\"sasl.password\" = { credential = \"../etc/passwd\" }\n",
+              "credential \"../etc/passwd\" is not a file name");
+  ExpectError("[kafka.properties]\n\"sasl.password\" = { file = \"x\" }\n",
+              "expected a string or { credential = \"NAME\" }");
+}
+
+// ---- size cap
+
+TEST(ConfigLoadTest, OversizedFileIsRefusedNamingIt) {
+  TempDir dir;
+  // A valid TOML file (comments only) over the cap: refused for its size, not parsed.
+  std::string big;
+  while (big.size() <= kMaxConfigBytes) big += "# padding padding padding padding padding\n";
+  const std::string path = dir.Write("big.toml", big);
+  auto c = LoadConfig(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Status::Code::kIoError);
+  EXPECT_NE(c.status().message().find(path), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("larger than 1 MiB"), std::string::npos)
+      << c.status().message();
+}
+
+TEST(ConfigLoadTest, DevZeroIsRefusedAfterTheCap) {
+  auto c = LoadConfig("/dev/zero");  // endless: without a cap this read never ends
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("larger than 1 MiB"), std::string::npos)
+      << c.status().message();
+}
+
+TEST(ConfigLoadTest, SmallFileWithSourcesLoads) {
+  TempDir dir;
+  dir.Write("sources.toml",
+            "[[source]]\nname = \"a\"\nentry = [\"https://www.example.gov.cn/\"]\n");
+  const std::string path = dir.Write("nianbao.toml", "sources = \"sources.toml\"\n");
+  auto c = LoadConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().sources.sources.size(), 1u);
+  EXPECT_EQ(c.value().file.dir, c.value().state_dir + "/out");
+}
+
+// ---- reload
+
+TEST(ConfigReloadTest, SourcesAndLogNeedNoRestart) {
+  Config running;
+  Config reloaded;
+  reloaded.sources_path = "other-sources.toml";
+  reloaded.log.level = "debug";
+  reloaded.log.format = "json";
+  EXPECT_EQ(SettingsNeedingRestart(running, reloaded), std::vector<std::string>{});
+  EXPECT_EQ(DifferingSettings(running, reloaded),
+            (std::vector<std::string>{"sources", "[log] format", "[log] level"}));
+}
+
+TEST(ConfigReloadTest, EveryOtherChangeIsNamed) {
+  Config running;
+  Config reloaded;
+  reloaded.workers = 4;
+  reloaded.kafka.brokers = "b:9092";
+  reloaded.kafka.properties["sasl.password"] = "new";
+  reloaded.metrics_listen = "127.0.0.1:9465";
+  reloaded.shutdown_deadline = 10s;
+  reloaded.log.level = "warn";
+  EXPECT_EQ(SettingsNeedingRestart(running, reloaded),
+            (std::vector<std::string>{"[ingest] workers", "[kafka] brokers", "[metrics] listen",
+                                      "[shutdown] deadline", "[kafka.properties]"}));
+}
+
+TEST(ConfigReloadTest, EveryKeyButSourcesAndLogNeedsARestart) {
+  // Each key in turn, changed by reading a file that sets it to a value other than its
+  // default: the list is all keys but three.
+  std::vector<std::string> need;
+  for (const std::string& key : ConfigKeys()) {
+    if (key != "sources" && key != "[log] format" && key != "[log] level") need.push_back(key);
+  }
+  auto changed = Parse(R"toml(state_dir = "/s"
+[ingest]
+workers = 3
+queue = 3
+[kafka]
+enabled = false
+brokers = "b:1"
+embedded_brokers = 3
+transactional_id = "t"
+compression = "gzip"
+queue_batches = 3
+batches_per_transaction = 3
+transaction_timeout = "3s"
+call_timeout = "3s"
+retry_backoff_min = "3s"
+retry_backoff_max = "30s"
+[kafka.topics]
+reports = "r"
+findings = "f"
+fetches = "e"
+sources = "s"
+[file]
+enabled = true
+dir = "/d"
+max_bytes = 3
+max_files = 3
+[stdout]
+enabled = true
+[metrics]
+listen = "0.0.0.0:3"
+allow_non_loopback = true
+[shutdown]
+deadline = "3s"
+)toml");
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_EQ(SettingsNeedingRestart(Config{}, changed.value()), need);
+}
+
+// ---- errors of the walk still name file and line
+
+TEST(ConfigErrorTest, UnknownKeysAndTables) {
+  ExpectError("[metrics]\nallow_nonloopback = true\n",
+              "nianbao.toml:2: [metrics] unknown key \"allow_nonloopback\"");
+  ExpectError("[kafka.extra]\nx = 1\n", "unknown table [kafka.extra]");
+  ExpectError("[log]\nlevel = \"loud\"\n", "nianbao.toml:2: [log] level: expected one of");
+}
+
+}  // namespace
+}  // namespace nianbao::app
