@@ -107,12 +107,7 @@ class Daemon {
         log_->info("embedded kafka (librdkafka mock cluster) at {}", brokers);
         std::ofstream(config_->state_dir + "/embedded-kafka.bootstrap") << brokers << "\n";
       }
-      sinks::KafkaSink::Options ko;
-      ko.brokers = brokers;
-      ko.transactional_id = config_->kafka.transactional_id;
-      ko.compression = config_->kafka.compression;
-      ko.properties = config_->kafka.properties;
-      auto kafka = sinks::KafkaSink::Create(ko);
+      auto kafka = sinks::KafkaSink::Create(KafkaSinkOptionsOf(config_->kafka, brokers));
       if (!kafka.ok()) {
         log_->error("{}: [kafka]: {}", config_->path, kafka.status().message());
         return false;
@@ -148,7 +143,10 @@ class Daemon {
                     config_->metrics_listen);
         return false;
       }
-      endpoint_ = std::make_unique<HttpEndpoint>(io_, metrics_, [this] { return Health(); });
+      HttpEndpointOptions eo;
+      eo.allow_non_loopback = config_->metrics_allow_non_loopback;
+      endpoint_ = std::make_unique<HttpEndpoint>(
+          io_, metrics_, [this] { return Health(); }, eo);
       if (Status s = endpoint_->Listen(host, port); !s.ok()) {
         log_->error("metrics endpoint {}: {}", config_->metrics_listen, s.message());
         return false;
@@ -178,10 +176,8 @@ class Daemon {
   }
 
   // Every page's final status, from the status updater.
-  void OnPageEnd(const std::string& source, const std::string& url, PageStatus status,
+  void OnPageEnd(const std::string&, const std::string&, PageStatus status,
                  const std::string& reason) {
-    log_->debug("page source={} url={} status={} reason={}", source, url, PageStatusName(status),
-                reason);
     bool undelivered =
         status == PageStatus::kFailed && (reason == "shutdown" || reason.rfind("sink:", 0) == 0);
     bool unrecorded = status == PageStatus::kDelivered && reason.rfind("state:", 0) == 0;
@@ -218,8 +214,6 @@ class Daemon {
       metrics_.Inc(metric::kFetchesTotal,
                    {{"status", f.error.empty() ? std::to_string(f.status) : f.error}});
       metrics_.Inc(metric::kBytesTotal, {}, static_cast<double>(f.bytes));
-      log_->debug("fetch source={} url={} status={} error={} bytes={}", f.source, f.url, f.status,
-                  f.error, f.bytes);
       updater_->PublishEvent(ingest::FetchBatch(config_->topics, f));
     };
     return o;
@@ -288,14 +282,23 @@ class Daemon {
       return;
     }
     Notify(notifier_.Reloading());
-    auto sources = crawler::LoadSources(config_->sources_path);
-    if (!sources.ok()) {
-      log_->error("reload refused, keeping the sources in use: {}", sources.status().message());
+    // The configuration file and the sources file it names, read again; what a reload can
+    // apply (the sources, [log]) is applied, the rest keeps its running value and is named.
+    auto loaded = LoadConfig(config_->path);
+    if (!loaded.ok()) {
+      log_->error("reload refused, keeping the configuration in use: {}",
+                  loaded.status().message());
       Notify(notifier_.Ready());
       return;
     }
+    for (const auto& key : SettingsNeedingRestart(*config_, loaded.value())) {
+      log_->warn("reload: {} changed; it takes effect at the next restart", key);
+    }
     auto next = std::make_shared<Config>(*config_);
-    next->sources = std::move(sources).value();
+    next->sources = std::move(loaded.value().sources);
+    next->sources_path = loaded.value().sources_path;
+    next->log = loaded.value().log;
+    if (Status st = ConfigureLogging(next->log); !st.ok()) log_->warn("reload: {}", st.message());
     config_ = next;
     reloading_ = true;
     log_->info("reload: {} sources; the running fetches finish first",

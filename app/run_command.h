@@ -7,9 +7,11 @@
 //           ─► sinks ─► acknowledged ─► StateStore::MarkDelivered (loop thread)
 //           timers on the loop: watchdog ping, metrics sampling, sd_notify STATUS
 //
-//   SIGHUP: reload the sources file; a bad one is logged and the old one kept; the old
-//           crawler stops scheduling, its fetches in flight finish (hurried at the shutdown
-//           deadline), the new one starts and keeps each source's stored due time.
+//   SIGHUP: re-read the config file and its sources file; a bad one is logged and the old
+//           one kept. The sources and [log] are applied; any other changed setting is named
+//           in a warning (it needs a restart). The old crawler stops scheduling, its fetches
+//           in flight finish (hurried at the shutdown deadline), the new one starts and keeps
+//           each source's stored due time.
 //
 //   SIGTERM / SIGINT (and the end of --once), one deadline armed on the loop:
 //     stop scheduling ─► fetches in flight finish (cancelled at half the deadline)

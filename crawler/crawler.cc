@@ -9,6 +9,8 @@
 #include <ctime>
 #include <memory>
 
+#include "base/logging.h"
+
 namespace nianbao::crawler {
 
 namespace asio = boost::asio;
@@ -64,15 +66,13 @@ bool Search(const std::string& pattern, const std::string& text) {
   return re->ok() && RE2::PartialMatch(text, *re);
 }
 
-constexpr std::string_view kAttachmentExtensions[] = {".pdf", ".doc", ".docx", ".wps",
-                                                      ".ofd", ".xls", ".xlsx"};
-
-bool IsAttachment(const std::string& url) {
+// Whether the URL's path ends in one of the attachment extensions (lower-case, with the dot).
+bool IsAttachment(const std::string& url, const std::vector<std::string>& extensions) {
   std::string path = PathAndQuery(url);
   path = path.substr(0, path.find('?'));
   std::transform(path.begin(), path.end(), path.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (auto ext : kAttachmentExtensions) {
+  for (const auto& ext : extensions) {
     if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
       return true;
     }
@@ -83,9 +83,9 @@ bool IsAttachment(const std::string& url) {
 // Whether the page names a file with an attachment's extension anywhere (case-insensitive):
 // one pass over the bytes, so that a report page without attachments (most of them) is not
 // parsed a second time with Gumbo on the event loop just to find none.
-bool MayHaveAttachments(std::string_view html) {
+bool MayHaveAttachments(std::string_view html, const std::vector<std::string>& extensions) {
   for (size_t dot = html.find('.'); dot != std::string_view::npos; dot = html.find('.', dot + 1)) {
-    for (auto ext : kAttachmentExtensions) {
+    for (const auto& ext : extensions) {
       if (html.size() - dot < ext.size()) continue;
       bool same = true;
       for (size_t k = 1; k < ext.size() && same; ++k) {
@@ -128,6 +128,7 @@ Crawler::Crawler(asio::io_context& io, Fetcher& fetcher, StateStore& state, Page
       dispatch_timer_(io),
       passes_(config.sources.size()) {
   if (!options_.decode) options_.decode = AssumeUtf8;
+  log_ = Logger("crawler");
   // A freed slot downstream may unblock report fetches. The tracker calls this on the loop
   // thread, and the destructor clears it, so it never runs on a destroyed crawler.
   tracker_.SetOnRoom([this] { Dispatch(); });
@@ -372,7 +373,9 @@ void Crawler::Dispatch() {
       auto delay = ToClock(s.min_delay);
       if (auto cd = host.rules.crawl_delay()) {
         // Honoured, but a hostile "Crawl-delay: 86400" must not stall a pass for a day.
-        delay = std::max(delay, ToClock(std::chrono::duration<double>(std::min(*cd, 60.0))));
+        delay = std::max(
+            delay,
+            ToClock(std::chrono::duration<double>(std::min(*cd, s.max_crawl_delay.count()))));
       }
       host.next_start = now + delay;
       Start(host, key, std::move(r));
@@ -418,7 +421,8 @@ void Crawler::Start(HostState& host, const std::string& host_key, Request r) {
   // Redirects of pages are followed by OnFetched, through the politeness gate; robots.txt
   // follows up to five itself (RFC 9309 2.3.1.2).
   req.max_redirects = r.kind == Kind::kRobots ? 5 : 0;
-  if (r.kind == Kind::kRobots) req.max_body = 500 * 1024 + 1;  // RFC 9309: 500 KiB parsed
+  // One byte over the limit tells a robots.txt that was cut (RFC 9309: 500 KiB parsed).
+  if (r.kind == Kind::kRobots) req.max_body = src.settings.robots_max_body + 1;
   ++host.in_flight;
   ++in_flight_;
   ++passes_[r.source].stats.requests;
@@ -437,19 +441,20 @@ std::string Crawler::Reason(const FetchResult& res) const {
 // The work of a 200's body that needs a CPU: its hash, and what the crawler reads from it
 // (a list's links and pagination; a report's attachments). Pure: runs on the CPU pool.
 Crawler::Digest Crawler::MakeDigest(bool list, const FetchResult& res,
-                                    const CrawlerOptions::Decode& decode) {
+                                    const CrawlerOptions::Decode& decode,
+                                    const std::vector<std::string>& extensions) {
   Digest d;
   d.sha256 = Sha256Hex(res.body);
   if (list) {
     std::string html = decode(res.body, res.Header("content-type"));
     d.links = ExtractLinks(html, res.final_url);
     d.paging = FindTrsPaging(html);
-  } else if (MayHaveAttachments(res.body)) {
+  } else if (MayHaveAttachments(res.body, extensions)) {
     // The extensions are ASCII, so the raw bytes tell whether a page names one at all; most
     // report pages do not, and are neither decoded nor parsed a second time.
     std::string html = decode(res.body, res.Header("content-type"));
     for (auto& l : ExtractLinks(html, res.final_url)) {
-      if (IsAttachment(l.url)) d.attachments.push_back(std::move(l));
+      if (IsAttachment(l.url, extensions)) d.attachments.push_back(std::move(l));
     }
   }
   return d;
@@ -464,7 +469,8 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
     // stays outstanding (its pass does not end) until OnDigested.
     ++digesting_;
     if (options_.cpu == nullptr) {
-      Digest d = MakeDigest(r.kind == Kind::kList, res, options_.decode);
+      Digest d = MakeDigest(r.kind == Kind::kList, res, options_.decode,
+                            config_.sources[r.source].settings.attachment_extensions);
       OnDigested(std::move(r), std::move(res), std::move(d));
     } else {
       struct Job {
@@ -474,14 +480,16 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
       };
       auto job = std::make_shared<Job>(Job{std::move(r), std::move(res), {}});
       std::weak_ptr<Crawler*> self = self_;
-      asio::post(*options_.cpu, [job, self, decode = options_.decode, loop = io_.get_executor()] {
-        job->d = MakeDigest(job->r.kind == Kind::kList, job->res, decode);
-        asio::post(loop, [job, self] {
-          if (auto c = self.lock()) {
-            (*c)->OnDigested(std::move(job->r), std::move(job->res), std::move(job->d));
-          }
-        });
-      });
+      asio::post(*options_.cpu,
+                 [job, self, decode = options_.decode, loop = io_.get_executor(),
+                  extensions = config_.sources[job->r.source].settings.attachment_extensions] {
+                   job->d = MakeDigest(job->r.kind == Kind::kList, job->res, decode, extensions);
+                   asio::post(loop, [job, self] {
+                     if (auto c = self.lock()) {
+                       (*c)->OnDigested(std::move(job->r), std::move(job->res), std::move(job->d));
+                     }
+                   });
+                 });
     }
     Dispatch();
     return;
@@ -506,6 +514,9 @@ void Crawler::RequestDone(size_t source) {
 }
 
 void Crawler::LogFetch(const Request& r, const FetchResult& res, const std::string& sha256) {
+  log_->debug("fetch source={} url={} status={} error={} bytes={} attempt={}",
+              config_.sources[r.source].name, r.target(), res.status, FetchErrorName(res.error),
+              res.body.size(), r.attempt);
   if (!options_.on_fetch) return;
   FetchLogEntry e;
   e.source = config_.sources[r.source].name;
@@ -577,7 +588,7 @@ void Crawler::OnRobots(const std::string& host_key, const Request& r, const Fetc
   host.robots = HostState::Robots::kReady;
   // An unreachable robots.txt is asked again soon rather than after a whole cache period.
   host.robots_expiry = Clock::now() + (host.rules.disallows_everything() && res.status >= 500
-                                           ? ToClock(std::chrono::minutes(5))
+                                           ? ToClock(s.robots_retry)
                                            : ToClock(s.robots_cache));
 }
 
@@ -692,7 +703,9 @@ bool Crawler::HostAllowed(const Source& s, const std::string& url) const {
 }
 
 bool Crawler::IsReportLink(const Source& s, const Link& l) const {
-  if (l.text == kPageLinkText || IsAttachment(l.url)) return false;
+  if (l.text == kPageLinkText || IsAttachment(l.url, s.settings.attachment_extensions)) {
+    return false;
+  }
   if (!s.exclude_text.empty() && Search(s.exclude_text, l.text)) return false;
   return Search(s.report_url, l.url) && Search(s.report_text, l.text);
 }

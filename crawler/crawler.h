@@ -40,6 +40,10 @@
 #include "crawler/sources.h"
 #include "crawler/state_store.h"
 
+namespace spdlog {
+class logger;
+}
+
 namespace nianbao::crawler {
 
 using nianbao::FetchedPage;
@@ -156,7 +160,8 @@ class Crawler {
   void ScheduleDispatch(std::chrono::steady_clock::time_point when);
   void Start(HostState& host, const std::string& host_key, Request r);
   void OnFetched(const std::string& host_key, Request r, FetchResult res);
-  static Digest MakeDigest(bool list, const FetchResult& res, const CrawlerOptions::Decode& decode);
+  static Digest MakeDigest(bool list, const FetchResult& res, const CrawlerOptions::Decode& decode,
+                           const std::vector<std::string>& attachment_extensions);
   void OnDigested(Request r, FetchResult res, Digest d);
   void Route(Request& r, FetchResult& res, Digest* d);
   void LogFetch(const Request& r, const FetchResult& res, const std::string& sha256);
@@ -198,6 +203,7 @@ class Crawler {
   // Handlers that outlive the crawler (timers, fetch and CPU-pool completions) hold a weak
   // reference and return when it is gone; only the loop thread ever dereferences it.
   std::shared_ptr<Crawler*> self_ = std::make_shared<Crawler*>(this);
+  std::shared_ptr<spdlog::logger> log_;  // "crawler": per-URL events at debug
 };
 
 }  // namespace nianbao::crawler

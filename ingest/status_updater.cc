@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <utility>
 
+#include "base/logging.h"
+
 namespace nianbao::ingest {
 
 namespace asio = boost::asio;
@@ -199,6 +201,8 @@ void StatusUpdater::End(JourneyId id, PageStatus status, std::string reason) {
   Journey j = std::move(it->second);
   journeys_.erase(it);
   ++stats_.ended[status];
+  Logger("ingest")->debug("page source={} url={} status={} reason={}", j.source, j.url,
+                          PageStatusName(status), reason);
   if (j.claims_url) {
     if (auto c = claims_.find(j.url); c != claims_.end() && c->second == id) claims_.erase(c);
   }
