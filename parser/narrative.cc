@@ -9,7 +9,7 @@
 #include <span>
 #include <string>
 
-#include "parser/rules.h"
+#include "parser/rule_table.h"
 #include "parser/text_util.h"
 
 namespace nianbao::parser {

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "parser/labels.h"
-#include "parser/rules.h"
+#include "parser/rule_table.h"
 #include "parser/text_util.h"
 
 namespace nianbao::parser {

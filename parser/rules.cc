@@ -3,7 +3,6 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 
 #include "parser/labels.h"
 #include "parser/text_util.h"
@@ -237,86 +236,26 @@ void CheckTemplate(const RuleInput& in, std::vector<Finding>* out) {
   }
 }
 
-constexpr std::array<RuleSpec, 16> kRules = {{
-    {"structure.section_missing", Severity::kError,
-     "one of the six numbered sections is absent and its content is not found either", nullptr},
-    {"structure.row_missing", Severity::kError, "a row of the template is absent from its table",
-     nullptr},
-    {"structure.cell_count", Severity::kWarning, "a row has fewer or more cells than the template",
-     nullptr},
-    {"structure.bad_value", Severity::kError,
-     "a cell is neither a number nor an accepted empty mark", nullptr},
-    {"structure.heading_typo", Severity::kWarning,
-     "a table heading or row label is wrong in a known way", nullptr},
-    {"applications.row_total", Severity::kError,
-     "a row's 总计 differs from the sum of its six applicant columns", CheckRowTotals},
-    {"applications.outcome_total", Severity::kError,
-     "（七）总计 differs from the sum of the outcome rows", CheckOutcomeTotal},
-    {"applications.balance", Severity::kError, "一 + 二 differs from 三（七）总计 + 四",
-     CheckBalance},
-    {"reviews.total", Severity::kError, "a group's 总计 differs from the sum of its results",
-     CheckReviewTotals},
-    {"narrative.parts_sum", Severity::kWarning,
-     "the prose gives a total and parts that add up to more", nullptr},
-    {"narrative.conflict", Severity::kWarning,
-     "the prose states the same quantity twice with different numbers", nullptr},
-    {"narrative.table_mismatch", Severity::kWarning, "the prose and a table disagree",
-     CheckNarrativeVsTables},
-    {"meta.published_late", Severity::kWarning, "posted after its deadline (条例 第四十九条)",
-     CheckPublishedLate},
-    {"meta.year_mismatch", Severity::kWarning,
-     "the title's year and the statistics period disagree", CheckYear},
-    {"meta.template_mismatch", Severity::kWarning, "the report uses the form of another period",
-     CheckTemplate},
-    {"meta.not_a_report", Severity::kError, "the document is not recognisable as an annual report",
-     nullptr},
+// The record-level checks, in the order they run. Each id is one of rule_table.h's.
+struct RuleCheckSpec {
+  std::string_view id;
+  void (*check)(const RuleInput& in, std::vector<Finding>* out);
+};
+constexpr std::array<RuleCheckSpec, 8> kChecks = {{
+    {"applications.row_total", CheckRowTotals},
+    {"applications.outcome_total", CheckOutcomeTotal},
+    {"applications.balance", CheckBalance},
+    {"reviews.total", CheckReviewTotals},
+    {"narrative.table_mismatch", CheckNarrativeVsTables},
+    {"meta.published_late", CheckPublishedLate},
+    {"meta.year_mismatch", CheckYear},
+    {"meta.template_mismatch", CheckTemplate},
 }};
 
 }  // namespace
 
-std::span<const RuleSpec> Rules() { return kRules; }
-
-const RuleSpec* FindRule(std::string_view id) {
-  for (const auto& r : kRules) {
-    if (r.id == id) return &r;
-  }
-  return nullptr;
-}
-
-Finding MakeFinding(std::string_view rule, std::optional<std::string> path, std::string message,
-                    std::optional<double> expected, std::optional<double> actual) {
-  const RuleSpec* spec = FindRule(rule);
-  if (spec == nullptr) {
-    std::fprintf(stderr, "nianbao: internal error: unknown rule id %.*s\n",
-                 static_cast<int>(rule.size()), rule.data());
-    std::abort();
-  }
-  Finding f;
-  f.rule = std::string(spec->id);
-  f.severity = spec->severity;
-  f.path = std::move(path);
-  f.message = std::move(message);
-  f.expected = expected;
-  f.actual = actual;
-  return f;
-}
-
 void RunRules(const RuleInput& in, std::vector<Finding>* findings) {
-  for (const auto& r : kRules) {
-    if (r.check != nullptr) r.check(in, findings);
-  }
-}
-
-std::string_view SeverityName(Severity s) {
-  switch (s) {
-    case Severity::kError:
-      return "error";
-    case Severity::kWarning:
-      return "warning";
-    case Severity::kInfo:
-      return "info";
-  }
-  return "error";
+  for (const auto& c : kChecks) c.check(in, findings);
 }
 
 }  // namespace nianbao::parser
