@@ -7,13 +7,15 @@
 namespace nianbao::parser {
 namespace {
 
-constexpr std::array<RuleSpec, 16> kRules = {{
+constexpr std::array<RuleSpec, 17> kRules = {{
     {"structure.section_missing", Severity::kError,
      "one of the six numbered sections is absent and its content is not found either"},
     {"structure.row_missing", Severity::kError, "a row of the template is absent from its table"},
     {"structure.cell_count", Severity::kWarning, "a row has fewer or more cells than the template"},
     {"structure.bad_value", Severity::kError,
      "a cell is neither a number nor an accepted empty mark"},
+    {"structure.cells_merged", Severity::kError,
+     "a row's cells ran together in the text and cannot be told apart"},
     {"structure.heading_typo", Severity::kWarning,
      "a table heading or row label is wrong in a known way"},
     {"applications.row_total", Severity::kError,

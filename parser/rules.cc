@@ -20,6 +20,14 @@ const Cells* Row(const std::optional<Table>& table, std::string_view key) {
 }
 
 double Or0(const Value& v) { return v.value_or(0); }
+
+// True when cells [begin, end) of a row are all null: a sum of them compares nothing.
+bool AllNull(const Cells& row, size_t begin, size_t end) {
+  for (size_t i = begin; i < end && i < row.size(); ++i) {
+    if (row[i]) return false;
+  }
+  return true;
+}
 bool Differs(double a, double b) { return std::fabs(a - b) > 1e-6; }
 
 std::string Num(double v) {
@@ -40,7 +48,7 @@ void CheckRowTotals(const RuleInput& in, std::vector<Finding>* out) {
   if (!r.applications) return;
   for (const auto& spec : ApplicationRows(r.form)) {
     const Cells* row = Row(r.applications, spec.key);
-    if (row == nullptr || !(*row)[6]) continue;
+    if (row == nullptr || !(*row)[6] || AllNull(*row, 0, 6)) continue;
     double sum = 0;
     for (int c = 0; c < 6; ++c) sum += Or0((*row)[static_cast<size_t>(c)]);
     if (!Differs(sum, *(*row)[6])) continue;
@@ -61,10 +69,16 @@ void CheckOutcomeTotal(const RuleInput& in, std::vector<Finding>* out) {
   for (size_t c = 0; c < kApplicationColumns; ++c) {
     if (!(*total)[c]) continue;
     double sum = 0;
+    bool any_part = false;
     for (const auto& spec : ApplicationRows(r.form)) {
       if (!spec.outcome) continue;
-      if (const Cells* row = Row(r.applications, spec.key)) sum += Or0((*row)[c]);
+      if (const Cells* row = Row(r.applications, spec.key)) {
+        sum += Or0((*row)[c]);
+        any_part = any_part || (*row)[c].has_value();
+      }
     }
+    // A column the page left blank in every outcome row: nothing to compare.
+    if (!any_part) continue;
     if (!Differs(sum, *(*total)[c])) continue;
     out->push_back(
         MakeFinding("applications.outcome_total", "applications.total[" + std::to_string(c) + "]",
@@ -103,7 +117,7 @@ void CheckReviewTotals(const RuleInput& in, std::vector<Finding>* out) {
   const Record& r = in.parsed.record;
   for (const auto& g : ReviewGroups()) {
     const Cells* row = Row(r.reviews_litigation, g.key);
-    if (row == nullptr || !(*row)[4]) continue;
+    if (row == nullptr || !(*row)[4] || AllNull(*row, 0, 4)) continue;
     double sum = Or0((*row)[0]) + Or0((*row)[1]) + Or0((*row)[2]) + Or0((*row)[3]);
     if (!Differs(sum, *(*row)[4])) continue;
     out->push_back(MakeFinding("reviews.total", "reviews_litigation." + std::string(g.key) + "[4]",
@@ -119,7 +133,13 @@ void CheckNarrativeVsTables(const RuleInput& in, std::vector<Finding>* out) {
   const Record& r = in.parsed.record;
   const auto& received = in.narrative.values.applications_received;
   const Cells* fresh = Row(r.applications, "new");
-  if (received && fresh && (*fresh)[6] && Differs(static_cast<double>(*received), *(*fresh)[6])) {
+  const Cells* carried = Row(r.applications, "carried_over");
+  // Prose may count the applications received including those carried over from last year
+  // (收到75件 where 新收 is 74 and 上年结转 1): the same fact, stated differently.
+  bool with_carried = received && fresh && (*fresh)[6] && carried && (*carried)[6] &&
+                      !Differs(static_cast<double>(*received), *(*fresh)[6] + *(*carried)[6]);
+  if (received && fresh && (*fresh)[6] && !with_carried &&
+      Differs(static_cast<double>(*received), *(*fresh)[6])) {
     out->push_back(MakeFinding(
         "narrative.table_mismatch", "applications.new[6]",
         "section 一 says " + std::to_string(*received) +
@@ -192,7 +212,10 @@ void CheckPublishedLate(const RuleInput& in, std::vector<Finding>* out) {
   // An organisation we cannot classify gets the later deadline: no alert without cause.
   int month = 3, day = 31;
   std::string_view kind = "report";
+  // Reports on 2018 and earlier fell under the 2008 条例 (第三十一条): 31 March for every body.
+  bool old_regulation = *r.year <= kLastYearBeforeTheForms;
   for (const auto& d : kDeadlines) {
+    if (old_regulation) break;
     if (org.size() >= d.suffix.size() && org.substr(org.size() - d.suffix.size()) == d.suffix) {
       month = d.month;
       day = d.day;
@@ -203,10 +226,11 @@ void CheckPublishedLate(const RuleInput& in, std::vector<Finding>* out) {
   char deadline[48];
   std::snprintf(deadline, sizeof deadline, "%04d-%02d-%02d", *r.year + 1, month, day);
   if (*r.published_on <= deadline) return;
-  out->push_back(MakeFinding("meta.published_late", "published_on",
-                             "published on " + *r.published_on + ", after the deadline " +
-                                 deadline + " for a " + std::string(kind) + "'s report on " +
-                                 std::to_string(*r.year) + " (条例 第四十九条)"));
+  out->push_back(
+      MakeFinding("meta.published_late", "published_on",
+                  "published on " + *r.published_on + ", after the deadline " + deadline +
+                      " for a " + std::string(kind) + "'s report on " + std::to_string(*r.year) +
+                      (old_regulation ? " (2008 条例 第三十一条)" : " (条例 第四十九条)")));
 }
 
 void CheckYear(const RuleInput& in, std::vector<Finding>* out) {

@@ -122,6 +122,7 @@ TEST(Rules, TableHoldsEveryRuleOfTheSpecOnce) {
       {"structure.row_missing", Severity::kError},
       {"structure.cell_count", Severity::kWarning},
       {"structure.bad_value", Severity::kError},
+      {"structure.cells_merged", Severity::kError},
       {"structure.heading_typo", Severity::kWarning},
       {"applications.row_total", Severity::kError},
       {"applications.outcome_total", Severity::kError},
