@@ -191,7 +191,8 @@ constexpr std::array<LabelSpec, 27> kApplicationLabels = {{
 }};
 
 constexpr std::array<LabelSpec, 5> kApplicationGroups = {{
-    {"outcomes", "本年度办理结果", Match::kContains},
+    // Equal, not contained: "三、本年度办理结果 （一）予以公开" in one cell is the row （一）.
+    {"outcomes", "本年度办理结果", Match::kEquals},
     {"withheld", "不予公开", Match::kEquals},
     {"unavailable", "无法提供", Match::kEquals},
     {"not_processed", "不予处理", Match::kEquals},

@@ -338,7 +338,9 @@ class ReportBuilder {
     }
     std::string pending = std::move(pending_text_);
     pending_text_.clear();
-    if (row_hit.table != RowTable::kNone && values.empty() && split == end) {
+    // A label standing alone (at most one blank cell beside it, as converters pad rows).
+    bool label_only = values.empty() || (values.size() == 1 && values.front()->empty);
+    if (row_hit.table != RowTable::kNone && label_only && split == end) {
       // A label standing alone: its values are on the next line.
       pending_hit_ = row_hit;
       return;

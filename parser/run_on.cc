@@ -21,9 +21,9 @@ struct InlineHeading {
   SectionId id;
 };
 
-// Section headings written inline: "二、主动公开政府信息情况" where 二 is the section's own numeral,
-// in the form's order. 一、本年新收… and 四、结转下年度继续办理 (rows of section 三) are not
-// headings: their words are none of SectionHeadings().
+// Section headings written inline: "二、主动公开政府信息情况" where 二 is the section's own
+// numeral, in the form's order. 一、本年新收… and 四、结转下年度继续办理 (rows of section 三) are
+// not headings: their words are none of SectionHeadings().
 std::vector<InlineHeading> FindInlineHeadings(std::u32string_view s) {
   std::vector<InlineHeading> out;
   int next = 0;  // the lowest section index still to come
@@ -79,8 +79,8 @@ bool NumberingAt(std::u32string_view s, size_t i) {
   char32_t c = FoldWidth(s[i]);
   if (c == U'(') {
     size_t j = i + 1;
-    while (j < s.size() && (kNumerals.find(s[j]) != std::u32string_view::npos ||
-                            s[j] == U'七' || s[j] == U'八' || s[j] == U'九' || IsDigit(s[j]))) {
+    while (j < s.size() && (kNumerals.find(s[j]) != std::u32string_view::npos || s[j] == U'七' ||
+                            s[j] == U'八' || s[j] == U'九' || IsDigit(s[j]))) {
       ++j;
     }
     return j > i + 1 && j < s.size() && FoldWidth(s[j]) == U')' && !(i > 0 && s[i - 1] == U'第');
@@ -212,8 +212,7 @@ Table RunOnTable(std::u32string_view s, SectionId section) {
 }
 
 bool IsTableSection(SectionId id) {
-  return id == SectionId::kProactive || id == SectionId::kApplications ||
-         id == SectionId::kReviews;
+  return id == SectionId::kProactive || id == SectionId::kApplications || id == SectionId::kReviews;
 }
 
 void SplitParagraph(const std::string& text, std::vector<Block>* out) {
@@ -231,8 +230,7 @@ void SplitParagraph(const std::string& text, std::vector<Block>* out) {
     const InlineHeading& head = headings[h];
     size_t content_end = h + 1 < headings.size() ? headings[h + 1].begin : s.size();
     out->push_back(Paragraph(std::u32string_view(s).substr(head.begin, head.end - head.begin)));
-    std::u32string_view content =
-        std::u32string_view(s).substr(head.end, content_end - head.end);
+    std::u32string_view content = std::u32string_view(s).substr(head.end, content_end - head.end);
     if (RemoveSpaces(ToUtf8(content)).empty()) continue;
     if (IsTableSection(head.id)) {
       Block b;
