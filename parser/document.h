@@ -20,6 +20,10 @@ struct Cell {
   // reads labels from copies (a rowspanned group label applies to every row it covers) but
   // never reads a value from one.
   bool span_copy = false;
+  // True for the values of a row read from text whose cells ran together (a report delivered
+  // as one line: "本年新收政府信息公开申请数量 713000074"). Such a row's values are read only
+  // when they are exactly as many as the form's columns; otherwise they are unreadable.
+  bool run_on = false;
 };
 
 using Row = std::vector<Cell>;

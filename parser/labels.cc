@@ -6,17 +6,46 @@ namespace nianbao::parser {
 namespace {
 
 constexpr std::array<SectionSpec, kSectionCount> kSections = {{
-    {SectionId::kOverview, "overview", "一", "总体情况", "一、总体情况", "narrative"},
-    {SectionId::kProactive, "proactive", "二", "主动公开政府信息情况", "二、主动公开政府信息情况",
-     "proactive"},
-    {SectionId::kApplications, "applications", "三", "收到和处理政府信息公开申请情况",
-     "三、收到和处理政府信息公开申请情况", "applications"},
-    {SectionId::kReviews, "reviews_litigation", "四", "行政复议、行政诉讼情况",
-     "四、政府信息公开行政复议、行政诉讼情况", "reviews_litigation"},
-    {SectionId::kProblems, "problems", "五", "存在的主要问题及改进情况",
-     "五、存在的主要问题及改进情况", "problems"},
-    {SectionId::kOther, "other", "六", "其他需要报告的事项", "六、其他需要报告的事项",
-     "other_matters"},
+    {SectionId::kOverview, "overview", "一", "一、总体情况", "narrative"},
+    {SectionId::kProactive, "proactive", "二", "二、主动公开政府信息情况", "proactive"},
+    {SectionId::kApplications, "applications", "三", "三、收到和处理政府信息公开申请情况",
+     "applications"},
+    {SectionId::kReviews, "reviews_litigation", "四", "四、政府信息公开行政复议、行政诉讼情况",
+     "reviews_litigation"},
+    {SectionId::kProblems, "problems", "五", "五、存在的主要问题及改进情况", "problems"},
+    {SectionId::kOther, "other", "六", "六、其他需要报告的事项", "other_matters"},
+}};
+
+// The words a section heading begins with, after normalisation and numbering: the forms' own
+// (2019 and 2021), the variants portals write, and those of the reports before the 2019 form
+// (一、概述 … 五、…存在的主要问题和改进措施). Longer variants come first, so that a heading
+// run together with its text ("五、存在的主要问题和改进措施虽然…") is cut after the whole
+// heading.
+constexpr std::array<SectionHeadingSpec, 24> kSectionHeadings = {{
+    {SectionId::kOverview, "总体情况"},
+    {SectionId::kOverview, "概述"},
+    {SectionId::kProactive, "主动公开政府信息情况"},
+    {SectionId::kProactive, "主动公开政府信息的情况"},
+    {SectionId::kProactive, "政府信息主动公开情况"},
+    {SectionId::kApplications, "收到和处理政府信息公开申请情况"},
+    {SectionId::kApplications, "收到和处理政府信息公开申请的情况"},
+    {SectionId::kApplications, "政府信息依申请公开工作情况"},
+    {SectionId::kApplications, "政府信息依申请公开情况"},
+    {SectionId::kApplications, "依申请公开、不予公开"},
+    {SectionId::kReviews, "政府信息公开行政复议、行政诉讼情况"},
+    {SectionId::kReviews, "因政府信息公开申请行政复议、提起行政诉讼的情况"},
+    {SectionId::kReviews, "行政复议、行政诉讼情况"},
+    {SectionId::kReviews, "申请行政复议、提起行政诉讼"},
+    {SectionId::kProblems, "政府信息公开工作存在的主要问题及改进情况"},
+    {SectionId::kProblems, "存在的主要问题及改进情况"},
+    {SectionId::kProblems, "存在的主要问题及整改措施"},
+    {SectionId::kProblems, "存在的主要问题及改进措施"},
+    {SectionId::kProblems, "存在的主要问题和改进措施"},
+    {SectionId::kProblems, "存在的主要问题和改进情况"},
+    {SectionId::kProblems, "政府信息公开工作存在的主要问题"},
+    {SectionId::kProblems, "存在的主要问题"},
+    {SectionId::kOther, "其他需要报告的事项"},
+    {SectionId::kOther, "其他需要报告事项"},
 }};
 
 // ---- Section 二 ----
@@ -162,7 +191,8 @@ constexpr std::array<LabelSpec, 27> kApplicationLabels = {{
 }};
 
 constexpr std::array<LabelSpec, 5> kApplicationGroups = {{
-    {"outcomes", "本年度办理结果", Match::kContains},
+    // Equal, not contained: "三、本年度办理结果 （一）予以公开" in one cell is the row （一）.
+    {"outcomes", "本年度办理结果", Match::kEquals},
     {"withheld", "不予公开", Match::kEquals},
     {"unavailable", "无法提供", Match::kEquals},
     {"not_processed", "不予处理", Match::kEquals},
@@ -221,6 +251,8 @@ std::span<const SectionSpec> Sections() { return kSections; }
 
 const SectionSpec& SectionById(SectionId id) { return kSections[static_cast<size_t>(id)]; }
 
+std::span<const SectionHeadingSpec> SectionHeadings() { return kSectionHeadings; }
+
 std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, std::string* rest) {
   std::string norm = NormalizeLabel(paragraph);
   // Headings are short; a long paragraph that mentions 总体情况 is prose.
@@ -230,15 +262,17 @@ std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, std::st
     if (colon == std::string::npos || colon > 3 * 40) return std::nullopt;
   }
   std::string stripped = StripNumbering(norm);
+  // "（二）依申请公开情况。…" is a paragraph of section 一 that numbers its own parts: sections
+  // are numbered 一、 … 六、 (or 1. …), never in brackets.
+  if (!norm.empty() && norm.front() == '(') return std::nullopt;
   bool numbered = stripped.size() != norm.size();
-  for (const auto& s : kSections) {
-    if (stripped.rfind(s.keyword, 0) != 0) continue;
+  for (const auto& h : kSectionHeadings) {
+    if (stripped.rfind(h.words, 0) != 0) continue;
     // "六、其他需要报告的事项：无。" -> rest "无。"; unnumbered headings must stand alone
-    // (004 writes "总体情况" on its own line), prose never starts with the keyword.
-    std::string_view after = std::string_view(stripped).substr(s.keyword.size());
-    if (!after.empty() && (after.front() == ':')) after.remove_prefix(1);
+    // (004 writes "总体情况" on its own line), prose never starts with the words.
+    std::string_view after = std::string_view(stripped).substr(h.words.size());
     while (!after.empty() && (after.front() == '.' || after.front() == ':')) after.remove_prefix(1);
-    if (!numbered && after.size() > 3 * 2) return std::nullopt;
+    if (!numbered && after.size() > 3 * 2) continue;
     if (rest != nullptr) {
       // The content after the colon, in the report's own characters (not normalised).
       rest->clear();
@@ -250,7 +284,7 @@ std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, std::st
         }
       }
     }
-    return s.id;
+    return h.id;
   }
   return std::nullopt;
 }

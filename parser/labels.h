@@ -17,6 +17,10 @@
 
 namespace nianbao::parser {
 
+// Reports on this year and earlier predate the 2019 form (国办公开办函〔2019〕60号): they were
+// written under the 2008 条例 with tables of their own, so no form's rows or rules apply.
+inline constexpr int kLastYearBeforeTheForms = 2018;
+
 // The six numbered sections of a report, in the form's order.
 enum class SectionId { kOverview, kProactive, kApplications, kReviews, kProblems, kOther };
 inline constexpr int kSectionCount = 6;
@@ -25,12 +29,19 @@ struct SectionSpec {
   SectionId id;
   std::string_view key;      // record-v1 id: "overview", "proactive", ...
   std::string_view numeral;  // 一 … 六
-  std::string_view keyword;  // what a heading must contain, after normalisation
   std::string_view heading;  // the form's own words, for messages
   std::string_view field;    // where the record holds its content (a finding's path)
 };
 std::span<const SectionSpec> Sections();
 const SectionSpec& SectionById(SectionId id);
+
+// The words a heading of a section begins with (normalised, numbering stripped): the forms'
+// headings, their variants and those of the reports before the 2019 form, longest first.
+struct SectionHeadingSpec {
+  SectionId id;
+  std::string_view words;
+};
+std::span<const SectionHeadingSpec> SectionHeadings();
 
 // If a paragraph is a section heading, which one; the text after a heading's colon (as in
 // "六、其他需要报告的事项：无。") is returned in *rest.

@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <memory>
@@ -9,7 +10,7 @@
 #include <span>
 #include <string>
 
-#include "parser/rules.h"
+#include "parser/rule_table.h"
 #include "parser/text_util.h"
 
 namespace nianbao::parser {
@@ -21,14 +22,20 @@ struct FactPattern {
   std::optional<int64_t> fixed;
 };
 
-// 主动公开政府信息208条 / 主动公开政府信息共183条 / 累计公开政务信息396条
-constexpr std::array<FactPattern, 1> kProactiveTotal = {{
+// Every pattern's examples are in tests/parser/narrative_test.cc.
+//
+// 主动公开政府信息208条 / 主动公开政府信息共183条 / 累计公开政务信息396条 /
+// 主动公开我区各级单位政府信息2645条 / 发布各类公开政府信息249条
+constexpr std::array<FactPattern, 3> kProactiveTotal = {{
     {R"((?:主动|累计)公开(?:了)?(?:政府|政务)?信息(?:共计|共|累计|总计)?\s*(\d+)\s*条)", {}},
+    {R"(主动公开[^。；;，,\d]{1,12}?(?:政府|政务)信息(?:共计|共|累计|总计)?\s*(\d+)\s*条)", {}},
+    {R"(发布各类(?:公开)?(?:政府|政务)?信息(?:共计|共|累计|总计)?\s*(\d+)\s*条)", {}},
 }};
 
-// 受理依申请公开2件 / 受理过1起依申请公开 / 收到政府信息公开申请3件 / 未收到依申请
+// 受理依申请公开2件 / 受理过1起依申请公开 / 收到政府信息公开申请3件 / 未收到依申请 /
+// 共收到依申请信息公开26件 / 全区受理政府信息公开申请 21 件 / 全年办理政府信息公开申请218件
 constexpr std::array<FactPattern, 3> kApplicationsReceived = {{
-    {R"((?:受理|收到|接到)(?:了|过)?[^。；;，,\d]{0,12}?申请[^。；;，,\d]{0,6}?(\d+)\s*(?:件|起|条|个|份|宗|次))",
+    {R"((?:受理|收到|接到|办理)(?:了|过)?[^。；;，,\d]{0,12}?申请[^。；;，,\d]{0,6}?(\d+)\s*(?:件|起|条|个|份|宗|次))",
      {}},
     {R"((?:受理|收到|接到)(?:了|过)?(?:共)?\s*(\d+)\s*(?:件|起|条|个|份|宗)[^。；;，,\d]{0,6}?申请)",
      {}},
@@ -97,6 +104,22 @@ std::optional<Hit> FirstHit(std::span<const FactPattern> patterns, const Compile
   return best;
 }
 
+// The text without what stands in brackets (（…） or (…), nested or not).
+std::string OutsideBrackets(const std::string& text) {
+  std::u32string out;
+  int depth = 0;
+  for (char32_t c : ToU32(text)) {
+    if (c == U'（' || c == U'(') {
+      ++depth;
+    } else if ((c == U'）' || c == U')') && depth > 0) {
+      --depth;
+    } else if (depth == 0) {
+      out.push_back(c);
+    }
+  }
+  return ToUtf8(out);
+}
+
 // Each "N条，其中A条、B条" whose parts add up to more than N.
 void CheckPartsSum(std::string_view text, std::vector<Finding>* out) {
   static const RE2 re(kTotalWithParts);
@@ -105,6 +128,9 @@ void CheckPartsSum(std::string_view text, std::vector<Finding>* out) {
   std::string total_s, unit, parts;
   while (RE2::FindAndConsume(&input, re, &total_s, &unit, &parts)) {
     if (total_s.size() > 12) continue;
+    // Parts of parts, in brackets (B197条（含C32条、D165条）), are summed in B: only the
+    // first level counts.
+    parts = OutsideBrackets(parts);
     int64_t total = std::stoll(total_s);
     int64_t sum = 0;
     int count = 0;
@@ -125,15 +151,49 @@ void CheckPartsSum(std::string_view text, std::vector<Finding>* out) {
   }
 }
 
+// The last quantity of `text` as "<up to four characters of its label><number>" (行政复议351),
+// or "" when it holds none: what parts listed after 其中 belong to.
+std::u32string TotalBefore(std::u32string_view text) {
+  size_t end = text.size();
+  while (end > 0 && !IsDigit(text[end - 1])) --end;
+  if (end == 0) return {};
+  size_t begin = end;
+  while (begin > 0 && IsDigit(text[begin - 1])) --begin;
+  std::u32string label;
+  for (size_t k = begin; k > 0 && label.size() < 4; --k) {
+    if (IsHan(text[k - 1]))
+      label.insert(label.begin(), text[k - 1]);
+    else if (!IsSpace(text[k - 1]))
+      break;
+  }
+  return label + std::u32string(text.substr(begin, end - begin));
+}
+
 // The same labelled quantity stated twice with different numbers.
 void CheckConflicts(std::string_view text, std::vector<Finding>* out) {
   std::u32string s = ToU32(text);
   struct Seen {
     int64_t value;
+    std::u32string scope;  // the total it is a part of, or "" when it stands alone
   };
-  std::map<std::u32string, Seen> seen;
+  std::map<std::u32string, std::vector<Seen>> seen;
   std::map<std::u32string, bool> reported;
+  // Quantities listed after 其中 are parts of the total before it ("复议351件，其中结果维持72件";
+  // "诉讼46件，其中结果维持25件"): the same label under two totals is two quantities.
+  static constexpr std::u32string_view kPartsOf = U"其中";
+  static constexpr std::u32string_view kSentenceEnd = U"。；;";
+  std::u32string scope;
+  size_t sentence = 0;
   for (size_t i = 0; i < s.size(); ++i) {
+    if (kSentenceEnd.find(s[i]) != std::u32string_view::npos) {
+      scope.clear();
+      sentence = i + 1;
+    }
+    if (std::u32string_view(s).substr(i).starts_with(kPartsOf)) {
+      // The total is the text before 其中 in the same sentence, if it holds a number.
+      std::u32string_view before = std::u32string_view(s).substr(sentence, i - sentence);
+      scope = TotalBefore(before);
+    }
     if (!IsDigit(s[i]) || (i > 0 && IsDigit(s[i - 1]))) continue;
     size_t j = i;
     while (j < s.size() && IsDigit(s[j])) ++j;
@@ -169,17 +229,21 @@ void CheckConflicts(std::string_view text, std::vector<Finding>* out) {
     std::u32string label = s.substr(begin, end - begin);
     int64_t value = std::stoll(ToUtf8(std::u32string_view(s).substr(i, j - i)));
     std::u32string key = label + unit;
-    auto it = seen.find(key);
-    if (it == seen.end()) {
-      seen.emplace(key, Seen{value});
-    } else if (it->second.value != value && !reported[key]) {
+    auto& statements = seen[key];
+    // Two statements conflict unless each is a part of its own, different total.
+    auto other = std::find_if(statements.begin(), statements.end(), [&](const Seen& e) {
+      return e.value != value && (e.scope.empty() || scope.empty() || e.scope == scope);
+    });
+    std::optional<int64_t> earlier;
+    if (other != statements.end()) earlier = other->value;
+    statements.push_back(Seen{value, scope});
+    if (earlier && !reported[key]) {
       reported[key] = true;
       std::string l = ToUtf8(label), u = ToUtf8(std::u32string(1, unit));
       out->push_back(MakeFinding("narrative.conflict", "narrative",
-                                 "section 一 states " + l + std::to_string(it->second.value) + u +
+                                 "section 一 states " + l + std::to_string(*earlier) + u +
                                      " and elsewhere " + l + std::to_string(value) + u,
-                                 static_cast<double>(it->second.value),
-                                 static_cast<double>(value)));
+                                 static_cast<double>(*earlier), static_cast<double>(value)));
     }
   }
 }

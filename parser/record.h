@@ -59,7 +59,7 @@ struct Record {
 enum class Severity { kError, kWarning, kInfo };
 
 struct Finding {
-  std::string rule;  // an id from the rule table (rules.h)
+  std::string rule;  // an id from the rule table (rule_table.h)
   Severity severity = Severity::kError;
   std::optional<std::string> path;  // JSON path into the record, e.g. "applications.new[6]"
   std::string message;              // names the row and column in the report's own words

@@ -8,13 +8,16 @@
 #include <string_view>
 
 #include "parser/labels.h"
-#include "parser/rules.h"
+#include "parser/rule_table.h"
+#include "parser/run_on.h"
 #include "parser/text_util.h"
 
 namespace nianbao::parser {
 namespace {
 
 constexpr int kNoSection = -1;
+// The longest line taken for (part of) a row label standing above its values.
+constexpr size_t kMaxLabelLine = 40;
 
 bool IsDigit(char32_t c) { return c >= U'0' && c <= U'9'; }
 
@@ -153,9 +156,17 @@ class ReportBuilder {
       if (*id == SectionId::kReviews) context_ = RowTable::kReviews;
       if (*id == SectionId::kProactive) context_ = RowTable::kProactive;
       if (!rest.empty()) paragraphs_.push_back({block, current_, rest});
+      pending_text_.clear();
       return;
     }
     paragraphs_.push_back({block, current_, text});
+    // Inside a table, a short line of text is a row label whose values stand on a line of their
+    // own (pdftotext, PDF-to-markdown): keep it for the row that follows.
+    if (context_ != RowTable::kNone && ToU32(text).size() <= kMaxLabelLine) {
+      pending_text_ += text;
+    } else {
+      pending_text_.clear();
+    }
   }
 
   // ---- Table rows ----
@@ -217,6 +228,8 @@ class ReportBuilder {
       return h;
     }
     if (auto k = MatchLabel(ApplicationLabels(), v.label); !k.empty()) {
+      // A bare 总计 among section 四's headers is a column name; （七）总计 is the row.
+      if (k == "total" && context_ == RowTable::kReviews && v.norm == v.label) return h;
       h.table = RowTable::kApplications;
       h.key = k;
       return h;
@@ -232,6 +245,25 @@ class ReportBuilder {
       return h;
     }
     return h;
+  }
+
+  // The label of a row whose own label cell is missing or only the end of a label: a label
+  // row just above (label line, then value line), or the text lines just above, alone or
+  // joined with the row's own text ("1、申请人无正当理由逾期不补" + "正、行政机关不再处理…").
+  LabelHit LabelFromLinesAbove(const std::vector<CellView>& cells, size_t begin,
+                               size_t values_begin, const std::string& pending) const {
+    std::string own;
+    for (size_t i = begin; i < values_begin; ++i) own += cells[i].cell->text;
+    if (own.empty() && pending_hit_) return *pending_hit_;
+    if (pending.empty()) return {};
+    for (const std::string& text : {pending + own, pending}) {
+      Cell c{text, false, false};
+      CellView v{&c, NormalizeLabel(text), "", false};
+      v.label = StripNumbering(v.norm);
+      LabelHit h = Recognise(v);
+      if (h.table != RowTable::kNone && !h.group && !h.heading) return h;
+    }
+    return {};
   }
 
   void ProcessCells(size_t block, const std::vector<CellView>& cells, size_t begin, size_t end) {
@@ -300,13 +332,26 @@ class ReportBuilder {
       values_begin = i + 1;
     }
 
-    if (row_hit.table == RowTable::kNone && values_begin == begin &&
-        context_ == RowTable::kReviews) {
-      row_hit.table = RowTable::kReviews;  // the unlabelled data row of section 四
-    }
     std::vector<const CellView*> values;
     for (size_t i = values_begin; i < split; ++i) {
       if (!cells[i].cell->span_copy) values.push_back(&cells[i]);
+    }
+    std::string pending = std::move(pending_text_);
+    pending_text_.clear();
+    // A label standing alone (at most one blank cell beside it, as converters pad rows).
+    bool label_only = values.empty() || (values.size() == 1 && values.front()->empty);
+    if (row_hit.table != RowTable::kNone && label_only && split == end) {
+      // A label standing alone: its values are on the next line.
+      pending_hit_ = row_hit;
+      return;
+    }
+    if (row_hit.table == RowTable::kNone && !values.empty()) {
+      row_hit = LabelFromLinesAbove(cells, begin, values_begin, pending);
+    }
+    pending_hit_.reset();
+    if (row_hit.table == RowTable::kNone && values_begin == begin &&
+        context_ == RowTable::kReviews) {
+      row_hit.table = RowTable::kReviews;  // the unlabelled data row of section 四
     }
     switch (row_hit.table) {
       case RowTable::kProactive:
@@ -367,10 +412,22 @@ class ReportBuilder {
 
   // Drops surplus blank cells (grids pad rows to the table's width), then reports a count
   // that still differs from the form's.
+  // When the row has more cells than the form and some are blank, and `total_column` names
+  // the form's total column, the blanks that converters insert (an empty leading cell, a
+  // column of a merged header) are dropped if that is the one way to make the row's own total
+  // equal the sum of its other cells.
   std::vector<const CellView*> FitCells(std::vector<const CellView*> values, size_t expected,
-                                        const std::string& path, std::string_view label) {
+                                        const std::string& path, std::string_view label,
+                                        std::optional<size_t> total_column = std::nullopt) {
     while (values.size() > expected && values.back()->empty) values.pop_back();
     while (values.size() > expected && values.front()->empty) values.erase(values.begin());
+    if (values.size() > expected && total_column) {
+      std::vector<const CellView*> filled;
+      for (const CellView* v : values) {
+        if (!v->empty) filled.push_back(v);
+      }
+      if (filled.size() == expected && TotalChecks(filled, *total_column)) values = filled;
+    }
     if (values.size() != expected) {
       out_.findings.push_back(
           MakeFinding("structure.cell_count", path,
@@ -379,6 +436,35 @@ class ReportBuilder {
                       static_cast<double>(expected), static_cast<double>(values.size())));
     }
     return values;
+  }
+
+  // True when the cells read as numbers and the total column equals the sum of the others.
+  static bool TotalChecks(const std::vector<const CellView*>& cells, size_t total_column) {
+    double sum = 0, total = 0;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      CellReading r = ReadCell(cells[i]->cell->text, CellUnit::kCount);
+      if (r.kind != CellReading::Kind::kNumber) return false;
+      (i == total_column ? total : sum) += r.value;
+    }
+    return sum == total;
+  }
+
+  // Values read from run-together text (Cell::run_on) that are not exactly the form's cells:
+  // one structure.cells_merged finding for the row, whose cells stay null. Never guesses
+  // where "713000074" divides.
+  bool RunTogether(const std::vector<const CellView*>& values, size_t expected,
+                   const std::string& path, std::string_view label) {
+    bool run_on = std::any_of(values.begin(), values.end(),
+                              [](const CellView* v) { return v->cell->run_on; });
+    if (!run_on || values.size() == expected) return false;
+    std::string text;
+    for (const CellView* v : values) text += (text.empty() ? "" : " ") + v->cell->text;
+    out_.findings.push_back(
+        MakeFinding("structure.cells_merged", path,
+                    std::string(label) + ": the cells ran together (\"" + text + "\" for " +
+                        std::to_string(expected) + " cells) and cannot be told apart",
+                    static_cast<double>(expected), static_cast<double>(values.size())));
+    return true;
   }
 
   // Reads the placed cells; unreadable ones become null with a structure.bad_value finding.
@@ -417,6 +503,11 @@ class ReportBuilder {
     }
     if (spec == nullptr) return;  // a row of the other form (e.g. 政府集中采购 in 2021)
     std::string path = "proactive." + key;
+    if (RunTogether(values, spec->columns.size(), path, spec->label)) {
+      proactive_rows_[key] = Cells(spec->columns.size());
+      ++out_.recognised_rows;
+      return;
+    }
     auto placed = FitCells(values, spec->columns.size(), path, spec->label);
     std::vector<CellUnit> units;
     std::vector<std::string_view> names;
@@ -435,9 +526,10 @@ class ReportBuilder {
     applications_seen_ = true;
     MarkSection(SectionId::kApplications, block);
     context_ = RowTable::kApplications;
-    if (key == "new" || key == "carried_over" || key == "total" || key == "carried_forward") {
-      app_group_.clear();
-    }
+    // A sub-row places the rows after it in its group: "3、其他" after 2、…缴纳费用 is
+    // （六）3.其他.
+    auto dot = key.find('.');
+    app_group_ = dot == std::string::npos ? std::string() : key.substr(0, dot);
     if (application_rows_.count(key)) return;
     std::string_view label;
     for (const auto& r : ApplicationRows(rec().form)) {
@@ -447,15 +539,20 @@ class ReportBuilder {
     // record has no place for it, and a finding about it would name a path that is not there.
     if (label.empty()) return;
     std::string path = "applications." + key;
-    auto placed = FitCells(values, kApplicationColumns, path, label);
+    if (RunTogether(values, kApplicationColumns, path, label)) {
+      application_rows_[key] = Cells(kApplicationColumns);
+      ++out_.recognised_rows;
+      return;
+    }
+    auto placed = FitCells(values, kApplicationColumns, path, label, kApplicationColumns - 1);
     std::vector<CellUnit> units(kApplicationColumns, CellUnit::kCount);
     application_rows_[key] = ReadCells(placed, kApplicationColumns, units, IndexPath(path), label,
                                        ApplicationColumnNames());
     ++out_.recognised_rows;
   }
 
-  void OnReviewRow(size_t block, const std::string& key,
-                   const std::vector<const CellView*>& values) {
+  void OnReviewRow(size_t block, const std::string& key, const std::vector<const CellView*>& values,
+                   bool final_part = false) {
     reviews_seen_ = true;
     MarkSection(SectionId::kReviews, block);
     std::vector<std::string_view> names;
@@ -463,7 +560,22 @@ class ReportBuilder {
       // The form's one data row: 15 cells, five for each of the three groups.
       if (!review_rows_.empty()) return;
       constexpr size_t kAll = kReviewColumns * 3;
-      auto placed = FitCells(values, kAll, "reviews_litigation", "四、行政复议、行政诉讼");
+      // The 15 cells broken over two lines (a PDF page too narrow): the first part waits for
+      // the rest; a part left waiting at the end is read as it is.
+      for (const CellView* v : values) review_part_.push_back(*v);
+      if (review_part_.size() < kAll && !final_part) return;
+      std::vector<CellView> parts = std::move(review_part_);
+      review_part_.clear();
+      std::vector<const CellView*> all_values;
+      for (const CellView& v : parts) all_values.push_back(&v);
+      if (RunTogether(all_values, kAll, "reviews_litigation", "四、行政复议、行政诉讼")) {
+        for (const auto& g : ReviewGroups())
+          review_rows_[std::string(g.key)] = Cells(kReviewColumns);
+        ++out_.recognised_rows;
+        return;
+      }
+      auto placed =
+          FitCells(all_values, kAll, "reviews_litigation", "四、行政复议、行政诉讼", std::nullopt);
       for (const auto& g : ReviewGroups()) {
         for (auto c : ReviewColumnNames()) names.push_back(c);
         (void)g;
@@ -489,7 +601,12 @@ class ReportBuilder {
         if (g.key == key) label = g.label;
       }
       std::string path = "reviews_litigation." + key;
-      auto placed = FitCells(values, kReviewColumns, path, label);
+      if (RunTogether(values, kReviewColumns, path, label)) {
+        review_rows_[key] = Cells(kReviewColumns);
+        ++out_.recognised_rows;
+        return;
+      }
+      auto placed = FitCells(values, kReviewColumns, path, label, kReviewColumns - 1);
       std::vector<CellUnit> units(kReviewColumns, CellUnit::kCount);
       review_rows_[key] =
           ReadCells(placed, kReviewColumns, units, IndexPath(path), label, ReviewColumnNames());
@@ -499,10 +616,19 @@ class ReportBuilder {
 
   // ---- After the walk ----
   void Finish() {
+    if (!review_part_.empty()) OnReviewRow(doc_.blocks.size(), "", {}, /*final_part=*/true);
     FindTitleAndSignature();
     FindYear();
-    BuildSections();
-    BuildTables();
+    // A report from before the 2019 form has tables of its own: none of the form's rows are
+    // in it, so nothing is read from its tables and nothing structural is said about them.
+    bool old_form = rec().year && *rec().year <= kLastYearBeforeTheForms;
+    if (old_form) {
+      rec().form = Template::kUnknown;
+      std::erase_if(out_.findings,
+                    [](const Finding& f) { return f.rule.rfind("structure.", 0) == 0; });
+    }
+    BuildSections(old_form);
+    if (!old_form) BuildTables();
     BuildTexts();
   }
 
@@ -512,7 +638,58 @@ class ReportBuilder {
     std::string text;
   };
 
+  // "标题: …", "发布机构: …", "发布时间: 2022-02-08 16:34": the lines a crawler or a portal's
+  // page writes above a report's text.
+  enum class MetaField { kTitle, kOrganization, kDate };
+  struct MetaLineSpec {
+    std::string_view key;
+    MetaField field;
+  };
+  static constexpr std::array<MetaLineSpec, 6> kMetaLines = {{
+      {"标题", MetaField::kTitle},
+      {"发布机构", MetaField::kOrganization},
+      {"发文机关", MetaField::kOrganization},
+      {"发布时间", MetaField::kDate},
+      {"发布日期", MetaField::kDate},
+      {"成文日期", MetaField::kDate},
+  }};
+
+  void FindMetaLines() {
+    for (size_t i = 0; i < paragraphs_.size() && i < 16; ++i) {
+      const Para& p = paragraphs_[i];
+      if (p.section != kNoSection) break;
+      std::string t = RemoveSpaces(p.text);
+      for (const auto& m : kMetaLines) {
+        if (t.rfind(m.key, 0) != 0) continue;
+        std::string_view rest = std::string_view(t).substr(m.key.size());
+        if (rest.rfind(":", 0) == 0) {
+          rest.remove_prefix(1);
+        } else if (rest.rfind("：", 0) == 0) {
+          rest.remove_prefix(3);
+        } else {
+          continue;
+        }
+        if (rest.empty()) continue;
+        if (m.field == MetaField::kTitle) meta_title_ = std::string(rest);
+        if (m.field == MetaField::kOrganization && LooksLikeOrgName(ToU32(rest))) {
+          meta_org_ = std::string(rest);
+        }
+        if (m.field == MetaField::kDate) {
+          // "2022-02-08 16:34" with its spaces removed: the date is the first ten characters.
+          for (size_t len : {size_t{10}, rest.size()}) {
+            if (auto d = ParseStandaloneDate(rest.substr(0, len))) {
+              meta_date_ = d;
+              break;
+            }
+          }
+        }
+        meta_lines_.push_back(i);
+      }
+    }
+  }
+
   void FindTitleAndSignature() {
+    FindMetaLines();
     // Title: a short line before the first section that names the annual report.
     std::optional<std::string> title;
     for (size_t i = 0; i < paragraphs_.size() && i < 8; ++i) {
@@ -539,6 +716,7 @@ class ReportBuilder {
       title_index_ = i;
       break;
     }
+    if (!title && meta_title_) title = meta_title_;
     if (!title && !doc_.page_title.empty()) {
       // "XX镇2020年政府信息公开工作年度报告_XX市人民政府": keep the segment about the report.
       std::string pt = RemoveSpaces(doc_.page_title);
@@ -573,6 +751,7 @@ class ReportBuilder {
         break;
       }
     }
+    if (!rec().published_on && meta_date_) rec().published_on = meta_date_;
     if (!rec().published_on && !doc_.page_date.empty()) rec().published_on = doc_.page_date;
 
     // Organisation: the title's words before the year, or between the year and 政府信息公开.
@@ -605,6 +784,7 @@ class ReportBuilder {
       }
     }
     if (!rec().organization && signature_org) rec().organization = signature_org;
+    if (!rec().organization && meta_org_) rec().organization = meta_org_;
     if (!rec().organization && title_index_ && *title_index_ > 0) {
       std::u32string prev = ToU32(RemoveSpaces(paragraphs_[*title_index_ - 1].text));
       if (LooksLikeOrgName(prev)) rec().organization = ToUtf8(prev);
@@ -635,12 +815,13 @@ class ReportBuilder {
     }
   }
 
-  void BuildSections() {
+  void BuildSections(bool old_form) {
     // Overview content: prose before section 二 other than the title.
     for (size_t i = 0; i < paragraphs_.size(); ++i) {
       const Para& p = paragraphs_[i];
       if (p.section > static_cast<int>(SectionId::kOverview)) break;
       if (title_index_ && i <= *title_index_) continue;
+      if (std::find(meta_lines_.begin(), meta_lines_.end(), i) != meta_lines_.end()) continue;
       if (p.text.size() < 3 * 10) continue;  // org lines, short headings
       MarkSection(SectionId::kOverview, p.block);
       out_.overview_text += p.text;
@@ -656,7 +837,7 @@ class ReportBuilder {
       rec().sections.emplace_back(SectionById(static_cast<SectionId>(s)).key);
     }
     for (const auto& s : Sections()) {
-      if (first_seen_[static_cast<size_t>(s.id)]) continue;
+      if (first_seen_[static_cast<size_t>(s.id)] || old_form) continue;
       out_.findings.push_back(
           MakeFinding("structure.section_missing", std::string(s.field),
                       std::string(s.heading) + " is missing and its content was not found"));
@@ -760,10 +941,22 @@ class ReportBuilder {
   std::map<std::string, Cells> proactive_rows_, application_rows_, review_rows_;
   std::vector<Para> paragraphs_;
   std::optional<size_t> title_index_, signature_date_, signature_org_;
+  // Text lines and a label row waiting for the value line below them.
+  std::string pending_text_;
+  // What the lines above the report's text say (FindMetaLines).
+  std::optional<std::string> meta_title_, meta_org_, meta_date_;
+  std::vector<size_t> meta_lines_;
+  std::optional<LabelHit> pending_hit_;
+  // The first part of section 四's data row when it is broken over two lines.
+  std::vector<CellView> review_part_;
 };
 
 }  // namespace
 
-ParsedReport ParseDocument(const Document& doc) { return ReportBuilder(doc).Build(); }
+ParsedReport ParseDocument(const Document& doc) {
+  // A report delivered as one line is first cut at its inline headings (run_on.h).
+  Document split = SplitRunOn(doc);
+  return ReportBuilder(split).Build();
+}
 
 }  // namespace nianbao::parser

@@ -3,7 +3,6 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 
 #include "parser/labels.h"
 #include "parser/text_util.h"
@@ -21,6 +20,14 @@ const Cells* Row(const std::optional<Table>& table, std::string_view key) {
 }
 
 double Or0(const Value& v) { return v.value_or(0); }
+
+// True when cells [begin, end) of a row are all null: a sum of them compares nothing.
+bool AllNull(const Cells& row, size_t begin, size_t end) {
+  for (size_t i = begin; i < end && i < row.size(); ++i) {
+    if (row[i]) return false;
+  }
+  return true;
+}
 bool Differs(double a, double b) { return std::fabs(a - b) > 1e-6; }
 
 std::string Num(double v) {
@@ -41,7 +48,7 @@ void CheckRowTotals(const RuleInput& in, std::vector<Finding>* out) {
   if (!r.applications) return;
   for (const auto& spec : ApplicationRows(r.form)) {
     const Cells* row = Row(r.applications, spec.key);
-    if (row == nullptr || !(*row)[6]) continue;
+    if (row == nullptr || !(*row)[6] || AllNull(*row, 0, 6)) continue;
     double sum = 0;
     for (int c = 0; c < 6; ++c) sum += Or0((*row)[static_cast<size_t>(c)]);
     if (!Differs(sum, *(*row)[6])) continue;
@@ -62,10 +69,16 @@ void CheckOutcomeTotal(const RuleInput& in, std::vector<Finding>* out) {
   for (size_t c = 0; c < kApplicationColumns; ++c) {
     if (!(*total)[c]) continue;
     double sum = 0;
+    bool any_part = false;
     for (const auto& spec : ApplicationRows(r.form)) {
       if (!spec.outcome) continue;
-      if (const Cells* row = Row(r.applications, spec.key)) sum += Or0((*row)[c]);
+      if (const Cells* row = Row(r.applications, spec.key)) {
+        sum += Or0((*row)[c]);
+        any_part = any_part || (*row)[c].has_value();
+      }
     }
+    // A column the page left blank in every outcome row: nothing to compare.
+    if (!any_part) continue;
     if (!Differs(sum, *(*total)[c])) continue;
     out->push_back(
         MakeFinding("applications.outcome_total", "applications.total[" + std::to_string(c) + "]",
@@ -104,7 +117,7 @@ void CheckReviewTotals(const RuleInput& in, std::vector<Finding>* out) {
   const Record& r = in.parsed.record;
   for (const auto& g : ReviewGroups()) {
     const Cells* row = Row(r.reviews_litigation, g.key);
-    if (row == nullptr || !(*row)[4]) continue;
+    if (row == nullptr || !(*row)[4] || AllNull(*row, 0, 4)) continue;
     double sum = Or0((*row)[0]) + Or0((*row)[1]) + Or0((*row)[2]) + Or0((*row)[3]);
     if (!Differs(sum, *(*row)[4])) continue;
     out->push_back(MakeFinding("reviews.total", "reviews_litigation." + std::string(g.key) + "[4]",
@@ -120,7 +133,13 @@ void CheckNarrativeVsTables(const RuleInput& in, std::vector<Finding>* out) {
   const Record& r = in.parsed.record;
   const auto& received = in.narrative.values.applications_received;
   const Cells* fresh = Row(r.applications, "new");
-  if (received && fresh && (*fresh)[6] && Differs(static_cast<double>(*received), *(*fresh)[6])) {
+  const Cells* carried = Row(r.applications, "carried_over");
+  // Prose may count the applications received including those carried over from last year
+  // (收到75件 where 新收 is 74 and 上年结转 1): the same fact, stated differently.
+  bool with_carried = received && fresh && (*fresh)[6] && carried && (*carried)[6] &&
+                      !Differs(static_cast<double>(*received), *(*fresh)[6] + *(*carried)[6]);
+  if (received && fresh && (*fresh)[6] && !with_carried &&
+      Differs(static_cast<double>(*received), *(*fresh)[6])) {
     out->push_back(MakeFinding(
         "narrative.table_mismatch", "applications.new[6]",
         "section 一 says " + std::to_string(*received) +
@@ -193,7 +212,10 @@ void CheckPublishedLate(const RuleInput& in, std::vector<Finding>* out) {
   // An organisation we cannot classify gets the later deadline: no alert without cause.
   int month = 3, day = 31;
   std::string_view kind = "report";
+  // Reports on 2018 and earlier fell under the 2008 条例 (第三十一条): 31 March for every body.
+  bool old_regulation = *r.year <= kLastYearBeforeTheForms;
   for (const auto& d : kDeadlines) {
+    if (old_regulation) break;
     if (org.size() >= d.suffix.size() && org.substr(org.size() - d.suffix.size()) == d.suffix) {
       month = d.month;
       day = d.day;
@@ -204,10 +226,11 @@ void CheckPublishedLate(const RuleInput& in, std::vector<Finding>* out) {
   char deadline[48];
   std::snprintf(deadline, sizeof deadline, "%04d-%02d-%02d", *r.year + 1, month, day);
   if (*r.published_on <= deadline) return;
-  out->push_back(MakeFinding("meta.published_late", "published_on",
-                             "published on " + *r.published_on + ", after the deadline " +
-                                 deadline + " for a " + std::string(kind) + "'s report on " +
-                                 std::to_string(*r.year) + " (条例 第四十九条)"));
+  out->push_back(
+      MakeFinding("meta.published_late", "published_on",
+                  "published on " + *r.published_on + ", after the deadline " + deadline +
+                      " for a " + std::string(kind) + "'s report on " + std::to_string(*r.year) +
+                      (old_regulation ? " (2008 条例 第三十一条)" : " (条例 第四十九条)")));
 }
 
 void CheckYear(const RuleInput& in, std::vector<Finding>* out) {
@@ -237,86 +260,26 @@ void CheckTemplate(const RuleInput& in, std::vector<Finding>* out) {
   }
 }
 
-constexpr std::array<RuleSpec, 16> kRules = {{
-    {"structure.section_missing", Severity::kError,
-     "one of the six numbered sections is absent and its content is not found either", nullptr},
-    {"structure.row_missing", Severity::kError, "a row of the template is absent from its table",
-     nullptr},
-    {"structure.cell_count", Severity::kWarning, "a row has fewer or more cells than the template",
-     nullptr},
-    {"structure.bad_value", Severity::kError,
-     "a cell is neither a number nor an accepted empty mark", nullptr},
-    {"structure.heading_typo", Severity::kWarning,
-     "a table heading or row label is wrong in a known way", nullptr},
-    {"applications.row_total", Severity::kError,
-     "a row's 总计 differs from the sum of its six applicant columns", CheckRowTotals},
-    {"applications.outcome_total", Severity::kError,
-     "（七）总计 differs from the sum of the outcome rows", CheckOutcomeTotal},
-    {"applications.balance", Severity::kError, "一 + 二 differs from 三（七）总计 + 四",
-     CheckBalance},
-    {"reviews.total", Severity::kError, "a group's 总计 differs from the sum of its results",
-     CheckReviewTotals},
-    {"narrative.parts_sum", Severity::kWarning,
-     "the prose gives a total and parts that add up to more", nullptr},
-    {"narrative.conflict", Severity::kWarning,
-     "the prose states the same quantity twice with different numbers", nullptr},
-    {"narrative.table_mismatch", Severity::kWarning, "the prose and a table disagree",
-     CheckNarrativeVsTables},
-    {"meta.published_late", Severity::kWarning, "posted after its deadline (条例 第四十九条)",
-     CheckPublishedLate},
-    {"meta.year_mismatch", Severity::kWarning,
-     "the title's year and the statistics period disagree", CheckYear},
-    {"meta.template_mismatch", Severity::kWarning, "the report uses the form of another period",
-     CheckTemplate},
-    {"meta.not_a_report", Severity::kError, "the document is not recognisable as an annual report",
-     nullptr},
+// The record-level checks, in the order they run. Each id is one of rule_table.h's.
+struct RuleCheckSpec {
+  std::string_view id;
+  void (*check)(const RuleInput& in, std::vector<Finding>* out);
+};
+constexpr std::array<RuleCheckSpec, 8> kChecks = {{
+    {"applications.row_total", CheckRowTotals},
+    {"applications.outcome_total", CheckOutcomeTotal},
+    {"applications.balance", CheckBalance},
+    {"reviews.total", CheckReviewTotals},
+    {"narrative.table_mismatch", CheckNarrativeVsTables},
+    {"meta.published_late", CheckPublishedLate},
+    {"meta.year_mismatch", CheckYear},
+    {"meta.template_mismatch", CheckTemplate},
 }};
 
 }  // namespace
 
-std::span<const RuleSpec> Rules() { return kRules; }
-
-const RuleSpec* FindRule(std::string_view id) {
-  for (const auto& r : kRules) {
-    if (r.id == id) return &r;
-  }
-  return nullptr;
-}
-
-Finding MakeFinding(std::string_view rule, std::optional<std::string> path, std::string message,
-                    std::optional<double> expected, std::optional<double> actual) {
-  const RuleSpec* spec = FindRule(rule);
-  if (spec == nullptr) {
-    std::fprintf(stderr, "nianbao: internal error: unknown rule id %.*s\n",
-                 static_cast<int>(rule.size()), rule.data());
-    std::abort();
-  }
-  Finding f;
-  f.rule = std::string(spec->id);
-  f.severity = spec->severity;
-  f.path = std::move(path);
-  f.message = std::move(message);
-  f.expected = expected;
-  f.actual = actual;
-  return f;
-}
-
 void RunRules(const RuleInput& in, std::vector<Finding>* findings) {
-  for (const auto& r : kRules) {
-    if (r.check != nullptr) r.check(in, findings);
-  }
-}
-
-std::string_view SeverityName(Severity s) {
-  switch (s) {
-    case Severity::kError:
-      return "error";
-    case Severity::kWarning:
-      return "warning";
-    case Severity::kInfo:
-      return "info";
-  }
-  return "error";
+  for (const auto& c : kChecks) c.check(in, findings);
 }
 
 }  // namespace nianbao::parser

@@ -1,6 +1,7 @@
 #include "parser/text_reader.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,12 +11,13 @@ namespace nianbao::parser {
 namespace {
 
 enum class LineKind {
-  kBlank,     // nothing but spaces
-  kRule,      // ---\t--- or |---|---|: a markdown table rule, dropped
-  kPipeRow,   // | a | b |
-  kTabRow,    // a\tb\tc: a whole row on one line
-  kCellLine,  // \ta: one cell of the row being built
-  kText,      // anything else
+  kBlank,      // nothing but spaces
+  kRule,       // ---\t--- or |---|---|: a markdown table rule, dropped
+  kPipeRow,    // | a | b |
+  kTabRow,     // a\tb\tc: a whole row on one line
+  kCellLine,   // \ta: one cell of the row being built
+  kSpacedRow,  // a row laid out with spaces, as pdftotext -layout writes it
+  kText,       // anything else
 };
 
 std::string_view Trim(std::string_view s) {
@@ -32,6 +34,78 @@ std::string TrimAll(std::string_view s) {
   while (b < e && IsSpace(u[b])) ++b;
   while (e > b && IsSpace(u[e - 1])) --e;
   return ToUtf8(std::u32string_view(u).substr(b, e - b));
+}
+
+bool IsLayoutSpace(char32_t c) { return c == U' ' || c == 0x3000 || c == 0x00A0; }
+
+// A piece of a laid-out line that is a cell value: a number (signed, decimal, 万元/元) or a
+// dash standing for an empty cell. Empty marks that are words (无) are not values here: a
+// line of prose may end with one.
+bool IsValueToken(std::string_view piece) {
+  if (piece.empty()) return false;
+  CellReading r = ReadCell(piece, CellUnit::kMoneyWan);
+  if (r.kind == CellReading::Kind::kNumber) return true;
+  return r.kind == CellReading::Kind::kEmpty && piece != "无" && piece != "空";
+}
+
+// pdftotext -layout and PDF-to-text converters lay a table row out on one line: its label, a
+// run of spaces, then its values separated by spaces ("一、本年新收…数量      21    0 …  21"),
+// or only the values when the label stood on the line above, or a header row of several
+// column names separated by wide gaps. Returns the cells, or nothing for a line of prose.
+// Prose lines never end in two or more bare numbers, nor hold three pieces set apart by wide
+// gaps without sentence punctuation.
+std::optional<Row> SpacedRow(std::string_view line) {
+  std::u32string u = ToU32(line);
+  // Pieces separated by any whitespace, and whether a wide gap (2+ spaces) precedes each.
+  struct Piece {
+    std::u32string text;
+    bool wide_gap_before;
+  };
+  std::vector<Piece> pieces;
+  size_t i = 0;
+  while (i < u.size()) {
+    size_t gap = 0;
+    while (i < u.size() && (IsLayoutSpace(u[i]) || u[i] == U'\t')) {
+      gap += u[i] == U'\t' ? 2 : 1;
+      ++i;
+    }
+    if (i >= u.size()) break;
+    size_t start = i;
+    while (i < u.size() && !IsLayoutSpace(u[i]) && u[i] != U'\t') ++i;
+    pieces.push_back({u.substr(start, i - start), gap >= 2 || pieces.empty()});
+  }
+  if (pieces.size() < 2) return std::nullopt;
+  // The values at the end of the line.
+  size_t first_value = pieces.size();
+  while (first_value > 0 && IsValueToken(ToUtf8(pieces[first_value - 1].text))) --first_value;
+  size_t values = pieces.size() - first_value;
+  Row row;
+  if (values >= 2 || (values == 1 && first_value > 0 && pieces[first_value].wide_gap_before)) {
+    // Label words (one cell, however many spaces they hold) then one cell per value.
+    std::string label;
+    for (size_t k = 0; k < first_value; ++k) {
+      if (!label.empty()) label += ' ';
+      label += ToUtf8(pieces[k].text);
+    }
+    if (first_value > 0) row.push_back(Cell{label, false});
+    for (size_t k = first_value; k < pieces.size(); ++k) {
+      row.push_back(Cell{ToUtf8(pieces[k].text), false});
+    }
+    return row;
+  }
+  // A header row: three or more cells set apart by wide gaps, no sentence in them.
+  std::vector<std::string> cells;
+  for (const auto& p : pieces) {
+    if (p.text.find_first_of(U"。，；：,;") != std::u32string::npos) return std::nullopt;
+    if (p.wide_gap_before || cells.empty()) {
+      cells.push_back(ToUtf8(p.text));
+    } else {
+      cells.back() += ' ' + ToUtf8(p.text);
+    }
+  }
+  if (cells.size() < 3) return std::nullopt;
+  for (auto& c : cells) row.push_back(Cell{std::move(c), false});
+  return row;
 }
 
 LineKind Classify(std::string_view line) {
@@ -51,7 +125,9 @@ LineKind Classify(std::string_view line) {
   if (rule && dashes >= 3) return LineKind::kRule;
   if (t.front() == '|' && t.size() > 1) return LineKind::kPipeRow;
   size_t first_tab = line.find('\t');
-  if (first_tab == std::string_view::npos) return LineKind::kText;
+  if (first_tab == std::string_view::npos) {
+    return SpacedRow(line) ? LineKind::kSpacedRow : LineKind::kText;
+  }
   bool content_before_tab = !Trim(line.substr(0, first_tab)).empty();
   bool more_tabs = line.find('\t', first_tab + 1) != std::string_view::npos;
   if (content_before_tab || more_tabs) return LineKind::kTabRow;
@@ -136,6 +212,11 @@ class TextReader {
       case LineKind::kTabRow:
         FlushRow();
         table_.rows.push_back(SplitRow(line, '\t'));
+        last_was_cell_ = false;
+        return;
+      case LineKind::kSpacedRow:
+        FlushRow();
+        table_.rows.push_back(*SpacedRow(line));
         last_was_cell_ = false;
         return;
       case LineKind::kCellLine:

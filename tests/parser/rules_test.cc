@@ -122,6 +122,7 @@ TEST(Rules, TableHoldsEveryRuleOfTheSpecOnce) {
       {"structure.row_missing", Severity::kError},
       {"structure.cell_count", Severity::kWarning},
       {"structure.bad_value", Severity::kError},
+      {"structure.cells_merged", Severity::kError},
       {"structure.heading_typo", Severity::kWarning},
       {"applications.row_total", Severity::kError},
       {"applications.outcome_total", Severity::kError},
@@ -256,6 +257,29 @@ TEST(Rules, OutcomeTotalFires) {
   EXPECT_EQ(f[0]["actual"], 2);
   EXPECT_EQ(f[1]["path"], "applications.total[6]");
   EXPECT_EQ(CountRule(j, "applications.balance"), 0);
+}
+
+// A page that leaves the 总计 column of the outcome rows blank but fills （七）总计: the rule
+// has nothing to compare. Before: "（七）总计 / 总计 is 3 but the outcome rows add up to 0".
+TEST(Rules, OutcomeTotalQuietWhenEveryComparedPartIsBlank) {
+  ReportText r;
+  for (auto& [label, cells] : r.applications) {
+    if (label.find("本年新收") == std::string::npos &&
+        label.find("上年结转") == std::string::npos && label.find("总计") == std::string::npos &&
+        label.find("结转下年度") == std::string::npos) {
+      cells[6] = "";
+    }
+  }
+  Json j = Parse(r);
+  EXPECT_EQ(CountRule(j, "applications.outcome_total"), 0) << j["findings"].dump(1);
+  // Some parts filled: it compares (（一）予以公开 2 of （七）'s 3).
+  r.App("不掌握")[6] = "";
+  r.App("予以公开")[6] = "2";
+  r.App("（七）总计")[6] = "5";
+  r.App("本年新收")[6] = "5";
+  r.App("本年新收")[0] = "4";
+  Json k = Parse(r);
+  EXPECT_EQ(CountRule(k, "applications.outcome_total"), 1) << k["findings"].dump(1);
 }
 
 TEST(Rules, BalanceFires) {
