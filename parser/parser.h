@@ -48,9 +48,12 @@ nlohmann::ordered_json ToJson(const ParseOutput& output);
 nlohmann::ordered_json RecordToJson(const Record& record);
 nlohmann::ordered_json FindingToJson(const Finding& finding, const Record& record);
 
-// report_id for a canonical URL: lower-case scheme and host, no fragment, default port
-// dropped, query kept; then hashed. Exposed for the crawler and tests.
+// The canonical form of a page's URL (base/url.h: lower-case scheme and host, default port
+// dropped, dot segments removed, percent-encoding normalised, no fragment, query kept); the
+// input as given when it is not an http(s) URL.
 std::string CanonicalizeUrl(std::string_view url);
+// report_id: the first 32 hex digits of the SHA-256 of the canonical URL's host, path and
+// query (url::IdentityKey: no scheme, no credentials), so that http -> https keeps the id.
 std::string ReportIdForUrl(std::string_view url);
 std::string Sha256Hex(std::string_view bytes);
 

@@ -71,6 +71,17 @@ TEST(Links, HostKeyAndPath) {
   EXPECT_EQ(ResolveUrl("http://x.gov.cn/a/", "ftp://y/z"), "");
 }
 
+// The crawler resolves to the same canonical form the parser publishes (base/url.h), so a
+// link written two ways is one page, one host, one state row.
+TEST(Links, ResolvedLinksAndHostsAreCanonical) {
+  EXPECT_EQ(ResolveUrl("http://x.gov.cn/a/", "HTTP://Example.GOV.cn:80/a/../b.html"),
+            "http://example.gov.cn/b.html");
+  EXPECT_EQ(ResolveUrl("http://x.gov.cn/a/b/", "../%7ec/./d.html#top"),
+            "http://x.gov.cn/a/~c/d.html");
+  EXPECT_EQ(HostKey("HTTP://Example.GOV.cn:80/x"), "example.gov.cn");
+  EXPECT_EQ(HostKey("https://example.gov.cn:443/"), "example.gov.cn");
+}
+
 class StateStoreTest : public ::testing::Test {
  protected:
   StateStoreTest()
