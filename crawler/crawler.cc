@@ -1,5 +1,6 @@
 #include "crawler/crawler.h"
 
+#include <curl/curl.h>
 #include <openssl/sha.h>
 #include <re2/re2.h>
 
@@ -106,6 +107,29 @@ bool MayHaveAttachments(std::string_view html) {
     }
   }
   return false;
+}
+
+// How long an unreachable robots.txt (5xx or no response) keeps its host closed before it is
+// asked again: short, so that a brief outage does not block the host for robots_cache.
+constexpr std::chrono::minutes kRobotsUnreachableRetry{5};
+// Failure reasons of a pass (SourcePassStats::failures) that Finish() reads.
+constexpr const char* kRobotsUnreachable = "robots_unreachable";
+constexpr const char* kRedirectNotAllowed = "redirect_not_allowed";
+
+// Retry-After (RFC 9110 10.2.3) in seconds from `now`: delta-seconds or an HTTP-date (parsed
+// by libcurl's curl_getdate, which reads the three date formats HTTP allows); nullopt when
+// absent or unreadable. A date in the past is 0.
+std::optional<double> RetryAfterSeconds(std::string_view value, std::time_t now) {
+  std::string v(value);
+  if (v.empty()) return std::nullopt;
+  char* end = nullptr;
+  double secs = std::strtod(v.c_str(), &end);
+  if (end != v.c_str() && *end == '\0') {
+    return secs >= 0 ? std::optional<double>(secs) : std::nullopt;
+  }
+  std::time_t at = curl_getdate(v.c_str(), nullptr);
+  if (at == -1) return std::nullopt;
+  return static_cast<double>(std::max<std::time_t>(at - now, 0));
 }
 
 // Marks the links that pagination produced, so that a list answered 304 is re-read the same.
@@ -414,7 +438,11 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
   if (redirect && r.kind != Kind::kRobots) {
     const SourceSettings& s = src.settings;
     std::string next = ResolveUrl(r.target(), res.Header("location"));
-    if (next.empty() || r.redirects >= s.max_redirects) {
+    if (!next.empty() && !HostAllowed(src, next)) {
+      // allow_hosts holds on every hop: a page that moved to a host the source does not
+      // allow is a failure of its own, and nothing is published under the original URL.
+      Fail(r, res, kRedirectNotAllowed);
+    } else if (next.empty() || r.redirects >= s.max_redirects) {
       FetchResult failed = res;
       failed.error = next.empty() ? FetchError::kBadUrl : FetchError::kTooManyRedirects;
       Fail(r, failed, std::string(FetchErrorName(failed.error)));
@@ -452,19 +480,14 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
 void Crawler::OnRobots(const std::string& host_key, const Request& r, const FetchResult& res) {
   HostState& host = hosts_[host_key];
   const SourceSettings& s = config_.sources[r.source].settings;
-  if (res.error == FetchError::kNone && res.status >= 200 && res.status < 300) {
-    host.rules = RobotsRules::Parse(res.body, "nianbao");
-  } else if (res.error == FetchError::kNone && res.status >= 400 && res.status < 500) {
-    host.rules = RobotsRules::AllowAll();  // "unavailable": no restrictions
-  } else {
-    host.rules = RobotsRules::DisallowAll();  // "unreachable": assume complete disallow
-    ++passes_[r.source].stats.failures["robots_unreachable"];
-  }
+  RobotsVerdict v = JudgeRobotsResponse(res.status, res.error != FetchError::kNone, res.body,
+                                        "nianbao", s.robots_cache, kRobotsUnreachableRetry);
+  // Counted under its own reason so that Finish() tells an unreachable host from one whose
+  // robots.txt forbids the crawl.
+  if (v.unreachable) ++passes_[r.source].stats.failures[kRobotsUnreachable];
+  host.rules = std::move(v.rules);
   host.robots = HostState::Robots::kReady;
-  // An unreachable robots.txt is asked again soon rather than after a whole cache period.
-  host.robots_expiry = Clock::now() + (host.rules.disallows_everything() && res.status >= 500
-                                           ? ToClock(std::chrono::minutes(5))
-                                           : ToClock(s.robots_cache));
+  host.robots_expiry = Clock::now() + ToClock(v.valid_for);
 }
 
 bool Crawler::Retry(Request& r, const FetchResult& res) {
@@ -473,13 +496,8 @@ bool Crawler::Retry(Request& r, const FetchResult& res) {
   double cap = std::min(s.backoff_max.count(), s.backoff_base.count() * std::pow(2.0, r.attempt));
   std::uniform_real_distribution<double> u(0, 1);
   double delay = cap * (0.5 + 0.5 * u(rng_));  // "equal jitter": never a tight loop
-  if (auto ra = res.Header("retry-after"); !ra.empty()) {
-    // Delta-seconds form; an HTTP-date is rare on portals and falls back to the backoff.
-    char* end = nullptr;
-    std::string v(ra);
-    double secs = std::strtod(v.c_str(), &end);
-    if (end != v.c_str() && secs >= 0)
-      delay = std::min(std::max(delay, secs), s.backoff_max.count());
+  if (auto secs = RetryAfterSeconds(res.Header("retry-after"), std::time(nullptr))) {
+    delay = std::min(std::max(delay, *secs), s.backoff_max.count());
   }
   ++r.attempt;
   r.not_before = Clock::now() + ToClock(std::chrono::duration<double>(delay));
@@ -680,7 +698,10 @@ void Crawler::Finish(size_t source) {
   p.active = false;
   const Source& src = config_.sources[source];
   int entries = static_cast<int>(src.entry.size());
-  if (p.entries_blocked == entries) {
+  // Entries kept out by a robots.txt that could not be fetched are an unreachable host, not a
+  // blocking one: only a robots.txt that answered and forbids the crawl blocks.
+  bool robots_unreachable = p.stats.failures.count(kRobotsUnreachable) > 0;
+  if (p.entries_blocked == entries && !robots_unreachable) {
     p.stats.health = "blocked";
   } else if (p.entries_failed + p.entries_blocked == entries) {
     p.stats.health = "unreachable";
