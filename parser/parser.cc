@@ -69,7 +69,8 @@ Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) 
                             " bytes");
   }
   ParseOutput out;
-  std::string sha = Sha256Hex(input.bytes);
+  // Hashed here only when the caller did not hash the body already.
+  std::string sha = input.sha256.empty() ? Sha256Hex(input.bytes) : input.sha256;
   bool html = IsHtml(input.content_type, input.bytes);
   Decoded decoded = DecodeToUtf8(input.bytes, input.content_type);
   Document doc = html ? ReadHtml(decoded.utf8) : ReadText(decoded.utf8);

@@ -62,5 +62,21 @@ TEST(Sha256Hex, MatchesAKnownDigest) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+// A body is hashed once on its way: a hash the caller already has is used as it is.
+TEST(ParseInput, APrecomputedSha256IsUsedInsteadOfHashingAgain) {
+  ParseInput in;
+  in.bytes = "abc";
+  // Not the hash of "abc" (ba7816bf...), so that only a hash taken from the input can match.
+  in.sha256 = std::string(64, 'f');
+  auto out = Parse(in);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out.value().record.source.sha256, std::string(64, 'f'));
+  EXPECT_EQ(out.value().record.report_id, std::string(32, 'f'));
+  // Without it, Parse() hashes the bytes itself.
+  in.sha256.clear();
+  EXPECT_EQ(Parse(in).value().record.source.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 }  // namespace
 }  // namespace nianbao::parser
