@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "parser/parser.h"
+#include "parser/record_json.h"
 
 namespace nianbao::app {
 namespace {

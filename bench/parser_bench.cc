@@ -54,6 +54,7 @@
 #include "parser/html_reader.h"
 #include "parser/narrative.h"
 #include "parser/parser.h"
+#include "parser/record_json.h"
 #include "parser/report_parser.h"
 #include "parser/rules.h"
 #include "parser/text_reader.h"

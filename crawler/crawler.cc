@@ -1,5 +1,6 @@
 #include "crawler/crawler.h"
 
+#include <curl/curl.h>
 #include <openssl/sha.h>
 #include <re2/re2.h>
 
@@ -95,6 +96,26 @@ bool MayHaveAttachments(std::string_view html, const std::vector<std::string>& e
     }
   }
   return false;
+}
+
+// Failure reasons of a pass (SourcePassStats::failures) that Finish() reads.
+constexpr const char* kRobotsUnreachable = "robots_unreachable";
+constexpr const char* kRedirectNotAllowed = "redirect_not_allowed";
+
+// Retry-After (RFC 9110 10.2.3) in seconds from `now`: delta-seconds or an HTTP-date (parsed
+// by libcurl's curl_getdate, which reads the three date formats HTTP allows); nullopt when
+// absent or unreadable. A date in the past is 0.
+std::optional<double> RetryAfterSeconds(std::string_view value, std::time_t now) {
+  std::string v(value);
+  if (v.empty()) return std::nullopt;
+  char* end = nullptr;
+  double secs = std::strtod(v.c_str(), &end);
+  if (end != v.c_str() && *end == '\0') {
+    return secs >= 0 ? std::optional<double>(secs) : std::nullopt;
+  }
+  std::time_t at = curl_getdate(v.c_str(), nullptr);
+  if (at == -1) return std::nullopt;
+  return static_cast<double>(std::max<std::time_t>(at - now, 0));
 }
 
 // Marks the links that pagination produced, so that a list answered 304 is re-read the same.
@@ -541,7 +562,11 @@ void Crawler::Route(Request& r, FetchResult& res, Digest* d) {
   if (redirect && r.kind != Kind::kRobots) {
     const SourceSettings& s = src.settings;
     std::string next = ResolveUrl(r.target(), res.Header("location"));
-    if (next.empty() || r.redirects >= s.max_redirects) {
+    if (!next.empty() && !HostAllowed(src, next)) {
+      // allow_hosts holds on every hop: a page that moved to a host the source does not
+      // allow is a failure of its own, and nothing is published under the original URL.
+      Fail(r, res, kRedirectNotAllowed);
+    } else if (next.empty() || r.redirects >= s.max_redirects) {
       FetchResult failed;
       failed.status = res.status;
       failed.error = next.empty() ? FetchError::kBadUrl : FetchError::kTooManyRedirects;
@@ -577,19 +602,14 @@ void Crawler::Route(Request& r, FetchResult& res, Digest* d) {
 void Crawler::OnRobots(const std::string& host_key, const Request& r, const FetchResult& res) {
   HostState& host = hosts_[host_key];
   const SourceSettings& s = config_.sources[r.source].settings;
-  if (res.error == FetchError::kNone && res.status >= 200 && res.status < 300) {
-    host.rules = RobotsRules::Parse(res.body, "nianbao");
-  } else if (res.error == FetchError::kNone && res.status >= 400 && res.status < 500) {
-    host.rules = RobotsRules::AllowAll();  // "unavailable": no restrictions
-  } else {
-    host.rules = RobotsRules::DisallowAll();  // "unreachable": assume complete disallow
-    ++passes_[r.source].stats.failures["robots_unreachable"];
-  }
+  RobotsVerdict v = JudgeRobotsResponse(res.status, res.error != FetchError::kNone, res.body,
+                                        "nianbao", s.robots_cache, s.robots_retry);
+  // Counted under its own reason so that Finish() tells an unreachable host from one whose
+  // robots.txt forbids the crawl.
+  if (v.unreachable) ++passes_[r.source].stats.failures[kRobotsUnreachable];
+  host.rules = std::move(v.rules);
   host.robots = HostState::Robots::kReady;
-  // An unreachable robots.txt is asked again soon rather than after a whole cache period.
-  host.robots_expiry = Clock::now() + (host.rules.disallows_everything() && res.status >= 500
-                                           ? ToClock(s.robots_retry)
-                                           : ToClock(s.robots_cache));
+  host.robots_expiry = Clock::now() + ToClock(v.valid_for);
 }
 
 bool Crawler::Retry(Request& r, const FetchResult& res) {
@@ -598,13 +618,8 @@ bool Crawler::Retry(Request& r, const FetchResult& res) {
   double cap = std::min(s.backoff_max.count(), s.backoff_base.count() * std::pow(2.0, r.attempt));
   std::uniform_real_distribution<double> u(0, 1);
   double delay = cap * (0.5 + 0.5 * u(rng_));  // "equal jitter": never a tight loop
-  if (auto ra = res.Header("retry-after"); !ra.empty()) {
-    // Delta-seconds form; an HTTP-date is rare on portals and falls back to the backoff.
-    char* end = nullptr;
-    std::string v(ra);
-    double secs = std::strtod(v.c_str(), &end);
-    if (end != v.c_str() && secs >= 0)
-      delay = std::min(std::max(delay, secs), s.backoff_max.count());
+  if (auto secs = RetryAfterSeconds(res.Header("retry-after"), std::time(nullptr))) {
+    delay = std::min(std::max(delay, *secs), s.backoff_max.count());
   }
   ++r.attempt;
   r.not_before = Clock::now() + ToClock(std::chrono::duration<double>(delay));
@@ -624,7 +639,8 @@ void Crawler::Fail(Request& r, const FetchResult& res, const std::string& reason
   if (r.kind == Kind::kReport) EndJourney(r, PageStatus::kFailed, reason);
 }
 
-void Crawler::SaveState(const Request& r, UrlState s, long status, const std::string& error) {
+void Crawler::SaveState(const Request& r, UrlState s, long status, const std::string& error,
+                        const std::vector<Link>* links, const std::vector<Link>* attachments) {
   s.url = r.url;
   s.source = config_.sources[r.source].name;
   s.kind = r.kind == Kind::kList ? "list" : "report";
@@ -633,8 +649,12 @@ void Crawler::SaveState(const Request& r, UrlState s, long status, const std::st
   s.last_fetch = UnixNow();
   s.next_due = DueAfterPass(config_.sources[r.source].settings);
   s.failures = error.empty() ? 0 : s.failures + 1;
-  if (Status st = state_.Put(s); !st.ok()) {
-    // The crawl goes on (the page is fetched again next pass); the operator sees the count.
+  // One transaction for the whole fetch: its state, and a list's links or a report's
+  // attachments. If it fails nothing changed: the stored hash, validators and links stay
+  // as they were and agree with one another (a 304 next pass reads the links they go with),
+  // and the page is fetched and handed on again. The crawl goes on; the operator sees the
+  // count.
+  if (Status st = state_.CommitFetch(s, links, attachments); !st.ok()) {
     ++passes_[r.source].stats.failures["state_write"];
   }
 }
@@ -660,20 +680,11 @@ void Crawler::OnList(Request& r, const FetchResult& res, Digest* d) {
         if (!u.empty()) links.push_back(Link{u, kPageLinkText});
       }
     }
-    if (state_.PutLinks(r.url, links).ok()) {
-      s.sha256 = d->sha256;
-      s.etag = std::string(res.Header("etag"));
-      s.last_modified = std::string(res.Header("last-modified"));
-    } else {
-      // A 304 next pass would read the links stored before (missing the new reports): with
-      // no validators the list is fetched in full again.
-      ++p.stats.failures["state_write"];
-      s.sha256.clear();
-      s.etag.clear();
-      s.last_modified.clear();
-    }
+    s.sha256 = d->sha256;
+    s.etag = std::string(res.Header("etag"));
+    s.last_modified = std::string(res.Header("last-modified"));
   }
-  SaveState(r, std::move(s), res.status, "");
+  SaveState(r, std::move(s), res.status, "", d != nullptr ? &links : nullptr, nullptr);
   ProcessLinks(r, links);
   // index_{n}.html probing, the next page after each one that exists; not needed when the
   // page announced its page count (createPageHTML), whose pages are already queued.
@@ -773,15 +784,8 @@ void Crawler::OnReport(Request& r, FetchResult& res, Digest* d) {
                   : before->sha256 == page.sha256   ? FetchedPage::Change::kUnchanged
                                                     : FetchedPage::Change::kRevised;
     s.sha256 = page.sha256;
-    if (state_.PutAttachments(r.url, page.attachments).ok()) {
-      s.etag = std::string(res.Header("etag"));
-      s.last_modified = std::string(res.Header("last-modified"));
-    } else {
-      // As for list links: a 304 would hand on the attachments stored before.
-      ++p.stats.failures["state_write"];
-      s.etag.clear();
-      s.last_modified.clear();
-    }
+    s.etag = std::string(res.Header("etag"));
+    s.last_modified = std::string(res.Header("last-modified"));
   }
   switch (page.change) {
     case FetchedPage::Change::kNew:
@@ -795,7 +799,7 @@ void Crawler::OnReport(Request& r, FetchResult& res, Digest* d) {
       break;
   }
   p.stats.attachments += static_cast<int>(page.attachments.size());
-  SaveState(r, std::move(s), res.status, "");
+  SaveState(r, std::move(s), res.status, "", nullptr, d != nullptr ? &page.attachments : nullptr);
   // The body moves on (the buffer libcurl filled, never copied); the tracker owns the page
   // from here to its final status.
   page.body = std::move(res.body);
@@ -811,7 +815,10 @@ void Crawler::Finish(size_t source) {
   p.active = false;
   const Source& src = config_.sources[source];
   int entries = static_cast<int>(src.entry.size());
-  if (p.entries_blocked == entries) {
+  // Entries kept out by a robots.txt that could not be fetched are an unreachable host, not a
+  // blocking one: only a robots.txt that answered and forbids the crawl blocks.
+  bool robots_unreachable = p.stats.failures.count(kRobotsUnreachable) > 0;
+  if (p.entries_blocked == entries && !robots_unreachable) {
     p.stats.health = "blocked";
   } else if (p.entries_failed + p.entries_blocked == entries) {
     p.stats.health = "unreachable";

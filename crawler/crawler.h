@@ -171,8 +171,11 @@ class Crawler {
   void ProcessLinks(const Request& list, const std::vector<Link>& links);
   bool Retry(Request& r, const FetchResult& res);
   void Fail(Request& r, const FetchResult& res, const std::string& reason);
-  // Records the outcome of a fetch of r.url; an error keeps the stored hash and validators.
-  void SaveState(const Request& r, UrlState s, long status, const std::string& error);
+  // Records the outcome of a fetch of r.url, with a list's links or a report's attachments
+  // when given, in one transaction; an error keeps the stored hash and validators.
+  void SaveState(const Request& r, UrlState s, long status, const std::string& error,
+                 const std::vector<Link>* links = nullptr,
+                 const std::vector<Link>* attachments = nullptr);
   void EndJourney(Request& r, PageStatus status, std::string reason);
   void RequestDone(size_t source);
   void Finish(size_t source);

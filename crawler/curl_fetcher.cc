@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cctype>
+#include <string>
 #include <vector>
 
 namespace nianbao::crawler {
@@ -88,6 +89,52 @@ std::string Trim(std::string_view s) {
   return std::string(s);
 }
 
+// Sets the options of one easy handle and keeps the first failure, named: a transfer that
+// runs without an option it was given (a protocol filter, a timeout, a size cap) must fail,
+// not silently run without it.
+class EasyOptions {
+ public:
+  explicit EasyOptions(CURL* easy) : easy_(easy) {}
+
+  template <typename T>
+  void Set(CURLoption option, T value) {
+    if (!error_.empty()) return;
+    if (CURLcode c = curl_easy_setopt(easy_, option, value); c != CURLE_OK) Failed(option, c);
+  }
+
+  // http and https only, for the request and every redirect. CURLOPT_PROTOCOLS_STR exists
+  // from libcurl 7.85 on; an older library (at build or at run time) gets the bitmask it
+  // understands instead of an option it would ignore.
+  void SetProtocols() {
+#if CURL_AT_LEAST_VERSION(7, 85, 0)
+    if (!error_.empty()) return;
+    CURLcode c = curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (c == CURLE_OK) c = curl_easy_setopt(easy_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (c == CURLE_OK) return;
+    if (c != CURLE_UNKNOWN_OPTION) return Failed(CURLOPT_PROTOCOLS_STR, c);
+#endif
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    Set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    Set(CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#pragma GCC diagnostic pop
+  }
+
+  // "" when every option was set, else "curl_easy_setopt CURLOPT_X: <libcurl's words>".
+  const std::string& error() const { return error_; }
+
+ private:
+  void Failed(CURLoption option, CURLcode code) {
+    const curl_easyoption* known = curl_easy_option_by_id(option);
+    std::string name = known != nullptr ? std::string("CURLOPT_") + known->name
+                                        : "option " + std::to_string(static_cast<int>(option));
+    error_ = "curl_easy_setopt " + name + ": " + curl_easy_strerror(code);
+  }
+
+  CURL* easy_;
+  std::string error_;
+};
+
 // Caps what one response may send as headers (curl has its own, larger, per-line limit).
 constexpr size_t kMaxHeaderBytes = 256 * 1024;
 
@@ -116,14 +163,28 @@ struct CurlFetcher::SocketWatch {
 };
 
 CurlFetcher::CurlFetcher(asio::io_context& io) : io_(io), timer_(io) {
-  GlobalInit();
+  if (!GlobalInit()) {
+    init_status_ = Status::Internal("curl_global_init failed");
+    return;
+  }
   multi_ = curl_multi_init();
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlFetcher::SocketCallback);
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlFetcher::TimerCallback);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  if (multi_ == nullptr) {
+    init_status_ = Status::Internal("curl_multi_init failed");
+    return;
+  }
+  auto set = [this](CURLMoption option, const char* name, auto value) {
+    if (!init_status_.ok()) return;
+    if (CURLMcode mc = curl_multi_setopt(multi_, option, value); mc != CURLM_OK) {
+      init_status_ = Status::Internal(std::string("curl_multi_setopt ") + name + ": " +
+                                      curl_multi_strerror(mc));
+    }
+  };
+  set(CURLMOPT_SOCKETFUNCTION, "CURLMOPT_SOCKETFUNCTION", &CurlFetcher::SocketCallback);
+  set(CURLMOPT_SOCKETDATA, "CURLMOPT_SOCKETDATA", static_cast<void*>(this));
+  set(CURLMOPT_TIMERFUNCTION, "CURLMOPT_TIMERFUNCTION", &CurlFetcher::TimerCallback);
+  set(CURLMOPT_TIMERDATA, "CURLMOPT_TIMERDATA", static_cast<void*>(this));
   // Concurrency limits are the scheduler's; the multi handle only multiplexes HTTP/2.
-  curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  set(CURLMOPT_PIPELINING, "CURLMOPT_PIPELINING", static_cast<long>(CURLPIPE_MULTIPLEX));
 }
 
 CurlFetcher::~CurlFetcher() {
@@ -135,7 +196,7 @@ CurlFetcher::~CurlFetcher() {
   }
   sockets_.clear();
   timer_.cancel();
-  curl_multi_cleanup(multi_);
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);
   alive_.reset();
 }
 
@@ -145,63 +206,79 @@ void CurlFetcher::Fetch(FetchRequest request, Done done) {
   t->done = std::move(done);
   t->result.url = t->request.url;
   t->result.started = std::chrono::system_clock::now();
+  auto fail_now = [this](std::unique_ptr<Transfer> failed, std::string message) {
+    failed->result.error = FetchError::kInternal;
+    failed->result.error_message = std::move(message);
+    asio::post(io_, [d = std::move(failed->done), r = std::move(failed->result)]() mutable {
+      d(std::move(r));
+    });
+  };
+  if (!init_status_.ok()) return fail_now(std::move(t), init_status_.message());
   CURL* easy = curl_easy_init();
-  if (easy == nullptr) {
-    t->result.error = FetchError::kInternal;
-    t->result.error_message = "curl_easy_init failed";
-    asio::post(io_, [d = std::move(t->done), r = std::move(t->result)]() mutable { d(r); });
-    return;
+  if (easy == nullptr) return fail_now(std::move(t), "curl_easy_init failed");
+  if (std::string error = Configure(easy, *t); !error.empty()) {
+    curl_easy_cleanup(easy);
+    return fail_now(std::move(t), std::move(error));
   }
-  const FetchRequest& r = t->request;
-  for (const auto& h : r.headers) t->headers = curl_slist_append(t->headers, h.c_str());
-  curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &CurlFetcher::WriteCallback);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &CurlFetcher::HeaderCallback);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, r.max_redirects > 0 ? 1L : 0L);
-  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects));
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(r.total_timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, r.low_speed_limit);
-  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(r.low_speed_time.count()));
-  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body));
-  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl decodes
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, r.user_agent.c_str());
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
-                   r.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
-  // No CURLOPT_PIPEWAIT: waiting to multiplex on a connection that is still being set up
-  // let one stalled page hold back every other transfer to its host.
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, r.tls_verify ? 1L : 0L);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, r.tls_verify ? 2L : 0L);
-  if (!r.ca_bundle.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, r.ca_bundle.c_str());
   transfers_.emplace(easy, std::move(t));
   CURLMcode mc = curl_multi_add_handle(multi_, easy);
   if (mc != CURLM_OK) {
     auto node = transfers_.extract(easy);
     curl_easy_cleanup(easy);
-    node.mapped()->result.error = FetchError::kInternal;
-    node.mapped()->result.error_message = curl_multi_strerror(mc);
-    asio::post(io_, [d = std::move(node.mapped()->done),
-                     res = std::move(node.mapped()->result)]() mutable { d(res); });
+    fail_now(std::move(node.mapped()),
+             std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc));
   }
 }
 
-void CurlFetcher::CancelAll() {
+std::string CurlFetcher::Configure(CURL* easy, Transfer& t) {
+  const FetchRequest& r = t.request;
+  for (const auto& h : r.headers) {
+    curl_slist* grown = curl_slist_append(t.headers, h.c_str());
+    if (grown == nullptr) return "curl_slist_append failed (out of memory)";
+    t.headers = grown;
+  }
+  EasyOptions o(easy);
+  o.Set(CURLOPT_URL, r.url.c_str());
+  o.SetProtocols();
+  o.Set(CURLOPT_NOSIGNAL, 1L);
+  o.Set(CURLOPT_WRITEFUNCTION, &CurlFetcher::WriteCallback);
+  o.Set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
+  o.Set(CURLOPT_HEADERFUNCTION, &CurlFetcher::HeaderCallback);
+  o.Set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
+  o.Set(CURLOPT_ERRORBUFFER, static_cast<char*>(t.error));
+  o.Set(CURLOPT_FOLLOWLOCATION, r.max_redirects > 0 ? 1L : 0L);
+  o.Set(CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects));
+  o.Set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout.count()));
+  o.Set(CURLOPT_TIMEOUT_MS, static_cast<long>(r.total_timeout.count()));
+  o.Set(CURLOPT_LOW_SPEED_LIMIT, r.low_speed_limit);
+  o.Set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(r.low_speed_time.count()));
+  o.Set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body));
+  o.Set(CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl decodes
+  o.Set(CURLOPT_USERAGENT, r.user_agent.c_str());
+  o.Set(CURLOPT_HTTPHEADER, t.headers);
+  o.Set(CURLOPT_HTTP_VERSION,
+        static_cast<long>(r.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1));
+  // No CURLOPT_PIPEWAIT: waiting to multiplex on a connection that is still being set up
+  // let one stalled page hold back every other transfer to its host.
+  o.Set(CURLOPT_SSL_VERIFYPEER, r.tls_verify ? 1L : 0L);
+  o.Set(CURLOPT_SSL_VERIFYHOST, r.tls_verify ? 2L : 0L);
+  if (!r.ca_bundle.empty()) o.Set(CURLOPT_CAINFO, r.ca_bundle.c_str());
+  return o.error();
+}
+
+void CurlFetcher::CancelAll() { FailAll("cancelled"); }
+
+void CurlFetcher::FailAll(const std::string& message) {
   std::vector<CURL*> handles;
   for (auto& [easy, t] : transfers_) handles.push_back(easy);
   for (CURL* easy : handles) {
     auto node = transfers_.extract(easy);
-    curl_multi_remove_handle(multi_, easy);
+    // A handle curl refuses to remove is still cleaned up: nothing else can be done with it.
+    (void)curl_multi_remove_handle(multi_, easy);
     curl_easy_cleanup(easy);
     FetchResult& res = node.mapped()->result;
     res.error = FetchError::kInternal;
-    res.error_message = "cancelled";
+    res.error_message = message;
     asio::post(io_, [d = std::move(node.mapped()->done), r = std::move(res)]() mutable { d(r); });
   }
 }
@@ -323,8 +400,14 @@ void CurlFetcher::OnTimer(long timeout_ms) {
 
 void CurlFetcher::Action(curl_socket_t fd, int ev_bitmask) {
   int running = 0;
-  curl_multi_socket_action(multi_, fd, ev_bitmask, &running);
+  CURLMcode mc = curl_multi_socket_action(multi_, fd, ev_bitmask, &running);
   CollectDone();
+  // CURLM_BAD_SOCKET: a descriptor curl has already forgotten (its readiness raced with its
+  // removal); nothing is lost. Anything else leaves the multi handle in a state no transfer
+  // can be trusted to finish from: every transfer fails now rather than hang to its timeout.
+  if (mc != CURLM_OK && mc != CURLM_BAD_SOCKET) {
+    FailAll(std::string("curl_multi_socket_action: ") + curl_multi_strerror(mc));
+  }
 }
 
 void CurlFetcher::CollectDone() {
@@ -339,22 +422,24 @@ void CurlFetcher::Finish(CURL* easy, CURLcode code) {
   if (node.empty()) return;
   Transfer& t = *node.mapped();
   FetchResult& r = t.result;
+  // Each query of a finished handle is checked: a value libcurl could not give stays at its
+  // neutral default (no status, no redirect, zero times) instead of being read uninitialised.
   long status = 0;
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) status = 0;
   r.status = status;
   char* effective = nullptr;
-  curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
+  if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective) != CURLE_OK) effective = nullptr;
   r.final_url = effective != nullptr ? effective : r.url;
   long redirects = 0;
-  curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
+  if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects) != CURLE_OK) redirects = 0;
   r.redirects = static_cast<int>(redirects);
-  double total = 0, connect = 0, first_byte = 0;
-  curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &total);
-  curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME, &connect);
-  curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME, &first_byte);
-  r.elapsed = std::chrono::duration<double>(total);
-  r.connect_time = std::chrono::duration<double>(connect);
-  r.first_byte_time = std::chrono::duration<double>(first_byte);
+  auto seconds = [easy](CURLINFO info) {
+    double value = 0;
+    return curl_easy_getinfo(easy, info, &value) == CURLE_OK ? value : 0.0;
+  };
+  r.elapsed = std::chrono::duration<double>(seconds(CURLINFO_TOTAL_TIME));
+  r.connect_time = std::chrono::duration<double>(seconds(CURLINFO_CONNECT_TIME));
+  r.first_byte_time = std::chrono::duration<double>(seconds(CURLINFO_STARTTRANSFER_TIME));
   r.error = MapError(code, t.too_large);
   if (r.error != FetchError::kNone) {
     r.error_message =
@@ -362,7 +447,7 @@ void CurlFetcher::Finish(CURL* easy, CURLcode code) {
         : t.error[0] != '\0' ? std::string(t.error)
                              : std::string(curl_easy_strerror(code));
   }
-  curl_multi_remove_handle(multi_, easy);
+  (void)curl_multi_remove_handle(multi_, easy);  // a done handle: removal cannot fail usefully
   curl_easy_cleanup(easy);
   // Completion runs on the loop, outside this call chain, so a `done` that starts the next
   // transfer never re-enters curl_multi_socket_action.

@@ -30,7 +30,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 
+#include "base/status.h"
 #include "crawler/fetcher.h"
 
 namespace nianbao::crawler {
@@ -45,6 +47,11 @@ class CurlFetcher final : public Fetcher {
   void Fetch(FetchRequest request, Done done) override;
   void CancelAll() override;
   size_t in_flight() const override { return transfers_.size(); }
+
+  // Whether libcurl could be set up (curl_global_init, curl_multi_init, every multi
+  // option). When not OK, every Fetch() fails with kInternal and this message; the owner
+  // should check it once at start-up and refuse to run.
+  const Status& init_status() const { return init_status_; }
 
  private:
   struct Transfer;
@@ -63,8 +70,13 @@ class CurlFetcher final : public Fetcher {
   void Action(curl_socket_t fd, int ev_bitmask);
   void CollectDone();
   void Finish(CURL* easy, CURLcode code);
+  // Fails every transfer in flight with kInternal and `message` (their `done` is posted).
+  void FailAll(const std::string& message);
+  // Sets every option of a new easy handle; "" or the first failure, naming the option.
+  static std::string Configure(CURL* easy, Transfer& t);
 
   boost::asio::io_context& io_;
+  Status init_status_;
   CURLM* multi_ = nullptr;
   boost::asio::steady_timer timer_;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;

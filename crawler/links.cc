@@ -1,12 +1,13 @@
 #include "crawler/links.h"
 
-#include <curl/curl.h>
 #include <gumbo.h>
 #include <re2/re2.h>
 
 #include <algorithm>
 #include <cctype>
 #include <memory>
+
+#include "base/url.h"
 
 namespace nianbao::crawler {
 namespace {
@@ -140,26 +141,16 @@ std::string ResolveUrl(const std::string& base, std::string_view ref) {
       lower.rfind("tel:", 0) == 0 || lower.rfind("data:", 0) == 0) {
     return {};
   }
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> h(curl_url(), &curl_url_cleanup);
-  if (!h || curl_url_set(h.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) return {};
-  if (curl_url_set(h.get(), CURLUPART_URL, r.c_str(), CURLU_URLENCODE) != CURLUE_OK) return {};
-  curl_url_set(h.get(), CURLUPART_FRAGMENT, nullptr, 0);
-  char* scheme = nullptr;
-  if (curl_url_get(h.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) return {};
-  std::string s(scheme);
-  curl_free(scheme);
-  if (s != "http" && s != "https") return {};
-  char* out = nullptr;
-  if (curl_url_get(h.get(), CURLUPART_URL, &out, 0) != CURLUE_OK) return {};
-  std::string result(out);
-  curl_free(out);
-  return result;
+  return url::Canonicalize(r, base);
 }
 
 std::string HostKey(std::string_view url) {
-  auto p = url.find("://");
+  // Canonical first, so that "HTTP://A.gov.cn:80/" and "http://a.gov.cn/" are one host.
+  std::string canonical = url::Canonicalize(url);
+  std::string_view u = canonical.empty() ? url : std::string_view(canonical);
+  auto p = u.find("://");
   if (p == std::string_view::npos) return {};
-  std::string_view rest = url.substr(p + 3);
+  std::string_view rest = u.substr(p + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
   if (auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
   std::string host(rest);

@@ -31,11 +31,13 @@ struct TrsPaging {
 };
 std::optional<TrsPaging> FindTrsPaging(std::string_view html);
 
-// RFC 3986 resolution of `ref` against `base` (libcurl's URL API); "" when either is
-// unusable or the result is not http(s).
+// RFC 3986 resolution of `ref` against `base`, in canonical form (base/url.h: the form the
+// parser publishes and report_id is derived from); "" when either is unusable, the result is
+// not http(s), or `ref` is a javascript:, mailto:, tel: or data: link or only a fragment.
 std::string ResolveUrl(const std::string& base, std::string_view ref);
 
-// Lower-case host[:port] of an absolute URL ("" when none): the key of politeness.
+// Lower-case host[:port] of an absolute URL, default port dropped ("" when none): the key of
+// politeness and of allow_hosts.
 std::string HostKey(std::string_view url);
 // Path and query of an absolute URL, "/" when empty: what robots.txt rules match.
 std::string PathAndQuery(std::string_view url);

@@ -336,4 +336,25 @@ bool RobotsRules::Allowed(std::string_view path) const {
 
 bool RobotsRules::disallows_everything() const { return !Allowed("/"); }
 
+RobotsVerdict JudgeRobotsResponse(long status, bool transport_error, std::string_view body,
+                                  std::string_view product_token,
+                                  std::chrono::duration<double> cache,
+                                  std::chrono::duration<double> unreachable_retry) {
+  RobotsVerdict v;
+  const bool answered = !transport_error && status != 0;
+  if (answered && status >= 200 && status < 300) {
+    v.rules = RobotsRules::Parse(body, product_token);
+    v.valid_for = cache;
+  } else if (answered && status >= 400 && status < 500) {
+    v.rules = RobotsRules::AllowAll();  // "unavailable": no restrictions
+    v.valid_for = cache;
+  } else {
+    // "unreachable" (5xx, or no response: the same outage seen from the network side).
+    v.rules = RobotsRules::DisallowAll();
+    v.unreachable = true;
+    v.valid_for = unreachable_retry;
+  }
+  return v;
+}
+
 }  // namespace nianbao::crawler

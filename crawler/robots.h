@@ -5,10 +5,15 @@
 //   2xx            -> Parse(body)
 //   4xx            -> AllowAll()   ("unavailable": crawl as if there were no file)
 //   5xx, network   -> DisallowAll() ("unreachable": assume complete disallow), retried later
+// JudgeRobotsResponse() makes that decision and says how long it holds: an unreachable
+// robots.txt (a 5xx, or no response at all: refused, reset, timed out) is asked again after
+// a short retry period, never kept for the whole cache period, so that a brief outage does
+// not block a host for a day.
 //
 // Pure: no I/O. Threading: immutable after construction; safe to share.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,5 +51,18 @@ class RobotsRules {
   std::optional<double> crawl_delay_;
   std::vector<std::string> sitemaps_;
 };
+
+// What one robots.txt fetch means for its host, and for how long.
+struct RobotsVerdict {
+  RobotsRules rules;
+  bool unreachable = false;  // 5xx or no HTTP response: complete disallow, asked again soon
+  std::chrono::duration<double> valid_for{0};
+};
+// `status` 0 or `transport_error` = no HTTP response. `cache` holds for an answer (2xx, 4xx),
+// `unreachable_retry` for no answer (5xx, transport error, anything else).
+RobotsVerdict JudgeRobotsResponse(long status, bool transport_error, std::string_view body,
+                                  std::string_view product_token,
+                                  std::chrono::duration<double> cache,
+                                  std::chrono::duration<double> unreachable_retry);
 
 }  // namespace nianbao::crawler

@@ -3,14 +3,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <iterator>
+#include <string_view>
 
 namespace nianbao::crawler {
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// The tables of schema version 1 (the first layout; meta.schema_version '1', user_version 0).
+constexpr const char* kTablesV1 = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS urls (
   url TEXT PRIMARY KEY,
@@ -40,8 +44,17 @@ CREATE TABLE IF NOT EXISTS attachments (
   first_seen INTEGER NOT NULL,
   PRIMARY KEY (report_url, url)
 );
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 )sql";
+
+// Version 1 -> 2: each source's next due time; the version moves to PRAGMA user_version.
+constexpr const char* kMigrateToV2 = R"sql(
+CREATE TABLE IF NOT EXISTS source_due (source TEXT PRIMARY KEY, next_due INTEGER NOT NULL);
+INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '2');
+PRAGMA user_version = 2;
+)sql";
+
+// The tables every version of ours has; a file with tables but not these is someone else's.
+constexpr const char* kOurTables[] = {"meta", "urls", "links", "attachments"};
 
 // A prepared statement, finalised on every path.
 class Stmt {
@@ -52,11 +65,18 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
   bool ok() const { return rc_ == SQLITE_OK; }
   sqlite3_stmt* get() { return s_; }
+  // A value that cannot be bound (out of memory, a string over SQLite's limit) makes the
+  // next Step() fail instead of running the statement with NULL in its place.
   void Bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    Check(sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
   }
-  void Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
-  int Step() { return sqlite3_step(s_); }
+  void Bind(int i, int64_t v) { Check(sqlite3_bind_int64(s_, i, v)); }
+  int Step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(s_); }
+  // Makes the statement ready to run again; the result of its last step was checked then.
+  void Reset() {
+    (void)sqlite3_reset(s_);
+    bind_rc_ = SQLITE_OK;
+  }
   std::string Text(int col) {
     const unsigned char* t = sqlite3_column_text(s_, col);
     return t != nullptr ? std::string(reinterpret_cast<const char*>(t)) : std::string();
@@ -64,16 +84,51 @@ class Stmt {
   int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
 
  private:
+  void Check(int rc) {
+    if (bind_rc_ == SQLITE_OK && rc != SQLITE_OK) bind_rc_ = rc;
+  }
   sqlite3_stmt* s_ = nullptr;
   int rc_ = SQLITE_ERROR;
+  int bind_rc_ = SQLITE_OK;
 };
 
+// Whether a failed SQLite call ran out of disk: SQLITE_FULL, or an I/O error whose system
+// error was ENOSPC (growing the WAL index reports SQLITE_IOERR_SHMSIZE).
+bool DiskFull(sqlite3* db) {
+  return sqlite3_errcode(db) == SQLITE_FULL || sqlite3_system_errno(db) == ENOSPC;
+}
+
 }  // namespace
+
+template <typename Body>
+Status StateStore::InTransaction(Body&& body) {
+  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  Status result = body();
+  if (result.ok()) result = Exec("COMMIT");
+  if (!result.ok()) {
+    // After a failed COMMIT SQLite may already have rolled back; a ROLLBACK then fails with
+    // "no transaction is active", which changes nothing.
+    if (sqlite3_get_autocommit(db_) == 0) (void)Exec("ROLLBACK");
+  }
+  return result;
+}
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& state_dir) {
   if (::mkdir(state_dir.c_str(), 0750) != 0 && errno != EEXIST) {
     return Status::IoError("cannot create state directory " + state_dir + ": " +
                            std::strerror(errno));
+  }
+  // A regular file (or anything else) in the directory's place is said as such: access()
+  // below would call it "Permission denied", which sends the operator to the wrong fix.
+  struct stat st {};
+  if (::stat(state_dir.c_str(), &st) != 0) {
+    return Status::IoError("cannot examine state directory " + state_dir + ": " +
+                           std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Status::IoError("state directory " + state_dir + " is not a directory (" +
+                           (S_ISREG(st.st_mode) ? "a regular file" : "another kind of file") +
+                           " is in its place)");
   }
   // Root passes permission checks but not a read-only mount: access() sees both.
   if (::access(state_dir.c_str(), W_OK | X_OK) != 0) {
@@ -89,21 +144,28 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& state_di
     return Status::IoError("cannot open state database " + path + ": " + msg);
   }
   std::unique_ptr<StateStore> store(new StateStore(db, path));
-  sqlite3_busy_timeout(db, 5000);
-  // A damaged file must stop us before we overwrite what is left of it.
+  if (sqlite3_busy_timeout(db, 5000) != SQLITE_OK) return store->Error("set the busy timeout");
+  // A damaged file must stop us before we overwrite what is left of it. Only SQLite's own
+  // verdict (a failed check, SQLITE_CORRUPT, SQLITE_NOTADB) calls it damaged: a full disk or
+  // an unreadable file is not, and moving it aside would throw the delivery state away.
   {
     Stmt check(db, "PRAGMA quick_check");
-    if (!check.ok() || check.Step() != SQLITE_ROW || check.Text(0) != "ok") {
+    int step = check.ok() ? check.Step() : SQLITE_ERROR;
+    int code = step == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(db);
+    bool damaged = (step == SQLITE_ROW && check.Text(0) != "ok") || code == SQLITE_CORRUPT ||
+                   code == SQLITE_NOTADB;
+    if (damaged) {
       return Status::Corruption("state database " + path + " is damaged (" +
-                                std::string(sqlite3_errmsg(db)) +
+                                (step == SQLITE_ROW ? check.Text(0) : sqlite3_errmsg(db)) +
                                 "); move it aside to start with an empty state");
     }
+    if (step != SQLITE_ROW) return store->Error("cannot read");
   }
   for (const char* pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
     if (Status s = store->Exec(pragma); !s.ok()) return s;
   }
-  if (Status s = store->Exec(kSchema); !s.ok()) return s;
+  if (Status s = store->PrepareSchema(); !s.ok()) return s;
   // SQLite opens a file it may not write read-only without a word, and a read-only state
   // directory only fails at the first write (the WAL file): both would let the daemon crawl
   // and publish while remembering nothing, so every pass would hand everything on again.
@@ -114,18 +176,79 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& state_di
   }
   {
     Stmt probe(db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_at', ?1)");
+    if (!probe.ok()) return store->Error("prepare");
     probe.Bind(1, static_cast<int64_t>(std::time(nullptr)));
-    if (!probe.ok() || probe.Step() != SQLITE_DONE) {
+    if (probe.Step() != SQLITE_DONE) {
+      if (DiskFull(db)) return store->Error("cannot write");
       return store->Error("cannot write (the state directory must be writable)");
     }
   }
   return store;
 }
 
+Status StateStore::PrepareSchema() {
+  Stmt version(db_, "PRAGMA user_version");
+  if (!version.ok() || version.Step() != SQLITE_ROW) return Error("read the schema version");
+  const int64_t user_version = version.Int(0);
+  std::vector<std::string> tables;
+  {
+    Stmt list(db_, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    if (!list.ok()) return Error("read the list of tables");
+    int rc;
+    while ((rc = list.Step()) == SQLITE_ROW) tables.push_back(list.Text(0));
+    if (rc != SQLITE_DONE) return Error("read the list of tables");
+  }
+  auto has = [&tables](std::string_view name) {
+    return std::find(tables.begin(), tables.end(), name) != tables.end();
+  };
+  const bool ours = std::all_of(std::begin(kOurTables), std::end(kOurTables), has);
+  std::string meta_version;
+  if (has("meta")) {
+    Stmt meta(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (meta.ok() && meta.Step() == SQLITE_ROW) meta_version = meta.Text(0);
+  }
+  auto refuse = [this](const std::string& found) {
+    return Status::InvalidArgument(
+        "state database " + path_ + " is not a nianbao state database of a version this " +
+        "build reads (" + found + "; this build uses schema version " +
+        std::to_string(kSchemaVersion) +
+        "); point state_dir at another directory, or move the file aside to start with an "
+        "empty state");
+  };
+  auto tables_found = [&tables] {
+    std::string out;
+    for (const auto& t : tables) out += (out.empty() ? "" : ", ") + t;
+    return out;
+  };
+  if (user_version == 0 && tables.empty()) {
+    // A new database: the first layout, then every migration, in one transaction.
+    return InTransaction([this] {
+      if (Status s = Exec(kTablesV1); !s.ok()) return s;
+      return Exec(kMigrateToV2);
+    });
+  }
+  if (user_version == 0) {
+    if (!ours || meta_version != "1") {
+      return refuse(meta_version.empty() ? "no schema version; tables: " + tables_found()
+                                         : "schema version '" + meta_version + "' found");
+    }
+    return InTransaction([this] { return Exec(kMigrateToV2); });
+  }
+  if (user_version != kSchemaVersion || !ours || meta_version != std::to_string(kSchemaVersion)) {
+    return refuse("schema version " + std::to_string(user_version) + " found" +
+                  (ours ? "" : "; tables: " + tables_found()));
+  }
+  return Status::Ok();
+}
+
 StateStore::~StateStore() { sqlite3_close(db_); }
 
 Status StateStore::Error(const std::string& what) const {
   int code = sqlite3_errcode(db_);
+  if (DiskFull(db_)) {
+    return Status::IoError("state database " + path_ + ": " + what +
+                           ": the disk is full; free space on it (the state is kept)");
+  }
   std::string msg = "state database " + path_ + ": " + what + ": " + sqlite3_errmsg(db_);
   if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) return Status::Corruption(msg);
   return Status::IoError(msg);
@@ -166,7 +289,9 @@ Result<std::optional<UrlState>> StateStore::Get(const std::string& url) {
   return std::optional<UrlState>(std::move(s));
 }
 
-Status StateStore::Put(const UrlState& s) {
+Status StateStore::Put(const UrlState& s) { return UpsertUrl(s); }
+
+Status StateStore::UpsertUrl(const UrlState& s) {
   Stmt st(db_,
           "INSERT INTO urls (url, source, kind, etag, last_modified, sha256, last_status, "
           "last_error, last_fetch, next_due, failures, delivered_sha256) "
@@ -192,24 +317,25 @@ Status StateStore::Put(const UrlState& s) {
 }
 
 Status StateStore::PutLinks(const std::string& list_url, const std::vector<Link>& links) {
-  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-  Status result = Status::Ok();
-  {
-    Stmt del(db_, "DELETE FROM links WHERE list_url = ?1");
-    del.Bind(1, list_url);
-    if (!del.ok() || del.Step() != SQLITE_DONE) result = Error("clear links of " + list_url);
-    Stmt ins(db_, "INSERT INTO links (list_url, position, url, text) VALUES (?1, ?2, ?3, ?4)");
-    for (size_t i = 0; result.ok() && i < links.size(); ++i) {
-      sqlite3_reset(ins.get());
-      ins.Bind(1, list_url);
-      ins.Bind(2, static_cast<int64_t>(i));
-      ins.Bind(3, links[i].url);
-      ins.Bind(4, links[i].text);
-      if (!ins.ok() || ins.Step() != SQLITE_DONE) result = Error("write links of " + list_url);
-    }
+  return InTransaction([&] { return ReplaceLinks(list_url, links); });
+}
+
+Status StateStore::ReplaceLinks(const std::string& list_url, const std::vector<Link>& links) {
+  Stmt del(db_, "DELETE FROM links WHERE list_url = ?1");
+  if (!del.ok()) return Error("prepare");
+  del.Bind(1, list_url);
+  if (del.Step() != SQLITE_DONE) return Error("clear links of " + list_url);
+  Stmt ins(db_, "INSERT INTO links (list_url, position, url, text) VALUES (?1, ?2, ?3, ?4)");
+  if (!ins.ok()) return Error("prepare");
+  for (size_t i = 0; i < links.size(); ++i) {
+    ins.Reset();
+    ins.Bind(1, list_url);
+    ins.Bind(2, static_cast<int64_t>(i));
+    ins.Bind(3, links[i].url);
+    ins.Bind(4, links[i].text);
+    if (ins.Step() != SQLITE_DONE) return Error("write links of " + list_url);
   }
-  Status end = Exec(result.ok() ? "COMMIT" : "ROLLBACK");
-  return result.ok() ? end : result;
+  return Status::Ok();
 }
 
 Result<std::vector<Link>> StateStore::GetLinks(const std::string& list_url) {
@@ -225,18 +351,66 @@ Result<std::vector<Link>> StateStore::GetLinks(const std::string& list_url) {
 
 Status StateStore::PutAttachments(const std::string& report_url,
                                   const std::vector<Link>& attachments) {
-  Stmt ins(db_,
-           "INSERT OR IGNORE INTO attachments (report_url, url, text, first_seen) "
-           "VALUES (?1, ?2, ?3, ?4)");
-  if (!ins.ok()) return Error("prepare");
+  return InTransaction([&] { return ReplaceAttachments(report_url, attachments); });
+}
+
+Status StateStore::ReplaceAttachments(const std::string& report_url,
+                                      const std::vector<Link>& attachments) {
+  // Those no longer on the page go; those still there keep their first_seen.
+  Stmt mark(db_, "UPDATE attachments SET first_seen = -first_seen - 1 WHERE report_url = ?1");
+  if (!mark.ok()) return Error("prepare");
+  mark.Bind(1, report_url);
+  if (mark.Step() != SQLITE_DONE) return Error("write attachments of " + report_url);
+  Stmt keep(db_,
+            "INSERT INTO attachments (report_url, url, text, first_seen) VALUES (?1, ?2, ?3, ?4) "
+            "ON CONFLICT(report_url, url) DO UPDATE SET text = ?3, "
+            "first_seen = CASE WHEN first_seen < 0 THEN -first_seen - 1 ELSE first_seen END");
+  if (!keep.ok()) return Error("prepare");
   for (const auto& a : attachments) {
-    sqlite3_reset(ins.get());
-    ins.Bind(1, report_url);
-    ins.Bind(2, a.url);
-    ins.Bind(3, a.text);
-    ins.Bind(4, static_cast<int64_t>(std::time(nullptr)));
-    if (ins.Step() != SQLITE_DONE) return Error("write attachments of " + report_url);
+    keep.Reset();
+    keep.Bind(1, report_url);
+    keep.Bind(2, a.url);
+    keep.Bind(3, a.text);
+    keep.Bind(4, static_cast<int64_t>(std::time(nullptr)));
+    if (keep.Step() != SQLITE_DONE) return Error("write attachments of " + report_url);
   }
+  Stmt gone(db_, "DELETE FROM attachments WHERE report_url = ?1 AND first_seen < 0");
+  if (!gone.ok()) return Error("prepare");
+  gone.Bind(1, report_url);
+  if (gone.Step() != SQLITE_DONE) return Error("write attachments of " + report_url);
+  return Status::Ok();
+}
+
+Status StateStore::CommitFetch(const UrlState& state, const std::vector<Link>* links,
+                               const std::vector<Link>* attachments) {
+  return InTransaction([&] {
+    if (Status s = UpsertUrl(state); !s.ok()) return s;
+    if (links != nullptr) {
+      if (Status s = ReplaceLinks(state.url, *links); !s.ok()) return s;
+    }
+    if (attachments != nullptr) return ReplaceAttachments(state.url, *attachments);
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<int64_t>> StateStore::GetSourceDue(const std::string& source) {
+  Stmt st(db_, "SELECT next_due FROM source_due WHERE source = ?1");
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, source);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<int64_t>();
+  if (rc != SQLITE_ROW) return Error("read the next due time of source " + source);
+  return std::optional<int64_t>(st.Int(0));
+}
+
+Status StateStore::PutSourceDue(const std::string& source, int64_t next_due_unix) {
+  Stmt st(db_,
+          "INSERT INTO source_due (source, next_due) VALUES (?1, ?2) "
+          "ON CONFLICT(source) DO UPDATE SET next_due = ?2");
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, source);
+  st.Bind(2, next_due_unix);
+  if (st.Step() != SQLITE_DONE) return Error("write the next due time of source " + source);
   return Status::Ok();
 }
 
@@ -257,25 +431,6 @@ Status StateStore::MarkDelivered(const std::string& url, const std::string& sha2
   st.Bind(1, url);
   st.Bind(2, sha256);
   if (st.Step() != SQLITE_DONE) return Error("mark delivered " + url);
-  return Status::Ok();
-}
-
-Result<std::optional<int64_t>> StateStore::GetSourceDue(const std::string& source) {
-  Stmt st(db_, "SELECT value FROM meta WHERE key = ?1");
-  if (!st.ok()) return Error("prepare");
-  st.Bind(1, "due:" + source);
-  int rc = st.Step();
-  if (rc == SQLITE_DONE) return std::optional<int64_t>();
-  if (rc != SQLITE_ROW) return Error("read due time of " + source);
-  return std::optional<int64_t>(std::strtoll(st.Text(0).c_str(), nullptr, 10));
-}
-
-Status StateStore::PutSourceDue(const std::string& source, int64_t next_due) {
-  Stmt st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
-  if (!st.ok()) return Error("prepare");
-  st.Bind(1, "due:" + source);
-  st.Bind(2, std::to_string(next_due));
-  if (st.Step() != SQLITE_DONE) return Error("write due time of " + source);
   return Status::Ok();
 }
 

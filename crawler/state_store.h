@@ -6,11 +6,21 @@
 // pages also record their attachments. A failed fetch never overwrites the stored hash: a
 // site that is down is not a changed report.
 //
-// Durability: WAL journal, synchronous=FULL, one transaction per completed fetch, so a
-// crash or kill loses at most the fetches in flight. Opening checks integrity and writes once;
-// a damaged, unreadable or unwritable file or directory is an error naming it (the caller
-// decides to refuse to start). A write that fails later (a full disk) is returned to the
-// caller, which must then keep nothing that relies on it: see Crawler::SaveState.
+// Durability: WAL journal with synchronous=NORMAL, and one transaction per completed fetch
+// (CommitFetch: the URL's row, its links and its attachments together or not at all). In WAL
+// mode NORMAL syncs at checkpoints, not at every commit: a crash of the process loses
+// nothing, and a power loss can only lose the last commits, leaving the database as it was at
+// an earlier commit, never damaged. That is safe for at-least-once delivery: a state rolled
+// back forgets that pages were fetched or delivered, so they are fetched and published again
+// (a duplicate downstream, which consumers dedupe by report_id and sha256), never skipped.
+// Opening checks integrity and writes once; a damaged, unreadable or unwritable file or
+// directory, a full disk, or a database of another schema is an error naming the file (the
+// caller decides to refuse to start). A write that fails later (a full disk) is returned to
+// the caller, which must then keep nothing that relies on it: see Crawler::SaveState.
+//
+// Schema: `PRAGMA user_version` holds the schema version (kSchemaVersion). A database of
+// version 0 with our tables and meta.schema_version '1' is the first layout, migrated in
+// place; any other version, or a file with other tables, is refused with the version found.
 //
 // Ownership: one StateStore per process, owned by the crawler's owner. Threading: used on
 // the event-loop thread only (each call is a short indexed statement).
@@ -46,7 +56,10 @@ struct UrlState {
 
 class StateStore {
  public:
-  // Creates the directory and the database when missing.
+  // The layout this build reads and writes (PRAGMA user_version).
+  static constexpr int kSchemaVersion = 2;
+
+  // Creates the directory and the database when missing; migrates our older layouts.
   static Result<std::unique_ptr<StateStore>> Open(const std::string& state_dir);
   ~StateStore();
   StateStore(const StateStore&) = delete;
@@ -57,14 +70,21 @@ class StateStore {
   // Replaces the links recorded for a list page.
   Status PutLinks(const std::string& list_url, const std::vector<Link>& links);
   Result<std::vector<Link>> GetLinks(const std::string& list_url);
+  // Replaces the attachments recorded for a report page (one kept keeps its first_seen).
   Status PutAttachments(const std::string& report_url, const std::vector<Link>& attachments);
   Result<std::vector<Link>> GetAttachments(const std::string& report_url);
+  // One completed fetch in one transaction: upserts the URL's state, replaces its links when
+  // `links` is non-null and its attachments when `attachments` is non-null. On any failure
+  // nothing is changed and the error names the file (and says "disk full" when it is).
+  Status CommitFetch(const UrlState& state, const std::vector<Link>* links,
+                     const std::vector<Link>* attachments);
+  // When each source is due for its next pass (unix seconds), kept across restarts so that a
+  // restart does not poll every portal at once; nullopt when never recorded.
+  Result<std::optional<int64_t>> GetSourceDue(const std::string& source);
+  Status PutSourceDue(const std::string& source, int64_t next_due_unix);
   // Marks the content with this hash as delivered downstream.
   Status MarkDelivered(const std::string& url, const std::string& sha256);
   Result<int64_t> CountUrls(const std::string& kind);
-  // When a source is next due (unix seconds), as its last pass planned; nullopt if never.
-  Result<std::optional<int64_t>> GetSourceDue(const std::string& source);
-  Status PutSourceDue(const std::string& source, int64_t next_due);
 
   const std::string& path() const { return path_; }
 
@@ -72,6 +92,15 @@ class StateStore {
   StateStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status Exec(const char* sql);
   Status Error(const std::string& what) const;
+  // Checks the schema version, creates or migrates the tables; refuses a foreign file.
+  Status PrepareSchema();
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it or the commit fails.
+  template <typename Body>
+  Status InTransaction(Body&& body);
+  // The statements of a fetch, without a transaction of their own.
+  Status UpsertUrl(const UrlState& state);
+  Status ReplaceLinks(const std::string& list_url, const std::vector<Link>& links);
+  Status ReplaceAttachments(const std::string& report_url, const std::vector<Link>& attachments);
 
   sqlite3* db_;
   std::string path_;

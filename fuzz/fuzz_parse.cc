@@ -15,6 +15,7 @@
 #include "fuzz/fuzz_check.h"
 #include "fuzz/parse_input.h"
 #include "parser/parser.h"
+#include "parser/record_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using nianbao::fuzz::Check;

@@ -34,6 +34,7 @@
 #include "fuzz/fuzz_check.h"
 #include "fuzz/parse_input.h"
 #include "parser/parser.h"
+#include "parser/record_json.h"
 #include "tests/support/json_schema.h"
 
 namespace {

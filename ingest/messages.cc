@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "parser/record_json.h"
+
 namespace nianbao::ingest {
 namespace {
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/url.h"
 #include "parser/charset.h"
 #include "parser/html_reader.h"
 #include "parser/narrative.h"
@@ -53,36 +54,12 @@ std::string Sha256Hex(std::string_view bytes) {
 }
 
 std::string CanonicalizeUrl(std::string_view url) {
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(url);
-  std::string scheme = Lower(url.substr(0, scheme_end));
-  std::string_view rest = url.substr(scheme_end + 3);
-  if (auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
-  size_t auth_end = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, auth_end);
-  std::string_view tail = auth_end == std::string_view::npos ? "" : rest.substr(auth_end);
-  std::string userinfo;
-  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
-    userinfo = std::string(authority.substr(0, at + 1));
-    authority = authority.substr(at + 1);
-  }
-  std::string host = Lower(authority);
-  // Drop the scheme's default port ([v6]:443 keeps its brackets).
-  auto colon = host.rfind(':');
-  if (colon != std::string::npos && host.find(']', colon) == std::string::npos) {
-    std::string port = host.substr(colon + 1);
-    if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443") ||
-        port.empty()) {
-      host.resize(colon);
-    }
-  }
-  std::string path(tail);
-  if (path.empty() || path.front() == '?') path.insert(0, "/");
-  return scheme + "://" + userinfo + host + path;
+  std::string canonical = url::Canonicalize(url);
+  return canonical.empty() ? std::string(url) : canonical;
 }
 
 std::string ReportIdForUrl(std::string_view url) {
-  return Sha256Hex(CanonicalizeUrl(url)).substr(0, 32);
+  return Sha256Hex(url::IdentityKey(CanonicalizeUrl(url))).substr(0, 32);
 }
 
 Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) {
@@ -92,6 +69,7 @@ Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) 
                             " bytes");
   }
   ParseOutput out;
+  // Hashed here only when the caller did not hash the body already.
   std::string sha = input.sha256.empty() ? Sha256Hex(input.bytes) : input.sha256;
   bool html = IsHtml(input.content_type, input.bytes);
   Decoded decoded = DecodeToUtf8(input.bytes, input.content_type);

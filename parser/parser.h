@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstddef>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,8 +24,9 @@ struct ParseInput {
   std::string content_type;  // HTTP Content-Type, or "" (then the content decides)
   std::string url;           // canonical URL of the page, or "" for a local file
   std::string fetched_at;    // RFC 3339, or "" for a local file
-  // SHA-256 of `bytes` in lower-case hex when the caller already computed it (the crawler
-  // hashes each body once); "" = hash here.
+  // Lower-case hex SHA-256 of `bytes` when the caller has it already (the crawler hashes each
+  // body once on its way); "" and Parse() computes it. REQUIRES: when set, it is the hash of
+  // `bytes` (it becomes source.sha256 and, without a URL, the report_id).
   std::string sha256;
 };
 
@@ -46,14 +46,14 @@ struct ParseOutput {
 // unrelated input is a ParseOutput with is_report == false and a meta.not_a_report finding.
 Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options = {});
 
-// {"report": <record>, "findings": [...]} exactly as spec record-v1 / rules v1 describe.
-nlohmann::ordered_json ToJson(const ParseOutput& output);
-nlohmann::ordered_json RecordToJson(const Record& record);
-nlohmann::ordered_json FindingToJson(const Finding& finding, const Record& record);
+// The JSON form of ParseOutput, Record and Finding: parser/record_json.h.
 
-// report_id for a canonical URL: lower-case scheme and host, no fragment, default port
-// dropped, query kept; then hashed. Exposed for the crawler and tests.
+// The canonical form of a page's URL (base/url.h: lower-case scheme and host, default port
+// dropped, dot segments removed, percent-encoding normalised, no fragment, query kept); the
+// input as given when it is not an http(s) URL.
 std::string CanonicalizeUrl(std::string_view url);
+// report_id: the first 32 hex digits of the SHA-256 of the canonical URL's host, path and
+// query (url::IdentityKey: no scheme, no credentials), so that http -> https keeps the id.
 std::string ReportIdForUrl(std::string_view url);
 std::string Sha256Hex(std::string_view bytes);
 

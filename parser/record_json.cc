@@ -1,8 +1,9 @@
 // Record and finding to JSON, field for field as spec record-v1.md and rules.md say.
+#include "parser/record_json.h"
+
 #include <cmath>
 
 #include "parser/labels.h"
-#include "parser/parser.h"
 #include "parser/rules.h"
 
 namespace nianbao::parser {

@@ -5,7 +5,10 @@
 //
 // one object per line, fields in that order, no spaces, UTF-8. Invalid UTF-8 in any string is
 // replaced by U+FFFD (a line is always valid JSON). Headers become an object: a header key that
-// occurs twice keeps its last value. The value is re-serialised (same data, compact form).
+// occurs twice keeps its last value. A value that is one line of valid JSON (every value nianbao
+// publishes) is written as its bytes are, blanks around it dropped, without being parsed into a
+// document and dumped again; any other value (several lines, not JSON, invalid UTF-8) is
+// re-serialised in compact form, or written as a JSON string when it is not JSON.
 //
 // Threading: pure functions, any thread. Never throws.
 #pragma once

@@ -2,6 +2,7 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <utility>
 #include <vector>
 
 #include "base/logging.h"
@@ -17,6 +18,19 @@ int64_t ToNs(Clock::time_point t) {
 }
 
 }  // namespace
+
+uint64_t ErrorLogLimiter::Error(Clock::time_point now) {
+  ++held_back_;
+  if (last_line_ && now - *last_line_ < interval_) return 0;
+  last_line_ = now;
+  return std::exchange(held_back_, 0);
+}
+
+uint64_t ErrorLogLimiter::Success() {
+  // The next error after a recovery is news: logged at once.
+  last_line_.reset();
+  return std::exchange(held_back_, 0);
+}
 
 LineSinkCore::LineSinkCore(std::string name, size_t queue_capacity, WriteFn write)
     : name_(std::move(name)),
@@ -73,9 +87,16 @@ void LineSinkCore::Run() {
     if (s.ok()) {
       batches_written_.fetch_add(1, std::memory_order_relaxed);
       bytes_written_.fetch_add(lines.size(), std::memory_order_relaxed);
+      if (uint64_t missed = error_log_.Success(); missed > 0) {
+        logger_->warn("writing again; {} more batch(es) were not written since the last report",
+                      missed);
+      }
     } else {
       write_errors_.fetch_add(1, std::memory_order_relaxed);
-      logger_->error("batch {} not written: {}", q.batch->id, s.ToString());
+      if (uint64_t n = error_log_.Error(Clock::now()); n > 0) {
+        logger_->error("batch {} not written: {} ({} batch(es) not written since the last report)",
+                       q.batch->id, s.ToString(), n);
+      }
     }
     Report(queue_, q, std::move(s));
   }

@@ -7,6 +7,9 @@
 //
 //   caller --TrySubmit--> [BatchQueue, bounded] --> core thread: lines = FormatJsonLines(batch)
 //                                                    status = write(batch, lines); done(status)
+//
+// Write errors are counted (stats().write_errors) and logged at most once per 10 s, each line
+// with the number of batches that failed since the last one.
 #pragma once
 
 #include <atomic>
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -31,6 +35,25 @@ struct LineSinkStats {
   uint64_t bytes_written = 0;    // bytes of the lines of those batches
   uint64_t write_errors = 0;     // batches reported with an error by the writer
   size_t queue_depth = 0;        // batches waiting, not yet taken by the thread
+};
+
+// At most one error line per `interval`, each saying how many errors it stands for: a full
+// disk fails every batch, and one line per batch would bury everything else in the log.
+// Threading: one thread (the core's).
+class ErrorLogLimiter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit ErrorLogLimiter(Clock::duration interval) : interval_(interval) {}
+  // An error at `now`: the number of errors the line to log now stands for (this one and those
+  // held back since the last line), or 0 when this one is held back (and counted).
+  uint64_t Error(Clock::time_point now);
+  // A success at `now`: the errors held back and not yet logged (0 if none); resets the count.
+  uint64_t Success();
+
+ private:
+  const Clock::duration interval_;
+  std::optional<Clock::time_point> last_line_;
+  uint64_t held_back_ = 0;
 };
 
 class LineSinkCore {
@@ -66,6 +89,7 @@ class LineSinkCore {
   std::atomic<uint64_t> bytes_written_{0};
   std::atomic<uint64_t> write_errors_{0};
   std::atomic<uint64_t> unavailable_at_close_{0};
+  ErrorLogLimiter error_log_{std::chrono::seconds(10)};  // used by the core thread only
   std::mutex close_mu_;
   bool closed_ = false;  // GUARDED_BY(close_mu_)
   std::thread thread_;   // last: started once everything above exists

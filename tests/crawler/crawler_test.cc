@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <ctime>
 #include <filesystem>
 #include <mutex>
 
@@ -24,6 +25,16 @@ using nianbao::testing::HttpResponse;
 using nianbao::testing::TestHttpServer;
 using namespace std::chrono_literals;
 
+// An IMF-fixdate (RFC 9110 5.6.7) `ahead` seconds from now: "Tue, 19 Jan 2021 02:00:00 GMT".
+std::string HttpDate(int ahead) {
+  std::time_t t = std::time(nullptr) + ahead;
+  std::tm gmt{};
+  gmtime_r(&t, &gmt);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &gmt);
+  return std::string(buf, n);
+}
+
 // A TRS-style column: /col/index.html announces 3 pages in a script; each page lists two
 // reports and one look-alike that is not a report.
 struct Portal {
@@ -31,7 +42,9 @@ struct Portal {
   std::map<std::string, std::string> pages;  // path -> body
   std::map<std::string, int> failures_left;  // path -> 500s to send before succeeding
   std::string robots = "User-agent: *\nDisallow: /private/\n";
-  int retry_after_429 = 0;  // 429s with Retry-After: 1 to send for /col/t3.html
+  int retry_after_429 = 0;        // 429s with Retry-After: 1 to send for /col/t3.html
+  bool retry_after_date = false;  // ... with an HTTP-date two seconds ahead instead
+  std::map<std::string, std::string> redirects;  // path -> Location of a 302
 
   Portal() {
     auto list = [](int page, const std::string& items) {
@@ -68,7 +81,12 @@ struct Portal {
     if (req.target == "/col/t3.html" && retry_after_429 > 0) {
       --retry_after_429;
       res.status = 429;
-      res.headers = {{"Retry-After", "1"}};
+      res.headers = {{"Retry-After", retry_after_date ? HttpDate(2) : "1"}};
+      return res;
+    }
+    if (auto r = redirects.find(req.target); r != redirects.end()) {
+      res.status = 302;
+      res.headers = {{"Location", r->second}};
       return res;
     }
     if (failures_left[req.target] > 0) {
@@ -476,6 +494,69 @@ TEST_F(CrawlerTest, HealthSaysUnreachableBlockedOrStale) {
   config_.sources[0].entry = {server_.Url("/col/index.html")};
   config_.sources[0].report_text = "没有这样的标题";
   EXPECT_EQ(Pass().health, "stale");
+}
+
+TEST_F(CrawlerTest, RetryAfterAsAnHttpDateIsHonoured) {
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.retry_after_429 = 1;
+    portal_.retry_after_date = true;
+  }
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.reports_new, 5);
+  auto t3 = RequestsFor("/col/t3.html");
+  ASSERT_EQ(t3.size(), 2u);
+  // The date is two whole seconds ahead when sent; read at one-second resolution the wait is
+  // over one second, where the backoff alone (base 100 ms) would be at most 100 ms.
+  EXPECT_GE(t3[1].received - t3[0].received, 900ms) << "Retry-After as an HTTP-date ignored";
+}
+
+TEST_F(CrawlerTest, AHostThatRefusesConnectionsIsUnreachableNotBlocked) {
+  // Given an entry on a port where nothing listens (robots.txt is refused as well);
+  TestHttpServer gone([](const HttpRequest&) { return HttpResponse{}; });
+  std::string url = gone.Url("/col/index.html");
+  gone.Stop();
+  config_.sources[0].entry = {url};
+  // when a pass runs, then the source is unreachable, with the reason in its failures;
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.health, "unreachable");
+  EXPECT_EQ(s.failures["robots_unreachable"], 1);
+  // and without robots.txt the entry's own failure is the reason.
+  config_.sources[0].settings.obey_robots = false;
+  config_.sources[0].settings.max_retries = 0;
+  s = Pass();
+  EXPECT_EQ(s.health, "unreachable");
+  EXPECT_EQ(s.failures["connect"], 1);
+}
+
+TEST_F(CrawlerTest, ARedirectToAHostNotAllowedFailsAndPublishesNothing) {
+  // 127.0.0.1 is the source's host; "localhost" reaches the same server under another name,
+  // which the source does not allow.
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.redirects["/col/t1.html"] =
+        "http://localhost:" + std::to_string(server_.port()) + "/col/t2.html";
+  }
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.failures["redirect_not_allowed"], 1);
+  EXPECT_EQ(s.reports_failed, 1);
+  EXPECT_EQ(s.reports_new, 4);
+  for (const auto& p : pages_) EXPECT_NE(p.url, server_.Url("/col/t1.html")) << p.final_url;
+  auto st = state_->Get(server_.Url("/col/t1.html"));
+  ASSERT_TRUE(st.ok() && st.value());
+  EXPECT_EQ(st.value()->last_error, "redirect_not_allowed");
+  EXPECT_TRUE(st.value()->sha256.empty());
+}
+
+TEST_F(CrawlerTest, ARedirectWithinTheSourcesHostsIsFollowed) {
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.redirects["/col/t1.html"] = "/col/t5.html";
+  }
+  config_.sources[0].allow_hosts = {};
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.failures.count("redirect_not_allowed"), 0u);
+  EXPECT_EQ(s.reports_new, 5);
 }
 
 TEST(CrawlerSchedule, SeasonIntervalFromJanuaryToMarchWithJitter) {

@@ -33,6 +33,9 @@ HttpResponse Route(const HttpRequest& req) {
   } else if (req.target == "/redirect") {
     res.status = 302;
     res.headers = {{"Location", "/ok"}};
+  } else if (req.target == "/to-file") {
+    res.status = 302;
+    res.headers = {{"Location", "file:///etc/passwd"}};
   } else if (req.target == "/loop/a") {
     res.status = 302;
     res.headers = {{"Location", "/loop/b"}};
@@ -175,6 +178,31 @@ TEST_F(CurlFetcherTest, BadUrlsFailCleanly) {
   FetchRequest req = Request("/ok");
   req.url = "ftp://127.0.0.1/x";
   EXPECT_EQ(FetchOne(req).error, FetchError::kBadUrl);
+}
+
+TEST_F(CurlFetcherTest, AnOptionLibcurlRefusesFailsTheTransferNamingIt) {
+  // Given a user agent over libcurl's limit for a string option (8,000,000 bytes), which
+  // curl_easy_setopt refuses with CURLE_BAD_FUNCTION_ARGUMENT;
+  FetchRequest req = Request("/ok");
+  req.user_agent.assign(8'000'001, 'a');
+  // when it is fetched, then the transfer fails as an internal error naming the option,
+  // and nothing is sent (a request without the option it was given is never made).
+  FetchResult r = FetchOne(req);
+  EXPECT_EQ(r.error, FetchError::kInternal);
+  EXPECT_NE(r.error_message.find("CURLOPT_USERAGENT"), std::string::npos) << r.error_message;
+  EXPECT_EQ(r.status, 0);
+  EXPECT_TRUE(server_.requests().empty());
+  EXPECT_EQ(fetcher_->in_flight(), 0u);
+}
+
+TEST_F(CurlFetcherTest, SetsUpWithoutError) { EXPECT_TRUE(fetcher_->init_status().ok()); }
+
+TEST_F(CurlFetcherTest, RedirectsToOtherProtocolsAreRefused) {
+  // The protocol filter holds for redirects too: a Location of file:// is not followed.
+  FetchRequest req = Request("/to-file");
+  FetchResult r = FetchOne(req);
+  EXPECT_EQ(r.error, FetchError::kBadUrl) << r.error_message;
+  EXPECT_TRUE(r.body.empty());
 }
 
 TEST_F(CurlFetcherTest, DestroyingWithTransfersInFlightCancelsThem) {

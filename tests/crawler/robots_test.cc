@@ -558,5 +558,38 @@ TEST(RobotsLimitsTest, SegmentsAreMatchedInOrder) {
   EXPECT_FALSE(overlap.Allowed("/a-ab"));
 }
 
+// RFC 9309 2.3.1: an answer holds for the cache period; no answer (a 5xx, or a refused,
+// reset or timed-out connection: status 0) is a complete disallow asked again soon. A brief
+// outage must not block a host for robots_cache (24 h by default).
+TEST(RobotsResponseTest, NoAnswerIsUnreachableAndRetriedSoon) {
+  using std::chrono::duration;
+  const duration<double> day(86400), retry(300);
+  for (long status : {0L, 500L, 503L}) {
+    RobotsVerdict v = JudgeRobotsResponse(status, status == 0, "", "nianbao", day, retry);
+    EXPECT_TRUE(v.unreachable) << status;
+    EXPECT_TRUE(v.rules.disallows_everything()) << status;
+    EXPECT_EQ(v.valid_for, retry) << status;
+  }
+  // A transport error after a status line (a reset body) is no answer either.
+  RobotsVerdict reset =
+      JudgeRobotsResponse(200, true, "User-agent: *\nDisallow:\n", "nianbao", day, retry);
+  EXPECT_TRUE(reset.unreachable);
+  EXPECT_EQ(reset.valid_for, retry);
+}
+
+TEST(RobotsResponseTest, AnAnswerHoldsForTheCachePeriod) {
+  using std::chrono::duration;
+  const duration<double> day(86400), retry(300);
+  RobotsVerdict missing = JudgeRobotsResponse(404, false, "", "nianbao", day, retry);
+  EXPECT_FALSE(missing.unreachable);
+  EXPECT_TRUE(missing.rules.Allowed("/anything"));
+  EXPECT_EQ(missing.valid_for, day);
+  RobotsVerdict closed =
+      JudgeRobotsResponse(200, false, "User-agent: *\nDisallow: /\n", "nianbao", day, retry);
+  EXPECT_FALSE(closed.unreachable);
+  EXPECT_TRUE(closed.rules.disallows_everything());
+  EXPECT_EQ(closed.valid_for, day);
+}
+
 }  // namespace
 }  // namespace nianbao::crawler

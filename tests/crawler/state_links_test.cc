@@ -1,6 +1,7 @@
 // The crawler's pure helpers and its SQLite state: link extraction as list pages need it,
 // and state that survives a reopen and refuses a damaged file.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -70,6 +71,17 @@ TEST(Links, HostKeyAndPath) {
   EXPECT_EQ(ResolveUrl("http://x.gov.cn/a/", "ftp://y/z"), "");
 }
 
+// The crawler resolves to the same canonical form the parser publishes (base/url.h), so a
+// link written two ways is one page, one host, one state row.
+TEST(Links, ResolvedLinksAndHostsAreCanonical) {
+  EXPECT_EQ(ResolveUrl("http://x.gov.cn/a/", "HTTP://Example.GOV.cn:80/a/../b.html"),
+            "http://example.gov.cn/b.html");
+  EXPECT_EQ(ResolveUrl("http://x.gov.cn/a/b/", "../%7ec/./d.html#top"),
+            "http://x.gov.cn/a/~c/d.html");
+  EXPECT_EQ(HostKey("HTTP://Example.GOV.cn:80/x"), "example.gov.cn");
+  EXPECT_EQ(HostKey("https://example.gov.cn:443/"), "example.gov.cn");
+}
+
 class StateStoreTest : public ::testing::Test {
  protected:
   StateStoreTest()
@@ -135,8 +147,161 @@ TEST_F(StateStoreTest, ADamagedFileIsRefusedWithItsName) {
 TEST_F(StateStoreTest, AStateDirThatIsAFileIsAnError) {
   std::ofstream(dir_.string()) << "x";
   auto store = StateStore::Open(dir_.string());
-  EXPECT_FALSE(store.ok());
+  ASSERT_FALSE(store.ok());
+  // Said as it is: not "not writable: Permission denied", which sends one to chmod.
+  EXPECT_NE(store.status().message().find("is not a directory (a regular file"), std::string::npos)
+      << store.status().ToString();
+  EXPECT_EQ(store.status().message().find("Permission denied"), std::string::npos);
   std::filesystem::remove(dir_);
+}
+
+// Runs SQL on a state.db of the test's own making, outside StateStore.
+void RunSql(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  std::string msg = err != nullptr ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << msg;
+}
+
+int64_t QueryInt(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* st = nullptr;
+  int64_t v = -1;
+  if (sqlite3_open(file.c_str(), &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    v = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+// The first layout of state.db, as nianbao wrote it before PRAGMA user_version was used.
+constexpr const char* kFirstLayout = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE urls (url TEXT PRIMARY KEY, source TEXT NOT NULL, kind TEXT NOT NULL,
+  etag TEXT NOT NULL DEFAULT '', last_modified TEXT NOT NULL DEFAULT '',
+  sha256 TEXT NOT NULL DEFAULT '', last_status INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '', last_fetch INTEGER NOT NULL DEFAULT 0,
+  next_due INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,
+  delivered_sha256 TEXT NOT NULL DEFAULT '');
+CREATE TABLE links (list_url TEXT NOT NULL, position INTEGER NOT NULL, url TEXT NOT NULL,
+  text TEXT NOT NULL, PRIMARY KEY (list_url, position));
+CREATE TABLE attachments (report_url TEXT NOT NULL, url TEXT NOT NULL, text TEXT NOT NULL,
+  first_seen INTEGER NOT NULL, PRIMARY KEY (report_url, url));
+INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+)sql";
+
+TEST_F(StateStoreTest, ADatabaseOfAnotherApplicationIsRefusedAndLeftAlone) {
+  std::filesystem::create_directories(dir_);
+  RunSql(dir_ / "state.db", "CREATE TABLE people (name TEXT); INSERT INTO people VALUES ('x');");
+  auto store = StateStore::Open(dir_.string());
+  ASSERT_FALSE(store.ok());
+  const std::string m = store.status().message();
+  EXPECT_NE(m.find((dir_ / "state.db").string()), std::string::npos) << m;
+  EXPECT_NE(m.find("no schema version; tables: people"), std::string::npos) << m;
+  // Nothing of ours was added beside its tables.
+  EXPECT_EQ(QueryInt(dir_ / "state.db", "SELECT COUNT(*) FROM sqlite_master WHERE type='table'"),
+            1);
+}
+
+TEST_F(StateStoreTest, AnotherSchemaVersionInMetaIsRefusedNamingIt) {
+  std::filesystem::create_directories(dir_);
+  RunSql(dir_ / "state.db",
+         std::string(kFirstLayout) + "UPDATE meta SET value = '7' WHERE key = 'schema_version';");
+  auto store = StateStore::Open(dir_.string());
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("schema version '7' found"), std::string::npos)
+      << store.status().ToString();
+  EXPECT_NE(store.status().message().find("state.db"), std::string::npos);
+}
+
+TEST_F(StateStoreTest, ANewerUserVersionIsRefusedNamingIt) {
+  std::filesystem::create_directories(dir_);
+  RunSql(dir_ / "state.db", std::string(kFirstLayout) + "PRAGMA user_version = 99;");
+  auto store = StateStore::Open(dir_.string());
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("schema version 99 found"), std::string::npos)
+      << store.status().ToString();
+}
+
+TEST_F(StateStoreTest, TheFirstLayoutIsMigratedKeepingItsRows) {
+  std::filesystem::create_directories(dir_);
+  RunSql(dir_ / "state.db", std::string(kFirstLayout) +
+                                "INSERT INTO urls (url, source, kind, sha256, delivered_sha256) "
+                                "VALUES ('http://x.gov.cn/t1.html', 'x', 'report', 'aa', 'aa');");
+  {
+    auto store = StateStore::Open(dir_.string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto got = store.value()->Get("http://x.gov.cn/t1.html");
+    ASSERT_TRUE(got.ok() && got.value());
+    EXPECT_EQ(got.value()->delivered_sha256, "aa");
+    EXPECT_TRUE(store.value()->PutSourceDue("x", 1700000000).ok());
+  }
+  EXPECT_EQ(QueryInt(dir_ / "state.db", "PRAGMA user_version"), StateStore::kSchemaVersion);
+  auto again = StateStore::Open(dir_.string());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  auto due = again.value()->GetSourceDue("x");
+  ASSERT_TRUE(due.ok() && due.value());
+  EXPECT_EQ(*due.value(), 1700000000);
+  EXPECT_FALSE(again.value()->GetSourceDue("y").value().has_value());
+}
+
+TEST_F(StateStoreTest, AFullDiskAtStartUpIsSaidAsSuchNotAsDamage) {
+  // A state.db whose every write fails with ENOSPC (a link to /dev/full).
+  std::filesystem::create_directories(dir_);
+  std::filesystem::create_symlink("/dev/full", dir_ / "state.db");
+  auto store = StateStore::Open(dir_.string());
+  ASSERT_FALSE(store.ok());
+  const std::string m = store.status().message();
+  EXPECT_NE(m.find("the disk is full; free space on it"), std::string::npos) << m;
+  EXPECT_EQ(m.find("damaged"), std::string::npos) << m;
+  EXPECT_EQ(m.find("move it aside"), std::string::npos) << m;
+}
+
+TEST_F(StateStoreTest, CommitFetchWritesStateLinksAndAttachmentsTogetherOrNotAtAll) {
+  auto opened = StateStore::Open(dir_.string());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  StateStore& store = *opened.value();
+  UrlState s;
+  s.url = "http://x.gov.cn/t1.html";
+  s.source = "x";
+  s.kind = "report";
+  s.sha256 = "v1";
+  std::vector<Link> links{{"http://x.gov.cn/a.html", "甲"}};
+  std::vector<Link> files{{"http://x.gov.cn/a.pdf", "附件"}, {"http://x.gov.cn/b.pdf", "附件二"}};
+  ASSERT_TRUE(store.CommitFetch(s, &links, &files).ok());
+  EXPECT_EQ(store.Get(s.url).value()->sha256, "v1");
+  EXPECT_EQ(store.GetLinks(s.url).value().size(), 1u);
+  EXPECT_EQ(store.GetAttachments(s.url).value().size(), 2u);
+
+  // Null lists leave what is stored; a new list replaces it (b.pdf is gone from the page).
+  s.sha256 = "v2";
+  std::vector<Link> fewer{{"http://x.gov.cn/a.pdf", "附件"}};
+  ASSERT_TRUE(store.CommitFetch(s, nullptr, &fewer).ok());
+  EXPECT_EQ(store.GetLinks(s.url).value().size(), 1u);
+  ASSERT_EQ(store.GetAttachments(s.url).value().size(), 1u);
+  EXPECT_EQ(store.GetAttachments(s.url).value()[0].url, "http://x.gov.cn/a.pdf");
+
+  // When the last statement fails, the state row and the links are as before.
+  RunSql(dir_ / "state.db",
+         "CREATE TRIGGER refuse BEFORE INSERT ON attachments "
+         "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+  s.sha256 = "v3";
+  std::vector<Link> other_links{{"http://x.gov.cn/c.html", "丙"}};
+  std::vector<Link> new_file{{"http://x.gov.cn/c.pdf", "附件三"}};
+  Status st = store.CommitFetch(s, &other_links, &new_file);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("state.db"), std::string::npos) << st.ToString();
+  EXPECT_EQ(store.Get(s.url).value()->sha256, "v2");
+  ASSERT_EQ(store.GetLinks(s.url).value().size(), 1u);
+  EXPECT_EQ(store.GetLinks(s.url).value()[0].url, "http://x.gov.cn/a.html");
+  EXPECT_EQ(store.GetAttachments(s.url).value().size(), 1u);
 }
 
 }  // namespace

@@ -44,8 +44,10 @@ def canonical(url):
 
 
 def report_id(url):
-    """record-v1: the first 32 hex digits of the SHA-256 of the canonical URL."""
-    return hashlib.sha256(canonical(url).encode()).hexdigest()[:32]
+    """record-v1: the first 32 hex digits of the SHA-256 of the canonical URL without its
+    scheme (host, path and query). The portal's URLs have no default port, dot segment or
+    escape to normalise."""
+    return hashlib.sha256(canonical(url).split("://", 1)[1].encode()).hexdigest()[:32]
 
 
 class Portal:

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "parser/parser.h"
+#include "parser/record_json.h"
 #include "parser/rules.h"
 #include "tests/support/json_schema.h"
 

@@ -87,8 +87,8 @@ TEST(Shapes, OneLineReportIsAReportAndItsRunTogetherCellsAreSaidToBeSo) {
             Json({{"made", 2}, {"published", 2}, {"total", 15}}));
   // Every other row ran together: null, one finding per row, never a guess.
   EXPECT_TRUE(r["proactive"]["licensing"]["previous"].is_null());
-  EXPECT_EQ(r["applications"]["new"], Json::array({nullptr, nullptr, nullptr, nullptr, nullptr,
-                                                   nullptr, nullptr}));
+  EXPECT_EQ(r["applications"]["new"],
+            Json::array({nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr}));
   EXPECT_TRUE(r["reviews_litigation"]["review"][0].is_null());
   // 7 of 8 rows in 二, 23 in 三, the one data row of 四.
   EXPECT_EQ(CountRule(j, "structure.cells_merged"), 7 + 23 + 1);
@@ -116,7 +116,8 @@ TEST(Shapes, OlderReportIsAReportWithoutTheFormsRules) {
   EXPECT_EQ(r["narrative"]["proactive_total"], 86);
   EXPECT_EQ(r["narrative"]["applications_received"], 5);
   // 六、政府信息公开情况统计表 is no section of the record: its heading stays with 五's text.
-  EXPECT_EQ(r["problems"].get<std::string>().rfind("公开内容还不够丰富。下一步将加强培训。", 0), 0u);
+  EXPECT_EQ(r["problems"].get<std::string>().rfind("公开内容还不够丰富。下一步将加强培训。", 0),
+            0u);
 }
 
 // ---- Narrative patterns: each pattern of narrative.cc with its examples ----
@@ -169,16 +170,18 @@ Json Prose(const std::string& prose) {
 
 TEST(NarrativePatterns, NestedPartsAreSummedAtOneLevel) {
   // 152 + 197 + 27 + 4 = 380; the bracket's 32 + 165 are inside 197.
-  Json j = Prose("公开财政资金信息380条，其中预算152条、决算197条（含部门决算32条、专项165条）、"
-                 "三公经费27条、其他4条。");
+  Json j = Prose(
+      "公开财政资金信息380条，其中预算152条、决算197条（含部门决算32条、专项165条）、"
+      "三公经费27条、其他4条。");
   EXPECT_EQ(CountRule(j, "narrative.parts_sum"), 0) << j["findings"].dump(1);
   Json over = Prose("公开财政资金信息380条，其中预算152条、决算197条、三公经费37条、其他4条。");
   EXPECT_EQ(CountRule(over, "narrative.parts_sum"), 1) << over["findings"].dump(1);
 }
 
 TEST(NarrativePatterns, SameLabelUnderTwoTotalsIsNoConflict) {
-  Json j = Prose("行政复议351件，其中结果维持72件，结果纠正64件；行政诉讼46件，其中结果维持25件，"
-                 "结果纠正5件。");
+  Json j = Prose(
+      "行政复议351件，其中结果维持72件，结果纠正64件；行政诉讼46件，其中结果维持25件，"
+      "结果纠正5件。");
   EXPECT_EQ(CountRule(j, "narrative.conflict"), 0) << j["findings"].dump(1);
   Json same = Prose("行政复议351件，其中结果维持72件。全年行政复议351件，其中结果维持70件。");
   EXPECT_EQ(CountRule(same, "narrative.conflict"), 1) << same["findings"].dump(1);
@@ -189,10 +192,14 @@ TEST(NarrativePatterns, SameLabelUnderTwoTotalsIsNoConflict) {
 TEST(Corpus, EveryFixtureIsReadAndThoseInOrderAreQuiet) {
   // Reports in order: no finding at all. The others have known flaws that their own golden
   // tests assert; here they must be reports.
-  const std::set<std::string> in_order = {
-      "html/form_2021.html",  "html/gbk_meta.html",  "html/word_2019_utf8.html",
-      "seeds/002_1b2a9a261b4cd27b.txt", "seeds/004_192eb0e593407763.txt",
-      "shapes/layout.txt",    "shapes/markdown.md",  "shapes/oldform_2017.txt"};
+  const std::set<std::string> in_order = {"html/form_2021.html",
+                                          "html/gbk_meta.html",
+                                          "html/word_2019_utf8.html",
+                                          "seeds/002_1b2a9a261b4cd27b.txt",
+                                          "seeds/004_192eb0e593407763.txt",
+                                          "shapes/layout.txt",
+                                          "shapes/markdown.md",
+                                          "shapes/oldform_2017.txt"};
   const std::set<std::string> not_reports = {"html/not_a_report.html", "html/gbk_nometa.html"};
   int seen = 0;
   for (const char* dir : {"html", "seeds", "shapes"}) {

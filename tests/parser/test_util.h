@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "parser/parser.h"
+#include "parser/record_json.h"
 
 namespace nianbao::parser::testing {
 

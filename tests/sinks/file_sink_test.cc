@@ -2,6 +2,8 @@
 #include "sinks/file_sink.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "sinks/json_lines.h"
+#include "sinks/line_sink_core.h"
 #include "tests/sinks/kafka_test_util.h"
 
 namespace nianbao::sinks {
@@ -197,6 +200,41 @@ TEST_F(FileSinkTest, DiskFullGivesIoError) {
   EXPECT_TRUE(sink->Close(1s).ok());
 }
 
+TEST_F(FileSinkTest, DiskFullErrorsAreCountedAndLoggedOncePerInterval) {
+  fs::create_directories(dir_);
+  fs::create_symlink("/dev/full", dir_ / "nianbao-000001.jsonl");
+  auto sink = MakeSink({.dir = dir_.string()});
+  ASSERT_TRUE(sink);
+  // The sink's log, captured for the test.
+  std::ostringstream log;
+  auto capture = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  auto logger = spdlog::get("sinks.file");
+  ASSERT_TRUE(logger);
+  logger->sinks().push_back(capture);
+  constexpr int kBatches = 20;
+  for (int i = 0; i < kBatches; ++i) EXPECT_FALSE(Write(*sink, MakeBatch(i)).ok());
+  EXPECT_TRUE(sink->Close(1s).ok());
+  logger->sinks().pop_back();
+  // Every failure counted; one error line for the burst (written well within 10 s), not one
+  // per batch.
+  EXPECT_EQ(sink->stats().write_errors, static_cast<uint64_t>(kBatches));
+  int lines = 0;
+  for (const auto& l : Lines(log.str())) lines += l.find("not written") != std::string::npos;
+  EXPECT_EQ(lines, 1) << log.str();
+}
+
+TEST(ErrorLogLimiterTest, OneLinePerIntervalWithTheCountOfWhatItStandsFor) {
+  using internal::ErrorLogLimiter;
+  ErrorLogLimiter limiter(10s);
+  const auto t0 = ErrorLogLimiter::Clock::time_point{} + 1h;
+  EXPECT_EQ(limiter.Error(t0), 1u);  // the first error is logged at once
+  for (int i = 1; i <= 5; ++i) EXPECT_EQ(limiter.Error(t0 + i * 1s), 0u);  // held back
+  EXPECT_EQ(limiter.Error(t0 + 10s), 6u);  // the five held back and this one
+  EXPECT_EQ(limiter.Error(t0 + 11s), 0u);
+  EXPECT_EQ(limiter.Success(), 1u);        // recovery: one error was never logged
+  EXPECT_EQ(limiter.Error(t0 + 12s), 1u);  // a new failure after a recovery is logged at once
+}
+
 TEST_F(FileSinkTest, ABatchIsAllOrNothing) {
   auto sink = MakeSink({.dir = dir_.string()});
   ASSERT_TRUE(sink);
@@ -246,6 +284,28 @@ TEST(JsonLinesTest, InvalidUtf8StillMakesValidJson) {
   const auto j = nlohmann::json::parse(line, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << line;
   EXPECT_EQ(j["key"], "k\xEF\xBF\xBD");
+}
+
+TEST(JsonLinesTest, AJsonValueIsWrittenAsItsBytesAre) {
+  // Escapes and number spellings that a parse and dump would rewrite ("é", 100.0) stay as sent.
+  Message m{"t", "k", R"({"a":"\u00e9","n":1E2})", {{"h", "v"}}};
+  EXPECT_EQ(FormatJsonLine(m),
+            "{\"topic\":\"t\",\"key\":\"k\",\"headers\":{\"h\":\"v\"},"
+            "\"value\":{\"a\":\"\\u00e9\",\"n\":1E2}}\n");
+  // Compact JSON (what nianbao publishes) gives the same line as ever.
+  Message compact{"nianbao.reports", "id1", R"({"x":[1,2],"y":"年","z":null})", {}};
+  EXPECT_EQ(FormatJsonLine(compact),
+            "{\"topic\":\"nianbao.reports\",\"key\":\"id1\",\"headers\":{},"
+            "\"value\":{\"x\":[1,2],\"y\":\"年\",\"z\":null}}\n");
+}
+
+TEST(JsonLinesTest, ValuesOnSeveralLinesOrNotJsonStayOneLine) {
+  Message pretty{"t", "k", "{\n  \"a\": 1\n}", {}};
+  EXPECT_EQ(FormatJsonLine(pretty),
+            "{\"topic\":\"t\",\"key\":\"k\",\"headers\":{},\"value\":{\"a\":1}}\n");
+  Message text{"t", "k", "plain text", {}};
+  EXPECT_EQ(FormatJsonLine(text),
+            "{\"topic\":\"t\",\"key\":\"k\",\"headers\":{},\"value\":\"plain text\"}\n");
 }
 
 }  // namespace

@@ -1,0 +1,22 @@
+// A parse result as JSON, field for field as docs/record-v1.md and docs/rules.md say.
+//
+// Kept apart from parser.h so that the parser's public header does not carry nlohmann::json
+// into every component that only parses: include this where records are serialised (ingest's
+// messages, `nianbao parse`, tests, fuzz targets, benchmarks).
+//
+// Pure. Threading: safe to call concurrently.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "parser/parser.h"
+#include "parser/record.h"
+
+namespace nianbao::parser {
+
+// {"report": <record>, "findings": [...]} exactly as spec record-v1 / rules v1 describe.
+nlohmann::ordered_json ToJson(const ParseOutput& output);
+nlohmann::ordered_json RecordToJson(const Record& record);
+nlohmann::ordered_json FindingToJson(const Finding& finding, const Record& record);
+
+}  // namespace nianbao::parser
