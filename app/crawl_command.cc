@@ -90,6 +90,10 @@ int RunCrawlCommand(const CrawlCommandOptions& options) {
   auto guard = boost::asio::make_work_guard(io);
   boost::asio::thread_pool cpu(2);  // digests of fetched bodies, off the loop
   crawler::CurlFetcher fetcher(io);
+  if (!fetcher.init_status().ok()) {
+    std::cerr << "nianbao crawl: libcurl: " << fetcher.init_status().message() << "\n";
+    return 2;
+  }
   PrintingTracker tracker(options.print_pages);
   crawler::CrawlerOptions crawler_options;
   crawler_options.decode = [](std::string_view bytes, std::string_view content_type) {

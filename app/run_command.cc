@@ -82,6 +82,10 @@ class Daemon {
 
  private:
   bool Open() {
+    if (!fetcher_.init_status().ok()) {
+      log_->error("libcurl: {}", fetcher_.init_status().message());
+      return false;
+    }
     auto state = crawler::StateStore::Open(config_->state_dir);
     if (!state.ok()) {
       log_->error("{}", state.status().message());
@@ -240,11 +244,19 @@ class Daemon {
       log_->error("state: {} writes to {} failed in source {}'s pass", it->second, state_->path(),
                   s.source);
     }
-    log_->info(
-        "pass source={} health={} lists={} reports={} new={} revised={} unchanged={} failed={} "
-        "robots_disallowed={} requests={} {:.1f}s",
-        s.source, s.health, s.list_pages, s.reports_found, s.reports_new, s.reports_revised,
-        s.reports_unchanged, s.reports_failed, s.robots_disallowed, s.requests, s.elapsed.count());
+    // failed= counts report pages; failures= says why anything failed, entry pages and
+    // robots.txt included (an unreachable source has failed=0 and its reasons here).
+    std::string failures;
+    for (const auto& [reason, n] : s.failures) {
+      failures += (failures.empty() ? "" : ",") + reason + ":" + std::to_string(n);
+    }
+    auto level = s.health == "ok" || s.health == "stale" ? spdlog::level::info : spdlog::level::warn;
+    log_->log(level,
+              "pass source={} health={} lists={} reports={} new={} revised={} unchanged={} "
+              "failed={} failures={} robots_disallowed={} requests={} {:.1f}s",
+              s.source, s.health, s.list_pages, s.reports_found, s.reports_new, s.reports_revised,
+              s.reports_unchanged, s.reports_failed, failures.empty() ? "-" : failures,
+              s.robots_disallowed, s.requests, s.elapsed.count());
     if (s.health == "ok") {
       metrics_.Set(metric::kSourceLastSuccessTimestampSeconds, {{"source", s.source}},
                    static_cast<double>(std::time(nullptr)));

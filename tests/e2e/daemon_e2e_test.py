@@ -105,6 +105,10 @@ def scenario_clean(env):
     config, topics = env.config("clean")
     p = env.daemon(config)
     check(p.wait(timeout=240) == 0, "clean: daemon --once exits 0")
+    log = open(os.path.join(os.path.dirname(config), "daemon.log"), encoding="utf-8").read()
+    trouble = [l for l in log.splitlines() if "pass source=local-host3-trouble" in l]
+    check(trouble and "failures=" in trouble[0] and "timeout:" in trouble[0],
+          f"clean: the pass line says why pages failed: {trouble[:1]}")
     records = kcat(env.bootstrap, topics["reports"])
     findings = kcat(env.bootstrap, topics["findings"])
     report_v, finding_v = schemas()
@@ -207,7 +211,12 @@ def scenario_sighup(env):
     config, _ = env.config("sighup")
     d = os.path.dirname(config)
     p = env.daemon(config, once=False, log="daemon.log")
-    time.sleep(2)
+    logfile = os.path.join(d, "daemon.log")
+    passes = lambda: open(logfile, encoding="utf-8").read().count("pass source=")
+    deadline = time.time() + 120
+    while passes() < 3 and time.time() < deadline:
+        time.sleep(0.2)
+    check(passes() == 3, "sighup: the first pass over the three sources ended")
     sources = os.path.join(d, "sources.toml")
     good = open(sources, encoding="utf-8").read()
     open(sources, "w", encoding="utf-8").write(good + "\n[[source]]\nname = \"broken\"\n")
@@ -222,6 +231,10 @@ def scenario_sighup(env):
     time.sleep(1)
     log = open(os.path.join(d, "daemon.log"), encoding="utf-8").read()
     check("reload: 3 sources" in log, "sighup: a good sources file is taken")
+    # Each source keeps the due time its pass stored: a reload does not poll every portal
+    # again at once (before, every reload started a pass over every source).
+    time.sleep(3)
+    check(passes() == 3, f"sighup: no source polled again by the reload ({passes()} passes)")
     p.send_signal(signal.SIGTERM)
     check(p.wait(timeout=60) == 0, "sighup: clean exit")
 
