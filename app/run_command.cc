@@ -250,7 +250,8 @@ class Daemon {
     for (const auto& [reason, n] : s.failures) {
       failures += (failures.empty() ? "" : ",") + reason + ":" + std::to_string(n);
     }
-    auto level = s.health == "ok" || s.health == "stale" ? spdlog::level::info : spdlog::level::warn;
+    auto level =
+        s.health == "ok" || s.health == "stale" ? spdlog::level::info : spdlog::level::warn;
     log_->log(level,
               "pass source={} health={} lists={} reports={} new={} revised={} unchanged={} "
               "failed={} failures={} robots_disallowed={} requests={} {:.1f}s",

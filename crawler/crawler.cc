@@ -407,19 +407,7 @@ void Crawler::Dispatch() {
 
 FetchRequest Crawler::MakeRequest(const Source& src, const std::string& url,
                                   const UrlState* prior) const {
-  const SourceSettings& s = src.settings;
-  FetchRequest f;
-  f.url = url;
-  f.user_agent = s.user_agent;
-  f.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(s.connect_timeout);
-  f.total_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(s.total_timeout);
-  f.low_speed_limit = static_cast<long>(s.low_speed_limit);
-  f.low_speed_time = std::chrono::duration_cast<std::chrono::seconds>(s.low_speed_time);
-  f.max_body = s.max_body;
-  f.max_redirects = s.max_redirects;
-  f.http2 = s.http2;
-  f.tls_verify = s.tls_verify;
-  f.ca_bundle = s.ca_bundle;
+  FetchRequest f = FetchRequestFor(src.settings, url);
   bool undelivered = options_.track_delivery && prior != nullptr && prior->kind == "report" &&
                      prior->delivered_sha256 != prior->sha256;
   if (prior != nullptr && !prior->sha256.empty() && !undelivered) {

@@ -18,22 +18,44 @@
 #include <utility>
 #include <vector>
 
+#include "crawler/sources.h"
+
 namespace nianbao::crawler {
 
+// One transfer's settings. Its defaults are SourceSettings' (sources.h, docs/defaults.toml):
+// make one with FetchRequestFor(), never field by field from zero.
 struct FetchRequest {
   std::string url;
   std::vector<std::string> headers;  // extra request headers, e.g. "If-None-Match: \"x\""
   std::string user_agent;
-  std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds total_timeout{60'000};
-  long low_speed_limit = 64;  // bytes/s below which, for low_speed_time, the transfer aborts
-  std::chrono::seconds low_speed_time{30};
-  int64_t max_body = 8 << 20;  // bytes; a larger body aborts the transfer (kTooLarge)
-  int max_redirects = 5;
-  bool http2 = true;
-  bool tls_verify = true;
+  std::chrono::milliseconds connect_timeout{0};
+  std::chrono::milliseconds total_timeout{0};
+  long low_speed_limit = 0;  // bytes/s below which, for low_speed_time, the transfer aborts
+  std::chrono::seconds low_speed_time{0};
+  int64_t max_body = 0;  // bytes; a larger body aborts the transfer (kTooLarge)
+  int max_redirects = 0;
+  bool http2 = false;
+  bool tls_verify = false;
   std::string ca_bundle;  // PEM file; "" = the system store
 };
+
+// The request for `url` with a source's transfer settings (the defaults: SourceSettings{}).
+inline FetchRequest FetchRequestFor(const SourceSettings& s, std::string url) {
+  using std::chrono::duration_cast;
+  FetchRequest f;
+  f.url = std::move(url);
+  f.user_agent = s.user_agent;
+  f.connect_timeout = duration_cast<std::chrono::milliseconds>(s.connect_timeout);
+  f.total_timeout = duration_cast<std::chrono::milliseconds>(s.total_timeout);
+  f.low_speed_limit = static_cast<long>(s.low_speed_limit);
+  f.low_speed_time = duration_cast<std::chrono::seconds>(s.low_speed_time);
+  f.max_body = s.max_body;
+  f.max_redirects = s.max_redirects;
+  f.http2 = s.http2;
+  f.tls_verify = s.tls_verify;
+  f.ca_bundle = s.ca_bundle;
+  return f;
+}
 
 // Why a transfer produced no usable HTTP response. kNone when an HTTP status was received
 // (whatever it was: a 404 or a 503 is a response, not a transport error).

@@ -66,8 +66,7 @@ class CurlFetcherTest : public ::testing::Test {
   CurlFetcherTest() : server_(Route), fetcher_(std::make_unique<CurlFetcher>(io_)) {}
 
   FetchRequest Request(const std::string& path) {
-    FetchRequest r;
-    r.url = server_.Url(path);
+    FetchRequest r = FetchRequestFor(SourceSettings{}, server_.Url(path));
     r.user_agent = "nianbao-test/1 (+https://example.invalid/contact)";
     r.total_timeout = 10s;
     r.max_body = 1 << 20;

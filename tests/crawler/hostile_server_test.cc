@@ -79,8 +79,7 @@ class HostileServerTest : public ::testing::Test {
   HostileServerTest() : server_(Hostile), fetcher_(io_) {}
 
   FetchRequest Request(const std::string& path) {
-    FetchRequest r;
-    r.url = server_.Url(path);
+    FetchRequest r = FetchRequestFor(SourceSettings{}, server_.Url(path));
     r.user_agent = "nianbao-test";
     r.connect_timeout = 2s;
     r.total_timeout = 3s;
