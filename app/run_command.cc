@@ -164,11 +164,16 @@ class Daemon {
     uo.topics = config_->topics;
     updater_ = std::make_unique<ingest::StatusUpdater>(
         io_, cpu_, sinks,
-        [this](const std::string& url, const std::string& sha) {
-          Status s = state_->MarkDelivered(url, sha);
-          if (!s.ok()) log_->error("state: {}", s.message());
-          return s;
-        },
+        ingest::StatusUpdater::Ledger{[this](const std::string& url, const std::string& sha) {
+                                        auto v = state_->BeginVersion(url, sha);
+                                        if (!v.ok()) log_->error("state: {}", v.status().message());
+                                        return v;
+                                      },
+                                      [this](const std::string& url, const std::string& sha) {
+                                        Status s = state_->MarkDelivered(url, sha);
+                                        if (!s.ok()) log_->error("state: {}", s.message());
+                                        return s;
+                                      }},
         uo,
         [this](const std::string& source, const std::string& url, PageStatus status,
                const std::string& reason) { OnPageEnd(source, url, status, reason); });
@@ -184,7 +189,7 @@ class Daemon {
                  const std::string& reason) {
     bool undelivered =
         status == PageStatus::kFailed && (reason == "shutdown" || reason.rfind("sink:", 0) == 0);
-    bool unrecorded = status == PageStatus::kDelivered && reason.rfind("state:", 0) == 0;
+    bool unrecorded = reason.rfind("state:", 0) == 0;
     if (undelivered) ++undelivered_;
     if (unrecorded) ++state_write_failures_;
   }

@@ -46,9 +46,14 @@ CREATE TABLE IF NOT EXISTS attachments (
 );
 )sql";
 
-// Version 1 -> 2: each source's next due time; the version moves to PRAGMA user_version.
+// Version 1 -> 2: each source's next due time; each report's published version number and
+// the content of the version about to be published (write-ahead); the version moves to
+// PRAGMA user_version. A report delivered under version 1 counts as its version 1.
 constexpr const char* kMigrateToV2 = R"sql(
 CREATE TABLE IF NOT EXISTS source_due (source TEXT PRIMARY KEY, next_due INTEGER NOT NULL);
+ALTER TABLE urls ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE urls ADD COLUMN pending_sha256 TEXT NOT NULL DEFAULT '';
+UPDATE urls SET version = 1 WHERE delivered_sha256 != '';
 INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '2');
 PRAGMA user_version = 2;
 )sql";
@@ -425,8 +430,37 @@ Result<std::vector<Link>> StateStore::GetAttachments(const std::string& report_u
   return out;
 }
 
+Result<int64_t> StateStore::BeginVersion(const std::string& url, const std::string& sha256) {
+  int64_t version = 0;
+  Status s = InTransaction([&]() -> Status {
+    Stmt get(db_, "SELECT version, pending_sha256 FROM urls WHERE url = ?1");
+    if (!get.ok()) return Error("prepare");
+    get.Bind(1, url);
+    int rc = get.Step();
+    if (rc == SQLITE_DONE) {
+      return Status::NotFound("state database " + path_ + ": no state for " + url +
+                              " (its fetch was not recorded)");
+    }
+    if (rc != SQLITE_ROW) return Error("read the version of " + url);
+    version = get.Int(0);
+    if (get.Text(1) == sha256 && version > 0) return Status::Ok();  // the same version again
+    ++version;
+    Stmt put(db_, "UPDATE urls SET version = ?2, pending_sha256 = ?3 WHERE url = ?1");
+    if (!put.ok()) return Error("prepare");
+    put.Bind(1, url);
+    put.Bind(2, version);
+    put.Bind(3, sha256);
+    if (put.Step() != SQLITE_DONE) return Error("write the version of " + url);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return version;
+}
+
 Status StateStore::MarkDelivered(const std::string& url, const std::string& sha256) {
-  Stmt st(db_, "UPDATE urls SET delivered_sha256 = ?2 WHERE url = ?1");
+  Stmt st(db_,
+          "UPDATE urls SET delivered_sha256 = ?2, pending_sha256 = CASE WHEN pending_sha256 = ?2 "
+          "THEN '' ELSE pending_sha256 END WHERE url = ?1");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, url);
   st.Bind(2, sha256);

@@ -82,7 +82,14 @@ class StateStore {
   // restart does not poll every portal at once; nullopt when never recorded.
   Result<std::optional<int64_t>> GetSourceDue(const std::string& source);
   Status PutSourceDue(const std::string& source, int64_t next_due_unix);
-  // Marks the content with this hash as delivered downstream.
+  // Write-ahead of a report's next published version: the version number for this content,
+  // recorded (with the content's hash as pending) before anything is produced. The same
+  // content as the pending version gets the same number again (a redelivery: same ce_id);
+  // other content gets the next number. A pending version left by a crash counts as
+  // possibly delivered, so the next different content is a revision, never a second
+  // "published". Version 1 is the report's first. NotFound when the URL has no state.
+  Result<int64_t> BeginVersion(const std::string& url, const std::string& sha256);
+  // Marks the content with this hash as delivered downstream (and no longer pending).
   Status MarkDelivered(const std::string& url, const std::string& sha256);
   Result<int64_t> CountUrls(const std::string& kind);
 

@@ -47,31 +47,39 @@ std::string Rfc3339(std::chrono::system_clock::time_point t) {
 }
 
 sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
-                         const parser::ParseOutput& output, ReportEvent event,
+                         const parser::ParseOutput& output, ReportEvent event, int64_t version,
                          std::chrono::system_clock::time_point fetched_at) {
   const parser::Record& r = output.record;
   std::string event_name = event == ReportEvent::kPublished ? "report.published" : "report.revised";
   std::string time = Rfc3339(fetched_at);
+  // Unique per event (a revert to earlier content is a new version, a new id) and stable
+  // across redelivery of the same version.
+  std::string event_key = r.report_id + "|" + event_name + "|v" + std::to_string(version);
   sinks::Batch batch;
-  batch.id = r.report_id + "@" + r.source.sha256.substr(0, 12);
+  batch.id = r.report_id + "@v" + std::to_string(version);
   sinks::Message record;
   record.topic = topics.reports;
   record.key = r.report_id;
-  record.value = Dump(parser::RecordToJson(r));
+  Json value = parser::RecordToJson(r);
+  value["version"] = version;
+  record.value = Dump(value);
   record.headers =
-      Headers("nianbao.report.v1", event_name, Id(r.report_id + "|" + r.source.sha256 + "|record"),
-              source, event_name, time);
+      Headers("nianbao.report.v1", event_name, Id(event_key + "|record"), source, event_name, time);
   batch.messages.push_back(std::move(record));
   for (size_t i = 0; i < output.findings.size(); ++i) {
     const parser::Finding& f = output.findings[i];
     sinks::Message m;
     m.topic = topics.findings;
     m.key = r.report_id;
-    m.value = Dump(parser::FindingToJson(f, r));
-    m.headers = Headers("nianbao.finding.v1", event_name,
-                        Id(r.report_id + "|" + r.source.sha256 + "|" + f.rule + "|" +
-                           f.path.value_or("") + "|" + std::to_string(i)),
-                        source, "finding", time);
+    Json finding = parser::FindingToJson(f, r);
+    // Which version of the record the finding belongs to: a newer version's findings (none,
+    // for a corrected report) replace the older ones downstream.
+    finding["report_version"] = version;
+    m.value = Dump(finding);
+    m.headers =
+        Headers("nianbao.finding.v1", event_name,
+                Id(event_key + "|" + f.rule + "|" + f.path.value_or("") + "|" + std::to_string(i)),
+                source, "finding", time);
     batch.messages.push_back(std::move(m));
   }
   return batch;

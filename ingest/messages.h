@@ -1,8 +1,11 @@
 // Kafka messages exactly as spec record-v1.md describes them: topics, keys, values and
 // headers (schema, event, content-type and the CloudEvents 1.0 binary-mode attributes).
 //
-// ce_id is stable across redelivery (a hash of report_id, content sha256 and the finding's
-// rule and path), so a consumer can drop the duplicates that at-least-once delivery brings.
+// ce_id is unique per event and stable across redelivery: a hash of report_id, the event
+// type and the report's version number (and the finding's rule and path), so a consumer can
+// drop the duplicates that at-least-once delivery brings, and a revert to earlier content
+// (a new version) is never taken for one. The record carries `version`, each finding
+// `report_version`.
 //
 // Pure. Threading: safe from any thread.
 #pragma once
@@ -28,7 +31,7 @@ enum class ReportEvent { kPublished, kRevised };
 
 // The record and its findings, one batch: published together or not at all.
 sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
-                         const parser::ParseOutput& output, ReportEvent event,
+                         const parser::ParseOutput& output, ReportEvent event, int64_t version,
                          std::chrono::system_clock::time_point fetched_at);
 
 // One fetch attempt, keyed by its canonical URL.

@@ -10,12 +10,12 @@ namespace nianbao::ingest {
 namespace asio = boost::asio;
 
 StatusUpdater::StatusUpdater(asio::io_context& loop, asio::thread_pool& cpu,
-                             std::vector<sinks::Sink*> sinks, MarkDelivered mark_delivered,
+                             std::vector<sinks::Sink*> sinks, Ledger ledger,
                              StatusUpdaterOptions options, OnEnd on_end)
     : loop_(loop),
       cpu_(cpu),
       sinks_(std::move(sinks)),
-      mark_delivered_(std::move(mark_delivered)),
+      ledger_(std::move(ledger)),
       options_(std::move(options)),
       on_end_(std::move(on_end)) {
   if (options_.max_pages == 0) options_.max_pages = 1;
@@ -104,23 +104,30 @@ void StatusUpdater::OnParsed(JourneyId id, Parsed parsed) {
     ++stats_.parse_errors;
     // Nothing can be published from it; marked so that it is not fetched without validators
     // on every pass. A new version of the page is read again.
-    (void)mark_delivered_(j.url, j.sha256);
+    (void)ledger_.mark_delivered(j.url, j.sha256);
     End(id, PageStatus::kSkipped, "unparseable: " + parsed.output.status().message());
     return;
   }
   const parser::ParseOutput& out = parsed.output.value();
   if (!out.is_report) {
     ++stats_.not_a_report;
-    (void)mark_delivered_(j.url, j.sha256);
+    (void)ledger_.mark_delivered(j.url, j.sha256);
     End(id, PageStatus::kSkipped, "not_a_report");
     return;
   }
   for (const auto& f : out.findings) ++stats_.findings_by_rule[f.rule];
-  ReportEvent event =
-      parsed.page.delivered_sha256.empty() ? ReportEvent::kPublished : ReportEvent::kRevised;
+  // The version is written to the state before anything is produced: after a crash at any
+  // point, the next different content is a revision, and this content, handed on again,
+  // is the same version with the same ce_ids.
+  auto version = ledger_.begin_version(j.url, j.sha256);
+  if (!version.ok()) {
+    End(id, PageStatus::kFailed, "state: " + version.status().message());
+    return;
+  }
+  ReportEvent event = version.value() <= 1 ? ReportEvent::kPublished : ReportEvent::kRevised;
   ++(event == ReportEvent::kPublished ? stats_.published : stats_.revised);
   j.batch = std::make_shared<const sinks::Batch>(
-      ReportBatch(options_.topics, j.source, out, event, parsed.page.fetched_at));
+      ReportBatch(options_.topics, j.source, out, event, version.value(), parsed.page.fetched_at));
   j.stage = Stage::kDelivering;
   j.sinks_left = sinks_.size();
   if (sinks_.empty()) {
@@ -160,7 +167,7 @@ void StatusUpdater::OnSinkDone(JourneyId id, Status status) {
     End(id, PageStatus::kFailed, "sink: " + j.failure);
     return;
   }
-  if (Status s = mark_delivered_(j.url, j.sha256); !s.ok()) {
+  if (Status s = ledger_.mark_delivered(j.url, j.sha256); !s.ok()) {
     // Delivered, but the state does not know it: the page is published again after the next
     // fetch (at least once). Said in the reason so the operator sees it.
     End(id, PageStatus::kDelivered, "state: " + s.message());

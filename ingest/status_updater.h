@@ -9,6 +9,8 @@
 //                        parse on the CPU pool (asio::thread_pool) ──┐
 //                                         ┌──────── posted back ◄────┘
 //                        not a report ──────── MarkDelivered ─────────► skipped
+//                        its version written ahead (state) ─► event: version 1 published,
+//                          later ones revised; ce_ids from report_id, event, version
 //                        batch (record + findings), built once ─► every sink (shared)
 //                           a full sink: the batch waits here and is offered again when a
 //                           sink reports a batch done (never a sleeping thread)
@@ -66,15 +68,22 @@ struct StatusUpdaterStats {
 
 class StatusUpdater final : public PageTracker {
  public:
-  // Records that the content with this hash reached every sink (the crawler's state).
-  using MarkDelivered = std::function<Status(const std::string& url, const std::string& sha256)>;
+  // The state's side of a journey (the daemon wires it to the crawler's StateStore).
+  struct Ledger {
+    // Write-ahead: the version number this content is published as, recorded before it is
+    // produced (StateStore::BeginVersion). Version 1 is report.published, any later one
+    // report.revised; the number is part of every ce_id of the version.
+    std::function<Result<int64_t>(const std::string& url, const std::string& sha256)> begin_version;
+    // Records that the content with this hash reached every sink.
+    std::function<Status(const std::string& url, const std::string& sha256)> mark_delivered;
+  };
   // Observes every final status (logs, metrics); optional.
   using OnEnd = std::function<void(const std::string& source, const std::string& url,
                                    PageStatus status, const std::string& reason)>;
 
   StatusUpdater(boost::asio::io_context& loop, boost::asio::thread_pool& cpu,
-                std::vector<sinks::Sink*> sinks, MarkDelivered mark_delivered,
-                StatusUpdaterOptions options, OnEnd on_end = nullptr);
+                std::vector<sinks::Sink*> sinks, Ledger ledger, StatusUpdaterOptions options,
+                OnEnd on_end = nullptr);
   ~StatusUpdater() override;
   StatusUpdater(const StatusUpdater&) = delete;
   StatusUpdater& operator=(const StatusUpdater&) = delete;
@@ -129,7 +138,7 @@ class StatusUpdater final : public PageTracker {
   boost::asio::io_context& loop_;
   boost::asio::thread_pool& cpu_;
   std::vector<sinks::Sink*> sinks_;
-  MarkDelivered mark_delivered_;
+  Ledger ledger_;
   StatusUpdaterOptions options_;
   OnEnd on_end_;
   std::function<void()> on_room_;

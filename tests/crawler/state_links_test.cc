@@ -250,6 +250,46 @@ TEST_F(StateStoreTest, TheFirstLayoutIsMigratedKeepingItsRows) {
   ASSERT_TRUE(due.ok() && due.value());
   EXPECT_EQ(*due.value(), 1700000000);
   EXPECT_FALSE(again.value()->GetSourceDue("y").value().has_value());
+  // A report delivered under the first layout was its version 1: new content is version 2
+  // (report.revised), never a second "published".
+  auto v = again.value()->BeginVersion("http://x.gov.cn/t1.html", "bb");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v.value(), 2);
+}
+
+// Versions are written ahead: the number a content is published as is in the state before
+// anything is produced, so a crash at any point (before or after the Kafka commit, before
+// MarkDelivered) neither turns the next change into "published" nor gives one version two
+// numbers. A revert to earlier content is a new version.
+TEST_F(StateStoreTest, VersionsAreWrittenAheadAndSurviveACrash) {
+  const std::string url = "http://x.gov.cn/t1.html";
+  {
+    auto store = StateStore::Open(dir_.string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    StateStore& st = *store.value();
+    EXPECT_EQ(st.BeginVersion(url, "A").status().code(), Status::Code::kNotFound);
+    UrlState u;
+    u.url = url;
+    u.source = "x";
+    u.kind = "report";
+    ASSERT_TRUE(st.Put(u).ok());
+    EXPECT_EQ(st.BeginVersion(url, "A").value(), 1);
+    EXPECT_EQ(st.BeginVersion(url, "A").value(), 1) << "a redelivery is the same version";
+    ASSERT_TRUE(st.MarkDelivered(url, "A").ok());
+    EXPECT_EQ(st.BeginVersion(url, "B").value(), 2);
+    ASSERT_TRUE(st.MarkDelivered(url, "B").ok());
+    EXPECT_EQ(st.BeginVersion(url, "A").value(), 3) << "a revert is a version of its own";
+    ASSERT_TRUE(st.MarkDelivered(url, "A").ok());
+    EXPECT_EQ(st.BeginVersion(url, "C").value(), 4);
+    // The process dies here: C may or may not have reached Kafka; it was never marked.
+  }
+  auto store = StateStore::Open(dir_.string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(store.value()->BeginVersion(url, "C").value(), 4) << "handed on again: same ce_ids";
+  EXPECT_EQ(store.value()->BeginVersion(url, "D").value(), 5) << "the next change: a revision";
+  auto got = store.value()->Get(url);
+  ASSERT_TRUE(got.ok() && got.value());
+  EXPECT_EQ(got.value()->delivered_sha256, "A");
 }
 
 TEST_F(StateStoreTest, AFullDiskAtStartUpIsSaidAsSuchNotAsDamage) {

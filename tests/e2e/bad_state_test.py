@@ -236,8 +236,10 @@ def case_state_disk_full(tmp, portal, all_keys):
         check("writes to" in log and "failed" in log,
               f"state full: the failed writes are logged: {log.strip()[-400:]}")
         check("work left for the next pass" in log, "state full: the work left is said")
+        # Nothing goes out whose version the state cannot record first (write-ahead): with the
+        # disk full, reports wait for the next run instead of going out with an event that
+        # could be wrong later. Those handed on before the disk filled are delivered.
         first = c.keys()
-        check(len(first) > 0, f"state full: the pass handed reports on all the same ({len(first)})")
         os.remove(os.path.join(c.state, "filler"))
         code, log = c.once()
         check(code == 0, f"state full, after freeing space: exit status {code}")

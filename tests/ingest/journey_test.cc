@@ -10,6 +10,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -120,13 +122,15 @@ TEST(JourneyTest, ReloadWhilePagesAreParsedLosesNothingAndLeavesNoJourneyOpen) {
   std::set<std::string> delivered;
   StatusUpdaterOptions uo;
   uo.max_pages = 4;
-  StatusUpdater updater(
-      io, cpu, {&sink},
-      [&](const std::string& url, const std::string& sha) {
-        delivered.insert(url);
-        return state.value()->MarkDelivered(url, sha);
-      },
-      uo);
+  StatusUpdater updater(io, cpu, {&sink},
+                        StatusUpdater::Ledger{[&](const std::string& url, const std::string& sha) {
+                                                return state.value()->BeginVersion(url, sha);
+                                              },
+                                              [&](const std::string& url, const std::string& sha) {
+                                                delivered.insert(url);
+                                                return state.value()->MarkDelivered(url, sha);
+                                              }},
+                        uo);
 
   crawler::CrawlerOptions co;
   co.cpu = &cpu;
@@ -162,6 +166,130 @@ TEST(JourneyTest, ReloadWhilePagesAreParsedLosesNothingAndLeavesNoJourneyOpen) {
   sink.Join();
   cpu.join();
   io.run_for(10ms);
+  std::filesystem::remove_all(dir);
+}
+
+// Keeps every batch; acknowledges at once, or (hold) never: a crash between the Kafka
+// commit and the state write.
+class KeepingSink : public sinks::Sink {
+ public:
+  std::string_view name() const override { return "keeping"; }
+  using Sink::TrySubmit;
+  bool TrySubmit(std::shared_ptr<const sinks::Batch> batch, Done done) override {
+    batches.push_back(batch);
+    if (!hold) done(Status::Ok());  // on the caller's thread: the updater posts it anyway
+    return true;
+  }
+  size_t pending() const override { return 0; }
+  Status Close(std::chrono::milliseconds) override { return Status::Ok(); }
+  std::vector<std::shared_ptr<const sinks::Batch>> batches;
+  bool hold = false;
+};
+
+std::string Header(const sinks::Message& m, const std::string& key) {
+  for (const auto& h : m.headers) {
+    if (h.key == key) return h.value;
+  }
+  return "";
+}
+
+// Defects: a revert's report.revised carried the ce_id of the first report.published (ce_id
+// was a hash of the content), so a consumer de-duplicating on ce_id dropped it; and after a
+// crash between the Kafka commit and the state write, the next version went out as
+// report.published (the event was chosen from "nothing delivered yet").
+TEST(JourneyTest, RevisionsRevertsAndACrashGiveTrueEventsAndOneCeIdPerEvent) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("nianbao-journey-events-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto state = crawler::StateStore::Open(dir.string());
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  const std::string url = "http://x.gov.cn/col/t1.html";
+  const std::string first_lost = "http://x.gov.cn/col/t2.html";
+  for (const auto& u : {url, first_lost}) {
+    crawler::UrlState row;
+    row.url = u;
+    row.source = "s";
+    row.kind = "report";
+    ASSERT_TRUE(state.value()->Put(row).ok());
+  }
+
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  boost::asio::thread_pool cpu(2);
+  KeepingSink sink;
+  auto make_updater = [&] {
+    return std::make_unique<StatusUpdater>(
+        io, cpu, std::vector<sinks::Sink*>{&sink},
+        StatusUpdater::Ledger{[&](const std::string& u, const std::string& sha) {
+                                return state.value()->BeginVersion(u, sha);
+                              },
+                              [&](const std::string& u, const std::string& sha) {
+                                return state.value()->MarkDelivered(u, sha);
+                              }},
+        StatusUpdaterOptions{});
+  };
+  auto hand_on = [&](StatusUpdater& u, int content, const std::string& page_url) {
+    FetchedPage p;
+    p.source = "s";
+    p.url = page_url;
+    p.final_url = page_url;
+    p.status = 200;
+    p.content_type = "text/plain; charset=utf-8";
+    p.body = Seed(content);
+    p.sha256 = parser::Sha256Hex(p.body);
+    p.fetched_at = std::chrono::system_clock::now();
+    auto got = state.value()->Get(page_url);
+    p.delivered_sha256 = got.ok() && got.value() ? got.value()->delivered_sha256 : "";
+    JourneyId id = u.Planned("s", page_url);
+    ASSERT_TRUE(u.TryStart(id));
+    size_t before = sink.batches.size();
+    u.Fetched(id, std::move(p));
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while ((u.open() > 0 && !sink.hold) || (sink.hold && sink.batches.size() == before)) {
+      if (std::chrono::steady_clock::now() > deadline) break;
+      io.run_for(2ms);
+    }
+  };
+  auto updater = make_updater();
+  hand_on(*updater, 0, url);  // A: published
+  hand_on(*updater, 1, url);  // B: revised
+  hand_on(*updater, 0, url);  // A again (a revert): revised, a new event
+  sink.hold = true;
+  hand_on(*updater, 2, url);         // C: produced, never acknowledged...
+  hand_on(*updater, 4, first_lost);  // (and the first version of another report)
+  updater.reset();                   // ...and the process dies before the state write
+  sink.hold = false;
+  updater = make_updater();
+  hand_on(*updater, 2, url);         // C handed on again after the restart: the same event
+  hand_on(*updater, 3, url);         // D: revised, never "published"
+  hand_on(*updater, 5, first_lost);  // other content: a revision of a version that may be out
+  updater.reset();
+  ASSERT_EQ(sink.batches.size(), 8u);
+  EXPECT_EQ(Header(sink.batches[4]->messages[0], "event"), "report.published");
+  EXPECT_EQ(Header(sink.batches[7]->messages[0], "event"), "report.revised")
+      << "a revision after a lost acknowledgement went out as report.published";
+  sink.batches.erase(sink.batches.begin() + 7);
+  sink.batches.erase(sink.batches.begin() + 4);
+
+  ASSERT_EQ(sink.batches.size(), 6u);
+  std::vector<std::string> events, ids;
+  for (const auto& b : sink.batches) {
+    events.push_back(Header(b->messages[0], "event"));
+    ids.push_back(Header(b->messages[0], "ce_id"));
+  }
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"report.published", "report.revised", "report.revised",
+                                      "report.revised", "report.revised", "report.revised"}));
+  EXPECT_EQ(ids[3], ids[4]) << "a redelivery of one version keeps its ce_id";
+  std::set<std::string> distinct = {ids[0], ids[1], ids[2], ids[3], ids[5]};
+  EXPECT_EQ(distinct.size(), 5u) << "five events, five ce_ids (the revert's is its own)";
+  // The record and its findings say which version they are.
+  auto last = nlohmann::json::parse(sink.batches[5]->messages[0].value);
+  EXPECT_EQ(last["version"], 5);
+  for (size_t i = 1; i < sink.batches[5]->messages.size(); ++i) {
+    EXPECT_EQ(nlohmann::json::parse(sink.batches[5]->messages[i].value)["report_version"], 5);
+  }
+  cpu.join();
   std::filesystem::remove_all(dir);
 }
 

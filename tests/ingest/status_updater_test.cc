@@ -124,14 +124,29 @@ class StatusUpdaterTest : public ::testing::Test {
   RecordingSink sink_;
   std::vector<std::pair<std::string, std::string>> delivered_;
   std::vector<std::pair<std::string, std::string>> ends_;  // url, status + reason
+  // The state's versions as StateStore keeps them (its own tests check the real one): the
+  // same content as the pending version keeps its number, other content takes the next.
+  StatusUpdater::Ledger Ledger() {
+    return {[this](const std::string& url, const std::string& sha) -> Result<int64_t> {
+              auto& [version, pending] = versions_[url];
+              if (pending != sha || version == 0) {
+                ++version;
+                pending = sha;
+              }
+              return version;
+            },
+            [this](const std::string& url, const std::string& sha) {
+              delivered_.emplace_back(url, sha);
+              return Status::Ok();
+            }};
+  }
+
+  std::map<std::string, std::pair<int64_t, std::string>> versions_;
   StatusUpdater updater_{
       io_,
       cpu_,
       {&sink_},
-      [this](const std::string& url, const std::string& sha) {
-        delivered_.emplace_back(url, sha);
-        return Status::Ok();
-      },
+      Ledger(),
       StatusUpdaterOptions{},
       [this](const std::string&, const std::string& url, PageStatus s, const std::string& reason) {
         ends_.emplace_back(url, std::string(PageStatusName(s)) + " " + reason);
@@ -178,8 +193,9 @@ TEST_F(StatusUpdaterTest, PublishesTheRecordAndItsFindingsAsOneBatchWithSpecHead
 }
 
 TEST_F(StatusUpdaterTest, ARevisionIsPublishedAsRevisedWithTheSameKey) {
+  versions_["http://x.gov.cn/t1.html"] = {1, std::string(64, 'a')};  // version 1 went out
   auto page = Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/t1.html");
-  page.delivered_sha256 = std::string(64, 'a');  // an earlier version was delivered
+  page.delivered_sha256 = std::string(64, 'a');
   Run({page});
   ASSERT_EQ(sink_.batches.size(), 1u);
   EXPECT_EQ(HeaderOf(sink_.batches[0]->messages[0], "event"), "report.revised");
@@ -258,13 +274,7 @@ TEST_F(StatusUpdaterTest, SlotsBoundThePagesAndAFullSinkHoldsThem) {
   StatusUpdaterOptions o;
   o.max_pages = 3;
   int room_calls = 0;
-  StatusUpdater small(
-      io_, cpu_, {&sink_},
-      [this](const std::string& url, const std::string& sha) {
-        delivered_.emplace_back(url, sha);
-        return Status::Ok();
-      },
-      o);
+  StatusUpdater small(io_, cpu_, {&sink_}, Ledger(), o);
   small.SetOnRoom([&] { ++room_calls; });
   std::vector<JourneyId> ids;
   for (int i = 0; i < 5; ++i)
