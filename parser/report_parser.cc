@@ -16,6 +16,9 @@ namespace nianbao::parser {
 namespace {
 
 constexpr int kNoSection = -1;
+// The text under an old heading that opens a part the record has no section for
+// (六、政府信息公开情况统计表): after every section, so that no section's text takes it.
+constexpr int kNoRecordSection = kSectionCount;
 // The longest line taken for (part of) a row label standing above its values.
 constexpr size_t kMaxLabelLine = 40;
 
@@ -157,9 +160,28 @@ class ReportBuilder {
       if (*id == SectionId::kProactive) context_ = RowTable::kProactive;
       if (!rest.empty()) paragraphs_.push_back({block, current_, rest});
       pending_text_.clear();
+      held_.reset();
       return;
     }
+    if (IsHeadingOfNoSection(text)) {
+      current_ = kNoRecordSection;
+      context_ = RowTable::kNone;
+      ++out_.headings_found;
+      pending_text_.clear();
+      return;
+    }
+    // A section whose heading was lost, told by its content (labels.h).
+    if (auto id = MatchSectionContent(text); id && ContentOpensSection(*id)) {
+      current_ = static_cast<int>(*id);
+      MarkSection(*id, block);
+      context_ = RowTable::kNone;
+      pending_text_.clear();
+    }
     paragraphs_.push_back({block, current_, text});
+    if (CompleteHeldRow(text)) {
+      pending_text_.clear();
+      return;
+    }
     // Inside a table, a short line of text is a row label whose values stand on a line of their
     // own (pdftotext, PDF-to-markdown): keep it for the row that follows.
     if (context_ != RowTable::kNone && ToU32(text).size() <= kMaxLabelLine) {
@@ -169,8 +191,30 @@ class ReportBuilder {
     }
   }
 
+  // The furthest section the walk has reached, by heading, content or table rows.
+  int Reached() const {
+    int reached = current_;
+    for (int s = 0; s < kSectionCount; ++s) {
+      if (first_seen_[static_cast<size_t>(s)]) reached = std::max(reached, s);
+    }
+    return reached;
+  }
+
+  // Content opens section `id` only just past the section before it: prose of 一 that lists
+  // the report's parts ("…存在的主要问题及改进情况和其他需要报告的事项…") stays in 一, and
+  // nothing is taken after a part that no section holds (the old forms' 统计表).
+  bool ContentOpensSection(SectionId id) const {
+    int s = static_cast<int>(id);
+    if (current_ == kNoRecordSection || heading_seen_[static_cast<size_t>(s)] ||
+        first_seen_[static_cast<size_t>(s)]) {
+      return false;
+    }
+    return Reached() == s - 1;
+  }
+
   // ---- Table rows ----
   void OnRow(size_t block, const Row& row) {
+    held_.reset();  // a value line is held for the line just below it only
     std::vector<CellView> cells;
     cells.reserve(row.size());
     bool any = false;
@@ -353,20 +397,51 @@ class ReportBuilder {
         context_ == RowTable::kReviews) {
       row_hit.table = RowTable::kReviews;  // the unlabelled data row of section 四
     }
-    switch (row_hit.table) {
+    if (row_hit.table == RowTable::kNone && !pending.empty() && values_begin == begin &&
+        split == end && !values.empty()) {
+      // The start of a label above a value line, its end still to come below it
+      // ("5.要求行政机关确认或重新出" / values / "具已获取信息"): the values wait for that line.
+      held_ = HeldRow{block, pending, {}};
+      for (const CellView* v : values) held_->values.push_back(*v);
+      return;
+    }
+    PlaceRow(block, row_hit, values);
+    if (split < end) ProcessCells(block, cells, split, end);
+  }
+
+  void PlaceRow(size_t block, const LabelHit& hit, const std::vector<const CellView*>& values) {
+    switch (hit.table) {
       case RowTable::kProactive:
-        OnProactiveRow(block, row_hit.key, values);
+        OnProactiveRow(block, hit.key, values);
         break;
       case RowTable::kApplications:
-        OnApplicationRow(block, row_hit.key, values);
+        OnApplicationRow(block, hit.key, values);
         break;
       case RowTable::kReviews:
-        OnReviewRow(block, row_hit.key, values);
+        OnReviewRow(block, hit.key, values);
         break;
       case RowTable::kNone:
         break;
     }
-    if (split < end) ProcessCells(block, cells, split, end);
+  }
+
+  // The line below a held value line: if the label above it and this line together name a
+  // row, the values are that row's. Returns whether the line was taken so.
+  bool CompleteHeldRow(const std::string& text) {
+    if (!held_) return false;
+    HeldRow held = std::move(*held_);
+    held_.reset();
+    if (ToU32(text).size() > kMaxLabelLine) return false;
+    std::string joined = held.label_above + text;
+    Cell c{joined, false, false};
+    CellView v{&c, NormalizeLabel(joined), "", false};
+    v.label = StripNumbering(v.norm);
+    LabelHit h = Recognise(v);
+    if (h.table == RowTable::kNone || h.group || h.heading) return false;
+    std::vector<const CellView*> values;
+    for (const CellView& value : held.values) values.push_back(&value);
+    PlaceRow(held.block, h, values);
+    return true;
   }
 
   void OnHeaderRow(size_t block, const std::vector<CellView>& cells, size_t begin, size_t end) {
@@ -947,6 +1022,13 @@ class ReportBuilder {
   std::optional<std::string> meta_title_, meta_org_, meta_date_;
   std::vector<size_t> meta_lines_;
   std::optional<LabelHit> pending_hit_;
+  // A value line whose label began above it and was not yet recognised (CompleteHeldRow).
+  struct HeldRow {
+    size_t block;
+    std::string label_above;
+    std::vector<CellView> values;
+  };
+  std::optional<HeldRow> held_;
   // The first part of section 四's data row when it is broken over two lines.
   std::vector<CellView> review_part_;
 };
