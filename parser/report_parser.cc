@@ -990,7 +990,9 @@ class ReportBuilder {
       std::string text;
       for (size_t i = 0; i < paragraphs_.size(); ++i) {
         if (paragraphs_[i].section != static_cast<int>(id)) continue;
-        if ((signature_date_ && i == *signature_date_) ||
+        // The signature, and what a page prints below it (抄送, 来源, 附件下载), are no
+        // section's text.
+        if ((signature_date_ && i >= *signature_date_) ||
             (signature_org_ && i == *signature_org_)) {
           continue;
         }

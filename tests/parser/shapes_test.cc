@@ -89,7 +89,10 @@ TEST(Shapes, OneLineReportIsAReportAndItsRunTogetherCellsAreSaidToBeSo) {
   EXPECT_EQ(r["organization"], "某某镇人民政府");
   EXPECT_EQ(r["year"], 2020);
   EXPECT_EQ(r["template"], "2019");
-  EXPECT_EQ(r["published_on"], "2021-01-20");  // 发布时间: 2021-01-20 09:30
+  // The signature written inline (" 某某镇人民政府 2021年1月20日 附件下载"), not the header's
+  // 发布时间: 2021-01-22 09:30: record-v1 holds the date under the signature. Before: 01-22.
+  EXPECT_EQ(r["published_on"], "2021-01-20");
+  EXPECT_EQ(r["other_matters"], "无。");
   EXPECT_EQ(r["sections"].size(), 6u);
   EXPECT_EQ(r["narrative"]["proactive_total"], 120);
   EXPECT_EQ(r["narrative"]["applications_received"], 4);
