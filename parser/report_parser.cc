@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -128,6 +129,13 @@ class ReportBuilder {
   void DetectForm() {
     int votes2019 = 0, votes2021 = 0;
     for (const Block& b : doc_.blocks) {
+      // Text extracted without layout puts every cell on a line of its own: a short line
+      // is a cell.
+      if (b.kind == Block::Kind::kParagraph && ToU32(b.text).size() <= kMaxLabelLine) {
+        Template t = FormMarker(NormalizeLabel(b.text));
+        if (t == Template::k2019) ++votes2019;
+        if (t == Template::k2021) ++votes2021;
+      }
       if (b.kind != Block::Kind::kTable) continue;
       for (const Row& row : b.table.rows) {
         for (const Cell& c : row) {
@@ -151,6 +159,7 @@ class ReportBuilder {
   void OnParagraph(size_t block, const std::string& text) {
     std::string rest;
     if (auto id = MatchSectionHeading(text, &rest)) {
+      FlushColumnLines(block);
       current_ = static_cast<int>(*id);
       MarkSection(*id, block);
       heading_seen_[static_cast<size_t>(*id)] = true;
@@ -164,6 +173,7 @@ class ReportBuilder {
       return;
     }
     if (IsHeadingOfNoSection(text)) {
+      FlushColumnLines(block);
       current_ = kNoRecordSection;
       context_ = RowTable::kNone;
       ++out_.headings_found;
@@ -182,6 +192,7 @@ class ReportBuilder {
       pending_text_.clear();
       return;
     }
+    if (OnColumnLine(block, text)) return;
     // Inside a table, a short line of text is a row label whose values stand on a line of their
     // own (pdftotext, PDF-to-markdown): keep it for the row that follows.
     if (context_ != RowTable::kNone && ToU32(text).size() <= kMaxLabelLine) {
@@ -212,9 +223,203 @@ class ReportBuilder {
     return Reached() == s - 1;
   }
 
+  // Row keys a text cell may carry, in priority order.
+  struct LabelHit {
+    RowTable table = RowTable::kNone;
+    std::string key;
+    bool group = false;    // an application group label such as （三）不予公开
+    bool heading = false;  // a section 二 group heading 第二十条第（X）项
+  };
+
+  // ---- Tables as text extracted without layout (pdftotext without -layout) ----
+  //
+  // Each cell comes on a line of its own: a row's label, then its values one per line (row by
+  // row), or the labels of several rows, then their values column by column; labels may also
+  // come after their values or out of order. The lines are gathered in runs: labels, then the
+  // values after them. A run of n labels followed by exactly n times the form's column count
+  // of values is read row by row or column by column, whichever the rows' own totals (总计 =
+  // the columns before it) confirm; when both or neither do and the readings differ, or the
+  // counts do not match, the rows are unreadable (structure.cells_merged), never guessed.
+  // Values with no label before them are placed nowhere.
+
+  static bool IsColumnValue(std::string_view text) {
+    std::string t = RemoveSpaces(text);
+    // "-2-" is a page number.
+    if (t.size() >= 3 && t.front() == '-' && t.back() == '-') return false;
+    return !t.empty() && ReadCell(t, CellUnit::kMoneyWan).kind == CellReading::Kind::kNumber;
+  }
+
+  // Takes a paragraph of sections 二 to 四 as a line of a table extracted without layout.
+  // Returns true when the paragraph is a value (it is then no label text for the rows below).
+  bool OnColumnLine(size_t block, const std::string& text) {
+    if (context_ == RowTable::kNone) return false;
+    if (IsColumnValue(text)) {
+      if (column_values_.empty()) column_values_block_ = block;
+      column_values_.push_back(RemoveSpaces(text));
+      column_lines_seen_ = true;
+      return true;
+    }
+    Cell c{text, false, false};
+    CellView v{&c, NormalizeLabel(text), "", false};
+    v.label = StripNumbering(v.norm);
+    LabelHit h = Recognise(v);
+    // A bare 总计 is the header of the last column; the row is （七）总计. Section 四's group
+    // names head its one data row's columns.
+    bool bare_total = v.norm == v.label && (v.label == "总计" || v.label == "合计");
+    bool header = IsHeaderWord(v.norm) || bare_total || h.table == RowTable::kReviews ||
+                  v.norm.find("信息内容") != std::string::npos;
+    bool label = !header && h.table != RowTable::kNone && !h.heading && !h.group;
+    // Any line that is not a value ends a run of values (a label's continuation line comes
+    // before its values: "（二）部分公开（区分处理的，只计这一情" / "形，不计其他情形）").
+    if (!column_values_.empty()) FlushColumnLines(block);
+    if (header) column_labels_.clear();
+    if (h.group) app_group_ = h.key;
+    if (label) column_labels_.push_back(ColumnLabel{h, block});
+    return false;
+  }
+
+  static size_t ColumnsOf(const LabelHit& h, Template form) {
+    if (h.table == RowTable::kApplications) return kApplicationColumns;
+    if (h.table == RowTable::kReviews) return kReviewColumns;
+    for (const auto& r : ProactiveRows(form)) {
+      if (r.key == h.key) return r.columns.size();
+    }
+    return 0;
+  }
+
+  // The row's own total where the form has one: 总计, the last column, is the sum of the
+  // others (sections 三 and 四); section 二's rows have none and confirm nothing.
+  static bool TotalHolds(RowTable table, const std::vector<std::string>& row) {
+    if (table == RowTable::kProactive || row.size() < 2) return false;
+    double sum = 0;
+    for (size_t i = 0; i + 1 < row.size(); ++i) sum += ReadCell(row[i], CellUnit::kCount).value;
+    return std::fabs(sum - ReadCell(row.back(), CellUnit::kCount).value) < 1e-6;
+  }
+
+  void FlushColumnLines(size_t block) {
+    std::vector<ColumnLabel> labels = std::move(column_labels_);
+    std::vector<std::string> values = std::move(column_values_);
+    column_labels_.clear();
+    column_values_.clear();
+    if (!column_lines_seen_) return;
+    if (labels.empty()) {
+      // Section 四's one data row: 15 values after its headers, each group's total holding.
+      if (context_ == RowTable::kReviews && values.size() == kReviewColumns * 3) {
+        bool holds = true;
+        for (size_t g = 0; g < 3; ++g) {
+          holds =
+              holds && TotalHolds(RowTable::kReviews,
+                                  {values.begin() + static_cast<long>(g * kReviewColumns),
+                                   values.begin() + static_cast<long>((g + 1) * kReviewColumns)});
+        }
+        if (holds) {
+          PlaceColumnRow(column_values_block_, LabelHit{RowTable::kReviews, "", false, false},
+                         values);
+          return;
+        }
+      }
+      if (context_ == RowTable::kReviews && !values.empty()) review_values_unplaced_ = true;
+      return;
+    }
+    size_t n = labels.size();
+    size_t columns = ColumnsOf(labels.front().hit, rec().form);
+    bool same_width = std::all_of(labels.begin(), labels.end(), [&](const ColumnLabel& l) {
+      return ColumnsOf(l.hit, rec().form) == columns && l.hit.table == labels.front().hit.table;
+    });
+    std::vector<std::vector<std::string>> by_row(n), by_column(n);
+    bool readable = same_width && columns > 0 && values.size() == n * columns;
+    if (readable) {
+      for (size_t r = 0; r < n; ++r) {
+        for (size_t c = 0; c < columns; ++c) {
+          by_row[r].push_back(values[r * columns + c]);
+          by_column[r].push_back(values[c * n + r]);
+        }
+      }
+      RowTable table = labels.front().hit.table;
+      auto holds = [&](const std::vector<std::vector<std::string>>& rows) {
+        return std::all_of(rows.begin(), rows.end(),
+                           [&](const auto& row) { return TotalHolds(table, row); });
+      };
+      bool row_holds = holds(by_row), column_holds = holds(by_column);
+      if (by_row == by_column) {
+        // One reading (a single row, or rows that read the same either way). Where the form
+        // has totals, they must hold: a row that does not add up may not be this label's.
+        readable = table == RowTable::kProactive || row_holds;
+      } else if (row_holds != column_holds) {
+        if (column_holds) by_row = by_column;
+      } else {
+        readable = false;
+      }
+    }
+    for (size_t r = 0; r < n; ++r) {
+      const LabelHit& h = labels[r].hit;
+      if (readable) {
+        PlaceColumnRow(labels[r].block, h, by_row[r]);
+        continue;
+      }
+      MarkUnreadableColumnRow(labels[r].block, h, n * columns, values.size());
+    }
+    (void)block;
+  }
+
+  void PlaceColumnRow(size_t block, const LabelHit& hit, const std::vector<std::string>& values) {
+    std::vector<Cell> cells;
+    cells.reserve(values.size());
+    for (const auto& v : values) cells.push_back(Cell{v, false, false});
+    std::vector<CellView> views;
+    views.reserve(cells.size());
+    for (const Cell& c : cells) views.push_back(CellView{&c, NormalizeLabel(c.text), "", false});
+    std::vector<const CellView*> ptrs;
+    for (const CellView& v : views) ptrs.push_back(&v);
+    PlaceRow(block, hit, ptrs);
+  }
+
+  void MarkUnreadableColumnRow(size_t block, const LabelHit& hit, size_t expected, size_t got) {
+    std::string_view label;
+    std::string path;
+    size_t width = 0;
+    if (hit.table == RowTable::kApplications) {
+      applications_seen_ = true;
+      MarkSection(SectionId::kApplications, block);
+      if (application_rows_.count(hit.key)) return;
+      for (const auto& r : ApplicationRows(rec().form)) {
+        if (r.key == hit.key) label = r.label;
+      }
+      if (label.empty()) return;
+      application_rows_[hit.key] = Cells(kApplicationColumns);
+      path = "applications." + hit.key;
+      width = kApplicationColumns;
+    } else if (hit.table == RowTable::kProactive) {
+      proactive_seen_ = true;
+      MarkSection(SectionId::kProactive, block);
+      if (proactive_rows_.count(hit.key)) return;
+      for (const auto& r : ProactiveRows(rec().form)) {
+        if (r.key == hit.key) {
+          label = r.label;
+          width = r.columns.size();
+        }
+      }
+      if (label.empty()) return;
+      proactive_rows_[hit.key] = Cells(width);
+      path = "proactive." + hit.key;
+    } else {
+      return;  // section 四's groups: left to row_missing
+    }
+    ++out_.recognised_rows;
+    out_.findings.push_back(MakeFinding(
+        "structure.cells_merged", path,
+        std::string(label) +
+            ": the table's cells came one per line (text extracted without layout) and its "
+            "values cannot be aligned with its rows (" +
+            std::to_string(got) + " values where " + std::to_string(expected) +
+            " were due, or two readings)",
+        static_cast<double>(expected), static_cast<double>(got)));
+  }
+
   // ---- Table rows ----
   void OnRow(size_t block, const Row& row) {
     held_.reset();  // a value line is held for the line just below it only
+    FlushColumnLines(block);
     std::vector<CellView> cells;
     cells.reserve(row.size());
     bool any = false;
@@ -241,14 +446,6 @@ class ReportBuilder {
     if (u.size() <= 4) return true;
     return std::any_of(u.begin(), u.end(), [](char32_t c) { return IsDigit(c); });
   }
-
-  // Row keys a text cell may carry, in priority order.
-  struct LabelHit {
-    RowTable table = RowTable::kNone;
-    std::string key;
-    bool group = false;    // an application group label such as （三）不予公开
-    bool heading = false;  // a section 二 group heading 第二十条第（X）项
-  };
 
   LabelHit Recognise(const CellView& v) const {
     LabelHit h;
@@ -691,6 +888,7 @@ class ReportBuilder {
 
   // ---- After the walk ----
   void Finish() {
+    FlushColumnLines(doc_.blocks.size());
     if (!review_part_.empty()) OnReviewRow(doc_.blocks.size(), "", {}, /*final_part=*/true);
     FindTitleAndSignature();
     FindYear();
@@ -964,7 +1162,12 @@ class ReportBuilder {
     }
     // Section 四
     if (reviews_seen_ || heading_seen_[static_cast<size_t>(SectionId::kReviews)]) {
-      if (review_rows_.empty()) {
+      if (review_rows_.empty() && review_values_unplaced_) {
+        out_.findings.push_back(MakeFinding(
+            "structure.cells_merged", "reviews_litigation",
+            "section 四's cells came one per line (text extracted without layout) and cannot be "
+            "aligned with the form's 15 columns"));
+      } else if (review_rows_.empty()) {
         out_.findings.push_back(MakeFinding("structure.row_missing", "reviews_litigation",
                                             "section 四 has no table rows"));
       } else {
@@ -1031,6 +1234,16 @@ class ReportBuilder {
     std::vector<CellView> values;
   };
   std::optional<HeldRow> held_;
+  // Lines of a table extracted without layout (OnColumnLine): labels, then values.
+  struct ColumnLabel {
+    LabelHit hit;
+    size_t block;
+  };
+  std::vector<ColumnLabel> column_labels_;
+  std::vector<std::string> column_values_;
+  size_t column_values_block_ = 0;
+  bool review_values_unplaced_ = false;  // values of section 四 that no reading placed
+  bool column_lines_seen_ = false;       // a value has stood alone on a line in a table section
   // The first part of section 四's data row when it is broken over two lines.
   std::vector<CellView> review_part_;
 };

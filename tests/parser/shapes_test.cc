@@ -80,6 +80,65 @@ TEST(Shapes, MarkdownFromAConverterIsReadWhole) {
   ExpectTheTownReport(j);
 }
 
+// pdftotext without -layout: every cell on a line of its own. Rows given label then values are
+// read; （一）/（二） and （四）1./2. came label, label, then their values column by column
+// (2 1 | 0 0 | … | 2 1): the rows' own totals hold only when read by columns, so they are. The
+// values of （四）3. came before its label: it and （五）1. (the labels before the next run of
+// values) cannot be aligned and are unreadable, never guessed. Before: no table row was read.
+TEST(Shapes, PlainPdftotextIsReadWhereItsColumnsAlign) {
+  Json j = Shape("plain.txt");
+  const Json& r = j["report"];
+  EXPECT_EQ(r["title"], "某某镇人民政府2020年政府信息公开工作年度报告");
+  EXPECT_EQ(r["template"], "2019");
+  EXPECT_EQ(r["published_on"], "2021-01-20");
+  EXPECT_EQ(r["sections"].size(), 6u);
+  const Json& p = r["proactive"];
+  EXPECT_EQ(p["normative_documents"], Json({{"made", 2}, {"published", 2}, {"total", 15}}));
+  EXPECT_EQ(p["penalty"], Json({{"previous", 5}, {"change", -1}, {"decisions", 8}}));
+  EXPECT_EQ(p["procurement"], Json({{"projects", 4}, {"amount_wan", 35.5}}));
+  const Json& a = r["applications"];
+  EXPECT_EQ(a["new"], Row7(2, 1, 0, 0, 0, 0, 3));
+  EXPECT_EQ(a["carried_over"], Row7(1, 0, 0, 0, 0, 0, 1));
+  EXPECT_EQ(a["disclosed"], Row7(2, 0, 0, 0, 0, 0, 2));
+  EXPECT_EQ(a["partially_disclosed"], Row7(1, 0, 0, 0, 0, 0, 1));
+  EXPECT_EQ(a["withheld.query"], Row7(0, 0, 0, 0, 0, 0, 0));
+  EXPECT_EQ(a["unavailable.not_held"], Row7(0, 1, 0, 0, 0, 0, 1));
+  EXPECT_EQ(a["unavailable.needs_creation"], Row7(0, 0, 0, 0, 0, 0, 0));
+  const Json nulls = Json::array({nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr});
+  EXPECT_EQ(a["unavailable.unclear"], nulls);
+  EXPECT_EQ(a["not_processed.petition"], nulls);
+  EXPECT_EQ(a["not_processed.duplicate"], Row7(0, 0, 0, 0, 0, 0, 0));
+  EXPECT_EQ(a["total"], Row7(3, 1, 0, 0, 0, 0, 4));
+  EXPECT_EQ(a["carried_forward"], Row7(0, 0, 0, 0, 0, 0, 0));
+  EXPECT_EQ(r["reviews_litigation"]["review"], Json::array({1, 0, 0, 0, 1}));
+  // The two unreadable rows, and nothing else: （七）总计 is not compared with parts unknown.
+  EXPECT_EQ(RuleSet(j),
+            (std::multiset<std::string>{"structure.cells_merged", "structure.cells_merged"}))
+      << j["findings"].dump(1);
+  EXPECT_EQ(PathsOf(j, "structure.cells_merged"),
+            (std::set<std::string>{"applications.unavailable.unclear",
+                                   "applications.not_processed.petition"}));
+}
+
+// Two rows whose totals hold read either way and whose readings differ: unreadable.
+TEST(Shapes, PlainColumnsThatReadTwoWaysAreUnreadable) {
+  // By rows, (0,0,0,0,0,0,0) and (0,0,0,0,1,0,1); by columns the same 14 values give
+  // (0,0,0,0,0,0,0) and (0,0,0,0,0,1,1): every total holds both ways.
+  std::string values;
+  for (const char* v : {"0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "1", "0", "1"}) {
+    values += std::string(v) + "\n\n";
+  }
+  Json j = ParseToJson(
+      "某某局2020年政府信息公开工作年度报告\n三、收到和处理政府信息公开申请情况\n"
+      "（四）无法提供\n1.本机关不掌握相关政府信息\n2.没有现成信息需要另行制作\n\n" +
+      values + "四、政府信息公开行政复议、行政诉讼情况\n");
+  EXPECT_EQ(PathsOf(j, "structure.cells_merged"),
+            (std::set<std::string>{"applications.unavailable.not_held",
+                                   "applications.unavailable.needs_creation"}))
+      << j["findings"].dump(1);
+  EXPECT_TRUE(j["report"]["applications"]["unavailable.not_held"][0].is_null());
+}
+
 // A crawler's page.txt: header lines, then the report on one line. Before: meta.not_a_report.
 TEST(Shapes, OneLineReportIsAReportAndItsRunTogetherCellsAreSaidToBeSo) {
   Json j = Shape("oneline.txt");
