@@ -183,7 +183,7 @@ constexpr std::array<ApplicationRowSpec, 25> k2021Applications = {{
 #undef NB_OUTCOME_ROWS_COMMON
 
 // Order matters: the first match wins, so specific patterns come before general ones.
-constexpr std::array<LabelSpec, 27> kApplicationLabels = {{
+constexpr std::array<LabelSpec, 28> kApplicationLabels = {{
     {"new", "本年新收", Match::kContains},
     {"carried_over", "上年结转", Match::kContains},
     {"carried_forward", "结转下年度", Match::kContains},
@@ -191,6 +191,8 @@ constexpr std::array<LabelSpec, 27> kApplicationLabels = {{
     {"disclosed", "予以公开", Match::kContains},
     {"withheld.state_secret", "国家秘密", Match::kContains},
     {"withheld.prohibited", "禁止公开", Match::kContains},
+    // Printed "2.其他法律行政止公开" (words dropped) in real reports.
+    {"withheld.prohibited", "其他法律行政", Match::kContains},
     {"withheld.three_safeties", "三安全一稳定", Match::kContains},
     {"withheld.third_party", "第三方", Match::kContains},
     {"withheld.internal", "内部事务", Match::kContains},

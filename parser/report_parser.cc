@@ -435,6 +435,8 @@ class ReportBuilder {
   }
 
   bool IsValueLike(const CellView& v) const {
+    // A run of digits from a one-line report is values, however long ("10203120001200000").
+    if (v.cell->run_on) return true;
     return v.empty || ReadCell(v.cell->text, CellUnit::kMoneyWan).kind != CellReading::Kind::kBad;
   }
 

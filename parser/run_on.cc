@@ -185,6 +185,9 @@ Table RunOnTable(std::u32string_view s, SectionId section) {
     if (!pieces.empty()) {
       std::string tail = StripNumbering(NormalizeLabel(ToUtf8(pieces.back())));
       labelled = !MatchLabel(LabelsOf(section), tail).empty();
+      // Section 四's group names followed by its column headers ("…复议后起诉结果维持…总计")
+      // head the form's one data row: the values after them are that row, not a group's.
+      if (section == SectionId::kReviews && IsHeaderWord(tail)) labelled = false;
     }
     for (size_t p = 0; p + (labelled ? 1 : 0) < pieces.size(); ++p) {
       Cell c;

@@ -174,6 +174,36 @@ TEST(Shapes, OneLineReportIsAReportAndItsRunTogetherCellsAreSaidToBeSo) {
   EXPECT_EQ(j["findings"].size(), merged.size()) << j["findings"].dump(1);
 }
 
+// Section 四 of a one-line report: the group names, the column headers, then the 15 cells run
+// together. The digits are the form's one data row, unreadable as a whole; before, the group
+// name 复议后起诉 before them was taken for their label and the two other groups were
+// structure.row_missing (and 17 digits were no value at all: "section 四 has no table rows").
+TEST(Shapes, OneLineReviewRowIsOneUnreadableRow) {
+  Json j = ParseToJson(
+      "某某局2021年政府信息公开工作年度报告\n一、总体情况 2021年，本局依法公开政府信息。"
+      "二、主动公开政府信息情况 三、收到和处理政府信息公开申请情况 "
+      "四、政府信息公开行政复议、行政诉讼情况 行政复议行政诉讼结果维持结果纠正其他结果尚未审结总计"
+      "未经复议直接起诉复议后起诉结果维持结果纠正其他结果尚未审结总计结果维持结果纠正其他结果尚未审"
+      "结"
+      "总计10203120001200000五、存在的主要问题及改进情况 无。六、其他需要报告的事项 无。");
+  EXPECT_EQ(PathsOf(j, "structure.cells_merged"), (std::set<std::string>{"reviews_litigation"}))
+      << j["findings"].dump(1);
+  EXPECT_EQ(PathsOf(j, "structure.row_missing"),
+            (std::set<std::string>{"proactive", "applications"}));
+  EXPECT_TRUE(j["report"]["reviews_litigation"]["review"][0].is_null());
+}
+
+// 2.其他法律行政止公开, as a report printed it, is the row 2.其他法律行政法规禁止公开.
+TEST(Shapes, MisprintedProhibitedRowIsRead) {
+  std::string text = ReadFixture("shapes/layout.txt");
+  auto pos = text.find("2.其他法律行政法规禁止公开");
+  ASSERT_NE(pos, std::string::npos);
+  text.replace(pos, std::string("2.其他法律行政法规禁止公开").size(), "2.其他法律行政止公开");
+  Json j = ParseToJson(text);
+  EXPECT_EQ(j["findings"].size(), 0u) << j["findings"].dump(1);
+  EXPECT_EQ(j["report"]["applications"]["withheld.prohibited"], Row7(0, 0, 0, 0, 0, 0, 0));
+}
+
 // A report on 2017 with the old sections and a table of its own. Before: its table rows were
 // taken for the form's, with structure.* findings, and its department deadline was 31 January.
 TEST(Shapes, OlderReportIsAReportWithoutTheFormsRules) {
