@@ -48,6 +48,29 @@ constexpr std::array<SectionHeadingSpec, 24> kSectionHeadings = {{
     {SectionId::kOther, "其他需要报告事项"},
 }};
 
+// Old headings that open a part no record section holds (see labels.h).
+constexpr std::array<std::string_view, 6> kHeadingsOfNoSection = {
+    "政府信息公开情况统计表",       "政府信息公开工作情况统计表", "政府信息公开统计表",
+    "政府信息公开的收费及减免情况", "政府信息公开收费及减免情况", "工作人员及信息公开事务支出情况",
+};
+
+// What the text of 五 and 六 opens with or holds when their headings were lost. 五 states its
+// problems and the measures against them; 六 reports the fees charged (信息处理费) or that
+// there is nothing else to report. Prose of 一 may name these words too ("本报告包括…存在的
+// 主要问题及改进情况…"): the parser takes them only past the section before (report_parser).
+constexpr std::array<SectionContentSpec, 10> kSectionContent = {{
+    {SectionId::kProblems, "存在的主要问题", true},
+    {SectionId::kProblems, "存在的问题", true},
+    {SectionId::kProblems, "主要问题", true},
+    {SectionId::kProblems, "改进措施", true},
+    {SectionId::kProblems, "整改措施", true},
+    {SectionId::kProblems, "改进情况", true},
+    {SectionId::kProblems, "下一步", true},
+    {SectionId::kOther, "信息处理费", false},
+    {SectionId::kOther, "其他需要报告", false},
+    {SectionId::kOther, "政务公开工作要点", true},
+}};
+
 // ---- Section 二 ----
 
 constexpr std::array<ProactiveColumn, 3> k2019Documents = {{
@@ -160,7 +183,7 @@ constexpr std::array<ApplicationRowSpec, 25> k2021Applications = {{
 #undef NB_OUTCOME_ROWS_COMMON
 
 // Order matters: the first match wins, so specific patterns come before general ones.
-constexpr std::array<LabelSpec, 27> kApplicationLabels = {{
+constexpr std::array<LabelSpec, 28> kApplicationLabels = {{
     {"new", "本年新收", Match::kContains},
     {"carried_over", "上年结转", Match::kContains},
     {"carried_forward", "结转下年度", Match::kContains},
@@ -168,6 +191,8 @@ constexpr std::array<LabelSpec, 27> kApplicationLabels = {{
     {"disclosed", "予以公开", Match::kContains},
     {"withheld.state_secret", "国家秘密", Match::kContains},
     {"withheld.prohibited", "禁止公开", Match::kContains},
+    // Printed "2.其他法律行政止公开" (words dropped) in real reports.
+    {"withheld.prohibited", "其他法律行政", Match::kContains},
     {"withheld.three_safeties", "三安全一稳定", Match::kContains},
     {"withheld.third_party", "第三方", Match::kContains},
     {"withheld.internal", "内部事务", Match::kContains},
@@ -285,6 +310,32 @@ std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, std::st
       }
     }
     return h.id;
+  }
+  return std::nullopt;
+}
+
+std::span<const std::string_view> HeadingsOfNoSection() { return kHeadingsOfNoSection; }
+
+bool IsHeadingOfNoSection(std::string_view paragraph) {
+  std::string norm = NormalizeLabel(paragraph);
+  if (norm.size() > 3 * 40) return false;
+  std::string stripped = StripNumbering(norm);
+  bool numbered = stripped.size() != norm.size();
+  for (auto words : kHeadingsOfNoSection) {
+    if (stripped.rfind(words, 0) != 0) continue;
+    // Numbered, or standing alone: "六、政府信息公开情况统计表" / "政府信息公开情况统计表".
+    if (numbered || stripped.size() - words.size() <= 3 * 2) return true;
+  }
+  return false;
+}
+
+std::span<const SectionContentSpec> SectionContentMarkers() { return kSectionContent; }
+
+std::optional<SectionId> MatchSectionContent(std::string_view paragraph) {
+  std::string label = StripNumbering(NormalizeLabel(paragraph));
+  for (const auto& m : kSectionContent) {
+    bool hit = m.prefix ? label.rfind(m.words, 0) == 0 : Contains(label, m.words);
+    if (hit) return m.id;
   }
   return std::nullopt;
 }

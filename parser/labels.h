@@ -47,6 +47,26 @@ std::span<const SectionHeadingSpec> SectionHeadings();
 // "六、其他需要报告的事项：无。") is returned in *rest.
 std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, std::string* rest);
 
+// Headings of the reports before the 2019 form that open a part the record has no section for
+// (六、政府信息公开情况统计表, 四、政府信息公开的收费及减免情况, …): they end the section
+// before them, and what follows them is no section's text. Numbered ("六、…") and standing
+// alone, as MatchSectionHeading's are.
+std::span<const std::string_view> HeadingsOfNoSection();
+bool IsHeadingOfNoSection(std::string_view paragraph);
+
+// Content that tells a section whose heading was lost (in an export, a conversion): a
+// paragraph that opens with (kPrefix) or holds (kContains) these words, where the report is
+// past the section before it and has not yet reached this one. The words of 五 and 六 only:
+// the sections with tables are told by their rows, 一 by its place.
+struct SectionContentSpec {
+  SectionId id;
+  std::string_view words;  // normalised, numbering stripped
+  bool prefix;             // opens the paragraph (true) or anywhere in it (false)
+};
+std::span<const SectionContentSpec> SectionContentMarkers();
+// The section whose content the paragraph is, by the table above; nothing otherwise.
+std::optional<SectionId> MatchSectionContent(std::string_view paragraph);
+
 enum class Match { kContains, kEquals };
 
 struct LabelSpec {

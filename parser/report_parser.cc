@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -16,6 +17,9 @@ namespace nianbao::parser {
 namespace {
 
 constexpr int kNoSection = -1;
+// The text under an old heading that opens a part the record has no section for
+// (六、政府信息公开情况统计表): after every section, so that no section's text takes it.
+constexpr int kNoRecordSection = kSectionCount;
 // The longest line taken for (part of) a row label standing above its values.
 constexpr size_t kMaxLabelLine = 40;
 
@@ -125,6 +129,13 @@ class ReportBuilder {
   void DetectForm() {
     int votes2019 = 0, votes2021 = 0;
     for (const Block& b : doc_.blocks) {
+      // Text extracted without layout puts every cell on a line of its own: a short line
+      // is a cell.
+      if (b.kind == Block::Kind::kParagraph && ToU32(b.text).size() <= kMaxLabelLine) {
+        Template t = FormMarker(NormalizeLabel(b.text));
+        if (t == Template::k2019) ++votes2019;
+        if (t == Template::k2021) ++votes2021;
+      }
       if (b.kind != Block::Kind::kTable) continue;
       for (const Row& row : b.table.rows) {
         for (const Cell& c : row) {
@@ -148,6 +159,7 @@ class ReportBuilder {
   void OnParagraph(size_t block, const std::string& text) {
     std::string rest;
     if (auto id = MatchSectionHeading(text, &rest)) {
+      FlushColumnLines(block);
       current_ = static_cast<int>(*id);
       MarkSection(*id, block);
       heading_seen_[static_cast<size_t>(*id)] = true;
@@ -157,9 +169,30 @@ class ReportBuilder {
       if (*id == SectionId::kProactive) context_ = RowTable::kProactive;
       if (!rest.empty()) paragraphs_.push_back({block, current_, rest});
       pending_text_.clear();
+      held_.reset();
       return;
     }
+    if (IsHeadingOfNoSection(text)) {
+      FlushColumnLines(block);
+      current_ = kNoRecordSection;
+      context_ = RowTable::kNone;
+      ++out_.headings_found;
+      pending_text_.clear();
+      return;
+    }
+    // A section whose heading was lost, told by its content (labels.h).
+    if (auto id = MatchSectionContent(text); id && ContentOpensSection(*id)) {
+      current_ = static_cast<int>(*id);
+      MarkSection(*id, block);
+      context_ = RowTable::kNone;
+      pending_text_.clear();
+    }
     paragraphs_.push_back({block, current_, text});
+    if (CompleteHeldRow(text)) {
+      pending_text_.clear();
+      return;
+    }
+    if (OnColumnLine(block, text)) return;
     // Inside a table, a short line of text is a row label whose values stand on a line of their
     // own (pdftotext, PDF-to-markdown): keep it for the row that follows.
     if (context_ != RowTable::kNone && ToU32(text).size() <= kMaxLabelLine) {
@@ -169,8 +202,224 @@ class ReportBuilder {
     }
   }
 
+  // The furthest section the walk has reached, by heading, content or table rows.
+  int Reached() const {
+    int reached = current_;
+    for (int s = 0; s < kSectionCount; ++s) {
+      if (first_seen_[static_cast<size_t>(s)]) reached = std::max(reached, s);
+    }
+    return reached;
+  }
+
+  // Content opens section `id` only just past the section before it: prose of 一 that lists
+  // the report's parts ("…存在的主要问题及改进情况和其他需要报告的事项…") stays in 一, and
+  // nothing is taken after a part that no section holds (the old forms' 统计表).
+  bool ContentOpensSection(SectionId id) const {
+    int s = static_cast<int>(id);
+    if (current_ == kNoRecordSection || heading_seen_[static_cast<size_t>(s)] ||
+        first_seen_[static_cast<size_t>(s)]) {
+      return false;
+    }
+    return Reached() == s - 1;
+  }
+
+  // Row keys a text cell may carry, in priority order.
+  struct LabelHit {
+    RowTable table = RowTable::kNone;
+    std::string key;
+    bool group = false;    // an application group label such as （三）不予公开
+    bool heading = false;  // a section 二 group heading 第二十条第（X）项
+  };
+
+  // ---- Tables as text extracted without layout (pdftotext without -layout) ----
+  //
+  // Each cell comes on a line of its own: a row's label, then its values one per line (row by
+  // row), or the labels of several rows, then their values column by column; labels may also
+  // come after their values or out of order. The lines are gathered in runs: labels, then the
+  // values after them. A run of n labels followed by exactly n times the form's column count
+  // of values is read row by row or column by column, whichever the rows' own totals (总计 =
+  // the columns before it) confirm; when both or neither do and the readings differ, or the
+  // counts do not match, the rows are unreadable (structure.cells_merged), never guessed.
+  // Values with no label before them are placed nowhere.
+
+  static bool IsColumnValue(std::string_view text) {
+    std::string t = RemoveSpaces(text);
+    // "-2-" is a page number.
+    if (t.size() >= 3 && t.front() == '-' && t.back() == '-') return false;
+    return !t.empty() && ReadCell(t, CellUnit::kMoneyWan).kind == CellReading::Kind::kNumber;
+  }
+
+  // Takes a paragraph of sections 二 to 四 as a line of a table extracted without layout.
+  // Returns true when the paragraph is a value (it is then no label text for the rows below).
+  bool OnColumnLine(size_t block, const std::string& text) {
+    if (context_ == RowTable::kNone) return false;
+    if (IsColumnValue(text)) {
+      if (column_values_.empty()) column_values_block_ = block;
+      column_values_.push_back(RemoveSpaces(text));
+      column_lines_seen_ = true;
+      return true;
+    }
+    Cell c{text, false, false};
+    CellView v{&c, NormalizeLabel(text), "", false};
+    v.label = StripNumbering(v.norm);
+    LabelHit h = Recognise(v);
+    // A bare 总计 is the header of the last column; the row is （七）总计. Section 四's group
+    // names head its one data row's columns.
+    bool bare_total = v.norm == v.label && (v.label == "总计" || v.label == "合计");
+    bool header = IsHeaderWord(v.norm) || bare_total || h.table == RowTable::kReviews ||
+                  v.norm.find("信息内容") != std::string::npos;
+    bool label = !header && h.table != RowTable::kNone && !h.heading && !h.group;
+    // Any line that is not a value ends a run of values (a label's continuation line comes
+    // before its values: "（二）部分公开（区分处理的，只计这一情" / "形，不计其他情形）").
+    if (!column_values_.empty()) FlushColumnLines(block);
+    if (header) column_labels_.clear();
+    if (h.group) app_group_ = h.key;
+    if (label) column_labels_.push_back(ColumnLabel{h, block});
+    return false;
+  }
+
+  static size_t ColumnsOf(const LabelHit& h, Template form) {
+    if (h.table == RowTable::kApplications) return kApplicationColumns;
+    if (h.table == RowTable::kReviews) return kReviewColumns;
+    for (const auto& r : ProactiveRows(form)) {
+      if (r.key == h.key) return r.columns.size();
+    }
+    return 0;
+  }
+
+  // The row's own total where the form has one: 总计, the last column, is the sum of the
+  // others (sections 三 and 四); section 二's rows have none and confirm nothing.
+  static bool TotalHolds(RowTable table, const std::vector<std::string>& row) {
+    if (table == RowTable::kProactive || row.size() < 2) return false;
+    double sum = 0;
+    for (size_t i = 0; i + 1 < row.size(); ++i) sum += ReadCell(row[i], CellUnit::kCount).value;
+    return std::fabs(sum - ReadCell(row.back(), CellUnit::kCount).value) < 1e-6;
+  }
+
+  void FlushColumnLines(size_t block) {
+    std::vector<ColumnLabel> labels = std::move(column_labels_);
+    std::vector<std::string> values = std::move(column_values_);
+    column_labels_.clear();
+    column_values_.clear();
+    if (!column_lines_seen_) return;
+    if (labels.empty()) {
+      // Section 四's one data row: 15 values after its headers, each group's total holding.
+      if (context_ == RowTable::kReviews && values.size() == kReviewColumns * 3) {
+        bool holds = true;
+        for (size_t g = 0; g < 3; ++g) {
+          holds =
+              holds && TotalHolds(RowTable::kReviews,
+                                  {values.begin() + static_cast<long>(g * kReviewColumns),
+                                   values.begin() + static_cast<long>((g + 1) * kReviewColumns)});
+        }
+        if (holds) {
+          PlaceColumnRow(column_values_block_, LabelHit{RowTable::kReviews, "", false, false},
+                         values);
+          return;
+        }
+      }
+      if (context_ == RowTable::kReviews && !values.empty()) review_values_unplaced_ = true;
+      return;
+    }
+    size_t n = labels.size();
+    size_t columns = ColumnsOf(labels.front().hit, rec().form);
+    bool same_width = std::all_of(labels.begin(), labels.end(), [&](const ColumnLabel& l) {
+      return ColumnsOf(l.hit, rec().form) == columns && l.hit.table == labels.front().hit.table;
+    });
+    std::vector<std::vector<std::string>> by_row(n), by_column(n);
+    bool readable = same_width && columns > 0 && values.size() == n * columns;
+    if (readable) {
+      for (size_t r = 0; r < n; ++r) {
+        for (size_t c = 0; c < columns; ++c) {
+          by_row[r].push_back(values[r * columns + c]);
+          by_column[r].push_back(values[c * n + r]);
+        }
+      }
+      RowTable table = labels.front().hit.table;
+      auto holds = [&](const std::vector<std::vector<std::string>>& rows) {
+        return std::all_of(rows.begin(), rows.end(),
+                           [&](const auto& row) { return TotalHolds(table, row); });
+      };
+      bool row_holds = holds(by_row), column_holds = holds(by_column);
+      if (by_row == by_column) {
+        // One reading (a single row, or rows that read the same either way). Where the form
+        // has totals, they must hold: a row that does not add up may not be this label's.
+        readable = table == RowTable::kProactive || row_holds;
+      } else if (row_holds != column_holds) {
+        if (column_holds) by_row = by_column;
+      } else {
+        readable = false;
+      }
+    }
+    for (size_t r = 0; r < n; ++r) {
+      const LabelHit& h = labels[r].hit;
+      if (readable) {
+        PlaceColumnRow(labels[r].block, h, by_row[r]);
+        continue;
+      }
+      MarkUnreadableColumnRow(labels[r].block, h, n * columns, values.size());
+    }
+    (void)block;
+  }
+
+  void PlaceColumnRow(size_t block, const LabelHit& hit, const std::vector<std::string>& values) {
+    std::vector<Cell> cells;
+    cells.reserve(values.size());
+    for (const auto& v : values) cells.push_back(Cell{v, false, false});
+    std::vector<CellView> views;
+    views.reserve(cells.size());
+    for (const Cell& c : cells) views.push_back(CellView{&c, NormalizeLabel(c.text), "", false});
+    std::vector<const CellView*> ptrs;
+    for (const CellView& v : views) ptrs.push_back(&v);
+    PlaceRow(block, hit, ptrs);
+  }
+
+  void MarkUnreadableColumnRow(size_t block, const LabelHit& hit, size_t expected, size_t got) {
+    std::string_view label;
+    std::string path;
+    size_t width = 0;
+    if (hit.table == RowTable::kApplications) {
+      applications_seen_ = true;
+      MarkSection(SectionId::kApplications, block);
+      if (application_rows_.count(hit.key)) return;
+      for (const auto& r : ApplicationRows(rec().form)) {
+        if (r.key == hit.key) label = r.label;
+      }
+      if (label.empty()) return;
+      application_rows_[hit.key] = Cells(kApplicationColumns);
+      path = "applications." + hit.key;
+      width = kApplicationColumns;
+    } else if (hit.table == RowTable::kProactive) {
+      proactive_seen_ = true;
+      MarkSection(SectionId::kProactive, block);
+      if (proactive_rows_.count(hit.key)) return;
+      for (const auto& r : ProactiveRows(rec().form)) {
+        if (r.key == hit.key) {
+          label = r.label;
+          width = r.columns.size();
+        }
+      }
+      if (label.empty()) return;
+      proactive_rows_[hit.key] = Cells(width);
+      path = "proactive." + hit.key;
+    } else {
+      return;  // section 四's groups: left to row_missing
+    }
+    ++out_.recognised_rows;
+    out_.findings.push_back(MakeFinding(
+        "structure.cells_merged", path,
+        std::string(label) +
+            ": the table's cells came one per line (text extracted without layout) and its "
+            "values cannot be aligned with its rows (" +
+            std::to_string(got) + " values where " + std::to_string(expected) +
+            " were due, or two readings)",
+        static_cast<double>(expected), static_cast<double>(got)));
+  }
+
   // ---- Table rows ----
   void OnRow(size_t block, const Row& row) {
+    held_.reset();  // a value line is held for the line just below it only
+    FlushColumnLines(block);
     std::vector<CellView> cells;
     cells.reserve(row.size());
     bool any = false;
@@ -186,6 +435,8 @@ class ReportBuilder {
   }
 
   bool IsValueLike(const CellView& v) const {
+    // A run of digits from a one-line report is values, however long ("10203120001200000").
+    if (v.cell->run_on) return true;
     return v.empty || ReadCell(v.cell->text, CellUnit::kMoneyWan).kind != CellReading::Kind::kBad;
   }
 
@@ -197,14 +448,6 @@ class ReportBuilder {
     if (u.size() <= 4) return true;
     return std::any_of(u.begin(), u.end(), [](char32_t c) { return IsDigit(c); });
   }
-
-  // Row keys a text cell may carry, in priority order.
-  struct LabelHit {
-    RowTable table = RowTable::kNone;
-    std::string key;
-    bool group = false;    // an application group label such as （三）不予公开
-    bool heading = false;  // a section 二 group heading 第二十条第（X）项
-  };
 
   LabelHit Recognise(const CellView& v) const {
     LabelHit h;
@@ -353,20 +596,51 @@ class ReportBuilder {
         context_ == RowTable::kReviews) {
       row_hit.table = RowTable::kReviews;  // the unlabelled data row of section 四
     }
-    switch (row_hit.table) {
+    if (row_hit.table == RowTable::kNone && !pending.empty() && values_begin == begin &&
+        split == end && !values.empty()) {
+      // The start of a label above a value line, its end still to come below it
+      // ("5.要求行政机关确认或重新出" / values / "具已获取信息"): the values wait for that line.
+      held_ = HeldRow{block, pending, {}};
+      for (const CellView* v : values) held_->values.push_back(*v);
+      return;
+    }
+    PlaceRow(block, row_hit, values);
+    if (split < end) ProcessCells(block, cells, split, end);
+  }
+
+  void PlaceRow(size_t block, const LabelHit& hit, const std::vector<const CellView*>& values) {
+    switch (hit.table) {
       case RowTable::kProactive:
-        OnProactiveRow(block, row_hit.key, values);
+        OnProactiveRow(block, hit.key, values);
         break;
       case RowTable::kApplications:
-        OnApplicationRow(block, row_hit.key, values);
+        OnApplicationRow(block, hit.key, values);
         break;
       case RowTable::kReviews:
-        OnReviewRow(block, row_hit.key, values);
+        OnReviewRow(block, hit.key, values);
         break;
       case RowTable::kNone:
         break;
     }
-    if (split < end) ProcessCells(block, cells, split, end);
+  }
+
+  // The line below a held value line: if the label above it and this line together name a
+  // row, the values are that row's. Returns whether the line was taken so.
+  bool CompleteHeldRow(const std::string& text) {
+    if (!held_) return false;
+    HeldRow held = std::move(*held_);
+    held_.reset();
+    if (ToU32(text).size() > kMaxLabelLine) return false;
+    std::string joined = held.label_above + text;
+    Cell c{joined, false, false};
+    CellView v{&c, NormalizeLabel(joined), "", false};
+    v.label = StripNumbering(v.norm);
+    LabelHit h = Recognise(v);
+    if (h.table == RowTable::kNone || h.group || h.heading) return false;
+    std::vector<const CellView*> values;
+    for (const CellView& value : held.values) values.push_back(&value);
+    PlaceRow(held.block, h, values);
+    return true;
   }
 
   void OnHeaderRow(size_t block, const std::vector<CellView>& cells, size_t begin, size_t end) {
@@ -616,6 +890,7 @@ class ReportBuilder {
 
   // ---- After the walk ----
   void Finish() {
+    FlushColumnLines(doc_.blocks.size());
     if (!review_part_.empty()) OnReviewRow(doc_.blocks.size(), "", {}, /*final_part=*/true);
     FindTitleAndSignature();
     FindYear();
@@ -889,7 +1164,12 @@ class ReportBuilder {
     }
     // Section 四
     if (reviews_seen_ || heading_seen_[static_cast<size_t>(SectionId::kReviews)]) {
-      if (review_rows_.empty()) {
+      if (review_rows_.empty() && review_values_unplaced_) {
+        out_.findings.push_back(MakeFinding(
+            "structure.cells_merged", "reviews_litigation",
+            "section 四's cells came one per line (text extracted without layout) and cannot be "
+            "aligned with the form's 15 columns"));
+      } else if (review_rows_.empty()) {
         out_.findings.push_back(MakeFinding("structure.row_missing", "reviews_litigation",
                                             "section 四 has no table rows"));
       } else {
@@ -915,7 +1195,9 @@ class ReportBuilder {
       std::string text;
       for (size_t i = 0; i < paragraphs_.size(); ++i) {
         if (paragraphs_[i].section != static_cast<int>(id)) continue;
-        if ((signature_date_ && i == *signature_date_) ||
+        // The signature, and what a page prints below it (抄送, 来源, 附件下载), are no
+        // section's text.
+        if ((signature_date_ && i >= *signature_date_) ||
             (signature_org_ && i == *signature_org_)) {
           continue;
         }
@@ -947,6 +1229,23 @@ class ReportBuilder {
   std::optional<std::string> meta_title_, meta_org_, meta_date_;
   std::vector<size_t> meta_lines_;
   std::optional<LabelHit> pending_hit_;
+  // A value line whose label began above it and was not yet recognised (CompleteHeldRow).
+  struct HeldRow {
+    size_t block;
+    std::string label_above;
+    std::vector<CellView> values;
+  };
+  std::optional<HeldRow> held_;
+  // Lines of a table extracted without layout (OnColumnLine): labels, then values.
+  struct ColumnLabel {
+    LabelHit hit;
+    size_t block;
+  };
+  std::vector<ColumnLabel> column_labels_;
+  std::vector<std::string> column_values_;
+  size_t column_values_block_ = 0;
+  bool review_values_unplaced_ = false;  // values of section 四 that no reading placed
+  bool column_lines_seen_ = false;       // a value has stood alone on a line in a table section
   // The first part of section 四's data row when it is broken over two lines.
   std::vector<CellView> review_part_;
 };

@@ -28,6 +28,21 @@ bool AllNull(const Cells& row, size_t begin, size_t end) {
   }
   return true;
 }
+// True when the report parser could not tell a row's cells apart (structure.cells_merged on
+// the row) or did not find the row (structure.row_missing): its values are unknown, not blank,
+// and a sum over it compares nothing.
+// `found` is what was found before the record-level rules ran (the structural findings come
+// first: parser.cc hands them over before RunRules).
+bool Unreadable(const std::vector<Finding>& found, std::string_view row_path) {
+  for (const Finding& f : found) {
+    if ((f.rule == "structure.cells_merged" || f.rule == "structure.row_missing") &&
+        f.path == row_path) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Differs(double a, double b) { return std::fabs(a - b) > 1e-6; }
 
 std::string Num(double v) {
@@ -64,7 +79,10 @@ void CheckRowTotals(const RuleInput& in, std::vector<Finding>* out) {
 void CheckOutcomeTotal(const RuleInput& in, std::vector<Finding>* out) {
   const Record& r = in.parsed.record;
   const Cells* total = Row(r.applications, "total");
-  if (total == nullptr) return;
+  if (total == nullptr || Unreadable(*out, "applications.total")) return;
+  for (const auto& spec : ApplicationRows(r.form)) {
+    if (spec.outcome && Unreadable(*out, "applications." + std::string(spec.key))) return;
+  }
   auto columns = ApplicationColumnNames();
   for (size_t c = 0; c < kApplicationColumns; ++c) {
     if (!(*total)[c]) continue;
@@ -96,6 +114,9 @@ void CheckBalance(const RuleInput& in, std::vector<Finding>* out) {
   const Cells* total = Row(r.applications, "total");
   const Cells* forward = Row(r.applications, "carried_forward");
   if (!fresh || !carried || !total || !forward) return;  // row_missing already says so
+  for (std::string_view key : {"new", "carried_over", "total", "carried_forward"}) {
+    if (Unreadable(*out, "applications." + std::string(key))) return;
+  }
   auto columns = ApplicationColumnNames();
   for (size_t c = 0; c < kApplicationColumns; ++c) {
     // Quiet when either side is wholly blank: nothing is compared.

@@ -4,7 +4,8 @@
 //
 // Structural rules (structure.*) fire while the report parser reads the document, and
 // narrative.parts_sum/conflict while the prose is read. In the sums a null cell counts as 0;
-// a rule whose compared total is null, or whose compared parts are all null, stays quiet.
+// a rule whose compared total is null, or whose compared parts are all null, stays quiet, and
+// so does a sum over a row whose cells could not be told apart (structure.cells_merged).
 //
 // Pure. Threading: safe from any thread.
 #pragma once

@@ -185,6 +185,9 @@ Table RunOnTable(std::u32string_view s, SectionId section) {
     if (!pieces.empty()) {
       std::string tail = StripNumbering(NormalizeLabel(ToUtf8(pieces.back())));
       labelled = !MatchLabel(LabelsOf(section), tail).empty();
+      // Section 四's group names followed by its column headers ("…复议后起诉结果维持…总计")
+      // head the form's one data row: the values after them are that row, not a group's.
+      if (section == SectionId::kReviews && IsHeaderWord(tail)) labelled = false;
     }
     for (size_t p = 0; p + (labelled ? 1 : 0) < pieces.size(); ++p) {
       Cell c;
@@ -209,6 +212,52 @@ Table RunOnTable(std::u32string_view s, SectionId section) {
     t.rows.push_back(Row{c});
   }
   return t;
+}
+
+// The date "2020年1月7日" at position i of s, standing alone: a space before it and a space or
+// the end after it ("…2020年1月13日印发" is the print line of a 抄送 block, not a signature).
+// Returns the position just after 日, or 0.
+size_t StandaloneDateAt(std::u32string_view s, size_t i) {
+  if (i == 0 || !IsInlineSpace(s[i - 1])) return 0;
+  size_t j = i;
+  auto digits = [&](size_t min, size_t max) {
+    size_t b = j;
+    while (j < s.size() && IsDigit(s[j]) && j - b < max) ++j;
+    return j - b >= min;
+  };
+  if (!digits(4, 4) || j >= s.size() || s[j++] != U'年') return 0;
+  if (!digits(1, 2) || j >= s.size() || s[j++] != U'月') return 0;
+  if (!digits(1, 2) || j >= s.size() || s[j++] != U'日') return 0;
+  if (j < s.size() && !IsInlineSpace(s[j])) return 0;
+  return j;
+}
+
+// Cuts the signature written inline at the end of the last section ("…无。 平潭综合实验区国有
+// 资产管理局 2020年1月7日 来源：… 附件下载") into lines of their own: the text, the signing body,
+// the date, and what the page printed after them. The body is the words just before the date,
+// set apart by spaces and without sentence punctuation; the report parser then reads the
+// signature as it reads one on lines of its own.
+void SplitSignature(std::u32string_view content, std::vector<Block>* out) {
+  for (size_t i = content.size(); i-- > 1;) {
+    size_t date_end = StandaloneDateAt(content, i);
+    if (date_end == 0) continue;
+    size_t org_end = i;
+    while (org_end > 0 && IsInlineSpace(content[org_end - 1])) --org_end;
+    size_t org_begin = org_end;
+    while (org_begin > 0 && !IsInlineSpace(content[org_begin - 1])) --org_begin;
+    std::u32string_view org = content.substr(org_begin, org_end - org_begin);
+    if (org.empty() || org.size() > 40 || org_begin == 0 ||
+        org.find_first_of(U"。，；：:,") != std::u32string_view::npos) {
+      continue;
+    }
+    out->push_back(Paragraph(content.substr(0, org_begin)));
+    out->push_back(Paragraph(org));
+    out->push_back(Paragraph(content.substr(i, date_end - i)));
+    std::u32string_view after = content.substr(date_end);
+    if (!RemoveSpaces(ToUtf8(after)).empty()) out->push_back(Paragraph(after));
+    return;
+  }
+  out->push_back(Paragraph(content));
 }
 
 bool IsTableSection(SectionId id) {
@@ -237,6 +286,8 @@ void SplitParagraph(const std::string& text, std::vector<Block>* out) {
       b.kind = Block::Kind::kTable;
       b.table = RunOnTable(content, head.id);
       if (!b.table.rows.empty()) out->push_back(std::move(b));
+    } else if (h + 1 == headings.size()) {
+      SplitSignature(content, out);
     } else {
       out->push_back(Paragraph(content));
     }

@@ -8,7 +8,9 @@
 // whose values are that run, split at its spaces. Values are marked Cell::run_on: the report
 // parser reads them only when they are exactly as many as the form's columns and otherwise says
 // that they ran together (structure.cells_merged). Nothing here guesses where a run of digits
-// divides.
+// divides. A signature written inline at the end ("… 某某局 2020年1月7日 附件下载") is cut into
+// lines of its own, so that its date is the report's (record-v1: the date under the signature
+// before the page's 发布时间).
 //
 // Pure. Threading: safe from any thread.
 #pragma once

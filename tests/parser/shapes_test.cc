@@ -15,6 +15,18 @@ namespace {
 
 Json Shape(const std::string& name) { return ParseToJson(ReadFixture("shapes/" + name)); }
 
+std::multiset<std::string> RuleSet(const Json& j) {
+  std::multiset<std::string> out;
+  for (const auto& f : j["findings"]) out.insert(f["rule"].get<std::string>());
+  return out;
+}
+
+std::set<std::string> PathsOf(const Json& j, const std::string& rule) {
+  std::set<std::string> paths;
+  for (const auto& f : FindingsOf(j, rule)) paths.insert(f["path"].get<std::string>());
+  return paths;
+}
+
 Json Row7(int a, int b, int c, int d, int e, int f, int g) {
   return Json::array({a, b, c, d, e, f, g});
 }
@@ -68,6 +80,65 @@ TEST(Shapes, MarkdownFromAConverterIsReadWhole) {
   ExpectTheTownReport(j);
 }
 
+// pdftotext without -layout: every cell on a line of its own. Rows given label then values are
+// read; （一）/（二） and （四）1./2. came label, label, then their values column by column
+// (2 1 | 0 0 | … | 2 1): the rows' own totals hold only when read by columns, so they are. The
+// values of （四）3. came before its label: it and （五）1. (the labels before the next run of
+// values) cannot be aligned and are unreadable, never guessed. Before: no table row was read.
+TEST(Shapes, PlainPdftotextIsReadWhereItsColumnsAlign) {
+  Json j = Shape("plain.txt");
+  const Json& r = j["report"];
+  EXPECT_EQ(r["title"], "某某镇人民政府2020年政府信息公开工作年度报告");
+  EXPECT_EQ(r["template"], "2019");
+  EXPECT_EQ(r["published_on"], "2021-01-20");
+  EXPECT_EQ(r["sections"].size(), 6u);
+  const Json& p = r["proactive"];
+  EXPECT_EQ(p["normative_documents"], Json({{"made", 2}, {"published", 2}, {"total", 15}}));
+  EXPECT_EQ(p["penalty"], Json({{"previous", 5}, {"change", -1}, {"decisions", 8}}));
+  EXPECT_EQ(p["procurement"], Json({{"projects", 4}, {"amount_wan", 35.5}}));
+  const Json& a = r["applications"];
+  EXPECT_EQ(a["new"], Row7(2, 1, 0, 0, 0, 0, 3));
+  EXPECT_EQ(a["carried_over"], Row7(1, 0, 0, 0, 0, 0, 1));
+  EXPECT_EQ(a["disclosed"], Row7(2, 0, 0, 0, 0, 0, 2));
+  EXPECT_EQ(a["partially_disclosed"], Row7(1, 0, 0, 0, 0, 0, 1));
+  EXPECT_EQ(a["withheld.query"], Row7(0, 0, 0, 0, 0, 0, 0));
+  EXPECT_EQ(a["unavailable.not_held"], Row7(0, 1, 0, 0, 0, 0, 1));
+  EXPECT_EQ(a["unavailable.needs_creation"], Row7(0, 0, 0, 0, 0, 0, 0));
+  const Json nulls = Json::array({nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr});
+  EXPECT_EQ(a["unavailable.unclear"], nulls);
+  EXPECT_EQ(a["not_processed.petition"], nulls);
+  EXPECT_EQ(a["not_processed.duplicate"], Row7(0, 0, 0, 0, 0, 0, 0));
+  EXPECT_EQ(a["total"], Row7(3, 1, 0, 0, 0, 0, 4));
+  EXPECT_EQ(a["carried_forward"], Row7(0, 0, 0, 0, 0, 0, 0));
+  EXPECT_EQ(r["reviews_litigation"]["review"], Json::array({1, 0, 0, 0, 1}));
+  // The two unreadable rows, and nothing else: （七）总计 is not compared with parts unknown.
+  EXPECT_EQ(RuleSet(j),
+            (std::multiset<std::string>{"structure.cells_merged", "structure.cells_merged"}))
+      << j["findings"].dump(1);
+  EXPECT_EQ(PathsOf(j, "structure.cells_merged"),
+            (std::set<std::string>{"applications.unavailable.unclear",
+                                   "applications.not_processed.petition"}));
+}
+
+// Two rows whose totals hold read either way and whose readings differ: unreadable.
+TEST(Shapes, PlainColumnsThatReadTwoWaysAreUnreadable) {
+  // By rows, (0,0,0,0,0,0,0) and (0,0,0,0,1,0,1); by columns the same 14 values give
+  // (0,0,0,0,0,0,0) and (0,0,0,0,0,1,1): every total holds both ways.
+  std::string values;
+  for (const char* v : {"0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "1", "0", "1"}) {
+    values += std::string(v) + "\n\n";
+  }
+  Json j = ParseToJson(
+      "某某局2020年政府信息公开工作年度报告\n三、收到和处理政府信息公开申请情况\n"
+      "（四）无法提供\n1.本机关不掌握相关政府信息\n2.没有现成信息需要另行制作\n\n" +
+      values + "四、政府信息公开行政复议、行政诉讼情况\n");
+  EXPECT_EQ(PathsOf(j, "structure.cells_merged"),
+            (std::set<std::string>{"applications.unavailable.not_held",
+                                   "applications.unavailable.needs_creation"}))
+      << j["findings"].dump(1);
+  EXPECT_TRUE(j["report"]["applications"]["unavailable.not_held"][0].is_null());
+}
+
 // A crawler's page.txt: header lines, then the report on one line. Before: meta.not_a_report.
 TEST(Shapes, OneLineReportIsAReportAndItsRunTogetherCellsAreSaidToBeSo) {
   Json j = Shape("oneline.txt");
@@ -77,7 +148,10 @@ TEST(Shapes, OneLineReportIsAReportAndItsRunTogetherCellsAreSaidToBeSo) {
   EXPECT_EQ(r["organization"], "某某镇人民政府");
   EXPECT_EQ(r["year"], 2020);
   EXPECT_EQ(r["template"], "2019");
-  EXPECT_EQ(r["published_on"], "2021-01-20");  // 发布时间: 2021-01-20 09:30
+  // The signature written inline (" 某某镇人民政府 2021年1月20日 附件下载"), not the header's
+  // 发布时间: 2021-01-22 09:30: record-v1 holds the date under the signature. Before: 01-22.
+  EXPECT_EQ(r["published_on"], "2021-01-20");
+  EXPECT_EQ(r["other_matters"], "无。");
   EXPECT_EQ(r["sections"].size(), 6u);
   EXPECT_EQ(r["narrative"]["proactive_total"], 120);
   EXPECT_EQ(r["narrative"]["applications_received"], 4);
@@ -100,6 +174,36 @@ TEST(Shapes, OneLineReportIsAReportAndItsRunTogetherCellsAreSaidToBeSo) {
   EXPECT_EQ(j["findings"].size(), merged.size()) << j["findings"].dump(1);
 }
 
+// Section 四 of a one-line report: the group names, the column headers, then the 15 cells run
+// together. The digits are the form's one data row, unreadable as a whole; before, the group
+// name 复议后起诉 before them was taken for their label and the two other groups were
+// structure.row_missing (and 17 digits were no value at all: "section 四 has no table rows").
+TEST(Shapes, OneLineReviewRowIsOneUnreadableRow) {
+  Json j = ParseToJson(
+      "某某局2021年政府信息公开工作年度报告\n一、总体情况 2021年，本局依法公开政府信息。"
+      "二、主动公开政府信息情况 三、收到和处理政府信息公开申请情况 "
+      "四、政府信息公开行政复议、行政诉讼情况 行政复议行政诉讼结果维持结果纠正其他结果尚未审结总计"
+      "未经复议直接起诉复议后起诉结果维持结果纠正其他结果尚未审结总计结果维持结果纠正其他结果尚未审"
+      "结"
+      "总计10203120001200000五、存在的主要问题及改进情况 无。六、其他需要报告的事项 无。");
+  EXPECT_EQ(PathsOf(j, "structure.cells_merged"), (std::set<std::string>{"reviews_litigation"}))
+      << j["findings"].dump(1);
+  EXPECT_EQ(PathsOf(j, "structure.row_missing"),
+            (std::set<std::string>{"proactive", "applications"}));
+  EXPECT_TRUE(j["report"]["reviews_litigation"]["review"][0].is_null());
+}
+
+// 2.其他法律行政止公开, as a report printed it, is the row 2.其他法律行政法规禁止公开.
+TEST(Shapes, MisprintedProhibitedRowIsRead) {
+  std::string text = ReadFixture("shapes/layout.txt");
+  auto pos = text.find("2.其他法律行政法规禁止公开");
+  ASSERT_NE(pos, std::string::npos);
+  text.replace(pos, std::string("2.其他法律行政法规禁止公开").size(), "2.其他法律行政止公开");
+  Json j = ParseToJson(text);
+  EXPECT_EQ(j["findings"].size(), 0u) << j["findings"].dump(1);
+  EXPECT_EQ(j["report"]["applications"]["withheld.prohibited"], Row7(0, 0, 0, 0, 0, 0, 0));
+}
+
 // A report on 2017 with the old sections and a table of its own. Before: its table rows were
 // taken for the form's, with structure.* findings, and its department deadline was 31 January.
 TEST(Shapes, OlderReportIsAReportWithoutTheFormsRules) {
@@ -115,9 +219,66 @@ TEST(Shapes, OlderReportIsAReportWithoutTheFormsRules) {
   EXPECT_TRUE(r["proactive"].is_null());
   EXPECT_EQ(r["narrative"]["proactive_total"], 86);
   EXPECT_EQ(r["narrative"]["applications_received"], 5);
-  // 六、政府信息公开情况统计表 is no section of the record: its heading stays with 五's text.
-  EXPECT_EQ(r["problems"].get<std::string>().rfind("公开内容还不够丰富。下一步将加强培训。", 0),
-            0u);
+  EXPECT_EQ(r["sections"],
+            Json({"overview", "proactive", "applications", "reviews_litigation", "problems"}));
+  // 六、政府信息公开情况统计表 opens a part that no section of the record holds: it ends 五.
+  // Before: the heading was taken for a line of 五's text.
+  EXPECT_EQ(r["problems"], "公开内容还不够丰富。下一步将加强培训。");
+  EXPECT_TRUE(r["other_matters"].is_null());
+}
+
+// pdftotext -layout with a narrow label column: 5.要求行政机关确认或重新出 / the row's values /
+// 具已获取信息. Before: neither part alone names the row, so it was structure.row_missing.
+TEST(Shapes, LabelBrokenAroundItsValueLineIsJoined) {
+  Json j = Shape("layout_split_label.txt");
+  EXPECT_EQ(j["findings"].size(), 0u) << j["findings"].dump(1);
+  ExpectTheTownReport(j);
+}
+
+// The headings of 五 and 六 lost in an export, their text kept: （一）存在的主要问题。… /
+// （二）改进措施。… / 本年度未收取信息处理费…. Before: structure.section_missing twice.
+TEST(Shapes, SectionsWithoutTheirHeadingsAreToldByTheirContent) {
+  Json j = Shape("layout_headless.txt");
+  EXPECT_EQ(j["findings"].size(), 0u) << j["findings"].dump(1);
+  const Json& r = j["report"];
+  EXPECT_EQ(r["sections"], Json({"overview", "proactive", "applications", "reviews_litigation",
+                                 "problems", "other"}));
+  EXPECT_EQ(r["problems"],
+            "（一）存在的主要问题。一是公开内容还不够全面。\n"
+            "（二）改进措施。下一步将加强培训，提高公开质量。");
+  EXPECT_EQ(r["other_matters"], "本年度未收取信息处理费，无其他需要报告的事项。");
+  EXPECT_EQ(r["applications"]["total"], Row7(3, 1, 0, 0, 0, 0, 4));
+}
+
+// The same report with that text gone as well: the sections are really missing.
+TEST(Shapes, SectionsWithoutHeadingOrContentAreStillMissing) {
+  std::string text = ReadFixture("shapes/layout_headless.txt");
+  for (const char* line : {"（一）存在的主要问题。一是公开内容还不够全面。\n",
+                           "（二）改进措施。下一步将加强培训，提高公开质量。\n",
+                           "本年度未收取信息处理费，无其他需要报告的事项。\n"}) {
+    auto pos = text.find(line);
+    ASSERT_NE(pos, std::string::npos) << line;
+    text.erase(pos, std::string(line).size());
+  }
+  Json j = ParseToJson(text);
+  EXPECT_EQ(RuleSet(j),
+            (std::multiset<std::string>{"structure.section_missing", "structure.section_missing"}))
+      << j["findings"].dump(1);
+  EXPECT_EQ(PathsOf(j, "structure.section_missing"),
+            (std::set<std::string>{"problems", "other_matters"}));
+}
+
+// Prose of 一 that lists the parts of the report names 五's and 六's words: it opens neither.
+TEST(Shapes, OverviewNamingTheSectionsOpensNone) {
+  Json j = ParseToJson(
+      "某某局2020年政府信息公开工作年度报告\n一、总体情况\n"
+      "本报告包括总体情况、存在的主要问题及改进情况和其他需要报告的事项等六个部分。\n"
+      "改进措施方面，全年修订制度3项。\n二、主动公开政府信息情况\n");
+  EXPECT_EQ(
+      PathsOf(j, "structure.section_missing"),
+      (std::set<std::string>{"applications", "reviews_litigation", "problems", "other_matters"}))
+      << j["findings"].dump(1);
+  EXPECT_EQ(j["report"]["sections"], Json({"overview", "proactive"}));
 }
 
 // ---- Narrative patterns: each pattern of narrative.cc with its examples ----
@@ -199,7 +360,9 @@ TEST(Corpus, EveryFixtureIsReadAndThoseInOrderAreQuiet) {
                                           "seeds/004_192eb0e593407763.txt",
                                           "shapes/layout.txt",
                                           "shapes/markdown.md",
-                                          "shapes/oldform_2017.txt"};
+                                          "shapes/oldform_2017.txt",
+                                          "shapes/layout_split_label.txt",
+                                          "shapes/layout_headless.txt"};
   const std::set<std::string> not_reports = {"html/not_a_report.html", "html/gbk_nometa.html"};
   int seen = 0;
   for (const char* dir : {"html", "seeds", "shapes"}) {
