@@ -13,6 +13,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "base/read_file.h"
+
 namespace nianbao::app {
 namespace {
 
@@ -361,23 +363,9 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path) 
 }
 
 Result<Config> LoadConfig(const std::string& path) {
-  const auto io_error = [&](const std::string& why) {
-    return Status::IoError("cannot read " + path + ": " + why);
-  };
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return io_error(std::generic_category().message(errno));
-  std::string text;
-  char buffer[1 << 16];
-  size_t n = 0;
-  while (text.size() <= kMaxConfigBytes && (n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
-    text.append(buffer, n);
-  }
-  const int read_errno = std::ferror(file) ? errno : 0;
-  std::fclose(file);
-  if (read_errno != 0) return io_error(std::generic_category().message(read_errno));
-  if (text.size() > kMaxConfigBytes) return io_error("larger than 1 MiB, not a config file");
-
-  auto parsed = ParseConfig(text, path);
+  auto text = ReadFileCapped(path, kMaxConfigBytes, "1 MiB", "a config file");
+  if (!text.ok()) return text.status();
+  auto parsed = ParseConfig(text.value(), path);
   if (!parsed.ok()) return parsed.status();
   Config c = std::move(parsed).value();
   if (c.sources_path.empty()) {

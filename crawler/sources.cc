@@ -16,6 +16,8 @@
 #include <system_error>
 #include <utility>
 
+#include "base/read_file.h"
+
 namespace nianbao::crawler {
 namespace {
 
@@ -791,22 +793,9 @@ Result<SourcesConfig> ParseSources(std::string_view toml_text, const std::string
 }
 
 Result<SourcesConfig> LoadSources(const std::string& path) {
-  const auto io_error = [&](const std::string& why) {
-    return Status::IoError("cannot read " + path + ": " + why);
-  };
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return io_error(std::generic_category().message(errno));
-  std::string text;
-  char buffer[1 << 16];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0 && text.size() <= kMaxFileBytes) {
-    text.append(buffer, n);
-  }
-  const int read_errno = std::ferror(file) ? errno : 0;
-  std::fclose(file);
-  if (read_errno != 0) return io_error(std::generic_category().message(read_errno));
-  if (text.size() > kMaxFileBytes) return io_error("larger than 16 MiB, not a sources file");
-  return ParseSources(text, path);
+  auto text = ReadFileCapped(path, kMaxFileBytes, "16 MiB", "a sources file");
+  if (!text.ok()) return text.status();
+  return ParseSources(text.value(), path);
 }
 
 }  // namespace nianbao::crawler
