@@ -192,7 +192,7 @@ def write_config(path, sources, state_dir, out_dir, workers, kafka):
 
 
 PASS_RE = re.compile(r"pass source=\S+ health=(\S+) lists=(\d+) reports=(\d+) new=\d+ revised=\d+ "
-                     r"unchanged=\d+ failed=(\d+) robots_disallowed=\d+ requests=(\d+)")
+                     r"unchanged=\d+ failed=(\d+) failures=\S+ robots_disallowed=\d+ requests=(\d+)")
 STAMP_RE = re.compile(r"^(\d{4}-\d\d-\d\d) (\d\d):(\d\d):(\d\d\.\d+) ")
 DELIVERED_RE = re.compile(r"delivered (\d+) reports .*?, (\d+) not reports, (\d+) delivery failures")
 
