@@ -88,6 +88,7 @@ sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
 sinks::Batch FetchBatch(const Topics& topics, const FetchLogEntry& f) {
   std::string url = parser::CanonicalizeUrl(f.url);
   Json v;
+  v["schema"] = "nianbao.fetch.v1";
   v["url"] = url;
   v["source"] = f.source;
   v["kind"] = f.kind;
@@ -115,6 +116,7 @@ sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& s,
                          std::chrono::system_clock::time_point at) {
   std::string event = "source." + s.health;
   Json v;
+  v["schema"] = "nianbao.source.v1";
   v["source"] = s.source;
   v["event"] = event;
   v["health"] = s.health;

@@ -149,6 +149,16 @@ def scenario_clean(env):
     fetches = kcat(env.bootstrap, topics["fetches"])
     check(len(fetches) >= len(env.reports), "clean: a fetch-log message per fetch")
     sources = kcat(env.bootstrap, topics["sources"])
+    # Every topic has its schema, and each payload names it.
+    for topic, msgs in (("fetch", fetches), ("source", sources)):
+        v = jsonschema.Draft7Validator(
+            json.load(open(os.path.join(ROOT, "schemas", f"{topic}.v1.schema.json"))))
+        for m in msgs:
+            payload = json.loads(m["payload"])
+            errors = [e.message for e in v.iter_errors(payload)]
+            check(not errors, f"clean: {topic} message follows its schema: {errors[:1]}")
+            check(m["headers"].get("schema") == f"nianbao.{topic}.v1",
+                  f"clean: {topic} schema header")
     check({m["key"] for m in sources} == {"local-host1-trs", "local-host2-hanweb",
                                           "local-host3-trouble"}, "clean: source health events")
 
