@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 
@@ -172,11 +173,30 @@ std::u32string TotalBefore(std::u32string_view text) {
 // The same labelled quantity stated twice with different numbers.
 void CheckConflicts(std::string_view text, std::vector<Finding>* out) {
   std::u32string s = ToU32(text);
-  struct Seen {
-    int64_t value;
-    std::u32string scope;  // the total it is a part of, or "" when it stands alone
+  // The distinct values stated for one label, kept so that each new statement is checked in
+  // logarithmic time: a report (or a hostile page) that repeats one label 200,000 times
+  // must not compare every statement with every earlier one.
+  // Distinct values in the order first stated (the message names the earliest).
+  struct Values {
+    std::vector<int64_t> order;
+    std::set<int64_t> has;
+    void Add(int64_t v) {
+      if (has.insert(v).second) order.push_back(v);
+    }
   };
-  std::map<std::u32string, std::vector<Seen>> seen;
+  struct Seen {
+    Values all;                                 // any scope
+    Values alone;                               // stated outside any 其中
+    std::map<std::u32string, Values> by_scope;  // parts of one total
+  };
+  // The earliest value of `values` other than `value`, if there is one.
+  auto other_than = [](const Values& values, int64_t value) -> std::optional<int64_t> {
+    for (int64_t v : values.order) {
+      if (v != value) return v;  // distinct values: at most two iterations
+    }
+    return std::nullopt;
+  };
+  std::map<std::u32string, Seen> seen;
   std::map<std::u32string, bool> reported;
   // Quantities listed after 其中 are parts of the total before it ("复议351件，其中结果维持72件";
   // "诉讼46件，其中结果维持25件"): the same label under two totals is two quantities.
@@ -229,14 +249,22 @@ void CheckConflicts(std::string_view text, std::vector<Finding>* out) {
     std::u32string label = s.substr(begin, end - begin);
     int64_t value = std::stoll(ToUtf8(std::u32string_view(s).substr(i, j - i)));
     std::u32string key = label + unit;
-    auto& statements = seen[key];
+    if (reported[key]) continue;
+    Seen& statements = seen[key];
     // Two statements conflict unless each is a part of its own, different total.
-    auto other = std::find_if(statements.begin(), statements.end(), [&](const Seen& e) {
-      return e.value != value && (e.scope.empty() || scope.empty() || e.scope == scope);
-    });
     std::optional<int64_t> earlier;
-    if (other != statements.end()) earlier = other->value;
-    statements.push_back(Seen{value, scope});
+    if (scope.empty()) {
+      earlier = other_than(statements.all, value);
+    } else {
+      earlier = other_than(statements.alone, value);
+      if (!earlier) earlier = other_than(statements.by_scope[scope], value);
+    }
+    statements.all.Add(value);
+    if (scope.empty()) {
+      statements.alone.Add(value);
+    } else {
+      statements.by_scope[scope].Add(value);
+    }
     if (earlier && !reported[key]) {
       reported[key] = true;
       std::string l = ToUtf8(label), u = ToUtf8(std::u32string(1, unit));
