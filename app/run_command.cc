@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -13,8 +12,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <optional>
-#include <thread>
 
 #include "app/config.h"
 #include "app/http_endpoint.h"

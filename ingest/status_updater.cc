@@ -54,7 +54,6 @@ void StatusUpdater::Fetched(JourneyId id, FetchedPage page) {
   if (it == journeys_.end()) return;  // abandoned at shutdown: the next pass fetches it again
   Journey& j = it->second;
   j.sha256 = page.sha256;
-  j.change = page.change;
   if (page.sha256 == page.delivered_sha256) {
     End(id, PageStatus::kUnchanged, "");
     return;

@@ -118,7 +118,6 @@ class StatusUpdater final : public PageTracker {
     bool has_slot = false;
     bool claims_url = false;
     std::string sha256;
-    FetchedPage::Change change = FetchedPage::Change::kNew;
     std::shared_ptr<const sinks::Batch> batch;
     size_t sinks_left = 0;
     bool sink_failed = false;

@@ -20,6 +20,7 @@
 #include "crawler/state_store.h"
 #include "ingest/status_updater.h"
 #include "tests/crawler/test_http_server.h"
+#include "tests/ingest/test_pages.h"
 
 namespace nianbao::ingest {
 namespace {
@@ -35,10 +36,8 @@ std::string Seed(int i) {
   static const char* kSeeds[] = {"000_d4e73e73a1b7a1d3.txt", "001_0b0786dd1ab9e5a0.txt",
                                  "002_1b2a9a261b4cd27b.txt", "003_aca0974fc56c86c8.txt",
                                  "004_192eb0e593407763.txt"};
-  std::ifstream in(std::string(NIANBAO_FIXTURES) + "/seeds/" + kSeeds[i % 5], std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str() + "\n" + std::to_string(i);  // every page its own content
+  return nianbao::testing::SeedText(kSeeds[i % 5]) + "\n" +
+         std::to_string(i);  // every page its own content
 }
 
 // Acknowledges each batch from a thread of its own after a short while, as Kafka would.
@@ -229,15 +228,7 @@ TEST(JourneyTest, RevisionsRevertsAndACrashGiveTrueEventsAndOneCeIdPerEvent) {
         StatusUpdaterOptions{});
   };
   auto hand_on = [&](StatusUpdater& u, int content, const std::string& page_url) {
-    FetchedPage p;
-    p.source = "s";
-    p.url = page_url;
-    p.final_url = page_url;
-    p.status = 200;
-    p.content_type = "text/plain; charset=utf-8";
-    p.body = Seed(content);
-    p.sha256 = parser::Sha256Hex(p.body);
-    p.fetched_at = std::chrono::system_clock::now();
+    FetchedPage p = nianbao::testing::TextPage("s", page_url, Seed(content));
     auto got = state.value()->Get(page_url);
     p.delivered_sha256 = got.ok() && got.value() ? got.value()->delivered_sha256 : "";
     JourneyId id = u.Planned("s", page_url);

@@ -15,6 +15,8 @@
 #include <set>
 #include <sstream>
 
+#include "tests/ingest/test_pages.h"
+
 namespace nianbao::ingest {
 namespace {
 
@@ -62,12 +64,8 @@ class RecordingSink : public sinks::Sink {
   bool fail = false;
 };
 
-std::string Seed(const std::string& name) {
-  std::ifstream in(std::string(NIANBAO_FIXTURES) + "/seeds/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using nianbao::testing::SeedText;
+using nianbao::testing::TextPage;
 
 std::string HeaderOf(const sinks::Message& m, const std::string& key) {
   for (const auto& h : m.headers) {
@@ -79,16 +77,7 @@ std::string HeaderOf(const sinks::Message& m, const std::string& key) {
 class StatusUpdaterTest : public ::testing::Test {
  protected:
   FetchedPage Page(const std::string& seed, const std::string& url) {
-    FetchedPage p;
-    p.source = "test-source";
-    p.url = url;
-    p.final_url = url;
-    p.status = 200;
-    p.content_type = "text/plain; charset=utf-8";
-    p.body = Seed(seed);
-    p.sha256 = parser::Sha256Hex(p.body);
-    p.fetched_at = std::chrono::system_clock::now();
-    return p;
+    return TextPage("test-source", url, SeedText(seed));
   }
 
   // Plans, starts and hands on each page as the crawler would, then runs the loop until
