@@ -44,6 +44,18 @@ class PrintingTracker final : public PageTracker {
     std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
     std::cout.flush();
   }
+  void Gone(JourneyId, GonePage page) override {
+    if (!print_) return;
+    nlohmann::ordered_json j;
+    j["source"] = page.source;
+    j["url"] = page.url;
+    j["status"] = page.status;
+    j["gone"] = page.seen;
+    if (!page.location.empty()) j["location"] = page.location;
+    j["gone_fetches"] = page.fetches;
+    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    std::cout.flush();
+  }
   void Ended(JourneyId, PageStatus, std::string) override {}
   void SetOnRoom(std::function<void()>) override {}
 

@@ -160,18 +160,7 @@ class Daemon {
     uo.max_pages = static_cast<size_t>(config_->queue);
     uo.topics = config_->topics;
     updater_ = std::make_unique<ingest::StatusUpdater>(
-        io_, cpu_, sinks,
-        ingest::StatusUpdater::Ledger{[this](const std::string& url, const std::string& sha) {
-                                        auto v = state_->BeginVersion(url, sha);
-                                        if (!v.ok()) log_->error("state: {}", v.status().message());
-                                        return v;
-                                      },
-                                      [this](const std::string& url, const std::string& sha) {
-                                        Status s = state_->MarkDelivered(url, sha);
-                                        if (!s.ok()) log_->error("state: {}", s.message());
-                                        return s;
-                                      }},
-        uo,
+        io_, cpu_, sinks, *state_, uo,
         [this](const std::string& source, const std::string& url, PageStatus status,
                const std::string& reason) { OnPageEnd(source, url, status, reason); });
     signals_.add(SIGTERM);

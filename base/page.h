@@ -8,6 +8,7 @@
 //   a report link is queued      ─Planned()─► journey opened: "planned"
 //   the fetch may start?         ─TryStart()► a slot downstream (false: wait for on-room)
 //   200 or 304                   ─Fetched()─► parse (thread pool) ─► sinks ─► acknowledged
+//   404/410, stub, to its column ─Gone()────► withdrawn after enough fetches in a row
 //   failed, disallowed, stopped  ─Ended()──►  final status
 //                                             every journey ends exactly once: delivered,
 //                                             unchanged, failed, skipped or withdrawn
@@ -24,6 +25,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "base/status.h"
 
 namespace nianbao {
 
@@ -64,6 +67,18 @@ inline std::string_view ChangeName(FetchedPage::Change c) {
   return "new";
 }
 
+// A report page that is not there any more, and what the crawler saw in its place.
+struct GonePage {
+  std::string source;
+  std::string url;
+  long status = 0;        // 404, 410; or the 200 of a deletion stub, the 30x of a redirect
+  std::string seen;       // "http_404", "http_410", "stub", "redirect_to_column"
+  std::string location;   // where a stub or redirect points, "" otherwise
+  int fetches = 0;        // fetches in a row that found the page gone, this one included
+  bool withdraw = false;  // `fetches` reached the source's withdraw_after
+  std::chrono::system_clock::time_point fetched_at;
+};
+
 // How a page's journey ended. Exactly one per journey.
 enum class PageStatus {
   kDelivered,  // every sink acknowledged its record (or it was not a report: nothing to send)
@@ -71,7 +86,7 @@ enum class PageStatus {
   kFailed,     // the fetch, the parse or a sink failed: handed on again by a later pass
   kSkipped,    // not attempted to the end: robots.txt, the page budget, a stop, a version
                // of the page already on its way
-  kWithdrawn,  // the page is gone (reserved for the withdrawn-report event)
+  kWithdrawn,  // the page is gone, and report.withdrawn reached every sink
 };
 
 inline std::string_view PageStatusName(PageStatus s) {
@@ -122,6 +137,43 @@ struct SourcePassStats {
   std::chrono::duration<double> elapsed{0};
 };
 
+// What a report's delivered versions left in the state: the status updater compares each new
+// fetch with it (StateStore keeps it).
+struct DeliveredContent {
+  std::string fingerprint;  // parser::ContentFingerprint of the version delivered, or
+                            // kWithdrawnContent after report.withdrawn
+  std::string shape;        // what the version had (sections, cells), to spot a loss
+};
+struct DeliveredState {
+  std::string fingerprint;  // "" when nothing was ever delivered
+  std::string shape;
+  std::string sha256;   // of the last page read to the end
+  std::string suspect;  // a suspect change seen once, published if the next fetch agrees
+  int64_t version = 0;  // the last version begun (0: none)
+};
+inline constexpr std::string_view kWithdrawnContent = "withdrawn";
+
+// The state's side of a report's versions: what was delivered, and the version about to be
+// (written ahead). Implemented by crawler::StateStore; used by the status updater.
+class VersionLedger {
+ public:
+  virtual ~VersionLedger() = default;
+  // What the report's delivered versions left; all empty when none (or the URL is unknown).
+  virtual Result<DeliveredState> GetDelivered(const std::string& url) = 0;
+  // Write-ahead of the next published version: its number for `content` (a fingerprint, or
+  // kWithdrawnContent), recorded before anything is produced. The same content as the
+  // pending version gets the same number again (a redelivery: same ce_id); other content
+  // the next number. NotFound when the URL has no state.
+  virtual Result<int64_t> BeginVersion(const std::string& url, const std::string& content) = 0;
+  // The page with this hash was read to the end (it is not fetched without validators
+  // again). With `content`, this version reached every sink: its fingerprint and shape are
+  // kept, it is no longer pending, and a suspect change is forgotten.
+  virtual Status MarkDelivered(const std::string& url, const std::string& sha256,
+                               const DeliveredContent* content) = 0;
+  // Remembers a suspect change (by fingerprint) until a second fetch agrees with it.
+  virtual Status MarkSuspect(const std::string& url, const std::string& fingerprint) = 0;
+};
+
 // Identifies one journey; never reused within a process.
 using JourneyId = uint64_t;
 
@@ -137,6 +189,8 @@ class PageTracker {
   virtual bool TryStart(JourneyId id) = 0;
   // The fetch produced a page (200, or 304): the tracker takes it and ends the journey.
   virtual void Fetched(JourneyId id, FetchedPage page) = 0;
+  // The page is gone (GonePage): the tracker takes it and ends the journey.
+  virtual void Gone(JourneyId id, GonePage page) = 0;
   // The journey ended in the crawler (a failed fetch, robots.txt, a stop).
   virtual void Ended(JourneyId id, PageStatus status, std::string reason) = 0;
   // Replaces the callback run (on the loop) when a slot frees; nullptr clears it. The

@@ -458,6 +458,8 @@ Crawler::Digest Crawler::MakeDigest(bool list, const FetchResult& res,
     std::string html = decode(res.body, res.Header("content-type"));
     d.links = ExtractLinks(html, res.final_url);
     d.paging = FindTrsPaging(html);
+  } else if (auto stub = FindRefreshStub(res.body, res.final_url)) {
+    d.stub = std::move(stub);
   } else if (MayHaveAttachments(res.body, extensions)) {
     // The extensions are ASCII, so the raw bytes tell whether a page names one at all; most
     // report pages do not, and are neither decoded nor parsed a second time.
@@ -550,7 +552,10 @@ void Crawler::Route(Request& r, FetchResult& res, Digest* d) {
   if (redirect && r.kind != Kind::kRobots) {
     const SourceSettings& s = src.settings;
     std::string next = ResolveUrl(r.target(), res.Header("location"));
-    if (!next.empty() && !HostAllowed(src, next)) {
+    if (r.kind == Kind::kReport && !next.empty() && IsColumnOf(next, r.url, src.entry)) {
+      // A deleted report that sends its readers to the column.
+      Gone(r, res, "redirect_to_column", next);
+    } else if (!next.empty() && !HostAllowed(src, next)) {
       // allow_hosts holds on every hop: a page that moved to a host the source does not
       // allow is a failure of its own, and nothing is published under the original URL.
       Fail(r, res, kRedirectNotAllowed);
@@ -577,6 +582,9 @@ void Crawler::Route(Request& r, FetchResult& res, Digest* d) {
       // requeued; outstanding count unchanged
     } else if (r.kind == Kind::kList && r.page_number > 0 && res.status == 404) {
       // Probing index_{n}.html past the last page: the end of the list, not a failure.
+    } else if (r.kind == Kind::kReport && res.error == FetchError::kNone &&
+               (res.status == 404 || res.status == 410)) {
+      Gone(r, res, Reason(res), "");
     } else if (res.error != FetchError::kNone || (res.status != 200 && res.status != 304)) {
       Fail(r, res, Reason(res));
     } else if (r.kind == Kind::kList) {
@@ -625,6 +633,32 @@ void Crawler::Fail(Request& r, const FetchResult& res, const std::string& reason
   // The stored hash and validators stay: a failed fetch is never a change.
   SaveState(r, got.ok() && got.value() ? *got.value() : UrlState{}, res.status, reason);
   if (r.kind == Kind::kReport) EndJourney(r, PageStatus::kFailed, reason);
+}
+
+void Crawler::Gone(Request& r, const FetchResult& res, const std::string& seen,
+                   std::string location) {
+  SourcePass& p = passes_[r.source];
+  const Source& src = config_.sources[r.source];
+  ++p.stats.failures[seen];
+  ++p.stats.reports_failed;
+  auto got = state_.Get(r.url);
+  UrlState s = got.ok() && got.value() ? *got.value() : UrlState{};
+  // The stored hash and validators stay (a report that comes back is compared with them).
+  ++s.gone_fetches;
+  GonePage g;
+  g.source = src.name;
+  g.url = r.url;
+  g.status = res.status;
+  g.seen = seen;
+  g.location = std::move(location);
+  g.fetches = s.gone_fetches;
+  g.withdraw = s.gone_fetches >= src.settings.withdraw_after;
+  g.fetched_at = std::chrono::system_clock::now();
+  SaveState(r, std::move(s), res.status, seen);
+  JourneyId id = r.journey;
+  journeys_.erase(id);
+  r.journey = 0;
+  tracker_.Gone(id, std::move(g));
 }
 
 void Crawler::SaveState(const Request& r, UrlState s, long status, const std::string& error,
@@ -752,7 +786,28 @@ void Crawler::OnReport(Request& r, FetchResult& res, Digest* d) {
     Fail(r, res, "empty_body");
     return;
   }
+  if (d != nullptr && d->stub) {
+    Gone(r, res, "stub", *d->stub);
+    return;
+  }
+  if (!r.confirm_sha256.empty() && (d == nullptr || d->sha256 != r.confirm_sha256)) {
+    // The second fetch disagrees with the first (or the server says nothing changed since
+    // the stored version): the first body was cut. The stored version stands.
+    Fail(r, res, "truncated");
+    return;
+  }
+  if (d != nullptr && r.confirm_sha256.empty() && res.close_delimited &&
+      (!before || (before->sha256 != d->sha256 && before->delivered_sha256 != d->sha256))) {
+    // A changed body whose end was the connection's: asked again, politely, before anything
+    // is recorded or handed on.
+    r.confirm_sha256 = d->sha256;
+    r.attempt = 0;
+    r.not_before = Clock::now() + ToClock(src.settings.confirm_delay);
+    Enqueue(std::move(r));  // counted again; OnDigested uncounts the fetch that ended
+    return;
+  }
   UrlState s = before ? *before : UrlState{};
+  s.gone_fetches = 0;  // there again (a 304 included)
   FetchedPage page;
   page.source = src.name;
   page.url = r.url;

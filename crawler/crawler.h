@@ -14,6 +14,11 @@
 // "revised". A list page answered 304 yields the links stored from its last 200. Failures
 // never overwrite a stored hash.
 //
+// Distrust: a changed report body that ended with its connection (it may have been cut) is
+// fetched again after confirm_delay and handed on only if both agree (else "truncated"); a
+// report page answered 404/410, with a deletion stub, or with a redirect to its column is
+// "gone", counted per URL and handed to the tracker (PageTracker::Gone).
+//
 // Ownership: the Crawler is owned by the command or daemon that runs the io_context; it
 // borrows the Fetcher, the StateStore and the PageQueue, which must outlive it.
 // Threading: every member function and callback runs on the io_context's thread, except
@@ -124,6 +129,9 @@ class Crawler {
     int redirects = 0;
     JourneyId journey = 0;  // report pages: the tracker's journey
     bool started = false;   // report pages: the tracker gave it a slot (kept across retries)
+    // Report pages: the hash of a changed body that ended with its connection, while a
+    // second fetch is asked whether it agrees.
+    std::string confirm_sha256;
     const std::string& target() const { return hop.empty() ? url : hop; }
   };
   // What the CPU pool computed from a 200's body.
@@ -132,6 +140,7 @@ class Crawler {
     std::vector<Link> links;          // list pages
     std::optional<TrsPaging> paging;  // list pages
     std::vector<Link> attachments;    // report pages
+    std::optional<std::string> stub;  // report pages: a deletion stub's refresh target
   };
   struct HostState {
     int in_flight = 0;
@@ -171,6 +180,9 @@ class Crawler {
   void ProcessLinks(const Request& list, const std::vector<Link>& links);
   bool Retry(Request& r, const FetchResult& res);
   void Fail(Request& r, const FetchResult& res, const std::string& reason);
+  // A report page is gone (`seen`: http_404, stub, ...): counted in the state and handed to
+  // the tracker, which withdraws the report once enough fetches in a row found it gone.
+  void Gone(Request& r, const FetchResult& res, const std::string& seen, std::string location);
   // Records the outcome of a fetch of r.url, with a list's links or a report's attachments
   // when given, in one transaction; an error keeps the stored hash and validators.
   void SaveState(const Request& r, UrlState s, long status, const std::string& error,

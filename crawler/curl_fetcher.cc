@@ -441,6 +441,15 @@ void CurlFetcher::Finish(CURL* easy, CURLcode code) {
   r.connect_time = std::chrono::duration<double>(seconds(CURLINFO_CONNECT_TIME));
   r.first_byte_time = std::chrono::duration<double>(seconds(CURLINFO_STARTTRANSFER_TIME));
   r.error = MapError(code, t.too_large);
+  // HTTP/1.x without Content-Length or chunked framing ends its body by closing the
+  // connection: a cut in the middle looks exactly like the end (RFC 9112 6.3, item 8).
+  long version = CURL_HTTP_VERSION_NONE;
+  if (curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version) != CURLE_OK) {
+    version = CURL_HTTP_VERSION_NONE;
+  }
+  bool http1 = version == CURL_HTTP_VERSION_1_0 || version == CURL_HTTP_VERSION_1_1;
+  r.close_delimited = http1 && r.status == 200 && r.Header("content-length").empty() &&
+                      r.Header("transfer-encoding").find("chunked") == std::string_view::npos;
   if (r.error != FetchError::kNone) {
     r.error_message =
         t.too_large ? "body over the limit of " + std::to_string(t.request.max_body) + " bytes"

@@ -88,6 +88,9 @@ struct FetchResult {
   std::chrono::duration<double> connect_time{0};
   std::chrono::duration<double> first_byte_time{0};
   int64_t bytes_received = 0;  // body bytes before decoding limits applied
+  // The body ended when the server closed the connection (HTTP/1.x, neither Content-Length
+  // nor chunked): complete or cut, nobody can tell from this response alone.
+  bool close_delimited = false;
 
   // First value of a header, "" when absent. REQUIRES: name lower-case.
   std::string_view Header(std::string_view name) const;

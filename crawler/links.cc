@@ -222,4 +222,33 @@ std::optional<TrsPaging> FindTrsPaging(std::string_view html) {
   return p;
 }
 
+std::optional<std::string> FindRefreshStub(std::string_view html, const std::string& page_url) {
+  if (html.size() > kStubMaxBytes) return std::nullopt;
+  // The markup is ASCII in every charset portals use, so the raw bytes are searched.
+  static const RE2 re(
+      R"re((?is)<meta[^>]*http-equiv\s*=\s*["']?refresh["']?[^>]*content\s*=\s*["']?\s*\d*\s*;?\s*url\s*=\s*['"]?([^"'>\s]+))re");
+  std::string target;
+  if (!RE2::PartialMatch(html, re, &target)) return std::nullopt;
+  std::string resolved = ResolveUrl(page_url, target);
+  if (resolved.empty()) return std::nullopt;
+  return resolved;
+}
+
+bool IsColumnOf(const std::string& target, const std::string& page,
+                const std::vector<std::string>& entries) {
+  std::string t = url::Canonicalize(target);
+  for (const auto& e : entries) {
+    if (url::Canonicalize(e) == t) return true;
+  }
+  if (HostKey(t) != HostKey(page)) return false;
+  // The directory of the target: its path without a final index page.
+  static const RE2 index_page(R"re((?i)/(index|default)(_\d+)?\.(s?html?|jsp|php|aspx?)$)re");
+  std::string dir = PathAndQuery(t);
+  if (dir.find('?') != std::string::npos) return false;
+  RE2::Replace(&dir, index_page, "/");
+  if (dir.empty() || dir.back() != '/') return false;
+  std::string page_path = PathAndQuery(url::Canonicalize(page));
+  return page_path.size() > dir.size() && page_path.compare(0, dir.size(), dir) == 0;
+}
+
 }  // namespace nianbao::crawler

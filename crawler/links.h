@@ -31,6 +31,19 @@ struct TrsPaging {
 };
 std::optional<TrsPaging> FindTrsPaging(std::string_view html);
 
+// A report page that is only a pointer elsewhere: TRS portals answer a deleted article with
+// 200 and a few hundred bytes whose <meta http-equiv="refresh" content="0;url=…"> sends the
+// browser to the column. Returns the resolved target when `html` is at most kStubMaxBytes and
+// has such a meta refresh; nullopt otherwise (a real report is never that small).
+inline constexpr size_t kStubMaxBytes = 2048;
+std::optional<std::string> FindRefreshStub(std::string_view html, const std::string& page_url);
+
+// Whether `target` is the column of the report page `page`: a listed entry of its source, or
+// a directory above the page (or that directory's index page) on the same host. Where a
+// portal redirects a deleted report.
+bool IsColumnOf(const std::string& target, const std::string& page,
+                const std::vector<std::string>& entries);
+
 // RFC 3986 resolution of `ref` against `base`, in canonical form (base/url.h: the form the
 // parser publishes and report_id is derived from); "" when either is unusable, the result is
 // not http(s), or `ref` is a javascript:, mailto:, tel: or data: link or only a fragment.

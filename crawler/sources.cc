@@ -495,6 +495,8 @@ const std::vector<Field<SourceSettings>>& SettingFields() {
       {"max_pages", Int(&SourceSettings::max_pages, 1)},
       {"attachment_extensions",
        TextList(&SourceSettings::attachment_extensions, CheckExtension, false)},
+      {"confirm_delay", Duration(&SourceSettings::confirm_delay, true)},
+      {"withdraw_after", Int(&SourceSettings::withdraw_after, 1, 1000)},
   };
   return *kFields;
 }

@@ -57,6 +57,13 @@ struct SourceSettings {
   // Links whose path ends in one of these (case-insensitive) are a report's attachments.
   std::vector<std::string> attachment_extensions{".pdf", ".doc", ".docx", ".wps",
                                                  ".ofd", ".xls", ".xlsx"};
+  // Trust in what a page says
+  // A changed report page whose body ended with the connection (it may have been cut) is
+  // fetched again after this delay and handed on only if both fetches agree.
+  Seconds confirm_delay{5.0};
+  // A report page found gone (404, 410, a deletion stub, a redirect to its column) on this
+  // many fetches in a row is withdrawn (report.withdrawn).
+  int withdraw_after = 2;
 
   bool operator==(const SourceSettings&) const = default;
 };

@@ -58,6 +58,21 @@ INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '2');
 PRAGMA user_version = 2;
 )sql";
 
+// Version 2 -> 3: a report's versions are decided by the fingerprint of its parsed content,
+// not by the page's bytes (ingest's status updater): the pending version holds a
+// fingerprint, the delivered version's fingerprint and shape are kept to compare the next
+// fetch with, a change that looks suspect waits for a second fetch that agrees, and a report
+// page that is gone counts the fetches in a row that found it gone.
+constexpr const char* kMigrateToV3 = R"sql(
+ALTER TABLE urls RENAME COLUMN pending_sha256 TO pending_content;
+ALTER TABLE urls ADD COLUMN delivered_content TEXT NOT NULL DEFAULT '';
+ALTER TABLE urls ADD COLUMN delivered_shape TEXT NOT NULL DEFAULT '';
+ALTER TABLE urls ADD COLUMN suspect_content TEXT NOT NULL DEFAULT '';
+ALTER TABLE urls ADD COLUMN gone_fetches INTEGER NOT NULL DEFAULT 0;
+INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '3');
+PRAGMA user_version = 3;
+)sql";
+
 // The tables every version of ours has; a file with tables but not these is someone else's.
 constexpr const char* kOurTables[] = {"meta", "urls", "links", "attachments"};
 
@@ -229,7 +244,8 @@ Status StateStore::PrepareSchema() {
     // A new database: the first layout, then every migration, in one transaction.
     return InTransaction([this] {
       if (Status s = Exec(kTablesV1); !s.ok()) return s;
-      return Exec(kMigrateToV2);
+      if (Status s = Exec(kMigrateToV2); !s.ok()) return s;
+      return Exec(kMigrateToV3);
     });
   }
   if (user_version == 0) {
@@ -237,7 +253,13 @@ Status StateStore::PrepareSchema() {
       return refuse(meta_version.empty() ? "no schema version; tables: " + tables_found()
                                          : "schema version '" + meta_version + "' found");
     }
-    return InTransaction([this] { return Exec(kMigrateToV2); });
+    return InTransaction([this] {
+      if (Status s = Exec(kMigrateToV2); !s.ok()) return s;
+      return Exec(kMigrateToV3);
+    });
+  }
+  if (user_version == 2 && ours && meta_version == "2") {
+    return InTransaction([this] { return Exec(kMigrateToV3); });
   }
   if (user_version != kSchemaVersion || !ours || meta_version != std::to_string(kSchemaVersion)) {
     return refuse("schema version " + std::to_string(user_version) + " found" +
@@ -270,9 +292,10 @@ Status StateStore::Exec(const char* sql) {
 }
 
 Result<std::optional<UrlState>> StateStore::Get(const std::string& url) {
-  Stmt st(db_,
-          "SELECT source, kind, etag, last_modified, sha256, last_status, last_error, "
-          "last_fetch, next_due, failures, delivered_sha256 FROM urls WHERE url = ?1");
+  Stmt st(
+      db_,
+      "SELECT source, kind, etag, last_modified, sha256, last_status, last_error, "
+      "last_fetch, next_due, failures, delivered_sha256, gone_fetches FROM urls WHERE url = ?1");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, url);
   int rc = st.Step();
@@ -291,6 +314,7 @@ Result<std::optional<UrlState>> StateStore::Get(const std::string& url) {
   s.next_due = st.Int(8);
   s.failures = static_cast<int>(st.Int(9));
   s.delivered_sha256 = st.Text(10);
+  s.gone_fetches = static_cast<int>(st.Int(11));
   return std::optional<UrlState>(std::move(s));
 }
 
@@ -299,11 +323,11 @@ Status StateStore::Put(const UrlState& s) { return UpsertUrl(s); }
 Status StateStore::UpsertUrl(const UrlState& s) {
   Stmt st(db_,
           "INSERT INTO urls (url, source, kind, etag, last_modified, sha256, last_status, "
-          "last_error, last_fetch, next_due, failures, delivered_sha256) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+          "last_error, last_fetch, next_due, failures, delivered_sha256, gone_fetches) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
           "ON CONFLICT(url) DO UPDATE SET source=?2, kind=?3, etag=?4, last_modified=?5, "
           "sha256=?6, last_status=?7, last_error=?8, last_fetch=?9, next_due=?10, "
-          "failures=?11, delivered_sha256=?12");
+          "failures=?11, delivered_sha256=?12, gone_fetches=?13");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, s.url);
   st.Bind(2, s.source);
@@ -317,6 +341,7 @@ Status StateStore::UpsertUrl(const UrlState& s) {
   st.Bind(10, s.next_due);
   st.Bind(11, static_cast<int64_t>(s.failures));
   st.Bind(12, s.delivered_sha256);
+  st.Bind(13, static_cast<int64_t>(s.gone_fetches));
   if (st.Step() != SQLITE_DONE) return Error("write " + s.url);
   return Status::Ok();
 }
@@ -430,10 +455,10 @@ Result<std::vector<Link>> StateStore::GetAttachments(const std::string& report_u
   return out;
 }
 
-Result<int64_t> StateStore::BeginVersion(const std::string& url, const std::string& sha256) {
+Result<int64_t> StateStore::BeginVersion(const std::string& url, const std::string& content) {
   int64_t version = 0;
   Status s = InTransaction([&]() -> Status {
-    Stmt get(db_, "SELECT version, pending_sha256 FROM urls WHERE url = ?1");
+    Stmt get(db_, "SELECT version, pending_content FROM urls WHERE url = ?1");
     if (!get.ok()) return Error("prepare");
     get.Bind(1, url);
     int rc = get.Step();
@@ -443,13 +468,13 @@ Result<int64_t> StateStore::BeginVersion(const std::string& url, const std::stri
     }
     if (rc != SQLITE_ROW) return Error("read the version of " + url);
     version = get.Int(0);
-    if (get.Text(1) == sha256 && version > 0) return Status::Ok();  // the same version again
+    if (get.Text(1) == content && version > 0) return Status::Ok();  // the same version again
     ++version;
-    Stmt put(db_, "UPDATE urls SET version = ?2, pending_sha256 = ?3 WHERE url = ?1");
+    Stmt put(db_, "UPDATE urls SET version = ?2, pending_content = ?3 WHERE url = ?1");
     if (!put.ok()) return Error("prepare");
     put.Bind(1, url);
     put.Bind(2, version);
-    put.Bind(3, sha256);
+    put.Bind(3, content);
     if (put.Step() != SQLITE_DONE) return Error("write the version of " + url);
     return Status::Ok();
   });
@@ -457,14 +482,54 @@ Result<int64_t> StateStore::BeginVersion(const std::string& url, const std::stri
   return version;
 }
 
-Status StateStore::MarkDelivered(const std::string& url, const std::string& sha256) {
+Status StateStore::MarkDelivered(const std::string& url, const std::string& sha256,
+                                 const DeliveredContent* content) {
+  if (content == nullptr) {
+    Stmt st(db_, "UPDATE urls SET delivered_sha256 = ?2 WHERE url = ?1");
+    if (!st.ok()) return Error("prepare");
+    st.Bind(1, url);
+    st.Bind(2, sha256);
+    if (st.Step() != SQLITE_DONE) return Error("mark delivered " + url);
+    return Status::Ok();
+  }
   Stmt st(db_,
-          "UPDATE urls SET delivered_sha256 = ?2, pending_sha256 = CASE WHEN pending_sha256 = ?2 "
-          "THEN '' ELSE pending_sha256 END WHERE url = ?1");
+          "UPDATE urls SET delivered_sha256 = ?2, delivered_content = ?3, delivered_shape = ?4, "
+          "suspect_content = '', pending_content = CASE WHEN pending_content = ?3 THEN '' "
+          "ELSE pending_content END WHERE url = ?1");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, url);
   st.Bind(2, sha256);
+  st.Bind(3, content->fingerprint);
+  st.Bind(4, content->shape);
   if (st.Step() != SQLITE_DONE) return Error("mark delivered " + url);
+  return Status::Ok();
+}
+
+Result<DeliveredState> StateStore::GetDelivered(const std::string& url) {
+  Stmt st(db_,
+          "SELECT delivered_content, delivered_shape, suspect_content, version, delivered_sha256 "
+          "FROM urls "
+          "WHERE url = ?1");
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, url);
+  int rc = st.Step();
+  DeliveredState d;
+  if (rc == SQLITE_DONE) return d;
+  if (rc != SQLITE_ROW) return Error("read the delivered version of " + url);
+  d.fingerprint = st.Text(0);
+  d.shape = st.Text(1);
+  d.suspect = st.Text(2);
+  d.version = st.Int(3);
+  d.sha256 = st.Text(4);
+  return d;
+}
+
+Status StateStore::MarkSuspect(const std::string& url, const std::string& fingerprint) {
+  Stmt st(db_, "UPDATE urls SET suspect_content = ?2 WHERE url = ?1");
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, url);
+  st.Bind(2, fingerprint);
+  if (st.Step() != SQLITE_DONE) return Error("write the suspect version of " + url);
   return Status::Ok();
 }
 

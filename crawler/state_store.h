@@ -19,8 +19,9 @@
 // the caller, which must then keep nothing that relies on it: see Crawler::SaveState.
 //
 // Schema: `PRAGMA user_version` holds the schema version (kSchemaVersion). A database of
-// version 0 with our tables and meta.schema_version '1' is the first layout, migrated in
-// place; any other version, or a file with other tables, is refused with the version found.
+// version 0 with our tables and meta.schema_version '1' is the first layout, and version 2
+// the second; both are migrated in place. Any other version, or a file with other tables, is
+// refused with the version found.
 //
 // Ownership: one StateStore per process, owned by the crawler's owner. Threading: used on
 // the event-loop thread only (each call is a short indexed statement).
@@ -39,6 +40,10 @@
 
 namespace nianbao::crawler {
 
+using nianbao::DeliveredContent;  // base/page.h
+using nianbao::DeliveredState;
+using nianbao::VersionLedger;
+
 struct UrlState {
   std::string url;     // canonical: as fetched
   std::string source;  // source name
@@ -51,17 +56,19 @@ struct UrlState {
   int64_t last_fetch = 0;        // unix seconds
   int64_t next_due = 0;          // unix seconds
   int failures = 0;              // consecutive failed attempts
-  std::string delivered_sha256;  // the content last handed on and acknowledged downstream
+  std::string delivered_sha256;  // the page last read to the end downstream (published,
+                                 // unchanged, or nothing to publish)
+  int gone_fetches = 0;          // report pages: fetches in a row that found the page gone
 };
 
-class StateStore {
+class StateStore final : public VersionLedger {
  public:
   // The layout this build reads and writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Creates the directory and the database when missing; migrates our older layouts.
   static Result<std::unique_ptr<StateStore>> Open(const std::string& state_dir);
-  ~StateStore();
+  ~StateStore() override;
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
@@ -82,15 +89,12 @@ class StateStore {
   // restart does not poll every portal at once; nullopt when never recorded.
   Result<std::optional<int64_t>> GetSourceDue(const std::string& source);
   Status PutSourceDue(const std::string& source, int64_t next_due_unix);
-  // Write-ahead of a report's next published version: the version number for this content,
-  // recorded (with the content's hash as pending) before anything is produced. The same
-  // content as the pending version gets the same number again (a redelivery: same ce_id);
-  // other content gets the next number. A pending version left by a crash counts as
-  // possibly delivered, so the next different content is a revision, never a second
-  // "published". Version 1 is the report's first. NotFound when the URL has no state.
-  Result<int64_t> BeginVersion(const std::string& url, const std::string& sha256);
-  // Marks the content with this hash as delivered downstream (and no longer pending).
-  Status MarkDelivered(const std::string& url, const std::string& sha256);
+  // VersionLedger (base/page.h): a report's versions, kept in the urls table.
+  Result<DeliveredState> GetDelivered(const std::string& url) override;
+  Result<int64_t> BeginVersion(const std::string& url, const std::string& content) override;
+  Status MarkDelivered(const std::string& url, const std::string& sha256,
+                       const DeliveredContent* content) override;
+  Status MarkSuspect(const std::string& url, const std::string& fingerprint) override;
   Result<int64_t> CountUrls(const std::string& kind);
 
   const std::string& path() const { return path_; }

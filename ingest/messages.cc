@@ -48,6 +48,7 @@ std::string Rfc3339(std::chrono::system_clock::time_point t) {
 
 sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
                          const parser::ParseOutput& output, ReportEvent event, int64_t version,
+                         const std::string& fingerprint,
                          std::chrono::system_clock::time_point fetched_at) {
   const parser::Record& r = output.record;
   std::string event_name = event == ReportEvent::kPublished ? "report.published" : "report.revised";
@@ -62,6 +63,7 @@ sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
   record.key = r.report_id;
   Json value = parser::RecordToJson(r);
   value["version"] = version;
+  value["fingerprint"] = fingerprint;
   record.value = Dump(value);
   record.headers =
       Headers("nianbao.report.v1", event_name, Id(event_key + "|record"), source, event_name, time);
@@ -82,6 +84,35 @@ sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
                 source, "finding", time);
     batch.messages.push_back(std::move(m));
   }
+  return batch;
+}
+
+sinks::Batch WithdrawnBatch(const Topics& topics, const GonePage& gone, int64_t version,
+                            const std::string& last_sha256) {
+  const std::string event = "report.withdrawn";
+  std::string report_id = parser::ReportIdForUrl(gone.url);
+  std::string time = Rfc3339(gone.fetched_at);
+  Json v;
+  v["schema"] = "nianbao.withdrawal.v1";
+  v["report_id"] = report_id;
+  v["url"] = gone.url;
+  v["version"] = version;
+  v["last_sha256"] = last_sha256.empty() ? Json(nullptr) : Json(last_sha256);
+  v["seen"] = {{"what", gone.seen},
+               {"status", gone.status},
+               {"location", gone.location.empty() ? Json(nullptr) : Json(gone.location)},
+               {"fetches", gone.fetches}};
+  v["withdrawn_at"] = time;
+  sinks::Batch batch;
+  batch.id = report_id + "@v" + std::to_string(version);
+  sinks::Message m;
+  m.topic = topics.reports;
+  m.key = report_id;
+  m.value = Dump(v);
+  m.headers = Headers("nianbao.withdrawal.v1", event,
+                      Id(report_id + "|" + event + "|v" + std::to_string(version) + "|record"),
+                      gone.source, event, time);
+  batch.messages.push_back(std::move(m));
   return batch;
 }
 

@@ -29,10 +29,18 @@ struct Topics {
 
 enum class ReportEvent { kPublished, kRevised };
 
-// The record and its findings, one batch: published together or not at all.
+// The record and its findings, one batch: published together or not at all. The record
+// carries `version` and `fingerprint` (parser::ContentFingerprint of `output`).
 sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
                          const parser::ParseOutput& output, ReportEvent event, int64_t version,
+                         const std::string& fingerprint,
                          std::chrono::system_clock::time_point fetched_at);
+
+// report.withdrawn on the reports topic: the page of a delivered report is gone (schema
+// nianbao.withdrawal.v1): its report_id, URL, version, the SHA-256 of the last page read
+// with its content, and what the portal answered instead.
+sinks::Batch WithdrawnBatch(const Topics& topics, const GonePage& gone, int64_t version,
+                            const std::string& last_sha256);
 
 // One fetch attempt, keyed by its canonical URL.
 sinks::Batch FetchBatch(const Topics& topics, const FetchLogEntry& fetch);

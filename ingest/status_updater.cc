@@ -1,21 +1,53 @@
 #include "ingest/status_updater.h"
 
 #include <boost/asio/post.hpp>
+#include <cstdio>
 #include <utility>
 
 #include "base/logging.h"
+#include "parser/record_json.h"
 
 namespace nianbao::ingest {
 
 namespace asio = boost::asio;
 
+std::string ContentShape::ToString() const {
+  return "sections=" + std::to_string(sections) + " cells=" + std::to_string(cells);
+}
+
+ContentShape ContentShape::Of(const parser::Record& r) {
+  ContentShape shape;
+  shape.sections = static_cast<int>(r.sections.size());
+  for (const auto* table : {&r.proactive, &r.applications, &r.reviews_litigation}) {
+    if (!table->has_value()) continue;
+    for (const auto& [key, cells] : **table) {
+      if (!cells) continue;
+      for (const auto& v : *cells) shape.cells += v.has_value() ? 1 : 0;
+    }
+  }
+  return shape;
+}
+
+ContentShape ContentShape::Parse(std::string_view text) {
+  ContentShape shape;
+  if (std::sscanf(std::string(text).c_str(), "sections=%d cells=%d", &shape.sections,
+                  &shape.cells) != 2) {
+    return ContentShape{};
+  }
+  return shape;
+}
+
+bool LosesContent(const ContentShape& before, const ContentShape& after) {
+  return after.sections < before.sections || after.cells * 2 < before.cells;
+}
+
 StatusUpdater::StatusUpdater(asio::io_context& loop, asio::thread_pool& cpu,
-                             std::vector<sinks::Sink*> sinks, Ledger ledger,
+                             std::vector<sinks::Sink*> sinks, VersionLedger& ledger,
                              StatusUpdaterOptions options, OnEnd on_end)
     : loop_(loop),
       cpu_(cpu),
       sinks_(std::move(sinks)),
-      ledger_(std::move(ledger)),
+      ledger_(ledger),
       options_(std::move(options)),
       on_end_(std::move(on_end)) {
   if (options_.max_pages == 0) options_.max_pages = 1;
@@ -99,34 +131,114 @@ void StatusUpdater::OnParsed(JourneyId id, Parsed parsed) {
   auto it = journeys_.find(id);
   if (it == journeys_.end()) return;  // abandoned
   Journey& j = it->second;
-  if (!parsed.output.ok()) {
-    ++stats_.parse_errors;
-    // Nothing can be published from it; marked so that it is not fetched without validators
-    // on every pass. A new version of the page is read again.
-    (void)ledger_.mark_delivered(j.url, j.sha256);
-    End(id, PageStatus::kSkipped, "unparseable: " + parsed.output.status().message());
+  auto delivered = ledger_.GetDelivered(j.url);
+  if (!delivered.ok()) {
+    End(id, PageStatus::kFailed, "state: " + delivered.status().message());
+    return;
+  }
+  const DeliveredState& before = delivered.value();
+  // A report was delivered from this page and not withdrawn since.
+  const bool was_report = !before.fingerprint.empty() && before.fingerprint != kWithdrawnContent;
+  const bool is_report = parsed.output.ok() && parsed.output.value().is_report;
+  if (!is_report) {
+    if (was_report) {
+      // A maintenance page, an error page behind a redirect, a page cut before the report:
+      // not a new version of the report. Nothing is recorded, so the next pass reads the
+      // page again in full.
+      ++stats_.soft_errors;
+      End(id, PageStatus::kFailed, "soft_error");
+      return;
+    }
+    // Nothing can be published from it; marked read so that it is not fetched without
+    // validators on every pass. A new version of the page is read again.
+    (void)ledger_.MarkDelivered(j.url, j.sha256, nullptr);
+    if (!parsed.output.ok()) {
+      ++stats_.parse_errors;
+      End(id, PageStatus::kSkipped, "unparseable: " + parsed.output.status().message());
+    } else {
+      ++stats_.not_a_report;
+      End(id, PageStatus::kSkipped, "not_a_report");
+    }
     return;
   }
   const parser::ParseOutput& out = parsed.output.value();
-  if (!out.is_report) {
-    ++stats_.not_a_report;
-    (void)ledger_.mark_delivered(j.url, j.sha256);
-    End(id, PageStatus::kSkipped, "not_a_report");
+  j.content.fingerprint = parser::ContentFingerprint(out);
+  ContentShape shape = ContentShape::Of(out.record);
+  j.content.shape = shape.ToString();
+  if (j.content.fingerprint == before.fingerprint) {
+    // Other bytes, the same report: a counter, the date, the menus around it.
+    ++stats_.same_content;
+    Status s = ledger_.MarkDelivered(j.url, j.sha256, &j.content);
+    End(id, PageStatus::kUnchanged, s.ok() ? "" : "state: " + s.message());
+    return;
+  }
+  if (was_report && before.suspect != j.content.fingerprint &&
+      LosesContent(ContentShape::Parse(before.shape), shape)) {
+    // Half a report where a whole one was: a page cut or mangled on its way, until a second
+    // fetch shows the same content (then it is a real, if unusual, revision).
+    ++stats_.soft_errors;
+    Status s = ledger_.MarkSuspect(j.url, j.content.fingerprint);
+    End(id, PageStatus::kFailed, s.ok() ? "soft_error" : "state: " + s.message());
     return;
   }
   for (const auto& f : out.findings) ++stats_.findings_by_rule[f.rule];
   // The version is written to the state before anything is produced: after a crash at any
   // point, the next different content is a revision, and this content, handed on again,
   // is the same version with the same ce_ids.
-  auto version = ledger_.begin_version(j.url, j.sha256);
+  auto version = ledger_.BeginVersion(j.url, j.content.fingerprint);
   if (!version.ok()) {
     End(id, PageStatus::kFailed, "state: " + version.status().message());
     return;
   }
   ReportEvent event = version.value() <= 1 ? ReportEvent::kPublished : ReportEvent::kRevised;
   ++(event == ReportEvent::kPublished ? stats_.published : stats_.revised);
-  j.batch = std::make_shared<const sinks::Batch>(
-      ReportBatch(options_.topics, j.source, out, event, version.value(), parsed.page.fetched_at));
+  Deliver(id, std::make_shared<const sinks::Batch>(
+                  ReportBatch(options_.topics, j.source, out, event, version.value(),
+                              j.content.fingerprint, parsed.page.fetched_at)));
+}
+
+void StatusUpdater::Gone(JourneyId id, GonePage page) {
+  ++stats_.pages;
+  auto it = journeys_.find(id);
+  if (it == journeys_.end()) return;
+  Journey& j = it->second;
+  if (!page.withdraw) {
+    // Gone once is not gone: a portal being rebuilt, a column moving. The next fetches say.
+    End(id, PageStatus::kFailed, page.seen);
+    return;
+  }
+  auto delivered = ledger_.GetDelivered(j.url);
+  if (!delivered.ok()) {
+    End(id, PageStatus::kFailed, "state: " + delivered.status().message());
+    return;
+  }
+  const DeliveredState& before = delivered.value();
+  if (before.fingerprint.empty() || before.fingerprint == kWithdrawnContent) {
+    // Never delivered, or withdrawn already: nothing to tell anyone.
+    End(id, PageStatus::kFailed, page.seen);
+    return;
+  }
+  auto [claim, fresh] = claims_.try_emplace(j.url, id);
+  if (!fresh && claim->second != id) {
+    End(id, PageStatus::kSkipped, "version_in_flight");
+    return;
+  }
+  j.claims_url = true;
+  j.sha256.clear();  // nothing of the page is read: a report that comes back is read anew
+  j.content = DeliveredContent{std::string(kWithdrawnContent), ""};
+  auto version = ledger_.BeginVersion(j.url, j.content.fingerprint);
+  if (!version.ok()) {
+    End(id, PageStatus::kFailed, "state: " + version.status().message());
+    return;
+  }
+  ++stats_.withdrawn;
+  Deliver(id, std::make_shared<const sinks::Batch>(
+                  WithdrawnBatch(options_.topics, page, version.value(), before.sha256)));
+}
+
+void StatusUpdater::Deliver(JourneyId id, std::shared_ptr<const sinks::Batch> batch) {
+  Journey& j = journeys_.at(id);
+  j.batch = std::move(batch);
   j.stage = Stage::kDelivering;
   j.sinks_left = sinks_.size();
   if (sinks_.empty()) {
@@ -166,13 +278,15 @@ void StatusUpdater::OnSinkDone(JourneyId id, Status status) {
     End(id, PageStatus::kFailed, "sink: " + j.failure);
     return;
   }
-  if (Status s = ledger_.mark_delivered(j.url, j.sha256); !s.ok()) {
+  const PageStatus done =
+      j.content.fingerprint == kWithdrawnContent ? PageStatus::kWithdrawn : PageStatus::kDelivered;
+  if (Status s = ledger_.MarkDelivered(j.url, j.sha256, &j.content); !s.ok()) {
     // Delivered, but the state does not know it: the page is published again after the next
     // fetch (at least once). Said in the reason so the operator sees it.
-    End(id, PageStatus::kDelivered, "state: " + s.message());
+    End(id, done, "state: " + s.message());
     return;
   }
-  End(id, PageStatus::kDelivered, "");
+  End(id, done, "");
 }
 
 void StatusUpdater::RetryWaiting() {

@@ -4,11 +4,17 @@
 //
 //   crawler ─Planned()─► journey "planned"
 //           ─TryStart()► a slot (at most max_pages journeys hold one: the memory bound)
-//           ─Fetched()─► already delivered? ─────────────────────────► unchanged
+//           ─Fetched()─► the page already read? (same bytes) ────────► unchanged
 //                        a version of the URL on its way? ───────────► skipped
 //                        parse on the CPU pool (asio::thread_pool) ──┐
 //                                         ┌──────── posted back ◄────┘
-//                        not a report ──────── MarkDelivered ─────────► skipped
+//                        not a report, where a report was ───────────► failed "soft_error"
+//                          (a maintenance page, an error page): the stored version stands
+//                        not a report, never was ── MarkDelivered ───► skipped
+//                        same content fingerprint ── MarkDelivered ──► unchanged
+//                          (a view counter, the time, the menus: never a revision)
+//                        lost sections or most cells, first seen ────► failed "soft_error"
+//                          (remembered as suspect; published when the next fetch agrees)
 //                        its version written ahead (state) ─► event: version 1 published,
 //                          later ones revised; ce_ids from report_id, event, version
 //                        batch (record + findings), built once ─► every sink (shared)
@@ -16,16 +22,19 @@
 //                           sink reports a batch done (never a sleeping thread)
 //                        all sinks OK ──────── MarkDelivered ─────────► delivered
 //                        a sink failed ───────────────────────────────► failed
+//           ─Gone()────► gone fewer times than withdraw_after, or nothing delivered ─► failed
+//                        else report.withdrawn (a version of its own) ─► withdrawn
 //           ─Ended()───► failed / skipped (the crawler's own ends)
 //
 // Every end releases the journey's slot (the crawler's on-room callback resumes its
 // fetches) and the claim on its URL (one version of a report on its way at a time: a newer
 // version handed on beside an unacknowledged one could overtake it on another thread).
 //
-// Ownership: owned by the daemon, which also owns the loop, the CPU pool and the sinks; all
-// must outlive it, and the crawler must be destroyed first. Threading: every member function
-// runs on the loop thread; parse results and sink reports are posted back to it and hold
-// only a weak reference, so that nothing reaches a destroyed updater.
+// Ownership: owned by the daemon, which also owns the loop, the CPU pool, the sinks and the
+// ledger (the state's side of each report's versions, base/page.h); all must outlive it, and the
+// crawler must be destroyed first. Threading: every member function runs on the loop thread; parse
+// results and sink reports are posted back to it and hold only a weak reference, so that nothing
+// reaches a destroyed updater.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -46,6 +55,18 @@
 
 namespace nianbao::ingest {
 
+// What a report version has, to tell a correction from a page that lost part of the report
+// (a cut, an export that dropped tables). Kept in the state as text: "sections=6 cells=120".
+struct ContentShape {
+  int sections = 0;  // sections found
+  int cells = 0;     // table cells with a value
+  std::string ToString() const;
+  static ContentShape Of(const parser::Record& record);
+  static ContentShape Parse(std::string_view text);  // zeros for text it cannot read
+};
+// Whether `after` lost what makes `before` a report: a section, or more than half its cells.
+bool LosesContent(const ContentShape& before, const ContentShape& after);
+
 struct StatusUpdaterOptions {
   // Report pages between the start of their fetch and their final status. Default 64.
   size_t max_pages = 64;
@@ -55,9 +76,12 @@ struct StatusUpdaterOptions {
 
 // Counters, read on the loop thread (the daemon's metrics sampler).
 struct StatusUpdaterStats {
-  int64_t pages = 0;      // pages fetched and handed to the updater
-  int64_t published = 0;  // report.published batches built
-  int64_t revised = 0;    // report.revised batches built
+  int64_t pages = 0;         // pages fetched and handed to the updater
+  int64_t published = 0;     // report.published batches built
+  int64_t revised = 0;       // report.revised batches built
+  int64_t withdrawn = 0;     // report.withdrawn batches built
+  int64_t same_content = 0;  // pages whose bytes changed but whose report did not
+  int64_t soft_errors = 0;   // pages that were not (or no longer wholly) the report they were
   int64_t not_a_report = 0;
   int64_t parse_errors = 0;
   int64_t delivery_failures = 0;  // sink reports that were not OK
@@ -68,22 +92,13 @@ struct StatusUpdaterStats {
 
 class StatusUpdater final : public PageTracker {
  public:
-  // The state's side of a journey (the daemon wires it to the crawler's StateStore).
-  struct Ledger {
-    // Write-ahead: the version number this content is published as, recorded before it is
-    // produced (StateStore::BeginVersion). Version 1 is report.published, any later one
-    // report.revised; the number is part of every ce_id of the version.
-    std::function<Result<int64_t>(const std::string& url, const std::string& sha256)> begin_version;
-    // Records that the content with this hash reached every sink.
-    std::function<Status(const std::string& url, const std::string& sha256)> mark_delivered;
-  };
   // Observes every final status (logs, metrics); optional.
   using OnEnd = std::function<void(const std::string& source, const std::string& url,
                                    PageStatus status, const std::string& reason)>;
 
   StatusUpdater(boost::asio::io_context& loop, boost::asio::thread_pool& cpu,
-                std::vector<sinks::Sink*> sinks, Ledger ledger, StatusUpdaterOptions options,
-                OnEnd on_end = nullptr);
+                std::vector<sinks::Sink*> sinks, VersionLedger& ledger,
+                StatusUpdaterOptions options, OnEnd on_end = nullptr);
   ~StatusUpdater() override;
   StatusUpdater(const StatusUpdater&) = delete;
   StatusUpdater& operator=(const StatusUpdater&) = delete;
@@ -92,6 +107,7 @@ class StatusUpdater final : public PageTracker {
   JourneyId Planned(const std::string& source, const std::string& url) override;
   bool TryStart(JourneyId id) override;
   void Fetched(JourneyId id, FetchedPage page) override;
+  void Gone(JourneyId id, GonePage page) override;
   void Ended(JourneyId id, PageStatus status, std::string reason) override;
   void SetOnRoom(std::function<void()> on_room) override;
 
@@ -118,6 +134,7 @@ class StatusUpdater final : public PageTracker {
     bool has_slot = false;
     bool claims_url = false;
     std::string sha256;
+    DeliveredContent content;  // the version on its way (recorded once every sink has it)
     std::shared_ptr<const sinks::Batch> batch;
     size_t sinks_left = 0;
     bool sink_failed = false;
@@ -129,6 +146,8 @@ class StatusUpdater final : public PageTracker {
   };
 
   void OnParsed(JourneyId id, Parsed parsed);
+  // Begins the journey's version (write-ahead) and hands its batch to every sink.
+  void Deliver(JourneyId id, std::shared_ptr<const sinks::Batch> batch);
   void Offer(JourneyId id, size_t sink);
   void OnSinkDone(JourneyId id, Status status);
   void RetryWaiting();
@@ -137,7 +156,7 @@ class StatusUpdater final : public PageTracker {
   boost::asio::io_context& loop_;
   boost::asio::thread_pool& cpu_;
   std::vector<sinks::Sink*> sinks_;
-  Ledger ledger_;
+  VersionLedger& ledger_;
   StatusUpdaterOptions options_;
   OnEnd on_end_;
   std::function<void()> on_room_;

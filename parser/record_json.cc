@@ -140,4 +140,10 @@ nlohmann::ordered_json ToJson(const ParseOutput& output) {
   return j;
 }
 
+std::string ContentFingerprint(const ParseOutput& output) {
+  Json j = ToJson(output);
+  j["report"].erase("source");
+  return Sha256Hex(j.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
 }  // namespace nianbao::parser

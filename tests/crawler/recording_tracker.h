@@ -33,6 +33,11 @@ class RecordingTracker final : public PageTracker {
     held.push_back(id);
     open.erase(id);
   }
+  void Gone(JourneyId id, GonePage page) override {
+    gone.push_back(std::move(page));
+    open.erase(id);
+    if (started.erase(id) != 0) FreeSlot();
+  }
   void Ended(JourneyId id, PageStatus status, std::string reason) override {
     ends.push_back({id, status, reason});
     open.erase(id);
@@ -55,6 +60,7 @@ class RecordingTracker final : public PageTracker {
   };
   std::vector<FetchedPage> pages;
   std::vector<End> ends;
+  std::vector<GonePage> gone;
   std::map<JourneyId, std::string> open;  // planned, neither fetched nor ended
   std::map<JourneyId, bool> started;      // holding a slot
   std::vector<JourneyId> held;            // fetched, slot not yet released

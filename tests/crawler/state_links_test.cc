@@ -112,7 +112,7 @@ TEST_F(StateStoreTest, StateSurvivesAReopen) {
                                                     {"http://x.gov.cn/t2.html", "乙"}})
                     .ok());
     ASSERT_TRUE(store.value()->PutAttachments(s.url, {{"http://x.gov.cn/a.pdf", "附件"}}).ok());
-    ASSERT_TRUE(store.value()->MarkDelivered(s.url, s.sha256).ok());
+    ASSERT_TRUE(store.value()->MarkDelivered(s.url, s.sha256, nullptr).ok());
   }
   auto store = StateStore::Open(dir_.string());
   ASSERT_TRUE(store.ok());
@@ -197,6 +197,37 @@ CREATE TABLE attachments (report_url TEXT NOT NULL, url TEXT NOT NULL, text TEXT
 INSERT INTO meta (key, value) VALUES ('schema_version', '1');
 )sql";
 
+// The second layout (schema version 2): the first plus the write-ahead version by hash.
+constexpr const char* kSecondLayoutChanges = R"sql(
+CREATE TABLE source_due (source TEXT PRIMARY KEY, next_due INTEGER NOT NULL);
+ALTER TABLE urls ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE urls ADD COLUMN pending_sha256 TEXT NOT NULL DEFAULT '';
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+PRAGMA user_version = 2;
+)sql";
+
+TEST_F(StateStoreTest, TheSecondLayoutIsMigratedKeepingVersions) {
+  std::filesystem::create_directories(dir_);
+  RunSql(dir_ / "state.db",
+         std::string(kFirstLayout) + kSecondLayoutChanges +
+             "INSERT INTO urls (url, source, kind, sha256, delivered_sha256, version, "
+             "pending_sha256) VALUES ('http://x.gov.cn/t1.html', 'x', 'report', 'cc', 'bb', 3, "
+             "'cc');");
+  auto store = StateStore::Open(dir_.string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(QueryInt(dir_ / "state.db", "PRAGMA user_version"), StateStore::kSchemaVersion);
+  auto got = store.value()->Get("http://x.gov.cn/t1.html");
+  ASSERT_TRUE(got.ok() && got.value());
+  EXPECT_EQ(got.value()->delivered_sha256, "bb");
+  EXPECT_EQ(got.value()->gone_fetches, 0);
+  auto delivered = store.value()->GetDelivered("http://x.gov.cn/t1.html");
+  ASSERT_TRUE(delivered.ok());
+  EXPECT_EQ(delivered.value().version, 3);
+  EXPECT_EQ(delivered.value().fingerprint, "");
+  // Version 3 was pending (possibly delivered): the next content is version 4, a revision.
+  EXPECT_EQ(store.value()->BeginVersion("http://x.gov.cn/t1.html", "fp").value(), 4);
+}
+
 TEST_F(StateStoreTest, ADatabaseOfAnotherApplicationIsRefusedAndLeftAlone) {
   std::filesystem::create_directories(dir_);
   RunSql(dir_ / "state.db", "CREATE TABLE people (name TEXT); INSERT INTO people VALUES ('x');");
@@ -275,11 +306,12 @@ TEST_F(StateStoreTest, VersionsAreWrittenAheadAndSurviveACrash) {
     ASSERT_TRUE(st.Put(u).ok());
     EXPECT_EQ(st.BeginVersion(url, "A").value(), 1);
     EXPECT_EQ(st.BeginVersion(url, "A").value(), 1) << "a redelivery is the same version";
-    ASSERT_TRUE(st.MarkDelivered(url, "A").ok());
+    const DeliveredContent a{"A", "sections=6 cells=100"}, b{"B", "sections=6 cells=100"};
+    ASSERT_TRUE(st.MarkDelivered(url, "sha-a", &a).ok());
     EXPECT_EQ(st.BeginVersion(url, "B").value(), 2);
-    ASSERT_TRUE(st.MarkDelivered(url, "B").ok());
+    ASSERT_TRUE(st.MarkDelivered(url, "sha-b", &b).ok());
     EXPECT_EQ(st.BeginVersion(url, "A").value(), 3) << "a revert is a version of its own";
-    ASSERT_TRUE(st.MarkDelivered(url, "A").ok());
+    ASSERT_TRUE(st.MarkDelivered(url, "sha-a", &a).ok());
     EXPECT_EQ(st.BeginVersion(url, "C").value(), 4);
     // The process dies here: C may or may not have reached Kafka; it was never marked.
   }
@@ -289,7 +321,38 @@ TEST_F(StateStoreTest, VersionsAreWrittenAheadAndSurviveACrash) {
   EXPECT_EQ(store.value()->BeginVersion(url, "D").value(), 5) << "the next change: a revision";
   auto got = store.value()->Get(url);
   ASSERT_TRUE(got.ok() && got.value());
-  EXPECT_EQ(got.value()->delivered_sha256, "A");
+  EXPECT_EQ(got.value()->delivered_sha256, "sha-a");
+  auto delivered = store.value()->GetDelivered(url);
+  ASSERT_TRUE(delivered.ok());
+  EXPECT_EQ(delivered.value().fingerprint, "A");
+  EXPECT_EQ(delivered.value().shape, "sections=6 cells=100");
+  EXPECT_EQ(delivered.value().version, 5);
+}
+
+// A suspect change is kept until a version is delivered; a page read without a version
+// (not a report) keeps the delivered version's fingerprint.
+TEST_F(StateStoreTest, ASuspectChangeIsKeptUntilAVersionIsDelivered) {
+  const std::string url = "http://x.gov.cn/t2.html";
+  auto store = StateStore::Open(dir_.string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  StateStore& st = *store.value();
+  UrlState u;
+  u.url = url;
+  u.source = "x";
+  u.kind = "report";
+  ASSERT_TRUE(st.Put(u).ok());
+  EXPECT_TRUE(st.GetDelivered(url).value().fingerprint.empty());
+  const DeliveredContent a{"A", "sections=6 cells=100"};
+  ASSERT_EQ(st.BeginVersion(url, "A").value(), 1);
+  ASSERT_TRUE(st.MarkDelivered(url, "sha-a", &a).ok());
+  ASSERT_TRUE(st.MarkSuspect(url, "HALF").ok());
+  EXPECT_EQ(st.GetDelivered(url).value().suspect, "HALF");
+  ASSERT_TRUE(st.MarkDelivered(url, "sha-notice", nullptr).ok());
+  EXPECT_EQ(st.GetDelivered(url).value().fingerprint, "A");
+  EXPECT_EQ(st.GetDelivered(url).value().sha256, "sha-notice");
+  EXPECT_EQ(st.GetDelivered(url).value().suspect, "HALF");
+  ASSERT_TRUE(st.MarkDelivered(url, "sha-a", &a).ok());
+  EXPECT_EQ(st.GetDelivered(url).value().suspect, "");
 }
 
 TEST_F(StateStoreTest, AFullDiskAtStartUpIsSaidAsSuchNotAsDamage) {

@@ -121,15 +121,11 @@ TEST(JourneyTest, ReloadWhilePagesAreParsedLosesNothingAndLeavesNoJourneyOpen) {
   std::set<std::string> delivered;
   StatusUpdaterOptions uo;
   uo.max_pages = 4;
-  StatusUpdater updater(io, cpu, {&sink},
-                        StatusUpdater::Ledger{[&](const std::string& url, const std::string& sha) {
-                                                return state.value()->BeginVersion(url, sha);
-                                              },
-                                              [&](const std::string& url, const std::string& sha) {
-                                                delivered.insert(url);
-                                                return state.value()->MarkDelivered(url, sha);
-                                              }},
-                        uo);
+  StatusUpdater updater(
+      io, cpu, {&sink}, *state.value(), uo,
+      [&](const std::string&, const std::string& url, PageStatus status, const std::string&) {
+        if (status == PageStatus::kDelivered) delivered.insert(url);
+      });
 
   crawler::CrawlerOptions co;
   co.cpu = &cpu;
@@ -217,15 +213,8 @@ TEST(JourneyTest, RevisionsRevertsAndACrashGiveTrueEventsAndOneCeIdPerEvent) {
   boost::asio::thread_pool cpu(2);
   KeepingSink sink;
   auto make_updater = [&] {
-    return std::make_unique<StatusUpdater>(
-        io, cpu, std::vector<sinks::Sink*>{&sink},
-        StatusUpdater::Ledger{[&](const std::string& u, const std::string& sha) {
-                                return state.value()->BeginVersion(u, sha);
-                              },
-                              [&](const std::string& u, const std::string& sha) {
-                                return state.value()->MarkDelivered(u, sha);
-                              }},
-        StatusUpdaterOptions{});
+    return std::make_unique<StatusUpdater>(io, cpu, std::vector<sinks::Sink*>{&sink},
+                                           *state.value(), StatusUpdaterOptions{});
   };
   auto hand_on = [&](StatusUpdater& u, int content, const std::string& page_url) {
     FetchedPage p = nianbao::testing::TextPage("s", page_url, Seed(content));

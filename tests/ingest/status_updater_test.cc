@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/ingest/memory_ledger.h"
 #include "tests/ingest/test_pages.h"
 
 namespace nianbao::ingest {
@@ -111,31 +112,14 @@ class StatusUpdaterTest : public ::testing::Test {
       boost::asio::make_work_guard(io_);
   boost::asio::thread_pool cpu_{2};
   RecordingSink sink_;
-  std::vector<std::pair<std::string, std::string>> delivered_;
+  nianbao::testing::MemoryLedger ledger_;
+  std::vector<std::pair<std::string, std::string>>& delivered_ = ledger_.marked;
   std::vector<std::pair<std::string, std::string>> ends_;  // url, status + reason
-  // The state's versions as StateStore keeps them (its own tests check the real one): the
-  // same content as the pending version keeps its number, other content takes the next.
-  StatusUpdater::Ledger Ledger() {
-    return {[this](const std::string& url, const std::string& sha) -> Result<int64_t> {
-              auto& [version, pending] = versions_[url];
-              if (pending != sha || version == 0) {
-                ++version;
-                pending = sha;
-              }
-              return version;
-            },
-            [this](const std::string& url, const std::string& sha) {
-              delivered_.emplace_back(url, sha);
-              return Status::Ok();
-            }};
-  }
-
-  std::map<std::string, std::pair<int64_t, std::string>> versions_;
   StatusUpdater updater_{
       io_,
       cpu_,
       {&sink_},
-      Ledger(),
+      ledger_,
       StatusUpdaterOptions{},
       [this](const std::string&, const std::string& url, PageStatus s, const std::string& reason) {
         ends_.emplace_back(url, std::string(PageStatusName(s)) + " " + reason);
@@ -182,7 +166,8 @@ TEST_F(StatusUpdaterTest, PublishesTheRecordAndItsFindingsAsOneBatchWithSpecHead
 }
 
 TEST_F(StatusUpdaterTest, ARevisionIsPublishedAsRevisedWithTheSameKey) {
-  versions_["http://x.gov.cn/t1.html"] = {1, std::string(64, 'a')};  // version 1 went out
+  // Version 1 went out, with other content.
+  ledger_.rows["http://x.gov.cn/t1.html"].delivered = {"earlier", "", std::string(64, 'a'), "", 1};
   auto page = Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/t1.html");
   page.delivered_sha256 = std::string(64, 'a');
   Run({page});
@@ -263,7 +248,7 @@ TEST_F(StatusUpdaterTest, SlotsBoundThePagesAndAFullSinkHoldsThem) {
   StatusUpdaterOptions o;
   o.max_pages = 3;
   int room_calls = 0;
-  StatusUpdater small(io_, cpu_, {&sink_}, Ledger(), o);
+  StatusUpdater small(io_, cpu_, {&sink_}, ledger_, o);
   small.SetOnRoom([&] { ++room_calls; });
   std::vector<JourneyId> ids;
   for (int i = 0; i < 5; ++i)
@@ -319,6 +304,177 @@ TEST_F(StatusUpdaterTest, AbandonEndsLatePagesAndDropsTheirResults) {
   sink_.Flush();  // the acknowledgement arrives late
   io_.run_for(20ms);
   EXPECT_TRUE(delivered_.empty()) << "an abandoned page must not be marked delivered";
+}
+
+std::string FixtureHtml(const std::string& name) {
+  std::ifstream in(std::string(NIANBAO_FIXTURES) + "/html/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A fetched HTML page whose chrome shows a view counter and the time, where portals put
+// them: at the top of the page and in its footer.
+FetchedPage PageWithChrome(const std::string& url, int views) {
+  std::string html = FixtureHtml("form_2021.html");
+  std::string counter = "浏览次数：" + std::to_string(views) +
+                        " 当前时间：2026-12-05 08:00:" + std::to_string(10 + views);
+  html.insert(html.find("<body>") + 6, "<div class=\"visit\">" + counter + "</div>");
+  html.insert(html.find("<footer"), "<p class=\"count\">" + counter + "</p>");
+  FetchedPage p = TextPage("test-source", url, html);
+  p.content_type = "text/html; charset=utf-8";
+  return p;
+}
+
+std::vector<std::string> Events(const RecordingSink& sink) {
+  std::vector<std::string> out;
+  for (const auto& b : sink.batches) out.push_back(HeaderOf(b->messages[0], "event"));
+  return out;
+}
+
+// Defect (issue 12, item 2): a page that shows a view counter or the time was "revised" on
+// every pass. The report's fingerprint, not the page's bytes, decides.
+TEST_F(StatusUpdaterTest, AChangeOfChromeAroundTheReportIsNotARevision) {
+  const std::string url = "http://x.gov.cn/t1.html";
+  Run({PageWithChrome(url, 1)});
+  ASSERT_EQ(sink_.batches.size(), 1u);
+  auto second = PageWithChrome(url, 2);
+  second.delivered_sha256 = ledger_.rows[url].delivered.sha256;
+  ASSERT_NE(second.sha256, second.delivered_sha256) << "the bytes differ";
+  Run({second});
+  EXPECT_EQ(sink_.batches.size(), 1u) << "a counter is not a revision";
+  EXPECT_EQ(updater_.stats().same_content, 1);
+  EXPECT_EQ(Ended(PageStatus::kUnchanged), 1);
+  EXPECT_EQ(ledger_.rows[url].delivered.sha256, second.sha256)
+      << "the new bytes are read: the next fetch of them is not parsed again";
+}
+
+// Defect (issue 12, item 2): a 200 maintenance page (or the error page a 302 leads to) in
+// place of a delivered report replaced the stored version; the real page coming back was
+// then "revised" with unchanged content. It is a soft error now, and nothing is recorded.
+TEST_F(StatusUpdaterTest, APageThatIsNoLongerAReportIsASoftErrorAndTheVersionStands) {
+  const std::string url = "http://x.gov.cn/t1.html";
+  Run({Page("002_1b2a9a261b4cd27b.txt", url)});
+  ASSERT_EQ(sink_.batches.size(), 1u);
+  const DeliveredState before = ledger_.rows[url].delivered;
+  auto maintenance = TextPage("test-source", url,
+                              "<html><head><title>系统维护</title></head><body><p>网站系统维护中，"
+                              "请稍后访问。</p></body></html>");
+  maintenance.content_type = "text/html; charset=utf-8";
+  maintenance.delivered_sha256 = before.sha256;
+  Run({maintenance});
+  EXPECT_EQ(sink_.batches.size(), 1u);
+  EXPECT_EQ(ends_.back().second, "failed soft_error");
+  EXPECT_EQ(ledger_.rows[url].delivered.sha256, before.sha256) << "nothing recorded";
+  EXPECT_EQ(ledger_.rows[url].delivered.fingerprint, before.fingerprint);
+  auto back = Page("002_1b2a9a261b4cd27b.txt", url);
+  back.delivered_sha256 = before.sha256;
+  Run({back});
+  EXPECT_EQ(sink_.batches.size(), 1u) << "the real page back is not a revision";
+}
+
+// A page that lost sections of a delivered report (cut, or mangled by an export) is held
+// back until the next fetch shows the same content; then it is a revision like any other.
+TEST_F(StatusUpdaterTest, APageThatLostSectionsIsPublishedOnlyWhenTheNextFetchAgrees) {
+  const std::string url = "http://x.gov.cn/t1.html";
+  const std::string text = SeedText("002_1b2a9a261b4cd27b.txt");
+  Run({TextPage("test-source", url, text)});
+  ASSERT_EQ(sink_.batches.size(), 1u);
+  const std::string cut = text.substr(0, text.find("四、"));
+  auto first = TextPage("test-source", url, cut);
+  first.delivered_sha256 = ledger_.rows[url].delivered.sha256;
+  auto second = first;
+  Run({first});
+  EXPECT_EQ(sink_.batches.size(), 1u);
+  EXPECT_EQ(ends_.back().second, "failed soft_error");
+  EXPECT_FALSE(ledger_.rows[url].delivered.suspect.empty());
+  Run({second});
+  ASSERT_EQ(sink_.batches.size(), 2u) << "a second fetch that agrees is published";
+  EXPECT_EQ(Events(sink_)[1], "report.revised");
+  EXPECT_TRUE(ledger_.rows[url].delivered.suspect.empty());
+}
+
+// Defect (issue 12, item 4): revise a report, then revert it, and the revert carried the
+// ce_id of the first publication. Every version has its own.
+TEST_F(StatusUpdaterTest, ARevertIsAVersionWithCeIdsOfItsOwn) {
+  const std::string url = "http://x.gov.cn/t1.html";
+  const std::string a = SeedText("002_1b2a9a261b4cd27b.txt");
+  std::string b = a;
+  b.replace(b.find("2020年"), 7, "2020 年");      // a correction that changes no value...
+  b += "\n（更正：本报告第三部分数据已核实）\n";  // ...and one that changes the text
+  for (const std::string* text : std::vector<const std::string*>{&a, &b, &a}) {
+    auto page = TextPage("test-source", url, *text);
+    page.delivered_sha256 = ledger_.rows[url].delivered.sha256;
+    Run({page});
+  }
+  ASSERT_EQ(sink_.batches.size(), 3u);
+  EXPECT_EQ(Events(sink_),
+            (std::vector<std::string>{"report.published", "report.revised", "report.revised"}));
+  std::set<std::string> ids;
+  size_t messages = 0;
+  for (const auto& batch : sink_.batches) {
+    for (const auto& m : batch->messages) {
+      ids.insert(HeaderOf(m, "ce_id"));
+      ++messages;
+    }
+  }
+  EXPECT_EQ(ids.size(), messages) << "two events share a ce_id";
+  auto v = [&](size_t i) {
+    return nlohmann::json::parse(sink_.batches[i]->messages[0].value)["version"].get<int>();
+  };
+  EXPECT_EQ(v(0), 1);
+  EXPECT_EQ(v(1), 2);
+  EXPECT_EQ(v(2), 3);
+}
+
+// Defect (issue 12, item 3): a deleted report has to be said. Gone once is not gone; gone
+// withdraw_after times in a row is one report.withdrawn (a version of its own, once); a
+// report that comes back is a revision.
+TEST_F(StatusUpdaterTest, AGoneReportIsWithdrawnOnceAndComesBackAsARevision) {
+  const std::string url = "http://x.gov.cn/t1.html";
+  Run({Page("002_1b2a9a261b4cd27b.txt", url)});
+  ASSERT_EQ(sink_.batches.size(), 1u);
+  const std::string last_sha = ledger_.rows[url].delivered.sha256;
+  auto gone = [&](bool withdraw, int fetches) {
+    GonePage g;
+    g.source = "test-source";
+    g.url = url;
+    g.status = 200;
+    g.seen = "stub";
+    g.location = "http://x.gov.cn/col/";
+    g.fetches = fetches;
+    g.withdraw = withdraw;
+    g.fetched_at = std::chrono::system_clock::now();
+    JourneyId id = updater_.Planned(g.source, url);
+    ASSERT_TRUE(updater_.TryStart(id));
+    updater_.Gone(id, std::move(g));
+    RunUntilIdle();
+  };
+  gone(false, 1);
+  EXPECT_EQ(sink_.batches.size(), 1u) << "gone once is not gone";
+  EXPECT_EQ(ends_.back().second, "failed stub");
+  gone(true, 2);
+  ASSERT_EQ(sink_.batches.size(), 2u);
+  const auto& w = sink_.batches[1]->messages;
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].topic, "nianbao.reports");
+  EXPECT_EQ(w[0].key, parser::ReportIdForUrl(url));
+  EXPECT_EQ(HeaderOf(w[0], "event"), "report.withdrawn");
+  EXPECT_EQ(HeaderOf(w[0], "ce_type"), "cn.gov.nianbao.report.withdrawn");
+  EXPECT_EQ(HeaderOf(w[0], "schema"), "nianbao.withdrawal.v1");
+  auto value = nlohmann::json::parse(w[0].value);
+  EXPECT_EQ(value["url"], url);
+  EXPECT_EQ(value["version"], 2);
+  EXPECT_EQ(value["last_sha256"], last_sha);
+  EXPECT_EQ(value["seen"]["what"], "stub");
+  EXPECT_EQ(value["seen"]["location"], "http://x.gov.cn/col/");
+  EXPECT_EQ(ends_.back().second, "withdrawn ");
+  gone(true, 3);
+  EXPECT_EQ(sink_.batches.size(), 2u) << "withdrawn once";
+  Run({Page("002_1b2a9a261b4cd27b.txt", url)});
+  ASSERT_EQ(sink_.batches.size(), 3u);
+  EXPECT_EQ(Events(sink_)[2], "report.revised") << "back, as the last event said it was gone";
+  EXPECT_EQ(nlohmann::json::parse(sink_.batches[2]->messages[0].value)["version"], 3);
 }
 
 }  // namespace
