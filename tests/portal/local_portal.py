@@ -18,6 +18,11 @@ tests/portal/README.md):
          (with Content-Length and chunked), two normal reports (one chunked), no robots.txt.
   host4+ (only with --hosts > 3) copies of host1, for tests that need many hosts.
 
+Any page can be switched at run time into a misbehaviour mode (POST /__control/misbehave: a cut
+close-delimited body, a maintenance page, an empty 200, a 302 to a 200 error page, a view
+counter in the chrome, TRS's deletion stub, 404/410, a redirect to the column), see
+MISBEHAVE_MODES.
+
 Everything served is deterministic (generated from tests/fixtures/seeds/*.txt at start-up);
 only the Date header and the request log depend on time. Standard library only (tested with
 CPython 3.11: Debian's /usr/bin/python3 and a pyenv python3).
@@ -356,6 +361,21 @@ class Resource:
                 h.write(self.body)
 
 
+class AlwaysFull(Resource):
+    """A small generated UTF-8 page (maintenance page, error page, deletion stub): strong ETag,
+    no Last-Modified, and never a 304, so that a client that carries the conditions of the
+    report it asked for (its If-Modified-Since, over a redirect too) still sees this page."""
+
+    def __init__(self, body):
+        super().__init__(body, "text/html; charset=utf-8", None)
+
+    def validators(self):
+        return [("ETag", self.etag)]
+
+    def serve(self, h, head):
+        self.send(h, head)
+
+
 class Revisable:
     """A report with two versions; the portal's state says which one is published."""
 
@@ -505,14 +525,16 @@ class Big:
 # it. Each function gets the handler, head, the page's current content (a Resource, or None for a
 # path with no fixed body) and n, the number of this request to the page since the mode was set.
 
-MAINTENANCE_PAGE = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>系统维护</title></head>\n'
-                    '<body><div class="maintenance"><h1>系统维护</h1><p>网站系统维护中，请稍后访问。</p></div>'
-                    '</body></html>\n').encode("utf-8")
+MAINTENANCE_PAGE = AlwaysFull(
+    '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>系统维护</title></head>\n'
+    '<body><div class="maintenance"><h1>系统维护</h1><p>网站系统维护中，请稍后访问。</p></div>'
+    '</body></html>\n'.encode("utf-8"))
 
 ERROR_PAGE_PATH = "/error.html"  # where error_redirect sends the client; added to every host
-ERROR_PAGE = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>提示信息</title></head>\n'
-              '<body><div class="error"><p>对不起，您访问的页面不存在或已被删除</p>'
-              '<p><a href="/">返回首页</a></p></div></body></html>\n').encode("utf-8")
+ERROR_PAGE = AlwaysFull(  # an error page that lies: status 200
+    '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>提示信息</title></head>\n'
+    '<body><div class="error"><p>对不起，您访问的页面不存在或已被删除</p>'
+    '<p><a href="/">返回首页</a></p></div></body></html>\n'.encode("utf-8"))
 
 BODY_TAG = re.compile(rb"<body[^>]*>", re.I)
 META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.I)
@@ -529,16 +551,6 @@ def page_charset(page):
         return codecs.lookup(name).name
     except LookupError:
         return "utf-8"
-
-
-def send_small_page(h, head, status, body, extra_headers=(), etag=False):
-    """A generated page with Content-Length (keep-alive stays possible)."""
-    headers = [("Content-Type", "text/html; charset=utf-8")] + list(extra_headers)
-    if etag:
-        headers.append(("ETag", strong_etag(body)))
-    h.start(status, headers + [("Content-Length", str(len(body)))])
-    if not head and body:
-        h.write(body)
 
 
 def send_close_delimited(h, head, page, body):
@@ -566,11 +578,11 @@ def mb_close_delimited(h, head, page, n):
 
 
 def mb_maintenance(h, head, page, n):
-    send_small_page(h, head, 200, MAINTENANCE_PAGE, etag=True)
+    MAINTENANCE_PAGE.serve(h, head)
 
 
 def mb_empty(h, head, page, n):
-    send_small_page(h, head, 200, b"")
+    h.start(200, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "0")])
 
 
 def mb_error_redirect(h, head, page, n):
@@ -591,10 +603,9 @@ def mb_counter(h, head, page, n):
 def mb_deleted(h, head, page, n):
     """TRS's stub for a deleted document: refresh to the column, nothing else."""
     col = html.escape(h.server.site.column)
-    body = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
-            '<meta http-equiv="refresh" content="0;url=%s"></head>\n<body>该信息已删除</body></html>\n'
-            % col).encode("utf-8")
-    send_small_page(h, head, 200, body, etag=True)
+    AlwaysFull(('<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+                '<meta http-equiv="refresh" content="0;url=%s"></head>\n<body>该信息已删除</body></html>\n'
+                % col).encode("utf-8")).serve(h, head)
 
 
 def mb_gone(h, head, page, n):
@@ -1635,14 +1646,14 @@ def build_manifest(portal, ports):
         m["base_url"] = "http://127.0.0.1:%d" % ports[name]
         m["entry_url"] = m["base_url"] + m["entry"]
         hosts[name] = m
-    manifest = {"version": 1, "hosts": hosts,
-                "misbehave_modes": {name: mb.description for name, mb in MISBEHAVE_MODES.items()}}
+    manifest = {"version": 1, "hosts": hosts}
     if REVISE_HOST in portal.sites:
         manifest["revise"] = {"host": REVISE_HOST, "path": REVISE_PATH,
                               "url": "http://127.0.0.1:%d%s" % (ports[REVISE_HOST], REVISE_PATH),
                               "row": REVISE_ROW, "before": REVISE_BEFORE, "after": REVISE_AFTER,
                               "last_modified_before": http_date(published("2021-01-19")),
                               "last_modified_after": http_date(published("2021-02-03", 10, 0))}
+    manifest["misbehave_modes"] = {name: mb.description for name, mb in MISBEHAVE_MODES.items()}
     return manifest
 
 
@@ -1652,8 +1663,8 @@ def main(argv=None):
                     help="hosts listen on base-port+1 ... base-port+N; 0 picks free ports")
     ap.add_argument("--hosts", type=int, default=3, help="number of simulated hosts (host4+ copy host1)")
     ap.add_argument("--log", help="append every request as a JSON line to this file (truncated at start)")
-    ap.add_argument("--state-dir", help="keep control state (revisions, failure counters) and write "
-                                        "portal.json and manifest.json here")
+    ap.add_argument("--state-dir", help="keep control state (revisions, failure counters, misbehaviour "
+                                        "modes) and write portal.json and manifest.json here")
     ap.add_argument("--no-parent-watch", action="store_true",
                     help="keep serving when the parent process dies (for manual runs)")
     args = ap.parse_args(argv)
@@ -1692,7 +1703,7 @@ def main(argv=None):
             site = build_trs_site(name, seeds, base, revisable=(name == REVISE_HOST))
             if name == "host1":
                 site.manifest["fixtures"] = add_html_fixtures(site, base)
-        site.add(ERROR_PAGE_PATH, Resource(ERROR_PAGE, "text/html; charset=utf-8", published("2020-01-01")))
+        site.add(ERROR_PAGE_PATH, ERROR_PAGE)  # where error_redirect points; linked from nowhere
         portal.sites[name] = site
         servers[name].site = site
     portal.manifest = build_manifest(portal, ports)
