@@ -1276,7 +1276,8 @@ class Control:
             keyed = lambda d: {tuple(k.split(" ", 1)): v for k, v in d.items()}  # noqa: E731
             self.revised = {tuple(k.split(" ", 1)) for k in data.get("revised", [])}
             self.counters = keyed(data.get("counters", {}))
-            self.misbehave = keyed(data.get("misbehave", {}))
+            # a mode this portal does not know (a state written by another version) is dropped
+            self.misbehave = {k: v for k, v in keyed(data.get("misbehave", {})).items() if v in MISBEHAVE_MODES}
             self.misbehave_requests = keyed(data.get("misbehave_requests", {}))
 
     def _save(self):
