@@ -18,6 +18,11 @@ tests/portal/README.md):
          (with Content-Length and chunked), two normal reports (one chunked), no robots.txt.
   host4+ (only with --hosts > 3) copies of host1, for tests that need many hosts.
 
+Any page can be switched at run time into a misbehaviour mode (POST /__control/misbehave: a cut
+close-delimited body, a maintenance page, an empty 200, a 302 to a 200 error page, a view
+counter in the chrome, TRS's deletion stub, 404/410, a redirect to the column), see
+MISBEHAVE_MODES.
+
 Everything served is deterministic (generated from tests/fixtures/seeds/*.txt at start-up);
 only the Date header and the request log depend on time. Standard library only (tested with
 CPython 3.11: Debian's /usr/bin/python3 and a pyenv python3).
@@ -28,6 +33,7 @@ SIGINT or the death of its parent process.
 """
 
 import argparse
+import codecs
 import datetime
 import email.utils
 import hashlib
@@ -329,12 +335,22 @@ class Resource:
         self.chunked = chunked
         self.etag = strong_etag(body)
 
+    def content(self, portal):
+        """The Resource whose body this path serves now (misbehaviour modes wrap it)."""
+        return self
+
+    def validators(self):
+        return [("ETag", self.etag), ("Last-Modified", http_date(self.last_modified))]
+
     def serve(self, h, head):
-        validators = [("ETag", self.etag), ("Last-Modified", http_date(self.last_modified))]
         if h.not_modified(self.etag, self.last_modified):
-            h.start(304, validators)
+            h.start(304, self.validators())
             return
-        headers = [("Content-Type", self.content_type)] + validators
+        self.send(h, head)
+
+    def send(self, h, head):
+        """The 200 with the whole body, whatever the request's conditions."""
+        headers = [("Content-Type", self.content_type)] + self.validators()
         if self.chunked:
             h.start(200, headers + [("Transfer-Encoding", "chunked")])
             if not head:
@@ -343,6 +359,21 @@ class Resource:
             h.start(200, headers + [("Content-Length", str(len(self.body)))])
             if not head:
                 h.write(self.body)
+
+
+class AlwaysFull(Resource):
+    """A small generated UTF-8 page (maintenance page, error page, deletion stub): strong ETag,
+    no Last-Modified, and never a 304, so that a client that carries the conditions of the
+    report it asked for (its If-Modified-Since, over a redirect too) still sees this page."""
+
+    def __init__(self, body):
+        super().__init__(body, "text/html; charset=utf-8", None)
+
+    def validators(self):
+        return [("ETag", self.etag)]
+
+    def serve(self, h, head):
+        self.send(h, head)
 
 
 class Revisable:
@@ -356,6 +387,9 @@ class Revisable:
     def current(self, portal):
         return self.revised if portal.control.is_revised(self.key) else self.original
 
+    def content(self, portal):
+        return self.current(portal)
+
     def serve(self, h, head):
         self.current(h.portal).serve(h, head)
 
@@ -368,6 +402,9 @@ class Flaky:
         self.key = (host, path)
         self.inner = inner
         self.failures = failures  # [(status, [(header, value)...]), ...]
+
+    def content(self, portal):
+        return self.inner.content(portal)
 
     def serve(self, h, head):
         n = h.portal.control.bump(self.key)
@@ -387,6 +424,9 @@ class Stall:
         self.inner = inner
         self.seconds = seconds
 
+    def content(self, portal):
+        return self.inner.content(portal)
+
     def serve(self, h, head):
         r = self.inner
         h.start(200, [("Content-Type", r.content_type), ("ETag", r.etag),
@@ -402,6 +442,9 @@ class Redirect:
     def __init__(self, location, status=302):
         self.location = location  # absolute path, or a callable(handler) -> URL
         self.status = status
+
+    def content(self, portal):
+        return None  # nothing of its own to cut or decorate
 
     def serve(self, h, head):
         loc = self.location(h) if callable(self.location) else self.location
@@ -429,6 +472,9 @@ class Big:
         self.last_modified = published("2023-01-10")
         self._etag = None
         self._lock = threading.Lock()
+
+    def content(self, portal):
+        return None  # 20 MiB generated while sent: not a page to misbehave with
 
     def pieces(self):
         yield self.head
@@ -466,6 +512,153 @@ class Big:
             if not head:
                 for p in self.pieces():
                     h.write(p)
+
+
+# --------------------------------------------------------------------------------------------
+# Misbehaviour modes: how real portals answer for a report page when something is wrong
+# --------------------------------------------------------------------------------------------
+#
+# POST /__control/misbehave?host=H&path=P&mode=M switches one page into a mode; while it is set,
+# every request for the page (GET or HEAD) is answered by the mode's function instead of the
+# page's own resource. Modes ignore conditional request headers: a client that already holds the
+# page must still see the misbehaviour (that is what the tests are about), and a 304 would hide
+# it. Each function gets the handler, head, the page's current content (a Resource, or None for a
+# path with no fixed body) and n, the number of this request to the page since the mode was set.
+
+MAINTENANCE_PAGE = AlwaysFull(
+    '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>系统维护</title></head>\n'
+    '<body><div class="maintenance"><h1>系统维护</h1><p>网站系统维护中，请稍后访问。</p></div>'
+    '</body></html>\n'.encode("utf-8"))
+
+ERROR_PAGE_PATH = "/error.html"  # where error_redirect sends the client; added to every host
+ERROR_PAGE = AlwaysFull(  # an error page that lies: status 200
+    '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>提示信息</title></head>\n'
+    '<body><div class="error"><p>对不起，您访问的页面不存在或已被删除</p>'
+    '<p><a href="/">返回首页</a></p></div></body></html>\n'.encode("utf-8"))
+
+BODY_TAG = re.compile(rb"<body[^>]*>", re.I)
+META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.I)
+
+
+def page_charset(page):
+    """The charset a browser would use: the Content-Type header's, else the page's <meta>."""
+    m = re.search(r"charset=([A-Za-z0-9_-]+)", page.content_type, re.I)
+    name = m.group(1) if m else None
+    if name is None:
+        m = META_CHARSET.search(page.body[:2048])
+        name = m.group(1).decode("ascii") if m else "utf-8"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return "utf-8"
+
+
+def send_close_delimited(h, head, page, body):
+    """HTTP/1.1 without Content-Length or Transfer-Encoding: the body ends where the connection
+    does (RFC 9112 6.3, rule 8), so a client cannot tell a whole body from a cut one."""
+    h.start(200, [("Content-Type", page.content_type)] + page.validators() + [("Connection", "close")])
+    h.close_connection = True  # also set by the Connection header; said here so nothing depends on it
+    if not head:
+        h.write(body)
+    h.wfile.flush()  # every byte out before http.server shuts the socket down
+
+
+def truncated_share(n):
+    """Percent of the body the n-th truncated answer sends: 50, 70, 30, 50, ... so that two
+    consecutive answers never have the same length."""
+    return 30 + 20 * (n % 3)
+
+
+def mb_truncated(h, head, page, n):
+    send_close_delimited(h, head, page, page.body[:len(page.body) * truncated_share(n) // 100])
+
+
+def mb_close_delimited(h, head, page, n):
+    send_close_delimited(h, head, page, page.body)
+
+
+def mb_maintenance(h, head, page, n):
+    MAINTENANCE_PAGE.serve(h, head)
+
+
+def mb_empty(h, head, page, n):
+    h.start(200, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "0")])
+
+
+def mb_error_redirect(h, head, page, n):
+    Redirect(ERROR_PAGE_PATH).serve(h, head)
+
+
+def mb_counter(h, head, page, n):
+    """The page with a view counter and the current time right after <body>: chrome outside the
+    report's body that changes on every request, in the page's own charset. The ETag is the
+    hash of these bytes (so it never matches again); Last-Modified stays the page's."""
+    now = datetime.datetime.now(CST).strftime("%Y-%m-%d %H:%M:%S")
+    line = '\n<div class="visit">浏览次数：%d 当前时间：%s</div>' % (n, now)
+    at = BODY_TAG.search(page.body).end()
+    body = page.body[:at] + line.encode(page_charset(page)) + page.body[at:]
+    Resource(body, page.content_type, page.last_modified, page.chunked).send(h, head)
+
+
+def mb_deleted(h, head, page, n):
+    """TRS's stub for a deleted document: refresh to the column, nothing else."""
+    col = html.escape(h.server.site.column)
+    AlwaysFull(('<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+                '<meta http-equiv="refresh" content="0;url=%s"></head>\n<body>该信息已删除</body></html>\n'
+                % col).encode("utf-8")).serve(h, head)
+
+
+def mb_gone(h, head, page, n):
+    h.send_error_page(404, head=head)
+
+
+def mb_gone410(h, head, page, n):
+    h.send_error_page(410, head=head)
+
+
+def mb_moved_to_column(h, head, page, n):
+    Redirect("http://127.0.0.1:%d%s" % (h.server.server_address[1], h.server.site.column)).serve(h, head)
+
+
+class Misbehaviour:
+    """One mode: its manifest description, its answer, and what the page must have for it."""
+
+    def __init__(self, description, serve, needs=None):
+        self.description = description
+        self.serve = serve
+        self.needs = needs  # None, "body" (fixed bytes to cut or wrap) or "html" (and a <body> tag)
+
+    def applies_to(self, page):
+        if self.needs is None:
+            return True
+        if page is None:
+            return False
+        return self.needs == "body" or BODY_TAG.search(page.body) is not None
+
+
+MISBEHAVE_NORMAL = "normal"  # the mode name that clears a page's mode
+MISBEHAVE_MODES = {
+    "truncated": Misbehaviour(
+        "200 with the page's headers but no Content-Length, Connection: close; only 50%, 70%, 30%, ... "
+        "of the body (cycling per request), then the connection closes", mb_truncated, "body"),
+    "close_delimited": Misbehaviour(
+        "200 with the page's headers but no Content-Length, Connection: close; the whole body, then the "
+        "connection closes (a legitimate old-style server)", mb_close_delimited, "body"),
+    "maintenance": Misbehaviour(
+        "200 with a small 系统维护 page (网站系统维护中，请稍后访问。) instead of the report", mb_maintenance),
+    "empty": Misbehaviour("200 with Content-Length: 0", mb_empty),
+    "error_redirect": Misbehaviour(
+        "302 to /error.html, which answers 200 with 对不起，您访问的页面不存在或已被删除", mb_error_redirect),
+    "counter": Misbehaviour(
+        "the page with <div class=\"visit\">浏览次数：N 当前时间：…</div> right after <body> (N counts the "
+        "requests); ETag from the bytes sent", mb_counter, "html"),
+    "deleted": Misbehaviour(
+        "200 with TRS's deletion stub: <meta http-equiv=\"refresh\" content=\"0;url=<entry>\"> and 该信息已删除",
+        mb_deleted),
+    "gone": Misbehaviour("404 (the portal's error page)", mb_gone),
+    "gone410": Misbehaviour("410 Gone", mb_gone410),
+    "moved_to_column": Misbehaviour("302 to the host's entry_url (absolute)", mb_moved_to_column),
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -766,6 +959,12 @@ class Site:
         assert path not in self.routes, path
         self.routes[path] = resource
 
+    @property
+    def column(self):
+        """The column the reports are listed in: where deleted stubs and moved_to_column point.
+        It is the host's entry (host1's directory URL, host2's and host3's index.html)."""
+        return self.manifest["entry"]
+
 
 def encode_page(text, charset):
     """Page bytes; characters the charset lacks (U+00A0, U+2002 in GBK) become &#N; as a
@@ -1060,26 +1259,37 @@ def atomic_write(path, text):
 
 
 class Control:
-    """Which reports are revised and how often each flaky path was requested. With
-    --state-dir both survive a restart (control.json); only POST /__control/reset clears them."""
+    """Which reports are revised, how often each flaky path was requested, which pages
+    misbehave and how often each was requested in its mode. With --state-dir all of it survives
+    a restart (control.json); only POST /__control/reset clears everything. Keys are
+    (host, path); in JSON "host path"."""
 
     def __init__(self, state_dir):
         self.lock = threading.Lock()
         self.revised = set()
         self.counters = {}
+        self.misbehave = {}  # (host, path) -> mode name
+        self.misbehave_requests = {}  # (host, path) -> requests answered in the current mode
         self.file = Path(state_dir) / "control.json" if state_dir else None
         if self.file and self.file.exists():
             data = json.loads(self.file.read_text(encoding="utf-8"))
+            keyed = lambda d: {tuple(k.split(" ", 1)): v for k, v in d.items()}  # noqa: E731
             self.revised = {tuple(k.split(" ", 1)) for k in data.get("revised", [])}
-            self.counters = {tuple(k.split(" ", 1)): v for k, v in data.get("counters", {}).items()}
+            self.counters = keyed(data.get("counters", {}))
+            # a mode this portal does not know (a state written by another version) is dropped
+            self.misbehave = {k: v for k, v in keyed(data.get("misbehave", {})).items() if v in MISBEHAVE_MODES}
+            self.misbehave_requests = keyed(data.get("misbehave_requests", {}))
 
     def _save(self):
         if self.file:
             atomic_write(self.file, json.dumps(self.snapshot(), ensure_ascii=False, indent=1))
 
     def snapshot(self):
+        joined = lambda d: {" ".join(k): v for k, v in sorted(d.items())}  # noqa: E731
         return {"revised": sorted(" ".join(k) for k in self.revised),
-                "counters": {" ".join(k): v for k, v in sorted(self.counters.items())}}
+                "counters": joined(self.counters),
+                "misbehave": joined(self.misbehave),
+                "misbehave_requests": joined(self.misbehave_requests)}
 
     def is_revised(self, key):
         with self.lock:
@@ -1090,11 +1300,40 @@ class Control:
             self.revised.add(key)
             self._save()
 
+    def revert(self, key):
+        """Back to the original version; counters and modes stay as they are."""
+        with self.lock:
+            self.revised.discard(key)
+            self._save()
+
     def reset(self):
         with self.lock:
             self.revised.clear()
             self.counters.clear()
+            self.misbehave.clear()
+            self.misbehave_requests.clear()
             self._save()
+
+    def set_misbehaviour(self, key, mode):
+        """Sets a page's mode (MISBEHAVE_NORMAL clears it); the request count starts again, so
+        the answers after a switch are the same on every run."""
+        with self.lock:
+            self.misbehave_requests.pop(key, None)
+            if mode == MISBEHAVE_NORMAL:
+                self.misbehave.pop(key, None)
+            else:
+                self.misbehave[key] = mode
+            self._save()
+
+    def misbehaving(self, key):
+        """(mode, n) for the n-th request to a page in its mode, or (None, 0) for a normal page."""
+        with self.lock:
+            mode = self.misbehave.get(key)
+            if mode is None:
+                return None, 0
+            n = self.misbehave_requests[key] = self.misbehave_requests.get(key, 0) + 1
+            self._save()
+            return mode, n
 
     def bump(self, key):
         with self.lock:
@@ -1161,8 +1400,8 @@ class PortalServer(ThreadingHTTPServer):
         self.conn_lock = threading.Lock()
 
 
-ERROR_TITLES = {404: "Not Found", 405: "Method Not Allowed", 429: "Too Many Requests",
-                500: "Internal Server Error"}
+ERROR_TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 410: "Gone",
+                429: "Too Many Requests", 500: "Internal Server Error"}
 
 
 class PortalHandler(BaseHTTPRequestHandler):
@@ -1286,6 +1525,7 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.status = None
         self.sent = 0
         self.aborted = False
+        mode = None
         try:
             self.discard_body()
             if self.command not in ("GET", "HEAD"):
@@ -1295,19 +1535,26 @@ class PortalHandler(BaseHTTPRequestHandler):
                 if resource is None:
                     self.send_error_page(404, head=head)
                 else:
-                    resource.serve(self, head)
+                    mode, n = self.portal.control.misbehaving((self.server.host_name, path))
+                    if mode is None:
+                        resource.serve(self, head)
+                    else:
+                        MISBEHAVE_MODES[mode].serve(self, head, resource.content(self.portal), n)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.aborted = True
             self.close_connection = True
         finally:
-            self.portal.log.add({
+            entry = {
                 "t": t0, "wall": wall, "host": self.server.host_name, "port": self.server.server_address[1],
                 "method": self.command, "path": self.path, "status": self.status, "bytes": self.sent,
                 "user-agent": self.headers.get("User-Agent"),
                 "if-none-match": self.headers.get("If-None-Match"),
                 "if-modified-since": self.headers.get("If-Modified-Since"),
                 "conn": self.conn_id, "dur": round(time.monotonic() - t0, 4), "aborted": self.aborted,
-            })
+            }
+            if mode is not None:  # only on misbehaving answers: the other entries stay as they were
+                entry["misbehave"] = mode
+            self.portal.log.add(entry)
 
     def discard_body(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -1320,7 +1567,7 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.discard_body()
         portal = self.portal
         name = path[len("/__control/"):]
-        posts = {"revise", "reset", "clear-log"}
+        posts = {"revise", "revert", "misbehave", "reset", "clear-log"}
         gets = {"manifest", "log", "state"}
         if name not in posts | gets:
             body, ctype, status = b'{"error": "unknown control endpoint"}\n', "application/json", 404
@@ -1342,6 +1589,14 @@ class PortalHandler(BaseHTTPRequestHandler):
                 portal.control.revise((REVISE_HOST, REVISE_PATH))
             body = json.dumps({"ok": True, "revised": portal.manifest.get("revise")}, ensure_ascii=False).encode()
             ctype, status = "application/json; charset=utf-8", 200
+        elif name == "revert":
+            if REVISE_HOST in portal.sites:
+                portal.control.revert((REVISE_HOST, REVISE_PATH))
+            body = json.dumps({"ok": True, "reverted": portal.manifest.get("revise")}, ensure_ascii=False).encode()
+            ctype, status = "application/json; charset=utf-8", 200
+        elif name == "misbehave":
+            answer, status = self.set_misbehaviour(query)
+            body, ctype = json.dumps(answer, ensure_ascii=False).encode(), "application/json; charset=utf-8"
         elif name == "reset":
             portal.control.reset()
             body, ctype, status = b'{"ok": true}', "application/json", 200
@@ -1355,6 +1610,28 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def set_misbehaviour(self, query):
+        """POST /__control/misbehave?host=H&path=P&mode=M: (JSON answer, status)."""
+        host, path, mode = (query.get(k, [None])[0] for k in ("host", "path", "mode"))
+        if not (host and path and mode):
+            return {"error": "host, path and mode are required"}, 400
+        site = self.portal.sites.get(host)
+        if site is None:
+            return {"error": "unknown host %s" % host}, 404
+        resource = site.routes.get(path)
+        if resource is None:
+            return {"error": "%s serves no %s" % (host, path)}, 404
+        if mode != MISBEHAVE_NORMAL:
+            behaviour = MISBEHAVE_MODES.get(mode)
+            if behaviour is None:
+                return {"error": "unknown mode %s" % mode,
+                        "modes": [MISBEHAVE_NORMAL] + list(MISBEHAVE_MODES)}, 400
+            if not behaviour.applies_to(resource.content(self.portal)):
+                return {"error": "mode %s needs a page with %s; %s %s has none"
+                        % (mode, "a <body> tag" if behaviour.needs == "html" else "a fixed body", host, path)}, 400
+        self.portal.control.set_misbehaviour((host, path), mode)
+        return {"ok": True, "host": host, "path": path, "mode": mode}, 200
 
 
 # --------------------------------------------------------------------------------------------
@@ -1377,6 +1654,7 @@ def build_manifest(portal, ports):
                               "row": REVISE_ROW, "before": REVISE_BEFORE, "after": REVISE_AFTER,
                               "last_modified_before": http_date(published("2021-01-19")),
                               "last_modified_after": http_date(published("2021-02-03", 10, 0))}
+    manifest["misbehave_modes"] = {name: mb.description for name, mb in MISBEHAVE_MODES.items()}
     return manifest
 
 
@@ -1386,8 +1664,8 @@ def main(argv=None):
                     help="hosts listen on base-port+1 ... base-port+N; 0 picks free ports")
     ap.add_argument("--hosts", type=int, default=3, help="number of simulated hosts (host4+ copy host1)")
     ap.add_argument("--log", help="append every request as a JSON line to this file (truncated at start)")
-    ap.add_argument("--state-dir", help="keep control state (revisions, failure counters) and write "
-                                        "portal.json and manifest.json here")
+    ap.add_argument("--state-dir", help="keep control state (revisions, failure counters, misbehaviour "
+                                        "modes) and write portal.json and manifest.json here")
     ap.add_argument("--no-parent-watch", action="store_true",
                     help="keep serving when the parent process dies (for manual runs)")
     args = ap.parse_args(argv)
@@ -1426,6 +1704,7 @@ def main(argv=None):
             site = build_trs_site(name, seeds, base, revisable=(name == REVISE_HOST))
             if name == "host1":
                 site.manifest["fixtures"] = add_html_fixtures(site, base)
+        site.add(ERROR_PAGE_PATH, ERROR_PAGE)  # where error_redirect points; linked from nowhere
         portal.sites[name] = site
         servers[name].site = site
     portal.manifest = build_manifest(portal, ports)

@@ -3,14 +3,15 @@
 
 Starts the portal with --base-port 0 under the same interpreter, exercises every host
 (lists, reports, validators and 304, GBK pages, attachments, robots.txt, failures and
-retries, the stalled page, the redirect loop, the 20 MiB pages, the revise/reset controls,
-the request log), checks that examples/local-portal.toml selects exactly the manifest's
+retries, the stalled page, the redirect loop, the 20 MiB pages, the revise/revert/reset controls,
+every misbehaviour mode on the wire, the request log), checks that examples/local-portal.toml selects exactly the manifest's
 reports, stops the portal with SIGTERM, and checks that it also dies with its parent.
 
 Prints one line per failed check and "N passed, M failed"; exits 1 when anything failed.
 Usage: python3 tests/portal/selftest.py [-v]
 """
 
+import hashlib
 import http.client
 import io
 import json
@@ -78,6 +79,34 @@ def fetch(url, method="GET", headers=None, timeout=10, data=None):
     except urllib.error.HTTPError as e:
         body = e.read() if e.fp else b""
         return Resp(e.code, e.headers, body)
+
+
+def raw_get(port, path, timeout=5):
+    """GET over a bare socket that asks for keep-alive and reads until the server closes:
+    (status, {lower-case header: value}, body, closed). closed is False when the server kept
+    the connection open (the read timed out), so a close-delimited answer can be told apart."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: %s\r\nConnection: keep-alive\r\n\r\n"
+                  % (path, port, UA)).encode("ascii"))
+    data, closed = b"", False
+    try:
+        while True:
+            piece = sock.recv(65536)
+            if not piece:
+                closed = True
+                break
+            data += piece
+    except socket.timeout:
+        pass
+    finally:
+        sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return int(lines[0].split()[1]), headers, body, closed
 
 
 class Links(HTMLParser):
@@ -373,6 +402,162 @@ def test_revise(base, m):
     check("revise needs POST", r.status == 405, r.status)
 
 
+def misbehave(base, host, path, mode, via="host3"):
+    """POST /__control/misbehave (on another host than the page's: any host answers)."""
+    return fetch(base[via] + "/__control/misbehave?host=%s&path=%s&mode=%s" % (host, path, mode),
+                 method="POST", data=b"")
+
+
+def test_misbehave(base, m):
+    """Every misbehaviour mode on the wire, then normal, revert and reset."""
+    modes = m.get("misbehave_modes", {})
+    check("manifest: misbehave_modes", sorted(modes) == sorted([
+        "truncated", "close_delimited", "maintenance", "empty", "error_redirect", "counter", "deleted", "gone",
+        "gone410", "moved_to_column"]) and all(isinstance(d, str) and d for d in modes.values()), modes)
+    h1 = m["hosts"]["host1"]
+    port1 = h1["port"]
+    page = [r["path"] for r in h1["reports"] if not r.get("revisable") and r["charset"] == "utf-8"][0]
+    url = base["host1"] + page
+    normal = fetch(url)
+    try:
+        # truncated: close-delimited, a strict prefix, a different cut on each request
+        check("misbehave truncated: set", misbehave(base, "host1", page, "truncated").status == 200)
+        cuts = [raw_get(port1, page) for _ in range(3)]
+        for i, (status, hdrs, body, closed) in enumerate(cuts, 1):
+            name = "misbehave truncated #%d" % i
+            check(name + ": 200, page headers, no length", status == 200 and "content-length" not in hdrs
+                  and "transfer-encoding" not in hdrs and hdrs.get("connection", "").lower() == "close"
+                  and hdrs.get("etag") == normal.headers["ETag"]
+                  and hdrs.get("last-modified") == normal.headers["Last-Modified"], hdrs)
+            check(name + ": the server closes", closed)
+            check(name + ": a strict prefix", 0 < len(body) < len(normal.body) and normal.body.startswith(body),
+                  len(body))
+        lengths = [len(c[2]) for c in cuts]
+        check("misbehave truncated: 50%, 70%, 30% of the body", lengths == [len(normal.body) * p // 100
+                                                                        for p in (50, 70, 30)], lengths)
+        r = fetch(url, headers={"If-None-Match": normal.headers["ETag"]})
+        check("misbehave truncated: conditions ignored (200, not 304)", r.status == 200, r.status)
+        # close_delimited: the whole body, then close
+        misbehave(base, "host1", page, "close_delimited")
+        status, hdrs, body, closed = raw_get(port1, page)
+        check("misbehave close_delimited: no length, closes, whole body", status == 200
+              and "content-length" not in hdrs and "transfer-encoding" not in hdrs and closed
+              and body == normal.body, (status, hdrs, len(body), closed))
+        # maintenance
+        misbehave(base, "host1", page, "maintenance")
+        r = fetch(url)
+        text = r.body.decode("utf-8")
+        check("misbehave maintenance: 200 系统维护 page", r.status == 200 and "<title>系统维护</title>" in text
+              and "网站系统维护中，请稍后访问。" in text and "总体情况" not in text
+              and r.headers["Content-Length"] == str(len(r.body)) and r.headers["ETag"] != normal.headers["ETag"],
+              (r.status, text[:200]))
+        # empty
+        misbehave(base, "host1", page, "empty")
+        r = fetch(url)
+        check("misbehave empty: 200, Content-Length 0", r.status == 200 and r.body == b""
+              and r.headers["Content-Length"] == "0"
+              and r.headers["Content-Type"] == "text/html; charset=utf-8", (r.status, dict(r.headers)))
+        # error_redirect: 302 to /error.html, which lies with a 200
+        misbehave(base, "host1", page, "error_redirect")
+        r = fetch(url)
+        check("misbehave error_redirect: 302 /error.html", r.status == 302 and r.headers["Location"] == "/error.html",
+              (r.status, r.headers.get("Location")))
+        for host in ("host1", "host2", "host3"):
+            e = fetch(base[host] + "/error.html", headers={"If-Modified-Since": normal.headers["Last-Modified"]})
+            check("%s /error.html: 200 error page" % host, e.status == 200
+                  and "对不起，您访问的页面不存在或已被删除" in e.body.decode("utf-8"), e.status)
+        # counter: every answer differs, only in the chrome
+        misbehave(base, "host1", page, "counter")
+        c1, c2 = fetch(url), fetch(url, headers={"If-None-Match": normal.headers["ETag"]})
+        t1, t2 = c1.body.decode("utf-8"), c2.body.decode("utf-8")
+        check("misbehave counter: 浏览次数：1 then 2", "浏览次数：1 " in t1 and "浏览次数：2 " in t2
+              and c1.body != c2.body, (t1[:300], t2[:300]))
+        check("misbehave counter: 当前时间", re.search(r"当前时间：\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", t1) is not None)
+        check("misbehave counter: ETag of the bytes sent, Last-Modified of the page",
+              c1.headers["ETag"] == '"%s"' % hashlib.sha256(c1.body).hexdigest()[:32]
+              and c1.headers["ETag"] != c2.headers["ETag"]
+              and c1.headers["Last-Modified"] == normal.headers["Last-Modified"])
+        check("misbehave counter: conditional request never 304", c2.status == 200, c2.status)
+
+        def report_body(b):
+            return b.split(b'<div class="TRS_Editor">', 1)[1].split(b'<div class="article-tools">', 1)[0]
+
+        check("misbehave counter: report body byte-identical",
+              report_body(c1.body) == report_body(c2.body) == report_body(normal.body))
+        check("misbehave counter: only the visit line added",
+              re.sub(rb'\n<div class="visit">[^<]*</div>', b"", c1.body, count=1) == normal.body)
+        gbk = "/zfxxgk/zfxxgknb/202001/t20200123_1023.html"  # GBK announced only by <meta>
+        misbehave(base, "host1", gbk, "counter")
+        r = fetch(base["host1"] + gbk)
+        check("misbehave counter: GBK page gets GBK chrome", "浏览次数：1 " in r.body.decode("gbk"))
+        misbehave(base, "host1", gbk, "normal")
+        # deleted: TRS stub refreshing to the column
+        misbehave(base, "host1", page, "deleted")
+        r = fetch(url)
+        text = r.body.decode("utf-8")
+        check("misbehave deleted: 200 stub < 1 KB refreshing to the column", r.status == 200 and len(r.body) < 1024
+              and '<meta http-equiv="refresh" content="0;url=%s">' % h1["entry"] in text and "该信息已删除" in text,
+              (r.status, text))
+        p2 = m["hosts"]["host2"]["reports"][0]["path"]
+        misbehave(base, "host2", p2, "deleted")
+        text = fetch(base["host2"] + p2).body.decode("utf-8")
+        check("misbehave deleted: host2's column", 'content="0;url=/col/col1234/index.html"' in text, text)
+        # gone, gone410, moved_to_column
+        misbehave(base, "host1", page, "gone")
+        check("misbehave gone: 404", fetch(url).status == 404)
+        misbehave(base, "host1", page, "gone410")
+        check("misbehave gone410: 410", fetch(url).status == 410)
+        misbehave(base, "host1", page, "moved_to_column")
+        r = fetch(url)
+        check("misbehave moved_to_column: 302 to entry_url", r.status == 302 and r.headers["Location"] == h1["entry_url"],
+              (r.status, r.headers.get("Location")))
+        # state, normal
+        st = json.loads(fetch(base["host2"] + "/__control/state").body)
+        check("state: misbehave", st.get("misbehave", {}).get("host1 " + page) == "moved_to_column"
+              and st["misbehave"].get("host2 " + p2) == "deleted", st.get("misbehave"))
+        misbehave(base, "host1", page, "normal")
+        r = fetch(url)
+        check("misbehave normal: the page unchanged", r.status == 200 and r.body == normal.body
+              and r.headers["ETag"] == normal.headers["ETag"] and r.headers["Content-Length"] == str(len(r.body)))
+        # a mode wraps the revisable report in its current version
+        rv = m["revise"]
+        orig = fetch(base["host1"] + rv["path"])
+        fetch(base["host1"] + "/__control/revise", method="POST", data=b"")
+        revised = fetch(base["host1"] + rv["path"])
+        misbehave(base, "host1", rv["path"], "close_delimited")
+        _, _, body, _ = raw_get(port1, rv["path"])
+        check("misbehave close_delimited on the revised report: revised bytes",
+              body == revised.body and body != orig.body)
+        # revert: original version, modes and counters kept
+        r = fetch(base["host2"] + "/__control/revert", method="POST", data=b"")
+        check("revert: 200", r.status == 200, r.status)
+        fetch(base["host2"] + "/__control/revert", method="POST", data=b"")  # idempotent
+        _, _, body, _ = raw_get(port1, rv["path"])
+        check("revert: original bytes, still close-delimited", body == orig.body)
+        misbehave(base, "host1", rv["path"], "normal")
+        r = fetch(base["host1"] + rv["path"])
+        check("revert: page equals the original", r.body == orig.body and r.headers["ETag"] == orig.headers["ETag"]
+              and r.headers["Last-Modified"] == rv["last_modified_before"])
+        st = json.loads(fetch(base["host1"] + "/__control/state").body)
+        check("revert: modes kept", st["revised"] == [] and st["misbehave"].get("host2 " + p2) == "deleted", st)
+        check("revert needs POST", fetch(base["host1"] + "/__control/revert").status == 405)
+        # errors
+        r = misbehave(base, "host1", page, "sideways")
+        check("misbehave unknown mode: 400", r.status == 400 and "error" in json.loads(r.body), r.status)
+        check("misbehave unknown host: 404", misbehave(base, "host9", page, "gone").status == 404)
+        check("misbehave unknown path: 404", misbehave(base, "host1", "/nope.html", "gone").status == 404)
+        check("misbehave counter on a redirect: 400", misbehave(base, "host3", "/loop/a", "counter").status == 400)
+        check("misbehave needs POST", fetch(base["host1"] + "/__control/misbehave?host=host1&path=%s&mode=gone"
+                                            % page).status == 405)
+        # reset clears every mode
+        misbehave(base, "host1", page, "gone")
+        fetch(base["host3"] + "/__control/reset", method="POST", data=b"")
+        st = json.loads(fetch(base["host1"] + "/__control/state").body)
+        check("reset clears modes", st["misbehave"] == {} and fetch(url).body == normal.body, st)
+    finally:
+        fetch(base["host1"] + "/__control/reset", method="POST", data=b"")
+
+
 def test_trouble(base, m):
     h3 = base["host3"]
     # redirect loop
@@ -467,6 +652,11 @@ def test_log(base, log_file):
     slow = [e for e in entries if e["path"] == "/xxgk/ndbg/content_3003.html"]
     check("log: stalled request aborted by the client", len(slow) == 1 and slow[0]["aborted"] and slow[0]["bytes"] == 0
           and slow[0]["dur"] < 5, slow)
+    mb = [e for e in entries if "misbehave" in e]
+    check("log: misbehaving answers marked", {"truncated", "counter", "gone410"} <= {e["misbehave"] for e in mb}
+          and all(e["misbehave"] is not None for e in mb), sorted({e["misbehave"] for e in mb}))
+    cut = [e["bytes"] for e in mb if e["misbehave"] == "truncated" and e["method"] == "GET"]
+    check("log: truncated answers count the bytes sent", len(set(cut)) == 3, cut)
     ka = [e for e in entries if e["user-agent"] == UA + " keepalive"]
     check("log: keep-alive on one connection", len(ka) == 2 and ka[0]["conn"] == ka[1]["conn"], ka)
     h2 = fetch(base["host1"] + "/__control/log?host=host2").body.decode("utf-8").splitlines()
@@ -549,6 +739,8 @@ def test_state_persistence(state_dir, m):
         path = [t["path"] for t in m["hosts"]["host2"]["trouble"] if t["expect"] == "retry_then_ok"][0]
         r = fetch("http://127.0.0.1:%d%s" % (ports["host2"], path))
         check("state dir: counters survive restart", r.status == 200, r.status)
+        r = fetch("http://127.0.0.1:%d%s" % (ports["host1"], m["hosts"]["host1"]["reports"][0]["path"]))
+        check("state dir: misbehave modes survive restart", r.status == 410, r.status)
     finally:
         proc.send_signal(signal.SIGINT)
         check("SIGINT: exit 0", proc.wait(10) == 0)
@@ -586,7 +778,8 @@ def main():
             lambda: test_manifest(base, m), lambda: test_trs_lists(base, m), lambda: test_hanweb_lists(base, m),
             lambda: test_report_pages(base, m), lambda: test_trs_article(base, m), lambda: test_gbk(base, m),
             lambda: test_attachments(base, m), lambda: test_robots(base), lambda: test_retries(base, m),
-            lambda: test_revise(base, m), lambda: test_trouble(base, m), lambda: test_misc(base),
+            lambda: test_revise(base, m), lambda: test_misbehave(base, m), lambda: test_trouble(base, m),
+            lambda: test_misc(base),
             lambda: test_sources_file(base, m), lambda: test_log(base, log_file),
         ]
         for step in steps:
@@ -598,6 +791,7 @@ def main():
         flaky = [t["path"] for t in m["hosts"]["host2"]["trouble"] if t["expect"] == "retry_then_ok"][0]
         for _ in range(3):  # 500, 500, 200: the counter that must survive a restart
             fetch(base["host2"] + flaky)
+        misbehave(base, "host1", m["hosts"]["host1"]["reports"][0]["path"], "gone410")  # a mode that must too
     finally:
         test_stop(proc, state_dir)
     try:
