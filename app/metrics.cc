@@ -19,7 +19,8 @@ constexpr MetricSpec kKnownMetrics[] = {
     {metric::kBytesTotal, MetricType::kCounter, "Bytes of HTTP response bodies received.", {}},
     {metric::kReportsTotal,
      MetricType::kCounter,
-     "Annual reports parsed, by change against the stored version (new, revised, unchanged).",
+     "Annual report pages, by change against the delivered version (new, revised, unchanged, "
+     "withdrawn, soft_error: a page that was not the report it had been).",
      {"change"}},
     {metric::kFindingsTotal,
      MetricType::kCounter,

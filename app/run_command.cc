@@ -8,6 +8,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -34,6 +36,42 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+
+// Fault injection for the end-to-end tests, off unless NIANBAO_FAULT_KILL_BEFORE_MARK=N is
+// set: the process kills itself (SIGKILL, no cleanup) when the Nth report version has
+// reached every sink, before the state records it: the one moment where a crash leaves a
+// committed event that the state does not know about. The tests check that what is published
+// after the restart still tells the truth (the same version again, the same ce_ids).
+class KillBeforeMark final : public VersionLedger {
+ public:
+  KillBeforeMark(VersionLedger& inner, long countdown) : inner_(inner), countdown_(countdown) {}
+  Result<DeliveredState> GetDelivered(const std::string& url) override {
+    return inner_.GetDelivered(url);
+  }
+  Result<int64_t> BeginVersion(const std::string& url, const std::string& content) override {
+    return inner_.BeginVersion(url, content);
+  }
+  Status MarkDelivered(const std::string& url, const std::string& sha256,
+                       const DeliveredContent* content) override {
+    if (content != nullptr && --countdown_ == 0) (void)::raise(SIGKILL);
+    return inner_.MarkDelivered(url, sha256, content);
+  }
+  Status MarkSuspect(const std::string& url, const std::string& fingerprint) override {
+    return inner_.MarkSuspect(url, fingerprint);
+  }
+
+  // The ledger the daemon uses: `inner`, or the fault injector when the variable is set.
+  static VersionLedger& Wrap(VersionLedger& inner, std::unique_ptr<VersionLedger>& holder) {
+    const char* n = std::getenv("NIANBAO_FAULT_KILL_BEFORE_MARK");
+    if (n == nullptr || std::atol(n) <= 0) return inner;
+    holder = std::make_unique<KillBeforeMark>(inner, std::atol(n));
+    return *holder;
+  }
+
+ private:
+  VersionLedger& inner_;
+  long countdown_;
+};
 
 // "127.0.0.1:9464" / "[::1]:9464" -> address, port.
 bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
@@ -160,7 +198,7 @@ class Daemon {
     uo.max_pages = static_cast<size_t>(config_->queue);
     uo.topics = config_->topics;
     updater_ = std::make_unique<ingest::StatusUpdater>(
-        io_, cpu_, sinks, *state_, uo,
+        io_, cpu_, sinks, KillBeforeMark::Wrap(*state_, fault_ledger_), uo,
         [this](const std::string& source, const std::string& url, PageStatus status,
                const std::string& reason) { OnPageEnd(source, url, status, reason); });
     signals_.add(SIGTERM);
@@ -171,8 +209,18 @@ class Daemon {
   }
 
   // Every page's final status, from the status updater.
-  void OnPageEnd(const std::string&, const std::string&, PageStatus status,
+  void OnPageEnd(const std::string& source, const std::string& url, PageStatus status,
                  const std::string& reason) {
+    // The ends an operator must hear of one by one: a report taken down, and a page that
+    // showed something other than its report (the stored version stands).
+    if (status == PageStatus::kWithdrawn) {
+      log_->info("report withdrawn source={} url={}", source, url);
+    } else if (reason == "soft_error") {
+      log_->warn(
+          "soft error source={} url={}: the page is not the report it was; the "
+          "delivered version stands",
+          source, url);
+    }
     bool undelivered =
         status == PageStatus::kFailed && (reason == "shutdown" || reason.rfind("sink:", 0) == 0);
     bool unrecorded = reason.rfind("state:", 0) == 0;
@@ -377,9 +425,11 @@ class Daemon {
 
   void Finish() {
     const auto& st = updater_->stats();
-    log_->info("delivered {} reports ({} new, {} revised), {} not reports, {} delivery failures",
-               EndedAs(PageStatus::kDelivered), st.published, st.revised, st.not_a_report,
-               st.delivery_failures);
+    log_->info(
+        "delivered {} reports ({} new, {} revised), {} withdrawn, {} with the same content, "
+        "{} soft errors, {} not reports, {} delivery failures",
+        EndedAs(PageStatus::kDelivered), st.published, st.revised, st.withdrawn, st.same_content,
+        st.soft_errors, st.not_a_report, st.delivery_failures);
     if (undelivered_ > 0 || state_write_failures_ > 0) {
       work_left_ = true;
       log_->warn(
@@ -442,6 +492,10 @@ class Daemon {
     metrics_.Inc(metric::kReportsTotal, {{"change", "revised"}}, delta(st.revised, last_.revised));
     metrics_.Inc(metric::kReportsTotal, {{"change", "unchanged"}},
                  delta(EndedAs(PageStatus::kUnchanged), last_.unchanged));
+    metrics_.Inc(metric::kReportsTotal, {{"change", "withdrawn"}},
+                 delta(st.withdrawn, last_.withdrawn));
+    metrics_.Inc(metric::kReportsTotal, {{"change", "soft_error"}},
+                 delta(st.soft_errors, last_.soft_errors));
     for (const auto& [rule, n] : st.findings_by_rule) {
       int64_t& last = last_.findings[rule];
       metrics_.Inc(metric::kFindingsTotal, {{"rule", rule}}, static_cast<double>(n - last));
@@ -473,6 +527,7 @@ class Daemon {
   SystemdNotifier notifier_;
   MetricsRegistry metrics_;
   std::unique_ptr<crawler::StateStore> state_;
+  std::unique_ptr<VersionLedger> fault_ledger_;  // tests only (KillBeforeMark)
   std::unique_ptr<sinks::EmbeddedKafka> embedded_;
   std::vector<std::unique_ptr<sinks::Sink>> sinks_;
   sinks::KafkaSink* kafka_ = nullptr;
@@ -491,7 +546,8 @@ class Daemon {
   std::chrono::steady_clock::time_point deadline_;
   std::map<std::string, std::string> health_;
   struct {
-    int64_t published = 0, revised = 0, unchanged = 0, kafka_errors = 0;
+    int64_t published = 0, revised = 0, unchanged = 0, withdrawn = 0, soft_errors = 0;
+    int64_t kafka_errors = 0;
     std::map<std::string, int64_t> findings;
   } last_;
   // All on the loop thread. stopping_ is read by the metrics endpoint's handler, also on it.

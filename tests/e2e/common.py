@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.request
 
 
@@ -102,3 +103,64 @@ def kcat(bootstrap, topic):
         m["headers"] = dict(zip(h[0::2], h[1::2]))
         out.append(m)
     return out
+
+
+class Env:
+    """A test portal, a Kafka (tests/e2e/mock_kafka, one broker) and a scratch directory;
+    daemon configurations on topics of their own."""
+
+    def __init__(self, root, nianbao, mock):
+        self.root, self.nianbao = root, nianbao
+        self.tmp = tempfile.mkdtemp(prefix="nianbao-e2e-")
+        self.portal = Portal(root, os.path.join(self.tmp, "portal.jsonl"))
+        self.ports = self.portal.ports
+        self.manifest = self.portal.manifest
+        self.reports = self.portal.reports
+        self.kafka = subprocess.Popen([mock, "--brokers", "1"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+        self.bootstrap = self.kafka.stdout.readline().split()[1]
+
+    def kafka_command(self, cmd):
+        self.kafka.stdin.write(cmd + "\n")
+        self.kafka.stdin.flush()
+        return self.kafka.stdout.readline().strip()
+
+    def config(self, name, deadline="60s", sources=None):
+        """A sources file (the portal's, or `sources`) and a daemon config on topics of
+        its own."""
+        text = sources if sources is not None else self.portal.sources_toml()
+        d = os.path.join(self.tmp, name)
+        os.makedirs(d, exist_ok=True)
+        open(os.path.join(d, "sources.toml"), "w", encoding="utf-8").write(text)
+        topics = {t: f"{name}.{t}" for t in ["reports", "findings", "fetches", "sources"]}
+        cfg = f'''sources = "sources.toml"
+state_dir = "{d}/state"
+[log]
+format = "json"
+[kafka]
+brokers = "{self.bootstrap}"
+transactional_id = "nianbao-e2e-{name}"
+[kafka.topics]
+reports = "{topics['reports']}"
+findings = "{topics['findings']}"
+fetches = "{topics['fetches']}"
+sources = "{topics['sources']}"
+[metrics]
+listen = "127.0.0.1:{free_port()}"
+[shutdown]
+deadline = "{deadline}"
+'''
+        path = os.path.join(d, "nianbao.toml")
+        open(path, "w", encoding="utf-8").write(cfg)
+        return path, topics
+
+    def daemon(self, config, once=True, log="daemon.log", env=None):
+        args = [self.nianbao, "run", "--config", config] + (["--once"] if once else [])
+        return subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                stderr=open(os.path.join(os.path.dirname(config), log), "w"),
+                                env=dict(os.environ, **(env or {})))
+
+    def close(self):
+        self.portal.close()
+        self.kafka.terminate()
+        self.kafka.wait(timeout=10)

@@ -24,72 +24,16 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
 import jsonschema
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Checks, Portal, free_port, kcat, report_id  # noqa: E402
+from common import Checks, Env as CommonEnv, kcat, report_id  # noqa: E402
 
 NIANBAO, MOCK, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
 check = Checks()
-
-
-class Env:
-    def __init__(self):
-        self.tmp = tempfile.mkdtemp(prefix="nianbao-e2e-")
-        self.portal = Portal(ROOT, os.path.join(self.tmp, "portal.jsonl"))
-        self.ports = self.portal.ports
-        self.manifest = self.portal.manifest
-        self.reports = self.portal.reports
-        self.kafka = subprocess.Popen([MOCK, "--brokers", "1"], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, text=True)
-        self.bootstrap = self.kafka.stdout.readline().split()[1]
-
-    def kafka_command(self, cmd):
-        self.kafka.stdin.write(cmd + "\n")
-        self.kafka.stdin.flush()
-        return self.kafka.stdout.readline().strip()
-
-    def config(self, name, deadline="60s"):
-        """A sources file on the portal's ports and a daemon config on its own topics."""
-        text = self.portal.sources_toml()
-        d = os.path.join(self.tmp, name)
-        os.makedirs(d, exist_ok=True)
-        open(os.path.join(d, "sources.toml"), "w", encoding="utf-8").write(text)
-        topics = {t: f"{name}.{t}" for t in ["reports", "findings", "fetches", "sources"]}
-        cfg = f'''sources = "sources.toml"
-state_dir = "{d}/state"
-[log]
-format = "json"
-[kafka]
-brokers = "{self.bootstrap}"
-transactional_id = "nianbao-e2e-{name}"
-[kafka.topics]
-reports = "{topics['reports']}"
-findings = "{topics['findings']}"
-fetches = "{topics['fetches']}"
-sources = "{topics['sources']}"
-[metrics]
-listen = "127.0.0.1:{free_port()}"
-[shutdown]
-deadline = "{deadline}"
-'''
-        path = os.path.join(d, "nianbao.toml")
-        open(path, "w", encoding="utf-8").write(cfg)
-        return path, topics
-
-    def daemon(self, config, once=True, log="daemon.log"):
-        args = [NIANBAO, "run", "--config", config] + (["--once"] if once else [])
-        return subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                stderr=open(os.path.join(os.path.dirname(config), log), "w"))
-
-    def close(self):
-        self.portal.close()
-        self.kafka.terminate()
-        self.kafka.wait(timeout=10)
 
 
 def schemas():
@@ -261,7 +205,7 @@ def scenario_bad_config(env):
 
 
 def main():
-    env = Env()
+    env = CommonEnv(ROOT, NIANBAO, MOCK)
     try:
         for scenario in (scenario_bad_config, scenario_clean, scenario_broker, scenario_sigkill,
                          scenario_sigterm, scenario_sighup):

@@ -95,7 +95,9 @@ std::string Lines(const std::vector<std::string>& errors) {
 // (a) The schemas load.
 
 TEST(SchemaFilesTest, EachSchemaLoads) {
-  for (const char* name : {kReportSchema, kFindingSchema, kParseOutputSchema}) {
+  for (const char* name :
+       {kReportSchema, kFindingSchema, kParseOutputSchema, "fetch.v1.schema.json",
+        "source.v1.schema.json", "withdrawal.v1.schema.json"}) {
     SCOPED_TRACE(name);
     Json doc;
     ASSERT_NO_THROW(doc = LoadSchemaDocument(name));
