@@ -82,6 +82,39 @@ TEST(Links, ResolvedLinksAndHostsAreCanonical) {
   EXPECT_EQ(HostKey("https://example.gov.cn:443/"), "example.gov.cn");
 }
 
+// The TRS deletion stub: a few hundred bytes that send the reader to the column. Quotes,
+// case and spacing vary; a real report, or a page whose refresh is only a reload, is not one.
+TEST(Links, FindsTheRefreshStubOfADeletedPage) {
+  const std::string page = "http://x.gov.cn/zfxxgk/nb/202101/t1.html";
+  EXPECT_EQ(FindRefreshStub("<html><head><meta http-equiv=\"refresh\" "
+                            "content=\"0;url=/zfxxgk/nb/\"></head><body>该信息已删除</body></html>",
+                            page),
+            "http://x.gov.cn/zfxxgk/nb/");
+  EXPECT_EQ(FindRefreshStub("<META HTTP-EQUIV=Refresh CONTENT='0; URL=../index.html'>", page),
+            "http://x.gov.cn/zfxxgk/nb/index.html");
+  EXPECT_EQ(FindRefreshStub("<meta http-equiv=\"refresh\" content=\"300\">", page), std::nullopt)
+      << "a reload is not a pointer elsewhere";
+  std::string report =
+      "<meta http-equiv=\"refresh\" content=\"0;url=/\">" + std::string(kStubMaxBytes, 'x');
+  EXPECT_EQ(FindRefreshStub(report, page), std::nullopt) << "too large to be a stub";
+  EXPECT_EQ(FindRefreshStub("<html><body>正文</body></html>", page), std::nullopt);
+}
+
+TEST(Links, TellsARedirectToTheColumnFromAMove) {
+  const std::string page = "http://x.gov.cn/zfxxgk/nb/202101/t1.html";
+  const std::vector<std::string> entries = {"http://x.gov.cn/col/col1234/index.html"};
+  EXPECT_TRUE(IsColumnOf("http://x.gov.cn/col/col1234/index.html", page, entries));
+  EXPECT_TRUE(IsColumnOf("http://x.gov.cn/zfxxgk/nb/", page, entries));
+  EXPECT_TRUE(IsColumnOf("http://x.gov.cn/zfxxgk/nb/index.html", page, entries));
+  EXPECT_TRUE(IsColumnOf("http://x.gov.cn/zfxxgk/nb/202101/index_2.shtml", page, entries));
+  EXPECT_TRUE(IsColumnOf("http://X.gov.cn:80/", page, entries)) << "the site's home";
+  EXPECT_FALSE(IsColumnOf("http://x.gov.cn/zfxxgk/nb/202101/t1_new.html", page, entries))
+      << "a page moved to another address is not gone";
+  EXPECT_FALSE(IsColumnOf("http://x.gov.cn/error.html", page, entries)) << "an error page";
+  EXPECT_FALSE(IsColumnOf("https://www.x.gov.cn/zfxxgk/nb/", page, entries)) << "another host";
+  EXPECT_FALSE(IsColumnOf("http://x.gov.cn/zfxxgk/nb/?id=1", page, entries));
+}
+
 class StateStoreTest : public ::testing::Test {
  protected:
   StateStoreTest()
