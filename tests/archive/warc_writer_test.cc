@@ -1,0 +1,255 @@
+// The WARC writer: records as ISO 28500 says, one gzip member each, revisits for a payload
+// already kept, rotation, the rename on close, and recovery of the file a crash left behind.
+// The files are read back by zlib here and by warcio (webrecorder's reader, tests/tools), an
+// implementation that is not ours.
+#include "archive/warc_writer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace nianbao::archive {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The gzip members of a file, each inflated; `offsets` gets where each starts.
+std::vector<std::string> Members(const std::string& bytes, std::vector<size_t>* offsets = nullptr) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    z_stream z{};
+    EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data() + pos));
+    z.avail_in = static_cast<uInt>(bytes.size() - pos);
+    std::string text;
+    char buf[4096];
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+      z.next_out = reinterpret_cast<Bytef*>(buf);
+      z.avail_out = sizeof buf;
+      rc = inflate(&z, Z_NO_FLUSH);
+      text.append(buf, sizeof buf - z.avail_out);
+    }
+    size_t used = z.total_in;
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) break;
+    if (offsets != nullptr) offsets->push_back(pos);
+    out.push_back(text);
+    pos += used;
+  }
+  return out;
+}
+
+std::string FieldOf(const std::string& record, const std::string& name) {
+  auto at = record.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  at += name.size() + 4;
+  return record.substr(at, record.find("\r\n", at) - at);
+}
+
+WarcExchange Exchange(const std::string& uri, const std::string& body) {
+  WarcExchange e;
+  e.target_uri = uri;
+  e.date = std::chrono::system_clock::from_time_t(1611036000);  // 2021-01-19T06:00:00Z
+  e.ip = "127.0.0.1";
+  e.request = "GET /t1.html HTTP/1.1\r\nHost: x.gov.cn\r\nUser-Agent: nianbao/0.1\r\n\r\n";
+  e.status_line = "HTTP/1.1 200 OK";
+  e.headers = {{"content-type", "text/html; charset=utf-8"},
+               {"content-encoding", "gzip"},
+               {"content-length", "12"},
+               {"etag", "\"abc\""}};
+  e.body = body;
+  return e;
+}
+
+class WarcWriterTest : public ::testing::Test {
+ protected:
+  WarcWriterTest()
+      : dir_(fs::temp_directory_path() / ("nianbao-warc-test-" + std::to_string(::getpid()))) {
+    fs::remove_all(dir_);
+  }
+  ~WarcWriterTest() override { fs::remove_all(dir_); }
+
+  std::vector<fs::path> Files(const std::string& suffix) const {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(dir_)) {
+      std::string name = e.path().filename().string();
+      if (name.size() >= suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        out.push_back(e.path());
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(WarcWriterTest, WritesInfoResponsesRequestsAndARevisitThenRenamesOnClose) {
+  const std::string page1 = "<html><body>洛碛镇2020年政府信息公开工作年度报告</body></html>";
+  const std::string page2 = "<html><body>王店镇2020年政府信息公开工作年度报告</body></html>";
+  auto w = WarcWriter::Open({dir_.string(), 1 << 20, "nianbao/test", "sources.toml"});
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  auto a = w.value()->Write(Exchange("http://x.gov.cn/t1.html", page1));
+  auto b = w.value()->Write(Exchange("http://x.gov.cn/t2.html", page2));
+  auto c = w.value()->Write(Exchange("http://x.gov.cn/t3.html", page1));  // t1's bytes again
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_FALSE(a.value().revisit);
+  EXPECT_FALSE(b.value().revisit);
+  EXPECT_TRUE(c.value().revisit);
+  ASSERT_EQ(Files(".open").size(), 1u) << "written under .open until closed";
+  ASSERT_TRUE(w.value()->Close().ok());
+  EXPECT_TRUE(Files(".open").empty());
+  auto files = Files(".warc.gz");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].filename().string(), a.value().file);
+  EXPECT_EQ(a.value().file.rfind("nianbao-", 0), 0u);
+
+  std::vector<size_t> offsets;
+  auto records = Members(ReadAll(files[0]), &offsets);
+  std::vector<std::string> types;
+  for (const auto& r : records) types.push_back(FieldOf(r, "WARC-Type"));
+  EXPECT_EQ(types, (std::vector<std::string>{"warcinfo", "response", "request", "response",
+                                             "request", "revisit", "request"}));
+  for (const auto& r : records) EXPECT_EQ(r.rfind("WARC/1.1\r\n", 0), 0u);
+  EXPECT_NE(records[0].find("software: nianbao/test"), std::string::npos);
+  EXPECT_NE(records[0].find("sources: sources.toml"), std::string::npos);
+  // Each location is the offset of its record's own gzip member.
+  auto at = [&](int64_t offset) {
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      if (static_cast<int64_t>(offsets[i]) == offset) return records[i];
+    }
+    return std::string();
+  };
+  EXPECT_EQ(FieldOf(at(a.value().offset), "WARC-Target-URI"), "http://x.gov.cn/t1.html");
+  EXPECT_EQ(FieldOf(at(b.value().offset), "WARC-Target-URI"), "http://x.gov.cn/t2.html");
+  const std::string revisit = at(c.value().offset);
+  EXPECT_EQ(FieldOf(revisit, "WARC-Refers-To"), FieldOf(records[1], "WARC-Record-ID"));
+  EXPECT_EQ(FieldOf(revisit, "WARC-Refers-To-Target-URI"), "http://x.gov.cn/t1.html");
+  EXPECT_EQ(revisit.find("洛碛镇"), std::string::npos) << "a revisit keeps no second copy";
+  // The response head describes the stored (decoded) body, not the bytes on the wire.
+  const std::string& r1 = records[1];
+  EXPECT_NE(r1.find("HTTP/1.1 200 OK\r\n"), std::string::npos);
+  EXPECT_EQ(r1.find("content-encoding"), std::string::npos);
+  EXPECT_NE(r1.find("content-length: " + std::to_string(page1.size()) + "\r\n"), std::string::npos);
+  EXPECT_NE(r1.find("\r\n\r\n" + page1 + "\r\n\r\n"), std::string::npos);
+  EXPECT_EQ(FieldOf(r1, "WARC-IP-Address"), "127.0.0.1");
+  EXPECT_EQ(FieldOf(r1, "WARC-Date"), "2021-01-19T06:00:00Z");
+  EXPECT_EQ(FieldOf(records[2], "WARC-Concurrent-To"), FieldOf(r1, "WARC-Record-ID"));
+}
+
+TEST_F(WarcWriterTest, AFullFileIsClosedAndTheNextOneStarted) {
+  auto w = WarcWriter::Open({dir_.string(), 300, "nianbao/test", ""});
+  ASSERT_TRUE(w.ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(w.value()
+                    ->Write(Exchange("http://x.gov.cn/t" + std::to_string(i) + ".html",
+                                     "<p>报告 " + std::to_string(i) + "</p>"))
+                    .ok());
+  }
+  ASSERT_TRUE(w.value()->Close().ok());
+  auto files = Files(".warc.gz");
+  ASSERT_EQ(files.size(), 3u) << "each file passed 300 bytes after one fetch";
+  for (const auto& f : files) {
+    auto records = Members(ReadAll(f));
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(FieldOf(records[0], "WARC-Type"), "warcinfo") << f;
+  }
+}
+
+// A crash leaves the .open file, perhaps with half a record at its end: the next start cuts
+// that off and renames the file; its complete records stay.
+TEST_F(WarcWriterTest, ALeftoverOpenFileIsCutAfterItsLastCompleteRecordAndRenamed) {
+  std::string original;
+  {
+    auto w = WarcWriter::Open({dir_.string(), 1 << 20, "nianbao/test", ""});
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(w.value()->Write(Exchange("http://x.gov.cn/t1.html", "<p>一</p>")).ok());
+    // The crash: a copy of the file as it is, with half a gzip member after it.
+    original = ReadAll(Files(".open").at(0));
+    std::string copy = (dir_ / "crashed.warc.gz.open").string();
+    std::vector<size_t> offsets;
+    ASSERT_EQ(Members(original, &offsets).size(), 3u);
+    std::ofstream(copy, std::ios::binary) << original << original.substr(0, offsets[1] / 2);
+  }
+  auto recovered = WarcWriter::Recover(dir_.string());
+  ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
+  EXPECT_EQ(recovered.value(), 1);
+  ASSERT_TRUE(fs::exists(dir_ / "crashed.warc.gz"));
+  std::string kept = ReadAll(dir_ / "crashed.warc.gz");
+  EXPECT_EQ(kept.size(), original.size());
+  EXPECT_TRUE(kept == original) << "cut exactly after the last complete record";
+  EXPECT_EQ(Members(kept).size(), 3u);  // warcinfo, response, request
+}
+
+TEST_F(WarcWriterTest, AnUnwritableDirectoryIsAnErrorNamingIt) {
+  auto w = WarcWriter::Open({"/proc/nianbao-archive", 1 << 20, "nianbao/test", ""});
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(w.status().message().find("/proc/nianbao-archive"), std::string::npos);
+}
+
+// warcio (webrecorder's reader, installed by scripts/install-deps.sh into tests/tools) reads
+// every record, and the payload it reads has the digest the record states.
+TEST_F(WarcWriterTest, AnIndependentReaderReadsEveryRecordAndItsDigest) {
+  const std::string body1 = "<html><body>洛碛镇2020年政府信息公开工作年度报告</body></html>";
+  {
+    auto w = WarcWriter::Open({dir_.string(), 1 << 20, "nianbao/test", "sources.toml"});
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(w.value()->Write(Exchange("http://x.gov.cn/t1.html", body1)).ok());
+    ASSERT_TRUE(w.value()->Write(Exchange("http://x.gov.cn/t2.html", "<p>二</p>")).ok());
+    ASSERT_TRUE(w.value()->Write(Exchange("http://x.gov.cn/t3.html", body1)).ok());
+  }
+  const std::string script = std::string(NIANBAO_FIXTURES) + "/../archive/read_warc.mjs";
+  const std::string tools = std::string(NIANBAO_FIXTURES) + "/../tools/node_modules/warcio";
+  ASSERT_TRUE(fs::exists(tools)) << "warcio is missing: run scripts/install-deps.sh";
+  std::string cmd = "node " + script + " " + Files(".warc.gz").at(0).string() + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  ASSERT_EQ(status, 0) << out;
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 7u) << out;
+  int responses = 0, revisits = 0;
+  for (const auto& l : lines) {
+    if (l["type"] == "response") {
+      ++responses;
+      EXPECT_EQ(l["status"], 200);
+      EXPECT_EQ(l["payload_digest"], "sha256:" + l["payload_sha256"].get<std::string>())
+          << "the payload warcio reads has the digest the record states";
+    }
+    if (l["type"] == "revisit") {
+      ++revisits;
+      EXPECT_EQ(l["refers_to"], lines[1]["id"]);
+      EXPECT_EQ(l["payload_digest"], lines[1]["payload_digest"]);
+    }
+  }
+  EXPECT_EQ(responses, 2);
+  EXPECT_EQ(revisits, 1);
+  EXPECT_EQ(lines[1]["payload_bytes"], body1.size());
+}
+
+}  // namespace
+}  // namespace nianbao::archive
