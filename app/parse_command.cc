@@ -8,8 +8,10 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <vector>
 
 #include "base/status.h"
+#include "parser/history.h"
 #include "parser/parser.h"
 #include "parser/record_json.h"
 
@@ -56,6 +58,23 @@ bool IsAbsoluteHttpUrl(const std::string& url) {
   return url.find_first_of(" \t\r\n") == std::string::npos;
 }
 
+// The rules across years (parser/history.h) between the files given: every report of year N
+// is checked against each report of the same organisation on year N−1 among them, and the
+// findings go with year N's.
+void AddFindingsAcrossYears(std::vector<parser::ParseOutput>* outputs) {
+  std::vector<parser::YearSummary> summaries;
+  summaries.reserve(outputs->size());
+  for (const auto& out : *outputs) summaries.push_back(parser::SummarizeYear(out));
+  for (size_t now = 0; now < summaries.size(); ++now) {
+    for (size_t last = 0; last < summaries.size(); ++last) {
+      if (last == now) continue;
+      for (auto& f : parser::CheckAcrossYears(summaries[last], summaries[now])) {
+        (*outputs)[now].findings.push_back(std::move(f));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int RunParseCommand(const ParseCommandOptions& options) {
@@ -68,6 +87,9 @@ int RunParseCommand(const ParseCommandOptions& options) {
   int failures = 0;
   parser::ParseOptions parse_options;
   parse_options.max_bytes = options.max_bytes;
+  // Every file is parsed before any is printed: the rules across years pair the files of one
+  // organisation whatever order they come in.
+  std::vector<parser::ParseOutput> outputs;
   for (const auto& file : options.files) {
     auto bytes = ReadFileCapped(file, options.max_bytes);
     if (!bytes.ok()) {
@@ -85,7 +107,11 @@ int RunParseCommand(const ParseCommandOptions& options) {
       ++failures;
       continue;
     }
-    auto json = parser::ToJson(out.value());
+    outputs.push_back(std::move(out).value());
+  }
+  AddFindingsAcrossYears(&outputs);
+  for (const auto& out : outputs) {
+    auto json = parser::ToJson(out);
     std::cout << json.dump(options.pretty ? 2 : -1, ' ', false,
                            nlohmann::ordered_json::error_handler_t::replace)
               << "\n";

@@ -3,7 +3,10 @@
 // Contract (spec record-v1.md): prints {"report": ..., "findings": [...]} for each file on
 // stdout; exits 0 when every file was read, whatever the findings; for a file that cannot
 // be read (missing, a directory, over --max-bytes, unreadable) prints one line naming it on
-// stderr, goes on with the others and exits 1.
+// stderr, goes on with the others and exits 1. The rules across years (history.*, rules.md)
+// run between the files given: a report of year N gets the findings of its comparison with
+// each report of the same organisation on year N−1 among them, whatever the order of the
+// files; so every file is parsed before the lines are printed (in the order given).
 //
 // Threading: runs on the main thread only.
 #pragma once

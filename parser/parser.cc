@@ -103,6 +103,7 @@ Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) 
     RunRules(RuleInput{parsed, narrative}, &out.findings);
   }
   out.record = std::move(parsed.record);
+  out.overview_text = std::move(parsed.overview_text);
   return out;
 }
 

@@ -40,6 +40,9 @@ struct ParseOutput {
   Record record;
   std::vector<Finding> findings;
   bool is_report = false;  // false when meta.not_a_report fired
+  // The prose of section 一 as read, one paragraph per line (the record keeps only the facts
+  // read from it). Not published: the rules across years (history.h) compare it.
+  std::string overview_text;
 };
 
 // Fails only when the input cannot be examined at all (over max_bytes). Empty, binary or

@@ -7,7 +7,7 @@
 namespace nianbao::parser {
 namespace {
 
-constexpr std::array<RuleSpec, 17> kRules = {{
+constexpr std::array<RuleSpec, 20> kRules = {{
     {"structure.section_missing", Severity::kError,
      "one of the six numbered sections is absent and its content is not found either"},
     {"structure.row_missing", Severity::kError, "a row of the template is absent from its table"},
@@ -34,6 +34,12 @@ constexpr std::array<RuleSpec, 17> kRules = {{
      "the title's year and the statistics period disagree"},
     {"meta.template_mismatch", Severity::kWarning, "the report uses the form of another period"},
     {"meta.not_a_report", Severity::kError, "the document is not recognisable as an annual report"},
+    {"history.carried_over", Severity::kError,
+     "三 二、上年结转 differs from 四、结转下年度继续办理 of the year before"},
+    {"history.previous_items", Severity::kWarning,
+     "上一年项目数量 differs from the year before's 上一年项目数量 + 本年增/减 (2019 form)"},
+    {"history.text_copied", Severity::kWarning,
+     "most of section 一 or 五 repeats the year before's text once numbers are set aside"},
 }};
 
 }  // namespace
