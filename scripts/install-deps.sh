@@ -16,6 +16,8 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev kcat python3 python3-jsonschema systemd
   python3-scrapy
+  # independent readers of nianbao's output in the tests (npm packages in tests/tools)
+  nodejs
 )
 
 SUDO=""
@@ -25,11 +27,21 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm comes with nodesource's nodejs; Debian's nodejs needs its npm package beside it.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Test tools from the npm registry, pinned in tests/tools/package-lock.json (warcio: the WARC
+# reader the archive tests check nianbao's files with).
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -d "$ROOT/tests/tools/node_modules/warcio" ]; then
+  echo "install-deps: npm ci in tests/tools"
+  (cd "$ROOT/tests/tools" && npm ci --no-audit --no-fund --silent)
+fi
