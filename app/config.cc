@@ -183,6 +183,12 @@ const std::vector<Field>& Fields() {
           "file", "max_files", [](auto& c) -> auto& { return c.file.max_files; }, 1, 10000),
       FlagField(
           "stdout", "enabled", [](auto& c) -> auto& { return c.stdout_sink; }),
+      FlagField(
+          "archive", "enabled", [](auto& c) -> auto& { return c.archive.enabled; }),
+      TextField(
+          "archive", "dir", [](auto& c) -> auto& { return c.archive.dir; }),
+      SizeField(
+          "archive", "max_file_size", [](auto& c) -> auto& { return c.archive.max_file_bytes; }),
       TextField(
           "metrics", "listen", [](auto& c) -> auto& { return c.metrics_listen; }),
       FlagField(
@@ -194,9 +200,9 @@ const std::vector<Field>& Fields() {
   return *fields;
 }
 
-constexpr std::string_view kTables[] = {"log",          "ingest",           "kafka",
-                                        "kafka.topics", "kafka.properties", "file",
-                                        "stdout",       "metrics",          "shutdown"};
+constexpr std::string_view kTables[] = {
+    "log",  "ingest", "kafka",   "kafka.topics", "kafka.properties",
+    "file", "stdout", "archive", "metrics",      "shutdown"};
 
 std::string KeyName(std::string_view table, std::string_view key) {
   return table.empty() ? std::string(key) : "[" + std::string(table) + "] " + std::string(key);
@@ -380,6 +386,7 @@ Result<Config> LoadConfig(const std::string& path) {
   c.sources = std::move(sources).value();
   if (c.state_dir.empty()) c.state_dir = c.sources.global.state_dir;
   if (c.file.dir.empty()) c.file.dir = c.state_dir + "/out";
+  if (c.archive.dir.empty()) c.archive.dir = c.state_dir + "/archive";
   if (c.kafka.enabled && c.kafka.brokers.empty()) {
     return Status::InvalidArgument(path +
                                    ": [kafka] brokers: empty (use \"embedded\" or "

@@ -63,6 +63,13 @@ struct FileSinkConfig {
   int max_files = 10;
 };
 
+// [archive]: every fetched report page kept as WARC (archive/warc_writer.h).
+struct ArchiveConfig {
+  bool enabled = true;
+  std::string dir;                     // "" = STATE_DIR/archive
+  int64_t max_file_bytes = 1ll << 30;  // a file is closed at this size
+};
+
 struct Config {
   std::string path;          // the file read
   std::string sources_path;  // absolute or relative to the working directory
@@ -74,6 +81,7 @@ struct Config {
   KafkaConfig kafka;
   FileSinkConfig file;
   bool stdout_sink = false;
+  ArchiveConfig archive;
   std::string metrics_listen = "127.0.0.1:9464";  // "" = off; address:port, checked at load
   bool metrics_allow_non_loopback = false;        // needed for a listen address off loopback
   std::chrono::milliseconds shutdown_deadline{30'000};

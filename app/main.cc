@@ -11,12 +11,13 @@
 #include "app/crawl_command.h"
 #include "app/parse_command.h"
 #include "app/run_command.h"
+#include "base/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"nianbao: collects and checks government information-disclosure annual reports"};
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::help);
-  app.set_version_flag("--version", "nianbao 0.1.0");
+  app.set_version_flag("--version", "nianbao " + std::string(nianbao::kVersion));
 
   nianbao::app::ParseCommandOptions parse;
   CLI::App* parse_cmd = app.add_subcommand(

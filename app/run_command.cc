@@ -19,7 +19,9 @@
 #include "app/http_endpoint.h"
 #include "app/metrics.h"
 #include "app/systemd_notify.h"
+#include "archive/warc_writer.h"
 #include "base/logging.h"
+#include "base/version.h"
 #include "crawler/crawler.h"
 #include "crawler/curl_fetcher.h"
 #include "crawler/state_store.h"
@@ -72,6 +74,26 @@ class KillBeforeMark final : public VersionLedger {
   VersionLedger& inner_;
   long countdown_;
 };
+
+// The status updater's archive step: a fetched page as a WARC request/response pair. Runs on
+// the CPU pool; the writer serialises its callers.
+std::function<Result<ArchiveRef>(const FetchedPage&)> ArchiveWith(
+    std::shared_ptr<archive::WarcWriter> writer) {
+  return [writer = std::move(writer)](const FetchedPage& p) -> Result<ArchiveRef> {
+    archive::WarcExchange e;
+    e.target_uri = p.final_url.empty() ? p.url : p.final_url;
+    e.date = p.fetched_at;
+    e.ip = p.wire.ip;
+    e.request = p.wire.request;
+    e.status_line = p.wire.status_line.empty() ? "HTTP/1.1 200 OK" : p.wire.status_line;
+    e.headers = p.wire.headers;
+    e.body = p.body;
+    e.payload_sha256 = p.sha256;
+    auto where = writer->Write(e);
+    if (!where.ok()) return where.status();
+    return ArchiveRef{where.value().file, where.value().offset};
+  };
+}
 
 // "127.0.0.1:9464" / "[::1]:9464" -> address, port.
 bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
@@ -127,6 +149,19 @@ class Daemon {
       return false;
     }
     state_ = std::move(state).value();
+    if (config_->archive.enabled) {
+      archive::WarcSettings ws;
+      ws.dir = config_->archive.dir;
+      ws.max_file_bytes = config_->archive.max_file_bytes;
+      ws.software = "nianbao/" + std::string(kVersion);
+      ws.sources_file = config_->sources_path;
+      auto writer = archive::WarcWriter::Open(std::move(ws));
+      if (!writer.ok()) {
+        log_->error("archive: {}", writer.status().message());
+        return false;
+      }
+      archive_ = std::move(writer).value();
+    }
     if (config_->kafka.enabled) {
       std::string brokers = config_->kafka.brokers;
       if (brokers == "embedded") {
@@ -197,6 +232,7 @@ class Daemon {
     ingest::StatusUpdaterOptions uo;
     uo.max_pages = static_cast<size_t>(config_->queue);
     uo.topics = config_->topics;
+    if (archive_) uo.archive = ArchiveWith(archive_);
     updater_ = std::make_unique<ingest::StatusUpdater>(
         io_, cpu_, sinks, KillBeforeMark::Wrap(*state_, fault_ledger_), uo,
         [this](const std::string& source, const std::string& url, PageStatus status,
@@ -424,6 +460,11 @@ class Daemon {
   }
 
   void Finish() {
+    if (archive_) {
+      // The file being written is closed and renamed; a parse still running past the
+      // deadline that archives afterwards starts a new file, closed when the writer goes.
+      if (Status s = archive_->Close(); !s.ok()) log_->error("archive: {}", s.message());
+    }
     const auto& st = updater_->stats();
     log_->info(
         "delivered {} reports ({} new, {} revised), {} withdrawn, {} with the same content, "
@@ -527,6 +568,8 @@ class Daemon {
   SystemdNotifier notifier_;
   MetricsRegistry metrics_;
   std::unique_ptr<crawler::StateStore> state_;
+  // Shared with the CPU pool's archive calls, which may outlive a shutdown's deadline.
+  std::shared_ptr<archive::WarcWriter> archive_;
   std::unique_ptr<VersionLedger> fault_ledger_;  // tests only (KillBeforeMark)
   std::unique_ptr<sinks::EmbeddedKafka> embedded_;
   std::vector<std::unique_ptr<sinks::Sink>> sinks_;

@@ -24,6 +24,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -53,6 +54,20 @@ struct FetchedPage {
   // sha256 when there is nothing to publish; otherwise the page is published again.
   std::string delivered_sha256;
   std::vector<Link> attachments;  // .pdf/.doc/.docx/.wps/.ofd/.xls(x) linked from the page
+  // How a 200 came over the wire, for the archive (empty for a 304).
+  struct Wire {
+    std::string request;                                       // the request head as sent
+    std::string status_line;                                   // "HTTP/1.1 200 OK"
+    std::vector<std::pair<std::string, std::string>> headers;  // as received, names lower-case
+    std::string ip;                                            // the server's address
+  } wire;
+};
+
+// Where the archive keeps a fetched page (archive/warc_writer.h: a WARC file and the offset
+// of the page's response record).
+struct ArchiveRef {
+  std::string file;
+  int64_t offset = 0;
 };
 
 inline std::string_view ChangeName(FetchedPage::Change c) {

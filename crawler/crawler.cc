@@ -827,6 +827,11 @@ void Crawler::OnReport(Request& r, FetchResult& res, Digest* d) {
                   : before->sha256 == page.sha256   ? FetchedPage::Change::kUnchanged
                                                     : FetchedPage::Change::kRevised;
     s.sha256 = page.sha256;
+    page.wire.request = res.request_head;
+    page.wire.status_line =
+        "HTTP/" + (res.http_version.empty() ? std::string("1.1") : res.http_version) + " 200 OK";
+    page.wire.headers = res.headers;
+    page.wire.ip = res.remote_ip;
     s.etag = std::string(res.Header("etag"));
     s.last_modified = std::string(res.Header("last-modified"));
   }

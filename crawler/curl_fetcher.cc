@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cctype>
+#include <map>
 #include <string>
 #include <vector>
+
+#include "crawler/links.h"
 
 namespace nianbao::crawler {
 
@@ -35,6 +38,19 @@ std::string_view FetchErrorName(FetchError e) {
   }
   return "internal";
 }
+
+namespace {
+
+// The request head as an archive keeps it (WARC request record).
+std::string RequestHead(const FetchRequest& r) {
+  std::string target = PathAndQuery(r.url);
+  std::string head = "GET " + target + " HTTP/1.1\r\nHost: " + HostKey(r.url) + "\r\n";
+  if (!r.user_agent.empty()) head += "User-Agent: " + r.user_agent + "\r\n";
+  for (const auto& h : r.headers) head += h + "\r\n";
+  return head + "\r\n";
+}
+
+}  // namespace
 
 std::string_view FetchResult::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
@@ -206,6 +222,7 @@ void CurlFetcher::Fetch(FetchRequest request, Done done) {
   t->done = std::move(done);
   t->result.url = t->request.url;
   t->result.started = std::chrono::system_clock::now();
+  t->result.request_head = RequestHead(t->request);
   auto fail_now = [this](std::unique_ptr<Transfer> failed, std::string message) {
     failed->result.error = FetchError::kInternal;
     failed->result.error_message = std::move(message);
@@ -448,6 +465,15 @@ void CurlFetcher::Finish(CURL* easy, CURLcode code) {
     version = CURL_HTTP_VERSION_NONE;
   }
   bool http1 = version == CURL_HTTP_VERSION_1_0 || version == CURL_HTTP_VERSION_1_1;
+  static const std::map<long, std::string> kVersionNames = {{CURL_HTTP_VERSION_1_0, "1.0"},
+                                                            {CURL_HTTP_VERSION_1_1, "1.1"},
+                                                            {CURL_HTTP_VERSION_2_0, "2"},
+                                                            {CURL_HTTP_VERSION_3, "3"}};
+  if (auto v = kVersionNames.find(version); v != kVersionNames.end()) r.http_version = v->second;
+  char* ip = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != nullptr) {
+    r.remote_ip = ip;
+  }
   r.close_delimited = http1 && r.status == 200 && r.Header("content-length").empty() &&
                       r.Header("transfer-encoding").find("chunked") == std::string_view::npos;
   if (r.error != FetchError::kNone) {

@@ -91,6 +91,11 @@ struct FetchResult {
   // The body ended when the server closed the connection (HTTP/1.x, neither Content-Length
   // nor chunked): complete or cut, nobody can tell from this response alone.
   bool close_delimited = false;
+  std::string remote_ip;     // the server's address ("" when none was reached)
+  std::string http_version;  // of the response: "1.0", "1.1", "2", "3"; "" when none
+  // The request as sent, for the archive: request line, Host, User-Agent and the extra
+  // headers (libcurl's own Accept and Accept-Encoding are not repeated here).
+  std::string request_head;
 
   // First value of a header, "" when absent. REQUIRES: name lower-case.
   std::string_view Header(std::string_view name) const;

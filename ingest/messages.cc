@@ -49,7 +49,8 @@ std::string Rfc3339(std::chrono::system_clock::time_point t) {
 sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
                          const parser::ParseOutput& output, ReportEvent event, int64_t version,
                          const std::string& fingerprint,
-                         std::chrono::system_clock::time_point fetched_at) {
+                         std::chrono::system_clock::time_point fetched_at,
+                         const std::optional<ArchiveRef>& archive) {
   const parser::Record& r = output.record;
   std::string event_name = event == ReportEvent::kPublished ? "report.published" : "report.revised";
   std::string time = Rfc3339(fetched_at);
@@ -64,6 +65,7 @@ sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
   Json value = parser::RecordToJson(r);
   value["version"] = version;
   value["fingerprint"] = fingerprint;
+  if (archive) value["source"]["archive"] = {{"file", archive->file}, {"offset", archive->offset}};
   record.value = Dump(value);
   record.headers =
       Headers("nianbao.report.v1", event_name, Id(event_key + "|record"), source, event_name, time);

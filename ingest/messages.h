@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,8 @@ enum class ReportEvent { kPublished, kRevised };
 sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
                          const parser::ParseOutput& output, ReportEvent event, int64_t version,
                          const std::string& fingerprint,
-                         std::chrono::system_clock::time_point fetched_at);
+                         std::chrono::system_clock::time_point fetched_at,
+                         const std::optional<ArchiveRef>& archive = std::nullopt);
 
 // report.withdrawn on the reports topic: the page of a delivered report is gone (schema
 // nianbao.withdrawal.v1): its report_id, URL, version, the SHA-256 of the last page read

@@ -111,8 +111,17 @@ void StatusUpdater::Fetched(JourneyId id, FetchedPage page) {
   auto parsed = std::make_shared<Parsed>();
   parsed->page = std::move(page);
   std::weak_ptr<StatusUpdater*> self = self_;
-  asio::post(cpu_, [parsed, self, id, parse = options_.parse, loop = loop_.get_executor()] {
+  asio::post(cpu_, [parsed, self, id, parse = options_.parse, archive = options_.archive,
+                    loop = loop_.get_executor()] {
     const FetchedPage& p = parsed->page;
+    if (archive) {
+      auto ref = archive(p);
+      if (ref.ok()) {
+        parsed->archived = std::optional<ArchiveRef>(std::move(ref).value());
+      } else {
+        parsed->archived = ref.status();
+      }
+    }
     parser::ParseInput in;
     in.bytes = p.body;
     in.content_type = p.content_type;
@@ -131,6 +140,10 @@ void StatusUpdater::OnParsed(JourneyId id, Parsed parsed) {
   auto it = journeys_.find(id);
   if (it == journeys_.end()) return;  // abandoned
   Journey& j = it->second;
+  if (!parsed.archived.ok()) {
+    End(id, PageStatus::kFailed, "archive: " + parsed.archived.status().message());
+    return;
+  }
   auto delivered = ledger_.GetDelivered(j.url);
   if (!delivered.ok()) {
     End(id, PageStatus::kFailed, "state: " + delivered.status().message());
@@ -192,9 +205,9 @@ void StatusUpdater::OnParsed(JourneyId id, Parsed parsed) {
   }
   ReportEvent event = version.value() <= 1 ? ReportEvent::kPublished : ReportEvent::kRevised;
   ++(event == ReportEvent::kPublished ? stats_.published : stats_.revised);
-  Deliver(id, std::make_shared<const sinks::Batch>(
-                  ReportBatch(options_.topics, j.source, out, event, version.value(),
-                              j.content.fingerprint, parsed.page.fetched_at)));
+  Deliver(id, std::make_shared<const sinks::Batch>(ReportBatch(
+                  options_.topics, j.source, out, event, version.value(), j.content.fingerprint,
+                  parsed.page.fetched_at, parsed.archived.value())));
 }
 
 void StatusUpdater::Gone(JourneyId id, GonePage page) {

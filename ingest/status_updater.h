@@ -44,6 +44,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,10 @@ struct StatusUpdaterOptions {
   size_t max_pages = 64;
   Topics topics;
   parser::ParseOptions parse;
+  // Keeps a fetched page (the archive); runs on the CPU pool before the parse, so it must be
+  // safe to call from any thread. A failure ends the journey as failed ("archive: ..."):
+  // nothing is published that the archive does not hold. nullptr: no archive.
+  std::function<Result<ArchiveRef>(const FetchedPage&)> archive;
 };
 
 // Counters, read on the loop thread (the daemon's metrics sampler).
@@ -142,6 +147,7 @@ class StatusUpdater final : public PageTracker {
   };
   struct Parsed {
     Result<parser::ParseOutput> output = Status::Internal("not parsed");
+    Result<std::optional<ArchiveRef>> archived = std::optional<ArchiveRef>();
     FetchedPage page;  // the body stays here until the parse ended
   };
 
