@@ -275,6 +275,8 @@ enabled = true
 [metrics]
 listen = "0.0.0.0:3"
 allow_non_loopback = true
+ready_max_undelivered_age = "3s"
+ready_max_backlog = 3
 [shutdown]
 deadline = "3s"
 )toml");

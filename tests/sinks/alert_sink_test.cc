@@ -51,6 +51,17 @@ TEST(AlertSigningTest, TruncateUtf8NeverSplitsACharacter) {
   EXPECT_EQ(TruncateUtf8("ab年", 4), "ab");
 }
 
+// A target; the filters empty.
+AlertTarget Target(const std::string& kind, const std::string& url, const std::string& secret = "",
+                   const std::string& min_severity = "warning") {
+  AlertTarget t;
+  t.kind = kind;
+  t.url = url;
+  t.secret = secret;
+  t.min_severity = min_severity;
+  return t;
+}
+
 // ---- batches as the status updater builds them (ingest/messages.cc): headers schema, event
 
 constexpr char kUrl[] = "http://www.example.gov.cn/zfxxgk/r1.html";
@@ -96,7 +107,7 @@ const std::string kPlain = std::string(kTitle) +
                            kUrl;
 
 TEST(AlertOfTest, SeverityAndFiltersChooseTheFindings) {
-  AlertTarget t{.kind = "webhook", .url = "http://127.0.0.1:1/"};
+  AlertTarget t = Target("webhook", "http://127.0.0.1:1/");
   Alert a;
   ASSERT_TRUE(AlertOf(ReportBatch(), t, &a));
   EXPECT_EQ(a.event, "report.published");
@@ -135,7 +146,7 @@ TEST(AlertOfTest, SeverityAndFiltersChooseTheFindings) {
 }
 
 TEST(AlertOfTest, OnlyReportEventsWithFindingsAlert) {
-  const AlertTarget t{.kind = "webhook", .url = "http://127.0.0.1:1/"};
+  const AlertTarget t = Target("webhook", "http://127.0.0.1:1/");
   Alert a;
   EXPECT_FALSE(AlertOf(Batch{"r1", {Record("report.published")}}, t, &a));  // no finding
   EXPECT_FALSE(AlertOf(Batch{"r1", {Record("report.withdrawn")}}, t, &a));
@@ -200,7 +211,7 @@ Status Deliver(AlertSink& sink, Batch batch) {
 
 TEST(AlertSinkTest, WebhookPostsTheJsonSignedOverTheBody) {
   Receiver rx({Answer(204)});
-  auto sink = MakeSink({.kind = "webhook", .url = rx.Url("/hook"), .secret = "s3cret"});
+  auto sink = MakeSink(Target("webhook", rx.Url("/hook"), "s3cret"));
   ASSERT_TRUE(sink);
   EXPECT_TRUE(Deliver(*sink, ReportBatch()).ok());
   const auto reqs = rx.requests();
@@ -228,7 +239,7 @@ TEST(AlertSinkTest, WebhookPostsTheJsonSignedOverTheBody) {
 
 TEST(AlertSinkTest, WebhookWithoutSecretIsUnsigned) {
   Receiver rx({Answer(200)});
-  auto sink = MakeSink({.kind = "webhook", .url = rx.Url("/hook")});
+  auto sink = MakeSink(Target("webhook", rx.Url("/hook")));
   ASSERT_TRUE(sink);
   EXPECT_TRUE(Deliver(*sink, ReportBatch()).ok());
   ASSERT_EQ(rx.requests().size(), 1u);
@@ -237,7 +248,7 @@ TEST(AlertSinkTest, WebhookWithoutSecretIsUnsigned) {
 
 TEST(AlertSinkTest, WecomGetsMarkdownContent) {
   Receiver rx({Answer(200, R"({"errcode":0,"errmsg":"ok"})")});
-  auto sink = MakeSink({.kind = "wecom", .url = rx.Url("/cgi-bin/webhook/send?key=K")});
+  auto sink = MakeSink(Target("wecom", rx.Url("/cgi-bin/webhook/send?key=K")));
   ASSERT_TRUE(sink);
   EXPECT_TRUE(Deliver(*sink, ReportBatch()).ok());
   const auto reqs = rx.requests();
@@ -255,11 +266,11 @@ TEST(AlertSinkTest, WecomContentIsCutTo4096BytesOnACharacterBoundary) {
     big.messages.push_back(Finding("meta.year_mismatch", "warning", "年份不一致年份不一致", ""));
   }
   Receiver rx({Answer(200, R"({"errcode":0})")});
-  auto sink = MakeSink({.kind = "wecom", .url = rx.Url("/w")});
+  auto sink = MakeSink(Target("wecom", rx.Url("/w")));
   ASSERT_TRUE(sink);
   EXPECT_TRUE(Deliver(*sink, big).ok());
   ASSERT_EQ(rx.requests().size(), 1u);
-  const std::string& body = rx.requests()[0].body;
+  const std::string body = rx.requests()[0].body;
   const std::string head = R"({"markdown":{"content":")";
   const std::string tail = R"("},"msgtype":"markdown"})";
   ASSERT_EQ(body.compare(0, head.size(), head), 0) << body.substr(0, 80);
@@ -278,7 +289,9 @@ TEST(AlertSinkTest, WecomContentIsCutTo4096BytesOnACharacterBoundary) {
   EXPECT_LE(raw.size(), 4096u);
   EXPECT_GT(raw.size(), 4096u - 3 - 4);  // cut close to the limit, not far below
   EXPECT_EQ(raw.substr(raw.size() - 4), "\n...");
-  const std::string start = std::string("### ") + kTitle + "\n";
+  // The title counts all 202 findings at or above "warning" (2 + the 200 added), 1 error.
+  const std::string start =
+      "### nianbao: 北京市东城区人民政府 2023 new report, 202 finding(s), 1 error(s)\n";
   EXPECT_EQ(raw.compare(0, start.size(), start), 0);
   // Every character whole: a 3-byte sequence is never cut (年 and 份 are E5 B9 B4, E4 BB BD).
   const std::string before_cut = raw.substr(0, raw.size() - 4);
@@ -288,8 +301,7 @@ TEST(AlertSinkTest, WecomContentIsCutTo4096BytesOnACharacterBoundary) {
 
 TEST(AlertSinkTest, DingtalkIsSignedInTheQuery) {
   Receiver rx({Answer(200, R"({"errcode":0,"errmsg":"ok"})")});
-  auto sink =
-      MakeSink({.kind = "dingtalk", .url = rx.Url("/robot/send?access_token=T"), .secret = "SEC"});
+  auto sink = MakeSink(Target("dingtalk", rx.Url("/robot/send?access_token=T"), "SEC"));
   ASSERT_TRUE(sink);
   EXPECT_TRUE(Deliver(*sink, ReportBatch()).ok());
   const auto reqs = rx.requests();
@@ -306,8 +318,7 @@ TEST(AlertSinkTest, DingtalkIsSignedInTheQuery) {
 
 TEST(AlertSinkTest, FeishuIsSignedInTheBody) {
   Receiver rx({Answer(200, R"({"code":0,"msg":"success"})")});
-  auto sink =
-      MakeSink({.kind = "feishu", .url = rx.Url("/open-apis/bot/v2/hook/H"), .secret = "SEC"});
+  auto sink = MakeSink(Target("feishu", rx.Url("/open-apis/bot/v2/hook/H"), "SEC"));
   ASSERT_TRUE(sink);
   EXPECT_TRUE(Deliver(*sink, ReportBatch()).ok());
   const auto reqs = rx.requests();
@@ -324,7 +335,7 @@ TEST(AlertSinkTest, FeishuIsSignedInTheBody) {
 
 TEST(AlertSinkTest, NothingToAlertIsAcknowledgedWithoutARequest) {
   Receiver rx({Answer(200)});
-  auto sink = MakeSink({.kind = "webhook", .url = rx.Url("/hook"), .min_severity = "error"});
+  auto sink = MakeSink(Target("webhook", rx.Url("/hook"), "", "error"));
   ASSERT_TRUE(sink);
   Batch quiet{"r1",
               {Record("report.published"), Finding("meta.year_mismatch", "warning", "x", "")}};
@@ -335,7 +346,7 @@ TEST(AlertSinkTest, NothingToAlertIsAcknowledgedWithoutARequest) {
 
 TEST(AlertSinkTest, ServerErrorIsRetriedThenDelivered) {
   Receiver rx({Answer(500), Answer(502), Answer(200)});
-  auto sink = MakeSink({.kind = "webhook", .url = rx.Url("/hook")});
+  auto sink = MakeSink(Target("webhook", rx.Url("/hook")));
   ASSERT_TRUE(sink);
   EXPECT_TRUE(Deliver(*sink, ReportBatch()).ok());
   EXPECT_EQ(rx.requests().size(), 3u);
@@ -345,7 +356,7 @@ TEST(AlertSinkTest, ServerErrorIsRetriedThenDelivered) {
 
 TEST(AlertSinkTest, TooManyRequestsWaitsForRetryAfter) {
   Receiver rx({Answer(429, "", {{"Retry-After", "1"}}), Answer(200)});
-  auto sink = MakeSink({.kind = "webhook", .url = rx.Url("/hook")});
+  auto sink = MakeSink(Target("webhook", rx.Url("/hook")));
   ASSERT_TRUE(sink);
   EXPECT_TRUE(Deliver(*sink, ReportBatch()).ok());
   const auto reqs = rx.requests();
@@ -356,7 +367,7 @@ TEST(AlertSinkTest, TooManyRequestsWaitsForRetryAfter) {
 
 TEST(AlertSinkTest, RetriesAreBoundedAndTheBatchFails) {
   Receiver rx({Answer(503)});
-  auto sink = MakeSink({.kind = "webhook", .url = rx.Url("/hook")}, /*max_attempts=*/3);
+  auto sink = MakeSink(Target("webhook", rx.Url("/hook")), /*max_attempts=*/3);
   ASSERT_TRUE(sink);
   const Status s = Deliver(*sink, ReportBatch());
   EXPECT_FALSE(s.ok());
@@ -367,7 +378,7 @@ TEST(AlertSinkTest, RetriesAreBoundedAndTheBatchFails) {
 
 TEST(AlertSinkTest, RobotErrorCodeInA200IsGivenUpAtOnce) {
   Receiver rx({Answer(200, R"({"errcode":93000,"errmsg":"invalid webhook url"})")});
-  auto sink = MakeSink({.kind = "wecom", .url = rx.Url("/w")});
+  auto sink = MakeSink(Target("wecom", rx.Url("/w")));
   ASSERT_TRUE(sink);
   const Status s = Deliver(*sink, ReportBatch());
   EXPECT_FALSE(s.ok());
@@ -379,7 +390,7 @@ TEST(AlertSinkTest, RobotErrorCodeInA200IsGivenUpAtOnce) {
 TEST(AlertSinkTest, RobotRateLimitCodeIsRetried) {
   Receiver rx(
       {Answer(200, R"({"code":11232,"msg":"frequency limited"})"), Answer(200, R"({"code":0})")});
-  auto sink = MakeSink({.kind = "feishu", .url = rx.Url("/f")});
+  auto sink = MakeSink(Target("feishu", rx.Url("/f")));
   ASSERT_TRUE(sink);
   EXPECT_TRUE(Deliver(*sink, ReportBatch()).ok());
   EXPECT_EQ(rx.requests().size(), 2u);
@@ -387,7 +398,7 @@ TEST(AlertSinkTest, RobotRateLimitCodeIsRetried) {
 
 TEST(AlertSinkTest, OtherClientErrorIsGivenUpAtOnce) {
   Receiver rx({Answer(404)});
-  auto sink = MakeSink({.kind = "dingtalk", .url = rx.Url("/gone")});
+  auto sink = MakeSink(Target("dingtalk", rx.Url("/gone")));
   ASSERT_TRUE(sink);
   EXPECT_FALSE(Deliver(*sink, ReportBatch()).ok());
   EXPECT_EQ(rx.requests().size(), 1u);
@@ -400,7 +411,7 @@ TEST(AlertSinkTest, NoAnswerIsRetried) {
     TestHttpServer gone([](const HttpRequest&) { return HttpResponse{}; });
     url = gone.Url("/hook");
   }
-  auto sink = MakeSink({.kind = "webhook", .url = url}, /*max_attempts=*/2);
+  auto sink = MakeSink(Target("webhook", url), /*max_attempts=*/2);
   ASSERT_TRUE(sink);
   const Status s = Deliver(*sink, ReportBatch());
   EXPECT_FALSE(s.ok());
@@ -409,10 +420,15 @@ TEST(AlertSinkTest, NoAnswerIsRetried) {
 }
 
 TEST(AlertSinkTest, CreateRefusesBadTargets) {
-  EXPECT_FALSE(AlertSink::Create({.target = {.kind = "email", .url = "x"}}).ok());
-  EXPECT_FALSE(AlertSink::Create({.target = {.kind = "webhook", .url = ""}}).ok());
-  EXPECT_FALSE(
-      AlertSink::Create({.target = {.kind = "webhook", .url = "x", .min_severity = "loud"}}).ok());
+  const auto create = [](AlertTarget t) {
+    AlertSinkOptions o;
+    o.target = std::move(t);
+    return AlertSink::Create(std::move(o)).ok();
+  };
+  EXPECT_FALSE(create(Target("email", "x")));
+  EXPECT_FALSE(create(Target("webhook", "")));
+  EXPECT_FALSE(create(Target("webhook", "x", "", "loud")));
+  EXPECT_TRUE(create(Target("webhook", "x")));
 }
 
 }  // namespace
