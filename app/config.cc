@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "base/near_miss.h"
 #include "base/read_file.h"
 
 namespace nianbao::app {
@@ -195,6 +196,12 @@ const std::vector<Field>& Fields() {
           "metrics", "allow_non_loopback",
           [](auto& c) -> auto& { return c.metrics_allow_non_loopback; }),
       DurationField(
+          "metrics", "ready_max_undelivered_age",
+          [](auto& c) -> auto& { return c.metrics_ready_max_undelivered_age; }),
+      IntField(
+          "metrics", "ready_max_backlog",
+          [](auto& c) -> auto& { return c.metrics_ready_max_backlog; }, 0, 1'000'000),
+      DurationField(
           "shutdown", "deadline", [](auto& c) -> auto& { return c.shutdown_deadline; }),
   };
   return *fields;
@@ -269,6 +276,134 @@ std::string ReadProperty(const std::string& key, const toml::node& node, Config&
   return "";
 }
 
+// The hint after "unknown key": the table the key belongs in, or the key of this table it is a
+// near miss of (as the sources file answers, crawler/sources.cc); "" when nothing is close.
+std::string KeyHint(std::string_view table, std::string_view key) {
+  std::vector<std::string_view> here;
+  for (const auto& f : Fields()) {
+    if (f.table == table) here.push_back(f.key);
+  }
+  for (const auto& f : Fields()) {
+    if (f.key == key && f.table != table) {
+      return " (it belongs in " +
+             (f.table.empty() ? std::string("the top level") : "[" + std::string(f.table) + "]") +
+             ")";
+    }
+  }
+  if (std::string_view near = NearestKey(key, here); !near.empty()) {
+    return " (did you mean \"" + std::string(near) + "\"?)";
+  }
+  return "";
+}
+
+std::string TableHint(std::string_view dotted) {
+  const std::vector<std::string_view> known(std::begin(kTables), std::end(kTables));
+  if (std::string_view near = NearestKey(dotted, known); !near.empty()) {
+    return " (did you mean [" + std::string(near) + "]?)";
+  }
+  return "";
+}
+
+// One [[alerts]] table: its keys, each read into the target; kind and url are required.
+std::string ReadAlertList(const toml::node& node, std::vector<std::string>* out) {
+  const auto* array = node.as_array();
+  if (array == nullptr) return "expected a list of strings";
+  for (const auto& item : *array) {
+    auto v = item.value<std::string>();
+    if (!v || !item.is_string()) return "expected a list of strings";
+    out->push_back(*v);
+  }
+  return "";
+}
+
+std::string ReadAlertText(const toml::node& node, std::string* out) {
+  auto v = node.value<std::string>();
+  if (!v || !node.is_string()) return "expected a string";
+  *out = *v;
+  return "";
+}
+
+std::string ReadAlertChoice(const toml::node& node, const std::vector<std::string_view>& allowed,
+                            std::string* out) {
+  if (std::string p = ReadAlertText(node, out); !p.empty()) return p;
+  if (std::find(allowed.begin(), allowed.end(), *out) != allowed.end()) return "";
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  return "expected one of " + list + ", got \"" + *out + "\"";
+}
+
+using AlertKeyReader = std::function<std::string(const toml::node&, sinks::AlertTarget&)>;
+
+const std::vector<std::pair<std::string_view, AlertKeyReader>>& AlertKeys() {
+  static const auto* const keys = new std::vector<std::pair<std::string_view, AlertKeyReader>>{
+      {"kind",
+       [](const toml::node& n, sinks::AlertTarget& t) {
+         return ReadAlertChoice(n, sinks::AlertKinds(), &t.kind);
+       }},
+      {"url", [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertText(n, &t.url); }},
+      {"min_severity",
+       [](const toml::node& n, sinks::AlertTarget& t) {
+         return ReadAlertChoice(n, sinks::AlertSeverities(), &t.min_severity);
+       }},
+      {"secret",
+       [](const toml::node& n, sinks::AlertTarget& t) -> std::string {
+         if (const auto* c = n.as_table()) {
+           const auto* name = c->get_as<std::string>("credential");
+           if (name == nullptr || c->size() != 1) {
+             return "expected a string or { credential = \"NAME\" }";
+           }
+           return ReadCredential(name->get(), &t.secret);
+         }
+         return ReadAlertText(n, &t.secret);
+       }},
+      {"rules",
+       [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertList(n, &t.rules); }},
+      {"sources",
+       [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertList(n, &t.sources); }},
+      {"organizations", [](const toml::node& n,
+                           sinks::AlertTarget& t) { return ReadAlertList(n, &t.organizations); }},
+  };
+  return *keys;
+}
+
+// [[alerts]]: an array of tables, each one target.
+Status ReadAlerts(const toml::node& node, const std::string& path, Config& c) {
+  const auto* array = node.as_array();
+  if (array == nullptr || !array->is_array_of_tables()) {
+    return Status::InvalidArgument(path + ":" + Line(node) +
+                                   ": alerts: expected [[alerts]] tables");
+  }
+  for (const auto& item : *array) {
+    const auto& table = *item.as_table();
+    const std::string where = path + ":" + Line(item) + ": [[alerts]] ";
+    sinks::AlertTarget target;
+    for (const auto& [k, value] : table) {
+      const std::string key(k.str());
+      const std::string at = path + ":" + Line(value) + ": [[alerts]] ";
+      const AlertKeyReader* reader = nullptr;
+      std::vector<std::string_view> known;
+      for (const auto& [name, read] : AlertKeys()) {
+        known.push_back(name);
+        if (name == key) reader = &read;
+      }
+      if (reader == nullptr) {
+        std::string hint;
+        if (std::string_view near = NearestKey(key, known); !near.empty()) {
+          hint = " (did you mean \"" + std::string(near) + "\"?)";
+        }
+        return Status::InvalidArgument(at + "unknown key \"" + key + "\"" + hint);
+      }
+      if (std::string problem = (*reader)(value, target); !problem.empty()) {
+        return Status::InvalidArgument(at + key + ": " + problem);
+      }
+    }
+    if (target.kind.empty()) return Status::InvalidArgument(where + "kind: required");
+    if (target.url.empty()) return Status::InvalidArgument(where + "url: required");
+    c.alerts.push_back(std::move(target));
+  }
+  return Status::Ok();
+}
+
 // Walks a table, reading known keys and refusing unknown ones; `prefix` is its dotted name.
 Status Walk(const toml::table& t, const std::string& prefix, const std::string& path, Config& c) {
   for (const auto& [k, node] : t) {
@@ -276,6 +411,10 @@ Status Walk(const toml::table& t, const std::string& prefix, const std::string& 
     std::string dotted = prefix.empty() ? key : prefix + "." + key;
     std::string where =
         path + ":" + Line(node) + ": " + (prefix.empty() ? "" : "[" + prefix + "] ");
+    if (prefix.empty() && key == "alerts") {
+      if (Status st = ReadAlerts(node, path, c); !st.ok()) return st;
+      continue;
+    }
     if (prefix == "kafka.properties") {
       if (std::string problem = ReadProperty(key, node, c); !problem.empty()) {
         return Status::InvalidArgument(where + key + ": " + problem);
@@ -284,7 +423,8 @@ Status Walk(const toml::table& t, const std::string& prefix, const std::string& 
     }
     if (node.is_table()) {
       if (std::find(std::begin(kTables), std::end(kTables), dotted) == std::end(kTables)) {
-        return Status::InvalidArgument(where + "unknown table [" + dotted + "]");
+        return Status::InvalidArgument(where + "unknown table [" + dotted + "]" +
+                                       TableHint(dotted));
       }
       if (Status s = Walk(*node.as_table(), dotted, path, c); !s.ok()) return s;
       continue;
@@ -293,7 +433,9 @@ Status Walk(const toml::table& t, const std::string& prefix, const std::string& 
     for (const auto& f : Fields()) {
       if (f.table == prefix && f.key == key) field = &f;
     }
-    if (field == nullptr) return Status::InvalidArgument(where + "unknown key \"" + key + "\"");
+    if (field == nullptr) {
+      return Status::InvalidArgument(where + "unknown key \"" + key + "\"" + KeyHint(prefix, key));
+    }
     if (std::string problem = field->read(node, c); !problem.empty()) {
       return Status::InvalidArgument(where + key + ": " + problem);
     }
@@ -392,8 +534,9 @@ Result<Config> LoadConfig(const std::string& path) {
                                    ": [kafka] brokers: empty (use \"embedded\" or "
                                    "\"host:port,...\", or enabled = false)");
   }
-  if (!c.kafka.enabled && !c.file.enabled && !c.stdout_sink) {
-    return Status::InvalidArgument(path + ": no sink enabled ([kafka], [file] or [stdout])");
+  if (!c.kafka.enabled && !c.file.enabled && !c.stdout_sink && c.alerts.empty()) {
+    return Status::InvalidArgument(path +
+                                   ": no sink enabled ([kafka], [file], [stdout] or [[alerts]])");
   }
   return c;
 }
@@ -412,6 +555,7 @@ std::vector<std::string> DifferingSettings(const Config& a, const Config& b) {
     if (!f.same(a, b)) keys.push_back(KeyName(f.table, f.key));
   }
   if (a.kafka.properties != b.kafka.properties) keys.emplace_back("[kafka.properties]");
+  if (a.alerts != b.alerts) keys.emplace_back("[[alerts]]");
   return keys;
 }
 
@@ -423,6 +567,7 @@ std::vector<std::string> SettingsNeedingRestart(const Config& running, const Con
   if (running.kafka.properties != reloaded.kafka.properties) {
     keys.emplace_back("[kafka.properties]");
   }
+  if (running.alerts != reloaded.alerts) keys.emplace_back("[[alerts]]");
   return keys;
 }
 

@@ -29,6 +29,7 @@
 #include "base/status.h"
 #include "crawler/sources.h"
 #include "ingest/messages.h"
+#include "sinks/alert_format.h"
 #include "sinks/kafka_sink.h"
 
 namespace nianbao::app {
@@ -84,7 +85,15 @@ struct Config {
   ArchiveConfig archive;
   std::string metrics_listen = "127.0.0.1:9464";  // "" = off; address:port, checked at load
   bool metrics_allow_non_loopback = false;        // needed for a listen address off loopback
+  // /readyz answers 503 while a sink's oldest undelivered batch has waited longer than this
+  // (the brokers are down), or while a sink holds more than ready_max_backlog batches (0 = no
+  // bound on the count).
+  std::chrono::milliseconds metrics_ready_max_undelivered_age{60'000};
+  int64_t metrics_ready_max_backlog = 0;
   std::chrono::milliseconds shutdown_deadline{30'000};
+  // [[alerts]]: one alert sink per table (sinks/alert_sink.h); none by default. A `secret` may be
+  // { credential = "NAME" } like a Kafka property.
+  std::vector<sinks::AlertTarget> alerts;
   crawler::SourcesConfig sources;  // loaded from sources_path
 };
 
@@ -103,7 +112,8 @@ std::vector<std::string> ConfigKeys();
 std::vector<std::string> ConfigTables();
 
 // The keys whose values differ between `a` and `b` ("[kafka] brokers", ...); [kafka.properties]
-// counts as the one key "[kafka.properties]". The sources file's contents are not compared.
+// counts as the one key "[kafka.properties]", and every [[alerts]] table as "[[alerts]]". The
+// sources file's contents are not compared.
 std::vector<std::string> DifferingSettings(const Config& a, const Config& b);
 
 // The settings that changed between the running config and the one re-read on SIGHUP which a

@@ -86,6 +86,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close();
   // Builds res_ for a well-formed request. Never throws.
   void Handle(const http::request<http::string_body>& req);
+  void RespondCheck(const HttpEndpoint::HealthCheck& check, std::string_view ok_body,
+                    std::string_view fallback);
   // Builds res_ for an error answer after which the connection is closed.
   void Refuse(http::status status, std::string_view body);
   void Respond(http::status status, std::string_view content_type, std::string body);
@@ -107,6 +109,7 @@ struct EndpointState {
   net::steady_timer retry_timer;
   MetricsRegistry& metrics;
   const HttpEndpoint::HealthCheck health;
+  HttpEndpoint::HealthCheck ready;  // set before Listen(); empty: always ready
   const HttpEndpointOptions options;
   bool listening = false;
   bool stopped = false;
@@ -205,6 +208,31 @@ void Session::OnRead(beast::error_code ec, std::size_t /*bytes*/) {
   DoWrite();
 }
 
+// 200 with `ok_body`, or 503 with the check's reason (or `fallback`). A check that throws
+// answers 503 naming the failure: nothing leaves the handler.
+void Session::RespondCheck(const HttpEndpoint::HealthCheck& check, std::string_view ok_body,
+                           std::string_view fallback) {
+  bool good = true;
+  std::string reason;
+  if (check) {
+    try {
+      std::tie(good, reason) = check();
+    } catch (const std::exception& e) {
+      good = false;
+      reason = std::string("health check failed: ") + e.what();
+    } catch (...) {
+      good = false;
+      reason = "health check failed";
+    }
+  }
+  if (good) {
+    Respond(http::status::ok, "text/plain; charset=utf-8", std::string(ok_body));
+    return;
+  }
+  if (reason.empty()) reason = fallback;
+  Respond(http::status::service_unavailable, "text/plain; charset=utf-8", reason + "\n");
+}
+
 void Session::Handle(const http::request<http::string_body>& req) {
   try {
     const std::string_view target(req.target().data(), req.target().size());
@@ -217,25 +245,9 @@ void Session::Handle(const http::request<http::string_body>& req) {
       Respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
               state_->metrics.RenderPrometheus());
     } else if (path == "/healthz") {
-      bool healthy = true;
-      std::string reason;
-      if (state_->health) {
-        try {
-          std::tie(healthy, reason) = state_->health();
-        } catch (const std::exception& e) {
-          healthy = false;
-          reason = std::string("health check failed: ") + e.what();
-        } catch (...) {
-          healthy = false;
-          reason = "health check failed";
-        }
-      }
-      if (healthy) {
-        Respond(http::status::ok, "text/plain; charset=utf-8", "ok\n");
-      } else {
-        if (reason.empty()) reason = "unhealthy";
-        Respond(http::status::service_unavailable, "text/plain; charset=utf-8", reason + "\n");
-      }
+      RespondCheck(state_->health, "ok\n", "unhealthy");
+    } else if (path == "/readyz") {
+      RespondCheck(state_->ready, "ready\n", "not ready");
     } else {
       Respond(http::status::not_found, "text/plain; charset=utf-8", "not found\n");
     }
@@ -294,6 +306,8 @@ HttpEndpoint::HttpEndpoint(boost::asio::io_context& io, MetricsRegistry& metrics
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
+void HttpEndpoint::SetReadinessCheck(HealthCheck ready) { state_->ready = std::move(ready); }
+
 Status HttpEndpoint::Listen(std::string_view address, std::uint16_t port) {
   namespace net = boost::asio;
   using tcp = net::ip::tcp;
@@ -311,7 +325,8 @@ Status HttpEndpoint::Listen(std::string_view address, std::uint16_t port) {
   if (!st.options.allow_non_loopback && !http_internal::IsLoopback(addr)) {
     return Status::InvalidArgument(
         "http endpoint: refusing to listen on non-loopback address " + addr_text +
-        " (metrics and health are for operators; allow it explicitly to expose them)");
+        " (metrics and health are for operators: set [metrics] allow_non_loopback = true to "
+        "expose them)");
   }
   const tcp::endpoint ep(addr, port);
   const std::string where = addr_text + " port " + std::to_string(port);
@@ -335,7 +350,8 @@ Status HttpEndpoint::Listen(std::string_view address, std::uint16_t port) {
   st.port = local.port();
   st.listening = true;
   http_internal::DoAccept(state_);
-  http_internal::Log().info("serving /metrics and /healthz on {}:{}", addr.to_string(), st.port);
+  http_internal::Log().info("serving /metrics, /healthz and /readyz on {}:{}", addr.to_string(),
+                            st.port);
   return Status::Ok();
 }
 

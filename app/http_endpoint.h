@@ -1,14 +1,17 @@
 // HttpEndpoint: the daemon's operator endpoint, a small HTTP/1.1 server on its io_context.
 //
 //   GET /metrics  200, text/plain; version=0.0.4 -- MetricsRegistry::RenderPrometheus()
-//   GET /healthz  200 "ok", or 503 and the health check's one-line reason
+//   GET /healthz  200 "ok", or 503 and the health check's one-line reason (liveness)
+//   GET /readyz   200 "ready", or 503 and the readiness check's one-line reason (readiness:
+//                 whether what the daemon takes in can be delivered now)
 //   other paths   404;  any method but GET: 405 (Allow: GET)
 //   request over max_request_bytes: 431 (headers) or 413 (body), then the connection closes
 //   malformed request: 400, then the connection closes
 //
 // It listens on loopback only (127.0.0.1:9464 by default) unless the caller sets
-// allow_non_loopback: the metrics name the sources and the health reason describes the
-// daemon's state, so exposing them is an explicit operator decision (or a reverse proxy's).
+// allow_non_loopback ([metrics] allow_non_loopback in the config): the metrics name the sources and
+// the health reason describes the daemon's state, so exposing them is an explicit operator decision
+// (or a reverse proxy's).
 //
 // Each connection is a self-owned session (shared_from_this): every read and every write has
 // a deadline (io_timeout), so a client that connects and sends nothing, or trickles a request,
@@ -71,6 +74,10 @@ class HttpEndpoint {
   ~HttpEndpoint();  // Stop()
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
+
+  // The check behind /readyz, same contract as `health`; without one /readyz answers 200
+  // "ready". REQUIRES: called before Listen().
+  void SetReadinessCheck(HealthCheck ready);
 
   // Binds `address` (a numeric IPv4 or IPv6 address, no host name) and `port` (0: an
   // ephemeral port, see port()) and starts accepting on the io_context.

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/check_command.h"
 #include "app/crawl_command.h"
 #include "app/parse_command.h"
 #include "app/run_command.h"
@@ -49,6 +50,12 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--linger", run.linger_s,
                       "With --once and the embedded Kafka: seconds to keep it up for readers");
 
+  nianbao::app::CheckCommandOptions check;
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "Validate the daemon's configuration and its sources file, start nothing");
+  check_cmd->add_option("--config", check.config, "Configuration file (TOML, docs/config.md)")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -59,5 +66,6 @@ int main(int argc, char** argv) {
   if (parse_cmd->parsed()) return nianbao::app::RunParseCommand(parse);
   if (crawl_cmd->parsed()) return nianbao::app::RunCrawlCommand(crawl);
   if (run_cmd->parsed()) return nianbao::app::RunDaemon(run);
+  if (check_cmd->parsed()) return nianbao::app::RunCheckCommand(check);
   return 2;
 }

@@ -28,6 +28,7 @@
 #include "ingest/messages.h"
 #include "ingest/status_updater.h"
 #include "parser/charset.h"
+#include "sinks/alert_sink.h"
 #include "sinks/embedded_kafka.h"
 #include "sinks/file_sink.h"
 #include "sinks/kafka_sink.h"
@@ -209,6 +210,16 @@ class Daemon {
       }
       sinks_.push_back(std::move(out).value());
     }
+    for (const auto& target : config_->alerts) {
+      sinks::AlertSinkOptions ao;
+      ao.target = target;
+      auto alert = sinks::AlertSink::Create(std::move(ao));
+      if (!alert.ok()) {
+        log_->error("{}: [[alerts]]: {}", config_->path, alert.status().message());
+        return false;
+      }
+      sinks_.push_back(std::move(alert).value());
+    }
     if (!config_->metrics_listen.empty()) {
       std::string host;
       uint16_t port = 0;
@@ -221,6 +232,7 @@ class Daemon {
       eo.allow_non_loopback = config_->metrics_allow_non_loopback;
       endpoint_ = std::make_unique<HttpEndpoint>(
           io_, metrics_, [this] { return Health(); }, eo);
+      endpoint_->SetReadinessCheck([this] { return Ready(); });
       if (Status s = endpoint_->Listen(host, port); !s.ok()) {
         log_->error("metrics endpoint {}: {}", config_->metrics_listen, s.message());
         return false;
@@ -278,6 +290,34 @@ class Daemon {
   std::pair<bool, std::string> Health() const {
     if (stopping_) return {false, "stopping"};
     return {true, "ok"};
+  }
+
+  // /readyz: not while stopping, nor while a sink cannot deliver (its oldest batch waits past
+  // [metrics] ready_max_undelivered_age) or holds more than ready_max_backlog batches.
+  std::pair<bool, std::string> Ready() const {
+    if (stopping_) return {false, "stopping"};
+    const auto seconds = [](std::chrono::milliseconds d) {
+      return std::to_string(d.count() / 1000) + "s";
+    };
+    if (kafka_ != nullptr) {
+      const auto age = kafka_->stats().oldest_pending_age;
+      if (age > config_->metrics_ready_max_undelivered_age) {
+        return {false, "sink kafka: oldest undelivered batch waiting " + seconds(age) +
+                           " (over [metrics] ready_max_undelivered_age = " +
+                           seconds(config_->metrics_ready_max_undelivered_age) + ")"};
+      }
+    }
+    if (config_->metrics_ready_max_backlog > 0) {
+      for (const auto& sink : sinks_) {
+        const auto pending = static_cast<int64_t>(sink->pending());
+        if (pending > config_->metrics_ready_max_backlog) {
+          return {false, "sink " + std::string(sink->name()) + ": " + std::to_string(pending) +
+                             " batches waiting (over [metrics] ready_max_backlog = " +
+                             std::to_string(config_->metrics_ready_max_backlog) + ")"};
+        }
+      }
+    }
+    return {true, ""};
   }
 
   crawler::CrawlerOptions CrawlerOptionsFor() {

@@ -16,6 +16,7 @@
 #include <system_error>
 #include <utility>
 
+#include "base/near_miss.h"
 #include "base/read_file.h"
 
 namespace nianbao::crawler {
@@ -169,22 +170,6 @@ int LineOf(const toml::source_region& where, int fallback) {
   return where.begin.line > 0 ? static_cast<int>(where.begin.line) : fallback;
 }
 int LineOf(const toml::node& node, int fallback) { return LineOf(node.source(), fallback); }
-
-// Edit distance, to suggest the key that an unknown key was probably meant to be.
-size_t Distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 // Keeps the mistake that comes first in the file, so that the operator fixes the file top down
 // whatever order toml++ (a sorted map) hands the keys over in.
@@ -542,21 +527,6 @@ std::string_view HomeOf(std::string_view key) {
   if (FindField(SettingFields(), key) != nullptr) return "[defaults] or a [[source]]";
   if (FindField(SourceFields(), key) != nullptr) return "a [[source]]";
   return "";
-}
-
-// The known key that `key` is a near miss of ("report_txt", "intervall"), or "". Short keys need
-// a closer match, so that "extra" is not taken for "entry".
-std::string_view NearestKey(std::string_view key, const std::vector<std::string_view>& known) {
-  std::string_view best;
-  size_t best_distance = 3;
-  for (std::string_view candidate : known) {
-    const size_t d = Distance(key, candidate);
-    if (d < best_distance && 3 * d <= key.size()) {
-      best = candidate;
-      best_distance = d;
-    }
-  }
-  return best;
 }
 
 // Reads one table's keys; `context` names the table in messages ("[defaults]", "source \"x\"").

@@ -34,6 +34,7 @@ class BatchQueue {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed_ || queue_.size() >= capacity_) return false;
       queue_.push_back(QueuedBatch{std::move(batch), std::move(done)});
+      accepted_at_.push_back(std::chrono::steady_clock::now());
       ++pending_;
     }
     cv_.notify_one();
@@ -79,6 +80,7 @@ class BatchQueue {
   void MarkReported() {
     std::lock_guard<std::mutex> lock(mu_);
     --pending_;
+    if (!accepted_at_.empty()) accepted_at_.pop_front();
   }
 
   bool closed() const {
@@ -95,6 +97,15 @@ class BatchQueue {
     std::lock_guard<std::mutex> lock(mu_);
     return pending_;
   }
+  // How long the oldest batch accepted and not yet reported has waited at `now`; zero when none
+  // is pending. Batches are taken as reported in the order accepted: exact for the sinks that
+  // report in order (transactional Kafka, files, stdout), an estimate for those that may not.
+  // For readiness: a sink that cannot deliver shows it here first.
+  std::chrono::milliseconds OldestPendingAge(std::chrono::steady_clock::time_point now) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (accepted_at_.empty() || now <= accepted_at_.front()) return {};
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now - accepted_at_.front());
+  }
 
  private:
   const size_t capacity_;
@@ -102,7 +113,9 @@ class BatchQueue {
   std::condition_variable cv_;
   std::deque<QueuedBatch> queue_;  // GUARDED_BY(mu_)
   size_t pending_ = 0;             // GUARDED_BY(mu_)
-  bool closed_ = false;            // GUARDED_BY(mu_)
+  // When each pending batch was accepted, oldest first (pending_ entries).
+  std::deque<std::chrono::steady_clock::time_point> accepted_at_;  // GUARDED_BY(mu_)
+  bool closed_ = false;                                            // GUARDED_BY(mu_)
 };
 
 // Runs `q.done(status)` after marking it reported. `done` must only hand off (sink.h).

@@ -168,6 +168,7 @@ class KafkaSink::Impl {
     s.client_errors = client_errors_.load(std::memory_order_relaxed);
     s.queue_depth = queue_.size();
     s.in_flight = in_flight_.load(std::memory_order_relaxed);
+    s.oldest_pending_age = queue_.OldestPendingAge(std::chrono::steady_clock::now());
     return s;
   }
 

@@ -86,6 +86,9 @@ struct KafkaSinkStats {
   uint64_t client_errors = 0;         // librdkafka error events (e.g. all brokers down)
   size_t queue_depth = 0;             // batches waiting in the queue
   size_t in_flight = 0;               // batches taken by the sink thread, not yet reported
+  // How long the oldest batch accepted and not yet reported has waited (zero when none): grows
+  // while the brokers are down; the daemon's /readyz compares it with a threshold.
+  std::chrono::milliseconds oldest_pending_age{0};
 };
 
 // Whether librdkafka accepts `value` for the producer property `name`, tried on a scratch

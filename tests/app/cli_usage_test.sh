@@ -38,6 +38,7 @@ expect 2 stderr "subcommand|frobnicate" frobnicate
 expect 2 stderr "subcommand|--bogus" --bogus
 expect 2 stderr "--config" run                        # required option missing (CLI11: 106)
 expect 2 stderr "--config" run --config               # option without its value
+expect 2 stderr "--config" check                      # required option missing
 expect 2 stderr "--bogus" run --config x.toml --bogus # unknown option (CLI11: 109)
 expect 2 stderr "extra|unexpected|x" crawl --sources s.toml x  # stray argument
 expect 2 stderr "max-bytes" parse --max-bytes -1 f    # invalid value (CLI11: 105)

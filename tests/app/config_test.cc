@@ -275,11 +275,61 @@ enabled = true
 [metrics]
 listen = "0.0.0.0:3"
 allow_non_loopback = true
+ready_max_undelivered_age = "3s"
+ready_max_backlog = 3
 [shutdown]
 deadline = "3s"
 )toml");
   ASSERT_TRUE(changed.ok()) << changed.status().ToString();
   EXPECT_EQ(SettingsNeedingRestart(Config{}, changed.value()), need);
+}
+
+// ---- [[alerts]]
+
+TEST(ConfigAlertsTest, EachTableIsATarget) {
+  auto c = Parse(R"toml(
+[[alerts]]
+kind = "wecom"
+url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K"
+
+[[alerts]]
+kind = "dingtalk"
+url = "https://oapi.dingtalk.com/robot/send?access_token=T"
+min_severity = "error"
+secret = "SEC"
+rules = ["applications.balance"]
+sources = ["dongcheng", "xicheng"]
+organizations = ["东城区"]
+)toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c.value().alerts.size(), 2u);
+  const auto& wecom = c.value().alerts[0];
+  EXPECT_EQ(wecom.kind, "wecom");
+  EXPECT_EQ(wecom.url, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K");
+  EXPECT_EQ(wecom.min_severity, "warning");  // the default
+  EXPECT_EQ(wecom.secret, "");
+  const auto& ding = c.value().alerts[1];
+  EXPECT_EQ(ding.min_severity, "error");
+  EXPECT_EQ(ding.secret, "SEC");
+  EXPECT_EQ(ding.rules, std::vector<std::string>{"applications.balance"});
+  EXPECT_EQ(ding.sources, (std::vector<std::string>{"dongcheng", "xicheng"}));
+  EXPECT_EQ(ding.organizations, std::vector<std::string>{"东城区"});
+  // A change of the targets needs a restart, named as one setting.
+  EXPECT_EQ(SettingsNeedingRestart(Config{}, c.value()), std::vector<std::string>{"[[alerts]]"});
+}
+
+TEST(ConfigAlertsTest, MistakesNameTheLine) {
+  ExpectError("[[alerts]]\nkind = \"email\"\nurl = \"x\"\n",
+              "nianbao.toml:2: [[alerts]] kind: expected one of webhook, wecom, dingtalk, feishu");
+  ExpectError("[[alerts]]\nkind = \"webhook\"\n", "nianbao.toml:1: [[alerts]] url: required");
+  ExpectError("[[alerts]]\nkind = \"webhook\"\nurl = \"x\"\nmin_severty = \"error\"\n",
+              "nianbao.toml:4: [[alerts]] unknown key \"min_severty\" (did you mean "
+              "\"min_severity\"?)");
+  ExpectError("[[alerts]]\nkind = \"webhook\"\nurl = \"x\"\nmin_severity = \"loud\"\n",
+              "nianbao.toml:4: [[alerts]] min_severity: expected one of info, warning, error");
+  ExpectError("[[alerts]]\nkind = \"webhook\"\nurl = \"x\"\nrules = \"a\"\n",
+              "nianbao.toml:4: [[alerts]] rules: expected a list of strings");
+  ExpectError("alerts = 1\n", "nianbao.toml:1: alerts: expected [[alerts]] tables");
 }
 
 // ---- errors of the walk still name file and line
@@ -289,6 +339,21 @@ TEST(ConfigErrorTest, UnknownKeysAndTables) {
               "nianbao.toml:2: [metrics] unknown key \"allow_nonloopback\"");
   ExpectError("[kafka.extra]\nx = 1\n", "unknown table [kafka.extra]");
   ExpectError("[log]\nlevel = \"loud\"\n", "nianbao.toml:2: [log] level: expected one of");
+}
+
+// Near misses get the hint the sources file gives: the key meant, or the table it belongs in.
+TEST(ConfigErrorTest, UnknownKeysNameTheNearMiss) {
+  ExpectError("[metrics]\nallow_nonloopback = true\n",
+              "unknown key \"allow_nonloopback\" (did you mean \"allow_non_loopback\"?)");
+  ExpectError("[kafka]\nbroker = \"k:9092\"\n", "(did you mean \"brokers\"?)");
+  ExpectError("[ingest]\nworkers = 2\ndeadline = \"3s\"\n",
+              "nianbao.toml:3: [ingest] unknown key \"deadline\" (it belongs in [shutdown])");
+  ExpectError("[metric]\nlisten = \"127.0.0.1:1\"\n",
+              "unknown table [metric] (did you mean [metrics]?)");
+  // Nothing close: no hint.
+  auto c = Parse("[kafka]\nzzzzzz = 1\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), "nianbao.toml:2: [kafka] unknown key \"zzzzzz\"");
 }
 
 }  // namespace

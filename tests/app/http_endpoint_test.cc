@@ -105,6 +105,7 @@ class HttpEndpointTest : public ::testing::Test {
           return health_;
         },
         options);
+    if (endpoint_ready_) endpoint_->SetReadinessCheck(endpoint_ready_);
     const Status s = endpoint_->Listen("127.0.0.1", 0);
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_NE(endpoint_->port(), 0);
@@ -140,6 +141,7 @@ class HttpEndpointTest : public ::testing::Test {
   std::pair<bool, std::string> health_{true, ""};  // GUARDED_BY(mu_)
   bool health_throws_ = false;                     // GUARDED_BY(mu_)
   std::unique_ptr<HttpEndpoint> endpoint_;
+  HttpEndpoint::HealthCheck endpoint_ready_;  // set before Start() to give /readyz a check
   std::thread thread_;
 };
 
@@ -178,6 +180,38 @@ TEST_F(HttpEndpointTest, HealthzReportsTheHealthCheck) {
   EXPECT_NE(r.body().find("boom"), std::string::npos);
   // And the server is still there.
   EXPECT_EQ(Exchange(port(), Get("/metrics")).status(), 200);
+}
+
+// /readyz answers its own check, independently of /healthz (liveness).
+TEST_F(HttpEndpointTest, ReadyzReportsTheReadinessCheck) {
+  std::mutex ready_mu;
+  std::pair<bool, std::string> ready{false, "sink kafka: oldest batch waiting 75s"};
+  endpoint_ready_ = [&]() -> std::pair<bool, std::string> {
+    std::lock_guard<std::mutex> lock(ready_mu);
+    return ready;
+  };
+  Start();
+  Reply r = Exchange(port(), Get("/readyz"));
+  EXPECT_EQ(r.status(), 503) << r.data;
+  EXPECT_EQ(r.body(), "sink kafka: oldest batch waiting 75s\n");
+  // Liveness is a separate question: still 200.
+  EXPECT_EQ(Exchange(port(), Get("/healthz")).status(), 200);
+
+  {
+    std::lock_guard<std::mutex> lock(ready_mu);
+    ready = {true, ""};
+  }
+  r = Exchange(port(), Get("/readyz"));
+  EXPECT_EQ(r.status(), 200) << r.data;
+  EXPECT_EQ(r.body(), "ready\n");
+  StopServer();
+}
+
+TEST_F(HttpEndpointTest, ReadyzWithoutACheckIsReady) {
+  Start();
+  const Reply r = Exchange(port(), Get("/readyz"));
+  EXPECT_EQ(r.status(), 200) << r.data;
+  EXPECT_EQ(r.body(), "ready\n");
 }
 
 TEST_F(HttpEndpointTest, UnknownPathIs404AndOtherMethodsAre405) {
@@ -309,6 +343,9 @@ TEST(HttpEndpointListenTest, NonLoopbackAddressIsRefusedUnlessAllowed) {
     const Status s = ep.Listen("0.0.0.0", 0);
     EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
     EXPECT_NE(s.message().find("non-loopback"), std::string::npos) << s.message();
+    // It names the setting that exists.
+    EXPECT_NE(s.message().find("[metrics] allow_non_loopback = true"), std::string::npos)
+        << s.message();
     EXPECT_EQ(ep.Listen("192.0.2.1", 0).code(), Status::Code::kInvalidArgument);
     EXPECT_EQ(ep.Listen("::", 0).code(), Status::Code::kInvalidArgument);
     EXPECT_EQ(ep.Listen("localhost", 0).code(), Status::Code::kInvalidArgument);  // not numeric

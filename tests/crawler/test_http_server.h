@@ -4,13 +4,16 @@
 // where the test needs it, misbehaviour: a delay before answering, a stall after the
 // headers, a body that never ends. One thread accepts; each connection gets its own thread,
 // joined at Stop(). Every response closes its connection, so request order is easy to log.
+// A request's body is read when it has a Content-Length (the alert sink's POSTs).
 //
 // Threading: the handler runs on connection threads; it must be thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -24,6 +27,7 @@ struct HttpRequest {
   std::string method;
   std::string target;                          // path and query
   std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;                            // Content-Length bytes (at most 1 MiB)
   std::chrono::steady_clock::time_point received;
 };
 
@@ -113,6 +117,17 @@ class TestHttpServer {
       while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
       while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
       req.headers[name] = value;
+    }
+    if (auto it = req.headers.find("content-length"); it != req.headers.end()) {
+      const size_t want = std::min<size_t>(std::strtoul(it->second.c_str(), nullptr, 10), 1 << 20);
+      std::string body(std::istreambuf_iterator<char>(in), {});  // what came with the head
+      if (body.size() < want) {
+        std::string rest(want - body.size(), '\0');
+        boost::asio::read(socket, boost::asio::buffer(rest), ec);
+        if (ec) return;
+        body += rest;
+      }
+      req.body = body.substr(0, want);
     }
     {
       std::lock_guard<std::mutex> lock(mu_);

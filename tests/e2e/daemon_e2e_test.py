@@ -8,6 +8,8 @@ Scenarios, each on its own topics and state:
              keyed by its report_id, with the spec's headers; every finding on
              nianbao.findings belongs to a record; records and findings follow the schemas
   broker     the brokers are down for a while during the pass: every report delivered
+  ready      /readyz turns 503 (naming the Kafka sink) while the brokers are down and
+             batches wait, and 200 again once they are back; /healthz stays 200
   sigkill    the daemon is killed with SIGKILL mid-pass and restarted: every report
              delivered at least once, with the same keys
   sigterm    SIGTERM during a pass: a clean exit within the shutdown deadline; /metrics
@@ -25,6 +27,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import jsonschema
@@ -120,6 +123,47 @@ def scenario_broker(env):
           f"broker: every report delivered after the outage ({len(keys)})")
 
 
+def get(url):
+    """(status, body) of a GET; (None, why) when nothing answers yet."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError as e:
+        return None, str(e)
+
+
+def wait_for(url, status, seconds):
+    deadline = time.time() + seconds
+    got = (None, "")
+    while time.time() < deadline:
+        got = get(url)
+        if got[0] == status:
+            break
+        time.sleep(0.5)
+    return got
+
+
+def scenario_ready(env):
+    config, _ = env.config("ready")
+    text = open(config, encoding="utf-8").read()
+    open(config, "w", encoding="utf-8").write(
+        text.replace("[metrics]\n", '[metrics]\nready_max_undelivered_age = "2s"\n'))
+    base = "http://" + [l for l in text.splitlines() if l.startswith("listen")][0].split('"')[1]
+    check(env.kafka_command("down") == "OK", "ready: brokers down")
+    p = env.daemon(config, once=False)
+    status, body = wait_for(base + "/readyz", 503, 60)
+    check(status == 503 and body.startswith("sink kafka: oldest undelivered batch waiting"),
+          f"ready: /readyz 503 while Kafka is down: {status} {body.strip()}")
+    check(get(base + "/healthz")[0] == 200, "ready: /healthz (liveness) stays 200")
+    check(env.kafka_command("up") == "OK", "ready: brokers up")
+    status, body = wait_for(base + "/readyz", 200, 120)
+    check(status == 200 and body == "ready\n", f"ready: /readyz 200 again: {status} {body}")
+    p.send_signal(signal.SIGTERM)
+    check(p.wait(timeout=90) == 0, "ready: clean exit")
+
+
 def scenario_sigkill(env):
     config, topics = env.config("sigkill")
     p = env.daemon(config, once=False, log="daemon-1.log")
@@ -207,8 +251,8 @@ def scenario_bad_config(env):
 def main():
     env = CommonEnv(ROOT, NIANBAO, MOCK)
     try:
-        for scenario in (scenario_bad_config, scenario_clean, scenario_broker, scenario_sigkill,
-                         scenario_sigterm, scenario_sighup):
+        for scenario in (scenario_bad_config, scenario_clean, scenario_broker, scenario_ready,
+                         scenario_sigkill, scenario_sigterm, scenario_sighup):
             t = time.time()
             scenario(env)
             print(f"{scenario.__name__}: {time.time() - t:.1f}s", flush=True)

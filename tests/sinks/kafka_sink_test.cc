@@ -160,10 +160,13 @@ TEST(KafkaSinkTest, CreateDoesNotWaitForADownBrokerAndNothingIsLostUntilItIsBack
   EXPECT_EQ(log.count(), 0u);
   EXPECT_EQ(sink->pending(), 3u);
   EXPECT_GT(sink->stats().retries, 0u);
+  // The oldest of them has waited the 1.5 s slept (what /readyz compares with its threshold).
+  EXPECT_GE(sink->stats().oldest_pending_age, 1500ms);
 
   // Then the brokers come back and everything is committed.
   ASSERT_TRUE(kafka->SetBrokerUp(-1).ok());
   ASSERT_TRUE(log.WaitForCalls(3, 30s)) << "delivered " << log.count();
+  EXPECT_EQ(sink->stats().oldest_pending_age, 0ms);
 
   // Again, with transactions initialised: down during produce/commit.
   ASSERT_TRUE(kafka->SetBrokerDown(-1).ok());
