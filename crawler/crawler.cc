@@ -295,8 +295,11 @@ void Crawler::StartSourcePass(size_t source, std::function<void(const SourcePass
   p.started = Clock::now();
   p.stats.source = config_.sources[source].name;
   p.done = std::move(done);
-  for (const auto& url : config_.sources[source].entry) {
+  const std::vector<std::string>& entries = config_.sources[source].entry;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string& url = entries[i];
     Request r{source, url, Kind::kList, 0, 0, 0, Clock::now()};
+    r.entry = i;
     p.seen.insert(url);
     ++p.budget_used;
     Enqueue(std::move(r));
@@ -426,7 +429,15 @@ void Crawler::Start(HostState& host, const std::string& host_key, Request r) {
     auto got = state_.Get(r.url);
     if (got.ok()) prior = got.value();
   }
-  FetchRequest req = MakeRequest(src, r.target(), prior ? &*prior : nullptr);
+  // A preset's lists are read in full every pass: the records behind its calls cannot be
+  // validated, so a 304 of the column page would end the list at its first records.
+  const bool conditional = r.kind != Kind::kList || src.cms.empty();
+  FetchRequest req = MakeRequest(src, r.target(), prior && conditional ? &*prior : nullptr);
+  if (r.call != nullptr) {
+    req.method = r.call->method;
+    req.body = r.call->body;
+    req.headers.insert(req.headers.end(), r.call->headers.begin(), r.call->headers.end());
+  }
   // Redirects of pages are followed by OnFetched, through the politeness gate; robots.txt
   // follows up to five itself (RFC 9309 2.3.1.2).
   req.max_redirects = r.kind == Kind::kRobots ? 5 : 0;
@@ -451,13 +462,21 @@ std::string Crawler::Reason(const FetchResult& res) const {
 // (a list's links and pagination; a report's attachments). Pure: runs on the CPU pool.
 Crawler::Digest Crawler::MakeDigest(bool list, const FetchResult& res,
                                     const CrawlerOptions::Decode& decode,
-                                    const std::vector<std::string>& extensions) {
+                                    const std::vector<std::string>& extensions,
+                                    const ListReader& reader) {
   Digest d;
   d.sha256 = Sha256Hex(res.body);
   if (list) {
     std::string html = decode(res.body, res.Header("content-type"));
-    d.links = ExtractLinks(html, res.final_url);
-    d.paging = FindTrsPaging(html);
+    if (reader.html) {
+      d.links = ExtractLinks(html, res.final_url);
+      d.paging = FindTrsPaging(html, res.final_url);
+    }
+    if (reader.preset != nullptr) {
+      // Records an HTML parser cannot see (script text, XML): read by the preset.
+      d.reading = reader.preset->read(html, reader.base);
+      d.links.insert(d.links.end(), d.reading.links.begin(), d.reading.links.end());
+    }
   } else if (auto stub = FindRefreshStub(res.body, res.final_url)) {
     d.stub = std::move(stub);
   } else if (MayHaveAttachments(res.body, extensions)) {
@@ -471,6 +490,48 @@ Crawler::Digest Crawler::MakeDigest(bool list, const FetchResult& res,
   return d;
 }
 
+Crawler::ListReader Crawler::ReaderFor(const Request& r, const FetchResult& res) const {
+  ListReader reader;
+  const Source& src = config_.sources[r.source];
+  if (r.kind != Kind::kList || src.cms.empty()) return reader;
+  reader.preset = FindListPreset(src.cms);
+  // The column page is HTML with records inside; the answers to the preset's calls are the
+  // preset's own format, their links relative to the column page.
+  reader.html = r.cursor == nullptr;
+  reader.base = r.cursor != nullptr ? r.cursor->column_url : res.final_url;
+  return reader;
+}
+
+void Crawler::NextListCall(const Request& r, const FetchResult& res, const ListReading& reading) {
+  SourcePass& p = passes_[r.source];
+  const Source& src = config_.sources[r.source];
+  const ListPreset* preset = FindListPreset(src.cms);
+  if (preset == nullptr) return;
+  auto cursor = std::make_shared<const ListCursor>(
+      r.cursor != nullptr ? AdvanceCursor(*r.cursor, reading)
+                          : StartCursor(reading, res.final_url, src.cms_params));
+  std::string error;
+  std::optional<ListCall> call = preset->next(*cursor, &error);
+  if (!error.empty()) {
+    // The page did not say enough to ask for the rest (and the source did not either).
+    ++p.stats.failures[error];
+    return;
+  }
+  if (!call || p.stats.list_pages + 1 > src.settings.max_pages ||
+      p.budget_used >= src.settings.page_budget) {
+    return;
+  }
+  // The identity of a POST in the state: one URL may serve many columns, told by the body.
+  std::string id = call->method == "GET" ? call->url : call->url + "#" + call->body;
+  if (!HostAllowed(src, call->url) || !p.seen.insert(id).second) return;
+  ++p.budget_used;
+  Request next{r.source, id, Kind::kList, r.depth, 0, r.page_number + 1, Clock::now()};
+  next.entry = r.entry;
+  next.call = std::make_shared<const ListCall>(std::move(*call));
+  next.cursor = std::move(cursor);
+  Enqueue(std::move(next));
+}
+
 void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res) {
   HostState& host = hosts_[host_key];
   --host.in_flight;
@@ -480,8 +541,9 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
     // stays outstanding (its pass does not end) until OnDigested.
     ++digesting_;
     if (options_.cpu == nullptr) {
-      Digest d = MakeDigest(r.kind == Kind::kList, res, options_.decode,
-                            config_.sources[r.source].settings.attachment_extensions);
+      Digest d =
+          MakeDigest(r.kind == Kind::kList, res, options_.decode,
+                     config_.sources[r.source].settings.attachment_extensions, ReaderFor(r, res));
       OnDigested(std::move(r), std::move(res), std::move(d));
     } else {
       struct Job {
@@ -491,16 +553,17 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
       };
       auto job = std::make_shared<Job>(Job{std::move(r), std::move(res), {}});
       std::weak_ptr<Crawler*> self = self_;
-      asio::post(*options_.cpu,
-                 [job, self, decode = options_.decode, loop = io_.get_executor(),
-                  extensions = config_.sources[job->r.source].settings.attachment_extensions] {
-                   job->d = MakeDigest(job->r.kind == Kind::kList, job->res, decode, extensions);
-                   asio::post(loop, [job, self] {
-                     if (auto c = self.lock()) {
-                       (*c)->OnDigested(std::move(job->r), std::move(job->res), std::move(job->d));
-                     }
-                   });
-                 });
+      asio::post(*options_.cpu, [job, self, decode = options_.decode, loop = io_.get_executor(),
+                                 extensions =
+                                     config_.sources[job->r.source].settings.attachment_extensions,
+                                 reader = ReaderFor(job->r, job->res)] {
+        job->d = MakeDigest(job->r.kind == Kind::kList, job->res, decode, extensions, reader);
+        asio::post(loop, [job, self] {
+          if (auto c = self.lock()) {
+            (*c)->OnDigested(std::move(job->r), std::move(job->res), std::move(job->d));
+          }
+        });
+      });
     }
     Dispatch();
     return;
@@ -695,10 +758,8 @@ void Crawler::OnList(Request& r, const FetchResult& res, Digest* d) {
     links = std::move(d->links);
     // Pagination that the page announces rather than links: TRS createPageHTML(N, ...).
     if (d->paging) {
-      int pages = std::min(d->paging->pages, src.settings.max_pages);
-      for (int n = 1; n < pages; ++n) {
-        std::string u = ResolveUrl(
-            res.final_url, d->paging->stem + "_" + std::to_string(n) + "." + d->paging->extension);
+      for (const std::string& name : PageNames(*d->paging, src.settings.max_pages)) {
+        std::string u = ResolveUrl(res.final_url, name);
         if (!u.empty()) links.push_back(Link{u, kPageLinkText});
       }
     }
@@ -708,6 +769,7 @@ void Crawler::OnList(Request& r, const FetchResult& res, Digest* d) {
   }
   SaveState(r, std::move(s), res.status, "", d != nullptr ? &links : nullptr, nullptr);
   ProcessLinks(r, links);
+  if (d != nullptr && !src.cms.empty()) NextListCall(r, res, d->reading);
   // index_{n}.html probing, the next page after each one that exists; not needed when the
   // page announced its page count (createPageHTML), whose pages are already queued.
   bool announced = std::any_of(links.begin(), links.end(),
@@ -715,11 +777,14 @@ void Crawler::OnList(Request& r, const FetchResult& res, Digest* d) {
   if (!src.page_pattern.empty() && !announced && r.page_number + 1 < src.settings.max_pages) {
     std::string name = src.page_pattern;
     name.replace(name.find("{n}"), 3, std::to_string(r.page_number + 1));
-    std::string next = ResolveUrl(src.entry.front(), name);
+    // Against the entry this list descends from: each entry is paginated on its own.
+    std::string next = ResolveUrl(src.entry[r.entry], name);
     if (!next.empty() && HostAllowed(src, next) && p.seen.insert(next).second &&
         p.budget_used < src.settings.page_budget) {
       ++p.budget_used;
-      Enqueue(Request{r.source, next, Kind::kList, r.depth, 0, r.page_number + 1, Clock::now()});
+      Request page{r.source, next, Kind::kList, r.depth, 0, r.page_number + 1, Clock::now()};
+      page.entry = r.entry;
+      Enqueue(std::move(page));
     }
   }
 }
@@ -754,8 +819,10 @@ void Crawler::ProcessLinks(const Request& list, const std::vector<Link>& links) 
       if (p.stats.list_pages + 1 > src.settings.max_pages) continue;
       if (p.budget_used >= src.settings.page_budget || !p.seen.insert(l.url).second) continue;
       ++p.budget_used;  // counted when queued: a flood of links must not all be queued
-      Enqueue(Request{list.source, l.url, Kind::kList, list.depth, 0, list.page_number + 1,
-                      Clock::now()});
+      Request page{list.source,          l.url,       Kind::kList, list.depth, 0,
+                   list.page_number + 1, Clock::now()};
+      page.entry = list.entry;
+      Enqueue(std::move(page));
     } else if (IsReportLink(src, l)) {
       if (list.depth + 1 > src.settings.max_depth) continue;
       if (!p.seen.insert(l.url).second) continue;

@@ -41,6 +41,7 @@
 
 #include "base/page.h"
 #include "crawler/fetcher.h"
+#include "crawler/list_adapter.h"
 #include "crawler/robots.h"
 #include "crawler/sources.h"
 #include "crawler/state_store.h"
@@ -132,7 +133,17 @@ class Crawler {
     // Report pages: the hash of a changed body that ended with its connection, while a
     // second fetch is asked whether it agrees.
     std::string confirm_sha256;
-    const std::string& target() const { return hop.empty() ? url : hop; }
+    // List pages: the index in Source::entry of the entry they paginate from.
+    size_t entry = 0;
+    // Lists of a preset (list_adapter.h): a request that is not a plain GET of `url` (then
+    // `url` is its identity in the state: the call's URL, '#', its body), and where the list
+    // stands. Shared: a request is copied on every retry and hop.
+    std::shared_ptr<const ListCall> call;
+    std::shared_ptr<const ListCursor> cursor;
+    const std::string& target() const {
+      if (!hop.empty()) return hop;
+      return call ? call->url : url;
+    }
   };
   // What the CPU pool computed from a 200's body.
   struct Digest {
@@ -141,6 +152,7 @@ class Crawler {
     std::optional<TrsPaging> paging;  // list pages
     std::vector<Link> attachments;    // report pages
     std::optional<std::string> stub;  // report pages: a deletion stub's refresh target
+    ListReading reading;              // list pages of a preset: what the answer said
   };
   struct HostState {
     int in_flight = 0;
@@ -169,8 +181,19 @@ class Crawler {
   void ScheduleDispatch(std::chrono::steady_clock::time_point when);
   void Start(HostState& host, const std::string& host_key, Request r);
   void OnFetched(const std::string& host_key, Request r, FetchResult res);
+  // What a list's links resolve against and how it is read (a preset's answers are read by
+  // the preset only).
+  struct ListReader {
+    const ListPreset* preset = nullptr;
+    std::string base;
+    bool html = true;
+  };
   static Digest MakeDigest(bool list, const FetchResult& res, const CrawlerOptions::Decode& decode,
-                           const std::vector<std::string>& attachment_extensions);
+                           const std::vector<std::string>& attachment_extensions,
+                           const ListReader& reader);
+  ListReader ReaderFor(const Request& r, const FetchResult& res) const;
+  // Preset lists: queues the request after the answer `r` gave (`reading`), if any.
+  void NextListCall(const Request& r, const FetchResult& res, const ListReading& reading);
   void OnDigested(Request r, FetchResult res, Digest d);
   void Route(Request& r, FetchResult& res, Digest* d);
   void LogFetch(const Request& r, const FetchResult& res, const std::string& sha256);

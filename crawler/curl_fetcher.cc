@@ -256,6 +256,14 @@ std::string CurlFetcher::Configure(CURL* easy, Transfer& t) {
   }
   EasyOptions o(easy);
   o.Set(CURLOPT_URL, r.url.c_str());
+  if (r.method == "POST") {
+    // The body is copied by libcurl, so the request may move; its size is given, not strlen.
+    o.Set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    o.Set(CURLOPT_COPYPOSTFIELDS, r.body.c_str());
+    o.Set(CURLOPT_POSTREDIR, 0L);  // a redirected POST becomes a GET (RFC 9110 15.4)
+  } else if (r.method != "GET") {
+    return "unsupported method " + r.method;
+  }
   o.SetProtocols();
   o.Set(CURLOPT_NOSIGNAL, 1L);
   o.Set(CURLOPT_WRITEFUNCTION, &CurlFetcher::WriteCallback);

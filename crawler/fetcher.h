@@ -26,6 +26,10 @@ namespace nianbao::crawler {
 // make one with FetchRequestFor(), never field by field from zero.
 struct FetchRequest {
   std::string url;
+  // "GET" or "POST". A POST sends `body` as it is (a form body unless a Content-Type header
+  // says otherwise).
+  std::string method = "GET";
+  std::string body;
   std::vector<std::string> headers;  // extra request headers, e.g. "If-None-Match: \"x\""
   std::string user_agent;
   std::chrono::milliseconds connect_timeout{0};

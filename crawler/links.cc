@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <limits>
 #include <memory>
+#include <tuple>
+#include <utility>
 
 #include "base/url.h"
 
@@ -209,17 +213,81 @@ std::vector<Link> ExtractLinks(std::string_view html, const std::string& page_ur
   return links;
 }
 
-std::optional<TrsPaging> FindTrsPaging(std::string_view html) {
-  static const RE2 re(
-      R"re(createPageHTML\(\s*(\d{1,5})\s*,\s*\d{1,5}\s*,\s*["']([A-Za-z0-9_-]{1,40})["']\s*,\s*["']([A-Za-z0-9]{1,10})["'])re");
-  std::string pages, stem, ext;
+namespace {
+
+// A page count as written (up to 12 digits), INT_MAX when it does not fit an int.
+int PageCount(const std::string& digits) {
+  int64_t n = 0;
+  for (char c : digits) n = n * 10 + (c - '0');
+  return static_cast<int>(std::min<int64_t>(n, std::numeric_limits<int>::max()));
+}
+
+// The stem and extension of a list URL's file ("index_3.shtml" -> "index", "shtml"); a folder
+// is its index.html.
+std::pair<std::string, std::string> StemOf(std::string_view list_url) {
+  std::string path = PathAndQuery(list_url);
+  path = path.substr(0, path.find('?'));
+  std::string file = path.substr(path.rfind('/') + 1);
+  static const RE2 re(R"re(([A-Za-z0-9-]{1,40}?)(?:_\d+)?\.([A-Za-z0-9]{1,10}))re");
+  std::string stem, ext;
+  if (RE2::FullMatch(file, re, &stem, &ext)) return {stem, ext};
+  return {"index", "html"};
+}
+
+// The pager shapes, most specific first. `stem` and `extension` name the capture groups;
+// 0 takes them from the list URL.
+struct PagerShape {
+  const char* pattern;
+  int stem_group, extension_group;
+  int first_suffix;
+};
+constexpr PagerShape kPagerShapes[] = {
+    {R"re(createPageHTML\(\s*["'][^"']{0,40}["']\s*,\s*(\d{1,12})\s*,\s*\d{1,12}\s*,\s*["']([A-Za-z0-9_-]{1,40})["']\s*,\s*["']([A-Za-z0-9]{1,10})["'])re",
+     2, 3, 2},
+    {R"re(createPageHTML\(\s*(\d{1,12})\s*,\s*\d{1,12}\s*,\s*["']([A-Za-z0-9_-]{1,40})["']\s*,\s*["']([A-Za-z0-9]{1,10})["'])re",
+     2, 3, 1},
+    {R"re(\bvar\s+countPage\s*=\s*["']?(\d{1,12})\b)re", 0, 0, 1},
+};
+
+}  // namespace
+
+std::optional<TrsPaging> FindTrsPaging(std::string_view html, std::string_view list_url) {
+  static const auto* const kCompiled = [] {
+    auto* v = new std::vector<std::unique_ptr<RE2>>;
+    for (const PagerShape& shape : kPagerShapes) v->push_back(std::make_unique<RE2>(shape.pattern));
+    return v;
+  }();
   re2::StringPiece input(html.data(), html.size());
-  if (!RE2::PartialMatch(input, re, &pages, &stem, &ext)) return std::nullopt;
-  TrsPaging p;
-  p.pages = std::stoi(pages);
-  p.stem = stem;
-  p.extension = ext;
-  return p;
+  for (size_t i = 0; i < std::size(kPagerShapes); ++i) {
+    const PagerShape& shape = kPagerShapes[i];
+    const RE2& re = *(*kCompiled)[i];
+    std::string groups[3];
+    RE2::Arg args[3] = {&groups[0], &groups[1], &groups[2]};
+    const RE2::Arg* argv[3] = {&args[0], &args[1], &args[2]};
+    if (!RE2::PartialMatchN(input, re, argv, re.NumberOfCapturingGroups())) continue;
+    TrsPaging p;
+    p.pages = PageCount(groups[0]);
+    if (shape.stem_group > 0) {
+      p.stem = groups[shape.stem_group - 1];
+      p.extension = groups[shape.extension_group - 1];
+    } else {
+      std::tie(p.stem, p.extension) = StemOf(list_url);
+    }
+    p.first_suffix = shape.first_suffix;
+    return p;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> PageNames(const TrsPaging& paging, int max_pages) {
+  std::vector<std::string> names;
+  // Bounded by max_pages before anything is generated: a count of 10^9 is 19 names.
+  const int pages = std::min(paging.pages, max_pages);
+  for (int n = 1; n < pages; ++n) {
+    names.push_back(paging.stem + "_" + std::to_string(n - 1 + paging.first_suffix) + "." +
+                    paging.extension);
+  }
+  return names;
 }
 
 std::optional<std::string> FindRefreshStub(std::string_view html, const std::string& page_url) {

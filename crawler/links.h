@@ -3,7 +3,7 @@
 // ExtractLinks() walks a page with Gumbo (iteratively) and returns every <a href> with its
 // text (or its title attribute when the text is empty or cut short with "…"), resolved
 // against the page's URL (and its <base href>), fragment dropped. TRS lists announce their
-// pages in a script, `createPageHTML(5, 0, "index", "html")`; PageCount() reads that.
+// pages in a script, `createPageHTML(5, 0, "index", "html")`; FindTrsPaging() reads that.
 //
 // Pure. Threading: safe from any thread. REQUIRES: html is valid UTF-8.
 #pragma once
@@ -23,13 +23,23 @@ using nianbao::Link;  // base/page.h
 std::vector<Link> ExtractLinks(std::string_view html, const std::string& page_url,
                                size_t max_links = 2000);
 
-// createPageHTML(N, i, "index", "html") -> {N, "index", "html"}.
+// How a TRS list announces its pages in a script rather than in links. Three shapes:
+//   createPageHTML(N, cur, "index", "html")                  0-based: index.html, index_1.html …
+//   createPageHTML('page_div', N, cur, 'index', 'shtml', T)  1-based: index.shtml, index_2.shtml …
+//   var countPage = N                                        0-based, stem and extension of the
+//                                                            list URL (…/index.html when a folder)
+// `pages` counts the first page too; a count too large for an int is INT_MAX (the caller caps
+// it with max_pages before generating anything).
 struct TrsPaging {
   int pages = 0;
   std::string stem;       // "index"
   std::string extension;  // "html"
+  int first_suffix = 1;   // the number of the second page: 1 (index_1) or 2 (index_2)
 };
-std::optional<TrsPaging> FindTrsPaging(std::string_view html);
+std::optional<TrsPaging> FindTrsPaging(std::string_view html, std::string_view list_url = {});
+// The file names of the pages after the first, at most `max_pages` - 1 of them:
+// {"index_1.html", "index_2.html", …} or {"index_2.shtml", …}.
+std::vector<std::string> PageNames(const TrsPaging& paging, int max_pages);
 
 // A report page that is only a pointer elsewhere: TRS portals answer a deleted article with
 // 200 and a few hundred bytes whose <meta http-equiv="refresh" content="0;url=…"> sends the

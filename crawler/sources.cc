@@ -18,6 +18,7 @@
 
 #include "base/near_miss.h"
 #include "base/read_file.h"
+#include "crawler/list_adapter.h"
 
 namespace nianbao::crawler {
 namespace {
@@ -202,6 +203,13 @@ std::string CheckRegex(std::string_view pattern) {
 std::string CheckPagePattern(std::string_view pattern) {
   if (pattern.empty() || pattern.find("{n}") != std::string_view::npos) return "";
   return Quote(pattern) + " has no {n} for the page number";
+}
+
+std::string CheckPreset(std::string_view name) {
+  if (FindListPreset(name) != nullptr) return "";
+  std::string known;
+  for (std::string_view n : ListPresetNames()) known += (known.empty() ? "" : ", ") + Quote(n);
+  return Quote(name) + " is not a list preset (known: " + known + ")";
 }
 
 std::string CheckName(std::string_view name) {
@@ -411,6 +419,24 @@ Reader<S> Size(int64_t S::*member, int64_t lo) {
   };
 }
 
+// cms_params: a table of strings (numbers are taken as written: columnid = 1234).
+Problem ReadCmsParams(const toml::node& value, Source* target) {
+  const auto* table = value.as_table();
+  if (table == nullptr) return {Expected("a table of strings: { columnid = \"1234\" }", value)};
+  std::map<std::string, std::string> params;
+  for (auto&& [key, v] : *table) {
+    if (const auto* text = v.as_string()) {
+      params[std::string(key.str())] = text->get();
+    } else if (const auto* integer = v.as_integer()) {
+      params[std::string(key.str())] = std::to_string(integer->get());
+    } else {
+      return {std::string(key.str()) + ": " + Expected("a string", v), &v};
+    }
+  }
+  target->cms_params = std::move(params);
+  return {};
+}
+
 // The jitter factor: TOML writes 0 as an integer and 0.1 as a float, both are fine.
 Problem ReadJitter(const toml::node& value, SourceSettings* target) {
   double jitter = 0;
@@ -497,6 +523,8 @@ const std::vector<Field<Source>>& SourceFields() {
       {"next_page_text", Text(&Source::next_page_text, CheckRegex)},
       {"page_pattern", Text(&Source::page_pattern, CheckPagePattern)},
       {"allow_hosts", TextList(&Source::allow_hosts, CheckHost, false)},
+      {"cms", Text(&Source::cms, CheckPreset)},
+      {"cms_params", ReadCmsParams},
   };
   return *kFields;
 }
@@ -613,6 +641,24 @@ void ReadSources(const toml::node& node, const SourceSettings& defaults, Errors*
     for (std::string_view required : {"name", "entry"}) {
       if (!table.contains(required)) {
         reader.Fail(source.line, "missing required key " + Quote(required));
+      }
+    }
+    if (const toml::node* params = table.get("cms_params")) {
+      // Checked once both keys are read: the preset decides which parameters exist.
+      const ListPreset* preset = FindListPreset(source.cms);
+      for (const auto& [key, value] : source.cms_params) {
+        if (preset == nullptr) {
+          reader.Fail(LineOf(*params, source.line), "cms_params: needs cms (a list preset)");
+          break;
+        }
+        const auto& known = preset->params;
+        if (std::find(known.begin(), known.end(), key) == known.end()) {
+          std::string names;
+          for (std::string_view n : known) names += (names.empty() ? "" : ", ") + std::string(n);
+          reader.Fail(LineOf(*params, source.line), "cms_params: " + Quote(key) +
+                                                        " is not a parameter of " +
+                                                        Quote(source.cms) + " (" + names + ")");
+        }
       }
     }
     if (!source.name.empty()) {

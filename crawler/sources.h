@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,8 +78,12 @@ struct Source {
   std::string next_page_text;            // RE2, "" = none
   std::string page_pattern;              // contains "{n}", "" = none
   std::vector<std::string> allow_hosts;  // besides the entry URLs' hosts
-  SourceSettings settings;               // [defaults] with this source's overrides
-  int line = 0;                          // where the [[source]] starts, for messages
+  // A list preset (crawler/list_adapter.h: "hanweb"), "" = plain HTML lists; its parameters
+  // are read from the column page, and cms_params overrides them.
+  std::string cms;
+  std::map<std::string, std::string> cms_params;
+  SourceSettings settings;  // [defaults] with this source's overrides
+  int line = 0;             // where the [[source]] starts, for messages
 };
 
 struct GlobalSettings {

@@ -78,6 +78,19 @@ def main():
         trouble = summary.get("local-host3-trouble", "")
         for reason in ["timeout", "too_large", "too_many_redirects"]:
             check(reason in trouble, f"host3: failure '{reason}' recorded: {trouble}")
+        # The Hanweb column: its dataproxy is asked with POST only (a GET there is a 405),
+        # from record 4 (the page held 1..3), 3 records at a time, up to the total of 8.
+        proxy = [r for r in requests if r["host"] == "cms-hanweb" and "dataproxy.jsp" in r["path"]]
+        check([r["method"] for r in proxy] == ["POST", "POST"], f"cms-hanweb: proxy requests {proxy}")
+        check(sorted(r["path"].split("?")[1] for r in proxy)
+              == ["startrecord=4&endrecord=6&perpage=3", "startrecord=7&endrecord=9&perpage=3"],
+              f"cms-hanweb: proxy ranges {[r['path'] for r in proxy]}")
+        check(all(r["status"] == 200 for r in proxy), "cms-hanweb: the proxy answered every POST")
+        # The 1-based TRS pager: index_2 and index_3, never index_1.
+        trs = {r["path"] for r in requests if r["host"] == "cms-trs"}
+        check("/zwgk/xxgknb/index_1.shtml" not in trs, "cms-trs: index_1.shtml never asked")
+        check({"/zwgk/xxgknb/index_2.shtml", "/zwgk/xxgknb/index_3.shtml"} <= trs,
+              "cms-trs: pages 2 and 3 read")
         check("retries 3" in summary.get("local-host2-hanweb", ""),
               "host2: 500, 500 then 200 and 429 then 200 give three retries")
         # Politeness: requests to one host start at least min_delay (200 ms) apart.

@@ -222,6 +222,59 @@ TEST_F(CrawlerTest, FindsEveryReportThroughPaginationAndSkipsLookAlikesAndDisall
   EXPECT_EQ(RequestsFor("/robots.txt").size(), 1u);
 }
 
+TEST_F(CrawlerTest, PagePatternPaginatesEveryEntry) {
+  // Two columns without a pager script, each with a second page reached only through
+  // page_pattern; the second entry's page must be asked under its own folder.
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    auto list = [](const std::string& href, const std::string& title) {
+      return "<html><body><a href=\"" + href + "\">" + title + "</a></body></html>";
+    };
+    portal_.pages["/a/index.html"] = list("t11.html", "甲2020年政府信息公开工作年度报告");
+    portal_.pages["/a/index_1.html"] = list("t12.html", "乙2020年政府信息公开工作年度报告");
+    portal_.pages["/b/index.html"] = list("t21.html", "丙2020年政府信息公开工作年度报告");
+    portal_.pages["/b/index_1.html"] = list("t22.html", "丁2020年政府信息公开工作年度报告");
+    for (const char* p : {"/a/t11.html", "/a/t12.html", "/b/t21.html", "/b/t22.html"}) {
+      portal_.pages[p] = "<html><body>report</body></html>";
+    }
+  }
+  config_.sources[0].entry = {server_.Url("/a/index.html"), server_.Url("/b/index.html")};
+  config_.sources[0].page_pattern = "index_{n}.html";
+  SourcePassStats s = Pass();
+  std::set<std::string> urls;
+  for (const auto& p : pages_) urls.insert(p.url);
+  EXPECT_EQ(urls, (std::set<std::string>{server_.Url("/a/t11.html"), server_.Url("/a/t12.html"),
+                                         server_.Url("/b/t21.html"), server_.Url("/b/t22.html")}));
+  EXPECT_EQ(RequestsFor("/b/index_1.html").size(), 1u);
+  // Probing stops at the first 404 of each entry; a 404 there is not a failure.
+  EXPECT_EQ(RequestsFor("/a/index_2.html").size(), 1u);
+  EXPECT_EQ(RequestsFor("/b/index_2.html").size(), 1u);
+  EXPECT_EQ(s.health, "ok");
+}
+
+TEST_F(CrawlerTest, AOneBasedPagerSkipsIndex1) {
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    auto list = [](int cur, const std::string& href) {
+      return "<html><body><a href=\"" + href + "\">戊2020年政府信息公开工作年度报告</a>" +
+             "<script>createPageHTML('page_div',3," + std::to_string(cur) +
+             ",'index','shtml',3);</script></body></html>";
+    };
+    portal_.pages["/s/index.shtml"] = list(1, "t31.html");
+    portal_.pages["/s/index_2.shtml"] = list(2, "t32.html");
+    portal_.pages["/s/index_3.shtml"] = list(3, "t33.html");
+    for (const char* p : {"/s/t31.html", "/s/t32.html", "/s/t33.html"}) {
+      portal_.pages[p] = "<html><body>report</body></html>";
+    }
+  }
+  config_.sources[0].entry = {server_.Url("/s/index.shtml")};
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.list_pages, 3);
+  EXPECT_EQ(s.reports_new, 3);
+  EXPECT_TRUE(RequestsFor("/s/index_1.shtml").empty());
+  EXPECT_EQ(s.health, "ok");
+}
+
 TEST_F(CrawlerTest, SecondPassIsConditionalAndYieldsNothingNew) {
   Pass();
   size_t before = server_.requests().size();

@@ -500,6 +500,31 @@ TEST(SourcesErrorTest, RegularExpressionsAndPagePattern) {
   });
 }
 
+TEST(SourcesTest, AListPresetWithItsParameters) {
+  auto result = ParseSources(
+      WithSource("cms = \"hanweb\"\ncms_params = { columnid = 1234, unitid = \"5678\" }\n"), kPath);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const Source& s = result.value().sources.front();
+  EXPECT_EQ(s.cms, "hanweb");
+  EXPECT_EQ(s.cms_params,
+            (std::map<std::string, std::string>{{"columnid", "1234"}, {"unitid", "5678"}}));
+}
+
+TEST(SourcesErrorTest, ListPresets) {
+  ExpectErrors({
+      {WithSource("cms = \"hanwb\"\n"),
+       4,
+       {"cms: \"hanwb\" is not a list preset (known: \"hanweb\")"}},
+      {WithSource("cms_params = { columnid = \"1\" }\n"), 4, {"cms_params: needs cms"}},
+      {WithSource("cms = \"hanweb\"\ncms_params = { colunmid = \"1\" }\n"),
+       5,
+       {"cms_params: \"colunmid\" is not a parameter of \"hanweb\""}},
+      {WithSource("cms = \"hanweb\"\ncms_params = { columnid = [1] }\n"),
+       5,
+       {"cms_params: columnid: expected a string"}},
+  });
+}
+
 TEST(SourcesErrorTest, NoSource) {
   ExpectErrors({
       {"", 1, {"at least one source is required"}},
@@ -645,7 +670,9 @@ TEST(SourcesExampleTest, ExampleFileLoadsAndShowsTheBuiltInDefaults) {
     SCOPED_TRACE(source.name);
     EXPECT_FALSE(source.entry.empty());
     EXPECT_FALSE(source.report_url.empty() && source.report_text.empty());
-    EXPECT_FALSE(source.next_page_text.empty() && source.page_pattern.empty());
+    // Every list is paginated somehow: by links, a page pattern or its preset.
+    EXPECT_FALSE(source.next_page_text.empty() && source.page_pattern.empty() &&
+                 source.cms.empty());
   }
 }
 

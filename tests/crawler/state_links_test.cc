@@ -61,6 +61,58 @@ TEST(Links, ReadsTrsPagingScript) {
   EXPECT_EQ(p->stem, "index");
   EXPECT_EQ(p->extension, "shtml");
   EXPECT_FALSE(FindTrsPaging("<script>createPage(5)</script>").has_value());
+  // 0-based: the second page is index_1.
+  EXPECT_EQ(PageNames(*p, 20), (std::vector<std::string>{"index_1.shtml", "index_2.shtml",
+                                                         "index_3.shtml", "index_4.shtml"}));
+}
+
+TEST(Links, ReadsTheOneBasedSixArgumentPager) {
+  auto p = FindTrsPaging(
+      "<div id='page_div'></div><script>createPageHTML('page_div',3,1,'index','shtml',25);"
+      "</script>");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->pages, 3);
+  // 1-based: there is no index_1; page 2 is index_2.
+  EXPECT_EQ(PageNames(*p, 20), (std::vector<std::string>{"index_2.shtml", "index_3.shtml"}));
+  auto dq = FindTrsPaging(R"(createPageHTML("pager", 2, 2, "list", "html", 14))");
+  ASSERT_TRUE(dq.has_value());
+  EXPECT_EQ(PageNames(*dq, 20), (std::vector<std::string>{"list_2.html"}));
+}
+
+TEST(Links, ReadsCountPageWithTheStemOfTheListUrl) {
+  auto p = FindTrsPaging("<script>var countPage = 3;</script>", "http://a.gov.cn/col/list.shtml");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(PageNames(*p, 20), (std::vector<std::string>{"list_1.shtml", "list_2.shtml"}));
+  // A later page of the list names the same stem; a folder is its index.html.
+  auto later = FindTrsPaging("var countPage = 2", "http://a.gov.cn/col/list_1.shtml");
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(PageNames(*later, 20), (std::vector<std::string>{"list_1.shtml"}));
+  auto folder = FindTrsPaging("var countPage = '2'", "http://a.gov.cn/col/");
+  ASSERT_TRUE(folder.has_value());
+  EXPECT_EQ(PageNames(*folder, 20), (std::vector<std::string>{"index_1.html"}));
+}
+
+TEST(Links, MalformedPagersAreCappedOrIgnored) {
+  // A page count of 10^9 (or more than an int holds) is capped by max_pages: 4 names.
+  for (const char* html :
+       {"createPageHTML(1000000000, 0, \"index\", \"html\")",
+        "createPageHTML('d',999999999999,1,'index','shtml',5)", "var countPage = 1000000000"}) {
+    auto p = FindTrsPaging(html, "http://a.gov.cn/c/");
+    ASSERT_TRUE(p.has_value()) << html;
+    EXPECT_EQ(PageNames(*p, 5).size(), 4u) << html;
+  }
+  // Zero pages, one page: nothing after the first.
+  auto zero = FindTrsPaging("createPageHTML(0, 0, 'index', 'html')");
+  ASSERT_TRUE(zero.has_value());
+  EXPECT_TRUE(PageNames(*zero, 20).empty());
+  EXPECT_TRUE(PageNames(*FindTrsPaging("var countPage = 1"), 20).empty());
+  // Not a pager: negative or missing counts, a stem that is not a file name, a cut call.
+  for (const char* html :
+       {"createPageHTML(-3, 0, 'index', 'html')", "createPageHTML('d', , 1, 'index', 'shtml', 5)",
+        "createPageHTML(3, 0, '../../etc', 'html')", "createPageHTML(3, 0, 'ind",
+        "var countPage = ;", "var countPages = 4"}) {
+    EXPECT_FALSE(FindTrsPaging(html).has_value()) << html;
+  }
 }
 
 TEST(Links, HostKeyAndPath) {

@@ -1233,6 +1233,168 @@ def build_host3(seeds, base, port):
     return site
 
 
+# The CMS hosts: named, not numbered, so that --hosts N (host4+ copies of host1) keeps its
+# meaning; they listen on the ports after the numbered hosts (P+N+1, P+N+2).
+CMS_HOSTS = ("cms-hanweb", "cms-trs")
+HANWEB_COLUMN = "/col/col5678/index.html"
+HANWEB_PROXY = "/module/web/jpage/dataproxy.jsp"
+HANWEB_PARAMS = {"col": "1", "appid": "1", "webid": "3", "path": "/", "columnid": "5678",
+                 "sourceContentType": "1", "unitid": "9012", "webname": "本地测试市人民政府",
+                 "permissiontype": "0"}
+HANWEB_PER_PAGE = 3
+
+
+def hanweb_record(path, title, date):
+    return ('<record><![CDATA[<li><a href="%s" target="_blank" title="%s">%s</a><span>%s</span></li>]]></record>'
+            % (path, html.escape(title), html.escape(title), date))
+
+
+def hanweb_datastore(records, total):
+    return ("<datastore><nextgroup><![CDATA[<a href=\"%s?page=1&webid=3&columnid=5678\"></a>]]></nextgroup>"
+            "<recordset>\n%s\n</recordset><totalrecord>%d</totalrecord></datastore>"
+            % (HANWEB_PROXY, "\n".join(records), total))
+
+
+class HanwebProxy:
+    """dataproxy.jsp: POST ?startrecord=S&endrecord=E&perpage=P with the column's form body
+    answers the records S..E (1-based) as the datastore XML; GET answers 405, as many do."""
+
+    def __init__(self, records, params):
+        self.records = records
+        self.params = params
+        self.methods = ("POST",)
+
+    def content(self, portal):
+        return AlwaysFull(b"")
+
+    def serve(self, h, head):
+        query = {k: v[0] for k, v in parse_qs(urlsplit(h.path).query).items()}
+        form = {k: v[0] for k, v in parse_qs(h.request_body.decode("utf-8", "replace")).items()}
+        try:
+            start, end = int(query["startrecord"]), int(query["endrecord"])
+        except (KeyError, ValueError):
+            h.send_error_page(400)
+            return
+        if any(form.get(k) != v for k, v in self.params.items()):  # another column: nothing
+            chosen = []
+        else:
+            chosen = self.records[max(start, 1) - 1:max(end, 0)]
+        body = ('<?xml version="1.0" encoding="UTF-8"?>' + hanweb_datastore(chosen, len(self.records))).encode()
+        h.start(200, [("Content-Type", "text/xml;charset=UTF-8"), ("Content-Length", str(len(body))),
+                      ("Cache-Control", "no-cache")])
+        h.write(body)
+
+
+def build_cms_hanweb(name, seeds, base):
+    """A Hanweb jpage column: the first 3 records in the page's <script type="text/xml">
+    datastore, the rest only from a POST to dataproxy.jsp (405 to GET)."""
+    site = Site(name, "hanweb")
+    rep = lambda *a, **k: report_article(seeds, *a, **k)  # noqa: E731
+
+    def art(date, n):
+        y, m, d = (int(x) for x in date.split("-"))
+        return "/art/%d/%d/%d/art_5678_%d.html" % (y, m, d, n)
+
+    entries = [
+        (art("2022-01-28", 6001), rep("000", 2021, "2022-01-28")),
+        (art("2022-01-27", 6002), lookalike("本地测试市2021年政府信息公开工作年度报告（图解）", "2022-01-27",
+                                            "picture", ['<img src="/picture/0/2201.jpg" alt="图解">'])),
+        (art("2022-01-25", 6003), rep("001", 2021, "2022-01-25")),
+        (art("2021-01-29", 6004), rep("002", 2020, "2021-01-29")),
+        (art("2021-01-18", 6005), lookalike("关于做好2020年政府信息公开工作年度报告发布工作的通知", "2021-01-18",
+                                            "notice", ["请各单位按时发布年度报告。"])),
+        (art("2021-01-15", 6006), rep("003", 2020, "2021-01-15")),
+        (art("2020-01-20", 6007), rep("004", 2019, "2020-01-20")),
+        (art("2020-01-16", 6008), rep("000", 2019, "2020-01-16")),
+    ]
+    records = [hanweb_record(p, a["title"], a["date"]) for p, a in entries]
+    first = records[:3]
+    params = ",".join("%s:%s" % (k, v if k in ("col", "appid", "permissiontype") else "'%s'" % v)
+                      for k, v in HANWEB_PARAMS.items())
+    page = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>政府信息公开年报</title>
+<script src="/module/jslib/jquery/jquery.js"></script><script src="/module/web/jpage/jpage.js"></script></head>
+<body>
+%(nav)s
+<div class="bt-position">您当前的位置：<a href="/">首页</a> &gt; 政府信息公开年报</div>
+<div id="6211"><script type="text/xml">%(store)s</script></div>
+<script>
+$(document).ready(function() {
+  $('#6211').jpage({ dataStore: dataStore, openCookies: false, perPage: %(per)d, totalRecord: %(total)d,
+    proxyUrl: '%(proxy)s', ajaxParam: {%(params)s}, pageCountBy: 'A', groupSize: 1 });
+});
+</script>
+%(footer)s
+</body></html>
+""" % {"nav": HANWEB_HEAD_NAV % {"site": SITE_NAME}, "store": hanweb_datastore(first, len(records)),
+       "per": HANWEB_PER_PAGE, "total": len(records), "proxy": HANWEB_PROXY, "params": params,
+       "footer": FOOTER % {"site": SITE_NAME}}
+    site.add(HANWEB_COLUMN, Resource(page.encode("utf-8"), "text/html;charset=UTF-8", published("2022-01-28")))
+    site.add(HANWEB_PROXY, HanwebProxy(records, HANWEB_PARAMS))
+    site.manifest["entry"] = HANWEB_COLUMN
+    site.manifest["list_pages"].append(HANWEB_COLUMN)
+    site.manifest["pagination"] = {"style": "hanweb_dataproxy", "proxy": HANWEB_PROXY, "method": "POST",
+                                   "static_records": 3, "per_page": HANWEB_PER_PAGE, "total": len(records)}
+    for path, a in entries:
+        lm = published(a["date"], 10, 15)
+        if a["kind"] == "report":
+            body = hanweb_article(a, render_body(a["blocks"], "plain"))
+            site.manifest["reports"].append(article_entry(a, path, base))
+        else:
+            body = hanweb_article(a, a["paragraphs"][0] if a["kind"] == "picture" else simple_paragraphs(a["paragraphs"]))
+            site.manifest["non_reports"].append({"path": path, "url": base + path, "title": a["title"], "kind": a["kind"]})
+        site.add(path, Resource(body.encode("utf-8"), "text/html;charset=UTF-8", lm))
+    site.add("/robots.txt", Resource(b"User-agent: *\nDisallow:\n", "text/plain", published("2020-01-01")))
+    site.manifest["robots"] = "allow_all"
+    return site
+
+
+def build_cms_trs(name, seeds, base):
+    """A TRS column of .shtml pages with the 1-based pager createPageHTML('page_div',3,cur,
+    'index','shtml',N): index.shtml, index_2.shtml, index_3.shtml; index_1.shtml is 404."""
+    site = Site(name, "trs")
+    col = "/zwgk/xxgknb/"
+    rep = lambda *a, **k: report_article(seeds, *a, **k)  # noqa: E731
+    articles = [
+        ("202201/t20220126_2001.shtml", rep("001", 2021, "2022-01-26")),
+        ("202201/t20220124_2002.shtml", lookalike("王店镇2021年政府信息公开工作年度报告（图解）", "2022-01-24",
+                                                  "picture", ['<img src="./W0201.jpg" alt="图解">'])),
+        ("202101/t20210128_2003.shtml", rep("004", 2020, "2021-01-28")),
+        ("202101/t20210121_2004.shtml", rep("002", 2020, "2021-01-21")),
+        ("202012/t20201210_2005.shtml", lookalike("关于做好2020年政府信息公开工作年度报告编制工作的通知",
+                                                  "2020-12-10", "notice", ["请按时编制。"])),
+        ("202001/t20200122_2006.shtml", rep("003", 2019, "2020-01-22")),
+        ("202001/t20200117_2007.shtml", rep("000", 2019, "2020-01-17")),
+    ]
+    per_page = 3
+    pages = [articles[i:i + per_page] for i in range(0, len(articles), per_page)]
+    site.manifest["entry"] = col + "index.shtml"
+    site.manifest["pagination"] = {"style": "trs_script_1based", "pages": len(pages)}
+    for i, chunk in enumerate(pages, 1):
+        items = [{"rel": rel, "title": a["title"], "date": a["date"]} for rel, a in chunk]
+        text = trs_list(items, i, len(pages))
+        text = text.replace(TRS_PAGER_JS % (len(pages), i),
+                            "<div id=\"page_div\"></div><script>createPageHTML('page_div',%d,%d,'index','shtml',%d);</script>"
+                            % (len(pages), i, len(articles)))
+        page_path = col + ("index.shtml" if i == 1 else "index_%d.shtml" % i)
+        lm = max(published(a["date"]) for _, a in chunk)
+        site.add(page_path, Resource(text.encode("utf-8"), "text/html; charset=utf-8", lm))
+        site.manifest["list_pages"].append(page_path)
+    for rel, a in articles:
+        path = col + rel
+        lm = published(a["date"])
+        if a["kind"] == "report":
+            body = trs_article(a, render_body(a["blocks"], "plain"))
+            site.manifest["reports"].append(article_entry(a, path, base))
+        else:
+            body = trs_article(a, a["paragraphs"][0] if a["kind"] == "picture" else simple_paragraphs(a["paragraphs"]))
+            site.manifest["non_reports"].append({"path": path, "url": base + path, "title": a["title"], "kind": a["kind"]})
+        site.add(path, Resource(body.encode("utf-8"), "text/html; charset=utf-8", lm))
+    site.add("/robots.txt", Resource(b"User-agent: *\n", "text/plain", published("2020-01-01")))
+    site.manifest["robots"] = "allow_all"
+    return site
+
+
 def add_html_fixtures(site, base):
     """HTML pages in tests/fixtures/html/ (if any) are served unlinked under /fixtures/ on
     host1, so tests can fetch a known page over HTTP. They are not part of the crawl."""
@@ -1527,11 +1689,12 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.aborted = False
         mode = None
         try:
-            self.discard_body()
-            if self.command not in ("GET", "HEAD"):
-                self.send_error_page(405, [("Allow", "GET, HEAD")])
+            self.request_body = self.read_body()
+            resource = self.server.site.routes.get(path)
+            allowed = getattr(resource, "methods", ("GET", "HEAD"))
+            if resource is not None and self.command not in allowed:
+                self.send_error_page(405, [("Allow", ", ".join(allowed))])
             else:
-                resource = self.server.site.routes.get(path)
                 if resource is None:
                     self.send_error_page(404, head=head)
                 else:
@@ -1557,9 +1720,11 @@ class PortalHandler(BaseHTTPRequestHandler):
             self.portal.log.add(entry)
 
     def discard_body(self):
+        self.read_body()
+
+    def read_body(self):
         n = int(self.headers.get("Content-Length") or 0)
-        if n > 0:
-            self.rfile.read(n)
+        return self.rfile.read(min(n, 1 << 20)) if n > 0 else b""
 
     def control(self, path, query):
         """/__control/*: never logged. See README.md."""
@@ -1671,7 +1836,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.hosts < 1:
         ap.error("--hosts must be at least 1")
-    if args.base_port != 0 and not (0 < args.base_port and args.base_port + args.hosts < 65536):
+    if args.base_port != 0 and not (0 < args.base_port and args.base_port + args.hosts + len(CMS_HOSTS) < 65536):
         ap.error("--base-port out of range")
     if args.state_dir:
         Path(args.state_dir).mkdir(parents=True, exist_ok=True)
@@ -1682,8 +1847,8 @@ def main(argv=None):
 
     # Bind every socket first: the content needs the ports (absolute redirects, manifest URLs).
     servers = {}
-    for i in range(1, args.hosts + 1):
-        name = "host%d" % i
+    names = ["host%d" % i for i in range(1, args.hosts + 1)] + list(CMS_HOSTS)
+    for i, name in enumerate(names, 1):
         port = 0 if args.base_port == 0 else args.base_port + i
         try:
             servers[name] = PortalServer(("127.0.0.1", port), portal, name)
@@ -1700,6 +1865,10 @@ def main(argv=None):
             site = build_host2(seeds, base)
         elif name == "host3":
             site = build_host3(seeds, base, ports[name])
+        elif name == "cms-hanweb":
+            site = build_cms_hanweb(name, seeds, base)
+        elif name == "cms-trs":
+            site = build_cms_trs(name, seeds, base)
         else:
             site = build_trs_site(name, seeds, base, revisable=(name == REVISE_HOST))
             if name == "host1":

@@ -28,7 +28,7 @@ import urllib.request
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 HERE = Path(__file__).resolve().parent
 PORTAL = HERE / "local_portal.py"
@@ -151,7 +151,7 @@ def start_portal(extra_args=(), python=sys.executable):
         if not line:
             raise RuntimeError("portal exited early: %s" % proc.stderr.read())
         line = line.strip()
-        m = re.fullmatch(r"LISTENING (host\d+) 127\.0\.0\.1:(\d+)", line)
+        m = re.fullmatch(r"LISTENING (host\d+|cms-[a-z]+) 127\.0\.0\.1:(\d+)", line)
         if m:
             ports[m.group(1)] = int(m.group(2))
         elif line == "READY":
@@ -176,13 +176,15 @@ def pid_alive(pid):
 
 
 def test_startup(ports):
-    check("three hosts listening", sorted(ports) == ["host1", "host2", "host3"], ports)
+    check("three hosts and the CMS hosts listening",
+          sorted(ports) == ["cms-hanweb", "cms-trs", "host1", "host2", "host3"], ports)
     check("distinct ports", len(set(ports.values())) == len(ports), ports)
 
 
 def test_manifest(base, m):
     hosts = m.get("hosts", {})
-    check("manifest: hosts", sorted(hosts) == ["host1", "host2", "host3"], sorted(hosts))
+    check("manifest: hosts", sorted(hosts) == ["cms-hanweb", "cms-trs", "host1", "host2", "host3"],
+          sorted(hosts))
     for name, h in hosts.items():
         check("manifest %s: base_url" % name, h.get("base_url") == base[name], h.get("base_url"))
         for key in ("entry", "list_pages", "reports", "non_reports", "disallowed", "trouble", "robots"):
@@ -680,13 +682,15 @@ def test_sources_file(base, m):
         return
     with open(SOURCES, "rb") as f:
         cfg = tomllib.load(f)
-    check("sources: one source per host", len(cfg["source"]) == 3, len(cfg["source"]))
+    hosts = ("host1", "host2", "host3", "cms-hanweb", "cms-trs")
+    default_ports = {h: 18481 + i for i, h in enumerate(hosts)}
+    check("sources: one source per host", len(cfg["source"]) == len(hosts), len(cfg["source"]))
     d = cfg["defaults"]
     check("sources: defaults as briefed", (d["min_delay"], d["max_retries"], d["backoff_base"], d["max_body"])
           == ("200ms", 3, "500ms", "8MiB"))
-    for src, host in zip(cfg["source"], ("host1", "host2", "host3")):
+    for src, host in zip(cfg["source"], hosts):
         entry = src["entry"][0]
-        default_port = {"host1": 18481, "host2": 18482, "host3": 18483}[host]
+        default_port = default_ports[host]
         check("sources %s: default port" % src["name"], urlsplit(entry).port == default_port, entry)
         entry = entry.replace(":%d" % default_port, ":%d" % m["hosts"][host]["port"])
         report_url = re.compile(src.get("report_url", ""))
@@ -703,12 +707,19 @@ def test_sources_file(base, m):
             r = fetch(url)
             if r.status != 200:
                 break
-            for href, text in links_of(r.body.decode("utf-8")):
+            page = r.body.decode("utf-8")
+            if src.get("cms") == "hanweb":
+                # The records of the datastore, then the rest from the proxy, as the preset does.
+                page += "".join(hanweb_records(entry, page))
+            for href, text in links_of(page):
                 absu = urljoin(url, href)
                 if report_url.search(absu) and report_text.search(text) and not (exclude and exclude.search(text)):
                     found.add(urlsplit(absu).path)
                 if next_text and next_text.search(text):
                     queue.append(absu)
+            pager = re.search(r"createPageHTML\('[^']*',(\d+),\d+,'(\w+)','(\w+)'", page)
+            if pager and url == entry:  # the 1-based pager: index_2 … index_N
+                queue += [urljoin(url, "%s_%d.%s" % (pager[2], i, pager[3])) for i in range(2, int(pager[1]) + 1)]
             if src.get("page_pattern"):
                 queue.append(urljoin(entry, src["page_pattern"].replace("{n}", str(n))))
                 n += 1
@@ -717,6 +728,25 @@ def test_sources_file(base, m):
             | {t["path"] for t in h["trouble"]}
         check("sources %s: finds exactly the manifest's links" % src["name"], found == want, found ^ want)
         check("sources %s: total_timeout" % src["name"], (src.get("total_timeout") == "5s") == (host == "host3"))
+
+
+def hanweb_records(entry, page):
+    """The CDATA records of a Hanweb column page and of the POSTs to its dataproxy (a GET there
+    answers 405), with the parameters of the page's jpage call."""
+    records = re.findall(r"<record><!\[CDATA\[(.*?)\]\]></record>", page, re.S)
+    total = int(re.search(r"totalRecord:\s*(\d+)", page)[1])
+    per = int(re.search(r"perPage:\s*(\d+)", page)[1])
+    params = dict(re.findall(r"(\w+):'?([^,'}]*)'?", re.search(r"ajaxParam:\s*\{([^}]*)\}", page)[1]))
+    proxy = urljoin(entry, re.search(r"proxyUrl:\s*'([^']+)'", page)[1])
+    check("hanweb: the dataproxy answers GET with 405", fetch(proxy + "?startrecord=4&endrecord=6&perpage=3").status == 405)
+    start = len(records) + 1
+    while start <= total:
+        r = fetch("%s?startrecord=%d&endrecord=%d&perpage=%d" % (proxy, start, start + per - 1, per),
+                  method="POST", data=urlencode(params).encode())
+        check("hanweb: POST to the dataproxy", r.status == 200, r.status)
+        records += re.findall(r"<record><!\[CDATA\[(.*?)\]\]></record>", r.body.decode("utf-8"), re.S)
+        start += per
+    return records
 
 
 def test_stop(proc, state_dir):
@@ -752,7 +782,7 @@ def test_parent_death(tmp):
     helper = ("import subprocess, sys, time\n"
               "p = subprocess.Popen([sys.executable, %r, '--base-port', '0'], stdout=open(%r, 'w'))\n"
               "print(p.pid, flush=True)\n"
-              "time.sleep(1.5)\n") % (str(PORTAL), str(out))
+              "time.sleep(4)\n") % (str(PORTAL), str(out))
     h = subprocess.run([sys.executable, "-c", helper], stdout=subprocess.PIPE, text=True, timeout=30)
     pid = int(h.stdout.strip())
     check("parent death: portal was ready", "READY" in out.read_text(), out.read_text())
