@@ -272,6 +272,10 @@ max_bytes = 3
 max_files = 3
 [stdout]
 enabled = true
+[archive]
+enabled = false
+dir = "/a"
+max_file_size = 3
 [metrics]
 listen = "0.0.0.0:3"
 allow_non_loopback = true
