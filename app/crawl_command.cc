@@ -41,8 +41,7 @@ class PrintingTracker final : public PageTracker {
       att.push_back(nlohmann::ordered_json{{"url", a.url}, {"text", a.text}});
     }
     j["attachments"] = att;
-    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-    std::cout.flush();
+    PrintLine(j);
   }
   void Gone(JourneyId, GonePage page) override {
     if (!print_) return;
@@ -53,13 +52,17 @@ class PrintingTracker final : public PageTracker {
     j["gone"] = page.seen;
     if (!page.location.empty()) j["location"] = page.location;
     j["gone_fetches"] = page.fetches;
-    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-    std::cout.flush();
+    PrintLine(j);
   }
   void Ended(JourneyId, PageStatus, std::string) override {}
   void SetOnRoom(std::function<void()>) override {}
 
  private:
+  // One JSON line per page, flushed so that a pipe reader sees it at once.
+  static void PrintLine(const nlohmann::ordered_json& j) {
+    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    std::cout.flush();
+  }
   bool print_;
   JourneyId next_ = 0;
 };

@@ -106,18 +106,6 @@ Value Cell(const Cells* row, size_t c) {
   return row != nullptr && c < row->size() ? (*row)[c] : Value();
 }
 
-bool Differs(double a, double b) { return std::fabs(a - b) > 1e-6; }
-
-std::string Num(double v) {
-  char buf[32];
-  if (std::fabs(v - std::round(v)) < 1e-9) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%g", v);
-  }
-  return buf;
-}
-
 void CheckCellPair(const CellPairSpec& spec, const YearSummary& prev, const YearSummary& cur,
                    std::vector<Finding>* out) {
   if (spec.only_2019_form && (prev.form != Template::k2019 || cur.form != Template::k2019)) return;
@@ -130,12 +118,12 @@ void CheckCellPair(const CellPairSpec& spec, const YearSummary& prev, const Year
     auto columns = ApplicationColumnNames();
     for (size_t c = 0; c < now->size() && c < columns.size(); ++c) {
       Value a = Cell(now, c), b = Cell(before, c);
-      if (!a || !b || !Differs(*a, *b)) continue;
+      if (!a || !b || !ValuesDiffer(*a, *b)) continue;
       out->push_back(MakeFinding(
           spec.rule, std::string(spec.row) + "[" + std::to_string(c) + "]",
-          std::string(spec.label) + " / " + std::string(columns[c]) + " is " + Num(*a) +
+          std::string(spec.label) + " / " + std::string(columns[c]) + " is " + FormatValue(*a) +
               " in the report on " + year + ", but " + std::string(spec.previous_label) + " / " +
-              std::string(columns[c]) + " is " + Num(*b) + " in the report on " + last,
+              std::string(columns[c]) + " is " + FormatValue(*b) + " in the report on " + last,
           *b, *a));
     }
     return;
@@ -146,14 +134,15 @@ void CheckCellPair(const CellPairSpec& spec, const YearSummary& prev, const Year
   Value last_previous = Cell(before, 0), last_change = Cell(before, 1);
   if (!now_previous || (!last_previous && !last_change)) return;
   double expected = last_previous.value_or(0) + last_change.value_or(0);
-  if (!Differs(expected, *now_previous)) return;
-  out->push_back(MakeFinding(
-      spec.rule, std::string(spec.row) + ".previous",
-      std::string(spec.label) + " / 上一年项目数量 is " + Num(*now_previous) +
-          " in the report on " + year + ", but in the report on " + last + " " +
-          std::string(spec.previous_label) + " / 上一年项目数量 " + Num(last_previous.value_or(0)) +
-          " + 本年增/减 " + Num(last_change.value_or(0)) + " = " + Num(expected),
-      expected, *now_previous));
+  if (!ValuesDiffer(expected, *now_previous)) return;
+  out->push_back(
+      MakeFinding(spec.rule, std::string(spec.row) + ".previous",
+                  std::string(spec.label) + " / 上一年项目数量 is " + FormatValue(*now_previous) +
+                      " in the report on " + year + ", but in the report on " + last + " " +
+                      std::string(spec.previous_label) + " / 上一年项目数量 " +
+                      FormatValue(last_previous.value_or(0)) + " + 本年增/减 " +
+                      FormatValue(last_change.value_or(0)) + " = " + FormatValue(expected),
+                  expected, *now_previous));
 }
 
 // ---- Copied prose ----

@@ -1,6 +1,7 @@
 #include "parser/rule_table.h"
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -81,6 +82,18 @@ std::string_view SeverityName(Severity s) {
       return "info";
   }
   return "error";
+}
+
+bool ValuesDiffer(double a, double b) { return std::fabs(a - b) > 1e-6; }
+
+std::string FormatValue(double v) {
+  char buf[32];
+  if (std::fabs(v - std::round(v)) < 1e-9) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%g", v);
+  }
+  return buf;
 }
 
 }  // namespace nianbao::parser

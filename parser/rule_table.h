@@ -34,4 +34,10 @@ Finding MakeFinding(std::string_view rule, std::optional<std::string> path, std:
 
 std::string_view SeverityName(Severity s);
 
+// How the checks compare two values (apart by more than rounding noise) and write one in a
+// message (integers without a fraction). Shared by the rules of one report and those across
+// years, so that both say "17" for the same cell.
+bool ValuesDiffer(double a, double b);
+std::string FormatValue(double v);
+
 }  // namespace nianbao::parser

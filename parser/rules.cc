@@ -43,18 +43,6 @@ bool Unreadable(const std::vector<Finding>& found, std::string_view row_path) {
   return false;
 }
 
-bool Differs(double a, double b) { return std::fabs(a - b) > 1e-6; }
-
-std::string Num(double v) {
-  char buf[32];
-  if (std::fabs(v - std::round(v)) < 1e-9) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%g", v);
-  }
-  return buf;
-}
-
 // ---- applications.* ----
 
 // Each row: 总计 = the six applicant columns.
@@ -66,11 +54,11 @@ void CheckRowTotals(const RuleInput& in, std::vector<Finding>* out) {
     if (row == nullptr || !(*row)[6] || AllNull(*row, 0, 6)) continue;
     double sum = 0;
     for (int c = 0; c < 6; ++c) sum += Or0((*row)[static_cast<size_t>(c)]);
-    if (!Differs(sum, *(*row)[6])) continue;
+    if (!ValuesDiffer(sum, *(*row)[6])) continue;
     out->push_back(MakeFinding("applications.row_total",
                                "applications." + std::string(spec.key) + "[6]",
-                               std::string(spec.label) + ": 总计 is " + Num(*(*row)[6]) +
-                                   " but the six applicant columns add up to " + Num(sum),
+                               std::string(spec.label) + ": 总计 is " + FormatValue(*(*row)[6]) +
+                                   " but the six applicant columns add up to " + FormatValue(sum),
                                sum, *(*row)[6]));
   }
 }
@@ -97,11 +85,11 @@ void CheckOutcomeTotal(const RuleInput& in, std::vector<Finding>* out) {
     }
     // A column the page left blank in every outcome row: nothing to compare.
     if (!any_part) continue;
-    if (!Differs(sum, *(*total)[c])) continue;
+    if (!ValuesDiffer(sum, *(*total)[c])) continue;
     out->push_back(
         MakeFinding("applications.outcome_total", "applications.total[" + std::to_string(c) + "]",
-                    "（七）总计 / " + std::string(columns[c]) + " is " + Num(*(*total)[c]) +
-                        " but the outcome rows （一） to （六） add up to " + Num(sum),
+                    "（七）总计 / " + std::string(columns[c]) + " is " + FormatValue(*(*total)[c]) +
+                        " but the outcome rows （一） to （六） add up to " + FormatValue(sum),
                     sum, *(*total)[c]));
   }
 }
@@ -123,12 +111,12 @@ void CheckBalance(const RuleInput& in, std::vector<Finding>* out) {
     if ((!(*fresh)[c] && !(*carried)[c]) || (!(*total)[c] && !(*forward)[c])) continue;
     double in_sum = Or0((*fresh)[c]) + Or0((*carried)[c]);
     double out_sum = Or0((*total)[c]) + Or0((*forward)[c]);
-    if (!Differs(in_sum, out_sum)) continue;
-    out->push_back(
-        MakeFinding("applications.balance", "applications.total[" + std::to_string(c) + "]",
-                    std::string(columns[c]) + ": 一、本年新收 + 二、上年结转 = " + Num(in_sum) +
-                        " but 三（七）总计 + 四、结转下年度继续办理 = " + Num(out_sum),
-                    in_sum, out_sum));
+    if (!ValuesDiffer(in_sum, out_sum)) continue;
+    out->push_back(MakeFinding(
+        "applications.balance", "applications.total[" + std::to_string(c) + "]",
+        std::string(columns[c]) + ": 一、本年新收 + 二、上年结转 = " + FormatValue(in_sum) +
+            " but 三（七）总计 + 四、结转下年度继续办理 = " + FormatValue(out_sum),
+        in_sum, out_sum));
   }
 }
 
@@ -140,11 +128,12 @@ void CheckReviewTotals(const RuleInput& in, std::vector<Finding>* out) {
     const Cells* row = Row(r.reviews_litigation, g.key);
     if (row == nullptr || !(*row)[4] || AllNull(*row, 0, 4)) continue;
     double sum = Or0((*row)[0]) + Or0((*row)[1]) + Or0((*row)[2]) + Or0((*row)[3]);
-    if (!Differs(sum, *(*row)[4])) continue;
-    out->push_back(MakeFinding("reviews.total", "reviews_litigation." + std::string(g.key) + "[4]",
-                               std::string(g.label) + ": 总计 is " + Num(*(*row)[4]) +
-                                   " but 结果维持 + 结果纠正 + 其他结果 + 尚未审结 = " + Num(sum),
-                               sum, *(*row)[4]));
+    if (!ValuesDiffer(sum, *(*row)[4])) continue;
+    out->push_back(
+        MakeFinding("reviews.total", "reviews_litigation." + std::string(g.key) + "[4]",
+                    std::string(g.label) + ": 总计 is " + FormatValue(*(*row)[4]) +
+                        " but 结果维持 + 结果纠正 + 其他结果 + 尚未审结 = " + FormatValue(sum),
+                    sum, *(*row)[4]));
   }
 }
 
@@ -158,14 +147,14 @@ void CheckNarrativeVsTables(const RuleInput& in, std::vector<Finding>* out) {
   // Prose may count the applications received including those carried over from last year
   // (收到75件 where 新收 is 74 and 上年结转 1): the same fact, stated differently.
   bool with_carried = received && fresh && (*fresh)[6] && carried && (*carried)[6] &&
-                      !Differs(static_cast<double>(*received), *(*fresh)[6] + *(*carried)[6]);
+                      !ValuesDiffer(static_cast<double>(*received), *(*fresh)[6] + *(*carried)[6]);
   if (received && fresh && (*fresh)[6] && !with_carried &&
-      Differs(static_cast<double>(*received), *(*fresh)[6])) {
+      ValuesDiffer(static_cast<double>(*received), *(*fresh)[6])) {
     out->push_back(MakeFinding(
         "narrative.table_mismatch", "applications.new[6]",
         "section 一 says " + std::to_string(*received) +
             " applications were received, but 一、本年新收政府信息公开申请数量 / 总计 is " +
-            Num(*(*fresh)[6]),
+            FormatValue(*(*fresh)[6]),
         static_cast<double>(*received), *(*fresh)[6]));
   }
   if (in.narrative.claims_no_reviews && r.reviews_litigation) {
@@ -179,7 +168,7 @@ void CheckNarrativeVsTables(const RuleInput& in, std::vector<Finding>* out) {
       out->push_back(MakeFinding("narrative.table_mismatch", "reviews_litigation",
                                  "section 一 says there were no administrative reviews or "
                                  "lawsuits, but section 四 counts " +
-                                     Num(cases),
+                                     FormatValue(cases),
                                  0.0, cases));
     }
   }
