@@ -100,9 +100,18 @@ def main():
         for host, times in by_host.items():
             times.sort()
             gaps = [b - a for a, b in zip(times, times[1:])]
-            # Starts are spaced 200 ms apart; arrival at the server varies with connection
-            # set-up (a new connection vs a kept-alive one), hence the margin.
-            check(min(gaps) >= 0.15, f"{host}: requests {min(gaps):.3f}s apart, under 150 ms")
+            if not gaps:
+                continue
+            # The crawler starts them 200 ms apart; the portal stamps a request when its handler
+            # thread runs, which a loaded machine (the sanitizer stage) delays by tens of ms, so
+            # one late stamp followed by a punctual one shows a short gap. Two checks that a
+            # broken limiter fails and scheduling noise does not: no two requests together
+            # (a gap under 100 ms), and the first to the last request span the 200 ms per gap
+            # less at most 100 ms of stamping delay at either end.
+            check(min(gaps) >= 0.10, f"{host}: requests {min(gaps):.3f}s apart, under 100 ms")
+            span = times[-1] - times[0]
+            check(span >= 0.2 * len(gaps) - 0.1,
+                  f"{host}: {len(times)} requests within {span:.3f}s, under 200 ms each")
         check(elapsed < 120, f"pass 1 took {elapsed:.0f}s")
 
         # ---- pass 2: conditional, nothing new ----
