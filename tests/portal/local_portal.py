@@ -1235,7 +1235,8 @@ def build_host3(seeds, base, port):
 
 # The CMS hosts: named, not numbered, so that --hosts N (host4+ copies of host1) keeps its
 # meaning; they listen on the ports after the numbered hosts (P+N+1, P+N+2).
-CMS_HOSTS = ("cms-hanweb", "cms-trs")
+# Their names and builders are rows of CMS_SITES (after the builders, below); a new shape is
+# one more row, its builder `build(name, seeds, base)` returning a Site.
 HANWEB_COLUMN = "/col/col5678/index.html"
 HANWEB_PROXY = "/module/web/jpage/dataproxy.jsp"
 HANWEB_PARAMS = {"col": "1", "appid": "1", "webid": "3", "path": "/", "columnid": "5678",
@@ -1804,6 +1805,13 @@ class PortalHandler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------------------------
 
 
+# The CMS hosts, in port order (a dict keeps its insertion order).
+CMS_SITES = {
+    "cms-hanweb": build_cms_hanweb,
+    "cms-trs": build_cms_trs,
+}
+
+
 def build_manifest(portal, ports):
     hosts = {}
     for name, site in portal.sites.items():
@@ -1836,7 +1844,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.hosts < 1:
         ap.error("--hosts must be at least 1")
-    if args.base_port != 0 and not (0 < args.base_port and args.base_port + args.hosts + len(CMS_HOSTS) < 65536):
+    if args.base_port != 0 and not (0 < args.base_port and args.base_port + args.hosts + len(CMS_SITES) < 65536):
         ap.error("--base-port out of range")
     if args.state_dir:
         Path(args.state_dir).mkdir(parents=True, exist_ok=True)
@@ -1847,7 +1855,7 @@ def main(argv=None):
 
     # Bind every socket first: the content needs the ports (absolute redirects, manifest URLs).
     servers = {}
-    names = ["host%d" % i for i in range(1, args.hosts + 1)] + list(CMS_HOSTS)
+    names = ["host%d" % i for i in range(1, args.hosts + 1)] + list(CMS_SITES)
     for i, name in enumerate(names, 1):
         port = 0 if args.base_port == 0 else args.base_port + i
         try:
@@ -1865,10 +1873,8 @@ def main(argv=None):
             site = build_host2(seeds, base)
         elif name == "host3":
             site = build_host3(seeds, base, ports[name])
-        elif name == "cms-hanweb":
-            site = build_cms_hanweb(name, seeds, base)
-        elif name == "cms-trs":
-            site = build_cms_trs(name, seeds, base)
+        elif name in CMS_SITES:
+            site = CMS_SITES[name](name, seeds, base)
         else:
             site = build_trs_site(name, seeds, base, revisable=(name == REVISE_HOST))
             if name == "host1":
