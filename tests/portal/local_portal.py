@@ -1805,10 +1805,247 @@ class PortalHandler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------------------------
 
 
+# Lists behind lists and firewalls (cms-shells, cms-years, cms-gateway): plain pages with a
+# portal's chrome; the chrome's decoy links (指南, 制度, 年度工作计划, 统计年鉴) lead nowhere a
+# crawler of annual reports should go, and their paths are in the manifest's "decoys".
+SHELL_DECOYS = [("/zwgk/xxgkzn/", "政府信息公开指南"), ("/zwgk/xxgkzd/", "政府信息公开制度"),
+                ("/zwgk/gzjh/2023/", "2023年工作计划"), ("/tjsj/tjnj/", "统计年鉴")]
+
+
+def chrome_page(title, inner, head=""):
+    """A page of the local test portal's newer sites: header, decoy navigation, `inner`, footer."""
+    nav = " ".join('<a href="%s">%s</a>' % (href, text) for href, text in [("/", "首页")] + SHELL_DECOYS)
+    return """<!DOCTYPE html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><title>%(title)s - %(site)s</title>%(head)s</head>
+<body>
+<header><a href="/">%(site)s</a></header>
+<nav>%(nav)s</nav>
+<main><h1>%(title)s</h1>
+%(inner)s
+</main>
+<footer>%(site)s 版权所有</footer>
+</body>
+</html>
+""" % {"title": html.escape(title), "site": SITE_NAME, "head": head, "nav": nav, "inner": inner}
+
+
+def link_list(items):
+    """<ul> of (href, text, date) items."""
+    return '<ul class="list">\n%s\n</ul>' % "\n".join(
+        '<li><a href="%s" target="_blank">%s</a><span>%s</span></li>' % (href, html.escape(text), date)
+        for href, text, date in items)
+
+
+def add_articles(site, base, folder, articles):
+    """Serves TRS-style article pages folder + rel and records them in the manifest; the list
+    items (href relative to `folder`, title, date)."""
+    items = []
+    for rel, a in articles:
+        path = folder + rel
+        lm = published(a["date"])
+        if a["kind"] == "report":
+            body = trs_article(a, render_body(a["blocks"], "plain"))
+            site.manifest["reports"].append(article_entry(a, path, base))
+        else:
+            body = trs_article(a, a["paragraphs"][0] if a["kind"] == "picture" else simple_paragraphs(a["paragraphs"]))
+            site.manifest["non_reports"].append({"path": path, "url": base + path, "title": a["title"], "kind": a["kind"]})
+        site.add(path, Resource(body.encode("utf-8"), "text/html; charset=utf-8", lm))
+        items.append((rel, a["title"], a["date"]))
+    return items
+
+
+def add_page(site, path, text, date="2023-01-20", list_page=True):
+    site.add(path, Resource(text.encode("utf-8"), "text/html; charset=utf-8", published(date)))
+    if list_page:
+        site.manifest["list_pages"].append(path)
+
+
+def add_home(site, columns, via="/xxgk/"):
+    """The home page / links 政府信息公开 (`via`), which links the annual-report columns
+    [(path, text)] among decoys."""
+    add_page(site, "/", chrome_page(SITE_NAME, link_list(
+        [(via, "政府信息公开", ""), ("/bsfw/", "办事服务", ""), ("/hdjl/", "互动交流", "")])), list_page=False)
+    add_page(site, via, chrome_page("政府信息公开", link_list(
+        [(href, text, "") for href, text in SHELL_DECOYS] + [(p, t, "") for p, t in columns])), list_page=False)
+    site.manifest["home"] = "/"
+    site.manifest["decoys"] = [href for href, _ in SHELL_DECOYS]
+
+
+def allow_all_robots(site):
+    site.add("/robots.txt", Resource(b"User-agent: *\nDisallow:\n", "text/plain", published("2020-01-01")))
+    site.manifest["robots"] = "allow_all"
+
+
+def build_cms_shells(name, seeds, base):
+    """Three columns whose page is a shell in front of the real list: an <iframe src=list>
+    (/xxgk/xxgknb/), a <meta http-equiv="refresh"> (/bmxxgk/nb/) and a script
+    `window.location.href = …` (/xzxxgk/nb/)."""
+    site = Site(name, "shells")
+    rep = lambda *a, **k: report_article(seeds, *a, **k)  # noqa: E731
+    columns = [
+        ("/xxgk/xxgknb/index.html", "政府信息公开年报", "/xxgk/xxgknb/list/", "iframe", [
+            ("202301/t20230118_3001.html", rep("000", 2022, "2023-01-18")),
+            ("202301/t20230116_3002.html", lookalike("洛市镇2022年政府信息公开工作年度报告（图解）", "2023-01-16",
+                                                     "picture", ['<img src="./W0301.jpg" alt="图解">'])),
+            ("202201/t20220119_3003.html", rep("001", 2021, "2022-01-19")),
+        ]),
+        ("/bmxxgk/nb/index.html", "部门政府信息公开年报", "/bmxxgk/nb/list/index.html", "refresh", [
+            ("202301/t20230128_3011.html", rep("002", 2022, "2023-01-28")),
+            ("202212/t20221210_3012.html", lookalike("关于做好2022年政府信息公开工作年度报告编制工作的通知",
+                                                     "2022-12-10", "notice", ["请按时编制。"])),
+        ]),
+        ("/xzxxgk/nb/index.html", "乡镇政府信息公开年报", "/xzxxgk/nb/gknb/index.html", "script", [
+            ("202301/t20230130_3021.html", rep("003", 2022, "2023-01-30")),
+            ("202301/t20230129_3022.html", rep("004", 2022, "2023-01-29")),
+        ]),
+    ]
+    heads = {
+        "refresh": lambda target: '<meta http-equiv="refresh" content="0;url=%s">' % target,
+    }
+    for shell, text, target, kind, articles in columns:
+        folder = target.rsplit("/", 1)[0] + "/"
+        items = add_articles(site, base, folder, articles)
+        add_page(site, target, chrome_page(text, link_list(items)))
+        if kind == "iframe":
+            page = chrome_page(text, '<iframe id="list" src="%s" width="100%%" height="800" frameborder="0"></iframe>' % target)
+        elif kind == "refresh":
+            page = chrome_page(text, "<p>页面跳转中……</p>", head=heads["refresh"](target))
+        else:
+            page = chrome_page(text, '<p>页面跳转中……</p><script type="text/javascript">window.location.href = "%s";</script>'
+                               % target)
+        add_page(site, shell, page)
+    site.manifest["entry"] = columns[0][0]
+    site.manifest["entries"] = [c[0] for c in columns]
+    site.manifest["shells"] = {c[0]: {"kind": c[3], "target": c[2]} for c in columns}
+    add_home(site, [(c[0], c[1]) for c in columns])
+    allow_all_robots(site)
+    return site
+
+
+def build_cms_years(name, seeds, base):
+    """A column /zwgk/gknb/ that lists one report and its sub-columns: a year's by its text
+    ("2023年" -> gknb2023/), a year's folder ("2022年度" -> 2022n/), and a unit's sub-site
+    column ("区教育局" -> /bmxxgk/jyj/xxgknb/); next to look-alike links: the unit's home, a
+    year's work plan (/zwgk/gzjh/2023/), 统计年鉴."""
+    site = Site(name, "years")
+    rep = lambda *a, **k: report_article(seeds, *a, **k)  # noqa: E731
+    col = "/zwgk/gknb/"
+    subs = [
+        (col + "gknb2023/", "2023年", [
+            ("202401/t20240118_4001.html", rep("000", 2023, "2024-01-18")),
+            ("202401/t20240112_4002.html", lookalike("洛市镇2023年政府信息公开工作年度报告（解读）", "2024-01-12",
+                                                     "interpretation", ["一、报告的主要内容"])),
+        ]),
+        (col + "2022n/index.html", "2022年度", [
+            ("202301/t20230117_4011.html", rep("001", 2022, "2023-01-17")),
+            ("202301/t20230116_4012.html", rep("002", 2022, "2023-01-16")),
+        ]),
+        ("/bmxxgk/jyj/xxgknb/", "区教育局", [
+            ("202301/t20230120_4021.html", rep("003", 2022, "2023-01-20")),
+            ("202301/t20230119_4022.html", lookalike("区教育局2022年政府信息公开工作年度报告（图解）", "2023-01-19",
+                                                     "picture", ['<img src="./W0401.jpg" alt="图解">'])),
+        ]),
+    ]
+    for path, text, articles in subs:
+        folder = path.rsplit("/", 1)[0] + "/"
+        add_page(site, path, chrome_page("政府信息公开年报 " + text, link_list(add_articles(site, base, folder, articles))))
+    own = add_articles(site, base, col, [("202402/t20240205_4031.html", rep("004", 2023, "2024-02-05"))])
+    # Look-alike sub-lists: pages that exist and must not be read.
+    lookalike_lists = [("/bmxxgk/jyj/", "区教育局"), ("/zwgk/gzjh/2023/", "2023年工作计划"), ("/tjsj/tjnj/", "统计年鉴")]
+    for path, text in lookalike_lists:
+        add_page(site, path, chrome_page(text, "<p>%s</p>" % html.escape(text)), list_page=False)
+    links = [(p, t, "") for p, t, _ in subs] + [(p, t, "") for p, t in lookalike_lists] + own
+    add_page(site, col + "index.html", chrome_page("政府信息公开年报", link_list(links)))
+    site.manifest["entry"] = col + "index.html"
+    site.manifest["sub_lists"] = [p for p, _, _ in subs]
+    add_home(site, [(col + "index.html", "政府信息公开年报")])
+    site.manifest["decoys"] = sorted(set(site.manifest["decoys"]) | {p for p, _ in lookalike_lists})
+    allow_all_robots(site)
+    return site
+
+
+GATEWAY_COOKIE = "__jsluid_h"
+# 加速乐's JS challenge, cut down: a 200 that sets the clearance cookie and reloads.
+JSL_CHALLENGE = (b"<script>document.cookie=('__jsl_clearance=1700000000.123|0|abc%3D;max-age=3600;path=/');"
+                 b"location.href=location.pathname+location.search</script>")
+
+
+class CookieGate:
+    """A cookie-replay gateway in front of a page: a request without the gateway's cookie is
+    answered 302 to the same URL with Set-Cookie; with the cookie, the page."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.methods = getattr(inner, "methods", ("GET", "HEAD"))
+
+    def content(self, portal):
+        return self.inner.content(portal)
+
+    def serve(self, h, head):
+        token = hashlib.md5(h.server.host_name.encode()).hexdigest()
+        if ("%s=%s" % (GATEWAY_COOKIE, token)) in (h.headers.get("Cookie") or ""):
+            self.inner.serve(h, head)
+            return
+        body = b"<html><body>302 Found</body></html>\n"
+        h.start(302, [("Location", "http://%s:%d%s" % (h.server.server_address[0], h.server.server_address[1], h.path)),
+                      ("Set-Cookie", "%s=%s; max-age=31536000; path=/; HttpOnly" % (GATEWAY_COOKIE, token)),
+                      ("Content-Type", "text/html"), ("Content-Length", str(len(body)))])
+        if not head:
+            h.write(body)
+
+
+class GatewayRefusal:
+    """What an anti-bot gateway answers whatever the client sends: a 521 with its script, or
+    a 200 JS challenge."""
+
+    def __init__(self, status):
+        self.status = status
+
+    def content(self, portal):
+        return AlwaysFull(JSL_CHALLENGE)
+
+    def serve(self, h, head):
+        h.start(self.status, [("Content-Type", "text/html"), ("Content-Length", str(len(JSL_CHALLENGE)))])
+        if not head:
+            h.write(JSL_CHALLENGE)
+
+
+def build_cms_gateway(name, seeds, base):
+    """Every page (not robots.txt) behind a cookie-replay gateway (CookieGate); the column
+    /xxgk/ndbg/ passes with the cookie; two columns behind a gateway that never lets a crawler
+    through: /bm/ndbg/ answers 521, /jd/ndbg/ a 200 JS challenge."""
+    site = Site(name, "gateway")
+    rep = lambda *a, **k: report_article(seeds, *a, **k)  # noqa: E731
+    col = "/xxgk/ndbg/"
+    items = add_articles(site, base, col, [
+        ("202301/t20230131_5001.html", rep("004", 2022, "2023-01-31")),
+        ("202301/t20230127_5002.html", lookalike("王店镇2022年政府信息公开工作年度报告（图解）", "2023-01-27",
+                                                 "picture", ['<img src="./W0501.jpg" alt="图解">'])),
+        ("202201/t20220126_5003.html", rep("000", 2021, "2022-01-26")),
+    ])
+    add_page(site, col + "index.html", chrome_page("政府信息公开年报", link_list(items)))
+    blocked = {"/bm/ndbg/index.html": 521, "/jd/ndbg/index.html": 200}
+    for path, status in blocked.items():
+        site.add(path, GatewayRefusal(status))
+    add_home(site, [(col + "index.html", "政府信息公开年报"), ("/bm/ndbg/index.html", "部门政府信息公开年报"),
+                    ("/jd/ndbg/index.html", "街道政府信息公开年报")])
+    for path in list(site.routes):
+        site.routes[path] = CookieGate(site.routes[path])
+    allow_all_robots(site)  # outside the gateway: robots.txt is answered to anyone
+    site.manifest["entry"] = col + "index.html"
+    site.manifest["gateway"] = {"cookie": GATEWAY_COOKIE, "blocked": [
+        {"path": p, "answer": "521" if s == 521 else "js_challenge"} for p, s in blocked.items()]}
+    return site
+
+
 # The CMS hosts, in port order (a dict keeps its insertion order).
 CMS_SITES = {
     "cms-hanweb": build_cms_hanweb,
     "cms-trs": build_cms_trs,
+    "cms-shells": build_cms_shells,
+    "cms-years": build_cms_years,
+    "cms-gateway": build_cms_gateway,
 }
 
 

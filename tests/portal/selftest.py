@@ -30,6 +30,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from local_portal import CMS_SITES  # noqa: E402  (the named hosts, in port order)
+
 HERE = Path(__file__).resolve().parent
 PORTAL = HERE / "local_portal.py"
 SOURCES = HERE.parent.parent / "examples" / "local-portal.toml"
@@ -175,16 +177,18 @@ def pid_alive(pid):
 # ---- the checks -----------------------------------------------------------------------------
 
 
+# Every host in port order: the numbered ones, then the rows of local_portal.CMS_SITES.
+ALL_HOSTS = ["host1", "host2", "host3"] + list(CMS_SITES)
+
+
 def test_startup(ports):
-    check("three hosts and the CMS hosts listening",
-          sorted(ports) == ["cms-hanweb", "cms-trs", "host1", "host2", "host3"], ports)
+    check("three hosts and the CMS hosts listening", sorted(ports) == sorted(ALL_HOSTS), ports)
     check("distinct ports", len(set(ports.values())) == len(ports), ports)
 
 
 def test_manifest(base, m):
     hosts = m.get("hosts", {})
-    check("manifest: hosts", sorted(hosts) == ["cms-hanweb", "cms-trs", "host1", "host2", "host3"],
-          sorted(hosts))
+    check("manifest: hosts", sorted(hosts) == sorted(ALL_HOSTS), sorted(hosts))
     for name, h in hosts.items():
         check("manifest %s: base_url" % name, h.get("base_url") == base[name], h.get("base_url"))
         for key in ("entry", "list_pages", "reports", "non_reports", "disallowed", "trouble", "robots"):
@@ -671,6 +675,40 @@ def test_log(base, log_file):
           {h: int(u.rsplit(":", 1)[1]) for h, u in base.items()})
 
 
+def test_lists_behind_lists(base, m):
+    """cms-shells, cms-years and cms-gateway answer as their manifest says."""
+    shells = m["hosts"]["cms-shells"]
+    for shell, s in shells["shells"].items():
+        page = fetch(base["cms-shells"] + shell).body.decode("utf-8")
+        marker = {"iframe": '<iframe id="list" src="%s"' % s["target"],
+                  "refresh": '<meta http-equiv="refresh" content="0;url=%s">' % s["target"],
+                  "script": 'window.location.href = "%s";' % s["target"]}[s["kind"]]
+        check("cms-shells: %s is a %s shell" % (shell, s["kind"]), marker in page, page[-400:])
+        target = fetch(base["cms-shells"] + s["target"])
+        check("cms-shells: %s lists reports" % s["target"], target.status == 200 and b"t20" in target.body)
+    years = m["hosts"]["cms-years"]
+    col = fetch(base["cms-years"] + years["entry"]).body.decode("utf-8")
+    for sub in years["sub_lists"]:
+        check("cms-years: the column links %s" % sub, 'href="%s"' % sub in col)
+        check("cms-years: %s answers" % sub, fetch(base["cms-years"] + sub).status == 200)
+    for host in ("cms-shells", "cms-years", "cms-gateway"):
+        check("%s: a home page" % host, m["hosts"][host].get("home") == "/")
+    gw = base["cms-gateway"]
+    gate = m["hosts"]["cms-gateway"]["gateway"]
+    first = fetch(gw + "/")
+    cookie = (first.headers.get("Set-Cookie") or "").split(";")[0]
+    check("cms-gateway: a 302 to itself that sets the cookie",
+          first.status == 302 and first.headers.get("Location") == gw + "/" and cookie.startswith(gate["cookie"] + "="),
+          (first.status, dict(first.headers)))
+    check("cms-gateway: the page once the cookie comes back", fetch(gw + "/", headers={"Cookie": cookie}).status == 200)
+    check("cms-gateway: robots.txt outside the gateway", fetch(gw + "/robots.txt").status == 200)
+    for b in gate["blocked"]:
+        r = fetch(gw + b["path"], headers={"Cookie": cookie})
+        want = 521 if b["answer"] == "521" else 200
+        check("cms-gateway: %s answers %d with a challenge" % (b["path"], want),
+              r.status == want and b"document.cookie" in r.body and len(r.body) < 1024, (r.status, r.body[:80]))
+
+
 def test_sources_file(base, m):
     """examples/local-portal.toml, applied the way docs/sources.md says, selects exactly the
     manifest's reports (plus the disallowed and trouble links a crawler must then refuse or
@@ -682,13 +720,19 @@ def test_sources_file(base, m):
         return
     with open(SOURCES, "rb") as f:
         cfg = tomllib.load(f)
-    hosts = ("host1", "host2", "host3", "cms-hanweb", "cms-trs")
-    default_ports = {h: 18481 + i for i, h in enumerate(hosts)}
-    check("sources: one source per host", len(cfg["source"]) == len(hosts), len(cfg["source"]))
+    # The shapes this walk follows; the other hosts' lists are behind shells, sub-columns or
+    # gateways (crawl_portal_test checks them with the crawler itself).
+    walked = ("host1", "host2", "host3", "cms-hanweb", "cms-trs")
+    default_ports = {h: 18481 + i for i, h in enumerate(ALL_HOSTS)}
+    host_of = {p: h for h, p in default_ports.items()}
+    source_hosts = [host_of.get(urlsplit(src["entry"][0]).port) for src in cfg["source"]]
+    check("sources: a source for every host", set(source_hosts) == set(ALL_HOSTS), source_hosts)
     d = cfg["defaults"]
     check("sources: defaults as briefed", (d["min_delay"], d["max_retries"], d["backoff_base"], d["max_body"])
           == ("200ms", 3, "500ms", "8MiB"))
-    for src, host in zip(cfg["source"], hosts):
+    for src, host in zip(cfg["source"], source_hosts):
+        if host not in walked:
+            continue
         entry = src["entry"][0]
         default_port = default_ports[host]
         check("sources %s: default port" % src["name"], urlsplit(entry).port == default_port, entry)
@@ -810,6 +854,7 @@ def main():
             lambda: test_attachments(base, m), lambda: test_robots(base), lambda: test_retries(base, m),
             lambda: test_revise(base, m), lambda: test_misbehave(base, m), lambda: test_trouble(base, m),
             lambda: test_misc(base),
+            lambda: test_lists_behind_lists(base, m),
             lambda: test_sources_file(base, m), lambda: test_log(base, log_file),
         ]
         for step in steps:
