@@ -188,6 +188,17 @@ CurlFetcher::CurlFetcher(asio::io_context& io) : io_(io), timer_(io) {
     init_status_ = Status::Internal("curl_multi_init failed");
     return;
   }
+  cookies_ = curl_share_init();
+  if (cookies_ == nullptr) {
+    init_status_ = Status::Internal("curl_share_init failed");
+    return;
+  }
+  if (CURLSHcode sc = curl_share_setopt(cookies_, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+      sc != CURLSHE_OK) {
+    init_status_ = Status::Internal(std::string("curl_share_setopt CURL_LOCK_DATA_COOKIE: ") +
+                                    curl_share_strerror(sc));
+    return;
+  }
   auto set = [this](CURLMoption option, const char* name, auto value) {
     if (!init_status_.ok()) return;
     if (CURLMcode mc = curl_multi_setopt(multi_, option, value); mc != CURLM_OK) {
@@ -213,6 +224,9 @@ CurlFetcher::~CurlFetcher() {
   sockets_.clear();
   timer_.cancel();
   if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  // After every easy handle that used it is gone (CancelAll cleaned them up): a share still
+  // in use refuses to be cleaned up, and is then left to the process's end.
+  if (cookies_ != nullptr) (void)curl_share_cleanup(cookies_);
   alive_.reset();
 }
 
@@ -233,7 +247,7 @@ void CurlFetcher::Fetch(FetchRequest request, Done done) {
   if (!init_status_.ok()) return fail_now(std::move(t), init_status_.message());
   CURL* easy = curl_easy_init();
   if (easy == nullptr) return fail_now(std::move(t), "curl_easy_init failed");
-  if (std::string error = Configure(easy, *t); !error.empty()) {
+  if (std::string error = Configure(easy, *t, cookies_); !error.empty()) {
     curl_easy_cleanup(easy);
     return fail_now(std::move(t), std::move(error));
   }
@@ -247,7 +261,7 @@ void CurlFetcher::Fetch(FetchRequest request, Done done) {
   }
 }
 
-std::string CurlFetcher::Configure(CURL* easy, Transfer& t) {
+std::string CurlFetcher::Configure(CURL* easy, Transfer& t, CURLSH* cookies) {
   const FetchRequest& r = t.request;
   for (const auto& h : r.headers) {
     curl_slist* grown = curl_slist_append(t.headers, h.c_str());
@@ -271,6 +285,10 @@ std::string CurlFetcher::Configure(CURL* easy, Transfer& t) {
   o.Set(CURLOPT_HEADERFUNCTION, &CurlFetcher::HeaderCallback);
   o.Set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
   o.Set(CURLOPT_ERRORBUFFER, static_cast<char*>(t.error));
+  // The cookie engine on, reading no file ("" is no file), and the jar shared between handles
+  // (see the header): cookies stay in memory.
+  o.Set(CURLOPT_COOKIEFILE, "");
+  o.Set(CURLOPT_SHARE, cookies);
   o.Set(CURLOPT_FOLLOWLOCATION, r.max_redirects > 0 ? 1L : 0L);
   o.Set(CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects));
   o.Set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout.count()));

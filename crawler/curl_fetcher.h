@@ -11,8 +11,16 @@
 //                                                                       ▼
 //                                          curl_multi_info_read: CURLMSG_DONE ─► done()
 //
-// Ownership: the CurlFetcher owns the multi handle, every easy handle (in `transfers_`,
-// keyed by handle) and every socket watch (in `sockets_`, keyed by descriptor). The
+// Cookies: every transfer shares one in-memory cookie jar (a CURLSH share of
+// CURL_LOCK_DATA_COOKIE, with libcurl's cookie engine switched on per handle and no file):
+// a cookie set by an answer, a 302 included, goes back to its host (domain and path as
+// RFC 6265 scopes it) on the next requests, as a browser would. Cookie-replay gateways
+// (a 302 to the same URL with Set-Cookie) then let the next hop through. Nothing is written
+// to disk; the jar lives as long as the fetcher. One thread uses the share, so it needs no
+// lock functions.
+//
+// Ownership: the CurlFetcher owns the multi handle, the cookie share, every easy handle (in
+// `transfers_`, keyed by handle) and every socket watch (in `sockets_`, keyed by descriptor). The
 // descriptors belong to libcurl: a watch release()s its descriptor instead of closing it.
 // Asio handlers capture the key and a generation number, and return if the entry is gone
 // or was replaced (libcurl reuses descriptor numbers). curl callbacks never throw and
@@ -73,11 +81,12 @@ class CurlFetcher final : public Fetcher {
   // Fails every transfer in flight with kInternal and `message` (their `done` is posted).
   void FailAll(const std::string& message);
   // Sets every option of a new easy handle; "" or the first failure, naming the option.
-  static std::string Configure(CURL* easy, Transfer& t);
+  static std::string Configure(CURL* easy, Transfer& t, CURLSH* cookies);
 
   boost::asio::io_context& io_;
   Status init_status_;
   CURLM* multi_ = nullptr;
+  CURLSH* cookies_ = nullptr;  // the cookie jar every easy handle shares
   boost::asio::steady_timer timer_;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::map<curl_socket_t, std::unique_ptr<SocketWatch>> sockets_;

@@ -55,6 +55,15 @@ HttpResponse Route(const HttpRequest& req) {
     res.body = "oops";
   } else if (req.target.rfind("/n/", 0) == 0) {
     res.body = req.target;
+  } else if (req.target.rfind("/gw/", 0) == 0) {
+    // A cookie-replay gateway: without its cookie, a 302 to the same URL that sets it.
+    auto cookie = req.headers.find("cookie");
+    if (cookie != req.headers.end() && cookie->second.find("gw_token=t0k3n") != std::string::npos) {
+      res.body = "through " + req.target;
+    } else {
+      res.status = 302;
+      res.headers = {{"Location", req.target}, {"Set-Cookie", "gw_token=t0k3n; Path=/"}};
+    }
   } else {
     res.status = 404;
   }
@@ -128,6 +137,45 @@ TEST_F(CurlFetcherTest, RunsManyTransfersAtOnceOnOneThread) {
   EXPECT_EQ(done, kCount);
   EXPECT_EQ(ok, kCount);
   EXPECT_EQ(fetcher_->in_flight(), 0u);
+}
+
+TEST_F(CurlFetcherTest, ACookieSetByARedirectGoesBackOnTheNextRequestToTheHost) {
+  // Hop by hop, as the crawler follows redirects: the 302 sets the cookie, the next request
+  // (another transfer, another easy handle) carries it and passes; so does a later page.
+  FetchRequest first = Request("/gw/col/index.html");
+  first.max_redirects = 0;
+  FetchResult hop = FetchOne(first);
+  EXPECT_EQ(hop.status, 302);
+  FetchResult again = FetchOne(first);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, "through /gw/col/index.html");
+  FetchRequest other = Request("/gw/col/t1.html");
+  other.max_redirects = 0;
+  EXPECT_EQ(FetchOne(other).body, "through /gw/col/t1.html");
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[0].headers.count("cookie"), 0u);
+  EXPECT_EQ(reqs[1].headers.at("cookie"), "gw_token=t0k3n");
+  EXPECT_EQ(reqs[2].headers.at("cookie"), "gw_token=t0k3n");
+}
+
+TEST_F(CurlFetcherTest, AGatewayLetsAFollowedRedirectThroughWithItsCookie) {
+  FetchRequest r = Request("/gw/page.html");
+  r.max_redirects = 2;
+  FetchResult res = FetchOne(r);
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.redirects, 1);
+  EXPECT_EQ(res.body, "through /gw/page.html");
+}
+
+TEST_F(CurlFetcherTest, TheCookieJarIsTheFetchersOwnAndInMemory) {
+  // A second fetcher starts with an empty jar: nothing was written anywhere for it to read.
+  FetchRequest r = Request("/gw/a.html");
+  r.max_redirects = 0;
+  EXPECT_EQ(FetchOne(r).status, 302);
+  EXPECT_EQ(FetchOne(r).status, 200);
+  fetcher_ = std::make_unique<CurlFetcher>(io_);
+  EXPECT_EQ(FetchOne(r).status, 302);
 }
 
 TEST_F(CurlFetcherTest, FollowsRedirectsAndStopsLoops) {
