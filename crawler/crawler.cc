@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "base/logging.h"
+#include "crawler/sublists.h"
 
 namespace nianbao::crawler {
 
@@ -120,6 +121,8 @@ std::optional<double> RetryAfterSeconds(std::string_view value, std::time_t now)
 
 // Marks the links that pagination produced, so that a list answered 304 is re-read the same.
 constexpr const char* kPageLinkText = "\x01page";
+// Marks the targets of a shell list page (an iframe, a refresh, a script redirect), likewise.
+constexpr const char* kShellLinkText = "\x01shell";
 
 int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -466,11 +469,14 @@ Crawler::Digest Crawler::MakeDigest(bool list, const FetchResult& res,
                                     const ListReader& reader) {
   Digest d;
   d.sha256 = Sha256Hex(res.body);
+  d.gateway = GatewayChallenge(res.status, res.body);
+  if (!d.gateway.empty()) return d;  // a challenge script: nothing of the page to read
   if (list) {
     std::string html = decode(res.body, res.Header("content-type"));
     if (reader.html) {
       d.links = ExtractLinks(html, res.final_url);
       d.paging = FindTrsPaging(html, res.final_url);
+      d.shells = FindShellTargets(html, res.final_url);
     }
     if (reader.preset != nullptr) {
       // Records an HTML parser cannot see (script text, XML): read by the preset.
@@ -641,7 +647,10 @@ void Crawler::Route(Request& r, FetchResult& res, Digest* d) {
     bool final_error = res.error == FetchError::kTooLarge ||
                        res.error == FetchError::kTooManyRedirects ||
                        res.error == FetchError::kBadUrl;
-    if (transient && !final_error && !stopped_ && Retry(r, res)) {
+    if (res.error == FetchError::kNone &&
+        (d != nullptr ? !d->gateway.empty() : !GatewayChallenge(res.status, {}).empty())) {
+      BlockedByGateway(r, res);  // before the retry of 5xx: a 521 asked again answers 521
+    } else if (transient && !final_error && !stopped_ && Retry(r, res)) {
       // requeued; outstanding count unchanged
     } else if (r.kind == Kind::kList && r.page_number > 0 && res.status == 404) {
       // Probing index_{n}.html past the last page: the end of the list, not a failure.
@@ -756,6 +765,7 @@ void Crawler::OnList(Request& r, const FetchResult& res, Digest* d) {
     if (stored.ok()) links = std::move(stored).value();
   } else {
     links = std::move(d->links);
+    for (const std::string& u : d->shells) links.push_back(Link{u, kShellLinkText});
     // Pagination that the page announces rather than links: TRS createPageHTML(N, ...).
     if (d->paging) {
       for (const std::string& name : PageNames(*d->paging, src.settings.max_pages)) {
@@ -823,6 +833,8 @@ void Crawler::ProcessLinks(const Request& list, const std::vector<Link>& links) 
                    list.page_number + 1, Clock::now()};
       page.entry = list.entry;
       Enqueue(std::move(page));
+    } else if (l.text == kShellLinkText) {
+      QueueSublist(list, l.url);
     } else if (IsReportLink(src, l)) {
       if (list.depth + 1 > src.settings.max_depth) continue;
       if (!p.seen.insert(l.url).second) continue;
@@ -833,7 +845,35 @@ void Crawler::ProcessLinks(const Request& list, const std::vector<Link>& links) 
       }
       ++p.budget_used;
       Enqueue(Request{list.source, l.url, Kind::kReport, list.depth + 1, 0, 0, Clock::now()});
+    } else if (!src.exclude_text.empty() && Search(src.exclude_text, l.text)) {
+      continue;  // a look-alike's link is no sub-list either
+    } else if (IsSublistLink(src.sublists, l)) {
+      QueueSublist(list, l.url);
     }
+  }
+}
+
+void Crawler::QueueSublist(const Request& list, const std::string& url) {
+  SourcePass& p = passes_[list.source];
+  const Source& src = config_.sources[list.source];
+  // One level deeper: within sublist_depth, and leaving a level for the reports it lists.
+  const int depth = list.depth + 1;
+  if (depth > src.settings.sublist_depth || depth + 1 > src.settings.max_depth) return;
+  // The pass's seen URLs end loops: a shell pointing at itself or two shells at each other.
+  if (!HostAllowed(src, url) || p.budget_used >= src.settings.page_budget) return;
+  if (!p.seen.insert(url).second) return;
+  ++p.budget_used;
+  Request sub{list.source, url, Kind::kList, depth, 0, 0, Clock::now()};
+  sub.entry = list.entry;
+  Enqueue(std::move(sub));
+}
+
+void Crawler::BlockedByGateway(Request& r, const FetchResult& res) {
+  Fail(r, res, std::string(kBlockedByGateway));
+  if (r.kind == Kind::kList && r.depth == 0 && r.page_number == 0) {
+    // Not unreachable: the portal answers, and refuses (source.blocked, as robots.txt would).
+    --passes_[r.source].entries_failed;
+    ++passes_[r.source].entries_blocked;
   }
 }
 

@@ -41,6 +41,7 @@
 
 #include "base/page.h"
 #include "crawler/fetcher.h"
+#include "crawler/gateway.h"
 #include "crawler/list_adapter.h"
 #include "crawler/robots.h"
 #include "crawler/sources.h"
@@ -153,6 +154,8 @@ class Crawler {
     std::vector<Link> attachments;    // report pages
     std::optional<std::string> stub;  // report pages: a deletion stub's refresh target
     ListReading reading;              // list pages of a preset: what the answer said
+    std::vector<std::string> shells;  // list pages: iframe, refresh, script targets (sublists.h)
+    std::string_view gateway;         // a gateway's answer, not the page (gateway.h); "" if not
   };
   struct HostState {
     int in_flight = 0;
@@ -201,6 +204,12 @@ class Crawler {
   void OnList(Request& r, const FetchResult& res, Digest* d);
   void OnReport(Request& r, FetchResult& res, Digest* d);
   void ProcessLinks(const Request& list, const std::vector<Link>& links);
+  // A sub-list or a shell's target (sublists.h): a list page one level deeper, if the depth
+  // limits, the budget and the pass's seen URLs allow.
+  void QueueSublist(const Request& list, const std::string& url);
+  // A gateway answered instead of the page (gateway.h): a failure, never retried in the pass;
+  // an entry page so answered counts as blocked.
+  void BlockedByGateway(Request& r, const FetchResult& res);
   bool Retry(Request& r, const FetchResult& res);
   void Fail(Request& r, const FetchResult& res, const std::string& reason);
   // A report page is gone (`seen`: http_404, stub, ...): counted in the state and handed to

@@ -437,6 +437,41 @@ Problem ReadCmsParams(const toml::node& value, Source* target) {
   return {};
 }
 
+// sublists: an array of tables { text = 'RE2', url = 'RE2' }, each with at least one of them.
+Problem ReadSublists(const toml::node& value, Source* target) {
+  static constexpr std::string_view kWhat =
+      "an array of tables: [{ text = '^\\d{4}年$', url = '/gknb\\d{4}/' }]";
+  const auto* array = value.as_array();
+  if (array == nullptr) return {Expected(kWhat, value)};
+  std::vector<SublistRule> rules;
+  for (const toml::node& element : *array) {
+    const auto* table = element.as_table();
+    if (table == nullptr) return {Expected(kWhat, element), &element};
+    SublistRule rule;
+    for (auto&& [key, v] : *table) {
+      std::string* field = key.str() == "text"  ? &rule.text
+                           : key.str() == "url" ? &rule.url
+                                                : nullptr;
+      if (field == nullptr) {
+        return {"unknown key " + Quote(key.str()) + " in a rule (text, url)", &v};
+      }
+      const auto* text = v.as_string();
+      if (text == nullptr) return {std::string(key.str()) + ": " + Expected("a string", v), &v};
+      if (std::string why = CheckRegex(text->get()); !why.empty()) {
+        return {std::string(key.str()) + ": " + why, &v};
+      }
+      *field = text->get();
+    }
+    if (rule.text.empty() && rule.url.empty()) {
+      return {"a rule needs text or url (one that matches every link would follow them all)",
+              &element};
+    }
+    rules.push_back(std::move(rule));
+  }
+  target->sublists = std::move(rules);
+  return {};
+}
+
 // The jitter factor: TOML writes 0 as an integer and 0.1 as a float, both are fine.
 Problem ReadJitter(const toml::node& value, SourceSettings* target) {
   double jitter = 0;
@@ -504,6 +539,7 @@ const std::vector<Field<SourceSettings>>& SettingFields() {
       {"page_budget", Int(&SourceSettings::page_budget, 1)},
       {"max_depth", Int(&SourceSettings::max_depth, 0)},
       {"max_pages", Int(&SourceSettings::max_pages, 1)},
+      {"sublist_depth", Int(&SourceSettings::sublist_depth, 0, 10)},
       {"attachment_extensions",
        TextList(&SourceSettings::attachment_extensions, CheckExtension, false)},
       {"confirm_delay", Duration(&SourceSettings::confirm_delay, true)},
@@ -525,6 +561,7 @@ const std::vector<Field<Source>>& SourceFields() {
       {"allow_hosts", TextList(&Source::allow_hosts, CheckHost, false)},
       {"cms", Text(&Source::cms, CheckPreset)},
       {"cms_params", ReadCmsParams},
+      {"sublists", ReadSublists},
   };
   return *kFields;
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "crawler/sublists.h"
 
 namespace nianbao::crawler {
 
@@ -55,6 +56,9 @@ struct SourceSettings {
   int page_budget = 200;
   int max_depth = 3;
   int max_pages = 20;
+  // Levels of sub-lists and shells (year and unit sub-columns, iframe, refresh and script
+  // shells: crawler/sublists.h) followed below an entry page; 0 follows none.
+  int sublist_depth = 2;
   // Links whose path ends in one of these (case-insensitive) are a report's attachments.
   std::vector<std::string> attachment_extensions{".pdf", ".doc", ".docx", ".wps",
                                                  ".ofd", ".xls", ".xlsx"};
@@ -82,6 +86,9 @@ struct Source {
   // are read from the column page, and cms_params overrides them.
   std::string cms;
   std::map<std::string, std::string> cms_params;
+  // Which links of a list lead to a sub-list (crawler/sublists.h); the built-in table unless
+  // the source gives its own (`sublists = [{ text = '…', url = '…' }]`, [] for none).
+  std::vector<SublistRule> sublists = DefaultSublistRules();
   SourceSettings settings;  // [defaults] with this source's overrides
   int line = 0;             // where the [[source]] starts, for messages
 };
