@@ -91,6 +91,31 @@ def main():
         check("/zwgk/xxgknb/index_1.shtml" not in trs, "cms-trs: index_1.shtml never asked")
         check({"/zwgk/xxgknb/index_2.shtml", "/zwgk/xxgknb/index_3.shtml"} <= trs,
               "cms-trs: pages 2 and 3 read")
+        # cms-shells: each shell (iframe, meta refresh, script redirect) and the list behind it
+        # are read once.
+        asked = [r["path"] for r in requests if r["host"] == "cms-shells"]
+        for shell, s in manifest["hosts"]["cms-shells"]["shells"].items():
+            check(asked.count(shell) == 1 and asked.count(s["target"]) == 1,
+                  f"cms-shells: the {s['kind']} shell {shell} and its list {s['target']} read once: {asked}")
+        # cms-years: every year and unit sub-column read; none of the look-alike lists.
+        asked = {r["path"] for r in requests if r["host"] == "cms-years"}
+        for sub in manifest["hosts"]["cms-years"]["sub_lists"]:
+            check(sub in asked, f"cms-years: sub-column {sub} read")
+        for host in ("cms-shells", "cms-years", "cms-gateway"):
+            for decoy in manifest["hosts"][host]["decoys"]:
+                check((host, decoy) not in paths, f"{host}: look-alike list {decoy} read")
+        # cms-gateway: the cookie set by the gateway's first 302 goes back, and every page
+        # passes; the columns behind 521 and the JS challenge are blocked, asked once (twice
+        # at most, when the first ask met the cookie-replay 302), never retried.
+        gateway = [r for r in requests if r["host"] == "cms-gateway"]
+        replays = sum(1 for r in gateway if r["status"] == 302)
+        check(1 <= replays <= 2, f"cms-gateway: {replays} cookie-replay 302s, expected 1 (2 at most)")
+        check(": ok " in summary.get("local-cms-gateway", ""), f"cms-gateway: {summary.get('local-cms-gateway')}")
+        blocked = summary.get("local-cms-gateway-blocked", "")
+        check(": blocked " in blocked and "blocked_by_gateway 2" in blocked, f"cms-gateway: {blocked}")
+        for b in manifest["hosts"]["cms-gateway"]["gateway"]["blocked"]:
+            n = sum(1 for r in gateway if r["path"] == b["path"])
+            check(1 <= n <= 2, f"cms-gateway: {b['path']} ({b['answer']}) asked {n} times")
         check("retries 3" in summary.get("local-host2-hanweb", ""),
               "host2: 500, 500 then 200 and 429 then 200 give three retries")
         # Politeness: requests to one host start at least min_delay (200 ms) apart.
