@@ -1,8 +1,11 @@
 // The crawler: passes over the sources' annual-report columns, politely and incrementally.
 //
 //   pass(source) ─► entry list pages ─► links ─┬─► report pages ─► PageQueue (bounded)
-//                        ▲                     └─► next list pages (next-page links,
-//                        └───────────────────────    createPageHTML(N…), index_{n}.html)
+//                        ▲                     ├─► next list pages (next-page links,
+//                        │                     │     createPageHTML(N…), index_{n}.html)
+//                        └─────────────────────┴─► sub-lists one level deeper (iframe,
+//                                                    refresh and script shells; year and unit
+//                                                    sub-columns: sublists.h), to sublist_depth
 //
 //   every request: host queue ─► robots.txt (cached per host) ─► politeness gate
 //                  (per-host concurrency, min delay between starts, global limit)
@@ -13,6 +16,9 @@
 // SHA-256 equals the stored one, is "unchanged"; a report whose content changed is
 // "revised". A list page answered 304 yields the links stored from its last 200. Failures
 // never overwrite a stored hash.
+//
+// Gateways: a 521 or a JS-challenge page (gateway.h) is the failure blocked_by_gateway, never
+// retried in the pass nor handed on; an entry page so answered counts as blocked.
 //
 // Distrust: a changed report body that ended with its connection (it may have been cut) is
 // fetched again after confirm_delay and handed on only if both agree (else "truncated"); a
