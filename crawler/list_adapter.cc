@@ -527,7 +527,9 @@ ListReading JpaasReadColumn(std::string_view text, const std::string& /*base*/) 
   }
   static const RE2 api(R"re(['"]([^'"\s?]{0,200}/front/page/build/unit))re");
   std::string url;
-  if (RE2::PartialMatch(text, api, &url)) reading.params["api"] = url;
+  // Where the page names no API, the path every JPaaS site serves it at.
+  reading.params["api"] =
+      RE2::PartialMatch(text, api, &url) ? url : "/jpaas-publish-server/front/page/build/unit";
   return reading;
 }
 

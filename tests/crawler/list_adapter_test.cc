@@ -408,6 +408,12 @@ TEST(JpaasPreset, PageNumbersInParamJsonAndTheHtmlInsideTheAnswer) {
   EXPECT_EQ(r.links[0].text, "2021年政府信息公开工作年度报告");
   // No html string where the preset expects it: the list fails.
   EXPECT_EQ(p.read(R"({"data": {"list": []}})", column, p.list).error, "list_no_html");
+  // A page that names no unit URL: the path JPaaS sites serve it at; no unit: the list fails.
+  ListReading bare = p.read_column("<div class='list'></div>", column);
+  EXPECT_EQ(bare.params.at("api"), "/jpaas-publish-server/front/page/build/unit");
+  w = WalkList(p, p.list, "<div class='list'></div>", column, {});
+  EXPECT_TRUE(w.calls.empty());
+  EXPECT_EQ(w.error, "list_no_webId");
 }
 
 // ---------------------------------------------------------------------------------------------
