@@ -434,7 +434,7 @@ void Crawler::Start(HostState& host, const std::string& host_key, Request r) {
   }
   // A preset's lists are read in full every pass: the records behind its calls cannot be
   // validated, so a 304 of the column page would end the list at its first records.
-  const bool conditional = r.kind != Kind::kList || src.cms.empty();
+  const bool conditional = r.kind != Kind::kList || src.preset == nullptr;
   FetchRequest req = MakeRequest(src, r.target(), prior && conditional ? &*prior : nullptr);
   if (r.call != nullptr) {
     req.method = r.call->method;
@@ -475,12 +475,14 @@ Crawler::Digest Crawler::MakeDigest(bool list, const FetchResult& res,
     std::string html = decode(res.body, res.Header("content-type"));
     if (reader.html) {
       d.links = ExtractLinks(html, res.final_url);
-      d.paging = FindTrsPaging(html, res.final_url);
+      // A preset's pages are its own calls (the trs preset reads these pagers itself).
+      if (reader.preset == nullptr) d.paging = FindTrsPaging(html, res.final_url);
       d.shells = FindShellTargets(html, res.final_url);
     }
     if (reader.preset != nullptr) {
-      // Records an HTML parser cannot see (script text, XML): read by the preset.
-      d.reading = reader.preset->read(html, reader.base);
+      // Records an HTML parser cannot see (script text, XML, JSON): read by the preset.
+      d.reading = reader.html ? reader.preset->read_column(html, reader.base)
+                              : reader.preset->read(html, reader.base, reader.list);
       d.links.insert(d.links.end(), d.reading.links.begin(), d.reading.links.end());
     }
   } else if (auto stub = FindRefreshStub(res.body, res.final_url)) {
@@ -499,8 +501,9 @@ Crawler::Digest Crawler::MakeDigest(bool list, const FetchResult& res,
 Crawler::ListReader Crawler::ReaderFor(const Request& r, const FetchResult& res) const {
   ListReader reader;
   const Source& src = config_.sources[r.source];
-  if (r.kind != Kind::kList || src.cms.empty()) return reader;
-  reader.preset = FindListPreset(src.cms);
+  if (r.kind != Kind::kList || src.preset == nullptr) return reader;
+  reader.preset = src.preset;
+  reader.list = src.list;
   // The column page is HTML with records inside; the answers to the preset's calls are the
   // preset's own format, their links relative to the column page.
   reader.html = r.cursor == nullptr;
@@ -511,13 +514,18 @@ Crawler::ListReader Crawler::ReaderFor(const Request& r, const FetchResult& res)
 void Crawler::NextListCall(const Request& r, const FetchResult& res, const ListReading& reading) {
   SourcePass& p = passes_[r.source];
   const Source& src = config_.sources[r.source];
-  const ListPreset* preset = FindListPreset(src.cms);
+  const ListPreset* preset = src.preset;
   if (preset == nullptr) return;
+  if (!reading.error.empty()) {
+    // An answer that is not what the list promised (truncated JSON, another JSONP callback).
+    ++p.stats.failures[reading.error];
+    return;
+  }
   auto cursor = std::make_shared<const ListCursor>(
       r.cursor != nullptr ? AdvanceCursor(*r.cursor, reading)
-                          : StartCursor(reading, res.final_url, src.cms_params));
+                          : StartCursor(reading, res.final_url, src.cms_params, src.list));
   std::string error;
-  std::optional<ListCall> call = preset->next(*cursor, &error);
+  std::optional<ListCall> call = preset->next(*cursor, src.list, &error);
   if (!error.empty()) {
     // The page did not say enough to ask for the rest (and the source did not either).
     ++p.stats.failures[error];
@@ -779,7 +787,7 @@ void Crawler::OnList(Request& r, const FetchResult& res, Digest* d) {
   }
   SaveState(r, std::move(s), res.status, "", d != nullptr ? &links : nullptr, nullptr);
   ProcessLinks(r, links);
-  if (d != nullptr && !src.cms.empty()) NextListCall(r, res, d->reading);
+  if (d != nullptr && src.preset != nullptr) NextListCall(r, res, d->reading);
   // index_{n}.html probing, the next page after each one that exists; not needed when the
   // page announced its page count (createPageHTML), whose pages are already queued.
   bool announced = std::any_of(links.begin(), links.end(),

@@ -194,6 +194,7 @@ class Crawler {
   // the preset only).
   struct ListReader {
     const ListPreset* preset = nullptr;
+    ListTemplate list;  // the source's (a copy: the reader goes to the CPU pool)
     std::string base;
     bool html = true;
   };

@@ -270,10 +270,13 @@ std::optional<TrsPaging> FindTrsPaging(std::string_view html, std::string_view l
     if (shape.stem_group > 0) {
       p.stem = groups[shape.stem_group - 1];
       p.extension = groups[shape.extension_group - 1];
+      p.first_suffix = shape.first_suffix;
     } else {
       std::tie(p.stem, p.extension) = StemOf(list_url);
+      // A list whose file is a number (1.html) numbers its pages: 2.html is the second.
+      p.numbered = RE2::FullMatch(p.stem, R"re(\d{1,9})re");
+      p.first_suffix = p.numbered ? 2 : shape.first_suffix;
     }
-    p.first_suffix = shape.first_suffix;
     return p;
   }
   return std::nullopt;
@@ -284,7 +287,8 @@ std::vector<std::string> PageNames(const TrsPaging& paging, int max_pages) {
   // Bounded by max_pages before anything is generated: a count of 10^9 is 19 names.
   const int pages = std::min(paging.pages, max_pages);
   for (int n = 1; n < pages; ++n) {
-    names.push_back(paging.stem + "_" + std::to_string(n - 1 + paging.first_suffix) + "." +
+    const std::string number = std::to_string(n - 1 + paging.first_suffix);
+    names.push_back((paging.numbered ? number : paging.stem + "_" + number) + "." +
                     paging.extension);
   }
   return names;

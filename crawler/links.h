@@ -28,17 +28,19 @@ std::vector<Link> ExtractLinks(std::string_view html, const std::string& page_ur
 //   createPageHTML('page_div', N, cur, 'index', 'shtml', T)  1-based: index.shtml, index_2.shtml …
 //   var countPage = N                                        0-based, stem and extension of the
 //                                                            list URL (…/index.html when a folder)
+// A list URL whose file is a number (…/1.html) is numbered: its pages are 2.html, 3.html …
 // `pages` counts the first page too; a count too large for an int is INT_MAX (the caller caps
 // it with max_pages before generating anything).
 struct TrsPaging {
   int pages = 0;
   std::string stem;       // "index"
   std::string extension;  // "html"
-  int first_suffix = 1;   // the number of the second page: 1 (index_1) or 2 (index_2)
+  int first_suffix = 1;   // the number of the second page: 1 (index_1) or 2 (index_2, 2.html)
+  bool numbered = false;  // pages are <n>.<extension>, without the stem
 };
 std::optional<TrsPaging> FindTrsPaging(std::string_view html, std::string_view list_url = {});
 // The file names of the pages after the first, at most `max_pages` - 1 of them:
-// {"index_1.html", "index_2.html", …} or {"index_2.shtml", …}.
+// {"index_1.html", "index_2.html", …}, {"index_2.shtml", …} or {"2.html", "3.html", …}.
 std::vector<std::string> PageNames(const TrsPaging& paging, int max_pages);
 
 // A report page that is only a pointer elsewhere: TRS portals answer a deleted article with

@@ -472,6 +472,77 @@ Problem ReadSublists(const toml::node& value, Source* target) {
   return {};
 }
 
+// ---------------------------------------------------------------------------------------------
+// A source's list template (`list`): its keys, each onto the preset's template (or the empty one).
+
+std::string CheckMethod(std::string_view m) {
+  return m == "GET" || m == "POST" ? "" : Quote(m) + " is not \"GET\" or \"POST\"";
+}
+std::string CheckBodyType(std::string_view t) {
+  return t == "form" || t == "json" ? "" : Quote(t) + " is not \"form\" or \"json\"";
+}
+std::string CheckAnswer(std::string_view a) {
+  for (std::string_view known : {"html", "xml", "json", "jsonp"}) {
+    if (a == known) return "";
+  }
+  return Quote(a) + " is not \"html\", \"xml\", \"json\" or \"jsonp\"";
+}
+std::string CheckHeaderName(std::string_view name) {
+  const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+  return token ? "" : Quote(name) + " is not a header name";
+}
+
+// headers = { Referer = "{column}", X-Requested-With = "XMLHttpRequest" }
+Problem ReadListHeaders(const toml::node& value, ListTemplate* target) {
+  const auto* table = value.as_table();
+  if (table == nullptr)
+    return {Expected("a table of strings: { X-Requested-With = \"…\" }", value)};
+  for (auto&& [key, v] : *table) {
+    const std::string name(key.str());
+    if (std::string why = CheckHeaderName(name); !why.empty()) return {why, &v};
+    const auto* text = v.as_string();
+    if (text == nullptr) return {name + ": " + Expected("a string", v), &v};
+    if (std::string why = CheckHeaderValue(text->get()); !why.empty())
+      return {name + ": " + why, &v};
+    auto same = [&](const auto& h) { return h.first == name; };
+    auto& headers = target->headers;
+    headers.erase(std::remove_if(headers.begin(), headers.end(), same), headers.end());
+    headers.emplace_back(name, text->get());
+  }
+  return {};
+}
+
+const std::vector<Field<ListTemplate>>& ListFields() {
+  static const auto* const kFields = new std::vector<Field<ListTemplate>>{
+      {"url", Text(&ListTemplate::url, CheckNotEmpty)},
+      {"method", Text(&ListTemplate::method, CheckMethod)},
+      {"body", Text(&ListTemplate::body, nullptr)},
+      {"body_type", Text(&ListTemplate::body_type, CheckBodyType)},
+      {"headers", ReadListHeaders},
+      {"first_page", Int(&ListTemplate::first_page, 0, 1000000)},
+      {"page_size", Int(&ListTemplate::page_size, 1, 300)},
+      {"answer", Text(&ListTemplate::answer, CheckAnswer)},
+      {"callback", Text(&ListTemplate::callback, nullptr)},
+      {"records", Text(&ListTemplate::records, nullptr)},
+      {"url_field", Text(&ListTemplate::url_field, CheckNotEmpty)},
+      {"title_field", Text(&ListTemplate::title_field, nullptr)},
+      {"date_field", Text(&ListTemplate::date_field, nullptr)},
+      {"html_field", Text(&ListTemplate::html_field, nullptr)},
+      {"total_field", Text(&ListTemplate::total_field, nullptr)},
+      {"pages_field", Text(&ListTemplate::pages_field, nullptr)},
+  };
+  return *kFields;
+}
+
+// `list` is read once `cms` is known (its preset's template is the base): here only its type.
+Problem CheckListTable(const toml::node& value, Source* /*target*/) {
+  if (value.as_table() == nullptr)
+    return {Expected("a table: write [source.list] or list = { … }", value)};
+  return {};
+}
+
 // The jitter factor: TOML writes 0 as an integer and 0.1 as a float, both are fine.
 Problem ReadJitter(const toml::node& value, SourceSettings* target) {
   double jitter = 0;
@@ -562,6 +633,7 @@ const std::vector<Field<Source>>& SourceFields() {
       {"cms", Text(&Source::cms, CheckPreset)},
       {"cms_params", ReadCmsParams},
       {"sublists", ReadSublists},
+      {"list", CheckListTable},
   };
   return *kFields;
 }
@@ -655,6 +727,59 @@ std::string SourceContext(const toml::table& table, size_t index) {
   return "source #" + std::to_string(index + 1);
 }
 
+// The source's list adapter: its preset (cms), or the template adapter for a `list` table
+// alone; the template is the preset's with the table's keys on top.
+void ReadListAdapter(const toml::table& table, TableReader* reader, Source* source,
+                     Errors* errors) {
+  const ListPreset* preset = source->cms.empty() ? nullptr : FindListPreset(source->cms);
+  const auto* list = table.get_as<toml::table>("list");
+  if (preset != nullptr) source->list = preset->list;
+  if (list != nullptr) {
+    const int line = LineOf(*list, source->line);
+    if (preset != nullptr && preset->list.url.empty()) {
+      // hanweb and trs read their own shapes; only the template presets take a template.
+      reader->Fail(line, "list: the preset " + Quote(source->cms) + " takes no list template");
+    }
+    const std::string context =
+        (table.get_as<std::string>("name") ? "source " + Quote(source->name) : "source") + ": list";
+    TableReader(*list, context, line, errors).Read(ListFields(), &source->list);
+    const ListTemplate& t = source->list;
+    if (t.url.empty()) reader->Fail(line, "list: missing required key \"url\"");
+    if (!t.body.empty() && t.method != "POST") {
+      reader->Fail(line, "list: body is sent only with method = \"POST\"");
+    }
+    if (!t.callback.empty() && t.answer != "jsonp") {
+      reader->Fail(line, "list: callback needs answer = \"jsonp\"");
+    }
+    const bool json = t.answer == "json" || t.answer == "jsonp";
+    if (!json && (!t.records.empty() || !t.html_field.empty() || !t.total_field.empty() ||
+                  !t.pages_field.empty())) {
+      reader->Fail(line,
+                   "list: records, html_field, total_field and pages_field map a JSON "
+                   "answer: set answer = \"json\" or \"jsonp\"");
+    }
+  }
+  source->preset = preset != nullptr ? preset : list != nullptr ? &TemplateListPreset() : nullptr;
+  if (const toml::node* params = table.get("cms_params")) {
+    // Checked once both keys are read: the preset decides which parameters exist; a source's
+    // own template takes any (its placeholders).
+    const int line = LineOf(*params, source->line);
+    if (source->preset == nullptr && !source->cms_params.empty()) {
+      reader->Fail(line, "cms_params: needs cms (a list preset) or a list table");
+    } else if (preset != nullptr) {
+      for (const auto& [key, value] : source->cms_params) {
+        const auto& known = preset->params;
+        if (std::find(known.begin(), known.end(), key) == known.end()) {
+          std::string names;
+          for (std::string_view n : known) names += (names.empty() ? "" : ", ") + std::string(n);
+          reader->Fail(line, "cms_params: " + Quote(key) + " is not a parameter of " +
+                                 Quote(source->cms) + " (" + names + ")");
+        }
+      }
+    }
+  }
+}
+
 void ReadSources(const toml::node& node, const SourceSettings& defaults, Errors* errors,
                  std::vector<Source>* sources) {
   const int array_line = LineOf(node, 1);
@@ -680,24 +805,7 @@ void ReadSources(const toml::node& node, const SourceSettings& defaults, Errors*
         reader.Fail(source.line, "missing required key " + Quote(required));
       }
     }
-    if (const toml::node* params = table.get("cms_params")) {
-      // Checked once both keys are read: the preset decides which parameters exist.
-      const ListPreset* preset = FindListPreset(source.cms);
-      for (const auto& [key, value] : source.cms_params) {
-        if (preset == nullptr) {
-          reader.Fail(LineOf(*params, source.line), "cms_params: needs cms (a list preset)");
-          break;
-        }
-        const auto& known = preset->params;
-        if (std::find(known.begin(), known.end(), key) == known.end()) {
-          std::string names;
-          for (std::string_view n : known) names += (names.empty() ? "" : ", ") + std::string(n);
-          reader.Fail(LineOf(*params, source.line), "cms_params: " + Quote(key) +
-                                                        " is not a parameter of " +
-                                                        Quote(source.cms) + " (" + names + ")");
-        }
-      }
-    }
+    ReadListAdapter(table, &reader, &source, errors);
     if (!source.name.empty()) {
       const auto [it, inserted] = lines_by_name.emplace(source.name, source.line);
       if (!inserted) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "crawler/list_adapter.h"
 #include "crawler/sublists.h"
 
 namespace nianbao::crawler {
@@ -89,6 +90,12 @@ struct Source {
   // Which links of a list lead to a sub-list (crawler/sublists.h); the built-in table unless
   // the source gives its own (`sublists = [{ text = '…', url = '…' }]`, [] for none).
   std::vector<SublistRule> sublists = DefaultSublistRules();
+  // The list adapter of the source: cms's preset, the template adapter when the source writes
+  // a `list` table without cms, nullptr for plain HTML lists. Points into a static table.
+  const ListPreset* preset = nullptr;
+  // The request template of a template preset or a `list` table: the preset's with the
+  // table's keys on top (docs/sources.md, "List templates").
+  ListTemplate list;
   SourceSettings settings;  // [defaults] with this source's overrides
   int line = 0;             // where the [[source]] starts, for messages
 };

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from common import Checks, Portal  # noqa: E402
@@ -116,6 +117,38 @@ def main():
         for b in manifest["hosts"]["cms-gateway"]["gateway"]["blocked"]:
             n = sum(1 for r in gateway if r["path"] == b["path"])
             check(1 <= n <= 2, f"cms-gateway: {b['path']} ({b['answer']}) asked {n} times")
+        # The TRS 动静结合 column: 10 records static, then one POST of page 2 to the search API
+        # with the channel of the page, X-Requested-With and the column as Referer.
+        api = [r for r in requests if r["host"] == "cms-trs-search" and r["path"].startswith("/fjdzapp/")]
+        check([(r["method"], r["status"], r.get("x-requested-with")) for r in api]
+              == [("POST", 200, "XMLHttpRequest")], f"cms-trs-search: API requests {api}")
+        check(all(r.get("referer", "").endswith("/zwgk/zfxxgkndbg/index.htm") for r in api),
+              "cms-trs-search: the column page is the Referer")
+        # gkmlpt: pages 1 and 2 of the JSON API (5 + 3 records of 8) with the page's SID, by GET.
+        gk = [r for r in requests if r["host"] == "cms-gkmlpt" and r["path"].startswith("/gkmlpt/api/")]
+        check(sorted((r["method"], r["path"], r["status"]) for r in gk)
+              == [("GET", "/gkmlpt/api/all/annualreport?page=%d&sid=755031" % n, 200) for n in (1, 2)],
+              f"cms-gkmlpt: API requests {[r['path'] for r in gk]}")
+        # JPaaS: pageNo 1 and 2 give 4 and 3 records of 7 (the server's page size, not the 15
+        # asked for); page 3 is empty and ends the list.
+        jp = [r for r in requests if r["host"] == "cms-jpaas" and "/front/page/build/unit" in r["path"]]
+        pages_asked = sorted(json.loads(urllib.parse.parse_qs(urllib.parse.urlsplit(r["path"]).query)
+                                        ["paramJson"][0])["pageNo"] for r in jp)
+        check(pages_asked == [1, 2, 3] and all(r["method"] == "GET" and r["status"] == 200 for r in jp),
+              f"cms-jpaas: unit requests {[(r['method'], r['path'], r['status']) for r in jp]}")
+        # Numbered files: 2.html and 3.html from `var countPage = 3`; never 0.html, 1_1.html or 4.html.
+        num = {r["path"] for r in requests if r["host"] == "cms-numbered"}
+        check({"/xxgk/ndbg/2.html", "/xxgk/ndbg/3.html"} <= num, f"cms-numbered: pages 2 and 3 read: {num}")
+        check(not num & {"/xxgk/ndbg/0.html", "/xxgk/ndbg/1_1.html", "/xxgk/ndbg/4.html"},
+              f"cms-numbered: no page outside 1..3: {num}")
+        # The JSONP list that 404s without a Referer: pages 1 and 2 (5 + 4 of 9), each with it.
+        jsonp = [r for r in requests if r["host"] == "cms-jsonp" and r["path"].startswith("/api/")]
+        check(sorted((r["path"].split("&page=")[1], r["status"]) for r in jsonp)
+              == [("1&size=5", 200), ("2&size=5", 200)], f"cms-jsonp: API requests {jsonp}")
+        for name in ("local-cms-trs-search", "local-cms-gkmlpt", "local-cms-jpaas", "local-cms-numbered",
+                     "local-cms-jsonp"):
+            check("failures:" not in summary.get(name, "failures: no summary"),
+                  f"{name}: no failure: {summary.get(name)}")
         check("retries 3" in summary.get("local-host2-hanweb", ""),
               "host2: 500, 500 then 200 and 429 then 200 give three retries")
         # Politeness: requests to one host start at least min_delay (200 ms) apart.

@@ -275,6 +275,73 @@ TEST_F(CrawlerTest, AOneBasedPagerSkipsIndex1) {
   EXPECT_EQ(s.health, "ok");
 }
 
+// A list of the source's own template: JSONP from an API, asked page after page with the
+// column page as Referer, until the total the answers give.
+TEST_F(CrawlerTest, AJsonpListTemplateIsAskedWithTheColumnAsReferer) {
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.pages["/n/index.html"] = "<html><body><ul id=\"list\"></ul></body></html>";
+    portal_.pages["/api/list?cb=cb&page=1"] =
+        R"js(cb({"n": 3, "rows": [{"u": "/col/t1.html", "t": "甲镇2020年政府信息公开工作年度报告"},)js"
+        R"js({"u": "javascript:void(0)", "t": "乙镇2020年政府信息公开工作年度报告"}]});)js";
+    portal_.pages["/api/list?cb=cb&page=2"] =
+        R"js(cb({"n": 3, "rows": [{"u": "/col/t3.html", "t": "丙镇2020年政府信息公开工作年度报告"}]});)js";
+  }
+  Source& src = config_.sources[0];
+  src.entry = {server_.Url("/n/index.html")};
+  src.preset = &TemplateListPreset();
+  src.list.url = "/api/list?cb=cb&page={page}";
+  src.list.answer = "jsonp";
+  src.list.callback = "cb";
+  src.list.records = "rows";
+  src.list.url_field = "u";
+  src.list.title_field = "t";
+  src.list.total_field = "n";
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.reports_new, 2);  // t1 and t3; the javascript: record is no link
+  EXPECT_EQ(s.list_pages, 3);   // the column page and two calls: 2 + 1 records of 3
+  for (const char* api : {"/api/list?cb=cb&page=1", "/api/list?cb=cb&page=2"}) {
+    auto got = RequestsFor(api);
+    ASSERT_EQ(got.size(), 1u) << api;
+    EXPECT_EQ(got[0].headers["referer"], server_.Url("/n/index.html"));
+  }
+  EXPECT_TRUE(RequestsFor("/api/list?cb=cb&page=3").empty());
+  EXPECT_TRUE(s.failures.empty());
+}
+
+// An answer of another callback, then one cut short: that list fails, counted under its
+// reason; the links already read are still followed, and the pass ends.
+TEST_F(CrawlerTest, AMalformedListAnswerFailsItsListAndIsCounted) {
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.pages["/n/index.html"] = "<html><body></body></html>";
+    portal_.pages["/api/list?page=1"] =
+        R"js(cb({"rows": [{"u": "/col/t1.html", "t": "甲镇2020年政府信息公开工作年度报告"}]}))js";
+    portal_.pages["/api/list?page=2"] = R"js(other({"rows": []}))js";
+  }
+  Source& src = config_.sources[0];
+  src.entry = {server_.Url("/n/index.html")};
+  src.preset = &TemplateListPreset();
+  src.list.url = "/api/list?page={page}";
+  src.list.answer = "jsonp";
+  src.list.callback = "cb";
+  src.list.records = "rows";
+  src.list.url_field = "u";
+  src.list.title_field = "t";
+  SourcePassStats s = Pass();
+  EXPECT_EQ(s.reports_new, 1);
+  EXPECT_EQ(s.failures["list_jsonp_callback"], 1);
+  EXPECT_TRUE(RequestsFor("/api/list?page=3").empty());
+
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.pages["/api/list?page=1"] = R"js(cb({"rows": [{"u": "/col/t1.html", "t": "甲)js";
+  }
+  s = Pass();
+  EXPECT_EQ(s.failures["list_bad_jsonp"], 1);  // no closing parenthesis: not a whole call
+  EXPECT_TRUE(RequestsFor("/api/list?page=2").size() == 1u);  // from the first pass only
+}
+
 TEST_F(CrawlerTest, SecondPassIsConditionalAndYieldsNothingNew) {
   Pass();
   size_t before = server_.requests().size();

@@ -514,7 +514,8 @@ TEST(SourcesErrorTest, ListPresets) {
   ExpectErrors({
       {WithSource("cms = \"hanwb\"\n"),
        4,
-       {"cms: \"hanwb\" is not a list preset (known: \"hanweb\")"}},
+       {"cms: \"hanwb\" is not a list preset (known: \"trs\", \"hanweb\", \"trs-search\", "
+        "\"gkmlpt\", \"jpaas\")"}},
       {WithSource("cms_params = { columnid = \"1\" }\n"), 4, {"cms_params: needs cms"}},
       {WithSource("cms = \"hanweb\"\ncms_params = { colunmid = \"1\" }\n"),
        5,
@@ -522,6 +523,90 @@ TEST(SourcesErrorTest, ListPresets) {
       {WithSource("cms = \"hanweb\"\ncms_params = { columnid = [1] }\n"),
        5,
        {"cms_params: columnid: expected a string"}},
+  });
+}
+
+TEST(SourcesTest, AListTemplateOfItsOwn) {
+  auto result = ParseSources(WithSource(R"toml(cms_params = { col = "77" }
+[source.list]
+url = "/api/list.jsp?col={col}&p={page}"
+method = "POST"
+body = '{"pageNo":{page}}'
+body_type = "json"
+headers = { X-Requested-With = "XMLHttpRequest" }
+first_page = 0
+page_size = 20
+answer = "jsonp"
+callback = "cb"
+records = "data.list"
+url_field = "link"
+title_field = "name"
+date_field = "time"
+total_field = "data.total"
+)toml"),
+                             kPath);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const Source& s = result.value().sources.front();
+  EXPECT_EQ(s.preset, &TemplateListPreset());
+  EXPECT_EQ(s.list.url, "/api/list.jsp?col={col}&p={page}");
+  EXPECT_EQ(s.list.method, "POST");
+  EXPECT_EQ(s.list.body, "{\"pageNo\":{page}}");
+  EXPECT_EQ(s.list.body_type, "json");
+  EXPECT_EQ(
+      s.list.headers,
+      (std::vector<std::pair<std::string, std::string>>{{"X-Requested-With", "XMLHttpRequest"}}));
+  EXPECT_EQ(s.list.first_page, 0);
+  EXPECT_EQ(s.list.page_size, 20);
+  EXPECT_EQ(s.list.answer, "jsonp");
+  EXPECT_EQ(s.list.callback, "cb");
+  EXPECT_EQ(s.list.records, "data.list");
+  EXPECT_EQ(s.list.url_field, "link");
+  EXPECT_EQ(s.list.title_field, "name");
+  EXPECT_EQ(s.list.date_field, "time");
+  EXPECT_EQ(s.list.total_field, "data.total");
+  EXPECT_EQ(s.cms_params.at("col"), "77");  // any name: the template's placeholders
+}
+
+TEST(SourcesTest, APresetsTemplateWithTheSourcesKeysOnTop) {
+  auto result = ParseSources(
+      WithSource("cms = \"trs-search\"\nlist = { page_size = 20, first_page = 1 }\n"), kPath);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const Source& s = result.value().sources.front();
+  EXPECT_EQ(s.preset, FindListPreset("trs-search"));
+  ListTemplate want = FindListPreset("trs-search")->list;
+  want.page_size = 20;
+  want.first_page = 1;
+  EXPECT_EQ(s.list, want);
+  // Without cms or list, plain HTML lists: no adapter.
+  result = ParseSources(WithSource(""), kPath);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.value().sources.front().preset, nullptr);
+}
+
+TEST(SourcesErrorTest, ListTemplates) {
+  ExpectErrors({
+      {WithSource("list = { method = \"GET\" }\n"), 4, {"list: missing required key \"url\""}},
+      {WithSource("list = \"/api\"\n"), 4, {"list: expected a table"}},
+      {WithSource("list = { url = \"/a\", metod = \"POST\" }\n"),
+       4,
+       {"source \"a\": list: unknown key \"metod\" (did you mean \"method\"?)"}},
+      {WithSource("list = { url = \"/a\", method = \"PUT\" }\n"), 4, {"method: \"PUT\" is not"}},
+      {WithSource("list = { url = \"/a\", answer = \"yaml\" }\n"), 4, {"answer: \"yaml\" is not"}},
+      {WithSource("list = { url = \"/a\", page_size = 1000 }\n"),
+       4,
+       {"page_size: must be between 1 and 300, not 1000"}},
+      {WithSource("list = { url = \"/a\", body = \"x=1\" }\n"), 4, {"body is sent only with"}},
+      {WithSource("list = { url = \"/a\", callback = \"cb\" }\n"), 4, {"callback needs"}},
+      {WithSource("list = { url = \"/a\", records = \"data\" }\n"), 4, {"map a JSON answer"}},
+      {WithSource("list = { url = \"/a\", headers = { \"Bad Name\" = \"x\" } }\n"),
+       4,
+       {"\"Bad Name\" is not a header name"}},
+      {WithSource("cms = \"hanweb\"\nlist = { url = \"/a\" }\n"),
+       5,
+       {"list: the preset \"hanweb\" takes no list template"}},
+      {WithSource("cms = \"trs\"\nlist = { url = \"/a\" }\n"),
+       5,
+       {"list: the preset \"trs\" takes no list template"}},
   });
 }
 

@@ -82,9 +82,10 @@ class Portal:
         """examples/local-portal.toml pointed at this portal's ports."""
         with open(os.path.join(self.root, "examples/local-portal.toml"), encoding="utf-8") as f:
             text = f.read()
-        # The default ports: host1..host3, then the named CMS hosts, in the order the portal
-        # listed them (its port order).
-        for i, host in enumerate(self.ports, start=1):
+        # The default ports: host1..host3, then the named CMS hosts in the order the portal
+        # printed them (its port order); host4+ of --hosts N are not in the file.
+        named = ["host1", "host2", "host3"] + [h for h in self.ports if h.startswith("cms-")]
+        for i, host in enumerate(named, start=1):
             text = text.replace(f"127.0.0.1:{18480 + i}", f"127.0.0.1:{self.ports[host]}")
         return text.replace('total_timeout = "5s"', f'total_timeout = "{total_timeout}"')
 

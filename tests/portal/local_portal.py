@@ -1714,6 +1714,8 @@ class PortalHandler(BaseHTTPRequestHandler):
                 "user-agent": self.headers.get("User-Agent"),
                 "if-none-match": self.headers.get("If-None-Match"),
                 "if-modified-since": self.headers.get("If-Modified-Since"),
+                "referer": self.headers.get("Referer"),
+                "x-requested-with": self.headers.get("X-Requested-With"),
                 "conn": self.conn_id, "dur": round(time.monotonic() - t0, 4), "aborted": self.aborted,
             }
             if mode is not None:  # only on misbehaving answers: the other entries stay as they were
@@ -2039,6 +2041,380 @@ def build_cms_gateway(name, seeds, base):
     return site
 
 
+# ---- A's hosts: lists fed by APIs and numbered pagers (trs-search, gkmlpt, jpaas, numbered,
+# a JSONP list that needs a Referer). Each has a home page linking its column among decoys.
+
+LIST_HOST_DECOYS = [("/zwgk/xxgkzn/index.html", "政府信息公开指南"), ("/zwgk/xxgkzd/index.html", "政府信息公开制度"),
+                    ("/zwgk/ndgzjh/index.html", "年度工作计划"), ("/sjfb/tjnj/index.html", "统计年鉴")]
+
+
+def list_host_home(site, column):
+    """The home page of an API-fed host: its column linked as 政府信息公开年报, beside decoys
+    that a column finder must pass over; the decoys answer 404 (never part of a crawl)."""
+    links = "\n".join('<li><a href="%s">%s</a></li>' % (p, t) for p, t in LIST_HOST_DECOYS)
+    page = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>%(site)s</title></head>
+<body><header><a href="/">%(site)s</a></header>
+<nav><a href="/">首页</a> <a href="/zwgk/">政务公开</a></nav>
+<div class="zwgk"><h2>政府信息公开</h2><ul>
+%(links)s
+<li><a href="%(column)s">政府信息公开年报</a></li>
+</ul></div>
+<footer>%(site)s 版权所有</footer></body></html>
+""" % {"site": SITE_NAME, "links": links, "column": column}
+    site.add("/", Resource(page.encode("utf-8"), "text/html; charset=utf-8", published("2022-01-01")))
+    site.manifest["home"] = "/"
+    site.add("/robots.txt", Resource(b"User-agent: *\nDisallow:\n", "text/plain", published("2020-01-01")))
+    site.manifest["robots"] = "allow_all"
+
+
+def list_host_articles(site, seeds, base, entries, article):
+    """Serves each (path, article) and records it in the manifest: reports, or look-alikes."""
+    for path, a in entries:
+        if a["kind"] == "report":
+            body = article(a, render_body(a["blocks"], "plain"))
+            site.manifest["reports"].append(article_entry(a, path, base))
+        else:
+            body = article(a, a["paragraphs"][0] if a["kind"] == "picture" else simple_paragraphs(a["paragraphs"]))
+            site.manifest["non_reports"].append({"path": path, "url": base + path, "title": a["title"], "kind": a["kind"]})
+        site.add(path, Resource(body.encode("utf-8"), "text/html; charset=utf-8", published(a["date"], 10, 15)))
+
+
+def list_host_entries(seeds, path_of):
+    """Thirteen records, newest first: reports of five towns for 2020 and 2021 and three look-alikes
+    (a 图解, a 解读 and a notice), one look-alike on each later page of a 10-record list."""
+    rep = lambda *a, **k: report_article(seeds, *a, **k)  # noqa: E731
+    items = [
+        rep("000", 2021, "2022-01-28"), rep("001", 2021, "2022-01-27"),
+        lookalike("本地测试市2021年政府信息公开工作年度报告（图解）", "2022-01-26", "picture",
+                  ['<img src="/images/tujie2021.jpg" alt="图解">']),
+        rep("002", 2021, "2022-01-25"), rep("003", 2021, "2022-01-24"), rep("004", 2021, "2022-01-21"),
+        rep("000", 2020, "2021-01-29"), rep("001", 2020, "2021-01-28"), rep("002", 2020, "2021-01-27"),
+        rep("003", 2020, "2021-01-26"),
+        lookalike("《本地测试市2020年政府信息公开工作年度报告》解读", "2021-01-22", "interpretation",
+                  ["解读年度报告的要点。"]),
+        rep("004", 2020, "2021-01-20"),
+        lookalike("关于做好2019年政府信息公开工作年度报告编制发布工作的通知", "2019-12-10", "notice",
+                  ["请各单位按时编制并发布年度报告。"]),
+    ]
+    return [(path_of(a, i), a) for i, a in enumerate(items)]
+
+
+def json_answer(h, obj, status=200, callback=None):
+    text = json.dumps(obj, ensure_ascii=False)
+    body = ("%s(%s);" % (callback, text) if callback else text).encode("utf-8")
+    ctype = "application/javascript;charset=UTF-8" if callback else "application/json;charset=UTF-8"
+    h.start(status, [("Content-Type", ctype), ("Content-Length", str(len(body))), ("Cache-Control", "no-cache")])
+    h.write(body)
+
+
+TRS_SEARCH_COLUMN = "/zwgk/zfxxgkndbg/index.htm"
+TRS_SEARCH_API = "/fjdzapp/search"
+TRS_SEARCH_CHANNEL = "884417"
+
+
+class TrsSearchApi:
+    """The TRS 动静结合 search API: POST only (405 to GET); 403 without X-Requested-With:
+    XMLHttpRequest; form channelid, classsql=chnlid=N, page, prepage; answers
+    {pageCount, page, total, data: [{docpuburl, doctitle, pubdate}]}."""
+
+    def __init__(self, records):
+        self.records = records
+        self.methods = ("POST",)
+
+    def content(self, portal):
+        return AlwaysFull(b"")
+
+    def serve(self, h, head):
+        if h.headers.get("X-Requested-With") != "XMLHttpRequest":
+            json_answer(h, {"code": 403, "msg": "非法请求"}, 403)
+            return
+        form = {k: v[0] for k, v in parse_qs(h.request_body.decode("utf-8", "replace")).items()}
+        try:
+            page, prepage = int(form["page"]), int(form["prepage"])
+        except (KeyError, ValueError):
+            json_answer(h, {"code": 400, "msg": "参数错误"}, 400)
+            return
+        mine = form.get("channelid") == TRS_SEARCH_CHANNEL and form.get("classsql") == "chnlid=" + TRS_SEARCH_CHANNEL
+        rows = self.records if mine else []
+        prepage = max(1, min(prepage, 50))
+        chosen = rows[(page - 1) * prepage:page * prepage] if page >= 1 else []
+        json_answer(h, {"pageCount": (len(rows) + prepage - 1) // prepage, "page": page, "total": len(rows),
+                        "data": chosen})
+
+
+def build_cms_trs_search(name, seeds, base):
+    """A TRS 动静结合 column (the Fujian cluster): 10 records static in the page, the other 3 only
+    from the POST search API, page 2 of 10 per page."""
+    site = Site(name, "trs-search")
+    col = TRS_SEARCH_COLUMN.rsplit("/", 1)[0] + "/"
+
+    def path_of(a, i):
+        y, m, d = a["date"].split("-")
+        return "%s%s%s/t%s%s%s_%d.htm" % (col, y, m, y, m, d, 8001 + i)
+
+    entries = list_host_entries(seeds, path_of)
+    records = [{"docpuburl": base + p, "doctitle": a["title"], "pubdate": a["date"]} for p, a in entries]
+    static = "\n".join('<li><a href=".%s" target="_blank" title="%s">%s</a><span>%s</span></li>'
+                       % (p[len(col) - 1:], html.escape(a["title"]), html.escape(a["title"]), a["date"])
+                       for p, a in entries[:10])
+    page = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>政府信息公开年报</title>
+<script src="/fjdzapp/js/jquery.min.js"></script></head>
+<body><div class="header"><a href="/">%(site)s</a></div>
+<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; 政府信息公开年报</div>
+<ul class="list" id="list">
+%(static)s
+</ul>
+<div id="pager"></div>
+<script>
+var pageCount = 2;
+function loadPage(p) {
+  $.ajax({ url: '%(api)s', type: 'POST', dataType: 'json',
+    headers: { 'X-Requested-With': 'XMLHttpRequest' },
+    data: { channelid: %(chan)s, sortfield: '-docorderpri,-docreltime', classsql: 'chnlid=%(chan)s',
+            page: p, prepage: 10 },
+    success: function(d) { render(d.data); } });
+}
+</script>
+<div class="footer">%(site)s 版权所有</div></body></html>
+""" % {"site": SITE_NAME, "static": static, "api": TRS_SEARCH_API, "chan": TRS_SEARCH_CHANNEL}
+    site.add(TRS_SEARCH_COLUMN, Resource(page.encode("utf-8"), "text/html; charset=utf-8", published("2022-01-28")))
+    site.add(TRS_SEARCH_API, TrsSearchApi(records))
+    site.manifest["entry"] = TRS_SEARCH_COLUMN
+    site.manifest["list_pages"].append(TRS_SEARCH_COLUMN)
+    site.manifest["pagination"] = {"style": "trs_search_api", "api": TRS_SEARCH_API, "method": "POST",
+                                   "static_records": 10, "per_page": 10, "total": len(records),
+                                   "channelid": TRS_SEARCH_CHANNEL}
+    list_host_articles(site, seeds, base, entries, trs_article)
+    list_host_home(site, TRS_SEARCH_COLUMN)
+    return site
+
+
+GKMLPT_COLUMN = "/gkmlpt/annualreport"
+GKMLPT_SID = "755031"
+GKMLPT_PER_PAGE = 5  # the server's own page size: the client does not choose it
+
+
+class GkmlptApi:
+    """GET /gkmlpt/api/all/annualreport?page=N&sid=SID: {total, articles: [{id, title, url, date}]},
+    5 per page; a wrong or missing sid is a 400; POST is a 405."""
+
+    def __init__(self, articles):
+        self.articles = articles
+
+    def content(self, portal):
+        return AlwaysFull(b"")
+
+    def serve(self, h, head):
+        query = {k: v[0] for k, v in parse_qs(urlsplit(h.path).query).items()}
+        if query.get("sid") != GKMLPT_SID:
+            json_answer(h, {"error": "invalid sid"}, 400)
+            return
+        try:
+            page = int(query.get("page", "1"))
+        except ValueError:
+            page = 1
+        chosen = self.articles[(page - 1) * GKMLPT_PER_PAGE:page * GKMLPT_PER_PAGE] if page >= 1 else []
+        json_answer(h, {"total": len(self.articles), "page": page, "articles": chosen})
+
+
+def build_cms_gkmlpt(name, seeds, base):
+    """A Guangdong gkmlpt annual-report page: only window._CONFIG = {SID: …} in the page; every
+    record from the JSON API (absolute URLs with a #fragment, dates as Unix seconds)."""
+    site = Site(name, "gkmlpt")
+
+    def path_of(a, i):
+        return "/gkmlpt/content/3/%d/post_%d.html" % (3790 + i, 3791001 + i)
+
+    entries = list_host_entries(seeds, path_of)[:8]
+    articles = []
+    for i, (p, a) in enumerate(entries):
+        stamp = int(datetime.datetime.fromisoformat(a["date"]).replace(tzinfo=CST).timestamp())
+        articles.append({"id": 3791001 + i, "title": a["title"], "url": "%s%s#%d" % (base, p, 2091 + i),
+                         "date": stamp})
+    page = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>政府信息公开年报</title>
+<script>window._CONFIG = {SID: '%(sid)s', TITLE: '政府信息公开年报', API: '/gkmlpt/api'};</script>
+<script src="/gkmlpt/static/js/app.js"></script></head>
+<body><div id="app"></div><noscript>请开启JavaScript</noscript></body></html>
+""" % {"sid": GKMLPT_SID}
+    site.add(GKMLPT_COLUMN, Resource(page.encode("utf-8"), "text/html; charset=utf-8", published("2022-01-28")))
+    site.add("/gkmlpt/api/all/annualreport", GkmlptApi(articles))
+    site.manifest["entry"] = GKMLPT_COLUMN
+    site.manifest["list_pages"].append(GKMLPT_COLUMN)
+    site.manifest["pagination"] = {"style": "gkmlpt_api", "api": "/gkmlpt/api/all/annualreport", "method": "GET",
+                                   "sid": GKMLPT_SID, "per_page": GKMLPT_PER_PAGE, "total": len(articles)}
+    list_host_articles(site, seeds, base, entries, plain_article)
+    list_host_home(site, GKMLPT_COLUMN)
+    return site
+
+
+JPAAS_COLUMN = "/col/col7716/index.html"
+JPAAS_API = "/jpaas-publish-server/front/page/build/unit"
+JPAAS_UNIT = {"webId": "8c9f2a", "pageId": "7716", "tagId": "list1", "tplSetId": "p1Tq"}
+JPAAS_PER_PAGE = 4  # the server caps pageSize here
+
+
+class JpaasApi:
+    """GET …/front/page/build/unit?webId&pageId&parseType=bulidstatic&pageType=column&tagId&tplSetId
+    &paramJson={"pageNo":N,"pageSize":S}: {"success": true, "data": {"html": "<ul>…</ul>"}};
+    another unit's parameters get an empty list; POST is a 405."""
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def content(self, portal):
+        return AlwaysFull(b"")
+
+    def serve(self, h, head):
+        query = {k: v[0] for k, v in parse_qs(urlsplit(h.path).query).items()}
+        try:
+            param = json.loads(query.get("paramJson", ""))
+            page, size = int(param["pageNo"]), int(param.get("pageSize", JPAAS_PER_PAGE))
+        except (ValueError, KeyError, TypeError):
+            json_answer(h, {"success": False, "message": "paramJson"}, 200)
+            return
+        mine = all(query.get(k) == v for k, v in JPAAS_UNIT.items()) and query.get("pageType") == "column"
+        size = max(1, min(size, JPAAS_PER_PAGE))
+        chosen = self.entries[(page - 1) * size:page * size] if mine and page >= 1 else []
+        lis = "".join('<li><a href="%s" target="_blank" title="%s">%s</a><span>%s</span></li>'
+                      % (p, html.escape(a["title"]), html.escape(a["title"]), a["date"]) for p, a in chosen)
+        json_answer(h, {"success": True, "data": {"html": "<ul class=\"list\">%s</ul>" % lis if lis else ""}})
+
+
+def build_cms_jpaas(name, seeds, base):
+    """A Hanweb JPaaS column: an empty shell whose script fetches each page's list HTML, inside
+    JSON, from the build-unit API (4 per page whatever the client asks)."""
+    site = Site(name, "jpaas")
+
+    def path_of(a, i):
+        y, m, d = (int(x) for x in a["date"].split("-"))
+        return "/art/%d/%d/%d/art_7716_%d.html" % (y, m, d, 9001 + i)
+
+    entries = list_host_entries(seeds, path_of)[:7]
+    page = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>政府信息公开年报</title></head>
+<body>%(nav)s
+<div class="bt-position">您当前的位置：<a href="/">首页</a> &gt; 政府信息公开年报</div>
+<div class="list" id="unit_list1"></div>
+<script>
+var unitUrl = '%(api)s';
+var unitParams = { webId: '%(webId)s', pageId: '%(pageId)s', tagId: '%(tagId)s', tplSetId: '%(tplSetId)s' };
+function load(n) { $.get(unitUrl, $.extend({ parseType: 'bulidstatic', pageType: 'column',
+  paramJson: JSON.stringify({ pageNo: n, pageSize: '15' }) }, unitParams), function(d) {
+  $('#unit_list1').html(d.data.html); }); }
+load(1);
+</script>
+%(footer)s</body></html>
+""" % dict(JPAAS_UNIT, nav=HANWEB_HEAD_NAV % {"site": SITE_NAME}, api=JPAAS_API, footer=FOOTER % {"site": SITE_NAME})
+    site.add(JPAAS_COLUMN, Resource(page.encode("utf-8"), "text/html;charset=UTF-8", published("2022-01-28")))
+    site.add(JPAAS_API, JpaasApi(entries))
+    site.manifest["entry"] = JPAAS_COLUMN
+    site.manifest["list_pages"].append(JPAAS_COLUMN)
+    site.manifest["pagination"] = {"style": "jpaas_unit", "api": JPAAS_API, "method": "GET",
+                                   "per_page": JPAAS_PER_PAGE, "total": len(entries), "unit": JPAAS_UNIT}
+    list_host_articles(site, seeds, base, entries, hanweb_article)
+    list_host_home(site, JPAAS_COLUMN)
+    return site
+
+
+NUMBERED_COLUMN = "/xxgk/ndbg/1.html"
+
+
+def build_cms_numbered(name, seeds, base):
+    """A TRS column of numbered files, 1.html, 2.html, 3.html (4 records each), whose page count
+    is only in `var countPage = 3`; 0.html and 4.html answer 404."""
+    site = Site(name, "trs")
+    col = "/xxgk/ndbg/"
+
+    def path_of(a, i):
+        y, m, d = a["date"].split("-")
+        return "%s%s%s/t%s%s%s_%d.html" % (col, y, m, y, m, d, 7001 + i)
+
+    entries = list_host_entries(seeds, path_of)[:11]
+    per_page = 4
+    chunks = [entries[i:i + per_page] for i in range(0, len(entries), per_page)]
+    for n, chunk in enumerate(chunks, 1):
+        items = [{"href": "./" + p[len(col):], "title": a["title"], "date": a["date"]} for p, a in chunk]
+        text = plain_list(items).replace("</main>", "</main>\n<div class=\"page\"></div><script>var countPage = %d;"
+                                         "var currentPage = %d;</script>" % (len(chunks), n - 1))
+        site.add(col + "%d.html" % n, Resource(text.encode("utf-8"), "text/html; charset=utf-8",
+                                               max(published(a["date"]) for _, a in chunk)))
+        site.manifest["list_pages"].append(col + "%d.html" % n)
+    site.manifest["entry"] = NUMBERED_COLUMN
+    site.manifest["pagination"] = {"style": "numbered_files", "pages": len(chunks)}
+    list_host_articles(site, seeds, base, entries, trs_article)
+    list_host_home(site, NUMBERED_COLUMN)
+    return site
+
+
+JSONP_COLUMN = "/xxgk/nb/index.html"
+JSONP_API = "/api/nb/list.jsp"
+
+
+class JsonpApi:
+    """GET /api/nb/list.jsp?callback=CB&col=32&page=N&size=S: CB({"total", "rows": [{"link",
+    "name", "time"}]}). Without a Referer from this host's column it answers 404, as some
+    portals do to keep their lists to their own pages."""
+
+    def __init__(self, rows, column_url):
+        self.rows = rows
+        self.column_url = column_url
+
+    def content(self, portal):
+        return AlwaysFull(b"")
+
+    def serve(self, h, head):
+        if (h.headers.get("Referer") or "") != self.column_url:
+            h.send_error_page(404, head=head)
+            return
+        query = {k: v[0] for k, v in parse_qs(urlsplit(h.path).query).items()}
+        try:
+            page, size = int(query["page"]), max(1, min(int(query["size"]), 20))
+        except (KeyError, ValueError):
+            h.send_error_page(400, head=head)
+            return
+        rows = self.rows if query.get("col") == "32" else []
+        json_answer(h, {"total": len(rows), "rows": rows[(page - 1) * size:page * size] if page >= 1 else []},
+                    callback=query.get("callback") or "callback")
+
+
+def build_cms_jsonp(name, seeds, base):
+    """A column whose list comes only from a JSONP API that 404s without the column as Referer."""
+    site = Site(name, "list")
+    col = JSONP_COLUMN.rsplit("/", 1)[0] + "/"
+
+    def path_of(a, i):
+        y, m, d = a["date"].split("-")
+        return "%scontent/%s%s/%d.html" % (col, y, m, 6001 + i)
+
+    entries = list_host_entries(seeds, path_of)[:9]
+    rows = [{"link": "content/" + p[len(col) + len("content/"):], "name": a["title"], "time": a["date"]}
+            for p, a in entries]
+    page = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>政府信息公开年报</title></head>
+<body><header><a href="/">%(site)s</a></header>
+<ul id="nb-list"></ul>
+<script>
+function show(d) { /* renders d.rows */ }
+function load(p) { var s = document.createElement('script');
+  s.src = '%(api)s?callback=jsonp_nb&col=32&page=' + p + '&size=5'; document.body.appendChild(s); }
+load(1);
+</script>
+<footer>%(site)s 版权所有</footer></body></html>
+""" % {"site": SITE_NAME, "api": JSONP_API}
+    site.add(JSONP_COLUMN, Resource(page.encode("utf-8"), "text/html; charset=utf-8", published("2022-01-28")))
+    site.add(JSONP_API, JsonpApi(rows, base + JSONP_COLUMN))
+    site.manifest["entry"] = JSONP_COLUMN
+    site.manifest["list_pages"].append(JSONP_COLUMN)
+    site.manifest["pagination"] = {"style": "jsonp_referer", "api": JSONP_API, "method": "GET",
+                                   "per_page": 5, "total": len(rows), "referer": base + JSONP_COLUMN}
+    list_host_articles(site, seeds, base, entries, plain_article)
+    list_host_home(site, JSONP_COLUMN)
+    return site
+
+
 # The CMS hosts, in port order (a dict keeps its insertion order).
 CMS_SITES = {
     "cms-hanweb": build_cms_hanweb,
@@ -2046,6 +2422,11 @@ CMS_SITES = {
     "cms-shells": build_cms_shells,
     "cms-years": build_cms_years,
     "cms-gateway": build_cms_gateway,
+    "cms-trs-search": build_cms_trs_search,
+    "cms-gkmlpt": build_cms_gkmlpt,
+    "cms-jpaas": build_cms_jpaas,
+    "cms-numbered": build_cms_numbered,
+    "cms-jsonp": build_cms_jsonp,
 }
 
 

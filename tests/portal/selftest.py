@@ -153,7 +153,7 @@ def start_portal(extra_args=(), python=sys.executable):
         if not line:
             raise RuntimeError("portal exited early: %s" % proc.stderr.read())
         line = line.strip()
-        m = re.fullmatch(r"LISTENING (host\d+|cms-[a-z]+) 127\.0\.0\.1:(\d+)", line)
+        m = re.fullmatch(r"LISTENING (host\d+|cms-[a-z-]+) 127\.0\.0\.1:(\d+)", line)
         if m:
             ports[m.group(1)] = int(m.group(2))
         elif line == "READY":
@@ -261,6 +261,78 @@ def test_hanweb_lists(base, m):
     expected = {base["host2"] + x["path"] for x in h2["reports"] + h2["non_reports"] + h2["disallowed"]}
     check("host2 lists link every report, look-alike and the private report", set(seen) == expected,
           set(seen) ^ expected)
+
+
+# The hosts of lists fed by APIs, in port order, with their sources' adapters.
+LIST_HOSTS = {"cms-trs-search": "trs-search", "cms-gkmlpt": "gkmlpt", "cms-jpaas": "jpaas",
+              "cms-numbered": "trs", "cms-jsonp": "list"}
+
+
+def api_links(base, m):
+    """host -> every record URL its list gives, read the way the real CMS's own page does."""
+    out = {}
+    b = base["cms-trs-search"]
+    page = fetch(b + "/zwgk/zfxxgkndbg/index.htm").body.decode("utf-8")
+    urls = {urljoin(b + "/zwgk/zfxxgkndbg/index.htm", h) for h, _ in links_of(page) if "/t20" in h}
+    for n in (1, 2, 3):
+        r = fetch(b + "/fjdzapp/search", method="POST", headers={"X-Requested-With": "XMLHttpRequest"},
+                  data=b"channelid=884417&classsql=chnlid%3D884417&page=" + str(n).encode() + b"&prepage=10")
+        urls |= {d["docpuburl"] for d in json.loads(r.body)["data"]}
+    out["cms-trs-search"] = urls
+    b = base["cms-gkmlpt"]
+    urls = set()
+    for n in (1, 2, 3):
+        r = json.loads(fetch(b + "/gkmlpt/api/all/annualreport?page=%d&sid=755031" % n).body)
+        urls |= {a["url"].split("#")[0] for a in r["articles"]}
+    out["cms-gkmlpt"] = urls
+    b = base["cms-jpaas"]
+    urls = set()
+    for n in (1, 2, 3):
+        q = urlencode({"webId": "8c9f2a", "pageId": "7716", "parseType": "bulidstatic", "pageType": "column",
+                       "tagId": "list1", "tplSetId": "p1Tq", "paramJson": json.dumps({"pageNo": n, "pageSize": "15"})})
+        r = json.loads(fetch(b + "/jpaas-publish-server/front/page/build/unit?" + q).body)
+        urls |= {urljoin(b + "/", h) for h, _ in links_of(r["data"]["html"])}
+    out["cms-jpaas"] = urls
+    b = base["cms-numbered"]
+    urls = set()
+    for n in (1, 2, 3):
+        page = fetch(b + "/xxgk/ndbg/%d.html" % n).body.decode("utf-8")
+        urls |= {urljoin(b + "/xxgk/ndbg/", h) for h, _ in links_of(page) if "/t20" in h}
+    out["cms-numbered"] = urls
+    b = base["cms-jsonp"]
+    col = b + "/xxgk/nb/index.html"
+    urls = set()
+    for n in (1, 2, 3):
+        r = fetch(b + "/api/nb/list.jsp?callback=cb&col=32&page=%d&size=5" % n, headers={"Referer": col})
+        text = r.body.decode("utf-8")
+        urls |= {urljoin(col, row["link"]) for row in json.loads(text[len("cb("):-len(");")])["rows"]}
+    out["cms-jsonp"] = urls
+    return out
+
+
+def test_list_hosts(base, m):
+    """The API-fed hosts answer like their CMS, and their lists hold exactly the manifest's
+    reports and look-alikes; each has a home page that links its column."""
+    for host, links in api_links(base, m).items():
+        h = m["hosts"][host]
+        want = {x["url"] for x in h["reports"] + h["non_reports"]}
+        check("%s: the list gives every report and look-alike" % host, links == want, links ^ want)
+        check("%s: reports and look-alikes" % host, len(h["reports"]) >= 5 and len(h["non_reports"]) >= 1,
+              [len(h["reports"]), len(h["non_reports"])])
+        home = fetch(base[host] + "/").body.decode("utf-8")
+        check("%s: the home page links the column" % host, (h["entry"], "政府信息公开年报") in links_of(home),
+              h.get("home"))
+    b = base["cms-trs-search"]
+    check("cms-trs-search: GET of the API is a 405", fetch(b + "/fjdzapp/search").status == 405)
+    check("cms-trs-search: no X-Requested-With, 403",
+          fetch(b + "/fjdzapp/search", method="POST", data=b"channelid=884417&page=2&prepage=10").status == 403)
+    check("cms-gkmlpt: a wrong sid is a 400",
+          fetch(base["cms-gkmlpt"] + "/gkmlpt/api/all/annualreport?page=1&sid=1").status == 400)
+    check("cms-gkmlpt: the page holds only _CONFIG",
+          "SID: '755031'" in fetch(base["cms-gkmlpt"] + "/gkmlpt/annualreport").body.decode("utf-8"))
+    check("cms-jsonp: no Referer, 404",
+          fetch(base["cms-jsonp"] + "/api/nb/list.jsp?callback=cb&col=32&page=1&size=5").status == 404)
+    check("cms-numbered: no page 4", fetch(base["cms-numbered"] + "/xxgk/ndbg/4.html").status == 404)
 
 
 def test_report_pages(base, m):
@@ -727,6 +799,13 @@ def test_sources_file(base, m):
     host_of = {p: h for h, p in default_ports.items()}
     source_hosts = [host_of.get(urlsplit(src["entry"][0]).port) for src in cfg["source"]]
     check("sources: a source for every host", set(source_hosts) == set(ALL_HOSTS), source_hosts)
+    # The hosts whose lists come from APIs: their sources name the host's port and list adapter
+    # (the crawl of tests/crawler/crawl_portal_test.py shows that they find every report);
+    # test_list_hosts checks what the APIs answer.
+    for src, host in zip(cfg["source"], source_hosts):
+        if host in LIST_HOSTS:
+            check("sources %s: default port and adapter" % src["name"],
+                  (src.get("cms") or "list") == LIST_HOSTS[host], src.get("cms"))
     d = cfg["defaults"]
     check("sources: defaults as briefed", (d["min_delay"], d["max_retries"], d["backoff_base"], d["max_body"])
           == ("200ms", 3, "500ms", "8MiB"))
@@ -853,7 +932,7 @@ def main():
             lambda: test_report_pages(base, m), lambda: test_trs_article(base, m), lambda: test_gbk(base, m),
             lambda: test_attachments(base, m), lambda: test_robots(base), lambda: test_retries(base, m),
             lambda: test_revise(base, m), lambda: test_misbehave(base, m), lambda: test_trouble(base, m),
-            lambda: test_misc(base),
+            lambda: test_misc(base), lambda: test_list_hosts(base, m),
             lambda: test_lists_behind_lists(base, m),
             lambda: test_sources_file(base, m), lambda: test_log(base, log_file),
         ]
