@@ -82,6 +82,9 @@ struct Source {
   // are read from the column page, and cms_params overrides them.
   std::string cms;
   std::map<std::string, std::string> cms_params;
+  // An organisation's name as a report writes it -> the name whose key its reports are kept
+  // under across years (parser::OrganizationKey of each; docs/sources.md).
+  std::map<std::string, std::string> organization_aliases;
   SourceSettings settings;  // [defaults] with this source's overrides
   int line = 0;             // where the [[source]] starts, for messages
 };
