@@ -75,7 +75,9 @@ PRAGMA user_version = 3;
 
 // Version 3 -> 4: the daemon's memory of each organisation across years (base/history.h):
 // each year's latest delivered report per source and organisation key, the reports found
-// missing after their deadline, and when each source was first watched.
+// missing after their deadline, and when each source was first watched. Every report
+// delivered so far is read once more in full (its page is no longer "read to the end") so that
+// its year enters the memory; its content is the one delivered, so nothing is published again.
 constexpr const char* kMigrateToV4 = R"sql(
 CREATE TABLE IF NOT EXISTS years (
   source TEXT NOT NULL,
@@ -98,6 +100,8 @@ CREATE TABLE IF NOT EXISTS missing (
   PRIMARY KEY (source, organization_key, year)
 );
 CREATE TABLE IF NOT EXISTS source_watch (source TEXT PRIMARY KEY, since INTEGER NOT NULL);
+UPDATE urls SET delivered_sha256 = ''
+  WHERE kind = 'report' AND delivered_content != '' AND delivered_content != 'withdrawn';
 INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '4');
 PRAGMA user_version = 4;
 )sql";

@@ -338,6 +338,12 @@ TEST_F(StateStoreTest, TheThirdLayoutIsMigratedKeepingItsReportsAndGainsTheHisto
     ASSERT_TRUE(delivered.ok());
     EXPECT_EQ(delivered.value().version, 2);
     EXPECT_EQ(delivered.value().fingerprint, "fp2");
+    // The delivered report is read once more in full (its year enters the history); its
+    // validators and version stay.
+    auto url = store.value()->Get("http://x.gov.cn/t1.html");
+    ASSERT_TRUE(url.ok() && url.value());
+    EXPECT_EQ(url.value()->delivered_sha256, "");
+    EXPECT_EQ(url.value()->sha256, "cc");
     // The new tables are there, empty, and writable.
     EXPECT_TRUE(store.value()->YearsOf("x").value().empty());
     YearEntry e{"x", "甲镇人民政府", 2022, "rid", "http://x.gov.cn/t1.html", 2, "{}"};
