@@ -183,7 +183,8 @@ void StatusUpdater::OnParsed(JourneyId id, Parsed parsed) {
   if (j.content.fingerprint == before.fingerprint) {
     // Other bytes, the same report: a counter, the date, the menus around it.
     ++stats_.same_content;
-    Status s = ledger_.MarkDelivered(j.url, j.sha256, &j.content);
+    Status s = options_.history != nullptr ? KeepYear(j, out, before.version) : Status::Ok();
+    if (s.ok()) s = ledger_.MarkDelivered(j.url, j.sha256, &j.content);
     End(id, PageStatus::kUnchanged, s.ok() ? "" : "state: " + s.message());
     return;
   }
@@ -302,6 +303,25 @@ Status StatusUpdater::ApplyHistory(Journey& j, parser::ParseOutput& out, int64_t
   if (Status s = history.PutYear(entry, false); !s.ok()) return s;
   j.year_entry = std::move(entry);
   return Status::Ok();
+}
+
+Status StatusUpdater::KeepYear(const Journey& j, const parser::ParseOutput& out, int64_t version) {
+  parser::YearSummary summary = parser::SummarizeYear(out);
+  if (summary.organization_key.empty() || !summary.year) return Status::Ok();
+  summary.organization_key = KeyOf(j.source, summary);
+  auto kept = options_.history->GetYear(j.source, summary.organization_key, *summary.year);
+  if (!kept.ok()) return kept.status();
+  if (kept.value()) return Status::Ok();  // this year is known (maybe from a later report)
+  YearEntry entry;
+  entry.source = j.source;
+  entry.organization_key = summary.organization_key;
+  entry.year = *summary.year;
+  entry.report_id = out.record.report_id;
+  entry.url = j.url;
+  entry.version = version;
+  entry.summary = parser::YearSummaryToJson(summary).dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace);
+  return options_.history->PutYear(entry, false);
 }
 
 void StatusUpdater::SetOrganizationAliases(

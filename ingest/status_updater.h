@@ -197,6 +197,10 @@ class StatusUpdater final : public PageTracker {
   // to `out`, and to `extra` the messages its batch carries besides the record's.
   Status ApplyHistory(Journey& j, parser::ParseOutput& out, int64_t version,
                       std::chrono::system_clock::time_point at, std::vector<sinks::Message>* extra);
+  // A report read again with its delivered content: its year is kept if none is (the
+  // reports delivered before the state had this memory are read once more after the upgrade,
+  // crawler/state_store.cc kMigrateToV4). No findings: nothing is published.
+  Status KeepYear(const Journey& j, const parser::ParseOutput& out, int64_t version);
   std::string KeyOf(const std::string& source, const parser::YearSummary& summary) const;
   void RunSweep(const std::string& source, std::chrono::system_clock::time_point now);
   void OnMissingSent(MissingReport missing);
