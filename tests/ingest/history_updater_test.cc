@@ -233,6 +233,24 @@ TEST_F(HistoryUpdaterTest, AMissingReportIsSaidOnceAfterTheDeadlineAndGrace) {
   EXPECT_EQ(On("nianbao.sources").size(), 1u);
 }
 
+TEST_F(HistoryUpdaterTest, TheSweepWaitsUntilNoPageOfTheSourceIsOnItsWay) {
+  Deliver("qingshi_2021.txt", kUrl2021);
+  updater_->SweepMissing("s", Day(2023, 1, 10));
+  // A page of the source still being fetched (it could be the report on 2022), and one of
+  // another source.
+  JourneyId open = updater_->Planned("s", "http://qs.gov.cn/ndbg/2022.html");
+  ASSERT_TRUE(updater_->TryStart(open));
+  JourneyId other = updater_->Planned("t", "http://t.gov.cn/a.html");
+  ASSERT_TRUE(updater_->TryStart(other));
+  updater_->SweepMissing("s", Day(2023, 3, 1));
+  io_.run_for(5ms);
+  EXPECT_TRUE(On("nianbao.sources").empty());
+  updater_->Ended(open, PageStatus::kFailed, "timeout");
+  io_.run_for(5ms);
+  EXPECT_EQ(On("nianbao.sources").size(), 1u);  // the other source's page does not hold it
+  updater_->Ended(other, PageStatus::kFailed, "timeout");
+}
+
 TEST_F(HistoryUpdaterTest, AMissingReportNotAcknowledgedIsSentAgainUnderTheSameId) {
   Deliver("qingshi_2021.txt", kUrl2021);
   updater_->SweepMissing("s", Day(2023, 1, 10));
