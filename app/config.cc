@@ -203,13 +203,21 @@ const std::vector<Field>& Fields() {
           [](auto& c) -> auto& { return c.metrics_ready_max_backlog; }, 0, 1'000'000),
       DurationField(
           "shutdown", "deadline", [](auto& c) -> auto& { return c.shutdown_deadline; }),
+      FlagField(
+          "history", "enabled", [](auto& c) -> auto& { return c.history.enabled; }),
+      IntField(
+          "history", "missing_grace_days",
+          [](auto& c) -> auto& { return c.history.missing_grace_days; }, 0, 366),
+      FlagField(
+          "history", "missing_before_watch",
+          [](auto& c) -> auto& { return c.history.missing_before_watch; }),
   };
   return *fields;
 }
 
 constexpr std::string_view kTables[] = {
-    "log",  "ingest", "kafka",   "kafka.topics", "kafka.properties",
-    "file", "stdout", "archive", "metrics",      "shutdown"};
+    "log",    "ingest",  "kafka",   "kafka.topics", "kafka.properties", "file",
+    "stdout", "archive", "metrics", "shutdown",     "history"};
 
 std::string KeyName(std::string_view table, std::string_view key) {
   return table.empty() ? std::string(key) : "[" + std::string(table) + "] " + std::string(key);

@@ -71,6 +71,14 @@ struct ArchiveConfig {
   int64_t max_file_bytes = 1ll << 30;  // a file is closed at this size
 };
 
+// [history]: the daemon's memory of each organisation across years (docs/rules.md history.*,
+// report.missing and report.found_late in docs/record-v1.md).
+struct HistoryConfig {
+  bool enabled = true;          // false: no rules across years, no report.missing / found_late
+  int missing_grace_days = 14;  // days after a deadline before report.missing
+  bool missing_before_watch = false;  // also the years past due before the first watch
+};
+
 struct Config {
   std::string path;          // the file read
   std::string sources_path;  // absolute or relative to the working directory
@@ -91,6 +99,7 @@ struct Config {
   std::chrono::milliseconds metrics_ready_max_undelivered_age{60'000};
   int64_t metrics_ready_max_backlog = 0;
   std::chrono::milliseconds shutdown_deadline{30'000};
+  HistoryConfig history;
   // [[alerts]]: one alert sink per table (sinks/alert_sink.h); none by default. A `secret` may be
   // { credential = "NAME" } like a Kafka property.
   std::vector<sinks::AlertTarget> alerts;

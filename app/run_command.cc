@@ -8,12 +8,15 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "app/config.h"
 #include "app/http_endpoint.h"
@@ -75,6 +78,32 @@ class KillBeforeMark final : public VersionLedger {
   VersionLedger& inner_;
   long countdown_;
 };
+
+// The daemon's today, for report.missing: the clock, or NIANBAO_FAKE_TODAY=YYYY-MM-DD (for
+// tests, docs/config.md): noon of that day in China Standard Time, whatever the clock says.
+// false when the variable is set to something else.
+bool FakeToday(std::optional<std::chrono::system_clock::time_point>* out) {
+  const char* text = std::getenv("NIANBAO_FAKE_TODAY");
+  if (text == nullptr) return true;
+  int y = 0;
+  unsigned m = 0, d = 0;
+  char rest = 0;
+  if (std::sscanf(text, "%4d-%2u-%2u%c", &y, &m, &d, &rest) != 3) return false;
+  std::chrono::year_month_day day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (!day.ok()) return false;
+  *out = std::chrono::sys_days(day) + 4h;  // 12:00 at UTC+8
+  return true;
+}
+
+// Per source, the sources file's organization_aliases (the status updater's form).
+std::map<std::string, std::map<std::string, std::string>> AliasesOf(
+    const crawler::SourcesConfig& sources) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  for (const auto& s : sources.sources) {
+    if (!s.organization_aliases.empty()) out[s.name] = s.organization_aliases;
+  }
+  return out;
+}
 
 // The status updater's archive step: a fetched page as a WARC request/response pair. Runs on
 // the CPU pool; the writer serialises its callers.
@@ -150,6 +179,13 @@ class Daemon {
       return false;
     }
     state_ = std::move(state).value();
+    if (!FakeToday(&fake_today_)) {
+      log_->error("NIANBAO_FAKE_TODAY: expected a date YYYY-MM-DD, got \"{}\"",
+                  std::getenv("NIANBAO_FAKE_TODAY"));
+      return false;
+    }
+    if (fake_today_)
+      log_->warn("NIANBAO_FAKE_TODAY: today is {} (for tests)", std::getenv("NIANBAO_FAKE_TODAY"));
     if (config_->archive.enabled) {
       archive::WarcSettings ws;
       ws.dir = config_->archive.dir;
@@ -245,6 +281,12 @@ class Daemon {
     uo.max_pages = static_cast<size_t>(config_->queue);
     uo.topics = config_->topics;
     if (archive_) uo.archive = ArchiveWith(archive_);
+    if (config_->history.enabled) {
+      uo.history = state_.get();
+      uo.missing.grace_days = config_->history.missing_grace_days;
+      uo.missing.before_watch = config_->history.missing_before_watch;
+      uo.organization_aliases = AliasesOf(config_->sources);
+    }
     updater_ = std::make_unique<ingest::StatusUpdater>(
         io_, cpu_, sinks, KillBeforeMark::Wrap(*state_, fault_ledger_), uo,
         [this](const std::string& source, const std::string& url, PageStatus status,
@@ -384,6 +426,11 @@ class Daemon {
           ingest::SourceBatch(config_->topics, s, std::chrono::system_clock::now()));
     }
     Notify(notifier_.Status("last pass: " + s.source + " " + s.health));
+    // A source whose lists were read can say which reports never came (a source that was
+    // unreachable or blocked says nothing of them).
+    if (s.health == "ok" || s.health == "stale") {
+      updater_->SweepMissing(s.source, fake_today_.value_or(std::chrono::system_clock::now()));
+    }
   }
 
   void WaitSignal() {
@@ -428,6 +475,7 @@ class Daemon {
     next->log = loaded.value().log;
     if (Status st = ConfigureLogging(next->log); !st.ok()) log_->warn("reload: {}", st.message());
     config_ = next;
+    updater_->SetOrganizationAliases(AliasesOf(config_->sources));
     reloading_ = true;
     log_->info("reload: {} sources; the running fetches finish first",
                config_->sources.sources.size());
@@ -628,6 +676,7 @@ class Daemon {
   std::chrono::milliseconds watchdog_interval_{0};
   std::chrono::steady_clock::time_point deadline_;
   std::map<std::string, std::string> health_;
+  std::optional<std::chrono::system_clock::time_point> fake_today_;  // NIANBAO_FAKE_TODAY
   struct {
     int64_t published = 0, revised = 0, unchanged = 0, withdrawn = 0, soft_errors = 0;
     int64_t kafka_errors = 0;

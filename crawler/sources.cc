@@ -543,6 +543,24 @@ Problem CheckListTable(const toml::node& value, Source* /*target*/) {
   return {};
 }
 
+// organization_aliases: a table of names to names, neither empty (docs/sources.md).
+Problem ReadOrganizationAliases(const toml::node& value, Source* target) {
+  const auto* table = value.as_table();
+  if (table == nullptr) {
+    return {Expected("a table of names: { \"洛碛镇人民政府\" = \"重庆市渝北区洛碛镇人民政府\" }",
+                     value)};
+  }
+  std::map<std::string, std::string> aliases;
+  for (auto&& [key, v] : *table) {
+    const auto* text = v.as_string();
+    if (text == nullptr) return {std::string(key.str()) + ": " + Expected("a string", v), &v};
+    if (key.str().empty() || text->get().empty()) return {"a name may not be empty", &v};
+    aliases[std::string(key.str())] = text->get();
+  }
+  target->organization_aliases = std::move(aliases);
+  return {};
+}
+
 // The jitter factor: TOML writes 0 as an integer and 0.1 as a float, both are fine.
 Problem ReadJitter(const toml::node& value, SourceSettings* target) {
   double jitter = 0;
@@ -634,6 +652,7 @@ const std::vector<Field<Source>>& SourceFields() {
       {"cms_params", ReadCmsParams},
       {"sublists", ReadSublists},
       {"list", CheckListTable},
+      {"organization_aliases", ReadOrganizationAliases},
   };
   return *kFields;
 }

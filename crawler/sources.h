@@ -96,6 +96,9 @@ struct Source {
   // The request template of a template preset or a `list` table: the preset's with the
   // table's keys on top (docs/sources.md, "List templates").
   ListTemplate list;
+  // An organisation's name as a report writes it -> the name whose key its reports are kept
+  // under across years (parser::OrganizationKey of each; docs/sources.md).
+  std::map<std::string, std::string> organization_aliases;
   SourceSettings settings;  // [defaults] with this source's overrides
   int line = 0;             // where the [[source]] starts, for messages
 };

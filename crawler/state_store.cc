@@ -73,6 +73,39 @@ INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '3');
 PRAGMA user_version = 3;
 )sql";
 
+// Version 3 -> 4: the daemon's memory of each organisation across years (base/history.h):
+// each year's latest delivered report per source and organisation key, the reports found
+// missing after their deadline, and when each source was first watched. Every report
+// delivered so far is read once more in full (its page is no longer "read to the end") so that
+// its year enters the memory; its content is the one delivered, so nothing is published again.
+constexpr const char* kMigrateToV4 = R"sql(
+CREATE TABLE IF NOT EXISTS years (
+  source TEXT NOT NULL,
+  organization_key TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  report_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  summary TEXT NOT NULL,
+  PRIMARY KEY (source, organization_key, year)
+);
+CREATE TABLE IF NOT EXISTS missing (
+  source TEXT NOT NULL,
+  organization_key TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  organization TEXT NOT NULL,
+  deadline TEXT NOT NULL,
+  sent INTEGER NOT NULL DEFAULT 0,
+  found_late INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (source, organization_key, year)
+);
+CREATE TABLE IF NOT EXISTS source_watch (source TEXT PRIMARY KEY, since INTEGER NOT NULL);
+UPDATE urls SET delivered_sha256 = ''
+  WHERE kind = 'report' AND delivered_content != '' AND delivered_content != 'withdrawn';
+INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '4');
+PRAGMA user_version = 4;
+)sql";
+
 // The tables every version of ours has; a file with tables but not these is someone else's.
 constexpr const char* kOurTables[] = {"meta", "urls", "links", "attachments"};
 
@@ -245,7 +278,8 @@ Status StateStore::PrepareSchema() {
     return InTransaction([this] {
       if (Status s = Exec(kTablesV1); !s.ok()) return s;
       if (Status s = Exec(kMigrateToV2); !s.ok()) return s;
-      return Exec(kMigrateToV3);
+      if (Status s = Exec(kMigrateToV3); !s.ok()) return s;
+      return Exec(kMigrateToV4);
     });
   }
   if (user_version == 0) {
@@ -255,11 +289,18 @@ Status StateStore::PrepareSchema() {
     }
     return InTransaction([this] {
       if (Status s = Exec(kMigrateToV2); !s.ok()) return s;
-      return Exec(kMigrateToV3);
+      if (Status s = Exec(kMigrateToV3); !s.ok()) return s;
+      return Exec(kMigrateToV4);
     });
   }
   if (user_version == 2 && ours && meta_version == "2") {
-    return InTransaction([this] { return Exec(kMigrateToV3); });
+    return InTransaction([this] {
+      if (Status s = Exec(kMigrateToV3); !s.ok()) return s;
+      return Exec(kMigrateToV4);
+    });
+  }
+  if (user_version == 3 && ours && meta_version == "3") {
+    return InTransaction([this] { return Exec(kMigrateToV4); });
   }
   if (user_version != kSchemaVersion || !ours || meta_version != std::to_string(kSchemaVersion)) {
     return refuse("schema version " + std::to_string(user_version) + " found" +
@@ -539,6 +580,161 @@ Result<int64_t> StateStore::CountUrls(const std::string& kind) {
   st.Bind(1, kind);
   if (st.Step() != SQLITE_ROW) return Error("count");
   return st.Int(0);
+}
+
+// ReportHistory (base/history.h).
+
+namespace {
+constexpr const char* kYearColumns =
+    "source, organization_key, year, report_id, url, version, summary";
+YearEntry YearRow(sqlite3_stmt* st) {
+  auto text = [st](int col) {
+    const unsigned char* t = sqlite3_column_text(st, col);
+    return t != nullptr ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+  };
+  YearEntry e;
+  e.source = text(0);
+  e.organization_key = text(1);
+  e.year = sqlite3_column_int(st, 2);
+  e.report_id = text(3);
+  e.url = text(4);
+  e.version = sqlite3_column_int64(st, 5);
+  e.summary = text(6);
+  return e;
+}
+constexpr const char* kMissingColumns =
+    "source, organization_key, year, organization, deadline, sent, found_late";
+MissingReport MissingRow(sqlite3_stmt* st) {
+  auto text = [st](int col) {
+    const unsigned char* t = sqlite3_column_text(st, col);
+    return t != nullptr ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+  };
+  MissingReport m;
+  m.source = text(0);
+  m.organization_key = text(1);
+  m.year = sqlite3_column_int(st, 2);
+  m.organization = text(3);
+  m.deadline = text(4);
+  m.sent = sqlite3_column_int(st, 5) != 0;
+  m.found_late = sqlite3_column_int(st, 6) != 0;
+  return m;
+}
+}  // namespace
+
+Result<std::optional<YearEntry>> StateStore::GetYear(const std::string& source,
+                                                     const std::string& organization_key,
+                                                     int year) {
+  std::string sql = std::string("SELECT ") + kYearColumns +
+                    " FROM years WHERE source = ?1 AND organization_key = ?2 AND year = ?3";
+  Stmt st(db_, sql.c_str());
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, source);
+  st.Bind(2, organization_key);
+  st.Bind(3, static_cast<int64_t>(year));
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<YearEntry>();
+  if (rc != SQLITE_ROW) return Error("read the history of " + organization_key);
+  return std::optional<YearEntry>(YearRow(st.get()));
+}
+
+Result<std::vector<YearEntry>> StateStore::YearsOf(const std::string& source) {
+  std::string sql = std::string("SELECT ") + kYearColumns +
+                    " FROM years WHERE source = ?1 ORDER BY organization_key, year";
+  Stmt st(db_, sql.c_str());
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, source);
+  std::vector<YearEntry> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(YearRow(st.get()));
+  if (rc != SQLITE_DONE) return Error("read the history of source " + source);
+  return out;
+}
+
+Status StateStore::PutYear(const YearEntry& e, bool found_late) {
+  return InTransaction([&]() -> Status {
+    Stmt st(db_,
+            "INSERT OR REPLACE INTO years (source, organization_key, year, report_id, url, "
+            "version, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!st.ok()) return Error("prepare");
+    st.Bind(1, e.source);
+    st.Bind(2, e.organization_key);
+    st.Bind(3, static_cast<int64_t>(e.year));
+    st.Bind(4, e.report_id);
+    st.Bind(5, e.url);
+    st.Bind(6, e.version);
+    st.Bind(7, e.summary);
+    if (st.Step() != SQLITE_DONE) return Error("write the history of " + e.organization_key);
+    if (!found_late) return Status::Ok();
+    Stmt late(db_,
+              "UPDATE missing SET found_late = 1 WHERE source = ?1 AND organization_key = ?2 "
+              "AND year = ?3");
+    if (!late.ok()) return Error("prepare");
+    late.Bind(1, e.source);
+    late.Bind(2, e.organization_key);
+    late.Bind(3, static_cast<int64_t>(e.year));
+    if (late.Step() != SQLITE_DONE) return Error("mark found late " + e.organization_key);
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<MissingReport>> StateStore::GetMissing(const std::string& source,
+                                                            const std::string& organization_key,
+                                                            int year) {
+  std::string sql = std::string("SELECT ") + kMissingColumns +
+                    " FROM missing WHERE source = ?1 AND organization_key = ?2 AND year = ?3";
+  Stmt st(db_, sql.c_str());
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, source);
+  st.Bind(2, organization_key);
+  st.Bind(3, static_cast<int64_t>(year));
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<MissingReport>();
+  if (rc != SQLITE_ROW) return Error("read the missing reports of " + organization_key);
+  return std::optional<MissingReport>(MissingRow(st.get()));
+}
+
+Result<std::vector<MissingReport>> StateStore::MissingOf(const std::string& source) {
+  std::string sql = std::string("SELECT ") + kMissingColumns +
+                    " FROM missing WHERE source = ?1 ORDER BY organization_key, year";
+  Stmt st(db_, sql.c_str());
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, source);
+  std::vector<MissingReport> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(MissingRow(st.get()));
+  if (rc != SQLITE_DONE) return Error("read the missing reports of source " + source);
+  return out;
+}
+
+Status StateStore::PutMissing(const MissingReport& m) {
+  Stmt st(db_,
+          "INSERT OR REPLACE INTO missing (source, organization_key, year, organization, "
+          "deadline, sent, found_late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, m.source);
+  st.Bind(2, m.organization_key);
+  st.Bind(3, static_cast<int64_t>(m.year));
+  st.Bind(4, m.organization);
+  st.Bind(5, m.deadline);
+  st.Bind(6, static_cast<int64_t>(m.sent ? 1 : 0));
+  st.Bind(7, static_cast<int64_t>(m.found_late ? 1 : 0));
+  if (st.Step() != SQLITE_DONE) return Error("write a missing report of " + m.organization_key);
+  return Status::Ok();
+}
+
+Result<int64_t> StateStore::WatchedSince(const std::string& source, int64_t now) {
+  {
+    Stmt put(db_, "INSERT OR IGNORE INTO source_watch (source, since) VALUES (?1, ?2)");
+    if (!put.ok()) return Error("prepare");
+    put.Bind(1, source);
+    put.Bind(2, now);
+    if (put.Step() != SQLITE_DONE) return Error("write when source " + source + " was watched");
+  }
+  Stmt get(db_, "SELECT since FROM source_watch WHERE source = ?1");
+  if (!get.ok()) return Error("prepare");
+  get.Bind(1, source);
+  if (get.Step() != SQLITE_ROW) return Error("read when source " + source + " was watched");
+  return get.Int(0);
 }
 
 }  // namespace nianbao::crawler

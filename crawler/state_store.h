@@ -20,7 +20,8 @@
 //
 // Schema: `PRAGMA user_version` holds the schema version (kSchemaVersion). A database of
 // version 0 with our tables and meta.schema_version '1' is the first layout, and version 2
-// the second; both are migrated in place. Any other version, or a file with other tables, is
+// the second; version 3 is the layout before the memory across years (base/history.h); all
+// are migrated in place. Any other version, or a file with other tables, is
 // refused with the version found.
 //
 // Ownership: one StateStore per process, owned by the crawler's owner. Threading: used on
@@ -35,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "base/history.h"
 #include "base/status.h"
 #include "crawler/links.h"
 
@@ -61,10 +63,10 @@ struct UrlState {
   int gone_fetches = 0;          // report pages: fetches in a row that found the page gone
 };
 
-class StateStore final : public VersionLedger {
+class StateStore final : public VersionLedger, public ReportHistory {
  public:
   // The layout this build reads and writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Creates the directory and the database when missing; migrates our older layouts.
   static Result<std::unique_ptr<StateStore>> Open(const std::string& state_dir);
@@ -96,6 +98,17 @@ class StateStore final : public VersionLedger {
                        const DeliveredContent* content) override;
   Status MarkSuspect(const std::string& url, const std::string& fingerprint) override;
   Result<int64_t> CountUrls(const std::string& kind);
+  // ReportHistory (base/history.h): the tables years, missing and source_watch.
+  Result<std::optional<YearEntry>> GetYear(const std::string& source,
+                                           const std::string& organization_key, int year) override;
+  Result<std::vector<YearEntry>> YearsOf(const std::string& source) override;
+  Status PutYear(const YearEntry& entry, bool found_late) override;
+  Result<std::optional<MissingReport>> GetMissing(const std::string& source,
+                                                  const std::string& organization_key,
+                                                  int year) override;
+  Result<std::vector<MissingReport>> MissingOf(const std::string& source) override;
+  Status PutMissing(const MissingReport& missing) override;
+  Result<int64_t> WatchedSince(const std::string& source, int64_t now) override;
 
   const std::string& path() const { return path_; }
 

@@ -174,4 +174,96 @@ sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& s,
   return batch;
 }
 
+std::vector<sinks::Message> AcrossYearsMessages(const Topics& topics, const std::string& source,
+                                                const YearEntry& current,
+                                                const parser::YearSummary& current_summary,
+                                                const std::string& previous_report_id,
+                                                int64_t previous_version,
+                                                const std::vector<parser::Finding>& findings,
+                                                std::chrono::system_clock::time_point at) {
+  const std::string event = "findings.across_years";
+  // What FindingToJson reads of a record: its id, URL, organisation and year.
+  parser::Record r;
+  r.report_id = current.report_id;
+  r.source.url = current.url;
+  r.organization = current_summary.organization;
+  r.year = current.year;
+  std::string time = Rfc3339(at);
+  std::vector<sinks::Message> out;
+  for (size_t i = 0; i < findings.size(); ++i) {
+    const parser::Finding& f = findings[i];
+    sinks::Message m;
+    m.topic = topics.findings;
+    m.key = current.report_id;
+    Json finding = parser::FindingToJson(f, r);
+    finding["report_version"] = current.version;
+    m.value = Dump(finding);
+    m.headers =
+        Headers("nianbao.finding.v1", event,
+                Id(current.report_id + "|" + event + "|v" + std::to_string(current.version) + "|" +
+                   previous_report_id + "|v" + std::to_string(previous_version) + "|" + f.rule +
+                   "|" + f.path.value_or("") + "|" + std::to_string(i)),
+                source, "finding", time);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+sinks::Batch MissingBatch(const Topics& topics, const MissingReport& missing, const YearEntry& last,
+                          std::chrono::system_clock::time_point at) {
+  const std::string event = "report.missing";
+  std::string time = Rfc3339(at);
+  Json v;
+  v["schema"] = "nianbao.missing.v1";
+  v["event"] = event;
+  v["source"] = missing.source;
+  v["organization"] = missing.organization;
+  v["organization_key"] = missing.organization_key;
+  v["year"] = missing.year;
+  v["deadline"] = missing.deadline;
+  v["last_report"] = {{"report_id", last.report_id}, {"url", last.url}, {"year", last.year}};
+  v["detected_at"] = time;
+  sinks::Batch batch;
+  batch.id = "missing " + missing.source + " " + missing.organization_key + " " +
+             std::to_string(missing.year);
+  sinks::Message m;
+  m.topic = topics.sources;
+  m.key = missing.source;
+  m.value = Dump(v);
+  m.headers = Headers("nianbao.missing.v1", event,
+                      Id(missing.source + "|" + missing.organization_key + "|" +
+                         std::to_string(missing.year) + "|" + event),
+                      missing.source, event, time);
+  batch.messages.push_back(std::move(m));
+  return batch;
+}
+
+sinks::Message FoundLateMessage(const Topics& topics, const MissingReport& missing,
+                                const parser::Record& record,
+                                std::chrono::system_clock::time_point at) {
+  const std::string event = "report.found_late";
+  std::string time = Rfc3339(at);
+  Json v;
+  v["schema"] = "nianbao.found_late.v1";
+  v["event"] = event;
+  v["source"] = missing.source;
+  v["organization"] = missing.organization;
+  v["organization_key"] = missing.organization_key;
+  v["year"] = missing.year;
+  v["deadline"] = missing.deadline;
+  v["report_id"] = record.report_id;
+  v["url"] = record.source.url ? Json(*record.source.url) : Json(nullptr);
+  v["published_on"] = record.published_on ? Json(*record.published_on) : Json(nullptr);
+  v["found_at"] = time;
+  sinks::Message m;
+  m.topic = topics.sources;
+  m.key = missing.source;
+  m.value = Dump(v);
+  m.headers = Headers("nianbao.found_late.v1", event,
+                      Id(missing.source + "|" + missing.organization_key + "|" +
+                         std::to_string(missing.year) + "|" + event),
+                      missing.source, event, time);
+  return m;
+}
+
 }  // namespace nianbao::ingest

@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "base/history.h"
 #include "base/page.h"
+#include "parser/history.h"
 #include "parser/parser.h"
 #include "sinks/sink.h"
 
@@ -50,6 +52,32 @@ sinks::Batch FetchBatch(const Topics& topics, const FetchLogEntry& fetch);
 // A source's health after a pass (source.ok / unreachable / blocked / stale).
 sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& stats,
                          std::chrono::system_clock::time_point at);
+
+// Findings across years found when year N−1 arrives after year N (docs/rules.md): they belong
+// to year N's record, so each goes to the findings topic keyed by `current.report_id` with
+// `report_version` = current.version, event header "findings.across_years"; they travel in
+// year N−1's batch. `previous` (year N−1's report id and version) makes the ce_ids stable
+// across a redelivery of that batch.
+std::vector<sinks::Message> AcrossYearsMessages(const Topics& topics, const std::string& source,
+                                                const YearEntry& current,
+                                                const parser::YearSummary& current_summary,
+                                                const std::string& previous_report_id,
+                                                int64_t previous_version,
+                                                const std::vector<parser::Finding>& findings,
+                                                std::chrono::system_clock::time_point at);
+
+// report.missing on the sources topic, keyed by source (schema nianbao.missing.v1): an
+// organisation that had a report for year N−1 has none for year N past the deadline and the
+// grace period. `last` is its report on year N−1. ce_id from source, key and year only: the
+// same event sent again (not acknowledged the first time) has the same id.
+sinks::Batch MissingBatch(const Topics& topics, const MissingReport& missing, const YearEntry& last,
+                          std::chrono::system_clock::time_point at);
+
+// report.found_late on the sources topic, keyed by source (schema nianbao.found_late.v1): the
+// report of a report.missing turned up; it travels in the report's batch.
+sinks::Message FoundLateMessage(const Topics& topics, const MissingReport& missing,
+                                const parser::Record& record,
+                                std::chrono::system_clock::time_point at);
 
 // RFC 3339 in UTC with milliseconds: "2021-01-19T02:00:00.000Z".
 std::string Rfc3339(std::chrono::system_clock::time_point t);

@@ -2,9 +2,11 @@
 
 #include <boost/asio/post.hpp>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "base/logging.h"
+#include "parser/history.h"
 #include "parser/record_json.h"
 
 namespace nianbao::ingest {
@@ -174,14 +176,15 @@ void StatusUpdater::OnParsed(JourneyId id, Parsed parsed) {
     }
     return;
   }
-  const parser::ParseOutput& out = parsed.output.value();
+  parser::ParseOutput& out = parsed.output.value();
   j.content.fingerprint = parser::ContentFingerprint(out);
   ContentShape shape = ContentShape::Of(out.record);
   j.content.shape = shape.ToString();
   if (j.content.fingerprint == before.fingerprint) {
     // Other bytes, the same report: a counter, the date, the menus around it.
     ++stats_.same_content;
-    Status s = ledger_.MarkDelivered(j.url, j.sha256, &j.content);
+    Status s = options_.history != nullptr ? KeepYear(j, out, before.version) : Status::Ok();
+    if (s.ok()) s = ledger_.MarkDelivered(j.url, j.sha256, &j.content);
     End(id, PageStatus::kUnchanged, s.ok() ? "" : "state: " + s.message());
     return;
   }
@@ -194,7 +197,6 @@ void StatusUpdater::OnParsed(JourneyId id, Parsed parsed) {
     End(id, PageStatus::kFailed, s.ok() ? "soft_error" : "state: " + s.message());
     return;
   }
-  for (const auto& f : out.findings) ++stats_.findings_by_rule[f.rule];
   // The version is written to the state before anything is produced: after a crash at any
   // point, the next different content is a revision, and this content, handed on again,
   // is the same version with the same ce_ids.
@@ -203,11 +205,221 @@ void StatusUpdater::OnParsed(JourneyId id, Parsed parsed) {
     End(id, PageStatus::kFailed, "state: " + version.status().message());
     return;
   }
+  // The findings across years come after the fingerprint: what another year says of this
+  // report is not a change of its content.
+  std::vector<sinks::Message> extra;
+  if (options_.history != nullptr) {
+    if (Status s = ApplyHistory(j, out, version.value(), parsed.page.fetched_at, &extra); !s.ok()) {
+      End(id, PageStatus::kFailed, "state: " + s.message());
+      return;
+    }
+  }
+  for (const auto& f : out.findings) ++stats_.findings_by_rule[f.rule];
   ReportEvent event = version.value() <= 1 ? ReportEvent::kPublished : ReportEvent::kRevised;
   ++(event == ReportEvent::kPublished ? stats_.published : stats_.revised);
-  Deliver(id, std::make_shared<const sinks::Batch>(ReportBatch(
-                  options_.topics, j.source, out, event, version.value(), j.content.fingerprint,
-                  parsed.page.fetched_at, parsed.archived.value())));
+  sinks::Batch batch =
+      ReportBatch(options_.topics, j.source, out, event, version.value(), j.content.fingerprint,
+                  parsed.page.fetched_at, parsed.archived.value());
+  for (auto& m : extra) batch.messages.push_back(std::move(m));
+  Deliver(id, std::make_shared<const sinks::Batch>(std::move(batch)));
+}
+
+std::string StatusUpdater::KeyOf(const std::string& source,
+                                 const parser::YearSummary& summary) const {
+  auto aliases = options_.organization_aliases.find(source);
+  if (aliases == options_.organization_aliases.end()) return summary.organization_key;
+  for (const auto& [from, to] : aliases->second) {
+    if (parser::OrganizationKey(from) == summary.organization_key) {
+      return parser::OrganizationKey(to);
+    }
+  }
+  return summary.organization_key;
+}
+
+namespace {
+// A stored summary, or nullopt for one this build cannot read (it is overwritten when that
+// year's report is read again).
+std::optional<parser::YearSummary> SummaryOf(const YearEntry& e) {
+  auto json = nlohmann::json::parse(e.summary, nullptr, false);
+  if (json.is_discarded()) return std::nullopt;
+  auto summary = parser::YearSummaryFromJson(json);
+  if (!summary.ok()) return std::nullopt;
+  summary.value().organization_key = e.organization_key;
+  return std::move(summary).value();
+}
+}  // namespace
+
+Status StatusUpdater::ApplyHistory(Journey& j, parser::ParseOutput& out, int64_t version,
+                                   std::chrono::system_clock::time_point at,
+                                   std::vector<sinks::Message>* extra) {
+  parser::YearSummary summary = parser::SummarizeYear(out);
+  if (summary.organization_key.empty() || !summary.year) return Status::Ok();
+  summary.organization_key = KeyOf(j.source, summary);
+  ReportHistory& history = *options_.history;
+  const std::string& key = summary.organization_key;
+  const int year = *summary.year;
+  const std::string& report_id = out.record.report_id;
+
+  auto previous = history.GetYear(j.source, key, year - 1);
+  if (!previous.ok()) return previous.status();
+  if (previous.value() && previous.value()->report_id != report_id) {
+    if (auto last = SummaryOf(*previous.value())) {
+      for (auto& f : parser::CheckAcrossYears(*last, summary)) out.findings.push_back(f);
+    }
+  }
+  auto next = history.GetYear(j.source, key, year + 1);
+  if (!next.ok()) return next.status();
+  if (next.value() && next.value()->report_id != report_id) {
+    // Year N+1 came first: the pair is checked now, and its findings belong to its record.
+    if (auto later = SummaryOf(*next.value())) {
+      auto findings = parser::CheckAcrossYears(summary, *later);
+      for (const auto& f : findings) ++stats_.findings_by_rule[f.rule];
+      stats_.across_years += static_cast<int64_t>(findings.size());
+      for (auto& m : AcrossYearsMessages(options_.topics, j.source, *next.value(), *later,
+                                         report_id, version, findings, at)) {
+        extra->push_back(std::move(m));
+      }
+    }
+  }
+  auto missing = history.GetMissing(j.source, key, year);
+  if (!missing.ok()) return missing.status();
+  if (missing.value() && !missing.value()->found_late) {
+    extra->push_back(FoundLateMessage(options_.topics, *missing.value(), out.record, at));
+    j.found_late = true;
+    ++stats_.found_late;
+    Logger("ingest")->info("report found late source={} organization={} year={} url={}", j.source,
+                           missing.value()->organization, year, j.url);
+  }
+  YearEntry entry;
+  entry.source = j.source;
+  entry.organization_key = key;
+  entry.year = year;
+  entry.report_id = report_id;
+  entry.url = j.url;
+  entry.version = version;
+  entry.summary = parser::YearSummaryToJson(summary).dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace);
+  // Kept now, not at delivery: the other year of a pair parsed in the same pass sees it.
+  if (Status s = history.PutYear(entry, false); !s.ok()) return s;
+  j.year_entry = std::move(entry);
+  return Status::Ok();
+}
+
+Status StatusUpdater::KeepYear(const Journey& j, const parser::ParseOutput& out, int64_t version) {
+  parser::YearSummary summary = parser::SummarizeYear(out);
+  if (summary.organization_key.empty() || !summary.year) return Status::Ok();
+  summary.organization_key = KeyOf(j.source, summary);
+  auto kept = options_.history->GetYear(j.source, summary.organization_key, *summary.year);
+  if (!kept.ok()) return kept.status();
+  if (kept.value()) return Status::Ok();  // this year is known (maybe from a later report)
+  YearEntry entry;
+  entry.source = j.source;
+  entry.organization_key = summary.organization_key;
+  entry.year = *summary.year;
+  entry.report_id = out.record.report_id;
+  entry.url = j.url;
+  entry.version = version;
+  entry.summary = parser::YearSummaryToJson(summary).dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace);
+  return options_.history->PutYear(entry, false);
+}
+
+void StatusUpdater::SetOrganizationAliases(
+    std::map<std::string, std::map<std::string, std::string>> aliases) {
+  options_.organization_aliases = std::move(aliases);
+}
+
+void StatusUpdater::SweepMissing(const std::string& source,
+                                 std::chrono::system_clock::time_point now) {
+  if (options_.history == nullptr) return;
+  for (const auto& [id, j] : journeys_) {
+    if (j.source == source) {
+      sweeps_[source] = now;  // when its last journey ends (End)
+      return;
+    }
+  }
+  RunSweep(source, now);
+}
+
+void StatusUpdater::RunSweep(const std::string& source, std::chrono::system_clock::time_point now) {
+  ReportHistory& history = *options_.history;
+  auto watched = history.WatchedSince(source, std::chrono::system_clock::to_time_t(now));
+  auto years = history.YearsOf(source);
+  auto known = history.MissingOf(source);
+  for (const Status& s : {watched.status(), years.status(), known.status()}) {
+    if (!s.ok()) {
+      ++stats_.history_errors;
+      Logger("ingest")->error("missing reports of source {} not checked: {}", source, s.message());
+      return;
+    }
+  }
+  std::map<std::pair<std::string, int>, const YearEntry*> entries;
+  for (const auto& e : years.value()) entries[{e.organization_key, e.year}] = &e;
+  std::weak_ptr<StatusUpdater*> self = self_;
+  for (auto& m : DueMissing(years.value(), known.value(), now, watched.value(), options_.missing)) {
+    const YearEntry& last = *entries.at({m.organization_key, m.year - 1});
+    // Written ahead: a report that turns up before the event is acknowledged still gets its
+    // report.found_late.
+    if (Status s = history.PutMissing(m); !s.ok()) {
+      ++stats_.history_errors;
+      Logger("ingest")->error("missing reports of source {}: {}", source, s.message());
+      return;
+    }
+    ++stats_.missing;
+    Logger("ingest")->info("report missing source={} organization={} year={} deadline={}", source,
+                           m.organization, m.year, m.deadline);
+    PublishTracked(MissingBatch(options_.topics, m, last, now), [self, m](bool ok) {
+      if (!ok) return;  // sent again by the next sweep, under the same ce_id
+      if (auto u = self.lock()) (*u)->OnMissingSent(m);
+    });
+  }
+}
+
+void StatusUpdater::OnMissingSent(MissingReport missing) {
+  ReportHistory& history = *options_.history;
+  auto row = history.GetMissing(missing.source, missing.organization_key, missing.year);
+  if (row.ok() && row.value()) missing.found_late = row.value()->found_late;
+  missing.sent = true;
+  if (Status s = history.PutMissing(missing); !s.ok()) {
+    ++stats_.history_errors;
+    Logger("ingest")->error("report.missing sent but not recorded (sent again): {}", s.message());
+  }
+}
+
+void StatusUpdater::PublishTracked(sinks::Batch batch, std::function<void(bool)> done) {
+  struct Tally {
+    size_t left = 0;
+    bool ok = true;
+    std::function<void(bool)> done;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->left = sinks_.size();
+  tally->done = std::move(done);
+  if (sinks_.empty()) {
+    tally->done(false);
+    return;
+  }
+  // The tally is touched on the loop thread only.
+  auto count = [tally](bool ok) {
+    if (!ok) tally->ok = false;
+    if (--tally->left == 0) tally->done(tally->ok);
+  };
+  auto shared = std::make_shared<const sinks::Batch>(std::move(batch));
+  std::weak_ptr<StatusUpdater*> self = self_;
+  for (auto* sink : sinks_) {
+    auto on_done = [self, count, loop = loop_.get_executor()](Status status) {
+      asio::post(loop, [self, count, ok = status.ok()] {
+        auto u = self.lock();
+        if (!u) return;
+        count(ok);
+        (*u)->RetryWaiting();
+      });
+    };
+    if (!sink->TrySubmit(shared, std::move(on_done))) {
+      ++stats_.events_dropped;
+      count(false);
+    }
+  }
 }
 
 void StatusUpdater::Gone(JourneyId id, GonePage page) {
@@ -293,6 +505,13 @@ void StatusUpdater::OnSinkDone(JourneyId id, Status status) {
   }
   const PageStatus done =
       j.content.fingerprint == kWithdrawnContent ? PageStatus::kWithdrawn : PageStatus::kDelivered;
+  if (j.found_late && j.year_entry && options_.history != nullptr) {
+    // report.found_late went out with the record: it is not sent again.
+    if (Status s = options_.history->PutYear(*j.year_entry, true); !s.ok()) {
+      End(id, done, "state: " + s.message());
+      return;
+    }
+  }
   if (Status s = ledger_.MarkDelivered(j.url, j.sha256, &j.content); !s.ok()) {
     // Delivered, but the state does not know it: the page is published again after the next
     // fetch (at least once). Said in the reason so the operator sees it.
@@ -349,6 +568,15 @@ void StatusUpdater::End(JourneyId id, PageStatus status, std::string reason) {
       asio::post(loop_, [self] {
         if (auto u = self.lock(); u && (*u)->on_room_) (*u)->on_room_();
       });
+    }
+  }
+  if (auto sweep = sweeps_.find(j.source); sweep != sweeps_.end()) {
+    bool open = false;
+    for (const auto& [other, oj] : journeys_) open = open || oj.source == j.source;
+    if (!open) {
+      auto now = sweep->second;
+      sweeps_.erase(sweep);
+      RunSweep(j.source, now);
     }
   }
   if (journeys_.empty() && idle_) asio::post(loop_, std::exchange(idle_, nullptr));

@@ -26,6 +26,17 @@
 //                        else report.withdrawn (a version of its own) ─► withdrawn
 //           ─Ended()───► failed / skipped (the crawler's own ends)
 //
+// The memory across years (with options.history; docs/rules.md, history.*): a report's
+// summary is kept per source, organisation key and year as soon as it is parsed (so that two
+// years parsed in one pass see each other, whichever comes first); its record gets the
+// findings against year N−1, and the findings of year N+1 against it travel in its batch
+// (event findings.across_years, keyed by year N+1's report). A report that a report.missing
+// named carries report.found_late in its batch.
+//
+//   crawler pass over a source ends ─SweepMissing()─► once no journey of the source is open:
+//       history ─► DueMissing (ingest/missing_reports.h) ─► report.missing, written ahead in
+//       the state, marked sent when every sink acknowledged it (else sent again next sweep)
+//
 // Every end releases the journey's slot (the crawler's on-room callback resumes its
 // fetches) and the claim on its URL (one version of a report on its way at a time: a newer
 // version handed on beside an unacknowledged one could overtake it on another thread).
@@ -39,6 +50,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -48,9 +60,11 @@
 #include <string>
 #include <vector>
 
+#include "base/history.h"
 #include "base/page.h"
 #include "base/status.h"
 #include "ingest/messages.h"
+#include "ingest/missing_reports.h"
 #include "parser/parser.h"
 #include "sinks/sink.h"
 
@@ -77,6 +91,14 @@ struct StatusUpdaterOptions {
   // safe to call from any thread. A failure ends the journey as failed ("archive: ..."):
   // nothing is published that the archive does not hold. nullptr: no archive.
   std::function<Result<ArchiveRef>(const FetchedPage&)> archive;
+  // The memory across years (base/history.h; the daemon's StateStore). nullptr: no rules
+  // across years, no report.missing, no report.found_late. Must outlive the updater.
+  ReportHistory* history = nullptr;
+  // When a report is called missing ([history] in the daemon's config).
+  MissingPolicy missing;
+  // Per source: an organisation's name as its reports write it -> the name its reports are
+  // kept under (the sources file's organization_aliases). Matched by OrganizationKey.
+  std::map<std::string, std::map<std::string, std::string>> organization_aliases;
 };
 
 // Counters, read on the loop thread (the daemon's metrics sampler).
@@ -91,6 +113,10 @@ struct StatusUpdaterStats {
   int64_t parse_errors = 0;
   int64_t delivery_failures = 0;  // sink reports that were not OK
   int64_t events_dropped = 0;     // fetch-log / source events refused by a full sink
+  int64_t missing = 0;            // report.missing events sent (again, when unacknowledged)
+  int64_t found_late = 0;         // report.found_late events built
+  int64_t across_years = 0;       // findings.across_years findings built
+  int64_t history_errors = 0;     // sweeps that could not read or write the history
   std::map<PageStatus, int64_t> ended;
   std::map<std::string, int64_t> findings_by_rule;
 };
@@ -120,6 +146,14 @@ class StatusUpdater final : public PageTracker {
   // sink is full: these are observability, not data.
   void PublishEvent(sinks::Batch batch);
 
+  // The crawler's pass over `source` ended: report.missing for each organisation whose
+  // report on a year is past due (MissingPolicy), once no journey of the source is open any
+  // more (a report still on its way is not missing). `now` is the daemon's today (a fake one
+  // in tests). Nothing without options.history.
+  void SweepMissing(const std::string& source, std::chrono::system_clock::time_point now);
+  // Replaces options.organization_aliases (a reload of the sources file).
+  void SetOrganizationAliases(std::map<std::string, std::map<std::string, std::string>> aliases);
+
   // Shutdown. `idle` runs (posted, once) when no journey is open any more.
   void WhenIdle(std::function<void()> idle);
   // The deadline passed: every journey still parsing or delivering ends as failed
@@ -144,6 +178,8 @@ class StatusUpdater final : public PageTracker {
     size_t sinks_left = 0;
     bool sink_failed = false;
     std::string failure;
+    std::optional<YearEntry> year_entry;  // the history's entry of the report on its way
+    bool found_late = false;              // its batch carries report.found_late
   };
   struct Parsed {
     Result<parser::ParseOutput> output = Status::Internal("not parsed");
@@ -157,6 +193,20 @@ class StatusUpdater final : public PageTracker {
   void Offer(JourneyId id, size_t sink);
   void OnSinkDone(JourneyId id, Status status);
   void RetryWaiting();
+  // The rules across years for a parsed report (see the diagram): appends year N's findings
+  // to `out`, and to `extra` the messages its batch carries besides the record's.
+  Status ApplyHistory(Journey& j, parser::ParseOutput& out, int64_t version,
+                      std::chrono::system_clock::time_point at, std::vector<sinks::Message>* extra);
+  // A report read again with its delivered content: its year is kept if none is (the
+  // reports delivered before the state had this memory are read once more after the upgrade,
+  // crawler/state_store.cc kMigrateToV4). No findings: nothing is published.
+  Status KeepYear(const Journey& j, const parser::ParseOutput& out, int64_t version);
+  std::string KeyOf(const std::string& source, const parser::YearSummary& summary) const;
+  void RunSweep(const std::string& source, std::chrono::system_clock::time_point now);
+  void OnMissingSent(MissingReport missing);
+  // An event whose delivery matters: `done(true)` once every sink acknowledged it, false
+  // when one refused or failed it. On the loop thread.
+  void PublishTracked(sinks::Batch batch, std::function<void(bool)> done);
   void End(JourneyId id, PageStatus status, std::string reason);
 
   boost::asio::io_context& loop_;
@@ -174,6 +224,8 @@ class StatusUpdater final : public PageTracker {
   size_t slots_used_ = 0;
   bool room_wanted_ = false;  // TryStart said no since the last on-room call
   StatusUpdaterStats stats_;
+  // Sweeps waiting for a source's journeys to end: source -> the sweep's today.
+  std::map<std::string, std::chrono::system_clock::time_point> sweeps_;
   std::shared_ptr<StatusUpdater*> self_ = std::make_shared<StatusUpdater*>(this);
 };
 

@@ -214,33 +214,13 @@ constexpr std::array<DeadlineSpec, 24> kDeadlines = {{
 void CheckPublishedLate(const RuleInput& in, std::vector<Finding>* out) {
   const Record& r = in.parsed.record;
   if (!r.published_on || !r.year) return;
-  std::u32string org = r.organization ? ToU32(*r.organization) : std::u32string();
-  static constexpr std::u32string_view kGov = U"人民政府";
-  if (org.size() > kGov.size() && org.substr(org.size() - kGov.size()) == kGov) {
-    org.resize(org.size() - kGov.size());
-  }
-  // An organisation we cannot classify gets the later deadline: no alert without cause.
-  int month = 3, day = 31;
-  std::string_view kind = "report";
-  // Reports on 2018 and earlier fell under the 2008 条例 (第三十一条): 31 March for every body.
-  bool old_regulation = *r.year <= kLastYearBeforeTheForms;
-  for (const auto& d : kDeadlines) {
-    if (old_regulation) break;
-    if (org.size() >= d.suffix.size() && org.substr(org.size() - d.suffix.size()) == d.suffix) {
-      month = d.month;
-      day = d.day;
-      kind = d.kind;
-      break;
-    }
-  }
-  char deadline[48];
-  std::snprintf(deadline, sizeof deadline, "%04d-%02d-%02d", *r.year + 1, month, day);
-  if (*r.published_on <= deadline) return;
-  out->push_back(
-      MakeFinding("meta.published_late", "published_on",
-                  "published on " + *r.published_on + ", after the deadline " + deadline +
-                      " for a " + std::string(kind) + "'s report on " + std::to_string(*r.year) +
-                      (old_regulation ? " (2008 条例 第三十一条)" : " (条例 第四十九条)")));
+  const ReportDeadline d = DeadlineOf(r.organization.value_or(""), *r.year);
+  if (*r.published_on <= d.date) return;
+  out->push_back(MakeFinding(
+      "meta.published_late", "published_on",
+      "published on " + *r.published_on + ", after the deadline " + d.date + " for a " +
+          std::string(d.kind) + "'s report on " + std::to_string(*r.year) +
+          (*r.year <= kLastYearBeforeTheForms ? " (2008 条例 第三十一条)" : " (条例 第四十九条)")));
 }
 
 void CheckYear(const RuleInput& in, std::vector<Finding>* out) {
@@ -287,6 +267,31 @@ constexpr std::array<RuleCheckSpec, 8> kChecks = {{
 }};
 
 }  // namespace
+
+ReportDeadline DeadlineOf(std::string_view organization, int year) {
+  std::u32string org = ToU32(organization);
+  static constexpr std::u32string_view kGov = U"人民政府";
+  if (org.size() > kGov.size() && org.substr(org.size() - kGov.size()) == kGov) {
+    org.resize(org.size() - kGov.size());
+  }
+  // An organisation we cannot classify gets the later deadline: no alert without cause.
+  int month = 3, day = 31;
+  std::string_view kind = "report";
+  // Reports on 2018 and earlier fell under the 2008 条例 (第三十一条): 31 March for every body.
+  const bool old_regulation = year <= kLastYearBeforeTheForms;
+  for (const auto& d : kDeadlines) {
+    if (old_regulation) break;
+    if (org.size() >= d.suffix.size() && org.substr(org.size() - d.suffix.size()) == d.suffix) {
+      month = d.month;
+      day = d.day;
+      kind = d.kind;
+      break;
+    }
+  }
+  char date[48];
+  std::snprintf(date, sizeof date, "%04d-%02d-%02d", year + 1, month, day);
+  return ReportDeadline{date, kind, kind == "regional government"};
+}
 
 void RunRules(const RuleInput& in, std::vector<Finding>* findings) {
   for (const auto& c : kChecks) c.check(in, findings);

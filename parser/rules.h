@@ -10,6 +10,8 @@
 // Pure. Threading: safe from any thread.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "parser/narrative.h"
@@ -24,6 +26,19 @@ struct RuleInput {
   const ParsedReport& parsed;
   const NarrativeFacts& narrative;
 };
+
+// When an organisation's report on `year` is due (条例 第四十九条, the table kDeadlines in
+// rules.cc, by the suffix of the name once 人民政府 is dropped): 31 January of the next year
+// for a department, office, agency, town or street; 31 March for the consolidated report of
+// a county-level or higher government on its region (省, 市, 区, 县, 自治州, 旗, …), and for a
+// name the table cannot classify (no alert without cause); 31 March for every body on 2018
+// and earlier (2008 条例 第三十一条). meta.published_late and the daemon's report.missing use it.
+struct ReportDeadline {
+  std::string date;       // "YYYY-MM-DD"
+  std::string_view kind;  // "town", "department", "regional government", … ("report": unknown)
+  bool consolidated = false;  // a government's consolidated report (31 March)
+};
+ReportDeadline DeadlineOf(std::string_view organization, int year);
 
 // Runs every record-level rule (arithmetic, narrative, meta) and appends its findings.
 void RunRules(const RuleInput& in, std::vector<Finding>* findings);

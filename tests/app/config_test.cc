@@ -283,6 +283,10 @@ ready_max_undelivered_age = "3s"
 ready_max_backlog = 3
 [shutdown]
 deadline = "3s"
+[history]
+enabled = false
+missing_grace_days = 3
+missing_before_watch = true
 )toml");
   ASSERT_TRUE(changed.ok()) << changed.status().ToString();
   EXPECT_EQ(SettingsNeedingRestart(Config{}, changed.value()), need);

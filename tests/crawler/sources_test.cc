@@ -610,6 +610,27 @@ TEST(SourcesErrorTest, ListTemplates) {
   });
 }
 
+TEST(SourcesTest, OrganizationAliases) {
+  auto result = ParseSources(
+      WithSource(
+          "organization_aliases = { \"洛碛镇人民政府\" = \"重庆市渝北区洛碛镇人民政府\" }\n"),
+      kPath);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result.value().sources.front().organization_aliases,
+            (std::map<std::string, std::string>{{"洛碛镇人民政府", "重庆市渝北区洛碛镇人民政府"}}));
+  ExpectErrors({
+      {WithSource("organization_aliases = \"洛碛镇\"\n"),
+       4,
+       {"organization_aliases: expected a table"}},
+      {WithSource("organization_aliases = { \"甲镇\" = 1 }\n"),
+       4,
+       {"organization_aliases: 甲镇: expected a string"}},
+      {WithSource("organization_aliases = { \"甲镇\" = \"\" }\n"),
+       4,
+       {"organization_aliases: a name may not be empty"}},
+  });
+}
+
 TEST(SourcesErrorTest, NoSource) {
   ExpectErrors({
       {"", 1, {"at least one source is required"}},

@@ -313,6 +313,98 @@ TEST_F(StateStoreTest, TheSecondLayoutIsMigratedKeepingVersions) {
   EXPECT_EQ(store.value()->BeginVersion("http://x.gov.cn/t1.html", "fp").value(), 4);
 }
 
+// The third layout (schema version 3): reports versioned by the fingerprint of their content.
+constexpr const char* kThirdLayoutChanges = R"sql(
+ALTER TABLE urls RENAME COLUMN pending_sha256 TO pending_content;
+ALTER TABLE urls ADD COLUMN delivered_content TEXT NOT NULL DEFAULT '';
+ALTER TABLE urls ADD COLUMN delivered_shape TEXT NOT NULL DEFAULT '';
+ALTER TABLE urls ADD COLUMN suspect_content TEXT NOT NULL DEFAULT '';
+ALTER TABLE urls ADD COLUMN gone_fetches INTEGER NOT NULL DEFAULT 0;
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+PRAGMA user_version = 3;
+)sql";
+
+TEST_F(StateStoreTest, TheThirdLayoutIsMigratedKeepingItsReportsAndGainsTheHistory) {
+  std::filesystem::create_directories(dir_);
+  RunSql(dir_ / "state.db",
+         std::string(kFirstLayout) + kSecondLayoutChanges + kThirdLayoutChanges +
+             "INSERT INTO urls (url, source, kind, sha256, delivered_sha256, version, "
+             "delivered_content) VALUES ('http://x.gov.cn/t1.html', 'x', 'report', 'cc', 'cc', "
+             "2, 'fp2');");
+  {
+    auto store = StateStore::Open(dir_.string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto delivered = store.value()->GetDelivered("http://x.gov.cn/t1.html");
+    ASSERT_TRUE(delivered.ok());
+    EXPECT_EQ(delivered.value().version, 2);
+    EXPECT_EQ(delivered.value().fingerprint, "fp2");
+    // The delivered report is read once more in full (its year enters the history); its
+    // validators and version stay.
+    auto url = store.value()->Get("http://x.gov.cn/t1.html");
+    ASSERT_TRUE(url.ok() && url.value());
+    EXPECT_EQ(url.value()->delivered_sha256, "");
+    EXPECT_EQ(url.value()->sha256, "cc");
+    // The new tables are there, empty, and writable.
+    EXPECT_TRUE(store.value()->YearsOf("x").value().empty());
+    YearEntry e{"x", "甲镇人民政府", 2022, "rid", "http://x.gov.cn/t1.html", 2, "{}"};
+    ASSERT_TRUE(store.value()->PutYear(e, false).ok());
+  }
+  EXPECT_EQ(QueryInt(dir_ / "state.db", "PRAGMA user_version"), 4);
+  EXPECT_EQ(QueryInt(dir_ / "state.db", "SELECT COUNT(*) FROM years"), 1);
+  // Opened again: nothing to migrate, the row stays.
+  auto again = StateStore::Open(dir_.string());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again.value()->YearsOf("x").value().size(), 1u);
+}
+
+TEST_F(StateStoreTest, TheHistoryKeepsEachYearsLatestReportAndTheMissingOnes) {
+  auto store = StateStore::Open(dir_.string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  StateStore& s = *store.value();
+  YearEntry e{"x", "甲镇人民政府", 2022, "r1", "http://x.gov.cn/a.html", 1, R"({"a":1})"};
+  ASSERT_TRUE(s.PutYear(e, false).ok());
+  // A later report of the same organisation and year replaces it; another year is its own.
+  e.report_id = "r2";
+  e.version = 3;
+  ASSERT_TRUE(s.PutYear(e, false).ok());
+  YearEntry other = e;
+  other.year = 2021;
+  other.report_id = "r0";
+  ASSERT_TRUE(s.PutYear(other, false).ok());
+  auto got = s.GetYear("x", "甲镇人民政府", 2022);
+  ASSERT_TRUE(got.ok() && got.value());
+  EXPECT_EQ(got.value()->report_id, "r2");
+  EXPECT_EQ(got.value()->version, 3);
+  EXPECT_EQ(got.value()->summary, R"({"a":1})");
+  EXPECT_FALSE(s.GetYear("y", "甲镇人民政府", 2022).value().has_value());
+  EXPECT_FALSE(s.GetYear("x", "甲镇人民政府", 2023).value().has_value());
+  auto all = s.YearsOf("x");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all.value().size(), 2u);
+  EXPECT_EQ(all.value()[0].year, 2021);  // by key, then year
+
+  // A missing report, written ahead, then sent; the report that turns up marks it found late
+  // in the same write as its entry.
+  MissingReport m{"x", "甲镇人民政府", "甲镇人民政府", 2023, "2024-01-31", false, false};
+  ASSERT_TRUE(s.PutMissing(m).ok());
+  m.sent = true;
+  ASSERT_TRUE(s.PutMissing(m).ok());
+  EXPECT_EQ(s.MissingOf("x").value().size(), 1u);
+  YearEntry late = e;
+  late.year = 2023;
+  ASSERT_TRUE(s.PutYear(late, true).ok());
+  auto missing = s.GetMissing("x", "甲镇人民政府", 2023);
+  ASSERT_TRUE(missing.ok() && missing.value());
+  EXPECT_TRUE(missing.value()->sent);
+  EXPECT_TRUE(missing.value()->found_late);
+  EXPECT_EQ(missing.value()->deadline, "2024-01-31");
+
+  // The first watch of a source is kept.
+  EXPECT_EQ(s.WatchedSince("x", 100).value(), 100);
+  EXPECT_EQ(s.WatchedSince("x", 200).value(), 100);
+  EXPECT_EQ(s.WatchedSince("y", 300).value(), 300);
+}
+
 TEST_F(StateStoreTest, ADatabaseOfAnotherApplicationIsRefusedAndLeftAlone) {
   std::filesystem::create_directories(dir_);
   RunSql(dir_ / "state.db", "CREATE TABLE people (name TEXT); INSERT INTO people VALUES ('x');");

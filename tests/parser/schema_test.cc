@@ -97,7 +97,8 @@ std::string Lines(const std::vector<std::string>& errors) {
 TEST(SchemaFilesTest, EachSchemaLoads) {
   for (const char* name :
        {kReportSchema, kFindingSchema, kParseOutputSchema, "fetch.v1.schema.json",
-        "source.v1.schema.json", "withdrawal.v1.schema.json"}) {
+        "source.v1.schema.json", "withdrawal.v1.schema.json", "missing.v1.schema.json",
+        "found_late.v1.schema.json"}) {
     SCOPED_TRACE(name);
     Json doc;
     ASSERT_NO_THROW(doc = LoadSchemaDocument(name));

@@ -70,6 +70,13 @@ REVISE_ROW = "规范性文件"
 REVISE_BEFORE = ["0", "0", "0"]
 REVISE_AFTER = ["3", "3", "3"]
 
+# The late report that POST /__control/publish-late puts on host1's list (and serves), and
+# /__control/unpublish-late takes away: 重庆市渝北区洛碛镇人民政府's report on 2022, posted on
+# 20 February 2023, after its deadline of 31 January (see build_trs_site()).
+LATE_HOST = "host1"
+LATE_PATH = "/zfxxgk/zfxxgknb/202302/t20230220_1014.html"
+LATE_DATE = "2023-02-20"
+
 
 # --------------------------------------------------------------------------------------------
 # Seed reports -> blocks of paragraphs and tables
@@ -392,6 +399,29 @@ class Revisable:
 
     def serve(self, h, head):
         self.current(h.portal).serve(h, head)
+
+
+class Late:
+    """A resource in two states: `hidden` until POST /__control/publish-late, then `shown`
+    (host1's first list page and the late report itself)."""
+
+    def __init__(self, hidden, shown):
+        self.hidden = hidden
+        self.shown = shown
+
+    def current(self, portal):
+        return self.shown if portal.control.is_revised((LATE_HOST, LATE_PATH)) else self.hidden
+
+    def content(self, portal):
+        cur = self.current(portal)
+        return cur.content(portal) if cur is not None else b""
+
+    def serve(self, h, head):
+        cur = self.current(h.portal)
+        if cur is None:
+            h.send_error_page(404, [], head)
+        else:
+            cur.serve(h, head)
 
 
 class Flaky:
@@ -1053,17 +1083,34 @@ def build_trs_site(name, seeds, base, revisable):
     pages = [articles[i:i + per_page] for i in range(0, len(articles), per_page)]
     site.manifest["entry"] = col
     site.manifest["pagination"] = {"style": "trs_script", "pages": len(pages)}
+    # The late report (host1 only): listed first and served once published (Late).
+    late = None
+    if revisable:
+        late = (LATE_PATH[len(col):], rep("001", 2022, LATE_DATE))
+        # Signed on the day it was posted (the seed's own date, moved, is before the deadline).
+        late[1]["blocks"] = [(k, v.replace("2023年1月19日", "2023年2月20日") if k == "p" else v)
+                             for k, v in late[1]["blocks"]]
     for i, chunk in enumerate(pages):
         items = [{"rel": rel, "title": a["title"], "date": a["date"]} for rel, a in chunk]
         body = trs_list(items, i, len(pages)).encode("utf-8")
         lm = max(published(a["date"]) for _, a in chunk)
         res = Resource(body, "text/html; charset=utf-8", lm)
+        if late is not None and i == 0:
+            shown = [{"rel": late[0], "title": late[1]["title"], "date": late[1]["date"]}] + items
+            res = Late(res, Resource(trs_list(shown, i, len(pages)).encode("utf-8"),
+                                     "text/html; charset=utf-8", published(LATE_DATE)))
         page_path = col + ("index.html" if i == 0 else "index_%d.html" % i)
         site.add(page_path, res)
         if i == 0:
             site.add(col, res)  # the column's directory URL serves its first page, as TRS does
         site.manifest["list_pages"].append(page_path)
     site.add(col.rstrip("/"), Redirect(col, 301))
+    if late is not None:
+        a = late[1]
+        page = trs_article(a, render_body(a["blocks"], a["flavor"]))
+        site.add(LATE_PATH, Late(None, Resource(page.encode("utf-8"), "text/html; charset=utf-8",
+                                                published(LATE_DATE))))
+        site.manifest["late"] = article_entry(a, LATE_PATH, base)
 
     for rel, a in articles:
         path = col + rel
@@ -1735,7 +1782,7 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.discard_body()
         portal = self.portal
         name = path[len("/__control/"):]
-        posts = {"revise", "revert", "misbehave", "reset", "clear-log"}
+        posts = {"revise", "revert", "misbehave", "reset", "clear-log", "publish-late", "unpublish-late"}
         gets = {"manifest", "log", "state"}
         if name not in posts | gets:
             body, ctype, status = b'{"error": "unknown control endpoint"}\n', "application/json", 404
@@ -1761,6 +1808,12 @@ class PortalHandler(BaseHTTPRequestHandler):
             if REVISE_HOST in portal.sites:
                 portal.control.revert((REVISE_HOST, REVISE_PATH))
             body = json.dumps({"ok": True, "reverted": portal.manifest.get("revise")}, ensure_ascii=False).encode()
+            ctype, status = "application/json; charset=utf-8", 200
+        elif name in ("publish-late", "unpublish-late"):
+            if LATE_HOST in portal.sites:
+                (portal.control.revise if name == "publish-late" else portal.control.revert)((LATE_HOST, LATE_PATH))
+            body = json.dumps({"ok": True, name.replace("-", "_"): portal.manifest["hosts"].get(LATE_HOST, {}).get("late")},
+                              ensure_ascii=False).encode()
             ctype, status = "application/json; charset=utf-8", 200
         elif name == "misbehave":
             answer, status = self.set_misbehaviour(query)

@@ -480,6 +480,29 @@ def test_revise(base, m):
     check("revise needs POST", r.status == 405, r.status)
 
 
+def test_publish_late(base, m):
+    """POST /__control/publish-late: host1's late 2022 report is listed and served only after
+    it; unpublish-late and reset take it away."""
+    late = m["hosts"]["host1"]["late"]
+    url = base["host1"] + late["path"]
+    col = base["host1"] + "/zfxxgk/zfxxgknb/index.html"
+    listed = lambda: any(late["path"].endswith(h.lstrip(".")) for h, _ in links_of(fetch(col).body.decode()))  # noqa: E731
+    check("late: 404 before", fetch(url).status == 404)
+    check("late: unlisted before", not listed())
+    check("late: not among the reports", late["path"] not in {r["path"] for r in m["hosts"]["host1"]["reports"]})
+    r = fetch(base["host2"] + "/__control/publish-late", method="POST", data=b"")
+    check("publish-late: 200", r.status == 200, r.status)
+    page = fetch(url)
+    check("late: served", page.status == 200 and "2022年政府信息公开工作年度报告" in page.body.decode(), page.status)
+    check("late: listed", listed())
+    check("late: year and date", late["year"] == 2022 and late["published"] == "2023-02-20", late)
+    fetch(base["host1"] + "/__control/unpublish-late", method="POST", data=b"")
+    check("unpublish-late: 404", fetch(url).status == 404)
+    fetch(base["host1"] + "/__control/publish-late", method="POST", data=b"")
+    fetch(base["host1"] + "/__control/reset", method="POST", data=b"")
+    check("reset: late report gone", fetch(url).status == 404 and not listed())
+
+
 def misbehave(base, host, path, mode, via="host3"):
     """POST /__control/misbehave (on another host than the page's: any host answers)."""
     return fetch(base[via] + "/__control/misbehave?host=%s&path=%s&mode=%s" % (host, path, mode),
@@ -933,7 +956,7 @@ def main():
             lambda: test_attachments(base, m), lambda: test_robots(base), lambda: test_retries(base, m),
             lambda: test_revise(base, m), lambda: test_misbehave(base, m), lambda: test_trouble(base, m),
             lambda: test_misc(base), lambda: test_list_hosts(base, m),
-            lambda: test_lists_behind_lists(base, m),
+            lambda: test_lists_behind_lists(base, m), lambda: test_publish_late(base, m),
             lambda: test_sources_file(base, m), lambda: test_log(base, log_file),
         ]
         for step in steps:
