@@ -3,6 +3,11 @@
 // record), beside the baseline the daemon runs on the same page anyway, parser::Parse. The
 // counters give the bytes each page adds to the archive.
 //
+// Reparse throughput (BENCHMARKS.md, "Reparse"): what `nianbao reparse` does per archived
+// report (WarcReader: one gzip member inflated and split, the HTTP block parsed, the parse,
+// the content fingerprint), beside the parse and fingerprint of the same page from memory,
+// measured in the same run; `reports_per_s` is the rate.
+//
 //   build/bench/archive_bench --benchmark_repetitions=5 --benchmark_min_time=0.3
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -10,10 +15,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 
+#include "archive/warc_reader.h"
 #include "archive/warc_writer.h"
 #include "parser/parser.h"
+#include "parser/record_json.h"
 
 namespace {
 
@@ -114,6 +122,74 @@ void BM_Parse(benchmark::State& state, const std::string& body) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
 }
 
+// The baseline of a reparse: the same page parsed and fingerprinted from memory.
+void BM_ParseAndFingerprint(benchmark::State& state, const std::string& body) {
+  nianbao::parser::ParseInput in;
+  in.bytes = body;
+  in.content_type = "text/html; charset=utf-8";
+  in.url = "http://www.example.gov.cn/zfxxgk/nb/t0.html";
+  for (auto _ : state) {
+    auto out = nianbao::parser::Parse(in);
+    if (out.ok()) benchmark::DoNotOptimize(nianbao::parser::ContentFingerprint(out.value()));
+  }
+  state.counters["reports_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// Reparse: an archive of 64 distinct pages written once, then read round and round, each
+// iteration one record as `nianbao reparse` reads it (request records are skipped as it
+// skips them).
+void BM_Reparse(benchmark::State& state, const std::string& body_in) {
+  fs::path dir = BenchDir();
+  std::string file;
+  {
+    auto w = WarcWriter::Open({dir.string(), 1ll << 40, "nianbao/bench", ""});
+    if (!w.ok()) {
+      state.SkipWithError(w.status().message().c_str());
+      return;
+    }
+    std::string body = body_in;
+    for (int n = 0; n < 64; ++n) {
+      std::string mark = "<!-- " + std::to_string(n) + " -->";
+      body.replace(body.size() / 2, mark.size(), mark);
+      auto where = w.value()->Write(ExchangeOf(body, n));
+      if (!where.ok()) {
+        state.SkipWithError(where.status().message().c_str());
+        return;
+      }
+      file = (dir / where.value().file).string();
+    }
+    (void)w.value()->Close();
+  }
+  std::unique_ptr<nianbao::archive::WarcReader> reader;
+  auto next_response = [&](nianbao::archive::WarcRecord* rec) {
+    while (true) {
+      if (!reader) reader = std::move(nianbao::archive::WarcReader::Open(file)).value();
+      auto got = reader->Next(rec);
+      if (!got.ok() || !got.value()) {
+        reader.reset();  // the end: round again
+        continue;
+      }
+      if (rec->type() == "response") return;
+    }
+  };
+  nianbao::archive::WarcRecord rec;
+  for (auto _ : state) {
+    next_response(&rec);
+    auto http = nianbao::archive::ParseHttpResponse(rec.block);
+    nianbao::parser::ParseInput in;
+    in.bytes = http.value().body;
+    in.content_type = std::string(http.value().Header("content-type"));
+    in.url = std::string(rec.target_uri());
+    auto out = nianbao::parser::Parse(in);
+    if (out.ok()) benchmark::DoNotOptimize(nianbao::parser::ContentFingerprint(out.value()));
+  }
+  state.counters["reports_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  reader.reset();
+  fs::remove_all(dir);
+}
+
 const std::string& FormPage() {
   static const std::string page = Fixture("html/form_2021.html");
   return page;
@@ -131,5 +207,11 @@ BENCHMARK_CAPTURE(BM_ArchiveRevisit, form_2021, FormPage())->Unit(benchmark::kMi
 BENCHMARK_CAPTURE(BM_Parse, portal_300KiB, PortalSized())->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ArchiveNewPage, portal_300KiB, PortalSized())->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ArchiveRevisit, portal_300KiB, PortalSized())->Unit(benchmark::kMicrosecond);
+
+BENCHMARK_CAPTURE(BM_ParseAndFingerprint, form_2021, FormPage())->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Reparse, form_2021, FormPage())->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ParseAndFingerprint, portal_300KiB, PortalSized())
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Reparse, portal_300KiB, PortalSized())->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();
