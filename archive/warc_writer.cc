@@ -177,9 +177,11 @@ Status WarcWriter::StartFile() {
     std::snprintf(serial, sizeof serial, "%05d", ++serial_);
     name_ = "nianbao-" + UtcStamp(now, true) + "-" + serial + ".warc.gz";
     path = settings_.dir + "/" + name_ + std::string(kOpenSuffix);
+    // A closed file of that name (an earlier run within the same second) is taken too: the
+    // rename at close would replace it.
+    if (std::filesystem::exists(settings_.dir + "/" + name_)) continue;
     file_ = std::fopen(path.c_str(), "wbx");
     if (file_ == nullptr && errno != EEXIST) break;
-    if (file_ == nullptr && std::filesystem::exists(settings_.dir + "/" + name_)) continue;
   }
   if (file_ == nullptr) return Status::IoError(Errno("cannot create " + path));
   size_ = 0;

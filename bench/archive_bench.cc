@@ -27,6 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nianbao::archive::WarcExchange;
+using nianbao::archive::WarcSettings;
 using nianbao::archive::WarcWriter;
 
 std::string Fixture(const std::string& name) {
@@ -39,6 +40,17 @@ std::string PortalPage(const std::string& name) {
   std::string one = Fixture(name), page;
   while (page.size() < 300 * 1024) page += one;
   return page;
+}
+
+// The settings most tests vary; the others keep their defaults.
+WarcSettings Settings(const std::string& dir, int64_t max_file_bytes, const std::string& software,
+                      const std::string& sources_file) {
+  WarcSettings ws;
+  ws.dir = dir;
+  ws.max_file_bytes = max_file_bytes;
+  ws.software = software;
+  ws.sources_file = sources_file;
+  return ws;
 }
 
 WarcExchange ExchangeOf(const std::string& body, int n) {
@@ -69,7 +81,7 @@ int64_t DirBytes(const fs::path& d) {
 // holds the body.
 void BM_ArchiveNewPage(benchmark::State& state, const std::string& body_in) {
   fs::path dir = BenchDir();
-  auto w = WarcWriter::Open({dir.string(), 1ll << 40, "nianbao/bench", ""});
+  auto w = WarcWriter::Open(Settings(dir.string(), 1ll << 40, "nianbao/bench", ""));
   if (!w.ok()) {
     state.SkipWithError(w.status().message().c_str());
     return;
@@ -92,7 +104,7 @@ void BM_ArchiveNewPage(benchmark::State& state, const std::string& body_in) {
 // The same payload again (an unchanged page read after a restart of the fetch): a revisit.
 void BM_ArchiveRevisit(benchmark::State& state, const std::string& body) {
   fs::path dir = BenchDir();
-  auto w = WarcWriter::Open({dir.string(), 1ll << 40, "nianbao/bench", ""});
+  auto w = WarcWriter::Open(Settings(dir.string(), 1ll << 40, "nianbao/bench", ""));
   if (!w.ok()) {
     state.SkipWithError(w.status().message().c_str());
     return;
@@ -143,7 +155,7 @@ void BM_Reparse(benchmark::State& state, const std::string& body_in) {
   fs::path dir = BenchDir();
   std::string file;
   {
-    auto w = WarcWriter::Open({dir.string(), 1ll << 40, "nianbao/bench", ""});
+    auto w = WarcWriter::Open(Settings(dir.string(), 1ll << 40, "nianbao/bench", ""));
     if (!w.ok()) {
       state.SkipWithError(w.status().message().c_str());
       return;
