@@ -15,7 +15,7 @@ Scenarios, each on its own topics and state:
              recovered, warcio reads every file, and every delivered record's archive
              record is where it says
   sigterm    SIGTERM during a pass: a clean exit within the shutdown deadline; /metrics
-             and /healthz answer while it runs
+             (with the archive's counters) and /healthz answer while it runs
   sighup     SIGHUP with a broken sources file: refused, naming file and line; the daemon
              goes on; a good file is then taken
   bad config an unknown key stops the daemon before it starts, naming file, line and key
@@ -25,6 +25,7 @@ Prints "N passed, M failed"; exits non-zero on any failure.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -262,6 +263,10 @@ def scenario_sigterm(env):
     metrics = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
     check('nianbao_fetches_total{status="200"}' in metrics, "sigterm: fetches by status exported")
     check("nianbao_queue_depth" in metrics, "sigterm: queue depths exported")
+    check(all(re.search(f"^{name}(\\{{[^}}]*\\}})? [0-9]", metrics, re.M) for name in
+              ("nianbao_archive_bytes_total", "nianbao_archive_records_total",
+               "nianbao_archive_files_total", "nianbao_archive_errors_total")),
+          "sigterm: the archive's counters exported")
     check(urllib.request.urlopen(base + "/healthz", timeout=5).status == 200, "sigterm: healthz")
     start = time.time()
     p.send_signal(signal.SIGTERM)
