@@ -474,8 +474,14 @@ class Reparse {
     outgoing_.push_back(std::move(o));
     ++in_flight_;
     for (auto& sink : sinks_) {
-      // A full sink: wait for acknowledgements (this is a batch command, not the event loop).
+      // A full sink: wait for acknowledgements (this is a batch command, not the event loop),
+      // at most the shutdown deadline; a sink that still refuses fails the report.
+      auto give_up = std::chrono::steady_clock::now() + config_->shutdown_deadline;
       while (!sink->TrySubmit(batch, [this, item](Status s) { acks_.Done(item, std::move(s)); })) {
+        if (std::chrono::steady_clock::now() > give_up) {
+          acks_.Done(item, Status::Unavailable(std::string(sink->name()) + " refused the batch"));
+          break;
+        }
         Drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
       }
     }
