@@ -102,16 +102,17 @@ Field DurationField(std::string_view table, std::string_view key, Get get) {
   return {table, key, std::move(read), SameBy(get)};
 }
 
+// A size ("64MiB" or bytes); 0 only where it means "no bound" (allow_zero).
 template <typename Get>
-Field SizeField(std::string_view table, std::string_view key, Get get) {
-  Reader read = [get](const toml::node& n, Config& c) -> std::string {
+Field SizeField(std::string_view table, std::string_view key, Get get, bool allow_zero = false) {
+  Reader read = [get, allow_zero](const toml::node& n, Config& c) -> std::string {
     int64_t bytes = 0;
     if (auto i = n.value<int64_t>(); i && n.is_integer()) {
       bytes = *i;
     } else if (auto s = n.value<std::string>(); !s || !crawler::ParseSize(*s, &bytes)) {
       return "expected a size such as \"64MiB\"";
     }
-    if (bytes <= 0) return "must be positive";
+    if (bytes < 0 || (bytes == 0 && !allow_zero)) return "must be positive";
     get(c) = bytes;
     return "";
   };
@@ -190,6 +191,11 @@ const std::vector<Field>& Fields() {
           "archive", "dir", [](auto& c) -> auto& { return c.archive.dir; }),
       SizeField(
           "archive", "max_file_size", [](auto& c) -> auto& { return c.archive.max_file_bytes; }),
+      SizeField(
+          "archive", "max_total_size", [](auto& c) -> auto& { return c.archive.max_total_bytes; },
+          true),
+      IntField(
+          "archive", "keep_days", [](auto& c) -> auto& { return c.archive.keep_days; }, 0, 36600),
       TextField(
           "metrics", "listen", [](auto& c) -> auto& { return c.metrics_listen; }),
       FlagField(

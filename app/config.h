@@ -69,6 +69,8 @@ struct ArchiveConfig {
   bool enabled = true;
   std::string dir;                     // "" = STATE_DIR/archive
   int64_t max_file_bytes = 1ll << 30;  // a file is closed at this size
+  int64_t max_total_bytes = 0;         // retention: oldest files removed past this; 0 = no bound
+  int keep_days = 0;                   // retention: files older than this removed; 0 = forever
 };
 
 // [history]: the daemon's memory of each organisation across years (docs/rules.md history.*,

@@ -11,6 +11,7 @@
 #include "app/check_command.h"
 #include "app/crawl_command.h"
 #include "app/parse_command.h"
+#include "app/reparse_command.h"
 #include "app/run_command.h"
 #include "base/version.h"
 
@@ -56,6 +57,26 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--config", check.config, "Configuration file (TOML, docs/config.md)")
       ->required();
 
+  nianbao::app::ReparseCommandOptions reparse;
+  CLI::App* reparse_cmd = app.add_subcommand(
+      "reparse", "Run today's parser over a WARC archive; publish what changed as report.reparsed");
+  reparse_cmd->add_option("paths", reparse.paths,
+                          "WARC files or directories (default: the config's archive directory)");
+  reparse_cmd->add_option("--config", reparse.config,
+                          "The daemon's configuration file: sinks, topics, state (docs/config.md)");
+  reparse_cmd->add_option("--state-dir", reparse.state_dir,
+                          "State directory to compare with (default: the config's)");
+  reparse_cmd->add_flag("--dry-run", reparse.dry_run,
+                        "Print what would change; publish nothing, change no state");
+  reparse_cmd->add_option("--since", reparse.since,
+                          "Only records fetched from then on (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+  reparse_cmd->add_option("--source", reparse.source, "Only the pages of this source");
+  reparse_cmd
+      ->add_option("--test-disable-rule", reparse.test_disable_rules,
+                   "For tests: leave out this rule's findings (stands for a rule change)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -67,5 +88,6 @@ int main(int argc, char** argv) {
   if (crawl_cmd->parsed()) return nianbao::app::RunCrawlCommand(crawl);
   if (run_cmd->parsed()) return nianbao::app::RunDaemon(run);
   if (check_cmd->parsed()) return nianbao::app::RunCheckCommand(check);
+  if (reparse_cmd->parsed()) return nianbao::app::RunReparseCommand(reparse);
   return 2;
 }

@@ -64,6 +64,10 @@ inline constexpr std::string_view kSourceLastSuccessTimestampSeconds =
     "nianbao_source_last_success_timestamp_seconds";
 inline constexpr std::string_view kHttpRequestsTotal = "nianbao_http_requests_total";
 inline constexpr std::string_view kMetricsRejectedTotal = "nianbao_metrics_rejected_total";
+inline constexpr std::string_view kArchiveBytesTotal = "nianbao_archive_bytes_total";
+inline constexpr std::string_view kArchiveRecordsTotal = "nianbao_archive_records_total";
+inline constexpr std::string_view kArchiveFilesTotal = "nianbao_archive_files_total";
+inline constexpr std::string_view kArchiveErrorsTotal = "nianbao_archive_errors_total";
 }  // namespace metric
 
 // The table of known metrics (defined in metrics.cc, the one place they are declared).

@@ -31,6 +31,7 @@
 #include "ingest/messages.h"
 #include "ingest/status_updater.h"
 #include "parser/charset.h"
+#include "parser/version.h"
 #include "sinks/alert_sink.h"
 #include "sinks/embedded_kafka.h"
 #include "sinks/file_sink.h"
@@ -190,8 +191,11 @@ class Daemon {
       archive::WarcSettings ws;
       ws.dir = config_->archive.dir;
       ws.max_file_bytes = config_->archive.max_file_bytes;
+      ws.max_total_bytes = config_->archive.max_total_bytes;
+      ws.max_age = std::chrono::hours(24) * config_->archive.keep_days;
       ws.software = "nianbao/" + std::string(kVersion);
       ws.sources_file = config_->sources_path;
+      ws.parser_version = parser::ParserVersion();
       auto writer = archive::WarcWriter::Open(std::move(ws));
       if (!writer.ok()) {
         log_->error("archive: {}", writer.status().message());
@@ -638,6 +642,19 @@ class Daemon {
     }
     metrics_.Set(metric::kQueueDepth, {{"queue", "pages"}},
                  static_cast<double>(updater_->slots_used()));
+    if (archive_) {
+      auto as = archive_->stats();
+      metrics_.Inc(metric::kArchiveBytesTotal, {},
+                   delta(as.bytes_written, last_.archive.bytes_written));
+      metrics_.Inc(metric::kArchiveRecordsTotal, {{"type", "response"}},
+                   delta(as.responses, last_.archive.responses));
+      metrics_.Inc(metric::kArchiveRecordsTotal, {{"type", "revisit"}},
+                   delta(as.revisits, last_.archive.revisits));
+      metrics_.Inc(metric::kArchiveFilesTotal, {},
+                   delta(as.files_closed, last_.archive.files_closed));
+      metrics_.Inc(metric::kArchiveErrorsTotal, {},
+                   delta(as.write_errors + as.retention_errors, last_.archive.write_errors));
+    }
     sample_timer_.expires_after(1s);
     sample_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) Sample();
@@ -681,6 +698,7 @@ class Daemon {
     int64_t published = 0, revised = 0, unchanged = 0, withdrawn = 0, soft_errors = 0;
     int64_t kafka_errors = 0;
     std::map<std::string, int64_t> findings;
+    archive::WarcStats archive;
   } last_;
   // All on the loop thread. stopping_ is read by the metrics endpoint's handler, also on it.
   bool stopping_ = false;

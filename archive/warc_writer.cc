@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -13,6 +14,8 @@
 #include <fstream>
 #include <iterator>
 #include <vector>
+
+#include "archive/warc_reader.h"
 
 namespace nianbao::archive {
 namespace {
@@ -174,12 +177,15 @@ Status WarcWriter::StartFile() {
     std::snprintf(serial, sizeof serial, "%05d", ++serial_);
     name_ = "nianbao-" + UtcStamp(now, true) + "-" + serial + ".warc.gz";
     path = settings_.dir + "/" + name_ + std::string(kOpenSuffix);
+    // A closed file of that name (an earlier run within the same second) is taken too: the
+    // rename at close would replace it.
+    if (std::filesystem::exists(settings_.dir + "/" + name_)) continue;
     file_ = std::fopen(path.c_str(), "wbx");
     if (file_ == nullptr && errno != EEXIST) break;
-    if (file_ == nullptr && std::filesystem::exists(settings_.dir + "/" + name_)) continue;
   }
   if (file_ == nullptr) return Status::IoError(Errno("cannot create " + path));
   size_ = 0;
+  if (retention()) payloads_.clear();  // each file self-contained: see WarcSettings
   auto id = RecordId();
   if (!id.ok()) return id.status();
   std::string fields = "software: " + settings_.software +
@@ -187,6 +193,9 @@ Status WarcWriter::StartFile() {
                        "conformsTo: http://iipc.github.io/warc-specifications/specifications/"
                        "warc-format/warc-1.1/\r\n";
   if (!settings_.sources_file.empty()) fields += "sources: " + settings_.sources_file + "\r\n";
+  if (!settings_.parser_version.empty()) {
+    fields += "nianbao-parser-version: " + settings_.parser_version + "\r\n";
+  }
   std::string header = "WARC/1.1\r\n" + Field("WARC-Type", "warcinfo") +
                        Field("WARC-Record-ID", id.value()) +
                        Field("WARC-Date", UtcStamp(now, false)) + Field("WARC-Filename", name_) +
@@ -210,6 +219,7 @@ Status WarcWriter::FinishFile() {
   if (std::rename(open_path.c_str(), path.c_str()) != 0) {
     return Status::IoError(Errno("cannot rename " + open_path));
   }
+  ++stats_.files_closed;
   return Status::Ok();
 }
 
@@ -232,16 +242,37 @@ Result<int64_t> WarcWriter::Append(const std::string& header, std::string_view b
         Errno("cannot write " + settings_.dir + "/" + name_ + std::string(kOpenSuffix)));
   }
   size_ += static_cast<int64_t>(bytes.size());
+  stats_.bytes_written += static_cast<int64_t>(bytes.size());
   return offset;
 }
 
 Result<WarcLocation> WarcWriter::Write(const WarcExchange& e) {
   std::lock_guard<std::mutex> lock(mu_);
+  auto where = WriteLocked(e);
+  if (!where.ok()) {
+    ++stats_.write_errors;
+  } else {
+    ++(where.value().revisit ? stats_.revisits : stats_.responses);
+  }
+  return where;
+}
+
+WarcStats WarcWriter::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+Result<WarcLocation> WarcWriter::WriteLocked(const WarcExchange& e) {
   if (file_ != nullptr && size_ >= settings_.max_file_bytes) {
     if (Status s = FinishFile(); !s.ok()) return s;
   }
   if (file_ == nullptr) {
     if (Status s = StartFile(); !s.ok()) return s;
+    if (retention()) {
+      // A failure to remove old files does not fail the page: it is counted, and the next
+      // file tries again.
+      if (Status s = Prune(); !s.ok()) ++stats_.retention_errors;
+    }
   }
   std::string digest = e.payload_sha256.empty() ? Sha256Hex(e.body) : e.payload_sha256;
   std::string date = UtcStamp(e.date, false);
@@ -278,6 +309,7 @@ Result<WarcLocation> WarcWriter::Write(const WarcExchange& e) {
   if (!at.ok()) return at.status();
   where.offset = at.value();
   if (!where.revisit) payloads_[digest] = Original{e.target_uri, date, response_id.value()};
+  if (retention()) newest_[e.target_uri] = name_;
   if (!e.request.empty()) {
     std::string req = "WARC/1.1\r\n" + Field("WARC-Type", "request") +
                       Field("WARC-Record-ID", request_id.value()) + Field("WARC-Date", date) +
@@ -291,9 +323,100 @@ Result<WarcLocation> WarcWriter::Write(const WarcExchange& e) {
   return where;
 }
 
+Status WarcWriter::Prune() {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> closed;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(settings_.dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("nianbao-", 0) == 0 && name.size() > 8 &&
+        name.compare(name.size() - 8, 8, ".warc.gz") == 0 && name != name_) {
+      closed.push_back(entry.path());
+    }
+  }
+  if (ec) return Status::IoError("cannot list " + settings_.dir + ": " + ec.message());
+  std::sort(closed.begin(), closed.end());  // nianbao's names sort by time: oldest first
+  int64_t total = size_;
+  for (const auto& f : closed) total += static_cast<int64_t>(fs::file_size(f, ec));
+  const auto cutoff = fs::file_time_type::clock::now() - settings_.max_age;
+  for (const auto& f : closed) {
+    bool too_big = settings_.max_total_bytes > 0 && total > settings_.max_total_bytes;
+    bool too_old = settings_.max_age.count() > 0 && fs::last_write_time(f, ec) < cutoff && !ec;
+    if (!too_big && !too_old) break;  // the rest are newer
+    int64_t size = static_cast<int64_t>(fs::file_size(f, ec));
+    int64_t before = size_;
+    if (Status s = CarryForward(f.string()); !s.ok()) return s;
+    if (!fs::remove(f, ec) || ec) {
+      return Status::IoError("cannot remove " + f.string() + ": " + ec.message());
+    }
+    ++stats_.files_removed;
+    total += (size_ - before) - size;
+  }
+  return Status::Ok();
+}
+
+Status WarcWriter::CarryForward(const std::string& path) {
+  auto reader = WarcReader::Open(path);
+  if (!reader.ok()) return reader.status();
+  // Per URL the place of its last record in the file; per record id the place of each
+  // response (what a revisit in the file points at).
+  std::map<std::string, int64_t> last;
+  std::map<std::string, int64_t> responses;
+  WarcRecord rec;
+  while (true) {
+    auto got = reader.value()->Next(&rec);
+    if (!got.ok()) continue;  // a damaged record cannot be carried; the others are
+    if (!got.value()) break;
+    if (rec.type() != "response" && rec.type() != "revisit") continue;
+    if (rec.type() == "response") responses[std::string(rec.record_id())] = rec.offset;
+    last[std::string(rec.target_uri())] = rec.offset;
+  }
+  const std::string removed = std::filesystem::path(path).filename().string();
+  for (const auto& [uri, offset] : last) {
+    auto newer = newest_.find(uri);
+    if (newer != newest_.end() && newer->second != removed) continue;  // a copy stays
+    auto r = WarcReader::ReadAt(path, offset);
+    if (!r.ok()) continue;
+    const WarcRecord& record = r.value();
+    std::string block = record.block;
+    if (record.type() == "revisit") {
+      // The head is the revisit's own; the body the original's.
+      auto at = responses.find(std::string(record.Field("WARC-Refers-To")));
+      if (at == responses.end()) continue;  // its payload is not in this file
+      auto original = WarcReader::ReadAt(path, at->second);
+      if (!original.ok()) continue;
+      auto http = ParseHttpResponse(original.value().block);
+      if (!http.ok()) continue;
+      block += http.value().body;
+    }
+    auto id = RecordId();
+    if (!id.ok()) return id.status();
+    std::string header = "WARC/1.1\r\n" + Field("WARC-Type", "response") +
+                         Field("WARC-Record-ID", id.value()) + Field("WARC-Date", record.date()) +
+                         Field("WARC-Target-URI", uri);
+    if (!record.Field("WARC-IP-Address").empty()) {
+      header += Field("WARC-IP-Address", record.Field("WARC-IP-Address"));
+    }
+    header += Field("WARC-Payload-Digest", record.Field("WARC-Payload-Digest")) +
+              Field("WARC-Block-Digest", "sha256:" + Sha256Hex(block)) +
+              Field("Content-Type", "application/http; msgtype=response");
+    auto written = Append(header, block);
+    if (!written.ok()) return written.status();
+    newest_[uri] = name_;
+    std::string digest(record.Field("WARC-Payload-Digest"));
+    if (digest.rfind("sha256:", 0) == 0) {
+      payloads_[digest.substr(7)] = Original{uri, std::string(record.date()), id.value()};
+    }
+    ++stats_.records_carried;
+  }
+  return Status::Ok();
+}
+
 Status WarcWriter::Close() {
   std::lock_guard<std::mutex> lock(mu_);
-  return FinishFile();
+  Status s = FinishFile();
+  if (!s.ok()) ++stats_.write_errors;
+  return s;
 }
 
 }  // namespace nianbao::archive

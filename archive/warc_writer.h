@@ -42,6 +42,18 @@ struct WarcSettings {
   int64_t max_file_bytes = 1ll << 30;  // a file is closed once it is this large
   std::string software = "nianbao";    // warcinfo's `software`
   std::string sources_file;            // named in warcinfo
+  // Retention (0: off). Closed files are removed, oldest first, while the archive is larger
+  // than max_total_bytes, and once their last write is older than max_age. A file is read
+  // before it goes: the newest record of each URL in it that this writer has written no
+  // copy of since it opened is written again (in full) into the current file, so that no
+  // page loses its last copy. With retention on, each file is self-contained (a revisit only
+  // points into its own file), so that removing a whole file never leaves a revisit without
+  // its payload.
+  int64_t max_total_bytes = 0;
+  std::chrono::seconds max_age{0};
+  // The parser that reads the pages as they are written (parser/version.h), named in
+  // warcinfo as `nianbao-parser-version`: what `nianbao reparse` calls the previous parser.
+  std::string parser_version;
 };
 
 // One fetch, as it went over the wire.
@@ -64,6 +76,18 @@ struct WarcLocation {
   bool revisit = false;
 };
 
+// What a writer did since it was opened (for /metrics).
+struct WarcStats {
+  int64_t bytes_written = 0;    // gzip bytes appended to archive files
+  int64_t responses = 0;        // response records (a payload kept)
+  int64_t revisits = 0;         // revisit records (a payload kept before)
+  int64_t files_closed = 0;     // files closed and renamed (full, or Close())
+  int64_t write_errors = 0;     // Write() or Close() calls that failed
+  int64_t files_removed = 0;    // by retention
+  int64_t records_carried = 0;  // by retention: a page's last copy written again
+  int64_t retention_errors = 0;
+};
+
 class WarcWriter {
  public:
   static Result<std::unique_ptr<WarcWriter>> Open(WarcSettings settings);
@@ -81,14 +105,21 @@ class WarcWriter {
   // and renamed. Returns how many were recovered. Run by Open().
   static Result<int> Recover(const std::string& dir);
 
+  WarcStats stats() const;
+
  private:
   explicit WarcWriter(WarcSettings settings) : settings_(std::move(settings)) {}
   Status StartFile();                                                         // REQUIRES: mu_ held
   Status FinishFile();                                                        // REQUIRES: mu_ held
   Result<int64_t> Append(const std::string& header, std::string_view block);  // mu_ held
+  Result<WarcLocation> WriteLocked(const WarcExchange& exchange);             // mu_ held
+  bool retention() const { return settings_.max_total_bytes > 0 || settings_.max_age.count() > 0; }
+  Status Prune();                                // REQUIRES: mu_ held, a file open
+  Status CarryForward(const std::string& path);  // REQUIRES: mu_ held, a file open
 
   WarcSettings settings_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  WarcStats stats_;  // GUARDED_BY(mu_)
   std::FILE* file_ = nullptr;
   std::string name_;  // without ".open"
   int64_t size_ = 0;
@@ -96,7 +127,8 @@ class WarcWriter {
   struct Original {
     std::string uri, date, record_id;
   };
-  std::map<std::string, Original> payloads_;  // payload SHA-256 -> its response record
+  std::map<std::string, Original> payloads_;   // payload SHA-256 -> its response record
+  std::map<std::string, std::string> newest_;  // target URI -> the file of its latest record
 };
 
 }  // namespace nianbao::archive

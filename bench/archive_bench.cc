@@ -3,6 +3,11 @@
 // record), beside the baseline the daemon runs on the same page anyway, parser::Parse. The
 // counters give the bytes each page adds to the archive.
 //
+// Reparse throughput (BENCHMARKS.md, "Reparse"): what `nianbao reparse` does per archived
+// report (WarcReader: one gzip member inflated and split, the HTTP block parsed, the parse,
+// the content fingerprint), beside the parse and fingerprint of the same page from memory,
+// measured in the same run; `reports_per_s` is the rate.
+//
 //   build/bench/archive_bench --benchmark_repetitions=5 --benchmark_min_time=0.3
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -10,15 +15,19 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 
+#include "archive/warc_reader.h"
 #include "archive/warc_writer.h"
 #include "parser/parser.h"
+#include "parser/record_json.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using nianbao::archive::WarcExchange;
+using nianbao::archive::WarcSettings;
 using nianbao::archive::WarcWriter;
 
 std::string Fixture(const std::string& name) {
@@ -31,6 +40,17 @@ std::string PortalPage(const std::string& name) {
   std::string one = Fixture(name), page;
   while (page.size() < 300 * 1024) page += one;
   return page;
+}
+
+// The settings most tests vary; the others keep their defaults.
+WarcSettings Settings(const std::string& dir, int64_t max_file_bytes, const std::string& software,
+                      const std::string& sources_file) {
+  WarcSettings ws;
+  ws.dir = dir;
+  ws.max_file_bytes = max_file_bytes;
+  ws.software = software;
+  ws.sources_file = sources_file;
+  return ws;
 }
 
 WarcExchange ExchangeOf(const std::string& body, int n) {
@@ -61,7 +81,7 @@ int64_t DirBytes(const fs::path& d) {
 // holds the body.
 void BM_ArchiveNewPage(benchmark::State& state, const std::string& body_in) {
   fs::path dir = BenchDir();
-  auto w = WarcWriter::Open({dir.string(), 1ll << 40, "nianbao/bench", ""});
+  auto w = WarcWriter::Open(Settings(dir.string(), 1ll << 40, "nianbao/bench", ""));
   if (!w.ok()) {
     state.SkipWithError(w.status().message().c_str());
     return;
@@ -84,7 +104,7 @@ void BM_ArchiveNewPage(benchmark::State& state, const std::string& body_in) {
 // The same payload again (an unchanged page read after a restart of the fetch): a revisit.
 void BM_ArchiveRevisit(benchmark::State& state, const std::string& body) {
   fs::path dir = BenchDir();
-  auto w = WarcWriter::Open({dir.string(), 1ll << 40, "nianbao/bench", ""});
+  auto w = WarcWriter::Open(Settings(dir.string(), 1ll << 40, "nianbao/bench", ""));
   if (!w.ok()) {
     state.SkipWithError(w.status().message().c_str());
     return;
@@ -114,6 +134,74 @@ void BM_Parse(benchmark::State& state, const std::string& body) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
 }
 
+// The baseline of a reparse: the same page parsed and fingerprinted from memory.
+void BM_ParseAndFingerprint(benchmark::State& state, const std::string& body) {
+  nianbao::parser::ParseInput in;
+  in.bytes = body;
+  in.content_type = "text/html; charset=utf-8";
+  in.url = "http://www.example.gov.cn/zfxxgk/nb/t0.html";
+  for (auto _ : state) {
+    auto out = nianbao::parser::Parse(in);
+    if (out.ok()) benchmark::DoNotOptimize(nianbao::parser::ContentFingerprint(out.value()));
+  }
+  state.counters["reports_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// Reparse: an archive of 64 distinct pages written once, then read round and round, each
+// iteration one record as `nianbao reparse` reads it (request records are skipped as it
+// skips them).
+void BM_Reparse(benchmark::State& state, const std::string& body_in) {
+  fs::path dir = BenchDir();
+  std::string file;
+  {
+    auto w = WarcWriter::Open(Settings(dir.string(), 1ll << 40, "nianbao/bench", ""));
+    if (!w.ok()) {
+      state.SkipWithError(w.status().message().c_str());
+      return;
+    }
+    std::string body = body_in;
+    for (int n = 0; n < 64; ++n) {
+      std::string mark = "<!-- " + std::to_string(n) + " -->";
+      body.replace(body.size() / 2, mark.size(), mark);
+      auto where = w.value()->Write(ExchangeOf(body, n));
+      if (!where.ok()) {
+        state.SkipWithError(where.status().message().c_str());
+        return;
+      }
+      file = (dir / where.value().file).string();
+    }
+    (void)w.value()->Close();
+  }
+  std::unique_ptr<nianbao::archive::WarcReader> reader;
+  auto next_response = [&](nianbao::archive::WarcRecord* rec) {
+    while (true) {
+      if (!reader) reader = std::move(nianbao::archive::WarcReader::Open(file)).value();
+      auto got = reader->Next(rec);
+      if (!got.ok() || !got.value()) {
+        reader.reset();  // the end: round again
+        continue;
+      }
+      if (rec->type() == "response") return;
+    }
+  };
+  nianbao::archive::WarcRecord rec;
+  for (auto _ : state) {
+    next_response(&rec);
+    auto http = nianbao::archive::ParseHttpResponse(rec.block);
+    nianbao::parser::ParseInput in;
+    in.bytes = http.value().body;
+    in.content_type = std::string(http.value().Header("content-type"));
+    in.url = std::string(rec.target_uri());
+    auto out = nianbao::parser::Parse(in);
+    if (out.ok()) benchmark::DoNotOptimize(nianbao::parser::ContentFingerprint(out.value()));
+  }
+  state.counters["reports_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  reader.reset();
+  fs::remove_all(dir);
+}
+
 const std::string& FormPage() {
   static const std::string page = Fixture("html/form_2021.html");
   return page;
@@ -131,5 +219,11 @@ BENCHMARK_CAPTURE(BM_ArchiveRevisit, form_2021, FormPage())->Unit(benchmark::kMi
 BENCHMARK_CAPTURE(BM_Parse, portal_300KiB, PortalSized())->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ArchiveNewPage, portal_300KiB, PortalSized())->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ArchiveRevisit, portal_300KiB, PortalSized())->Unit(benchmark::kMicrosecond);
+
+BENCHMARK_CAPTURE(BM_ParseAndFingerprint, form_2021, FormPage())->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Reparse, form_2021, FormPage())->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ParseAndFingerprint, portal_300KiB, PortalSized())
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Reparse, portal_300KiB, PortalSized())->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

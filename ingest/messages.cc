@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "parser/record_json.h"
+#include "parser/version.h"
 
 namespace nianbao::ingest {
 namespace {
@@ -46,13 +47,26 @@ std::string Rfc3339(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+std::string ReportEventName(ReportEvent event) {
+  switch (event) {
+    case ReportEvent::kPublished:
+      return "report.published";
+    case ReportEvent::kRevised:
+      return "report.revised";
+    case ReportEvent::kReparsed:
+      return "report.reparsed";
+  }
+  return "report.published";
+}
+
 sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
                          const parser::ParseOutput& output, ReportEvent event, int64_t version,
                          const std::string& fingerprint,
                          std::chrono::system_clock::time_point fetched_at,
-                         const std::optional<ArchiveRef>& archive) {
+                         const std::optional<ArchiveRef>& archive,
+                         const std::optional<std::string>& previous_parser_version) {
   const parser::Record& r = output.record;
-  std::string event_name = event == ReportEvent::kPublished ? "report.published" : "report.revised";
+  std::string event_name = ReportEventName(event);
   std::string time = Rfc3339(fetched_at);
   // Unique per event (a revert to earlier content is a new version, a new id) and stable
   // across redelivery of the same version.
@@ -65,6 +79,11 @@ sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
   Json value = parser::RecordToJson(r);
   value["version"] = version;
   value["fingerprint"] = fingerprint;
+  value["parser_version"] = parser::ParserVersion();
+  if (event == ReportEvent::kReparsed) {
+    value["previous_parser_version"] =
+        previous_parser_version ? Json(*previous_parser_version) : Json(nullptr);
+  }
   if (archive) value["source"]["archive"] = {{"file", archive->file}, {"offset", archive->offset}};
   record.value = Dump(value);
   record.headers =

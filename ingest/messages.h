@@ -30,15 +30,23 @@ struct Topics {
   std::string sources = "nianbao.sources";
 };
 
-enum class ReportEvent { kPublished, kRevised };
+// kReparsed: `nianbao reparse` read the archived page again with another parser and the
+// content changed (app/reparse_command.h).
+enum class ReportEvent { kPublished, kRevised, kReparsed };
 
 // The record and its findings, one batch: published together or not at all. The record
-// carries `version` and `fingerprint` (parser::ContentFingerprint of `output`).
+// carries `version`, `fingerprint` (parser::ContentFingerprint of `output`) and
+// `parser_version` (parser/version.h); a report.reparsed record also
+// `previous_parser_version`: the parser that read the page before, null when not known.
 sinks::Batch ReportBatch(const Topics& topics, const std::string& source,
                          const parser::ParseOutput& output, ReportEvent event, int64_t version,
                          const std::string& fingerprint,
                          std::chrono::system_clock::time_point fetched_at,
-                         const std::optional<ArchiveRef>& archive = std::nullopt);
+                         const std::optional<ArchiveRef>& archive = std::nullopt,
+                         const std::optional<std::string>& previous_parser_version = std::nullopt);
+
+// The event's name: "report.published", "report.revised", "report.reparsed".
+std::string ReportEventName(ReportEvent event);
 
 // report.withdrawn on the reports topic: the page of a delivered report is gone (schema
 // nianbao.withdrawal.v1): its report_id, URL, version, the SHA-256 of the last page read

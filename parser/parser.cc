@@ -102,6 +102,12 @@ Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) 
     for (auto& f : narrative.findings) out.findings.push_back(std::move(f));
     RunRules(RuleInput{parsed, narrative}, &out.findings);
   }
+  if (!options.disabled_rules.empty()) {
+    std::erase_if(out.findings, [&](const Finding& f) {
+      return std::find(options.disabled_rules.begin(), options.disabled_rules.end(), f.rule) !=
+             options.disabled_rules.end();
+    });
+  }
   out.record = std::move(parsed.record);
   out.overview_text = std::move(parsed.overview_text);
   return out;

@@ -34,6 +34,10 @@ struct ParseOptions {
   // Documents larger than this are refused with Status::TooLarge (default: 16 MiB). A report
   // is ~10 KB inside 100-350 KB of portal chrome, so anything near the limit is not a report.
   std::size_t max_bytes = 16u << 20;
+  // Rule ids whose findings are left out (default: none). For tests only: it stands for a
+  // change of the rules (`nianbao reparse --test-disable-rule`), so that re-parsing an archive
+  // with "another parser" can be tested without a second build. Unknown ids are ignored.
+  std::vector<std::string> disabled_rules;
 };
 
 struct ParseOutput {

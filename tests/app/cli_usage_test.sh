@@ -43,6 +43,10 @@ expect 2 stderr "--bogus" run --config x.toml --bogus # unknown option (CLI11: 1
 expect 2 stderr "extra|unexpected|x" crawl --sources s.toml x  # stray argument
 expect 2 stderr "max-bytes" parse --max-bytes -1 f    # invalid value (CLI11: 105)
 expect 2 stderr "linger" run --config x.toml --linger soon
+expect 2 stderr "--config" reparse x.warc.gz         # publishing needs the sinks' config
+expect 2 stderr "--since" reparse --dry-run --since yesterday x.warc.gz
+expect 2 stderr "--source" reparse --dry-run --source host1 x.warc.gz  # needs the state
+expect 2 stderr "no archive" reparse --dry-run
 expect 0 stdout "usage" --help
 expect 0 stdout "usage" run --help
 expect 0 stdout "^nianbao [0-9]" --version

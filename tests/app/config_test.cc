@@ -276,6 +276,8 @@ enabled = true
 enabled = false
 dir = "/a"
 max_file_size = 3
+max_total_size = 3
+keep_days = 3
 [metrics]
 listen = "0.0.0.0:3"
 allow_non_loopback = true
@@ -293,6 +295,21 @@ missing_before_watch = true
 }
 
 // ---- [[alerts]]
+
+// Retention: 0 turns each bound off; a size takes units; a negative size or an age past 100
+// years is refused naming the key.
+TEST(ConfigArchiveTest, RetentionSettings) {
+  auto off = Parse("[archive]\nmax_total_size = 0\nkeep_days = 0\n");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off.value().archive.max_total_bytes, 0);
+  EXPECT_EQ(off.value().archive.keep_days, 0);
+  auto on = Parse("[archive]\nmax_total_size = \"200GiB\"\nkeep_days = 3650\n");
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_EQ(on.value().archive.max_total_bytes, 200ll << 30);
+  EXPECT_EQ(on.value().archive.keep_days, 3650);
+  ExpectError("[archive]\nmax_total_size = -1\n", "max_total_size");
+  ExpectError("[archive]\nkeep_days = 40000\n", "keep_days");
+}
 
 TEST(ConfigAlertsTest, EachTableIsATarget) {
   auto c = Parse(R"toml(

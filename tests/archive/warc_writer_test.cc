@@ -13,10 +13,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "archive/warc_reader.h"
 
 namespace nianbao::archive {
 namespace {
@@ -78,6 +81,17 @@ WarcExchange Exchange(const std::string& uri, const std::string& body) {
   return e;
 }
 
+// The settings most tests vary; the others keep their defaults.
+WarcSettings Settings(const std::string& dir, int64_t max_file_bytes, const std::string& software,
+                      const std::string& sources_file) {
+  WarcSettings ws;
+  ws.dir = dir;
+  ws.max_file_bytes = max_file_bytes;
+  ws.software = software;
+  ws.sources_file = sources_file;
+  return ws;
+}
+
 class WarcWriterTest : public ::testing::Test {
  protected:
   WarcWriterTest()
@@ -105,7 +119,7 @@ class WarcWriterTest : public ::testing::Test {
 TEST_F(WarcWriterTest, WritesInfoResponsesRequestsAndARevisitThenRenamesOnClose) {
   const std::string page1 = "<html><body>洛碛镇2020年政府信息公开工作年度报告</body></html>";
   const std::string page2 = "<html><body>王店镇2020年政府信息公开工作年度报告</body></html>";
-  auto w = WarcWriter::Open({dir_.string(), 1 << 20, "nianbao/test", "sources.toml"});
+  auto w = WarcWriter::Open(Settings(dir_.string(), 1 << 20, "nianbao/test", "sources.toml"));
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   auto a = w.value()->Write(Exchange("http://x.gov.cn/t1.html", page1));
   auto b = w.value()->Write(Exchange("http://x.gov.cn/t2.html", page2));
@@ -156,7 +170,7 @@ TEST_F(WarcWriterTest, WritesInfoResponsesRequestsAndARevisitThenRenamesOnClose)
 }
 
 TEST_F(WarcWriterTest, AFullFileIsClosedAndTheNextOneStarted) {
-  auto w = WarcWriter::Open({dir_.string(), 300, "nianbao/test", ""});
+  auto w = WarcWriter::Open(Settings(dir_.string(), 300, "nianbao/test", ""));
   ASSERT_TRUE(w.ok());
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(w.value()
@@ -174,12 +188,125 @@ TEST_F(WarcWriterTest, AFullFileIsClosedAndTheNextOneStarted) {
   }
 }
 
+// What /metrics shows: records by type, the files closed, the bytes that are on disk; and the
+// parser named in warcinfo for `nianbao reparse`.
+TEST_F(WarcWriterTest, CountsWhatItWroteAndNamesTheParserInWarcinfo) {
+  WarcSettings ws = Settings(dir_.string(), 1 << 20, "nianbao/test", "");
+  ws.parser_version = "9.9.9+parser.42";
+  auto w = WarcWriter::Open(ws);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(w.value()->Write(Exchange("http://x.gov.cn/t1.html", "<p>报告</p>")).ok());
+  ASSERT_TRUE(w.value()->Write(Exchange("http://x.gov.cn/t2.html", "<p>报告</p>")).ok());
+  ASSERT_TRUE(w.value()->Close().ok());
+  WarcStats st = w.value()->stats();
+  EXPECT_EQ(st.responses, 1);
+  EXPECT_EQ(st.revisits, 1);
+  EXPECT_EQ(st.files_closed, 1);
+  EXPECT_EQ(st.write_errors, 0);
+  auto files = Files(".warc.gz");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(st.bytes_written, static_cast<int64_t>(fs::file_size(files[0])));
+  auto records = Members(ReadAll(files[0]));
+  ASSERT_FALSE(records.empty());
+  EXPECT_NE(records[0].find("\r\nnianbao-parser-version: 9.9.9+parser.42\r\n"), std::string::npos)
+      << records[0];
+}
+
+// The URIs of the response records in the directory's closed files, read with WarcReader; and
+// the body of each.
+std::map<std::string, std::string> ArchivedBodies(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    auto reader = WarcReader::Open(e.path().string());
+    if (!reader.ok()) continue;
+    WarcRecord rec;
+    while (true) {
+      auto got = reader.value()->Next(&rec);
+      if (!got.ok()) continue;
+      if (!got.value()) break;
+      if (rec.type() != "response") continue;
+      auto http = ParseHttpResponse(rec.block);
+      out[std::string(rec.target_uri())] = http.ok() ? std::string(http.value().body) : "";
+    }
+  }
+  return out;
+}
+
+// Defect: a writer started within the second after another one closed its file took the same
+// name, and its rename at close replaced the earlier file.
+TEST_F(WarcWriterTest, ARestartWithinTheSecondKeepsTheEarlierFile) {
+  for (const char* page : {"a", "b"}) {
+    auto w = WarcWriter::Open(Settings(dir_.string(), 1 << 20, "nianbao/test", ""));
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(
+        w.value()->Write(Exchange(std::string("http://x.gov.cn/") + page + ".html", page)).ok());
+    ASSERT_TRUE(w.value()->Close().ok());
+  }
+  EXPECT_EQ(Files(".warc.gz").size(), 2u);
+  EXPECT_EQ(ArchivedBodies(dir_).size(), 2u);
+}
+
+// Retention by size: every page written goes to a file of its own (300 bytes), the archive may
+// hold 1 byte: old files go, and each page's last copy is written again before its file goes.
+TEST_F(WarcWriterTest, RetentionBySizeRemovesOldFilesButNoPagesLastCopy) {
+  WarcSettings ws = Settings(dir_.string(), 300, "nianbao/test", "");
+  ws.max_total_bytes = 1;
+  auto w = WarcWriter::Open(ws);
+  ASSERT_TRUE(w.ok());
+  for (const char* page : {"a", "b", "c", "d"}) {
+    ASSERT_TRUE(w.value()
+                    ->Write(Exchange(std::string("http://x.gov.cn/") + page + ".html",
+                                     std::string("<p>报告 ") + page + "</p>"))
+                    .ok());
+  }
+  ASSERT_TRUE(w.value()->Close().ok());
+  WarcStats st = w.value()->stats();
+  EXPECT_EQ(st.files_removed, 3) << "the files of a, b and c";
+  EXPECT_EQ(Files(".warc.gz").size(), 1u);
+  auto bodies = ArchivedBodies(dir_);
+  EXPECT_EQ(bodies,
+            (std::map<std::string, std::string>{{"http://x.gov.cn/a.html", "<p>报告 a</p>"},
+                                                {"http://x.gov.cn/b.html", "<p>报告 b</p>"},
+                                                {"http://x.gov.cn/c.html", "<p>报告 c</p>"},
+                                                {"http://x.gov.cn/d.html", "<p>报告 d</p>"}}));
+  EXPECT_EQ(st.retention_errors, 0);
+}
+
+// Retention by age: files last written 400 days ago go when a writer keeping 365 days starts
+// its file; their pages (a revisit's with the body it pointed at) are written again in full.
+TEST_F(WarcWriterTest, RetentionByAgeCarriesRevisitsWithTheirPayload) {
+  {
+    auto old = WarcWriter::Open(Settings(dir_.string(), 1 << 20, "nianbao/test", ""));
+    ASSERT_TRUE(old.ok());
+    ASSERT_TRUE(old.value()->Write(Exchange("http://x.gov.cn/a.html", "<p>同一</p>")).ok());
+    auto revisit = old.value()->Write(Exchange("http://x.gov.cn/b.html", "<p>同一</p>"));
+    ASSERT_TRUE(revisit.ok() && revisit.value().revisit);
+    ASSERT_TRUE(old.value()->Close().ok());
+  }
+  auto old_files = Files(".warc.gz");
+  ASSERT_EQ(old_files.size(), 1u);
+  fs::last_write_time(old_files[0],
+                      fs::file_time_type::clock::now() - std::chrono::hours(24 * 400));
+  WarcSettings ws = Settings(dir_.string(), 1 << 20, "nianbao/test", "");
+  ws.max_age = std::chrono::hours(24 * 365);
+  auto w = WarcWriter::Open(ws);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(w.value()->Write(Exchange("http://x.gov.cn/c.html", "<p>新</p>")).ok());
+  ASSERT_TRUE(w.value()->Close().ok());
+  EXPECT_FALSE(fs::exists(old_files[0]));
+  EXPECT_EQ(w.value()->stats().records_carried, 2);
+  EXPECT_EQ(ArchivedBodies(dir_),
+            (std::map<std::string, std::string>{{"http://x.gov.cn/a.html", "<p>同一</p>"},
+                                                {"http://x.gov.cn/b.html", "<p>同一</p>"},
+                                                {"http://x.gov.cn/c.html", "<p>新</p>"}}));
+}
+
 // A crash leaves the .open file, perhaps with half a record at its end: the next start cuts
 // that off and renames the file; its complete records stay.
 TEST_F(WarcWriterTest, ALeftoverOpenFileIsCutAfterItsLastCompleteRecordAndRenamed) {
   std::string original;
   {
-    auto w = WarcWriter::Open({dir_.string(), 1 << 20, "nianbao/test", ""});
+    auto w = WarcWriter::Open(Settings(dir_.string(), 1 << 20, "nianbao/test", ""));
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE(w.value()->Write(Exchange("http://x.gov.cn/t1.html", "<p>一</p>")).ok());
     // The crash: a copy of the file as it is, with half a gzip member after it.
@@ -200,7 +327,7 @@ TEST_F(WarcWriterTest, ALeftoverOpenFileIsCutAfterItsLastCompleteRecordAndRename
 }
 
 TEST_F(WarcWriterTest, AnUnwritableDirectoryIsAnErrorNamingIt) {
-  auto w = WarcWriter::Open({"/proc/nianbao-archive", 1 << 20, "nianbao/test", ""});
+  auto w = WarcWriter::Open(Settings("/proc/nianbao-archive", 1 << 20, "nianbao/test", ""));
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.status().message().find("/proc/nianbao-archive"), std::string::npos);
 }
@@ -210,7 +337,7 @@ TEST_F(WarcWriterTest, AnUnwritableDirectoryIsAnErrorNamingIt) {
 TEST_F(WarcWriterTest, AnIndependentReaderReadsEveryRecordAndItsDigest) {
   const std::string body1 = "<html><body>洛碛镇2020年政府信息公开工作年度报告</body></html>";
   {
-    auto w = WarcWriter::Open({dir_.string(), 1 << 20, "nianbao/test", "sources.toml"});
+    auto w = WarcWriter::Open(Settings(dir_.string(), 1 << 20, "nianbao/test", "sources.toml"));
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE(w.value()->Write(Exchange("http://x.gov.cn/t1.html", body1)).ok());
     ASSERT_TRUE(w.value()->Write(Exchange("http://x.gov.cn/t2.html", "<p>二</p>")).ok());

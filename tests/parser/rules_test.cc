@@ -177,6 +177,31 @@ TEST(Rules, SectionMissingFiresForAnAbsentSection) {
   EXPECT_TRUE(j["report"]["problems"].is_null());
 }
 
+// ParseOptions::disabled_rules (for tests of `nianbao reparse`: a rule change without a second
+// build): that rule's findings are left out, the others and the record stay as they were.
+TEST(Rules, ADisabledRuleIsLeftOutAndNothingElseChanges) {
+  ReportText r;
+  r.with_problems = false;  // structure.section_missing, as the test above
+  ParseInput in;
+  std::string text = r.Text();
+  in.bytes = text;
+  auto all = nianbao::parser::Parse(in);
+  ParseOptions without;
+  without.disabled_rules = {"structure.section_missing", "no.such_rule"};
+  auto fewer = nianbao::parser::Parse(in, without);
+  ASSERT_TRUE(all.ok() && fewer.ok());
+  std::vector<std::string> kept;
+  for (const auto& f : all.value().findings) {
+    if (f.rule != "structure.section_missing") kept.push_back(f.rule);
+  }
+  std::vector<std::string> got;
+  for (const auto& f : fewer.value().findings) got.push_back(f.rule);
+  EXPECT_EQ(got, kept);
+  EXPECT_EQ(got.size() + 1, all.value().findings.size());
+  EXPECT_EQ(RecordToJson(fewer.value().record), RecordToJson(all.value().record));
+  EXPECT_NE(ContentFingerprint(fewer.value()), ContentFingerprint(all.value()));
+}
+
 TEST(Rules, RowMissingFiresForAnAbsentRow) {
   ReportText r;
   r.applications.erase(r.applications.begin() + 1);  // 二、上年结转

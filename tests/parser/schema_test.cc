@@ -310,6 +310,15 @@ TEST(ReportSchemaTest, AcceptsRecordsInOrder) {
           {"a field added at the top level", {{"/crawl", R"({"depth": 2})"}}, true},
           {"a field added to source", {{"/source/etag", R"("abc")"}}, true},
           {"a fact added to narrative", {{"/narrative/portal_items", "97"}}, true},
+          {"a report.reparsed record",
+           {{"/parser_version", R"("0.2.0+parser.3")"},
+            {"/previous_parser_version", R"("0.1.0+parser.1")"}},
+           true},
+          {"reparsed from a WARC of another crawler",
+           {{"/parser_version", R"("0.2.0+parser.3")"},
+            {"/previous_parser_version", "null"},
+            {"/source/archive", R"({"file": "crawl.warc", "offset": 0})"}},
+           true},
       });
   ExpectCases(*GetSchemas().report, SampleRecord("2021"),
               {
@@ -386,6 +395,8 @@ TEST(ReportSchemaTest, RejectsWhatTheSpecForbids) {
           // Values.
           {"schema of another version", {{"/schema", R"("nianbao.report.v2")"}}, false},
           {"schema of a finding", {{"/schema", R"("nianbao.finding.v1")"}}, false},
+          {"a parser_version without its revision", {{"/parser_version", R"("0.1.0")"}}, false},
+          {"a previous_parser_version as a number", {{"/previous_parser_version", "1"}}, false},
           {"an empty report_id", {{"/report_id", R"("")"}}, false},
           {"a numeric report_id", {{"/report_id", "42"}}, false},
           {"template 2020", {{"/template", R"("2020")"}}, false},
