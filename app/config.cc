@@ -508,6 +508,9 @@ Status ReadAlerts(const toml::node& node, const std::string& path, Config& c) {
     if (target.retry_backoff_max < target.retry_backoff_min) {
       return Status::InvalidArgument(where + "retry_backoff_max: less than retry_backoff_min");
     }
+    if (target.kind != "webhook" && !target.headers.empty()) {
+      return Status::InvalidArgument(where + "headers: for kind = \"webhook\" only");
+    }
     if (target.kind == "email" && (target.from.empty() || target.to.empty())) {
       return Status::InvalidArgument(where + "email: from and to are required");
     }

@@ -303,6 +303,9 @@ url = "https://oapi.dingtalk.com/robot/send?access_token=T"
 min_severity = "error"
 secret = "env:NIANBAO_TEST_DING_SECRET"
 rate_limit = 10
+max_attempts = 3
+retry_backoff_min = "200ms"
+retry_backoff_max = "5s"
 rules = ["applications.balance"]
 sources = ["dongcheng", "xicheng"]
 organizations = ["东城区"]
@@ -319,6 +322,10 @@ organizations = ["东城区"]
   EXPECT_EQ(ding.secret, "SEC");  // from the environment
   EXPECT_EQ(ding.rate_limit, 10);
   EXPECT_EQ(wecom.rate_limit, -1);  // the kind's own
+  EXPECT_EQ(ding.max_attempts, 3);
+  EXPECT_EQ(ding.retry_backoff_min, 200ms);
+  EXPECT_EQ(ding.retry_backoff_max, 5s);
+  EXPECT_EQ(wecom.max_attempts, 5);
   unsetenv("NIANBAO_TEST_DING_SECRET");
   EXPECT_EQ(ding.rules, std::vector<std::string>{"applications.balance"});
   EXPECT_EQ(ding.sources, (std::vector<std::string>{"dongcheng", "xicheng"}));
@@ -336,6 +343,10 @@ TEST(ConfigAlertsTest, MistakesNameTheLine) {
   ExpectError("[[alerts]]\nkind = \"wecom\"\nurl = \"x\"\nto = [\"a@b\"]\n",
               "nianbao.toml:1: [[alerts]] from, to, username, password and starttls are for kind "
               "= \"email\"");
+  ExpectError("[[alerts]]\nkind = \"wecom\"\nurl = \"x\"\nheaders = { X-A = \"1\" }\n",
+              "nianbao.toml:1: [[alerts]] headers: for kind = \"webhook\" only");
+  ExpectError("[[alerts]]\nkind = \"wecom\"\nurl = \"x\"\nretry_backoff_min = \"2m\"\n",
+              "nianbao.toml:1: [[alerts]] retry_backoff_max: less than retry_backoff_min");
   ExpectError("[[alerts]]\nkind = \"wecom\"\nurl = \"x\"\nrate_limit = -1\n",
               "nianbao.toml:4: [[alerts]] rate_limit: expected messages per minute");
   ExpectError("[[alerts]]\nkind = \"webhook\"\n", "nianbao.toml:1: [[alerts]] url: required");
