@@ -461,6 +461,8 @@ const std::vector<std::pair<std::string_view, AlertKeyReader>>& AlertKeys() {
        [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertText(n, &t.username); }},
       {"password",
        [](const toml::node& n, sinks::AlertTarget& t) { return ReadSecret(n, &t.password); }},
+      {"ca_file",
+       [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertText(n, &t.ca_file); }},
       {"starttls",
        [](const toml::node& n, sinks::AlertTarget& t) -> std::string {
          auto v = n.value<bool>();

@@ -53,6 +53,8 @@ struct AlertTarget {
   std::string username;
   std::string password;
   bool starttls = true;
+  // The CA certificates (PEM) that verify the target's TLS certificate; "" = the system's.
+  std::string ca_file;
   // Filters; empty = any. Rules and sources match exactly; an organization matches when its
   // name contains one of these ("东城区" matches "北京市东城区人民政府").
   std::vector<std::string> rules;

@@ -454,6 +454,7 @@ long AlertSink::Mail(const AlertRequest& request, std::string* error) {
   // transfer fails (CURLE_USE_SSL_FAILED); smtps:// is TLS from the start.
   set(CURLOPT_USE_SSL, options_.target.starttls ? static_cast<long>(CURLUSESSL_ALL)
                                                 : static_cast<long>(CURLUSESSL_NONE));
+  if (!options_.target.ca_file.empty()) set(CURLOPT_CAINFO, options_.target.ca_file.c_str());
   if (!options_.target.username.empty()) {
     set(CURLOPT_USERNAME, options_.target.username.c_str());
     set(CURLOPT_PASSWORD, options_.target.password.c_str());
@@ -519,6 +520,7 @@ long AlertSink::Post(const AlertRequest& request, std::string* answer, long* ret
   set(CURLOPT_XFERINFODATA, &abort);
   set(CURLOPT_NOPROGRESS, 0L);
   set(CURLOPT_USERAGENT, "nianbao-alert/0.1");
+  if (!options_.target.ca_file.empty()) set(CURLOPT_CAINFO, options_.target.ca_file.c_str());
   if (rc != CURLE_OK) {
     *error = std::string("curl_easy_setopt: ") + curl_easy_strerror(rc);
     return 0;

@@ -10,7 +10,8 @@ Targets (one [[alerts]] table each; secrets from the environment and from a cred
   dingtalk  {"errcode":0} (its URL from a credential:)
   feishu    503 to everything during the first pass (given up after two attempts: the
             reports wait), {"code":0} from the second pass on
-  email     an SMTP server that accepts everything
+  email     an SMTP server that accepts everything, after STARTTLS (starttls = true, its
+            self-signed certificate as ca_file)
   refusing  a dingtalk robot answering {"errcode":310000} (a permanent refusal)
 
 Passes: 1. feishu down: the faulty reports wait; 2. the fault hook kills the daemon
@@ -34,12 +35,11 @@ import json
 import os
 import re
 import signal
-import socket
 import socketserver
+import ssl
+import subprocess
 import sys
 import threading
-import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Checks, Env, free_port, kcat, report_id  # noqa: E402
@@ -100,14 +100,25 @@ class Receiver:
 
 
 class Smtp:
-    """A minimal SMTP server: accepts every command, keeps each message's DATA."""
+    """A minimal SMTP server with STARTTLS (a self-signed certificate for 127.0.0.1 made with
+    openssl in `tmp`): accepts every command, keeps each message's DATA and whether it came
+    over TLS."""
 
-    def __init__(self):
+    def __init__(self, tmp):
         self.messages = []
+        self.over_tls = []
+        self.cert = os.path.join(tmp, "smtp-cert.pem")
+        key = os.path.join(tmp, "smtp-key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", self.cert], check=True, capture_output=True)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert, key)
         smtp = self
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self):
+                tls = False
                 self.wfile.write(b"220 localhost ESMTP e2e\r\n")
                 while True:
                     line = self.rfile.readline()
@@ -123,12 +134,20 @@ class Smtp:
                                 return
                             data += chunk
                         smtp.messages.append(data[:-3])
+                        smtp.over_tls.append(tls)
                         self.wfile.write(b"250 queued\r\n")
+                    elif verb == b"STAR" and not tls:
+                        self.wfile.write(b"220 go ahead\r\n")
+                        conn = context.wrap_socket(self.request, server_side=True)
+                        self.rfile = conn.makefile("rb")
+                        self.wfile = conn.makefile("wb", buffering=0)
+                        tls = True
                     elif verb == b"QUIT":
                         self.wfile.write(b"221 bye\r\n")
                         return
                     elif verb == b"EHLO":
-                        self.wfile.write(b"250 localhost\r\n")
+                        self.wfile.write(b"250 localhost\r\n" if tls else
+                                         b"250-localhost\r\n250 STARTTLS\r\n")
                     else:
                         self.wfile.write(b"250 ok\r\n")
 
@@ -203,7 +222,7 @@ def main():
         "refusing": Receiver(lambda n: (200, '{"errcode":310000,"errmsg":"keywords not in '
                                         'content"}', {})),
     }
-    smtp = Smtp()
+    smtp = Smtp(env.tmp)
     try:
         config, topics = env.config("alerts", sources=sources(env, free_port()))
         creds = os.path.join(os.path.dirname(config), "credentials")
@@ -239,7 +258,8 @@ kind = "email"
 url = "{smtp.url}"
 from = "nianbao@example.org"
 to = ["office@example.org"]
-starttls = false
+starttls = true
+ca_file = "{smtp.cert}"
 
 [[alerts]]
 kind = "dingtalk"
@@ -322,6 +342,7 @@ url = "{receivers["refusing"].url}/robot/send?access_token=R"
             check(any(dead in robot_text(kind, b) for b in receivers[kind].accepted()),
                   f"{kind}: {dead}")
         check(any(dead in t for t in smtp.texts()), f"email: {dead}")
+        check(smtp.over_tls and all(smtp.over_tls), "email: every message after STARTTLS")
 
         # Pass 5 found nothing new: no report alert anywhere.
         after_reports = [b for k, r in receivers.items() for b in
