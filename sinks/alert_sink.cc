@@ -297,7 +297,10 @@ void AlertSink::Run() {
     taken.clear();
     // Idle: wait for a batch (the wait only bounds the sleep; Close() wakes it). Holding
     // alerts back: take what has queued meanwhile, to join the digest, without waiting.
-    const size_t room = options_.max_digest > held.size() ? options_.max_digest - held.size() : 1;
+    // At most max_digest alerts held: with the queue's capacity, the sink's memory bound (the
+    // rest wait in the queue, and a full queue refuses: backpressure).
+    const size_t most = std::max<size_t>(options_.max_digest, 1);
+    const size_t room = held.size() < most ? most - held.size() : 0;
     queue_->PopUpTo(room, taken,
                     held.empty() ? Clock::now() + std::chrono::seconds(1) : Clock::now());
     for (auto& q : taken) {
