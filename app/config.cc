@@ -269,21 +269,70 @@ std::string ReadCredential(const std::string& name, std::string* value) {
   return "";
 }
 
-// A [kafka.properties] value: a string, or { credential = "NAME" }; checked by librdkafka.
-std::string ReadProperty(const std::string& key, const toml::node& node, Config& c) {
-  std::string value;
-  if (auto s = node.value<std::string>(); s && node.is_string()) {
-    value = *s;
-  } else if (const auto* t = node.as_table()) {
+// A secret written as a reference: "credential:NAME" (systemd's LoadCredential=), "env:NAME"
+// (an environment variable), or { credential = "NAME" }. `*is_reference` false: a string that
+// is none of these (the caller decides whether a literal is allowed).
+std::string ReadSecretReference(const toml::node& node, std::string* value, bool* is_reference) {
+  *is_reference = true;
+  if (const auto* t = node.as_table()) {
     const auto* name = t->get_as<std::string>("credential");
     if (name == nullptr || t->size() != 1) {
       return "expected a string or { credential = \"NAME\" }";
     }
-    if (std::string problem = ReadCredential(name->get(), &value); !problem.empty()) {
+    return ReadCredential(name->get(), value);
+  }
+  auto s = node.value<std::string>();
+  if (!s || !node.is_string()) return "expected a string";
+  constexpr std::string_view kCredential = "credential:";
+  constexpr std::string_view kEnv = "env:";
+  if (s->rfind(kCredential, 0) == 0) return ReadCredential(s->substr(kCredential.size()), value);
+  if (s->rfind(kEnv, 0) == 0) {
+    const std::string name = s->substr(kEnv.size());
+    const char* v = name.empty() ? nullptr : std::getenv(name.c_str());
+    if (v == nullptr || *v == '\0') return "environment variable \"" + name + "\" is not set";
+    *value = v;
+    return "";
+  }
+  *is_reference = false;
+  *value = *s;
+  return "";
+}
+
+// A secret: a reference only. The config file is world-readable (systemd/README.md).
+std::string ReadSecret(const toml::node& node, std::string* value) {
+  bool is_reference = false;
+  if (std::string p = ReadSecretReference(node, value, &is_reference); !p.empty()) return p;
+  if (!is_reference && !value->empty()) {
+    value->clear();
+    return "a secret is not written in the config, which others can read: give \"credential:NAME\" "
+           "(systemd LoadCredential=) or \"env:NAME\"";
+  }
+  return "";
+}
+
+// librdkafka properties that hold a secret: sasl.password, ssl.key.password,
+// sasl.oauthbearer.client.secret, ...
+bool IsSecretProperty(std::string_view key) {
+  const auto ends = [&](std::string_view tail) {
+    return key.size() >= tail.size() && key.substr(key.size() - tail.size()) == tail;
+  };
+  return ends("password") || ends("secret");
+}
+
+// A [kafka.properties] value: a string, or a secret reference (a secret property must be one);
+// checked by librdkafka.
+std::string ReadProperty(const std::string& key, const toml::node& node, Config& c) {
+  std::string value;
+  if (!node.is_string() && !node.is_table()) {
+    return "librdkafka properties are strings (or { credential = \"NAME\" })";
+  }
+  if (IsSecretProperty(key)) {
+    if (std::string problem = ReadSecret(node, &value); !problem.empty()) return problem;
+  } else {
+    bool is_reference = false;
+    if (std::string problem = ReadSecretReference(node, &value, &is_reference); !problem.empty()) {
       return problem;
     }
-  } else {
-    return "librdkafka properties are strings (or { credential = \"NAME\" })";
   }
   if (Status s = sinks::CheckKafkaProperty(key, value); !s.ok()) return s.message();
   c.kafka.properties[key] = std::move(value);
@@ -346,6 +395,18 @@ std::string ReadAlertChoice(const toml::node& node, const std::vector<std::strin
   return "expected one of " + list + ", got \"" + *out + "\"";
 }
 
+std::string ReadAlertDuration(const toml::node& node, std::chrono::milliseconds* out) {
+  crawler::Seconds d;
+  auto s = node.value<std::string>();
+  if (!s || !node.is_string() || !crawler::ParseDuration(*s, &d)) {
+    return "expected a duration such as \"30s\" or \"500ms\"";
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d);
+  if (ms.count() <= 0 || d.count() > 86400.0) return "expected 1ms to 1d";
+  *out = ms;
+  return "";
+}
+
 using AlertKeyReader = std::function<std::string(const toml::node&, sinks::AlertTarget&)>;
 
 const std::vector<std::pair<std::string_view, AlertKeyReader>>& AlertKeys() {
@@ -354,28 +415,75 @@ const std::vector<std::pair<std::string_view, AlertKeyReader>>& AlertKeys() {
        [](const toml::node& n, sinks::AlertTarget& t) {
          return ReadAlertChoice(n, sinks::AlertKinds(), &t.kind);
        }},
-      {"url", [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertText(n, &t.url); }},
+      {"url",
+       [](const toml::node& n, sinks::AlertTarget& t) {
+         // A robot's URL carries its key: it may be a reference too.
+         bool is_reference = false;
+         return ReadSecretReference(n, &t.url, &is_reference);
+       }},
       {"min_severity",
        [](const toml::node& n, sinks::AlertTarget& t) {
          return ReadAlertChoice(n, sinks::AlertSeverities(), &t.min_severity);
        }},
       {"secret",
-       [](const toml::node& n, sinks::AlertTarget& t) -> std::string {
-         if (const auto* c = n.as_table()) {
-           const auto* name = c->get_as<std::string>("credential");
-           if (name == nullptr || c->size() != 1) {
-             return "expected a string or { credential = \"NAME\" }";
-           }
-           return ReadCredential(name->get(), &t.secret);
-         }
-         return ReadAlertText(n, &t.secret);
-       }},
+       [](const toml::node& n, sinks::AlertTarget& t) { return ReadSecret(n, &t.secret); }},
       {"rules",
        [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertList(n, &t.rules); }},
       {"sources",
        [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertList(n, &t.sources); }},
       {"organizations", [](const toml::node& n,
                            sinks::AlertTarget& t) { return ReadAlertList(n, &t.organizations); }},
+      {"rate_limit",
+       [](const toml::node& n, sinks::AlertTarget& t) -> std::string {
+         auto v = n.value<int64_t>();
+         if (!v || !n.is_integer() || *v < 0 || *v > 100'000) {
+           return "expected messages per minute, 0 (no limit) to 100000";
+         }
+         t.rate_limit = static_cast<int>(*v);
+         return "";
+       }},
+      {"headers",
+       [](const toml::node& n, sinks::AlertTarget& t) -> std::string {
+         const auto* table = n.as_table();
+         if (table == nullptr) return "expected a table of header names and values";
+         for (const auto& [name, value] : *table) {
+           auto v = value.value<std::string>();
+           if (!v || !value.is_string()) return "expected a table of header names and values";
+           t.headers.push_back(std::string(name.str()) + ": " + *v);
+         }
+         return "";
+       }},
+      {"max_attempts",
+       [](const toml::node& n, sinks::AlertTarget& t) -> std::string {
+         auto v = n.value<int64_t>();
+         if (!v || !n.is_integer() || *v < 1 || *v > 100) return "expected 1 to 100";
+         t.max_attempts = static_cast<int>(*v);
+         return "";
+       }},
+      {"retry_backoff_min",
+       [](const toml::node& n, sinks::AlertTarget& t) {
+         return ReadAlertDuration(n, &t.retry_backoff_min);
+       }},
+      {"retry_backoff_max",
+       [](const toml::node& n, sinks::AlertTarget& t) {
+         return ReadAlertDuration(n, &t.retry_backoff_max);
+       }},
+      {"from",
+       [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertText(n, &t.from); }},
+      {"to", [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertList(n, &t.to); }},
+      {"username",
+       [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertText(n, &t.username); }},
+      {"password",
+       [](const toml::node& n, sinks::AlertTarget& t) { return ReadSecret(n, &t.password); }},
+      {"ca_file",
+       [](const toml::node& n, sinks::AlertTarget& t) { return ReadAlertText(n, &t.ca_file); }},
+      {"starttls",
+       [](const toml::node& n, sinks::AlertTarget& t) -> std::string {
+         auto v = n.value<bool>();
+         if (!v || !n.is_boolean()) return "expected true or false";
+         t.starttls = *v;
+         return "";
+       }},
   };
   return *keys;
 }
@@ -413,6 +521,22 @@ Status ReadAlerts(const toml::node& node, const std::string& path, Config& c) {
     }
     if (target.kind.empty()) return Status::InvalidArgument(where + "kind: required");
     if (target.url.empty()) return Status::InvalidArgument(where + "url: required");
+    if (target.retry_backoff_max < target.retry_backoff_min) {
+      return Status::InvalidArgument(where + "retry_backoff_max: less than retry_backoff_min");
+    }
+    if (target.kind != "webhook" && !target.headers.empty()) {
+      return Status::InvalidArgument(where + "headers: for kind = \"webhook\" only");
+    }
+    if (target.kind == "email" && (target.from.empty() || target.to.empty())) {
+      return Status::InvalidArgument(where + "email: from and to are required");
+    }
+    if (target.kind != "email" &&
+        (!target.from.empty() || !target.to.empty() || !target.username.empty() ||
+         !target.password.empty() || !target.starttls)) {
+      return Status::InvalidArgument(where +
+                                     "from, to, username, password and starttls are "
+                                     "for kind = \"email\"");
+    }
     c.alerts.push_back(std::move(target));
   }
   return Status::Ok();

@@ -6,15 +6,19 @@
 // its own file and line). Every default is in the structs below; docs/defaults.toml lists
 // them all with a comment each, and tests/app/defaults_test.cc checks the two agree.
 //
-// Secrets: a value of [kafka.properties] may be written { credential = "NAME" }: it is then
-// read from $CREDENTIALS_DIRECTORY/NAME, the directory where systemd's LoadCredential= puts
-// the service's credentials (systemd/README.md).
+// Secrets: a value of [kafka.properties] and an [[alerts]] url, secret or password may be
+// written "credential:NAME" (or { credential = "NAME" }): it is then read from
+// $CREDENTIALS_DIRECTORY/NAME, the directory where systemd's LoadCredential= puts the service's
+// credentials (systemd/README.md); or "env:NAME": the environment variable. A secret (an alert's
+// secret or password, a Kafka property whose name ends in "password" or "secret") written as a
+// literal is refused: the config file is readable by others.
 //
 // Reload (SIGHUP) applies the sources file and [log]; SettingsNeedingRestart() names every
 // other setting that changed, for the daemon to warn about.
 //
 // Threading: LoadConfig() and ParseConfig() are pure functions of the files and of the
-// environment ($CREDENTIALS_DIRECTORY); the structs are plain values.
+// environment ($CREDENTIALS_DIRECTORY, the variables named by "env:"); the structs are plain
+// values.
 #pragma once
 
 #include <chrono>
@@ -102,8 +106,8 @@ struct Config {
   int64_t metrics_ready_max_backlog = 0;
   std::chrono::milliseconds shutdown_deadline{30'000};
   HistoryConfig history;
-  // [[alerts]]: one alert sink per table (sinks/alert_sink.h); none by default. A `secret` may be
-  // { credential = "NAME" } like a Kafka property.
+  // [[alerts]]: one alert sink per table (sinks/alert_sink.h); none by default. Secrets already
+  // read from their references.
   std::vector<sinks::AlertTarget> alerts;
   crawler::SourcesConfig sources;  // loaded from sources_path
 };

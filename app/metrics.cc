@@ -30,6 +30,12 @@ constexpr MetricSpec kKnownMetrics[] = {
      MetricType::kCounter,
      "Kafka messages whose delivery failed (the batch is published again later).",
      {}},
+    {metric::kAlertsTotal,
+     MetricType::kCounter,
+     "Alerts of each [[alerts]] target (target: its position from 1 and kind, \"1:wecom\"), by "
+     "outcome: sent, refused (given up for good), failed (sent again later), suppressed "
+     "(already sent before a restart), retried (attempts after the first).",
+     {"target", "outcome"}},
     {metric::kQueueDepth,
      MetricType::kGauge,
      "Items waiting in a bounded internal queue.",

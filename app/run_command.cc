@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -32,6 +33,7 @@
 #include "ingest/status_updater.h"
 #include "parser/charset.h"
 #include "parser/version.h"
+#include "parser/parser.h"
 #include "sinks/alert_sink.h"
 #include "sinks/embedded_kafka.h"
 #include "sinks/file_sink.h"
@@ -253,11 +255,17 @@ class Daemon {
     for (const auto& target : config_->alerts) {
       sinks::AlertSinkOptions ao;
       ao.target = target;
+      ao.ledger_path = AlertLedgerPath(target);
+      ao.max_attempts = target.max_attempts;
+      ao.retry_backoff_min = target.retry_backoff_min;
+      ao.retry_backoff_max = target.retry_backoff_max;
       auto alert = sinks::AlertSink::Create(std::move(ao));
       if (!alert.ok()) {
         log_->error("{}: [[alerts]]: {}", config_->path, alert.status().message());
         return false;
       }
+      alerts_.push_back(
+          {std::to_string(alerts_.size() + 1) + ":" + target.kind, alert.value().get(), {}});
       sinks_.push_back(std::move(alert).value());
     }
     if (!config_->metrics_listen.empty()) {
@@ -300,6 +308,16 @@ class Daemon {
     signals_.add(SIGHUP);
     WaitSignal();
     return true;
+  }
+
+  // Each target's sent-alert ledger (sinks/alert_sink.h): STATE_DIR/alerts/KIND-ID.sent, the id
+  // from the kind and URL, so that reordering the tables keeps each target's ledger.
+  std::string AlertLedgerPath(const sinks::AlertTarget& t) const {
+    const std::string dir = config_->state_dir + "/alerts";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);  // a failure shows when the ledger opens
+    return dir + "/" + t.kind + "-" + parser::Sha256Hex(t.kind + "\n" + t.url).substr(0, 16) +
+           ".sent";
   }
 
   // Every page's final status, from the status updater.
@@ -655,6 +673,19 @@ class Daemon {
       metrics_.Inc(metric::kArchiveErrorsTotal, {},
                    delta(as.write_errors + as.retention_errors, last_.archive.write_errors));
     }
+    for (auto& a : alerts_) {
+      const auto now = a.sink->stats();
+      const auto add = [&](const char* outcome, uint64_t value, uint64_t last) {
+        metrics_.Inc(metric::kAlertsTotal, {{"target", a.label}, {"outcome", outcome}},
+                     static_cast<double>(value - last));
+      };
+      add("sent", now.sent, a.last.sent);
+      add("refused", now.refused, a.last.refused);
+      add("failed", now.failed, a.last.failed);
+      add("suppressed", now.suppressed, a.last.suppressed);
+      add("retried", now.retries, a.last.retries);
+      a.last = now;
+    }
     sample_timer_.expires_after(1s);
     sample_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) Sample();
@@ -679,6 +710,12 @@ class Daemon {
   std::unique_ptr<sinks::EmbeddedKafka> embedded_;
   std::vector<std::unique_ptr<sinks::Sink>> sinks_;
   sinks::KafkaSink* kafka_ = nullptr;
+  struct AlertTargetMetrics {
+    std::string label;  // "1:wecom"
+    sinks::AlertSink* sink;
+    sinks::AlertSinkStats last;  // at the last sample
+  };
+  std::vector<AlertTargetMetrics> alerts_;
   std::unique_ptr<HttpEndpoint> endpoint_;
   std::unique_ptr<ingest::StatusUpdater> updater_;
   crawler::CurlFetcher fetcher_{io_};

@@ -16,6 +16,8 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev kcat python3 python3-jsonschema systemd
   python3-scrapy
+  # the alerts e2e test's self-signed certificate for its STARTTLS SMTP server
+  openssl
   # independent readers of nianbao's output in the tests (npm packages in tests/tools)
   nodejs
 )

@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
+#include <ctime>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -49,54 +50,170 @@ int64_t Seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-std::string FindingsJson(const Alert& a) {
-  Json list = Json::array();
+// The source events that alert: one row per type. `what` completes "source NAME ...".
+struct SourceEvent {
+  std::string_view event;
+  std::string_view severity;
+  std::string_view what;
+};
+
+constexpr SourceEvent kSourceEvents[] = {
+    {"source.unreachable", "error", "is unreachable"},
+    {"source.blocked", "warning", "is blocked by its robots.txt"},
+    {"report.missing", "warning", "has a report missing"},
+};
+
+const SourceEvent* FindSourceEvent(std::string_view event) {
+  for (const auto& e : kSourceEvents) {
+    if (e.event == event) return &e;
+  }
+  return nullptr;
+}
+
+bool OrganizationPasses(const AlertTarget& target, const std::string& organization) {
+  if (target.organizations.empty()) return true;
+  return std::any_of(target.organizations.begin(), target.organizations.end(),
+                     [&](const std::string& o) {
+                       return !organization.empty() && organization.find(o) != std::string::npos;
+                     });
+}
+
+// A source event's alert; false when the target's filters keep it out.
+bool SourceAlertOf(const Message& m, const SourceEvent& row, const AlertTarget& target,
+                   Alert* alert) {
+  const Json j = Json::parse(m.value, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  Alert a;
+  a.event = std::string(row.event);
+  a.key = HeaderOf(m, "ce_id");
+  a.severity = std::string(row.severity);
+  a.source = Text(j, "source");
+  if (a.source.empty()) a.source = m.key;
+  a.organization = Text(j, "organization");
+  a.year = Int(j, "year");
+  a.title = Text(j, "title");
+  a.url = Text(j, "url");
+  if (Rank(a.severity) < std::max(0, Rank(target.min_severity))) return false;
+  if (!target.rules.empty() && !Contains(target.rules, a.event)) return false;
+  if (!target.sources.empty() && !Contains(target.sources, a.source)) return false;
+  if (!OrganizationPasses(target, a.organization)) return false;
+  if (std::string message = Text(j, "message"); !message.empty()) a.details.push_back(message);
+  if (auto f = j.find("failures"); f != j.end() && f->is_object()) {
+    for (const auto& [reason, count] : f->items()) {
+      a.details.push_back(reason + ": " + (count.is_number() ? count.dump() : "?"));
+    }
+  }
+  *alert = std::move(a);
+  return true;
+}
+
+Json AlertJson(const Alert& a) {
+  if (!a.is_report()) {
+    return {{"event", a.event},
+            {"source", a.source},
+            {"organization", a.organization},
+            {"year", a.year},
+            {"url", a.url},
+            {"severity", a.severity},
+            {"details", a.details},
+            {"text", AlertText(a, false)}};
+  }
+  Json findings = Json::array();
   for (const auto& f : a.findings) {
-    list.push_back(
+    findings.push_back(
         {{"rule", f.rule}, {"severity", f.severity}, {"message", f.message}, {"path", f.path}});
   }
-  return Dump(list);
+  return {{"event", a.event},
+          {"report_id", a.report_id},
+          {"version", a.version},
+          {"source", a.source},
+          {"organization", a.organization},
+          {"year", a.year},
+          {"title", a.title},
+          {"url", a.url},
+          {"findings", findings},
+          {"text", AlertText(a, false)}};
+}
+
+// The title and text of one message: one alert's, or a digest's.
+std::string TitleOf(const std::vector<Alert>& alerts) {
+  return alerts.size() == 1 ? AlertTitle(alerts[0]) : DigestTitle(alerts);
+}
+std::string TextOf(const std::vector<Alert>& alerts, bool markdown) {
+  return alerts.size() == 1 ? AlertText(alerts[0], markdown) : DigestText(alerts, markdown);
+}
+
+// `text` within `max_bytes` (0 = any), a cut marked.
+std::string Fit(std::string text, size_t max_bytes) {
+  constexpr std::string_view kCut = "\n...";
+  if (max_bytes == 0 || text.size() <= max_bytes) return text;
+  return TruncateUtf8(text, max_bytes - kCut.size()) + std::string(kCut);
+}
+
+// An id receivers may use to drop a message they already have (a crash between their answer
+// and the sent-alert ledger's write sends it again): the alert's ce_id, or a digest's first.
+std::string DeliveryId(const std::vector<Alert>& alerts) {
+  std::string id = alerts.front().key;
+  if (alerts.size() > 1 && !id.empty()) id += "+" + std::to_string(alerts.size() - 1);
+  return id;
+}
+
+using Time = std::chrono::system_clock::time_point;
+
+AlertRequest JsonPost(const std::string& url, std::string body) {
+  AlertRequest r;
+  r.url = url;
+  r.headers = {"Content-Type: application/json"};
+  r.body = std::move(body);
+  return r;
 }
 
 // ---- one row per kind: how its body is built and signed, how its answer is read
 
-AlertRequest Webhook(const AlertTarget& t, const Alert& a, std::chrono::system_clock::time_point) {
-  Json body = {{"event", a.event},
-               {"report_id", a.report_id},
-               {"version", a.version},
-               {"source", a.source},
-               {"organization", a.organization},
-               {"year", a.year},
-               {"title", a.title},
-               {"url", a.url},
-               {"findings", Json::parse(FindingsJson(a))},
-               {"text", AlertText(a, false)}};
-  AlertRequest r{t.url, {"Content-Type: application/json"}, Dump(body)};
+// 企业微信 group robot: markdown content of at most 4096 bytes, 20 messages a minute.
+constexpr size_t kWecomMaxBytes = 4096;
+// 钉钉 robot: 20 messages a minute; a markdown text of at most 20000 characters (bytes here).
+constexpr size_t kDingtalkMaxBytes = 20000;
+// 飞书 custom bot: 100 a minute; a request body of at most 20 KB (the text, with room for the
+// JSON around it).
+constexpr size_t kFeishuMaxBytes = 18000;
+
+AlertRequest Webhook(const AlertTarget& t, const std::vector<Alert>& alerts, Time) {
+  Json body;
+  if (alerts.size() == 1) {
+    body = AlertJson(alerts[0]);
+  } else {
+    Json list = Json::array();
+    for (const auto& a : alerts) list.push_back(AlertJson(a));
+    body = {{"event", "digest"},
+            {"count", alerts.size()},
+            {"alerts", list},
+            {"text", DigestText(alerts, false)}};
+  }
+  AlertRequest r = JsonPost(t.url, Dump(body));
+  for (const auto& h : t.headers) r.headers.push_back(h);
+  if (const std::string id = DeliveryId(alerts); !id.empty()) {
+    r.headers.push_back("X-Nianbao-Delivery: " + id);
+  }
   if (!t.secret.empty()) {
     r.headers.push_back("X-Nianbao-Signature: sha256=" + Hex(HmacSha256(t.secret, r.body)));
   }
   return r;
 }
 
-// 企业微信 group robot: markdown content of at most 4096 bytes.
-constexpr size_t kWecomMaxBytes = 4096;
-
-AlertRequest Wecom(const AlertTarget& t, const Alert& a, std::chrono::system_clock::time_point) {
-  std::string content = AlertText(a, true);
-  if (content.size() > kWecomMaxBytes) {
-    constexpr std::string_view kCut = "\n...";
-    content = TruncateUtf8(content, kWecomMaxBytes - kCut.size()) + std::string(kCut);
-  }
-  Json body = {{"msgtype", "markdown"}, {"markdown", {{"content", content}}}};
-  return {t.url, {"Content-Type: application/json"}, Dump(body)};
+AlertRequest Wecom(const AlertTarget& t, const std::vector<Alert>& alerts, Time) {
+  Json body = {{"msgtype", "markdown"},
+               {"markdown", {{"content", Fit(TextOf(alerts, true), kWecomMaxBytes)}}}};
+  return JsonPost(t.url, Dump(body));
 }
 
 // 钉钉 robot: signed in the query, timestamp in milliseconds.
-AlertRequest Dingtalk(const AlertTarget& t, const Alert& a,
-                      std::chrono::system_clock::time_point now) {
-  Json body = {{"msgtype", "markdown"},
-               {"markdown", {{"title", AlertTitle(a)}, {"text", AlertText(a, true)}}}};
-  AlertRequest r{t.url, {"Content-Type: application/json"}, Dump(body)};
+AlertRequest Dingtalk(const AlertTarget& t, const std::vector<Alert>& alerts, Time now) {
+  Json body = {
+      {"msgtype", "markdown"},
+      {"markdown",
+       {{"title", TitleOf(alerts)}, {"text", Fit(TextOf(alerts, true), kDingtalkMaxBytes)}}}};
+  AlertRequest r = JsonPost(t.url, Dump(body));
   if (!t.secret.empty()) {
     const std::string ms = std::to_string(
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
@@ -109,8 +226,7 @@ AlertRequest Dingtalk(const AlertTarget& t, const Alert& a,
 
 // 飞书 custom bot: signed in the body, timestamp in seconds, the HMAC keyed by the string to
 // sign over an empty message (as its documentation's sample code does).
-AlertRequest Feishu(const AlertTarget& t, const Alert& a,
-                    std::chrono::system_clock::time_point now) {
+AlertRequest Feishu(const AlertTarget& t, const std::vector<Alert>& alerts, Time now) {
   Json body = Json::object();
   if (!t.secret.empty()) {
     const std::string s = std::to_string(Seconds(now));
@@ -118,25 +234,78 @@ AlertRequest Feishu(const AlertTarget& t, const Alert& a,
     body["sign"] = Base64(HmacSha256(s + "\n" + t.secret, ""));
   }
   body["msg_type"] = "text";
-  body["content"] = {{"text", AlertText(a, false)}};
-  return {t.url, {"Content-Type: application/json"}, Dump(body)};
+  body["content"] = {{"text", Fit(TextOf(alerts, false), kFeishuMaxBytes)}};
+  return JsonPost(t.url, Dump(body));
+}
+
+// RFC 2047: a header value in UTF-8, base64 encoded words of at most 45 input bytes each (a
+// word stays under 75 characters), cut on character boundaries.
+std::string EncodedWords(std::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    std::string piece = TruncateUtf8(text, 45);
+    if (piece.empty()) piece = std::string(text.substr(0, 1));  // not UTF-8: bytes as they are
+    out += (out.empty() ? "" : "\r\n ") + std::string("=?UTF-8?B?") + Base64(piece) + "?=";
+    text.remove_prefix(piece.size());
+  }
+  return out;
+}
+
+std::string RfcDate(Time now) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(now);
+  std::tm utc{};
+  gmtime_r(&tt, &utc);
+  char buf[64];
+  if (std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &utc) == 0) return "";
+  return buf;
+}
+
+// E-mail: a plain-text UTF-8 message, base64 in lines of 76, sent over SMTP by the sink.
+AlertRequest Email(const AlertTarget& t, const std::vector<Alert>& alerts, Time now) {
+  std::string to;
+  for (const auto& r : t.to) to += (to.empty() ? "" : ", ") + r;
+  const std::string encoded = Base64(TextOf(alerts, false));
+  std::string body;
+  body += "Date: " + RfcDate(now) + "\r\n";
+  body += "From: " + t.from + "\r\n";
+  body += "To: " + to + "\r\n";
+  if (const std::string id = DeliveryId(alerts); !id.empty()) {
+    body += "Message-ID: <" + id + "@nianbao>\r\n";
+  }
+  body += "Subject: " + EncodedWords(TitleOf(alerts)) + "\r\n";
+  body += "MIME-Version: 1.0\r\n";
+  body += "Content-Type: text/plain; charset=utf-8\r\n";
+  body += "Content-Transfer-Encoding: base64\r\n\r\n";
+  for (size_t i = 0; i < encoded.size(); i += 76) body += encoded.substr(i, 76) + "\r\n";
+  AlertRequest r;
+  r.url = t.url;
+  r.body = std::move(body);
+  r.smtp = true;
+  r.mail_from = t.from;
+  r.rcpt = t.to;
+  return r;
 }
 
 struct Kind {
   std::string_view name;
-  std::function<AlertRequest(const AlertTarget&, const Alert&,
-                             std::chrono::system_clock::time_point)>
-      build;
+  std::function<AlertRequest(const AlertTarget&, const std::vector<Alert>&, Time)> build;
   const char* error_code_key;             // the robot's error code in a 2xx answer; null: none
   std::vector<int64_t> rate_limit_codes;  // robot error codes that mean "later" (retried)
+  int rate_limit;                         // messages a minute; 0 = none
+  size_t max_text_bytes;                  // one message's text; 0 = no limit
+  bool markdown;                          // the text is markdown
 };
 
 const std::vector<Kind>& Kinds() {
   static const auto* const kinds = new std::vector<Kind>{
-      {"webhook", Webhook, nullptr, {}},
-      {"wecom", Wecom, "errcode", {45009}},         // api freq out of limit
-      {"dingtalk", Dingtalk, "errcode", {130101}},  // send too fast
-      {"feishu", Feishu, "code", {11232}},          // frequency limited
+      {"webhook", Webhook, nullptr, {}, 0, 0, false},
+      // 45009: api freq out of limit.
+      {"wecom", Wecom, "errcode", {45009}, 20, kWecomMaxBytes, true},
+      // 130101: send too fast.
+      {"dingtalk", Dingtalk, "errcode", {130101}, 20, kDingtalkMaxBytes, true},
+      // 11232: frequency limited.
+      {"feishu", Feishu, "code", {11232}, 100, kFeishuMaxBytes, false},
+      {"email", Email, nullptr, {}, 0, 0, false},
   };
   return *kinds;
 }
@@ -146,6 +315,28 @@ const Kind* FindKind(std::string_view name) {
     if (k.name == name) return &k;
   }
   return nullptr;
+}
+
+// One line of a digest for `a`.
+std::string DigestLine(const Alert& a, bool markdown) {
+  if (!a.is_report()) {
+    std::string line = "- " + (markdown ? "**" + a.severity + "** " : "[" + a.severity + "] ") +
+                       "source " + a.source + " " +
+                       std::string(FindSourceEvent(a.event) ? FindSourceEvent(a.event)->what
+                                                            : std::string_view(a.event));
+    if (!a.organization.empty()) line += " (" + a.organization + ")";
+    if (!a.details.empty()) line += ": " + a.details.front();
+    return line + "\n";
+  }
+  size_t errors = 0;
+  for (const auto& f : a.findings) errors += f.severity == "error" ? 1 : 0;
+  std::string line =
+      "- " + (markdown ? "**" + a.organization + "**" : a.organization) + " " +
+      std::to_string(a.year) + " " + (a.event == "report.revised" ? "revised" : "new") + ": " +
+      std::to_string(a.findings.size()) + " finding(s), " + std::to_string(errors) + " error(s)";
+  if (!a.findings.empty()) line += "; " + a.findings.front().message;
+  if (!a.url.empty()) line += markdown ? " [link](" + a.url + ")" : " " + a.url;
+  return line + "\n";
 }
 
 }  // namespace
@@ -160,17 +351,38 @@ std::vector<std::string_view> AlertSeverities() {
   return {std::begin(kSeverities), std::end(kSeverities)};
 }
 
+std::vector<std::string_view> AlertSourceEvents() {
+  std::vector<std::string_view> names;
+  for (const auto& e : kSourceEvents) names.push_back(e.event);
+  return names;
+}
+
+int AlertRateLimit(std::string_view kind) {
+  const Kind* k = FindKind(kind);
+  return k == nullptr ? 0 : k->rate_limit;
+}
+
+size_t AlertMaxTextBytes(std::string_view kind) {
+  const Kind* k = FindKind(kind);
+  return k == nullptr ? 0 : k->max_text_bytes;
+}
+
 bool AlertOf(const Batch& batch, const AlertTarget& target, Alert* alert) {
   std::optional<Json> record;
   Alert a;
   for (const auto& m : batch.messages) {
     const std::string schema = HeaderOf(m, "schema");
-    if (schema != "nianbao.report.v1") continue;
     const std::string event = HeaderOf(m, "event");
+    if (schema == "nianbao.source.v1" || event == "report.missing") {
+      const SourceEvent* row = FindSourceEvent(event);
+      return row != nullptr && SourceAlertOf(m, *row, target, alert);
+    }
+    if (schema != "nianbao.report.v1") continue;
     if (event != "report.published" && event != "report.revised") return false;
     record = Json::parse(m.value, nullptr, false);
     if (record->is_discarded() || !record->is_object()) return false;
     a.event = event;
+    a.key = HeaderOf(m, "ce_id");
   }
   if (!record) return false;
   a.report_id = Text(*record, "report_id");
@@ -180,13 +392,9 @@ bool AlertOf(const Batch& batch, const AlertTarget& target, Alert* alert) {
   a.title = Text(*record, "title");
   a.version = Int(*record, "version");
   if (!target.sources.empty() && !Contains(target.sources, a.source)) return false;
-  if (!target.organizations.empty() &&
-      std::none_of(
-          target.organizations.begin(), target.organizations.end(),
-          [&](const std::string& o) { return a.organization.find(o) != std::string::npos; })) {
-    return false;
-  }
+  if (!OrganizationPasses(target, a.organization)) return false;
   const int min_rank = std::max(0, Rank(target.min_severity));
+  int top = -1;
   for (const auto& m : batch.messages) {
     if (HeaderOf(m, "schema") != "nianbao.finding.v1") continue;
     const Json f = Json::parse(m.value, nullptr, false);
@@ -195,14 +403,24 @@ bool AlertOf(const Batch& batch, const AlertTarget& target, Alert* alert) {
     AlertFinding finding{Text(f, "rule"), Text(f, "severity"), Text(f, "message"), Text(f, "path")};
     if (Rank(finding.severity) < min_rank) continue;
     if (!target.rules.empty() && !Contains(target.rules, finding.rule)) continue;
+    top = std::max(top, Rank(finding.severity));
     a.findings.push_back(std::move(finding));
   }
   if (a.findings.empty()) return false;
+  a.severity = std::string(kSeverities[std::max(0, top)]);
   *alert = std::move(a);
   return true;
 }
 
 std::string AlertTitle(const Alert& a) {
+  if (!a.is_report()) {
+    const SourceEvent* row = FindSourceEvent(a.event);
+    std::string title = "nianbao: source " + a.source + " " +
+                        std::string(row ? row->what : std::string_view(a.event));
+    if (!a.organization.empty()) title += ": " + a.organization;
+    if (a.year != 0) title += " " + std::to_string(a.year);
+    return title;
+  }
   size_t errors = 0;
   for (const auto& f : a.findings) errors += f.severity == "error" ? 1 : 0;
   return "nianbao: " + a.organization + " " + std::to_string(a.year) + " " +
@@ -218,15 +436,59 @@ std::string AlertText(const Alert& a, bool markdown) {
                       : "- [" + f.severity + "] " + f.rule + ": ") +
             f.message + (f.path.empty() ? "" : " (" + f.path + ")") + "\n";
   }
+  for (const auto& d : a.details) text += "- " + d + "\n";
   if (!a.url.empty()) text += markdown ? "[" + a.url + "](" + a.url + ")" : a.url;
   return text;
 }
 
-AlertRequest BuildAlertRequest(const AlertTarget& target, const Alert& alert,
+std::string DigestTitle(const std::vector<Alert>& alerts) {
+  if (alerts.size() == 1) return AlertTitle(alerts[0]);
+  size_t reports = 0;
+  size_t with_errors = 0;
+  for (const auto& a : alerts) {
+    if (!a.is_report()) continue;
+    ++reports;
+    with_errors += a.severity == "error" ? 1 : 0;
+  }
+  std::string title = "nianbao: ";
+  if (reports > 0) {
+    title += with_errors == reports ? std::to_string(reports) + " new reports with errors"
+                                    : std::to_string(reports) + " new reports with findings (" +
+                                          std::to_string(with_errors) + " with errors)";
+  }
+  if (const size_t others = alerts.size() - reports; others > 0) {
+    title += (reports > 0 ? ", " : "") + std::to_string(others) + " source alert(s)";
+  }
+  return title;
+}
+
+std::string DigestText(const std::vector<Alert>& alerts, bool markdown) {
+  if (alerts.size() == 1) return AlertText(alerts[0], markdown);
+  std::string text = (markdown ? "### " : "") + DigestTitle(alerts) + "\n";
+  for (const auto& a : alerts) text += DigestLine(a, markdown);
+  return text;
+}
+
+size_t AlertsThatFit(std::string_view kind_name, const std::vector<Alert>& alerts) {
+  const Kind* kind = FindKind(kind_name);
+  if (alerts.size() <= 1 || kind == nullptr || kind->max_text_bytes == 0) return alerts.size();
+  // The digest's text grows with each alert; the longest prefix within the limit.
+  std::vector<Alert> prefix;
+  size_t fit = 1;
+  for (const auto& a : alerts) {
+    prefix.push_back(a);
+    if (prefix.size() == 1) continue;
+    if (DigestText(prefix, kind->markdown).size() > kind->max_text_bytes) break;
+    fit = prefix.size();
+  }
+  return fit;
+}
+
+AlertRequest BuildAlertRequest(const AlertTarget& target, const std::vector<Alert>& alerts,
                                std::chrono::system_clock::time_point now) {
   const Kind* kind = FindKind(target.kind);
-  if (kind == nullptr) return {target.url, {}, ""};  // refused by the config loader first
-  return kind->build(target, alert, now);
+  if (kind == nullptr || alerts.empty()) return JsonPost(target.url, "");  // refused at load first
+  return kind->build(target, alerts, now);
 }
 
 AlertOutcome ClassifyAlertAnswer(std::string_view kind_name, long status, std::string_view body,
@@ -234,6 +496,11 @@ AlertOutcome ClassifyAlertAnswer(std::string_view kind_name, long status, std::s
   if (status == 0) {
     *why = "no answer";
     return AlertOutcome::kRetry;
+  }
+  if (kind_name == "email") {  // an SMTP reply code
+    *why = "SMTP " + std::to_string(status);
+    if (status < 400) return AlertOutcome::kDelivered;
+    return status < 500 ? AlertOutcome::kRetry : AlertOutcome::kRefused;
   }
   if (status == 429 || status >= 500) {
     *why = "HTTP " + std::to_string(status);

@@ -1,38 +1,53 @@
 // AlertSink: one [[alerts]] target (a generic JSON webhook, a 企业微信, 钉钉 or 飞书 group
-// robot). Of every batch it is given, a report event (report.published / report.revised) with
-// findings that pass the target's min_severity and filters becomes one POST in the target's
-// format (sinks/alert_format.h); every other batch is acknowledged at once.
+// robot, or e-mail over SMTP). Of every batch it is given, a report event with findings that
+// pass the target's min_severity and filters, or an alerting source event (source.unreachable,
+// source.blocked, report.missing), becomes an alert in the target's format
+// (sinks/alert_format.h); every other batch is acknowledged at once.
 //
-// Delivery: the same contract as every sink (sink.h), which is what makes an alert neither lost
-// nor sent twice: the status updater marks a report version delivered only once every sink,
-// this one included, acknowledged it; a crash before that fetches and hands the page on again
-// (the alert is sent again: at least once), and an acknowledged version is never handed on
-// again. An attempt that gets no answer, 429 or 5xx, or a robot's rate-limit code is retried
-// after a backoff (retry_backoff_min doubling to retry_backoff_max, or the answer's
-// Retry-After when longer, capped at retry_backoff_max), at most max_attempts times; then, or at
-// once for another 4xx or a robot's error code in a 200 answer, the batch is reported failed
-// (counted in stats().failed and logged): the page is not marked delivered, and the next pass
-// hands it on again.
+// Rate and bursts: at most `rate_limit` messages a minute (the kind's limit by default: wecom
+// 20). Alerts that arrive while the limit holds them back wait together and go out as one
+// digest ("nianbao: 12 new reports with errors" and a line each), as many as the target's size
+// limit carries (wecom: 4096 bytes); the rest go in the next message.
 //
-//   caller --TrySubmit--> [BatchQueue, bounded] --> sink thread: AlertOf(batch)? POST (libcurl
-//                                                   easy, blocking, timeout) ... retries; done()
+// Delivery: the same contract as every sink (sink.h): a batch is acknowledged only once its
+// alert is sent (or given up for good, below), so the status updater marks the report version
+// delivered only then, and a crash or an outage before that hands the batch on again. Not
+// twice: with a `ledger_path`, the ce_id of every alert sent is written there (fsync) before
+// the batch is acknowledged, and a batch handed on again whose alert is in the ledger is
+// acknowledged without a message (stats().suppressed). The one window left is a crash between
+// the target's answer and that write; webhook and e-mail messages carry the ce_id
+// (X-Nianbao-Delivery, Message-ID) for a receiver to drop the copy.
+//
+// Failures: no answer, 429, 5xx, a robot's rate-limit code, an SMTP 4xx: retried after a
+// backoff (retry_backoff_min doubling to retry_backoff_max, or the answer's Retry-After when
+// longer, capped at retry_backoff_max), at most max_attempts times; then the batch is reported
+// failed (stats().failed, logged) and the next pass hands it on again: nothing is lost. Another
+// 4xx, a robot's error code in a 200 answer, an SMTP 5xx, a login refused or a server without
+// STARTTLS: given up at once and for good (stats().refused, logged as an error, in the ledger):
+// the batch is acknowledged, so that a wrong key does not hold every report back for ever.
+//
+//   caller --TrySubmit--> [BatchQueue, bounded] --> sink thread: AlertOf(batch)? in the ledger?
+//      held alerts (a burst) --rate limit--> one message (libcurl easy, blocking, timeout)
+//      ... retries; ledger; done() for each batch of the message
 //
 // Owner: the daemon, through std::unique_ptr<Sink>; Close() before destruction.
 // Threading: TrySubmit(), pending(), stats() and Close() from any thread (Close() not from a
-// `done` callback). One internal thread (a LineSinkCore's) makes every HTTP request and runs
-// every `done`, one batch at a time, in submission order. Close() cuts a request or a backoff
-// short at its deadline.
+// `done` callback). One internal thread makes every request and runs every `done`, in
+// submission order. Close() cuts a request, a backoff or a rate-limit wait short at its
+// deadline.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "base/status.h"
 #include "sinks/alert_format.h"
@@ -45,8 +60,10 @@ class logger;
 namespace nianbao::sinks {
 
 namespace internal {
-class LineSinkCore;
+class BatchQueue;
+struct QueuedBatch;
 }  // namespace internal
+class SentAlertLedger;
 
 struct AlertSinkOptions {
   AlertTarget target;  // kind and url required
@@ -59,6 +76,17 @@ struct AlertSinkOptions {
   std::chrono::milliseconds retry_backoff_max{60'000};
   // Batches accepted and not yet reported. Default 64; full: TrySubmit() refuses.
   size_t queue_capacity = 64;
+  // The rate limit's window: at most target.rate_limit messages in any such span. Default 1 min.
+  std::chrono::milliseconds rate_window{60'000};
+  // Alerts in one digest at most. Default 50.
+  size_t max_digest = 50;
+  // The sent-alert ledger: a file of ce_ids, one a line, this target's alone. "" = none (then
+  // a batch handed on again after a crash is alerted again).
+  std::string ledger_path;
+  // The ce_ids the ledger remembers (the newest); older ones are dropped when it is opened. A
+  // batch is handed on again only until its report is marked delivered, within a pass or two.
+  // Default 10000.
+  size_t ledger_max_entries = 10'000;
   // The clock that dates signatures. Default: the system clock.
   std::function<std::chrono::system_clock::time_point()> now = [] {
     return std::chrono::system_clock::now();
@@ -66,10 +94,15 @@ struct AlertSinkOptions {
 };
 
 struct AlertSinkStats {
-  uint64_t sent = 0;     // alerts the target accepted
-  uint64_t failed = 0;   // alerts given up (refused, or max_attempts used)
-  uint64_t retries = 0;  // attempts after the first
-  uint64_t skipped = 0;  // batches with nothing to alert on (acknowledged at once)
+  uint64_t sent = 0;           // alerts the target accepted
+  uint64_t messages = 0;       // messages the target accepted (a digest is one)
+  uint64_t digests = 0;        // of those, digests of more than one alert
+  uint64_t failed = 0;         // alerts reported failed (max_attempts used, or closed): sent later
+  uint64_t refused = 0;        // alerts given up for good (a permanent failure)
+  uint64_t retries = 0;        // attempts after the first
+  uint64_t skipped = 0;        // batches with nothing to alert on (acknowledged at once)
+  uint64_t suppressed = 0;     // batches whose alert the ledger holds as sent (acknowledged)
+  uint64_t ledger_errors = 0;  // ledger writes that failed (the alert was sent)
 };
 
 class AlertSink final : public Sink {
@@ -77,7 +110,8 @@ class AlertSink final : public Sink {
   using Options = AlertSinkOptions;
   using Stats = AlertSinkStats;
 
-  // InvalidArgument for an unknown kind or severity, an empty url, max_attempts < 1.
+  // InvalidArgument for an unknown kind or severity, an empty url, max_attempts < 1, an email
+  // target without from or to; IoError when the ledger cannot be opened.
   static Result<std::unique_ptr<AlertSink>> Create(Options options);
   ~AlertSink() override;  // Close(0 ms) if Close() was not called
   AlertSink(const AlertSink&) = delete;
@@ -95,24 +129,46 @@ class AlertSink final : public Sink {
   Stats stats() const;
 
  private:
-  explicit AlertSink(Options options);
-  Status Send(const Batch& batch);  // on the sink thread
-  // One POST: the HTTP status (0: none) and the answer's body and Retry-After (seconds, -1).
+  struct Held;  // an accepted batch and its alert, waiting for its message
+  class RateLimit;
+
+  AlertSink(Options options, std::unique_ptr<SentAlertLedger> ledger);
+  void Run();  // the sink thread
+  // Sends the first alerts of `held` (as many as one message carries), reports their batches
+  // and removes them.
+  void SendSome(std::deque<Held>& held);
+  // One request: the HTTP status or SMTP reply code (0: none) and the answer's body and
+  // Retry-After (seconds, -1).
   long Post(const AlertRequest& request, std::string* answer, long* retry_after,
             std::string* error);
+  long Mail(const AlertRequest& request, std::string* error);
   bool ClosingBy(std::chrono::steady_clock::time_point t) const;
+  // Sleeps until `until` or Close(); false when closing.
+  bool WaitUntil(std::chrono::steady_clock::time_point until);
 
   const Options options_;
   const std::string name_;
+  const int rate_limit_;  // messages per rate_window; 0 = none
   std::shared_ptr<spdlog::logger> logger_;
+  std::unique_ptr<SentAlertLedger> ledger_;  // the sink thread's; null = none
+  std::unique_ptr<RateLimit> rate_;          // the sink thread's
+  std::unique_ptr<internal::BatchQueue> queue_;
   std::atomic<int64_t> close_deadline_ns_{INT64_MAX};  // steady_clock; set once by Close()
   std::mutex wait_mu_;
-  std::condition_variable wait_cv_;  // wakes a backoff when Close() is called
+  std::condition_variable wait_cv_;  // wakes a wait when Close() is called
+  std::mutex close_mu_;
+  bool closed_ = false;  // GUARDED_BY(close_mu_)
+  std::atomic<uint64_t> unavailable_at_close_{0};
   std::atomic<uint64_t> sent_{0};
+  std::atomic<uint64_t> messages_{0};
+  std::atomic<uint64_t> digests_{0};
   std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> retries_{0};
   std::atomic<uint64_t> skipped_{0};
-  std::unique_ptr<internal::LineSinkCore> core_;  // last: its thread calls Send()
+  std::atomic<uint64_t> suppressed_{0};
+  std::atomic<uint64_t> ledger_errors_{0};
+  std::thread thread_;  // last: started once everything above exists
 };
 
 }  // namespace nianbao::sinks

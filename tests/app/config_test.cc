@@ -312,6 +312,7 @@ TEST(ConfigArchiveTest, RetentionSettings) {
 }
 
 TEST(ConfigAlertsTest, EachTableIsATarget) {
+  setenv("NIANBAO_TEST_DING_SECRET", "SEC", 1);
   auto c = Parse(R"toml(
 [[alerts]]
 kind = "wecom"
@@ -321,7 +322,11 @@ url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K"
 kind = "dingtalk"
 url = "https://oapi.dingtalk.com/robot/send?access_token=T"
 min_severity = "error"
-secret = "SEC"
+secret = "env:NIANBAO_TEST_DING_SECRET"
+rate_limit = 10
+max_attempts = 3
+retry_backoff_min = "200ms"
+retry_backoff_max = "5s"
 rules = ["applications.balance"]
 sources = ["dongcheng", "xicheng"]
 organizations = ["东城区"]
@@ -335,7 +340,14 @@ organizations = ["东城区"]
   EXPECT_EQ(wecom.secret, "");
   const auto& ding = c.value().alerts[1];
   EXPECT_EQ(ding.min_severity, "error");
-  EXPECT_EQ(ding.secret, "SEC");
+  EXPECT_EQ(ding.secret, "SEC");  // from the environment
+  EXPECT_EQ(ding.rate_limit, 10);
+  EXPECT_EQ(wecom.rate_limit, -1);  // the kind's own
+  EXPECT_EQ(ding.max_attempts, 3);
+  EXPECT_EQ(ding.retry_backoff_min, 200ms);
+  EXPECT_EQ(ding.retry_backoff_max, 5s);
+  EXPECT_EQ(wecom.max_attempts, 5);
+  unsetenv("NIANBAO_TEST_DING_SECRET");
   EXPECT_EQ(ding.rules, std::vector<std::string>{"applications.balance"});
   EXPECT_EQ(ding.sources, (std::vector<std::string>{"dongcheng", "xicheng"}));
   EXPECT_EQ(ding.organizations, std::vector<std::string>{"东城区"});
@@ -344,8 +356,20 @@ organizations = ["东城区"]
 }
 
 TEST(ConfigAlertsTest, MistakesNameTheLine) {
-  ExpectError("[[alerts]]\nkind = \"email\"\nurl = \"x\"\n",
-              "nianbao.toml:2: [[alerts]] kind: expected one of webhook, wecom, dingtalk, feishu");
+  ExpectError("[[alerts]]\nkind = \"pager\"\nurl = \"x\"\n",
+              "nianbao.toml:2: [[alerts]] kind: expected one of webhook, wecom, dingtalk, feishu, "
+              "email");
+  ExpectError("[[alerts]]\nkind = \"email\"\nurl = \"smtp://m:587\"\nto = [\"a@b\"]\n",
+              "nianbao.toml:1: [[alerts]] email: from and to are required");
+  ExpectError("[[alerts]]\nkind = \"wecom\"\nurl = \"x\"\nto = [\"a@b\"]\n",
+              "nianbao.toml:1: [[alerts]] from, to, username, password and starttls are for kind "
+              "= \"email\"");
+  ExpectError("[[alerts]]\nkind = \"wecom\"\nurl = \"x\"\nheaders = { X-A = \"1\" }\n",
+              "nianbao.toml:1: [[alerts]] headers: for kind = \"webhook\" only");
+  ExpectError("[[alerts]]\nkind = \"wecom\"\nurl = \"x\"\nretry_backoff_min = \"2m\"\n",
+              "nianbao.toml:1: [[alerts]] retry_backoff_max: less than retry_backoff_min");
+  ExpectError("[[alerts]]\nkind = \"wecom\"\nurl = \"x\"\nrate_limit = -1\n",
+              "nianbao.toml:4: [[alerts]] rate_limit: expected messages per minute");
   ExpectError("[[alerts]]\nkind = \"webhook\"\n", "nianbao.toml:1: [[alerts]] url: required");
   ExpectError("[[alerts]]\nkind = \"webhook\"\nurl = \"x\"\nmin_severty = \"error\"\n",
               "nianbao.toml:4: [[alerts]] unknown key \"min_severty\" (did you mean "
@@ -355,6 +379,52 @@ TEST(ConfigAlertsTest, MistakesNameTheLine) {
   ExpectError("[[alerts]]\nkind = \"webhook\"\nurl = \"x\"\nrules = \"a\"\n",
               "nianbao.toml:4: [[alerts]] rules: expected a list of strings");
   ExpectError("alerts = 1\n", "nianbao.toml:1: alerts: expected [[alerts]] tables");
+}
+
+TEST(ConfigAlertsTest, EmailTakesItsSmtpSettings) {
+  TempDir dir;
+  dir.Write("smtp-password", "pw\n");
+  setenv("CREDENTIALS_DIRECTORY", dir.path().c_str(), 1);
+  auto c = Parse(R"toml(
+[[alerts]]
+kind = "email"
+url = "smtp://mail.example.org:587"
+from = "nianbao@example.org"
+to = ["office@example.org", "desk@example.org"]
+username = "nianbao"
+password = "credential:smtp-password"
+)toml");
+  unsetenv("CREDENTIALS_DIRECTORY");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const auto& mail = c.value().alerts.at(0);
+  EXPECT_EQ(mail.from, "nianbao@example.org");
+  EXPECT_EQ(mail.to, (std::vector<std::string>{"office@example.org", "desk@example.org"}));
+  EXPECT_EQ(mail.username, "nianbao");
+  EXPECT_EQ(mail.password, "pw");
+  EXPECT_TRUE(mail.starttls);  // the default
+}
+
+TEST(ConfigAlertsTest, SecretsAreReferencesNeverLiterals) {
+  // A literal secret in the (world-readable) config is refused, wherever it is.
+  ExpectError("[[alerts]]\nkind = \"webhook\"\nurl = \"x\"\nsecret = \"SEC\"\n",
+              "nianbao.toml:4: [[alerts]] secret: a secret is not written in the config");
+  ExpectError("[kafka.properties]\n\"sasl.password\" = \"pw\"\n",
+              "nianbao.toml:2: [kafka.properties] sasl.password: a secret is not written in the "
+              "config");
+  ExpectError("[[alerts]]\nkind = \"webhook\"\nurl = \"x\"\nsecret = \"env:NIANBAO_TEST_UNSET\"\n",
+              "secret: environment variable \"NIANBAO_TEST_UNSET\" is not set");
+  // The robot's URL, which carries its key, may be a reference; an empty secret is no secret.
+  setenv("NIANBAO_TEST_WECOM_URL", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K", 1);
+  setenv("NIANBAO_TEST_KAFKA_PASSWORD", "kpw", 1);
+  auto c = Parse(
+      "[kafka.properties]\n\"sasl.password\" = \"env:NIANBAO_TEST_KAFKA_PASSWORD\"\n"
+      "[[alerts]]\nkind = \"wecom\"\nurl = \"env:NIANBAO_TEST_WECOM_URL\"\nsecret = \"\"\n");
+  unsetenv("NIANBAO_TEST_WECOM_URL");
+  unsetenv("NIANBAO_TEST_KAFKA_PASSWORD");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().alerts.at(0).url, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K");
+  EXPECT_EQ(c.value().alerts.at(0).secret, "");
+  EXPECT_EQ(c.value().kafka.properties.at("sasl.password"), "kpw");
 }
 
 // ---- errors of the walk still name file and line

@@ -130,6 +130,20 @@ TEST(MetricsTableTest, UnlabelledMetricsStartAtZero) {
   EXPECT_EQ(m.Value(metric::kBytesTotal), 0);
 }
 
+TEST(MetricsTableTest, AlertsCountByTargetAndOutcome) {
+  MetricsRegistry m;
+  m.Inc(metric::kAlertsTotal, {{"target", "1:wecom"}, {"outcome", "sent"}}, 3);
+  m.Inc(metric::kAlertsTotal, {{"target", "1:wecom"}, {"outcome", "refused"}});
+  const std::string text = m.RenderPrometheus();
+  EXPECT_NE(text.find("# TYPE nianbao_alerts_total counter\n"), std::string::npos) << text;
+  // Label names in their sorted order, as the registry writes every series.
+  EXPECT_NE(text.find("\nnianbao_alerts_total{outcome=\"sent\",target=\"1:wecom\"} 3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nnianbao_alerts_total{outcome=\"refused\",target=\"1:wecom\"} 1\n"),
+            std::string::npos);
+}
+
 TEST(MetricsRenderTest, CountersAndGaugesWithLabels) {
   MetricsRegistry m;
   m.Inc(metric::kFetchesTotal, {{"status", "200"}});
