@@ -39,6 +39,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -77,6 +78,14 @@ struct StatusUpdaterOptions {
   // safe to call from any thread. A failure ends the journey as failed ("archive: ..."):
   // nothing is published that the archive does not hold. nullptr: no archive.
   std::function<Result<ArchiveRef>(const FetchedPage&)> archive;
+  // Observers for the daemon's metrics and status page; optional, called on the loop thread.
+  // on_parsed: how long one parse took on the CPU pool.
+  std::function<void(std::chrono::duration<double> parse_time)> on_parsed;
+  // on_delivered: a report version (or withdrawal) reached every sink: its source, the batch
+  // delivered, and the time from the page's fetch to the last sink's acknowledgement.
+  std::function<void(const std::string& source, const sinks::Batch& batch,
+                     std::chrono::duration<double> since_fetch)>
+      on_delivered;
 };
 
 // Counters, read on the loop thread (the daemon's metrics sampler).
@@ -144,11 +153,13 @@ class StatusUpdater final : public PageTracker {
     size_t sinks_left = 0;
     bool sink_failed = false;
     std::string failure;
+    std::chrono::steady_clock::time_point fetched;  // when the page came to the updater
   };
   struct Parsed {
     Result<parser::ParseOutput> output = Status::Internal("not parsed");
     Result<std::optional<ArchiveRef>> archived = std::optional<ArchiveRef>();
     FetchedPage page;  // the body stays here until the parse ended
+    std::chrono::duration<double> parse_time{0};
   };
 
   void OnParsed(JourneyId id, Parsed parsed);

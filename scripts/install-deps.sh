@@ -16,6 +16,8 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev kcat python3 python3-jsonschema systemd
   python3-scrapy
+  # the status page in a real browser (headless), promtool for the metrics and the ops/ rules
+  chromium prometheus
   # independent readers of nianbao's output in the tests (npm packages in tests/tools)
   nodejs
 )
