@@ -69,12 +69,12 @@ struct HttpEndpointOptions {
   // whose salted SHA-256 matches basic_auth_hash, written "sha256$SALT$HEX" where HEX is the
   // lowercase hex SHA-256 of SALT followed by the password (docs/config.md shows how to make
   // one). Listen() refuses a hash it cannot read. Default: none.
-  std::string basic_auth_user;
-  std::string basic_auth_hash;
+  std::string basic_auth_user{};
+  std::string basic_auth_hash{};
   // PEM certificate chain and private key: both set serves HTTPS, neither plain HTTP; Listen()
   // refuses one without the other and files it cannot load. Default: none.
-  std::string tls_cert_file;
-  std::string tls_key_file;
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
 };
 
 // An answer of the page handler.

@@ -27,7 +27,7 @@ constexpr std::string_view kStyle =
     "th{background:#f4f4f4}"
     ".ok{color:#196619}.stale{color:#8a6d00}.unreachable,.blocked,.error{color:#b00020}"
     ".unknown,.info{color:#666}.warning{color:#8a6d00}"
-    "td.n{text-align:right}small{color:#666}"
+    "td.n{text-align:right}small{color:#666}ul{margin:0;padding-left:1.1rem}"
     "a{color:#0645ad}";
 
 std::string FormatTime(const std::optional<SystemTime>& t) {
@@ -67,7 +67,7 @@ std::string ReportLink(const ReportRow& r, std::string_view text) {
 
 std::string Cell(std::string_view html, std::string_view cls = {}) {
   if (cls.empty()) return "<td>" + std::string(html) + "</td>";
-  return "<td class=\"" + std::string(cls) + "\">" + std::string(html) + "</td>";
+  return "<td class=\"" + HtmlEscape(cls) + "\">" + std::string(html) + "</td>";
 }
 
 std::string Head(std::string_view title) {
@@ -123,26 +123,28 @@ std::string ReportName(const ReportRow& r) {
   return r.report_id;
 }
 
-// One row per finding (a report without findings: one row saying so).
+// One row per report, its findings listed in the last cell (rule: message).
 std::string ReportsTable(const std::vector<const ReportRow*>& rows) {
   std::string out =
       "<div class=\"scroll\"><table><thead><tr><th>delivered</th><th>organisation</th>"
-      "<th>year</th><th>report</th><th>source</th><th>rule</th><th>message</th></tr></thead>"
-      "<tbody>";
+      "<th>year</th><th>report</th><th>source</th><th>findings</th></tr></thead><tbody>";
   for (const ReportRow* r : rows) {
-    const std::string lead =
-        Cell(FormatTime(r->delivered_at)) + Cell(HtmlEscape(r->organization)) + Cell(YearText(*r)) +
-        Cell(ReportLink(*r, ReportName(*r)) + " <small>" + HtmlEscape(r->event) + " v" +
-             std::to_string(r->version) + "</small>") +
-        Cell(SourceLink(r->source));
+    out += "<tr>" + Cell(FormatTime(r->delivered_at)) + Cell(HtmlEscape(r->organization)) +
+           Cell(YearText(*r)) +
+           Cell(ReportLink(*r, ReportName(*r)) + " <small>" + HtmlEscape(r->event) + " v" +
+                std::to_string(r->version) + "</small>") +
+           Cell(SourceLink(r->source));
     if (r->findings.empty()) {
-      out += "<tr>" + lead + Cell("") + Cell("<small>no findings</small>") + "</tr>";
-      continue;
+      out += Cell("<small>none</small>");
+    } else {
+      std::string list = "<ul>";
+      for (const FindingRow& f : r->findings) {
+        list += "<li><span class=\"" + HtmlEscape(f.severity) + "\">" + HtmlEscape(f.rule) +
+                "</span>: " + HtmlEscape(f.message) + "</li>";
+      }
+      out += Cell(list + "</ul>");
     }
-    for (const FindingRow& f : r->findings) {
-      out += "<tr>" + lead + Cell(HtmlEscape(f.rule), f.severity) + Cell(HtmlEscape(f.message)) +
-             "</tr>";
-    }
+    out += "</tr>";
   }
   out += "</tbody></table></div>";
   return out;

@@ -468,7 +468,7 @@ TEST(HttpEndpointListenTest, RefusesABadHashAndHalfATlsPair) {
 }
 
 // Runs a command, returns its exit status and standard output.
-std::pair<int, std::string> Run(const std::string& command) {
+std::pair<int, std::string> RunCommand(const std::string& command) {
   std::string out;
   FILE* p = ::popen(command.c_str(), "r");
   if (p == nullptr) return {-1, out};
@@ -484,10 +484,10 @@ TEST_F(HttpEndpointTest, TlsWithASelfSignedCertificate) {
   char dir_template[] = "/tmp/nianbao-tls-XXXXXX";
   ASSERT_NE(::mkdtemp(dir_template), nullptr);
   const std::string dir = dir_template;
-  const auto [made, made_out] =
-      Run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
-          "-addext subjectAltName=IP:127.0.0.1 -keyout " +
-          dir + "/key.pem -out " + dir + "/cert.pem 2>&1");
+  const auto [made, made_out] = RunCommand(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      dir + "/key.pem -out " + dir + "/cert.pem 2>&1");
   ASSERT_EQ(made, 0) << made_out;
   HttpEndpointOptions o;
   o.tls_cert_file = dir + "/cert.pem";
@@ -497,16 +497,19 @@ TEST_F(HttpEndpointTest, TlsWithASelfSignedCertificate) {
   Start(o);
   const std::string url = "https://127.0.0.1:" + std::to_string(port());
   // When a client that trusts the certificate asks with the password: 200 over TLS
-  const auto [code, out] = Run("curl -sS --max-time 10 --cacert " + dir + "/cert.pem -u ops:bc " +
-                               "-o /dev/null -w '%{http_code}' " + url + "/healthz");
+  const auto [code, out] =
+      RunCommand("curl -sS --max-time 10 --cacert " + dir + "/cert.pem -u ops:bc " +
+                 "-o /dev/null -w '%{http_code}' " + url + "/healthz");
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "200");
   // without it: 401, still over TLS
-  const auto [code2, out2] = Run("curl -sS --max-time 10 --cacert " + dir +
-                                 "/cert.pem -o /dev/null -w '%{http_code}' " + url + "/metrics");
+  const auto [code2, out2] =
+      RunCommand("curl -sS --max-time 10 --cacert " + dir +
+                 "/cert.pem -o /dev/null -w '%{http_code}' " + url + "/metrics");
   EXPECT_EQ(out2, "401") << code2;
   // A client that does not trust it gets no answer
-  const auto [code3, out3] = Run("curl -sS --max-time 10 -o /dev/null " + url + "/healthz 2>&1");
+  const auto [code3, out3] =
+      RunCommand("curl -sS --max-time 10 -o /dev/null " + url + "/healthz 2>&1");
   EXPECT_NE(code3, 0) << out3;
   // and plain HTTP on the TLS port gets no HTTP answer
   const Reply plain = Exchange(port(), Get("/healthz"), 3000ms);

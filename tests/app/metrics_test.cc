@@ -3,15 +3,19 @@
 #include "app/metrics.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <ctime>
 #include <limits>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "app/process_metrics.h"
 
 namespace nianbao::app {
 namespace {
@@ -369,6 +373,24 @@ TEST(MetricsConcurrencyTest, CountersAddUpAcrossThreads) {
   EXPECT_EQ(m.Value(metric::kBytesTotal), 10.0 * kThreads * kPerThread);
   EXPECT_EQ(m.Value(metric::kQueueDepth, {{"queue", "pages"}}), kPerThread - 1);
   EXPECT_EQ(Rejected(m, "unknown_metric"), 0);
+}
+
+TEST(ProcessMetricsTest, ReadsThisProcessFromProc) {
+  // A descriptor opened here is counted: the count goes up by one while it is open.
+  const auto before = ReadProcessStats();
+  ASSERT_TRUE(before.has_value());
+  const int fd = ::dup(1);
+  ASSERT_GE(fd, 0);
+  const auto during = ReadProcessStats();
+  ::close(fd);
+  ASSERT_TRUE(during.has_value());
+  EXPECT_EQ(during->open_fds, before->open_fds + 1);
+  EXPECT_GT(before->resident_bytes, 0);
+  EXPECT_GE(before->cpu_seconds, 0);
+  // Started within the last hour (the test binary), not in the future.
+  const double now = static_cast<double>(std::time(nullptr));
+  EXPECT_LE(before->start_time_seconds, now + 1);
+  EXPECT_GT(before->start_time_seconds, now - 3600);
 }
 
 }  // namespace
