@@ -84,13 +84,13 @@ TEST(ConfigMetricsTest, MalformedListenNamesFileAndLine) {
 }
 
 TEST(ConfigMetricsTest, AuthAndTlsComeInPairsAndTheHashIsChecked) {
+  // The error names the key that is there, on its line.
   ExpectError("[metrics]\nauth_user = \"ops\"\n",
-              "nianbao.toml:1: [metrics] auth_password_hash: auth_user and auth_password_hash "
-              "go together");
+              "nianbao.toml:2: [metrics] auth_user: auth_user and auth_password_hash go together");
   ExpectError("[metrics]\nauth_user = \"ops\"\nauth_password_hash = \"sha256$a$00\"\n",
               "nianbao.toml:3: [metrics] auth_password_hash: expected \"sha256$SALT$HEX\"");
   ExpectError("[metrics]\ntls_key = \"key.pem\"\n",
-              "[metrics] tls_cert: tls_cert and tls_key go together");
+              "nianbao.toml:2: [metrics] tls_key: tls_cert and tls_key go together");
   auto c = Parse(
       "[metrics]\nauth_user = \"ops\"\nauth_password_hash = "
       "\"sha256$a$ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"\n"
@@ -301,6 +301,14 @@ listen = "0.0.0.0:3"
 allow_non_loopback = true
 ready_max_undelivered_age = "3s"
 ready_max_backlog = 3
+auth_user = "u"
+auth_password_hash = "sha256$a$ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+tls_cert = "c"
+tls_key = "k"
+[status]
+enabled = false
+max_reports = 3
+max_findings = 3
 [shutdown]
 deadline = "3s"
 )toml");
