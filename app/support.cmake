@@ -1,7 +1,7 @@
 # nianbao_app_support: the operator-facing support code of the binary, in a library so that
 # the tests link it too (the rest of app/ is not linked into tests):
 #   metrics.cc         MetricsRegistry, Prometheus text exposition
-#   http_endpoint.cc   GET /metrics and /healthz on loopback (Boost.Beast on the daemon's loop)
+#   http_endpoint.cc   GET /metrics, /healthz, /readyz and pages (Beast on the daemon's loop; TLS, basic auth)
 #   systemd_notify.cc  sd_notify: READY, WATCHDOG, RELOADING, STOPPING, STATUS
 #   status_board.cc    the status page's bounded state (sources, latest reports and findings)
 #   status_page.cc     the status page: HTML and JSON of the board
