@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "app/http_endpoint.h"
 #include "base/near_miss.h"
 #include "base/read_file.h"
 
@@ -207,6 +208,23 @@ const std::vector<Field>& Fields() {
       IntField(
           "metrics", "ready_max_backlog",
           [](auto& c) -> auto& { return c.metrics_ready_max_backlog; }, 0, 1'000'000),
+      TextField(
+          "metrics", "auth_user", [](auto& c) -> auto& { return c.metrics_auth_user; }),
+      TextField(
+          "metrics", "auth_password_hash",
+          [](auto& c) -> auto& { return c.metrics_auth_password_hash; }),
+      TextField(
+          "metrics", "tls_cert", [](auto& c) -> auto& { return c.metrics_tls_cert; }),
+      TextField(
+          "metrics", "tls_key", [](auto& c) -> auto& { return c.metrics_tls_key; }),
+      FlagField(
+          "status", "enabled", [](auto& c) -> auto& { return c.status_enabled; }),
+      IntField(
+          "status", "max_reports", [](auto& c) -> auto& { return c.status_max_reports; }, 1,
+          100'000),
+      IntField(
+          "status", "max_findings", [](auto& c) -> auto& { return c.status_max_findings; }, 1,
+          1'000'000),
       DurationField(
           "shutdown", "deadline", [](auto& c) -> auto& { return c.shutdown_deadline; }),
       FlagField(
@@ -223,7 +241,7 @@ const std::vector<Field>& Fields() {
 
 constexpr std::string_view kTables[] = {
     "log",    "ingest",  "kafka",   "kafka.topics", "kafka.properties", "file",
-    "stdout", "archive", "metrics", "shutdown",     "history"};
+    "stdout", "archive", "metrics", "status",       "shutdown",         "history"};
 
 std::string KeyName(std::string_view table, std::string_view key) {
   return table.empty() ? std::string(key) : "[" + std::string(table) + "] " + std::string(key);
@@ -623,6 +641,21 @@ Status CheckTogether(const toml::table& root, const std::string& path, const Con
     if (std::string p = CheckListen(c.metrics_listen, c.metrics_allow_non_loopback); !p.empty()) {
       return Status::InvalidArgument(at("metrics", "listen") + p);
     }
+  }
+  if (c.metrics_auth_user.empty() != c.metrics_auth_password_hash.empty()) {
+    return Status::InvalidArgument(
+        at("metrics", c.metrics_auth_user.empty() ? "auth_password_hash" : "auth_user") +
+        "auth_user and auth_password_hash go together");
+  }
+  if (!c.metrics_auth_password_hash.empty() && !IsPasswordHash(c.metrics_auth_password_hash)) {
+    return Status::InvalidArgument(at("metrics", "auth_password_hash") +
+                                   "expected \"sha256$SALT$HEX\" with 64 lowercase hex digits "
+                                   "(docs/config.md shows how to make one)");
+  }
+  if (c.metrics_tls_cert.empty() != c.metrics_tls_key.empty()) {
+    return Status::InvalidArgument(
+        at("metrics", c.metrics_tls_cert.empty() ? "tls_key" : "tls_cert") +
+        "tls_cert and tls_key go together");
   }
   if (c.kafka.retry_backoff_max < c.kafka.retry_backoff_min) {
     return Status::InvalidArgument(at("kafka", "retry_backoff_max") +

@@ -104,6 +104,16 @@ struct Config {
   // bound on the count).
   std::chrono::milliseconds metrics_ready_max_undelivered_age{60'000};
   int64_t metrics_ready_max_backlog = 0;
+  // Basic auth on the listener: a user and a "sha256$SALT$HEX" hash (app/http_endpoint.h);
+  // both or neither. TLS: a PEM certificate chain and its key; both or neither.
+  std::string metrics_auth_user;
+  std::string metrics_auth_password_hash;
+  std::string metrics_tls_cert;
+  std::string metrics_tls_key;
+  // [status]: the status page on the metrics listener (app/status_page.h) and what it keeps.
+  bool status_enabled = true;
+  int64_t status_max_reports = 500;
+  int64_t status_max_findings = 5000;
   std::chrono::milliseconds shutdown_deadline{30'000};
   HistoryConfig history;
   // [[alerts]]: one alert sink per table (sinks/alert_sink.h); none by default. Secrets already

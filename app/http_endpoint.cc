@@ -17,17 +17,23 @@
 // the health check, which may already be destroyed.
 #include "app/http_endpoint.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <exception>
 #include <limits>
 #include <optional>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -63,22 +69,78 @@ bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_method).category();
 }
 
+// "Basic base64(user:password)" -> "user:password"; nullopt for anything else.
+std::optional<std::string> BasicCredentials(std::string_view header) {
+  constexpr std::string_view kScheme = "Basic ";
+  if (header.size() <= kScheme.size() ||
+      !beast::iequals(beast::string_view(header.data(), kScheme.size()),
+                      beast::string_view(kScheme.data(), kScheme.size()))) {
+    return std::nullopt;
+  }
+  std::string_view b64 = header.substr(kScheme.size());
+  while (!b64.empty() && b64.front() == ' ') b64.remove_prefix(1);
+  while (!b64.empty() && b64.back() == ' ') b64.remove_suffix(1);
+  if (b64.empty() || b64.size() % 4 != 0 || b64.size() > 1024) return std::nullopt;
+  std::string out(b64.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(b64.data()),
+                                static_cast<int>(b64.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as zero bytes: drop one per '='.
+  std::size_t len = static_cast<std::size_t>(n);
+  for (std::size_t i = b64.size(); i > 0 && b64[i - 1] == '=' && len > 0; --i) --len;
+  out.resize(len);
+  return out;
+}
+
+template <class Body>
+bool Authorized(const HttpEndpointOptions& o, const http::request<Body>& req) {
+  if (o.basic_auth_user.empty()) return true;
+  auto it = req.find(http::field::authorization);
+  if (it == req.end()) return false;
+  auto creds = BasicCredentials(std::string_view(it->value().data(), it->value().size()));
+  if (!creds) return false;
+  const auto colon = creds->find(':');
+  if (colon == std::string::npos) return false;
+  const std::string_view user = std::string_view(*creds).substr(0, colon);
+  const std::string_view password = std::string_view(*creds).substr(colon + 1);
+  // Both compared whatever the first says, so the time does not tell which one was wrong.
+  const bool user_ok = user.size() == o.basic_auth_user.size() &&
+                       CRYPTO_memcmp(user.data(), o.basic_auth_user.data(), user.size()) == 0;
+  const bool password_ok = PasswordMatches(o.basic_auth_hash, password);
+  return user_ok && password_ok;
+}
+
 }  // namespace
 
 struct EndpointState;
 
-class Session : public std::enable_shared_from_this<Session> {
+// What Stop() needs of a session, whatever its stream.
+class SessionBase {
  public:
+  virtual ~SessionBase() = default;
+  // Closes the connection now; pending operations complete with operation_aborted.
+  virtual void Abort() = 0;
+};
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
   Session(tcp::socket socket, std::shared_ptr<EndpointState> state, std::uint64_t id);
-  ~Session();
+  ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  void Start() { DoRead(); }
-  // Closes the connection now; pending operations complete with operation_aborted.
-  void Abort();
+  void Start();
+  void Abort() override;
 
  private:
+  void OnHandshake(beast::error_code ec);
   void DoRead();
   void OnRead(beast::error_code ec, std::size_t bytes);
   void DoWrite();
@@ -86,13 +148,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close();
   // Builds res_ for a well-formed request. Never throws.
   void Handle(const http::request<http::string_body>& req);
+  void Route(const http::request<http::string_body>& req, std::string_view path);
   void RespondCheck(const HttpEndpoint::HealthCheck& check, std::string_view ok_body,
                     std::string_view fallback);
   // Builds res_ for an error answer after which the connection is closed.
   void Refuse(http::status status, std::string_view body);
   void Respond(http::status status, std::string_view content_type, std::string body);
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;  // one per request
   http::response<http::string_body> res_;  // must live until its write completes
@@ -100,24 +163,38 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::uint64_t id_;
 };
 
+template <class Stream>
+Stream MakeStream(tcp::socket socket, EndpointState& state);
+
 struct EndpointState {
   EndpointState(net::io_context& io, MetricsRegistry& m, HttpEndpoint::HealthCheck h,
                 HttpEndpointOptions o)
-      : acceptor(io), retry_timer(io), metrics(m), health(std::move(h)), options(o) {}
+      : acceptor(io), retry_timer(io), metrics(m), health(std::move(h)), options(std::move(o)) {}
 
   tcp::acceptor acceptor;
   net::steady_timer retry_timer;
   MetricsRegistry& metrics;
   const HttpEndpoint::HealthCheck health;
   HttpEndpoint::HealthCheck ready;  // set before Listen(); empty: always ready
+  HttpEndpoint::PageHandler pages;  // set before Listen(); empty: 404
   const HttpEndpointOptions options;
+  std::unique_ptr<net::ssl::context> tls;  // set by Listen() when TLS is configured
   bool listening = false;
   bool stopped = false;
   std::uint16_t port = 0;
   std::uint64_t next_session_id = 0;
   // Open connections, so that Stop() can close them. A session removes itself when destroyed.
-  std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;
+  std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions;
 };
+
+template <>
+PlainStream MakeStream<PlainStream>(tcp::socket socket, EndpointState& /*state*/) {
+  return PlainStream(std::move(socket));
+}
+template <>
+TlsStream MakeStream<TlsStream>(tcp::socket socket, EndpointState& state) {
+  return TlsStream(std::move(socket), *state.tls);
+}
 
 namespace {
 
@@ -141,9 +218,15 @@ void OnAccept(const std::shared_ptr<EndpointState>& state, beast::error_code ec,
       socket.close(ec);
     } else {
       const std::uint64_t id = state->next_session_id++;
-      auto session = std::make_shared<Session>(std::move(socket), state, id);
-      state->sessions.emplace(id, session);
-      session->Start();
+      if (state->tls) {
+        auto session = std::make_shared<Session<TlsStream>>(std::move(socket), state, id);
+        state->sessions.emplace(id, session);
+        session->Start();
+      } else {
+        auto session = std::make_shared<Session<PlainStream>>(std::move(socket), state, id);
+        state->sessions.emplace(id, session);
+        session->Start();
+      }
     }
   } catch (const std::exception& e) {  // allocation failure: drop this connection only
     Log().warn("dropping a connection: {}", e.what());
@@ -159,34 +242,66 @@ void DoAccept(const std::shared_ptr<EndpointState>& state) {
 
 }  // namespace
 
-Session::Session(tcp::socket socket, std::shared_ptr<EndpointState> state, std::uint64_t id)
-    : stream_(std::move(socket)),
+template <class Stream>
+Session<Stream>::Session(tcp::socket socket, std::shared_ptr<EndpointState> state, std::uint64_t id)
+    : stream_(MakeStream<Stream>(std::move(socket), *state)),
       // Header and body are each capped by the parser; the buffer holds at most one of each.
       buffer_(2 * state->options.max_request_bytes),
       state_(std::move(state)),
       id_(id) {}
 
-Session::~Session() { state_->sessions.erase(id_); }
-
-void Session::Abort() {
-  beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.close();
+template <class Stream>
+Session<Stream>::~Session() {
+  state_->sessions.erase(id_);
 }
 
-void Session::DoRead() {
+template <class Stream>
+void Session<Stream>::Start() {
+  if constexpr (kTls) {
+    // The handshake has the deadline of a request.
+    beast::get_lowest_layer(stream_).expires_after(state_->options.io_timeout);
+    stream_.async_handshake(
+        net::ssl::stream_base::server,
+        beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
+  } else {
+    DoRead();
+  }
+}
+
+template <class Stream>
+void Session<Stream>::OnHandshake(beast::error_code ec) {
+  if (state_->stopped) return;
+  if (ec) {
+    // A client that does not speak TLS, or distrusts our certificate: nothing to answer.
+    Log().debug("TLS handshake failed: {}", ec.message());
+    return;
+  }
+  DoRead();
+}
+
+template <class Stream>
+void Session<Stream>::Abort() {
+  beast::error_code ignored;
+  auto& lowest = beast::get_lowest_layer(stream_);
+  lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  lowest.close();
+}
+
+template <class Stream>
+void Session<Stream>::DoRead() {
   const std::size_t limit = state_->options.max_request_bytes;
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(limit, std::numeric_limits<std::uint32_t>::max())));
   parser_->body_limit(limit);
   // One deadline for the whole request, not per read: a client trickling bytes is dropped too.
-  stream_.expires_after(state_->options.io_timeout);
+  beast::get_lowest_layer(stream_).expires_after(state_->options.io_timeout);
   http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+                   beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
 }
 
-void Session::OnRead(beast::error_code ec, std::size_t /*bytes*/) {
+template <class Stream>
+void Session<Stream>::OnRead(beast::error_code ec, std::size_t /*bytes*/) {
   if (state_->stopped) return;
   if (ec == http::error::end_of_stream) return Close();  // the client is done
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
@@ -210,8 +325,9 @@ void Session::OnRead(beast::error_code ec, std::size_t /*bytes*/) {
 
 // 200 with `ok_body`, or 503 with the check's reason (or `fallback`). A check that throws
 // answers 503 naming the failure: nothing leaves the handler.
-void Session::RespondCheck(const HttpEndpoint::HealthCheck& check, std::string_view ok_body,
-                           std::string_view fallback) {
+template <class Stream>
+void Session<Stream>::RespondCheck(const HttpEndpoint::HealthCheck& check, std::string_view ok_body,
+                                   std::string_view fallback) {
   bool good = true;
   std::string reason;
   if (check) {
@@ -233,23 +349,16 @@ void Session::RespondCheck(const HttpEndpoint::HealthCheck& check, std::string_v
   Respond(http::status::service_unavailable, "text/plain; charset=utf-8", reason + "\n");
 }
 
-void Session::Handle(const http::request<http::string_body>& req) {
+template <class Stream>
+void Session<Stream>::Handle(const http::request<http::string_body>& req) {
   try {
     const std::string_view target(req.target().data(), req.target().size());
     const std::string_view path = target.substr(0, target.find('?'));
-    if (req.method() != http::verb::get) {
-      Respond(http::status::method_not_allowed, "text/plain; charset=utf-8",
-              "method not allowed\n");
-      res_.set(http::field::allow, "GET");
-    } else if (path == "/metrics") {
-      Respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
-              state_->metrics.RenderPrometheus());
-    } else if (path == "/healthz") {
-      RespondCheck(state_->health, "ok\n", "unhealthy");
-    } else if (path == "/readyz") {
-      RespondCheck(state_->ready, "ready\n", "not ready");
+    if (!Authorized(state_->options, req)) {
+      Respond(http::status::unauthorized, "text/plain; charset=utf-8", "unauthorized\n");
+      res_.set(http::field::www_authenticate, "Basic realm=\"nianbao\", charset=\"UTF-8\"");
     } else {
-      Respond(http::status::not_found, "text/plain; charset=utf-8", "not found\n");
+      Route(req, path);
     }
     res_.keep_alive(req.keep_alive());
   } catch (const std::exception& e) {  // allocation failure while rendering
@@ -261,13 +370,35 @@ void Session::Handle(const http::request<http::string_body>& req) {
                       {{"code", std::to_string(static_cast<unsigned>(res_.result()))}});
 }
 
-void Session::Refuse(http::status status, std::string_view body) {
+template <class Stream>
+void Session<Stream>::Route(const http::request<http::string_body>& req, std::string_view path) {
+  if (req.method() != http::verb::get) {
+    Respond(http::status::method_not_allowed, "text/plain; charset=utf-8", "method not allowed\n");
+    res_.set(http::field::allow, "GET");
+  } else if (path == "/metrics") {
+    Respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+            state_->metrics.RenderPrometheus());
+  } else if (path == "/healthz") {
+    RespondCheck(state_->health, "ok\n", "unhealthy");
+  } else if (path == "/readyz") {
+    RespondCheck(state_->ready, "ready\n", "not ready");
+  } else if (auto page = state_->pages ? state_->pages(path) : std::nullopt) {
+    Respond(static_cast<http::status>(page->status), page->content_type, std::move(page->body));
+  } else {
+    Respond(http::status::not_found, "text/plain; charset=utf-8", "not found\n");
+  }
+}
+
+template <class Stream>
+void Session<Stream>::Refuse(http::status status, std::string_view body) {
   Respond(status, "text/plain; charset=utf-8", std::string(body));
   res_.keep_alive(false);
   res_.prepare_payload();
 }
 
-void Session::Respond(http::status status, std::string_view content_type, std::string body) {
+template <class Stream>
+void Session<Stream>::Respond(http::status status, std::string_view content_type,
+                              std::string body) {
   res_ = http::response<http::string_body>();
   res_.version(11);
   res_.result(status);
@@ -278,23 +409,29 @@ void Session::Respond(http::status status, std::string_view content_type, std::s
   res_.body() = std::move(body);
 }
 
-void Session::DoWrite() {
-  stream_.expires_after(state_->options.io_timeout);
+template <class Stream>
+void Session<Stream>::DoWrite() {
+  beast::get_lowest_layer(stream_).expires_after(state_->options.io_timeout);
   http::async_write(stream_, res_,
-                    beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+                    beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
 }
 
-void Session::OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
+template <class Stream>
+void Session<Stream>::OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
   if (ec || state_->stopped) return;
   if (!res_.keep_alive()) return Close();
   DoRead();
 }
 
-void Session::Close() {
+template <class Stream>
+void Session<Stream>::Close() {
   // Send FIN after the response so the client reads it to the end, then release the socket.
+  // Over TLS no close_notify is sent: every response has its length, so the client knows it
+  // has the whole of it, and waiting for the peer's close_notify could hold the session.
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.close();
+  auto& lowest = beast::get_lowest_layer(stream_);
+  lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  lowest.close();
 }
 
 }  // namespace http_internal
@@ -307,6 +444,42 @@ HttpEndpoint::HttpEndpoint(boost::asio::io_context& io, MetricsRegistry& metrics
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
 void HttpEndpoint::SetReadinessCheck(HealthCheck ready) { state_->ready = std::move(ready); }
+
+void HttpEndpoint::SetPageHandler(PageHandler pages) { state_->pages = std::move(pages); }
+
+bool IsPasswordHash(std::string_view hash) {
+  constexpr std::string_view kScheme = "sha256$";
+  if (!hash.starts_with(kScheme)) return false;
+  const std::string_view rest = hash.substr(kScheme.size());
+  const auto dollar = rest.rfind('$');
+  if (dollar == std::string_view::npos) return false;
+  const std::string_view hex = rest.substr(dollar + 1);
+  if (hex.size() != 2 * SHA256_DIGEST_LENGTH) return false;
+  return std::all_of(hex.begin(), hex.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool PasswordMatches(std::string_view hash, std::string_view password) {
+  if (!IsPasswordHash(hash)) return false;
+  const std::string_view rest = hash.substr(std::string_view("sha256$").size());
+  const auto dollar = rest.rfind('$');
+  const std::string_view salt = rest.substr(0, dollar);
+  const std::string_view expected = rest.substr(dollar + 1);
+  std::string input(salt);
+  input.append(password);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  if (SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest) ==
+      nullptr) {
+    return false;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string actual;
+  for (unsigned char b : digest) {
+    actual += kHex[b >> 4];
+    actual += kHex[b & 15];
+  }
+  return CRYPTO_memcmp(actual.data(), expected.data(), actual.size()) == 0;
+}
 
 Status HttpEndpoint::Listen(std::string_view address, std::uint16_t port) {
   namespace net = boost::asio;
@@ -327,6 +500,35 @@ Status HttpEndpoint::Listen(std::string_view address, std::uint16_t port) {
         "http endpoint: refusing to listen on non-loopback address " + addr_text +
         " (metrics and health are for operators: set [metrics] allow_non_loopback = true to "
         "expose them)");
+  }
+  const HttpEndpointOptions& o = st.options;
+  if (!o.basic_auth_user.empty() && !IsPasswordHash(o.basic_auth_hash)) {
+    return Status::InvalidArgument(
+        "http endpoint: the basic auth password hash is not \"sha256$SALT$HEX\" (64 lowercase "
+        "hex digits)");
+  }
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return Status::InvalidArgument(
+        "http endpoint: TLS needs both a certificate file and a key file");
+  }
+  if (!o.tls_cert_file.empty()) {
+    auto tls = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                         net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                         net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use,
+                     ec);
+    if (ec) return Status::IoError("http endpoint: TLS options: " + ec.message());
+    tls->use_certificate_chain_file(o.tls_cert_file, ec);
+    if (ec) {
+      return Status::IoError("http endpoint: cannot load the TLS certificate " + o.tls_cert_file +
+                             ": " + ec.message());
+    }
+    tls->use_private_key_file(o.tls_key_file, net::ssl::context::pem, ec);
+    if (ec) {
+      return Status::IoError("http endpoint: cannot load the TLS key " + o.tls_key_file + ": " +
+                             ec.message());
+    }
+    st.tls = std::move(tls);
   }
   const tcp::endpoint ep(addr, port);
   const std::string where = addr_text + " port " + std::to_string(port);
@@ -350,8 +552,10 @@ Status HttpEndpoint::Listen(std::string_view address, std::uint16_t port) {
   st.port = local.port();
   st.listening = true;
   http_internal::DoAccept(state_);
-  http_internal::Log().info("serving /metrics, /healthz and /readyz on {}:{}", addr.to_string(),
-                            st.port);
+  http_internal::Log().info("serving /metrics, /healthz, /readyz{} on {}://{}:{}{}",
+                            st.pages ? " and the status page" : "", st.tls ? "https" : "http",
+                            addr.to_string(), st.port,
+                            o.basic_auth_user.empty() ? "" : " (basic auth)");
   return Status::Ok();
 }
 
@@ -364,7 +568,7 @@ void HttpEndpoint::Stop() {
   st.retry_timer.cancel();
   // Take owning references first: aborting may let a session die, and its destructor erases
   // itself from the table we would otherwise be iterating.
-  std::vector<std::shared_ptr<http_internal::Session>> open;
+  std::vector<std::shared_ptr<http_internal::SessionBase>> open;
   open.reserve(st.sessions.size());
   for (auto& [id, weak] : st.sessions) {
     if (auto s = weak.lock()) open.push_back(std::move(s));

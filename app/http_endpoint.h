@@ -4,7 +4,10 @@
 //   GET /healthz  200 "ok", or 503 and the health check's one-line reason (liveness)
 //   GET /readyz   200 "ready", or 503 and the readiness check's one-line reason (readiness:
 //                 whether what the daemon takes in can be delivered now)
-//   other paths   404;  any method but GET: 405 (Allow: GET)
+//   other paths   the page handler's answer (the status page, app/status_page.h), else 404
+//   any method but GET: 405 (Allow: GET)
+//   with basic auth configured: 401 (WWW-Authenticate: Basic) for a request without the right
+//   user and password, whatever the path
 //   request over max_request_bytes: 431 (headers) or 413 (body), then the connection closes
 //   malformed request: 400, then the connection closes
 //
@@ -12,6 +15,9 @@
 // allow_non_loopback ([metrics] allow_non_loopback in the config): the metrics name the sources and
 // the health reason describes the daemon's state, so exposing them is an explicit operator decision
 // (or a reverse proxy's).
+//
+// With tls_cert_file and tls_key_file set, every connection is HTTPS (OpenSSL through Beast's
+// ssl_stream; TLS 1.2 or later): the handshake shares the request's deadline.
 //
 // Each connection is a self-owned session (shared_from_this): every read and every write has
 // a deadline (io_timeout), so a client that connects and sends nothing, or trickles a request,
@@ -33,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,7 +65,30 @@ struct HttpEndpointOptions {
   std::size_t max_connections = 32;
   // Listen() refuses any address that is not loopback unless this is true. Default: false.
   bool allow_non_loopback = false;
+  // Basic auth: when basic_auth_user is not empty, every request must carry it and a password
+  // whose salted SHA-256 matches basic_auth_hash, written "sha256$SALT$HEX" where HEX is the
+  // lowercase hex SHA-256 of SALT followed by the password (docs/config.md shows how to make
+  // one). Listen() refuses a hash it cannot read. Default: none.
+  std::string basic_auth_user{};
+  std::string basic_auth_hash{};
+  // PEM certificate chain and private key: both set serves HTTPS, neither plain HTTP; Listen()
+  // refuses one without the other and files it cannot load. Default: none.
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
 };
+
+// An answer of the page handler.
+struct HttpPage {
+  unsigned status = 200;
+  std::string content_type;
+  std::string body;
+};
+
+// Whether `password` matches `hash` ("sha256$SALT$HEX", see basic_auth_hash); false for a hash
+// that is not in that form. Compares in constant time.
+bool PasswordMatches(std::string_view hash, std::string_view password);
+// Whether `hash` is in the form PasswordMatches() reads.
+bool IsPasswordHash(std::string_view hash);
 
 inline constexpr std::string_view kDefaultHttpAddress = "127.0.0.1";
 inline constexpr std::uint16_t kDefaultHttpPort = 9464;
@@ -79,10 +109,17 @@ class HttpEndpoint {
   // "ready". REQUIRES: called before Listen().
   void SetReadinessCheck(HealthCheck ready);
 
+  // Answers the GET paths other than /metrics, /healthz and /readyz: nullopt means 404. Runs on
+  // the loop thread, like the checks. REQUIRES: called before Listen().
+  using PageHandler = std::function<std::optional<HttpPage>(std::string_view path)>;
+  void SetPageHandler(PageHandler pages);
+
   // Binds `address` (a numeric IPv4 or IPv6 address, no host name) and `port` (0: an
   // ephemeral port, see port()) and starts accepting on the io_context.
   // Errors: kInvalidArgument for a malformed or (without allow_non_loopback) non-loopback
-  // address, or a second call; kIoError when the socket cannot be bound (port in use).
+  // address, a second call, a malformed basic_auth_hash, or a TLS file without the other;
+  // kIoError when a TLS file cannot be loaded; kIoError when the socket cannot be bound (port in
+  // use).
   Status Listen(std::string_view address, std::uint16_t port);
 
   // Stops accepting and closes every open connection. Idempotent; Listen() is not allowed

@@ -8,6 +8,13 @@
 namespace nianbao::app {
 namespace {
 
+// Bucket bounds in seconds. A fetch: tens of ms on a near portal to the 30 s timeout; a parse:
+// ms to seconds for a large page; a delivery: from a second (Kafka's transaction) to the
+// hours a report waits while the brokers are down.
+constexpr double kFetchBuckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+constexpr double kParseBuckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
+constexpr double kDeliveryBuckets[] = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600};
+
 // The one table of the daemon's metrics. Help text says what is counted and what the labels
 // take, because the scrape is what an operator reads first.
 constexpr MetricSpec kKnownMetrics[] = {
@@ -68,8 +75,59 @@ constexpr MetricSpec kKnownMetrics[] = {
     {metric::kMetricsRejectedTotal,
      MetricType::kCounter,
      "Metric updates dropped as caller bugs (unknown_metric, wrong_labels, wrong_type, "
-     "negative_increment, too_many_series).",
+     "negative_increment, nan_observation, too_many_series).",
      {"reason"}},
+    {metric::kFetchDurationSeconds,
+     MetricType::kHistogram,
+     "Time of one HTTP fetch, request to last byte, by kind of page (list, report, robots).",
+     {"kind"},
+     kFetchBuckets},
+    {metric::kParseDurationSeconds,
+     MetricType::kHistogram,
+     "Time of one parse of a report page on the parser pool.",
+     {},
+     kParseBuckets},
+    {metric::kDeliveryLatencySeconds,
+     MetricType::kHistogram,
+     "Time from the fetch of a report page to the acknowledgement of its record by every sink.",
+     {},
+     kDeliveryBuckets},
+    {metric::kDeliveryFailuresTotal,
+     MetricType::kCounter,
+     "Report batches a sink reported as not delivered (the report is handed on again later).",
+     {}},
+    {metric::kSourceHealth,
+     MetricType::kGauge,
+     "A source's health after its last pass: 1 for the current one of ok, stale (no report "
+     "where one is due), unreachable, blocked (robots.txt), 0 for the others.",
+     {"health", "source"}},
+    {metric::kSourceLastPassTimestampSeconds,
+     MetricType::kGauge,
+     "Unix time the last crawl pass over a source ended, whatever its health.",
+     {"source"}},
+    {metric::kBuildInfo, MetricType::kGauge, "Always 1; the labels name the build.", {"version"}},
+    {metric::kKafkaMessagesProducedTotal,
+     MetricType::kCounter,
+     "Messages handed to the Kafka producer, retries included.",
+     {}},
+    {metric::kKafkaBatchesTotal,
+     MetricType::kCounter,
+     "Batches the Kafka sink finished, by outcome (committed, failed).",
+     {"outcome"}},
+    {metric::kKafkaTransactionsTotal,
+     MetricType::kCounter,
+     "Kafka transactions, by outcome (committed, aborted: aborted then retried).",
+     {"outcome"}},
+    {metric::kProcessCpuSecondsTotal,
+     MetricType::kCounter,
+     "Total user and system CPU time spent in seconds.",
+     {}},
+    {metric::kProcessResidentMemoryBytes, MetricType::kGauge, "Resident memory size in bytes.", {}},
+    {metric::kProcessOpenFds, MetricType::kGauge, "Number of open file descriptors.", {}},
+    {metric::kProcessStartTimeSeconds,
+     MetricType::kGauge,
+     "Start time of the process since unix epoch in seconds.",
+     {}},
 };
 
 bool IsMetricName(std::string_view s) {
@@ -158,7 +216,33 @@ std::string RenderLabels(const Labels& labels) {
   return out;
 }
 
-std::string_view TypeName(MetricType t) { return t == MetricType::kCounter ? "counter" : "gauge"; }
+std::string_view TypeName(MetricType t) {
+  switch (t) {
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
+  }
+  return "untyped";
+}
+
+// `labels` (as RenderLabels made it) with le="bound" added last: Prometheus does not care about
+// the order of labels, and `le` after the others is how client libraries print it.
+std::string WithLe(std::string_view labels, std::string_view le) {
+  std::string out;
+  if (labels.empty()) {
+    out = "{";
+  } else {
+    out.assign(labels.substr(0, labels.size() - 1));
+    out += ',';
+  }
+  out += "le=\"";
+  out += le;
+  out += "\"}";
+  return out;
+}
 
 }  // namespace
 
@@ -172,12 +256,42 @@ MetricsRegistry::MetricsRegistry(MetricsOptions options) : options_(options) {
     }
     // The table is compiled in: a bad row is a bug the registry test catches, so a failure
     // here cannot happen in a tested build and is not reported further.
-    (void)Describe(spec.name, spec.help, spec.type, std::move(labels));
+    (void)DescribeImpl(spec.name, spec.help, spec.type, std::move(labels),
+                       std::vector<double>(spec.buckets.begin(), spec.buckets.end()));
   }
 }
 
 Status MetricsRegistry::Describe(std::string_view name, std::string_view help, MetricType type,
                                  std::vector<std::string> label_names) {
+  if (type == MetricType::kHistogram) {
+    return Status::InvalidArgument("metrics: " + std::string(name) +
+                                   ": a histogram is declared with DescribeHistogram()");
+  }
+  return DescribeImpl(name, help, type, std::move(label_names), {});
+}
+
+Status MetricsRegistry::DescribeHistogram(std::string_view name, std::string_view help,
+                                          std::vector<std::string> label_names,
+                                          std::vector<double> buckets) {
+  return DescribeImpl(name, help, MetricType::kHistogram, std::move(label_names),
+                      std::move(buckets));
+}
+
+Status MetricsRegistry::DescribeImpl(std::string_view name, std::string_view help, MetricType type,
+                                     std::vector<std::string> label_names,
+                                     std::vector<double> buckets) {
+  if (type == MetricType::kHistogram) {
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+      if (!std::isfinite(buckets[i]) || (i > 0 && !(buckets[i] > buckets[i - 1]))) {
+        return Status::InvalidArgument("metrics: the buckets of " + std::string(name) +
+                                       " are not finite and strictly ascending");
+      }
+    }
+    if (std::find(label_names.begin(), label_names.end(), "le") != label_names.end()) {
+      return Status::InvalidArgument("metrics: 'le' is the bucket label of histogram " +
+                                     std::string(name));
+    }
+  }
   if (!IsMetricName(name)) {
     return Status::InvalidArgument("metrics: invalid metric name '" + std::string(name) + "'");
   }
@@ -197,15 +311,21 @@ Status MetricsRegistry::Describe(std::string_view name, std::string_view help, M
   auto it = families_.find(name);
   if (it != families_.end()) {
     Family& f = it->second;
-    if (f.type != type || f.label_names != label_names) {
+    if (f.type != type || f.label_names != label_names || f.buckets != buckets) {
       return Status::InvalidArgument("metrics: " + std::string(name) +
                                      " is already described with another type or labels");
     }
     f.help = std::string(help);
     return Status::Ok();
   }
-  Family f{std::string(help), type, std::move(label_names), {}};
-  if (f.label_names.empty()) f.series.emplace("", 0.0);
+  Family f{std::string(help), type, std::move(label_names), std::move(buckets), {}, {}};
+  if (f.label_names.empty()) {
+    if (type == MetricType::kHistogram) {
+      f.histograms.emplace("", Histogram{std::vector<double>(f.buckets.size() + 1, 0.0), 0, 0});
+    } else {
+      f.series.emplace("", 0.0);
+    }
+  }
   families_.emplace(std::string(name), std::move(f));
   return Status::Ok();
 }
@@ -216,6 +336,10 @@ void MetricsRegistry::Inc(std::string_view name, const Labels& labels, double va
 
 void MetricsRegistry::Set(std::string_view name, const Labels& labels, double value) {
   Update(Op::kSet, name, labels, value);
+}
+
+void MetricsRegistry::Observe(std::string_view name, const Labels& labels, double value) {
+  Update(Op::kObserve, name, labels, value);
 }
 
 void MetricsRegistry::Update(Op op, std::string_view name, const Labels& labels, double value) {
@@ -230,6 +354,29 @@ void MetricsRegistry::Update(Op op, std::string_view name, const Labels& labels,
       !std::equal(labels.begin(), labels.end(), f.label_names.begin(),
                   [](const auto& kv, const std::string& n) { return kv.first == n; })) {
     return RejectLocked("wrong_labels");
+  }
+  if ((f.type == MetricType::kHistogram) != (op == Op::kObserve)) {
+    return RejectLocked("wrong_type");
+  }
+  if (f.type == MetricType::kHistogram) {
+    if (std::isnan(value)) return RejectLocked("nan_observation");
+    auto hit = f.histograms.find(key);
+    if (hit == f.histograms.end()) {
+      if (f.histograms.size() >= options_.max_series_per_metric) {
+        return RejectLocked("too_many_series");
+      }
+      hit = f.histograms
+                .emplace(std::move(key),
+                         Histogram{std::vector<double>(f.buckets.size() + 1, 0.0), 0, 0})
+                .first;
+    }
+    Histogram& h = hit->second;
+    // The first bucket whose upper bound holds the value (le: less than or equal), else +Inf.
+    const auto b = std::lower_bound(f.buckets.begin(), f.buckets.end(), value) - f.buckets.begin();
+    h.counts[static_cast<std::size_t>(b)] += 1;
+    h.sum += value;
+    h.count += 1;
+    return;
   }
   if (f.type == MetricType::kCounter) {
     if (op == Op::kSet) return RejectLocked("wrong_type");
@@ -264,6 +411,11 @@ std::optional<double> MetricsRegistry::Value(std::string_view name, const Labels
   std::lock_guard<std::mutex> lock(mu_);
   auto fit = families_.find(name);
   if (fit == families_.end()) return std::nullopt;
+  if (fit->second.type == MetricType::kHistogram) {
+    auto hit = fit->second.histograms.find(key);
+    if (hit == fit->second.histograms.end()) return std::nullopt;
+    return hit->second.count;
+  }
   auto sit = fit->second.series.find(key);
   if (sit == fit->second.series.end()) return std::nullopt;
   return sit->second;
@@ -288,6 +440,36 @@ std::string MetricsRegistry::RenderPrometheus() const {
       out += labels;
       out += ' ';
       AppendValue(out, value);
+      out += '\n';
+    }
+    for (const auto& [labels, h] : f.histograms) {
+      double cumulative = 0;
+      for (std::size_t b = 0; b <= f.buckets.size(); ++b) {
+        cumulative += h.counts[b];
+        std::string le;
+        if (b < f.buckets.size()) {
+          AppendValue(le, f.buckets[b]);
+        } else {
+          le = "+Inf";
+        }
+        out += name;
+        out += "_bucket";
+        out += WithLe(labels, le);
+        out += ' ';
+        AppendValue(out, cumulative);
+        out += '\n';
+      }
+      out += name;
+      out += "_sum";
+      out += labels;
+      out += ' ';
+      AppendValue(out, h.sum);
+      out += '\n';
+      out += name;
+      out += "_count";
+      out += labels;
+      out += ' ';
+      AppendValue(out, h.count);
       out += '\n';
     }
   }

@@ -1,4 +1,4 @@
-// MetricsRegistry: the daemon's counters and gauges, rendered for Prometheus.
+// MetricsRegistry: the daemon's counters, gauges and histograms, rendered for Prometheus.
 //
 // Every component counts its outcomes here (fetches by status, bytes, reports by change,
 // findings by rule, Kafka delivery errors, queue depths, per-source last success) and the
@@ -35,8 +35,10 @@
 namespace nianbao::app {
 
 enum class MetricType {
-  kCounter,  // only goes up: Inc() with a value >= 0
-  kGauge,    // goes up and down: Set(), or Inc() with any value
+  kCounter,    // only goes up: Inc() with a value >= 0
+  kGauge,      // goes up and down: Set(), or Inc() with any value
+  kHistogram,  // Observe(): counts per bucket (upper bounds, cumulative when rendered), sum,
+               // count; rendered as NAME_bucket{le=...}, NAME_sum, NAME_count
 };
 
 // Label name -> value. A std::map so that a label set has one order (sorted by name) and the
@@ -49,6 +51,7 @@ struct MetricSpec {
   MetricType type;
   std::string_view help;
   std::array<std::string_view, 2> labels;  // label names; unused slots are empty
+  std::span<const double> buckets = {};    // histograms: the upper bounds, ascending
 };
 
 // The metric names the daemon uses. Callers name metrics through these constants so that a
@@ -69,7 +72,29 @@ inline constexpr std::string_view kArchiveBytesTotal = "nianbao_archive_bytes_to
 inline constexpr std::string_view kArchiveRecordsTotal = "nianbao_archive_records_total";
 inline constexpr std::string_view kArchiveFilesTotal = "nianbao_archive_files_total";
 inline constexpr std::string_view kArchiveErrorsTotal = "nianbao_archive_errors_total";
+inline constexpr std::string_view kFetchDurationSeconds = "nianbao_fetch_duration_seconds";
+inline constexpr std::string_view kParseDurationSeconds = "nianbao_parse_duration_seconds";
+inline constexpr std::string_view kDeliveryLatencySeconds = "nianbao_delivery_latency_seconds";
+inline constexpr std::string_view kDeliveryFailuresTotal = "nianbao_delivery_failures_total";
+inline constexpr std::string_view kSourceHealth = "nianbao_source_health";
+inline constexpr std::string_view kSourceLastPassTimestampSeconds =
+    "nianbao_source_last_pass_timestamp_seconds";
+inline constexpr std::string_view kBuildInfo = "nianbao_build_info";
+inline constexpr std::string_view kKafkaMessagesProducedTotal =
+    "nianbao_kafka_messages_produced_total";
+inline constexpr std::string_view kKafkaBatchesTotal = "nianbao_kafka_batches_total";
+inline constexpr std::string_view kKafkaTransactionsTotal = "nianbao_kafka_transactions_total";
+// The process metrics every Prometheus client library exports, under their usual names.
+inline constexpr std::string_view kProcessCpuSecondsTotal = "process_cpu_seconds_total";
+inline constexpr std::string_view kProcessResidentMemoryBytes = "process_resident_memory_bytes";
+inline constexpr std::string_view kProcessOpenFds = "process_open_fds";
+inline constexpr std::string_view kProcessStartTimeSeconds = "process_start_time_seconds";
 }  // namespace metric
+
+// The health values a source's nianbao_source_health series take (one series each, 1 for the
+// current one, 0 for the others), as in the source.* events.
+inline constexpr std::array<std::string_view, 4> kSourceHealthValues = {"ok", "stale",
+                                                                        "unreachable", "blocked"};
 
 // The table of known metrics (defined in metrics.cc, the one place they are declared).
 std::span<const MetricSpec> KnownMetrics();
@@ -93,6 +118,10 @@ class MetricsRegistry {
   // error. A metric without labels starts at 0 (so it is scraped before its first update).
   Status Describe(std::string_view name, std::string_view help, MetricType type,
                   std::vector<std::string> label_names = {});
+  // Declares a histogram with these bucket upper bounds (finite, strictly ascending; +Inf is
+  // implied). Describing it again with other buckets is an error.
+  Status DescribeHistogram(std::string_view name, std::string_view help,
+                           std::vector<std::string> label_names, std::vector<double> buckets);
 
   // Adds `value` to the series `name{labels}`, creating it at 0 first.
   // REQUIRES: `name` is described, `labels` has exactly its label names, and for a counter
@@ -103,7 +132,12 @@ class MetricsRegistry {
   // REQUIRES: `name` is a described gauge with exactly these label names.
   void Set(std::string_view name, const Labels& labels, double value);
 
+  // Adds one observation `value` to the histogram series `name{labels}`.
+  // REQUIRES: `name` is a described histogram with exactly these label names; value not NaN.
+  void Observe(std::string_view name, const Labels& labels, double value);
+
   // The current value of a series, or nullopt when it does not exist (tests, health checks).
+  // For a histogram: its count of observations.
   std::optional<double> Value(std::string_view name, const Labels& labels = {}) const;
 
   // Text exposition format 0.0.4: for each metric, sorted by name, "# HELP" and "# TYPE"
@@ -112,15 +146,24 @@ class MetricsRegistry {
   std::string RenderPrometheus() const;
 
  private:
+  struct Histogram {
+    std::vector<double> counts;  // per bucket, not cumulative; the last one is +Inf
+    double sum = 0;
+    double count = 0;
+  };
   struct Family {
     std::string help;
     MetricType type;
-    std::vector<std::string> label_names;  // sorted, as a Labels map iterates
+    std::vector<std::string> label_names;                      // sorted, as a Labels map iterates
+    std::vector<double> buckets;                               // histograms only
+    std::map<std::string, Histogram, std::less<>> histograms;  // histograms only, as `series`
     // Rendered label set ("" or {a="x",b="y"}, escaped) -> value. Keyed by the rendered text
     // so that rendering is a walk and the order is the byte order of what is printed.
     std::map<std::string, double, std::less<>> series;
   };
-  enum class Op { kInc, kSet };
+  enum class Op { kInc, kSet, kObserve };
+  Status DescribeImpl(std::string_view name, std::string_view help, MetricType type,
+                      std::vector<std::string> label_names, std::vector<double> buckets);
 
   void Update(Op op, std::string_view name, const Labels& labels, double value);
   // Counts a dropped update. REQUIRES: mu_ held.

@@ -22,6 +22,9 @@
 #include "app/config.h"
 #include "app/http_endpoint.h"
 #include "app/metrics.h"
+#include "app/process_metrics.h"
+#include "app/status_board.h"
+#include "app/status_page.h"
 #include "app/systemd_notify.h"
 #include "archive/warc_writer.h"
 #include "base/logging.h"
@@ -32,8 +35,8 @@
 #include "ingest/messages.h"
 #include "ingest/status_updater.h"
 #include "parser/charset.h"
-#include "parser/version.h"
 #include "parser/parser.h"
+#include "parser/version.h"
 #include "sinks/alert_sink.h"
 #include "sinks/embedded_kafka.h"
 #include "sinks/file_sink.h"
@@ -278,9 +281,20 @@ class Daemon {
       }
       HttpEndpointOptions eo;
       eo.allow_non_loopback = config_->metrics_allow_non_loopback;
+      eo.basic_auth_user = config_->metrics_auth_user;
+      eo.basic_auth_hash = config_->metrics_auth_password_hash;
+      eo.tls_cert_file = config_->metrics_tls_cert;
+      eo.tls_key_file = config_->metrics_tls_key;
       endpoint_ = std::make_unique<HttpEndpoint>(
           io_, metrics_, [this] { return Health(); }, eo);
       endpoint_->SetReadinessCheck([this] { return Ready(); });
+      if (config_->status_enabled) {
+        endpoint_->SetPageHandler([this](std::string_view path) -> std::optional<HttpPage> {
+          auto page = RenderStatus(board_, path, std::chrono::system_clock::now());
+          if (!page) return std::nullopt;
+          return HttpPage{page->status, std::move(page->content_type), std::move(page->body)};
+        });
+      }
       if (Status s = endpoint_->Listen(host, port); !s.ok()) {
         log_->error("metrics endpoint {}: {}", config_->metrics_listen, s.message());
         return false;
@@ -299,6 +313,16 @@ class Daemon {
       uo.missing.before_watch = config_->history.missing_before_watch;
       uo.organization_aliases = AliasesOf(config_->sources);
     }
+    uo.on_parsed = [this](std::chrono::duration<double> t) {
+      metrics_.Observe(metric::kParseDurationSeconds, {}, t.count());
+    };
+    uo.on_delivered = [this](const std::string& source, const sinks::Batch& batch,
+                             std::chrono::duration<double> since_fetch) {
+      metrics_.Observe(metric::kDeliveryLatencySeconds, {}, since_fetch.count());
+      board_.OnDelivered(source, batch, std::chrono::system_clock::now());
+    };
+    board_.SetSources(SourceNames());
+    metrics_.Set(metric::kBuildInfo, {{"version", std::string(kVersion)}}, 1);
     updater_ = std::make_unique<ingest::StatusUpdater>(
         io_, cpu_, sinks, KillBeforeMark::Wrap(*state_, fault_ledger_), uo,
         [this](const std::string& source, const std::string& url, PageStatus status,
@@ -333,6 +357,9 @@ class Daemon {
           "delivered version stands",
           source, url);
     }
+    if (status == PageStatus::kFailed && !reason.empty() && reason != "shutdown") {
+      board_.OnError(source, reason + " " + url, std::chrono::system_clock::now());
+    }
     bool undelivered =
         status == PageStatus::kFailed && (reason == "shutdown" || reason.rfind("sink:", 0) == 0);
     bool unrecorded = reason.rfind("state:", 0) == 0;
@@ -343,6 +370,12 @@ class Daemon {
   // systemd notices a missing READY or watchdog ping itself; a failed send is only logged.
   void Notify(const Status& s) {
     if (!s.ok()) log_->warn("sd_notify: {}", s.message());
+  }
+
+  std::vector<std::string> SourceNames() const {
+    std::vector<std::string> names;
+    for (const auto& s : config_->sources.sources) names.push_back(s.name);
+    return names;
   }
 
   std::string SinkNames() const {
@@ -397,6 +430,14 @@ class Daemon {
       metrics_.Inc(metric::kFetchesTotal,
                    {{"status", f.error.empty() ? std::to_string(f.status) : f.error}});
       metrics_.Inc(metric::kBytesTotal, {}, static_cast<double>(f.bytes));
+      metrics_.Observe(metric::kFetchDurationSeconds, {{"kind", f.kind}}, f.elapsed.count());
+      // A robots.txt that is not there (4xx) is no error: it allows everything.
+      if (!f.error.empty() || (f.status >= 400 && !(f.kind == "robots" && f.status < 500))) {
+        board_.OnError(
+            f.source,
+            (f.error.empty() ? "http_" + std::to_string(f.status) : f.error) + " " + f.url,
+            std::chrono::system_clock::now());
+      }
       updater_->PublishEvent(ingest::FetchBatch(config_->topics, f));
     };
     return o;
@@ -441,6 +482,18 @@ class Daemon {
       metrics_.Set(metric::kSourceLastSuccessTimestampSeconds, {{"source", s.source}},
                    static_cast<double>(std::time(nullptr)));
     }
+    const auto now = std::chrono::system_clock::now();
+    metrics_.Set(metric::kSourceLastPassTimestampSeconds, {{"source", s.source}},
+                 static_cast<double>(std::chrono::system_clock::to_time_t(now)));
+    for (std::string_view h : kSourceHealthValues) {
+      metrics_.Set(metric::kSourceHealth, {{"source", s.source}, {"health", std::string(h)}},
+                   h == s.health ? 1 : 0);
+    }
+    std::optional<SystemTime> next_due;
+    if (auto due = state_->GetSourceDue(s.source); !options_.once && due.ok() && due.value()) {
+      next_due = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*due.value()));
+    }
+    board_.OnPass(s, now, next_due);
     auto [it, fresh] = health_.try_emplace(s.source, s.health);
     if (fresh || it->second != s.health) {
       it->second = s.health;
@@ -498,6 +551,7 @@ class Daemon {
     if (Status st = ConfigureLogging(next->log); !st.ok()) log_->warn("reload: {}", st.message());
     config_ = next;
     updater_->SetOrganizationAliases(AliasesOf(config_->sources));
+    board_.SetSources(SourceNames());
     reloading_ = true;
     log_->info("reload: {} sources; the running fetches finish first",
                config_->sources.sources.size());
@@ -652,10 +706,31 @@ class Daemon {
       metrics_.Inc(metric::kFindingsTotal, {{"rule", rule}}, static_cast<double>(n - last));
       last = n;
     }
+    metrics_.Inc(metric::kDeliveryFailuresTotal, {},
+                 delta(st.delivery_failures, last_.delivery_failures));
+    if (auto p = ReadProcessStats()) {
+      metrics_.Inc(metric::kProcessCpuSecondsTotal, {},
+                   std::max(0.0, p->cpu_seconds - last_.cpu_seconds));
+      last_.cpu_seconds = std::max(last_.cpu_seconds, p->cpu_seconds);
+      metrics_.Set(metric::kProcessResidentMemoryBytes, {}, p->resident_bytes);
+      metrics_.Set(metric::kProcessOpenFds, {}, p->open_fds);
+      metrics_.Set(metric::kProcessStartTimeSeconds, {}, p->start_time_seconds);
+    }
     if (kafka_ != nullptr) {
       auto ks = kafka_->stats();
       metrics_.Inc(metric::kKafkaDeliveryErrorsTotal, {},
                    delta(static_cast<int64_t>(ks.delivery_errors), last_.kafka_errors));
+      metrics_.Inc(metric::kKafkaMessagesProducedTotal, {},
+                   delta(static_cast<int64_t>(ks.messages_produced), last_.kafka_produced));
+      metrics_.Inc(metric::kKafkaBatchesTotal, {{"outcome", "committed"}},
+                   delta(static_cast<int64_t>(ks.batches_committed), last_.kafka_committed));
+      metrics_.Inc(metric::kKafkaBatchesTotal, {{"outcome", "failed"}},
+                   delta(static_cast<int64_t>(ks.batches_failed), last_.kafka_failed));
+      metrics_.Inc(
+          metric::kKafkaTransactionsTotal, {{"outcome", "committed"}},
+          delta(static_cast<int64_t>(ks.transactions_committed), last_.kafka_tx_committed));
+      metrics_.Inc(metric::kKafkaTransactionsTotal, {{"outcome", "aborted"}},
+                   delta(static_cast<int64_t>(ks.transactions_aborted), last_.kafka_tx_aborted));
       metrics_.Set(metric::kQueueDepth, {{"queue", "kafka"}}, static_cast<double>(ks.queue_depth));
     }
     metrics_.Set(metric::kQueueDepth, {{"queue", "pages"}},
@@ -703,6 +778,9 @@ class Daemon {
   std::shared_ptr<spdlog::logger> log_;
   SystemdNotifier notifier_;
   MetricsRegistry metrics_;
+  // What the status page shows; the endpoint's page handler reads it (declared before it).
+  StatusBoard board_{StatusBoardOptions{static_cast<size_t>(config_->status_max_reports),
+                                        static_cast<size_t>(config_->status_max_findings)}};
   std::unique_ptr<crawler::StateStore> state_;
   // Shared with the CPU pool's archive calls, which may outlive a shutdown's deadline.
   std::shared_ptr<archive::WarcWriter> archive_;
@@ -733,7 +811,9 @@ class Daemon {
   std::optional<std::chrono::system_clock::time_point> fake_today_;  // NIANBAO_FAKE_TODAY
   struct {
     int64_t published = 0, revised = 0, unchanged = 0, withdrawn = 0, soft_errors = 0;
-    int64_t kafka_errors = 0;
+    int64_t kafka_errors = 0, kafka_produced = 0, kafka_committed = 0, kafka_failed = 0;
+    int64_t kafka_tx_committed = 0, kafka_tx_aborted = 0, delivery_failures = 0;
+    double cpu_seconds = 0;
     std::map<std::string, int64_t> findings;
     archive::WarcStats archive;
   } last_;

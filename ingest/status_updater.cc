@@ -87,6 +87,7 @@ void StatusUpdater::Fetched(JourneyId id, FetchedPage page) {
   auto it = journeys_.find(id);
   if (it == journeys_.end()) return;  // abandoned at shutdown: the next pass fetches it again
   Journey& j = it->second;
+  j.fetched = std::chrono::steady_clock::now();
   j.sha256 = page.sha256;
   if (page.sha256 == page.delivered_sha256) {
     End(id, PageStatus::kUnchanged, "");
@@ -130,7 +131,9 @@ void StatusUpdater::Fetched(JourneyId id, FetchedPage page) {
     in.url = p.url;
     in.fetched_at = Rfc3339(p.fetched_at);
     in.sha256 = p.sha256;  // hashed once, by the crawler's digest
+    const auto parse_start = std::chrono::steady_clock::now();
     parsed->output = parser::Parse(in, parse);
+    parsed->parse_time = std::chrono::steady_clock::now() - parse_start;
     parsed->page.body = std::string();  // not needed any more: free it on this thread
     asio::post(loop, [parsed, self, id] {
       if (auto u = self.lock()) (*u)->OnParsed(id, std::move(*parsed));
@@ -142,6 +145,7 @@ void StatusUpdater::OnParsed(JourneyId id, Parsed parsed) {
   auto it = journeys_.find(id);
   if (it == journeys_.end()) return;  // abandoned
   Journey& j = it->second;
+  if (options_.on_parsed) options_.on_parsed(parsed.parse_time);
   if (!parsed.archived.ok()) {
     End(id, PageStatus::kFailed, "archive: " + parsed.archived.status().message());
     return;
@@ -427,6 +431,7 @@ void StatusUpdater::Gone(JourneyId id, GonePage page) {
   auto it = journeys_.find(id);
   if (it == journeys_.end()) return;
   Journey& j = it->second;
+  j.fetched = std::chrono::steady_clock::now();
   if (!page.withdraw) {
     // Gone once is not gone: a portal being rebuilt, a column moving. The next fetches say.
     End(id, PageStatus::kFailed, page.seen);
@@ -505,6 +510,9 @@ void StatusUpdater::OnSinkDone(JourneyId id, Status status) {
   }
   const PageStatus done =
       j.content.fingerprint == kWithdrawnContent ? PageStatus::kWithdrawn : PageStatus::kDelivered;
+  if (options_.on_delivered && j.batch) {
+    options_.on_delivered(j.source, *j.batch, std::chrono::steady_clock::now() - j.fetched);
+  }
   if (j.found_late && j.year_entry && options_.history != nullptr) {
     // report.found_late went out with the record: it is not sent again.
     if (Status s = options_.history->PutYear(*j.year_entry, true); !s.ok()) {

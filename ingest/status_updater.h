@@ -99,6 +99,14 @@ struct StatusUpdaterOptions {
   // Per source: an organisation's name as its reports write it -> the name its reports are
   // kept under (the sources file's organization_aliases). Matched by OrganizationKey.
   std::map<std::string, std::map<std::string, std::string>> organization_aliases;
+  // Observers for the daemon's metrics and status page; optional, called on the loop thread.
+  // on_parsed: how long one parse took on the CPU pool.
+  std::function<void(std::chrono::duration<double> parse_time)> on_parsed;
+  // on_delivered: a report version (or withdrawal) reached every sink: its source, the batch
+  // delivered, and the time from the page's fetch to the last sink's acknowledgement.
+  std::function<void(const std::string& source, const sinks::Batch& batch,
+                     std::chrono::duration<double> since_fetch)>
+      on_delivered;
 };
 
 // Counters, read on the loop thread (the daemon's metrics sampler).
@@ -178,13 +186,15 @@ class StatusUpdater final : public PageTracker {
     size_t sinks_left = 0;
     bool sink_failed = false;
     std::string failure;
-    std::optional<YearEntry> year_entry;  // the history's entry of the report on its way
-    bool found_late = false;              // its batch carries report.found_late
+    std::optional<YearEntry> year_entry;            // the history's entry of the report on its way
+    bool found_late = false;                        // its batch carries report.found_late
+    std::chrono::steady_clock::time_point fetched;  // when the page came to the updater
   };
   struct Parsed {
     Result<parser::ParseOutput> output = Status::Internal("not parsed");
     Result<std::optional<ArchiveRef>> archived = std::optional<ArchiveRef>();
     FetchedPage page;  // the body stays here until the parse ended
+    std::chrono::duration<double> parse_time{0};
   };
 
   void OnParsed(JourneyId id, Parsed parsed);

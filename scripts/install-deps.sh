@@ -18,6 +18,8 @@ PACKAGES=(
   python3-scrapy
   # the alerts e2e test's self-signed certificate for its STARTTLS SMTP server
   openssl
+  # the status page in a real browser (headless), promtool for the metrics and the ops/ rules
+  chromium prometheus
   # independent readers of nianbao's output in the tests (npm packages in tests/tools)
   nodejs
 )

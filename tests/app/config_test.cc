@@ -83,6 +83,26 @@ TEST(ConfigMetricsTest, MalformedListenNamesFileAndLine) {
   ExpectError("[metrics]\nlisten = \"127.0.0.1:70000\"\n", "nianbao.toml:2: [metrics] listen:");
 }
 
+TEST(ConfigMetricsTest, AuthAndTlsComeInPairsAndTheHashIsChecked) {
+  // The error names the key that is there, on its line.
+  ExpectError("[metrics]\nauth_user = \"ops\"\n",
+              "nianbao.toml:2: [metrics] auth_user: auth_user and auth_password_hash go together");
+  ExpectError("[metrics]\nauth_user = \"ops\"\nauth_password_hash = \"sha256$a$00\"\n",
+              "nianbao.toml:3: [metrics] auth_password_hash: expected \"sha256$SALT$HEX\"");
+  ExpectError("[metrics]\ntls_key = \"key.pem\"\n",
+              "nianbao.toml:2: [metrics] tls_key: tls_cert and tls_key go together");
+  auto c = Parse(
+      "[metrics]\nauth_user = \"ops\"\nauth_password_hash = "
+      "\"sha256$a$ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"\n"
+      "tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n[status]\nmax_reports = 20\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().metrics_auth_user, "ops");
+  EXPECT_EQ(c.value().metrics_tls_key, "k.pem");
+  EXPECT_EQ(c.value().status_max_reports, 20);
+  EXPECT_TRUE(c.value().status_enabled);
+  ExpectError("[status]\nmax_reports = 0\n", "nianbao.toml:2: [status] max_reports");
+}
+
 // ---- [kafka.properties]
 
 TEST(ConfigKafkaTest, BadPropertyNamesFileLineAndProperty) {
@@ -283,6 +303,14 @@ listen = "0.0.0.0:3"
 allow_non_loopback = true
 ready_max_undelivered_age = "3s"
 ready_max_backlog = 3
+auth_user = "u"
+auth_password_hash = "sha256$a$ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+tls_cert = "c"
+tls_key = "k"
+[status]
+enabled = false
+max_reports = 3
+max_findings = 3
 [shutdown]
 deadline = "3s"
 [history]

@@ -8,14 +8,18 @@
 #include "app/http_endpoint.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -106,6 +110,7 @@ class HttpEndpointTest : public ::testing::Test {
         },
         options);
     if (endpoint_ready_) endpoint_->SetReadinessCheck(endpoint_ready_);
+    if (endpoint_pages_) endpoint_->SetPageHandler(endpoint_pages_);
     const Status s = endpoint_->Listen("127.0.0.1", 0);
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_NE(endpoint_->port(), 0);
@@ -142,6 +147,7 @@ class HttpEndpointTest : public ::testing::Test {
   bool health_throws_ = false;                     // GUARDED_BY(mu_)
   std::unique_ptr<HttpEndpoint> endpoint_;
   HttpEndpoint::HealthCheck endpoint_ready_;  // set before Start() to give /readyz a check
+  HttpEndpoint::PageHandler endpoint_pages_;  // set before Start() to serve pages
   std::thread thread_;
 };
 
@@ -375,6 +381,140 @@ TEST(HttpEndpointListenTest, PortInUseAndSecondListenAreErrors) {
   EXPECT_EQ(s.code(), Status::Code::kIoError) << s.ToString();
   first.Stop();
   EXPECT_EQ(first.Listen("127.0.0.1", 0).code(), Status::Code::kInvalidArgument);
+}
+
+// --- Pages, basic auth, TLS ------------------------------------------------------------
+
+TEST_F(HttpEndpointTest, PageHandlerAnswersOtherPathsAndNulloptIs404) {
+  // Given a page handler that knows one path
+  endpoint_pages_ = [](std::string_view path) -> std::optional<HttpPage> {
+    if (path == "/") return HttpPage{200, "text/html; charset=utf-8", "<p>hi</p>"};
+    return std::nullopt;
+  };
+  Start();
+  // Then it answers that path, the query string cut off, and 404 for the others
+  Reply r = Exchange(port(), Get("/?x=1"));
+  EXPECT_EQ(r.status(), 200) << r.data;
+  EXPECT_EQ(r.body(), "<p>hi</p>");
+  EXPECT_NE(r.headers().find("Content-Type: text/html; charset=utf-8"), std::string::npos);
+  EXPECT_EQ(Exchange(port(), Get("/nothing")).status(), 404);
+  // and the built-in routes still come first
+  EXPECT_EQ(Exchange(port(), Get("/healthz")).body(), "ok\n");
+}
+
+// SHA-256("abc") is FIPS 180-2's first example: salt "a", password "bc".
+constexpr std::string_view kAbcHash =
+    "sha256$a$ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+std::string Base64(const std::string& text) {
+  std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+TEST(PasswordHashTest, SaltedSha256) {
+  EXPECT_TRUE(IsPasswordHash(kAbcHash));
+  EXPECT_TRUE(PasswordMatches(kAbcHash, "bc"));
+  EXPECT_FALSE(PasswordMatches(kAbcHash, "bd"));
+  EXPECT_FALSE(PasswordMatches(kAbcHash, ""));
+  EXPECT_FALSE(IsPasswordHash("sha256$a$BA7816BF"));  // short, upper case
+  EXPECT_FALSE(
+      IsPasswordHash("md5$a$ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  EXPECT_FALSE(PasswordMatches("plain", "plain"));
+}
+
+TEST_F(HttpEndpointTest, BasicAuth401WithoutThePasswordAnd200WithIt) {
+  HttpEndpointOptions o;
+  o.basic_auth_user = "ops";
+  o.basic_auth_hash = std::string(kAbcHash);
+  Start(o);
+  // Without credentials: 401 and the challenge, on every path
+  for (const char* path : {"/metrics", "/healthz", "/readyz", "/"}) {
+    const Reply r = Exchange(port(), Get(path));
+    EXPECT_EQ(r.status(), 401) << path << "\n" << r.data;
+    EXPECT_NE(r.headers().find("WWW-Authenticate: Basic realm=\"nianbao\""), std::string::npos)
+        << r.headers();
+  }
+  const auto auth = [](const std::string& user_password) {
+    return "Authorization: Basic " + Base64(user_password) + "\r\n";
+  };
+  EXPECT_EQ(Exchange(port(), Get("/metrics", auth("ops:wrong"))).status(), 401);
+  EXPECT_EQ(Exchange(port(), Get("/metrics", auth("root:bc"))).status(), 401);
+  EXPECT_EQ(Exchange(port(), Get("/metrics", "Authorization: Basic !!!!\r\n")).status(), 401);
+  EXPECT_EQ(Exchange(port(), Get("/metrics", "Authorization: Bearer x\r\n")).status(), 401);
+  // With them: 200
+  const Reply ok = Exchange(port(), Get("/metrics", auth("ops:bc")));
+  EXPECT_EQ(ok.status(), 200) << ok.data;
+  EXPECT_NE(ok.body().find("nianbao_http_requests_total{code=\"401\"}"), std::string::npos);
+}
+
+TEST(HttpEndpointListenTest, RefusesABadHashAndHalfATlsPair) {
+  net::io_context io;
+  MetricsRegistry metrics;
+  HttpEndpoint bad_hash(io, metrics, {},
+                        HttpEndpointOptions{.basic_auth_user = "ops", .basic_auth_hash = "x"});
+  EXPECT_EQ(bad_hash.Listen("127.0.0.1", 0).code(), Status::Code::kInvalidArgument);
+  HttpEndpoint half(io, metrics, {}, HttpEndpointOptions{.tls_cert_file = "/nonexistent"});
+  EXPECT_EQ(half.Listen("127.0.0.1", 0).code(), Status::Code::kInvalidArgument);
+  HttpEndpoint missing(io, metrics, {},
+                       HttpEndpointOptions{.tls_cert_file = "/nonexistent/cert.pem",
+                                           .tls_key_file = "/nonexistent/key.pem"});
+  const Status s = missing.Listen("127.0.0.1", 0);
+  EXPECT_EQ(s.code(), Status::Code::kIoError) << s.ToString();
+  EXPECT_NE(s.message().find("/nonexistent/cert.pem"), std::string::npos) << s.ToString();
+}
+
+// Runs a command, returns its exit status and standard output.
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (p == nullptr) return {-1, out};
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST_F(HttpEndpointTest, TlsWithASelfSignedCertificate) {
+  // Given a self-signed certificate for 127.0.0.1 made here with the openssl tool
+  char dir_template[] = "/tmp/nianbao-tls-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const auto [made, made_out] = RunCommand(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      dir + "/key.pem -out " + dir + "/cert.pem 2>&1");
+  ASSERT_EQ(made, 0) << made_out;
+  HttpEndpointOptions o;
+  o.tls_cert_file = dir + "/cert.pem";
+  o.tls_key_file = dir + "/key.pem";
+  o.basic_auth_user = "ops";
+  o.basic_auth_hash = std::string(kAbcHash);
+  Start(o);
+  const std::string url = "https://127.0.0.1:" + std::to_string(port());
+  // When a client that trusts the certificate asks with the password: 200 over TLS
+  const auto [code, out] =
+      RunCommand("curl -sS --max-time 10 --cacert " + dir + "/cert.pem -u ops:bc " +
+                 "-o /dev/null -w '%{http_code}' " + url + "/healthz");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "200");
+  // without it: 401, still over TLS
+  const auto [code2, out2] =
+      RunCommand("curl -sS --max-time 10 --cacert " + dir +
+                 "/cert.pem -o /dev/null -w '%{http_code}' " + url + "/metrics");
+  EXPECT_EQ(out2, "401") << code2;
+  // A client that does not trust it gets no answer
+  const auto [code3, out3] =
+      RunCommand("curl -sS --max-time 10 -o /dev/null " + url + "/healthz 2>&1");
+  EXPECT_NE(code3, 0) << out3;
+  // and plain HTTP on the TLS port gets no HTTP answer
+  const Reply plain = Exchange(port(), Get("/healthz"), 3000ms);
+  EXPECT_EQ(plain.status(), 0) << plain.data;
+  std::filesystem::remove_all(dir);
 }
 
 // --- SystemdNotifier --------------------------------------------------------------------

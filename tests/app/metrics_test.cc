@@ -3,15 +3,19 @@
 #include "app/metrics.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <ctime>
 #include <limits>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "app/process_metrics.h"
 
 namespace nianbao::app {
 namespace {
@@ -43,7 +47,9 @@ std::string CheckExpositionLine(std::string_view line) {
     const std::size_t n = name_len(rest, true);
     if (n == 0 || n >= rest.size() || rest[n] != ' ') return "bad metric name";
     rest = rest.substr(n + 1);
-    if (!is_help) return rest == "counter" || rest == "gauge" ? "" : "bad type";
+    if (!is_help) {
+      return rest == "counter" || rest == "gauge" || rest == "histogram" ? "" : "bad type";
+    }
     for (std::size_t i = 0; i < rest.size(); ++i) {
       if (rest[i] == '\\') {
         if (i + 1 >= rest.size() || (rest[i + 1] != '\\' && rest[i + 1] != 'n')) {
@@ -107,7 +113,9 @@ TEST(MetricsTableTest, EveryKnownMetricIsDescribedAndRendered) {
   for (const MetricSpec& spec : KnownMetrics()) {
     const std::string name(spec.name);
     EXPECT_NE(text.find("# HELP " + name + " "), std::string::npos) << name;
-    const std::string type = spec.type == MetricType::kCounter ? "counter" : "gauge";
+    const std::string type = spec.type == MetricType::kCounter ? "counter"
+                             : spec.type == MetricType::kGauge ? "gauge"
+                                                               : "histogram";
     EXPECT_NE(text.find("# TYPE " + name + " " + type + "\n"), std::string::npos) << name;
     // The table passes the registry's own validation (the constructor ignores the status).
     MetricsRegistry other;
@@ -115,7 +123,17 @@ TEST(MetricsTableTest, EveryKnownMetricIsDescribedAndRendered) {
     for (std::string_view l : spec.labels) {
       if (!l.empty()) labels.emplace_back(l);
     }
-    EXPECT_TRUE(other.Describe(spec.name, spec.help, spec.type, labels).ok()) << name;
+    if (spec.type == MetricType::kHistogram) {
+      EXPECT_TRUE(other
+                      .DescribeHistogram(spec.name, spec.help, labels,
+                                         {spec.buckets.begin(), spec.buckets.end()})
+                      .ok())
+          << name;
+      EXPECT_FALSE(spec.buckets.empty()) << name;
+      EXPECT_TRUE(spec.name.ends_with("_seconds")) << name << ": our histograms are durations";
+    } else {
+      EXPECT_TRUE(other.Describe(spec.name, spec.help, spec.type, labels).ok()) << name;
+    }
     if (spec.type == MetricType::kCounter) {
       EXPECT_TRUE(spec.name.ends_with("_total")) << name << ": counters end in _total";
     }
@@ -261,6 +279,38 @@ TEST(MetricsRenderTest, EveryLineIsValidExposition) {
   EXPECT_NE(text.find("nianbao_queue_depth{queue=\"pages\"} 0.25\n"), std::string::npos);
 }
 
+TEST(MetricsHistogramTest, RendersCumulativeBucketsSumAndCount) {
+  MetricsRegistry m;
+  ASSERT_TRUE(m.DescribeHistogram("t_seconds", "A test.", {"kind"}, {0.5, 1, 5}).ok());
+  // Given 0.25 and 0.5 (le: both in the first bucket), 3 (the third) and 10 (only +Inf)
+  for (double v : {0.25, 0.5, 3.0, 10.0}) m.Observe("t_seconds", {{"kind", "a"}}, v);
+  const std::string text = m.RenderPrometheus();
+  EXPECT_NE(text.find("# TYPE t_seconds histogram\n"
+                      "t_seconds_bucket{kind=\"a\",le=\"0.5\"} 2\n"
+                      "t_seconds_bucket{kind=\"a\",le=\"1\"} 2\n"
+                      "t_seconds_bucket{kind=\"a\",le=\"5\"} 3\n"
+                      "t_seconds_bucket{kind=\"a\",le=\"+Inf\"} 4\n"
+                      "t_seconds_sum{kind=\"a\"} 13.75\n"
+                      "t_seconds_count{kind=\"a\"} 4\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(m.Value("t_seconds", {{"kind", "a"}}), 4);
+  // An unlabelled histogram is rendered at zero before its first observation
+  EXPECT_NE(m.RenderPrometheus().find("nianbao_parse_duration_seconds_count 0\n"),
+            std::string::npos);
+  // Misuse: Inc on a histogram, Observe on a counter, NaN, bad buckets, "le" as a label
+  m.Inc("t_seconds", {{"kind", "a"}});
+  m.Observe(metric::kFetchesTotal, {{"status", "200"}}, 1);
+  m.Observe("t_seconds", {{"kind", "a"}}, std::nan(""));
+  EXPECT_EQ(m.Value(metric::kMetricsRejectedTotal, {{"reason", "wrong_type"}}), 2);
+  EXPECT_EQ(m.Value(metric::kMetricsRejectedTotal, {{"reason", "nan_observation"}}), 1);
+  EXPECT_EQ(m.Value("t_seconds", {{"kind", "a"}}), 4);
+  EXPECT_FALSE(m.DescribeHistogram("u_seconds", "x", {}, {1, 1}).ok());
+  EXPECT_FALSE(m.DescribeHistogram("v_seconds", "x", {"le"}, {1}).ok());
+  EXPECT_FALSE(m.Describe("w_seconds", "x", MetricType::kHistogram).ok());
+  EXPECT_FALSE(m.DescribeHistogram("t_seconds", "x", {"kind"}, {1, 2}).ok()) << "other buckets";
+}
+
 TEST(MetricsMisuseTest, BadUpdatesAreDroppedAndCounted) {
   MetricsRegistry m;
   m.Inc("nianbao_no_such_metric_total");
@@ -337,6 +387,24 @@ TEST(MetricsConcurrencyTest, CountersAddUpAcrossThreads) {
   EXPECT_EQ(m.Value(metric::kBytesTotal), 10.0 * kThreads * kPerThread);
   EXPECT_EQ(m.Value(metric::kQueueDepth, {{"queue", "pages"}}), kPerThread - 1);
   EXPECT_EQ(Rejected(m, "unknown_metric"), 0);
+}
+
+TEST(ProcessMetricsTest, ReadsThisProcessFromProc) {
+  // A descriptor opened here is counted: the count goes up by one while it is open.
+  const auto before = ReadProcessStats();
+  ASSERT_TRUE(before.has_value());
+  const int fd = ::dup(1);
+  ASSERT_GE(fd, 0);
+  const auto during = ReadProcessStats();
+  ::close(fd);
+  ASSERT_TRUE(during.has_value());
+  EXPECT_EQ(during->open_fds, before->open_fds + 1);
+  EXPECT_GT(before->resident_bytes, 0);
+  EXPECT_GE(before->cpu_seconds, 0);
+  // Started within the last hour (the test binary), not in the future.
+  const double now = static_cast<double>(std::time(nullptr));
+  EXPECT_LE(before->start_time_seconds, now + 1);
+  EXPECT_GT(before->start_time_seconds, now - 3600);
 }
 
 }  // namespace

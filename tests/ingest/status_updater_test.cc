@@ -165,6 +165,45 @@ TEST_F(StatusUpdaterTest, PublishesTheRecordAndItsFindingsAsOneBatchWithSpecHead
   EXPECT_EQ(updater_.stats().published, 1);
 }
 
+// The observers the daemon's metrics and status page hang on: every parse, and each version
+// that reached every sink (not one that failed).
+TEST_F(StatusUpdaterTest, ObserversSeeEachParseAndEachDeliveredBatch) {
+  int parses = 0;
+  std::vector<std::pair<std::string, size_t>> delivered;  // source, messages
+  StatusUpdaterOptions o;
+  o.on_parsed = [&](std::chrono::duration<double> t) {
+    EXPECT_GE(t.count(), 0);
+    ++parses;
+  };
+  o.on_delivered = [&](const std::string& source, const sinks::Batch& batch,
+                       std::chrono::duration<double> since_fetch) {
+    EXPECT_GE(since_fetch.count(), 0);
+    delivered.emplace_back(source, batch.messages.size());
+  };
+  StatusUpdater updater(io_, cpu_, {&sink_}, ledger_, o);
+  const auto run = [&](FetchedPage p) {
+    JourneyId id = updater.Planned(p.source, p.url);
+    ASSERT_TRUE(updater.TryStart(id));
+    updater.Fetched(id, std::move(p));
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (updater.open() > 0 && std::chrono::steady_clock::now() < deadline) {
+      io_.run_for(5ms);
+      sink_.Flush();
+    }
+    ASSERT_EQ(updater.open(), 0u);
+  };
+  // Seed 000: the record and its three findings.
+  run(Page("000_d4e73e73a1b7a1d3.txt", "http://x.gov.cn/t0.html"));
+  EXPECT_EQ(parses, 1);
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0], (std::pair<std::string, size_t>("test-source", 4)));
+  // A failed delivery is parsed, not delivered.
+  sink_.fail = true;
+  run(Page("004_192eb0e593407763.txt", "http://x.gov.cn/t4.html"));
+  EXPECT_EQ(parses, 2);
+  EXPECT_EQ(delivered.size(), 1u);
+}
+
 TEST_F(StatusUpdaterTest, ARevisionIsPublishedAsRevisedWithTheSameKey) {
   // Version 1 went out, with other content.
   ledger_.rows["http://x.gov.cn/t1.html"].delivered = {"earlier", "", std::string(64, 'a'), "", 1};
