@@ -82,8 +82,9 @@ class Portal:
         """examples/local-portal.toml pointed at this portal's ports."""
         with open(os.path.join(self.root, "examples/local-portal.toml"), encoding="utf-8") as f:
             text = f.read()
-        # The default ports: host1..host3, then the named CMS hosts.
-        for i, host in enumerate(["host1", "host2", "host3", "cms-hanweb", "cms-trs"], start=1):
+        # The default ports: host1..host3, then the named CMS hosts in the portal's order.
+        named = [h for h in self.ports if not (h.startswith("host") and int(h[4:]) > 3)]
+        for i, host in enumerate(named, start=1):
             text = text.replace(f"127.0.0.1:{18480 + i}", f"127.0.0.1:{self.ports[host]}")
         return text.replace('total_timeout = "5s"', f'total_timeout = "{total_timeout}"')
 

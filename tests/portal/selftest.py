@@ -177,14 +177,25 @@ def pid_alive(pid):
 
 def test_startup(ports):
     check("three hosts and the CMS hosts listening",
-          sorted(ports) == ["cms-hanweb", "cms-trs", "host1", "host2", "host3"], ports)
+          sorted(ports) == ["cms-hanweb", "cms-moved", "cms-trs", "host1", "host2", "host3"], ports)
     check("distinct ports", len(set(ports.values())) == len(ports), ports)
 
 
 def test_manifest(base, m):
     hosts = m.get("hosts", {})
-    check("manifest: hosts", sorted(hosts) == ["cms-hanweb", "cms-trs", "host1", "host2", "host3"],
+    check("manifest: hosts", sorted(hosts) == ["cms-hanweb", "cms-moved", "cms-trs", "host1", "host2", "host3"],
           sorted(hosts))
+    # Every host's home page leads to its column (directly or through one page), decoys aside.
+    for name, h in hosts.items():
+        home = fetch(base[name] + h.get("home", "/nohome"))
+        check("manifest %s: home page" % name, home.status == 200, home.status)
+        pages = [home.body.decode("utf-8")]
+        for href, text in links_of(pages[0]):
+            if text in ("政府信息公开", "政务公开", "信息公开"):
+                pages.append(fetch(urljoin(base[name] + "/", href)).body.decode("utf-8"))
+        linked = {urlsplit(urljoin(base[name] + "/", href)).path for p in pages for href, _ in links_of(p)}
+        check("manifest %s: home leads to the column" % name, h.get("discover_entry") in linked, linked)
+        check("manifest %s: decoys linked" % name, set(h.get("home_decoys", [])) <= linked and h.get("home_decoys"))
     for name, h in hosts.items():
         check("manifest %s: base_url" % name, h.get("base_url") == base[name], h.get("base_url"))
         for key in ("entry", "list_pages", "reports", "non_reports", "disallowed", "trouble", "robots"):
@@ -682,7 +693,7 @@ def test_sources_file(base, m):
         return
     with open(SOURCES, "rb") as f:
         cfg = tomllib.load(f)
-    hosts = ("host1", "host2", "host3", "cms-hanweb", "cms-trs")
+    hosts = ("host1", "host2", "host3", "cms-hanweb", "cms-trs", "cms-moved")
     default_ports = {h: 18481 + i for i, h in enumerate(hosts)}
     check("sources: one source per host", len(cfg["source"]) == len(hosts), len(cfg["source"]))
     d = cfg["defaults"]
