@@ -10,8 +10,10 @@
 
 #include "app/check_command.h"
 #include "app/crawl_command.h"
+#include "app/discover_command.h"
 #include "app/parse_command.h"
 #include "app/run_command.h"
+#include "app/sources_command.h"
 #include "base/version.h"
 
 int main(int argc, char** argv) {
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
   crawl_cmd->add_flag("--once", crawl.once, "One pass over every source, then exit");
   crawl_cmd->add_flag("--print-pages", crawl.print_pages,
                       "Print one JSON line per fetched report page");
+  crawl_cmd->add_option("--source", crawl.only, "Crawl only this source (repeatable)");
 
   nianbao::app::RunCommandOptions run;
   CLI::App* run_cmd =
@@ -56,6 +59,26 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--config", check.config, "Configuration file (TOML, docs/config.md)")
       ->required();
 
+  nianbao::app::DiscoverCommandOptions discover;
+  CLI::App* discover_cmd = app.add_subcommand(
+      "discover", "Find the annual-report column of portals and write sources (TOML) on stdout");
+  discover_cmd->add_option("urls", discover.urls, "Portal home pages or 政府信息公开 pages");
+  discover_cmd->add_option("--csv", discover.csv, "CSV of units: name, portal URL");
+  discover_cmd->add_option("--sources", discover.sources,
+                           "Sources file whose [global] and [defaults] to fetch with");
+
+  nianbao::app::SourcesCommandOptions sources;
+  CLI::App* sources_cmd =
+      app.add_subcommand("sources", "Check a sources file, or test one source's lists");
+  sources_cmd->require_subcommand(1);
+  CLI::App* sources_check = sources_cmd->add_subcommand(
+      "check", "Parse and validate a sources file (and its includes); start nothing");
+  sources_check->add_option("file", sources.file, "Sources file (TOML)")->required();
+  CLI::App* sources_test = sources_cmd->add_subcommand(
+      "test", "Read a source's lists once and print every link with its verdict");
+  sources_test->add_option("file", sources.file, "Sources file (TOML)")->required();
+  sources_test->add_option("--source", sources.only, "Only this source (repeatable)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -67,5 +90,8 @@ int main(int argc, char** argv) {
   if (crawl_cmd->parsed()) return nianbao::app::RunCrawlCommand(crawl);
   if (run_cmd->parsed()) return nianbao::app::RunDaemon(run);
   if (check_cmd->parsed()) return nianbao::app::RunCheckCommand(check);
+  if (discover_cmd->parsed()) return nianbao::app::RunDiscoverCommand(discover);
+  if (sources_check->parsed()) return nianbao::app::RunSourcesCheck(sources);
+  if (sources_test->parsed()) return nianbao::app::RunSourcesTest(sources);
   return 2;
 }

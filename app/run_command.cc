@@ -377,6 +377,10 @@ class Daemon {
       metrics_.Set(metric::kSourceLastSuccessTimestampSeconds, {{"source", s.source}},
                    static_cast<double>(std::time(nullptr)));
     }
+    if (!s.moved_to.empty()) {
+      updater_->PublishEvent(
+          ingest::SourceMovedBatch(config_->topics, s, std::chrono::system_clock::now()));
+    }
     auto [it, fresh] = health_.try_emplace(s.source, s.health);
     if (fresh || it->second != s.health) {
       it->second = s.health;
