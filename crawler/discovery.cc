@@ -332,11 +332,12 @@ LinkJudgement JudgeDiscoveryLink(const Link& link) {
     if (text.find(decoy) != std::string::npos) return j;
   }
   const std::string path = LowerPath(link.url);
-  const bool dated = RE2::PartialMatch(text, YearPattern());
-  const Hint* text_hit = dated ? nullptr : FirstHint(kColumnTexts, text);
+  // A dated text is one year's report (or a news item), never the column nor the page above
+  // it, whatever its URL.
+  if (RE2::PartialMatch(text, YearPattern())) return j;
+  const Hint* text_hit = FirstHint(kColumnTexts, text);
   const Hint* slug_hit = FirstHint(kColumnSlugs, path);
-  // A dated text is one year's report, never the column, whatever its URL.
-  if (text_hit != nullptr || (slug_hit != nullptr && !dated)) {
+  if (text_hit != nullptr || slug_hit != nullptr) {
     j.column = (text_hit ? text_hit->weight : 0) + (slug_hit ? slug_hit->weight : 0);
     if (text_hit) j.why += "text \"" + std::string(text_hit->needle) + "\"";
     if (slug_hit)

@@ -117,7 +117,7 @@ DecodePage Utf8() {
   return [](std::string_view bytes, std::string_view) { return std::string(bytes); };
 }
 
-DiscoveryResult Run(FakePortal& portal, const std::string& start) {
+DiscoveryResult DiscoverOn(FakePortal& portal, const std::string& start) {
   DiscoveryResult out;
   bool called = false;
   Discover(start, DiscoveryOptions{}, portal.Get(), Utf8(), [&](DiscoveryResult r) {
@@ -141,7 +141,7 @@ TEST(DiscoverTest, HomeThenDisclosurePageThenColumn) {
       200, "<a href=\"zd/\">政府信息公开制度</a><a href=\"zfxxgknb/\">政府信息公开年报</a>"};
   p.pages["https://www.x.gov.cn/zfxxgk/zfxxgknb/"] = {
       200, "<a href=\"2023/t1.html\">2022年报告</a><a href=\"index_1.html\">下一页</a>"};
-  DiscoveryResult r = Run(p, kHome);
+  DiscoveryResult r = DiscoverOn(p, kHome);
   ASSERT_EQ(r.columns.size(), 1u) << r.error;
   EXPECT_EQ(r.columns[0].url, "https://www.x.gov.cn/zfxxgk/zfxxgknb/");
   EXPECT_EQ(r.columns[0].via, "https://www.x.gov.cn/zfxxgk/");
@@ -157,7 +157,7 @@ TEST(DiscoverTest, HomeThenDisclosurePageThenColumn) {
 TEST(DiscoverTest, ColumnThatFailsIsNotWritten) {
   FakePortal p;
   p.pages[kHome] = {200, "<a href=\"/xxgk/xxgknb/\">信息公开年报</a>"};
-  DiscoveryResult r = Run(p, kHome);
+  DiscoveryResult r = DiscoverOn(p, kHome);
   EXPECT_TRUE(r.columns.empty());
   EXPECT_EQ(r.error, "column https://www.x.gov.cn/xxgk/xxgknb/: HTTP 404");
 }
@@ -165,14 +165,14 @@ TEST(DiscoverTest, ColumnThatFailsIsNotWritten) {
 TEST(DiscoverTest, NothingFoundSaysHowFarItLooked) {
   FakePortal p;
   p.pages[kHome] = {200, "<a href=\"/bsfw/\">办事服务</a>"};
-  DiscoveryResult r = Run(p, kHome);
+  DiscoveryResult r = DiscoverOn(p, kHome);
   EXPECT_TRUE(r.columns.empty());
   EXPECT_EQ(r.error, "no annual-report column linked within 2 levels (1 pages read)");
 }
 
 TEST(DiscoverTest, StartPageFailing) {
   FakePortal p;
-  DiscoveryResult r = Run(p, kHome);
+  DiscoveryResult r = DiscoverOn(p, kHome);
   EXPECT_EQ(r.error, "the start page failed: https://www.x.gov.cn/: HTTP 404");
 }
 
@@ -188,7 +188,7 @@ TEST(DiscoverTest, PageLimitBoundsTheWalk) {
   p.pages[kHome] = {200, links};
   for (int i = 0; i < 10; ++i)
     p.pages[std::string(kHome) + "xxgk/" + std::to_string(i) + "/"] = {200, links};
-  DiscoveryResult r = Run(p, kHome);
+  DiscoveryResult r = DiscoverOn(p, kHome);
   EXPECT_TRUE(r.columns.empty());
   // Home, then at most max_branch (3) pages per level, for max_levels (2) levels.
   EXPECT_LE(p.asked.size(), 1u + 3u + 3u);

@@ -749,8 +749,8 @@ TEST(SourcesIncludeTest, OnlyTomlFilesAreIncluded) {
 }
 
 TEST(SourcesIncludeTest, GlobMatchingNothingIsFine) {
-  Result<SourcesConfig> result =
-      ParseSources(WithSource("include = [\"no-such-dir/*.toml\"]\n"), kIncludeDir + "x.toml");
+  Result<SourcesConfig> result = ParseSources(
+      "include = [\"no-such-dir/*.toml\"]\n" + std::string(kSource), kIncludeDir + "x.toml");
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result.value().sources.size(), 1u);
 }
