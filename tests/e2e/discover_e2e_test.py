@@ -14,7 +14,7 @@ Starts tests/portal/local_portal.py and, for every host of its manifest that has
      POST /__control/move-column emits source.moved (old and new column) and publishes the
      report found only at the new place.
 
-Usage: discover_e2e_test.py NIANBAO_BINARY MOCK_KAFKA REPO_ROOT      (standard library only)
+Usage: discover_e2e_test.py NIANBAO_BINARY MOCK_KAFKA REPO_ROOT   (Debian's python3 with jsonschema)
 Prints "N passed, M failed" and exits non-zero on any failure.
 """
 import json
@@ -23,6 +23,8 @@ import re
 import subprocess
 import sys
 import tomllib
+
+import jsonschema
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Checks, Env, kcat, report_id  # noqa: E402
@@ -72,6 +74,13 @@ exclude_text = '图解|解读|要点|通知'
               f"source.moved to: {moved[0]}")
         check(moved[0]["schema"] == "nianbao.source.v1" and moved[0]["source"] == "moving",
               f"source.moved payload: {moved[0]}")
+        with open(os.path.join(ROOT, "schemas", "source.v1.schema.json"), encoding="utf-8") as f:
+            schema = json.load(f)
+        try:
+            jsonschema.validate(moved[0], schema)
+            check(True, "source.moved matches schemas/source.v1.schema.json")
+        except jsonschema.ValidationError as e:
+            check(False, f"source.moved against its schema: {e.message}")
     reports = {m_["key"] for m_ in kcat(env.bootstrap, topics["reports"])}
     check(report_id(later) in reports, f"pass 2: the report at the new place published: {later}")
 
