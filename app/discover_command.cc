@@ -198,10 +198,12 @@ int RunDiscoverCommand(const DiscoverCommandOptions& options) {
     crawler::Crawler* c = crawler.get();
     crawler::Discover(
         portals[i].url, crawler::DiscoveryOptions{},
-        [c, i](const std::string& url, std::function<void(crawler::FetchResult)> done) {
-          c->FetchPage(i, url, std::move(done));
+        // A command of its own: the pages (a few small ones per portal) are read on its loop.
+        [c, i, decode](const std::string& url, std::function<void(crawler::PageRead)> done) {
+          c->FetchPage(i, url, [done = std::move(done), decode](crawler::FetchResult res) {
+            done(crawler::ReadPage(std::move(res), decode));
+          });
         },
-        decode,
         [&, i](crawler::DiscoveryResult r) {
           results[i] = std::move(r);
           if (--remaining == 0) {

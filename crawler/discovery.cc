@@ -151,7 +151,6 @@ struct Walk : std::enable_shared_from_this<Walk> {
   std::string start;
   DiscoveryOptions options;
   GetPage get;
-  DecodePage decode;
   std::function<void(DiscoveryResult)> done;
   DiscoveryResult result;
   std::set<std::string> asked;
@@ -164,18 +163,19 @@ struct Walk : std::enable_shared_from_this<Walk> {
 
   // Fetches `url`, following redirects within the portal the crawler did not follow (another
   // host of the same portal); `then` gets the final answer.
-  void Fetch(const std::string& url, int hops, std::function<void(FetchResult)> then) {
+  void Fetch(const std::string& url, int hops, std::function<void(PageRead)> then) {
     if (static_cast<int>(result.visited.size()) >= options.max_pages) {
-      FetchResult none;
-      none.url = url;
-      none.error = FetchError::kInternal;
-      none.error_message = "page limit of the discovery reached";
+      PageRead none;
+      none.res.url = url;
+      none.res.error = FetchError::kInternal;
+      none.res.error_message = "page limit of the discovery reached";
       then(std::move(none));
       return;
     }
     result.visited.push_back(url);
     auto self = shared_from_this();
-    get(url, [self, hops, then = std::move(then)](FetchResult res) mutable {
+    get(url, [self, hops, then = std::move(then)](PageRead page) mutable {
+      const FetchResult& res = page.res;
       const bool redirect = res.error == FetchError::kNone && res.status >= 300 &&
                             res.status < 400 && !res.Header("location").empty();
       if (redirect && hops < 5) {
@@ -186,7 +186,7 @@ struct Walk : std::enable_shared_from_this<Walk> {
           return;
         }
       }
-      then(std::move(res));
+      then(std::move(page));
     });
   }
 
@@ -214,13 +214,13 @@ struct Walk : std::enable_shared_from_this<Walk> {
     g->remaining = pages.size();
     auto self = shared_from_this();
     for (const std::string& page : pages) {
-      Fetch(page, 0, [self, g, level, page](FetchResult res) {
+      Fetch(page, 0, [self, g, level, page](PageRead read) {
+        const FetchResult& res = read.res;
         if (res.error != FetchError::kNone || res.status != 200) {
           if (g->first_error.empty()) g->first_error = page + ": " + Failure(res);
         } else {
           const std::string base = res.final_url.empty() ? page : res.final_url;
-          const std::string text = self->decode(res.body, res.Header("content-type"));
-          for (Link& l : ExtractLinks(text, base)) {
+          for (Link& l : read.links) {
             if (!SamePortal(self->start, l.url) || self->asked.count(l.url) > 0) continue;
             LinkJudgement j = JudgeDiscoveryLink(l);
             if (j.column > 0) {
@@ -283,7 +283,8 @@ struct Walk : std::enable_shared_from_this<Walk> {
       return;
     }
     auto self = shared_from_this();
-    Fetch(columns[i].link.url, 0, [self, i](FetchResult res) {
+    Fetch(columns[i].link.url, 0, [self, i](PageRead read) {
+      const FetchResult& res = read.res;
       const Candidate& c = self->columns[i];
       if (res.error == FetchError::kNone && res.status == 200) {
         FoundColumn col;
@@ -291,9 +292,8 @@ struct Walk : std::enable_shared_from_this<Walk> {
         col.link_text = c.link.text;
         col.via = c.via;
         col.why = c.judgement.why;
-        const std::string text = self->decode(res.body, res.Header("content-type"));
-        col.cms = RecogniseCms(text, col.url);
-        for (const Link& l : ExtractLinks(text, col.url)) {
+        col.cms = RecogniseCms(read.text, col.url);
+        for (const Link& l : read.links) {
           const std::string t = Trimmed(l.text);
           const auto* next = std::find(std::begin(kNextPageTexts), std::end(kNextPageTexts), t);
           if (next != std::end(kNextPageTexts)) {
@@ -374,13 +374,23 @@ CmsGuess RecogniseCms(std::string_view html, std::string_view url) {
   return {"", "", "no CMS signature: a plain HTML list"};
 }
 
+PageRead ReadPage(FetchResult res, const DecodePage& decode) {
+  PageRead out;
+  if (res.error == FetchError::kNone && res.status == 200) {
+    out.text = decode(res.body, res.Header("content-type"));
+    out.links = ExtractLinks(out.text, res.final_url.empty() ? res.url : res.final_url);
+    res.body.clear();  // read: the text is what the walk needs
+  }
+  out.res = std::move(res);
+  return out;
+}
+
 void Discover(const std::string& start, const DiscoveryOptions& options, GetPage get,
-              DecodePage decode, std::function<void(DiscoveryResult)> done) {
+              std::function<void(DiscoveryResult)> done) {
   auto walk = std::make_shared<Walk>();
   walk->start = start;
   walk->options = options;
   walk->get = std::move(get);
-  walk->decode = std::move(decode);
   walk->done = std::move(done);
   walk->result.start = start;
   walk->asked.insert(start);

@@ -77,13 +77,24 @@ struct DiscoveryOptions {
   int max_branch = 3;   // 政府信息公开 pages followed per level at most
 };
 
-using GetPage = std::function<void(const std::string& url, std::function<void(FetchResult)>)>;
+// A fetched page as the walk reads it: the answer and, for a 200, its text (UTF-8) and links.
+struct PageRead {
+  FetchResult res;
+  std::string text;
+  std::vector<Link> links;
+};
 // Decodes a page to UTF-8 (the parser's charset decoder).
 using DecodePage = std::function<std::string(std::string_view bytes, std::string_view ctype)>;
+// Reads a 200's body: its text and links (a Gumbo parse). Pure CPU work: the daemon runs it on
+// its CPU pool, never on the event loop. Other answers pass through with no text.
+PageRead ReadPage(FetchResult res, const DecodePage& decode);
+
+// Fetches a page and hands it over read (ReadPage), on the loop.
+using GetPage = std::function<void(const std::string& url, std::function<void(PageRead)>)>;
 
 // Walks the portal of `start`; `done` runs once, on the loop.
 void Discover(const std::string& start, const DiscoveryOptions& options, GetPage get,
-              DecodePage decode, std::function<void(DiscoveryResult)> done);
+              std::function<void(DiscoveryResult)> done);
 
 // A column as one commented [[source]] of a sources file, named `name`; `comment` (may be
 // empty) heads it, one "# " line per line.

@@ -7,7 +7,11 @@
 // Loop thread only, like the rest of the Crawler.
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crawler/crawler.h"
@@ -41,18 +45,42 @@ void Crawler::StartPortalPass(size_t source) {
   std::weak_ptr<Crawler*> self = self_;
   Discover(
       config_.sources[source].portal, DiscoveryOptions{},
-      [self, source](const std::string& url, std::function<void(FetchResult)> done) {
-        if (auto c = self.lock()) {
-          (*c)->FetchPage(source, url, std::move(done));
+      [self, source](const std::string& url, std::function<void(PageRead)> done) {
+        auto c = self.lock();
+        if (!c) {
+          PageRead none;
+          none.res.url = url;
+          none.res.error = FetchError::kInternal;
+          none.res.error_message = "cancelled";
+          done(std::move(none));
           return;
         }
-        FetchResult none;
-        none.url = url;
-        none.error = FetchError::kInternal;
-        none.error_message = "cancelled";
-        done(std::move(none));
+        // The page is read (decoded, parsed for links) on the CPU pool, never on the loop,
+        // and counted as CPU work in flight so that Stop() waits for it.
+        (*c)->FetchPage(source, url, [self, done = std::move(done)](FetchResult res) mutable {
+          auto owner = self.lock();
+          if (!owner) return;
+          Crawler& crawler = **owner;
+          if (crawler.options_.cpu == nullptr) {
+            done(ReadPage(std::move(res), crawler.options_.decode));
+            return;
+          }
+          ++crawler.digesting_;
+          auto job = std::make_shared<std::pair<FetchResult, PageRead>>(std::move(res), PageRead{});
+          boost::asio::post(*crawler.options_.cpu, [self, job, done = std::move(done),
+                                                    decode = crawler.options_.decode,
+                                                    loop = crawler.io_.get_executor()]() mutable {
+            job->second = ReadPage(std::move(job->first), decode);
+            boost::asio::post(loop, [self, job, done = std::move(done)]() mutable {
+              auto back = self.lock();
+              if (!back) return;
+              --(*back)->digesting_;
+              done(std::move(job->second));
+              (*back)->MaybeStopped();
+            });
+          });
+        });
       },
-      options_.decode,
       [self, source](DiscoveryResult found) {
         auto c = self.lock();
         if (!c) return;

@@ -100,7 +100,7 @@ struct FakePortal {
   std::map<std::string, std::pair<long, std::string>> pages;  // url -> status, body
   std::vector<std::string> asked;
   GetPage Get() {
-    return [this](const std::string& url, std::function<void(FetchResult)> done) {
+    return [this](const std::string& url, std::function<void(PageRead)> done) {
       asked.push_back(url);
       FetchResult r;
       r.url = url;
@@ -108,19 +108,16 @@ struct FakePortal {
       auto it = pages.find(url);
       r.status = it == pages.end() ? 404 : it->second.first;
       if (it != pages.end()) r.body = it->second.second;
-      done(std::move(r));
+      done(ReadPage(std::move(r),
+                    [](std::string_view bytes, std::string_view) { return std::string(bytes); }));
     };
   }
 };
 
-DecodePage Utf8() {
-  return [](std::string_view bytes, std::string_view) { return std::string(bytes); };
-}
-
 DiscoveryResult DiscoverOn(FakePortal& portal, const std::string& start) {
   DiscoveryResult out;
   bool called = false;
-  Discover(start, DiscoveryOptions{}, portal.Get(), Utf8(), [&](DiscoveryResult r) {
+  Discover(start, DiscoveryOptions{}, portal.Get(), [&](DiscoveryResult r) {
     out = std::move(r);
     called = true;
   });
