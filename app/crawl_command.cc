@@ -93,6 +93,12 @@ int RunCrawlCommand(const CrawlCommandOptions& options) {
     std::cerr << "nianbao crawl: " << config.status().message() << "\n";
     return 2;
   }
+  if (!options.only.empty()) {
+    if (Status st = crawler::KeepSources(options.only, &config.value()); !st.ok()) {
+      std::cerr << "nianbao crawl: " << st.message() << "\n";
+      return 2;
+    }
+  }
   std::string state_dir =
       options.state_dir.empty() ? config.value().global.state_dir : options.state_dir;
   auto state = crawler::StateStore::Open(state_dir);

@@ -1,5 +1,6 @@
-// `nianbao crawl --sources FILE [--once] [--state-dir DIR] [--print-pages]`: the crawler on
-// its own, for cron-style use and tests.
+// `nianbao crawl --sources FILE [--once] [--state-dir DIR] [--print-pages] [--source NAME]...`:
+// the crawler on its own, for cron-style use and tests. --source (repeatable) crawls only the
+// sources of those names; a name the file does not have is a usage error (2).
 //
 // With --once: one pass over every source, a summary line per source on stderr, exit.
 // Without: each source is polled on its own interval (season profile, jitter, the due times
@@ -15,6 +16,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace nianbao::app {
 
@@ -23,6 +25,7 @@ struct CrawlCommandOptions {
   std::string state_dir;  // "" = [global].state_dir of the sources file
   bool once = false;
   bool print_pages = false;
+  std::vector<std::string> only;  // --source NAME: these sources only; empty = all
 };
 
 int RunCrawlCommand(const CrawlCommandOptions& options);

@@ -10,9 +10,11 @@
 
 #include "app/check_command.h"
 #include "app/crawl_command.h"
+#include "app/discover_command.h"
 #include "app/parse_command.h"
 #include "app/reparse_command.h"
 #include "app/run_command.h"
+#include "app/sources_command.h"
 #include "base/version.h"
 
 int main(int argc, char** argv) {
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   crawl_cmd->add_flag("--once", crawl.once, "One pass over every source, then exit");
   crawl_cmd->add_flag("--print-pages", crawl.print_pages,
                       "Print one JSON line per fetched report page");
+  crawl_cmd->add_option("--source", crawl.only, "Crawl only this source (repeatable)");
 
   nianbao::app::RunCommandOptions run;
   CLI::App* run_cmd =
@@ -76,6 +79,25 @@ int main(int argc, char** argv) {
                    "For tests: leave out this rule's findings (stands for a rule change)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  nianbao::app::DiscoverCommandOptions discover;
+  CLI::App* discover_cmd = app.add_subcommand(
+      "discover", "Find the annual-report column of portals and write sources (TOML) on stdout");
+  discover_cmd->add_option("urls", discover.urls, "Portal home pages or 政府信息公开 pages");
+  discover_cmd->add_option("--csv", discover.csv, "CSV of units: name, portal URL");
+  discover_cmd->add_option("--sources", discover.sources,
+                           "Sources file whose [global] and [defaults] to fetch with");
+
+  nianbao::app::SourcesCommandOptions sources;
+  CLI::App* sources_cmd =
+      app.add_subcommand("sources", "Check a sources file, or test one source's lists");
+  sources_cmd->require_subcommand(1);
+  CLI::App* sources_check = sources_cmd->add_subcommand(
+      "check", "Parse and validate a sources file (and its includes); start nothing");
+  sources_check->add_option("file", sources.file, "Sources file (TOML)")->required();
+  CLI::App* sources_test = sources_cmd->add_subcommand(
+      "test", "Read a source's lists once and print every link with its verdict");
+  sources_test->add_option("file", sources.file, "Sources file (TOML)")->required();
+  sources_test->add_option("--source", sources.only, "Only this source (repeatable)");
 
   try {
     app.parse(argc, argv);
@@ -89,5 +111,8 @@ int main(int argc, char** argv) {
   if (run_cmd->parsed()) return nianbao::app::RunDaemon(run);
   if (check_cmd->parsed()) return nianbao::app::RunCheckCommand(check);
   if (reparse_cmd->parsed()) return nianbao::app::RunReparseCommand(reparse);
+  if (discover_cmd->parsed()) return nianbao::app::RunDiscoverCommand(discover);
+  if (sources_check->parsed()) return nianbao::app::RunSourcesCheck(sources);
+  if (sources_test->parsed()) return nianbao::app::RunSourcesTest(sources);
   return 2;
 }

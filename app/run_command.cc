@@ -494,6 +494,10 @@ class Daemon {
       next_due = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*due.value()));
     }
     board_.OnPass(s, now, next_due);
+    if (!s.moved_to.empty()) {
+      updater_->PublishEvent(
+          ingest::SourceMovedBatch(config_->topics, s, std::chrono::system_clock::now()));
+    }
     auto [it, fresh] = health_.try_emplace(s.source, s.health);
     if (fresh || it->second != s.health) {
       it->second = s.health;

@@ -150,6 +150,9 @@ struct SourcePassStats {
   int retries = 0;
   std::map<std::string, int> failures;  // by reason: "timeout", "http_404", "too_large", ...
   std::chrono::duration<double> elapsed{0};
+  // A `portal =` source whose discovery found its column elsewhere than the last time
+  // (source.moved): the column(s) before and now, '\n'-joined; both "" otherwise.
+  std::string moved_from, moved_to;
 };
 
 // What a report's delivered versions left in the state: the status updater compares each new

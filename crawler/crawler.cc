@@ -267,6 +267,7 @@ void Crawler::Stop(std::function<void()> stopped) {
   for (auto& [key, host] : hosts_) {
     for (auto& r : host.waiting) {
       if (r.kind == Kind::kReport) EndJourney(r, PageStatus::kSkipped, "stopped");
+      EndPage(r, "cancelled");
       --passes_[r.source].outstanding;
     }
     host.waiting.clear();
@@ -290,6 +291,23 @@ void Crawler::EndJourney(Request& r, PageStatus status, std::string reason) {
   r.journey = 0;
 }
 
+void Crawler::EndPage(Request& r, const char* why) {
+  if (r.kind != Kind::kPage || !r.page_done) return;
+  FetchResult res;
+  res.url = r.url;
+  res.error = FetchError::kInternal;
+  res.error_message = why;
+  asio::post(io_, [done = std::move(r.page_done), res = std::move(res)]() mutable {
+    (*done)(std::move(res));
+  });
+}
+
+void Crawler::FetchPage(size_t source, std::string url, PageDone done) {
+  Request r{source, std::move(url), Kind::kPage, 0, 0, 0, Clock::now()};
+  r.page_done = std::make_shared<PageDone>(std::move(done));
+  Enqueue(std::move(r));
+}
+
 void Crawler::StartSourcePass(size_t source, std::function<void(const SourcePassStats&)> done) {
   SourcePass& p = passes_[source];
   if (p.active) return;  // still running from the previous schedule
@@ -298,6 +316,16 @@ void Crawler::StartSourcePass(size_t source, std::function<void(const SourcePass
   p.started = Clock::now();
   p.stats.source = config_.sources[source].name;
   p.done = std::move(done);
+  if (!config_.sources[source].portal.empty()) {
+    StartPortalPass(source);
+    return;
+  }
+  EnqueueEntries(source);
+  if (p.outstanding == 0) Finish(source);
+}
+
+void Crawler::EnqueueEntries(size_t source) {
+  SourcePass& p = passes_[source];
   const std::vector<std::string>& entries = config_.sources[source].entry;
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::string& url = entries[i];
@@ -307,12 +335,12 @@ void Crawler::StartSourcePass(size_t source, std::function<void(const SourcePass
     ++p.budget_used;
     Enqueue(std::move(r));
   }
-  if (p.outstanding == 0) Finish(source);
 }
 
 void Crawler::Enqueue(Request r) {
   if (stopped_) {
     if (r.kind == Kind::kReport) EndJourney(r, PageStatus::kSkipped, "stopped");
+    EndPage(r, "cancelled");
     return;
   }
   if (r.kind == Kind::kReport && r.journey == 0) {
@@ -386,6 +414,7 @@ void Crawler::Dispatch() {
         ++p.stats.robots_disallowed;
         if (r.depth == 0 && r.page_number == 0 && r.kind == Kind::kList) ++p.entries_blocked;
         if (r.kind == Kind::kReport) EndJourney(r, PageStatus::kSkipped, "robots_disallowed");
+        EndPage(r, "robots_disallowed");
         if (--p.outstanding == 0) Finish(r.source);
         continue;
       }
@@ -428,7 +457,7 @@ FetchRequest Crawler::MakeRequest(const Source& src, const std::string& url,
 void Crawler::Start(HostState& host, const std::string& host_key, Request r) {
   const Source& src = config_.sources[r.source];
   std::optional<UrlState> prior;
-  if (r.kind != Kind::kRobots) {
+  if (r.kind != Kind::kRobots && r.kind != Kind::kPage) {
     auto got = state_.Get(r.url);
     if (got.ok()) prior = got.value();
   }
@@ -550,7 +579,8 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
   HostState& host = hosts_[host_key];
   --host.in_flight;
   --in_flight_;
-  if (res.error == FetchError::kNone && res.status == 200 && r.kind != Kind::kRobots) {
+  if (res.error == FetchError::kNone && res.status == 200 && r.kind != Kind::kRobots &&
+      r.kind != Kind::kPage) {
     // To the CPU pool and back: the loop thread never hashes or parses a body. The request
     // stays outstanding (its pass does not end) until OnDigested.
     ++digesting_;
@@ -609,7 +639,10 @@ void Crawler::LogFetch(const Request& r, const FetchResult& res, const std::stri
   FetchLogEntry e;
   e.source = config_.sources[r.source].name;
   e.url = r.target();
-  e.kind = r.kind == Kind::kList ? "list" : r.kind == Kind::kReport ? "report" : "robots";
+  // A page fetched for discovery (a home page, a column) is read for its links: a list.
+  e.kind = r.kind == Kind::kList || r.kind == Kind::kPage ? "list"
+           : r.kind == Kind::kReport                      ? "report"
+                                                          : "robots";
   e.status = res.status;
   e.error = res.error == FetchError::kNone ? "" : std::string(FetchErrorName(res.error));
   e.bytes = static_cast<int64_t>(res.body.size());
@@ -632,6 +665,9 @@ void Crawler::Route(Request& r, FetchResult& res, Digest* d) {
     if (r.kind == Kind::kReport && !next.empty() && IsColumnOf(next, r.url, src.entry)) {
       // A deleted report that sends its readers to the column.
       Gone(r, res, "redirect_to_column", next);
+    } else if (r.kind == Kind::kPage &&
+               (next.empty() || !HostAllowed(src, next) || r.redirects >= s.max_redirects)) {
+      (*r.page_done)(std::move(res));  // the caller decides where a redirect elsewhere leads
     } else if (!next.empty() && !HostAllowed(src, next)) {
       // allow_hosts holds on every hop: a page that moved to a host the source does not
       // allow is a failure of its own, and nothing is published under the original URL.
@@ -660,6 +696,9 @@ void Crawler::Route(Request& r, FetchResult& res, Digest* d) {
       BlockedByGateway(r, res);  // before the retry of 5xx: a 521 asked again answers 521
     } else if (transient && !final_error && !stopped_ && Retry(r, res)) {
       // requeued; outstanding count unchanged
+    } else if (r.kind == Kind::kPage) {
+      res.final_url = r.target();
+      (*r.page_done)(std::move(res));
     } else if (r.kind == Kind::kList && r.page_number > 0 && res.status == 404) {
       // Probing index_{n}.html past the last page: the end of the list, not a failure.
     } else if (r.kind == Kind::kReport && res.error == FetchError::kNone &&
@@ -826,10 +865,28 @@ bool Crawler::IsReportLink(const Source& s, const Link& l) const {
   return Search(s.report_url, l.url) && Search(s.report_text, l.text);
 }
 
+std::string Crawler::Verdict(const Source& s, const Link& l) const {
+  if (!HostAllowed(s, l.url)) return "ignored: another host (allow_hosts)";
+  if (l.text == kPageLinkText) return "pagination (announced by the page's script)";
+  if (!s.next_page_text.empty() && Search(s.next_page_text, l.text)) {
+    return "pagination (next_page_text '" + s.next_page_text + "')";
+  }
+  if (IsAttachment(l.url, s.settings.attachment_extensions)) return "ignored: an attachment";
+  if (!s.exclude_text.empty() && Search(s.exclude_text, l.text)) {
+    return "excluded by exclude_text '" + s.exclude_text + "'";
+  }
+  if (!Search(s.report_url, l.url)) return "ignored: report_url '" + s.report_url + "' no match";
+  if (!Search(s.report_text, l.text)) {
+    return "ignored: report_text '" + s.report_text + "' no match";
+  }
+  return "report";
+}
+
 void Crawler::ProcessLinks(const Request& list, const std::vector<Link>& links) {
   SourcePass& p = passes_[list.source];
   const Source& src = config_.sources[list.source];
   for (const auto& l : links) {
+    if (options_.on_link) options_.on_link(src.name, list.url, l, Verdict(src, l));
     if (!HostAllowed(src, l.url)) continue;
     bool is_page = l.text == kPageLinkText ||
                    (!src.next_page_text.empty() && Search(src.next_page_text, l.text));
@@ -844,7 +901,7 @@ void Crawler::ProcessLinks(const Request& list, const std::vector<Link>& links) 
     } else if (l.text == kShellLinkText) {
       QueueSublist(list, l.url);
     } else if (IsReportLink(src, l)) {
-      if (list.depth + 1 > src.settings.max_depth) continue;
+      if (options_.lists_only || list.depth + 1 > src.settings.max_depth) continue;
       if (!p.seen.insert(l.url).second) continue;
       ++p.stats.reports_found;
       if (p.budget_used >= src.settings.page_budget) {
@@ -981,7 +1038,8 @@ void Crawler::Finish(size_t source) {
   // Entries kept out by a robots.txt that could not be fetched are an unreachable host, not a
   // blocking one: only a robots.txt that answered and forbids the crawl blocks.
   bool robots_unreachable = p.stats.failures.count(kRobotsUnreachable) > 0;
-  if (p.entries_blocked == entries && !robots_unreachable) {
+  // (A portal source whose column was not found has no entry: unreachable.)
+  if (entries > 0 && p.entries_blocked == entries && !robots_unreachable) {
     p.stats.health = "blocked";
   } else if (p.entries_failed + p.entries_blocked == entries) {
     p.stats.health = "unreachable";

@@ -86,6 +86,13 @@ struct CrawlerOptions {
   // its last pass (a restart or a reload does not poll every portal at once); RunPass and
   // sources never polled start at once.
   bool schedule_from_state = true;
+  // `nianbao sources test`: every link of every list page with its verdict ("report",
+  // "pagination", "excluded by exclude_text '…'", "ignored: …"), loop thread; and
+  // lists_only, which reads the lists without fetching a report page.
+  std::function<void(const std::string& source, const std::string& list_url, const Link& link,
+                     const std::string& verdict)>
+      on_link;
+  bool lists_only = false;
 };
 
 class Crawler {
@@ -112,6 +119,14 @@ class Crawler {
   // destroy the crawler); the owner's deadline cancels the fetcher's transfers to hurry it.
   // `done` of RunPass still runs.
   void Stop(std::function<void()> stopped = nullptr);
+  // One page of `source`'s hosts fetched outside the list-and-report walk (column discovery,
+  // crawler/discovery.h), through the same gate as every request: robots.txt, per-host
+  // concurrency, min delay, retries of 429/5xx/network errors; redirects are followed within
+  // the source's hosts (a redirect elsewhere is handed over as it is). Nothing is stored.
+  // `done` runs once on the loop: with the final answer, or with FetchError::kInternal when
+  // robots.txt forbids the page ("robots_disallowed") or the crawler stops ("cancelled").
+  using PageDone = std::function<void(FetchResult)>;
+  void FetchPage(size_t source, std::string url, PageDone done);
   // Transfers and CPU work in flight.
   int busy() const { return in_flight_ + digesting_; }
 
@@ -121,7 +136,7 @@ class Crawler {
                                                        double random01);
 
  private:
-  enum class Kind { kList, kReport, kRobots };
+  enum class Kind { kList, kReport, kRobots, kPage };  // kPage: FetchPage()
   struct Request {
     size_t source;
     std::string url;
@@ -147,6 +162,7 @@ class Crawler {
     // stands. Shared: a request is copied on every retry and hop.
     std::shared_ptr<const ListCall> call;
     std::shared_ptr<const ListCursor> cursor;
+    std::shared_ptr<PageDone> page_done;  // kPage: FetchPage()'s callback
     const std::string& target() const {
       if (!hop.empty()) return hop;
       return call ? call->url : url;
@@ -183,6 +199,11 @@ class Crawler {
   };
 
   void StartSourcePass(size_t source, std::function<void(const SourcePassStats&)> done);
+  // Queues the entry list pages of the source's pass.
+  void EnqueueEntries(size_t source);
+  // A `portal =` source's pass begins with the discovery of its column (portal_pass.cc):
+  // the column becomes the entry, a move is recorded in the pass's stats, then the entries.
+  void StartPortalPass(size_t source);
   void PollSource(size_t source);
   void PollAt(size_t source, std::chrono::system_clock::time_point due);
   void Enqueue(Request r);
@@ -228,10 +249,14 @@ class Crawler {
                  const std::vector<Link>* links = nullptr,
                  const std::vector<Link>* attachments = nullptr);
   void EndJourney(Request& r, PageStatus status, std::string reason);
+  // A FetchPage() request ends without an answer (`why`: "cancelled", "robots_disallowed").
+  void EndPage(Request& r, const char* why);
   void RequestDone(size_t source);
   void Finish(size_t source);
   void MaybeStopped();
   bool IsReportLink(const Source& s, const Link& l) const;
+  // What ProcessLinks makes of a link, in words (CrawlerOptions::on_link).
+  std::string Verdict(const Source& s, const Link& l) const;
   bool HostAllowed(const Source& s, const std::string& url) const;
   std::string Reason(const FetchResult& res) const;
   FetchRequest MakeRequest(const Source& s, const std::string& url, const UrlState* prior) const;
@@ -240,7 +265,8 @@ class Crawler {
   Fetcher& fetcher_;
   StateStore& state_;
   PageTracker& tracker_;
-  const SourcesConfig& config_;
+  // A copy: the entry (and preset) of a `portal =` source is set by its discovery each pass.
+  SourcesConfig config_;
   CrawlerOptions options_;
   std::mt19937_64 rng_;
   boost::asio::steady_timer dispatch_timer_;

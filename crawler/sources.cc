@@ -1,6 +1,9 @@
 #include "crawler/sources.h"
 
+#include <glob.h>
+#include <limits.h>
 #include <re2/re2.h>
+#include <stdlib.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -642,6 +645,7 @@ const std::vector<Field<Source>>& SourceFields() {
   static const auto* const kFields = new std::vector<Field<Source>>{
       {"name", Text(&Source::name, CheckName)},
       {"entry", TextList(&Source::entry, CheckUrl, true)},
+      {"portal", Text(&Source::portal, CheckUrl)},
       {"report_url", Text(&Source::report_url, CheckRegex)},
       {"report_text", Text(&Source::report_text, CheckRegex)},
       {"exclude_text", Text(&Source::exclude_text, CheckRegex)},
@@ -799,8 +803,12 @@ void ReadListAdapter(const toml::table& table, TableReader* reader, Source* sour
   }
 }
 
-void ReadSources(const toml::node& node, const SourceSettings& defaults, Errors* errors,
-                 std::vector<Source>* sources) {
+// Where each source name was first given: the file (as named by the include that read it)
+// and the line, across the files a sources file includes.
+using NameSites = std::map<std::string, std::pair<std::string, int>>;
+
+void ReadSources(const toml::node& node, const SourceSettings& defaults, const std::string& path,
+                 NameSites* sites, Errors* errors, std::vector<Source>* sources) {
   const int array_line = LineOf(node, 1);
   const auto* array = node.as_array();
   if (array != nullptr && array->empty()) {
@@ -811,7 +819,6 @@ void ReadSources(const toml::node& node, const SourceSettings& defaults, Errors*
     errors->Add(array_line, "source: " + Expected("an array of tables: write [[source]]", node));
     return;
   }
-  std::map<std::string, int> lines_by_name;  // for duplicates
   for (size_t i = 0; i < array->size(); ++i) {
     const toml::table& table = *array->get(i)->as_table();
     Source source;
@@ -819,18 +826,22 @@ void ReadSources(const toml::node& node, const SourceSettings& defaults, Errors*
     source.line = LineOf(table, array_line);
     TableReader reader(table, SourceContext(table, i), source.line, errors);
     reader.Read(SourceFields(), &source, &SettingFields(), &source.settings);
-    for (std::string_view required : {"name", "entry"}) {
-      if (!table.contains(required)) {
-        reader.Fail(source.line, "missing required key " + Quote(required));
-      }
+    if (!table.contains("name")) reader.Fail(source.line, "missing required key \"name\"");
+    // Where the source's lists are: its entry pages, or a portal whose column is discovered.
+    if (!table.contains("entry") && !table.contains("portal")) {
+      reader.Fail(source.line, "missing required key \"entry\" (or \"portal\")");
+    } else if (table.contains("entry") && table.contains("portal")) {
+      reader.Fail(LineOf(*table.get("portal"), source.line),
+                  "portal: give either entry or portal, not both");
     }
     ReadListAdapter(table, &reader, &source, errors);
     if (!source.name.empty()) {
-      const auto [it, inserted] = lines_by_name.emplace(source.name, source.line);
+      const auto [it, inserted] = sites->emplace(source.name, std::pair(path, source.line));
       if (!inserted) {
+        const auto& [file, line] = it->second;
         reader.Fail(LineOf(*table.get("name"), source.line),
-                    "name: " + Quote(source.name) + " is already the name of the source at line " +
-                        std::to_string(it->second));
+                    "name: " + Quote(source.name) + " is already the name of the source at " +
+                        (file == path ? "line " : file + ":") + std::to_string(line));
       }
     }
     sources->push_back(std::move(source));
@@ -932,46 +943,182 @@ bool ParseSize(std::string_view text, int64_t* out) {
   return true;
 }
 
-Result<SourcesConfig> ParseSources(std::string_view toml_text, const std::string& path) {
+namespace {
+
+// Included files: a bound on how many one sources file may pull in (a glob over the wrong
+// directory is a mistake, not a configuration).
+constexpr size_t kMaxIncludedFiles = 1000;
+
+// What one file of a sources file and its includes shares with the others while they are read.
+struct IncludeWalk {
+  SourcesConfig* config;
+  NameSites names;
+  std::vector<std::string> open;  // canonical paths of the files being read, outermost first
+  size_t files = 0;
+};
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
+}
+
+// The files one `include` pattern names, sorted; a pattern without wildcards must name a
+// file that exists, a glob may match none (a directory of sources still empty).
+void ExpandInclude(const std::string& pattern, const std::string& base_dir,
+                   std::vector<std::string>* out, std::string* why) {
+  const std::string full =
+      !pattern.empty() && pattern.front() == '/' ? pattern : base_dir + pattern;
+  glob_t matches{};
+  const int rc = glob(full.c_str(), 0, nullptr, &matches);
+  if (rc == 0) {
+    for (size_t i = 0; i < matches.gl_pathc; ++i) out->emplace_back(matches.gl_pathv[i]);
+  }
+  globfree(&matches);
+  const bool wildcard = pattern.find_first_of("*?[") != std::string::npos;
+  if (rc == GLOB_NOMATCH) {
+    if (!wildcard) *why = Quote(pattern) + ": no such file";
+  } else if (rc != 0) {
+    *why = Quote(pattern) + ": cannot read the directory";
+  }
+  std::sort(out->begin(), out->end());
+}
+
+Status ParseOne(std::string_view toml_text, const std::string& path, bool root, IncludeWalk* walk);
+
+// Reads `include = ["jiangsu/*.toml", ...]` of the file at `path`: each file found, in order,
+// adds its [[source]] tables (with the including file's [defaults]).
+void ReadIncludes(const toml::node& node, const std::string& path, IncludeWalk* walk,
+                  Errors* errors, Status* failed) {
+  const int line = LineOf(node, 1);
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    errors->Add(line, "include: " + Expected("an array of file names or globs", node));
+    return;
+  }
+  for (const toml::node& element : *array) {
+    const int at = LineOf(element, line);
+    const auto* text = element.as_string();
+    if (text == nullptr) {
+      errors->Add(at, "include: " + Expected("an array of file names or globs", element));
+      return;
+    }
+    const std::string& pattern = text->get();
+    if (pattern.size() < 5 || pattern.compare(pattern.size() - 5, 5, ".toml") != 0) {
+      errors->Add(at, "include: " + Quote(pattern) + " does not end in .toml");
+      return;
+    }
+    std::vector<std::string> files;
+    std::string why;
+    ExpandInclude(pattern, DirectoryOf(path), &files, &why);
+    if (!why.empty()) {
+      errors->Add(at, "include: " + why);
+      return;
+    }
+    for (const std::string& file : files) {
+      if (++walk->files > kMaxIncludedFiles) {
+        errors->Add(at, "include: more than " + std::to_string(kMaxIncludedFiles) + " files");
+        return;
+      }
+      char resolved[PATH_MAX];
+      const std::string canonical = realpath(file.c_str(), resolved) ? resolved : file;
+      if (std::find(walk->open.begin(), walk->open.end(), canonical) != walk->open.end()) {
+        errors->Add(at, "include: " + Quote(file) + " includes itself (through " + Quote(pattern) +
+                            "): includes may not form a cycle");
+        return;
+      }
+      auto text_of = ReadFileCapped(file, kMaxFileBytes, "16 MiB", "a sources file");
+      if (!text_of.ok()) {
+        errors->Add(at, "include: " + text_of.status().message());
+        return;
+      }
+      walk->open.push_back(canonical);
+      Status st = ParseOne(text_of.value(), file, false, walk);
+      walk->open.pop_back();
+      if (!st.ok()) {
+        // The included file's own message (its name and line) stands; this file's errors are
+        // left for the next run.
+        *failed = std::move(st);
+        return;
+      }
+    }
+  }
+}
+
+Status ParseOne(std::string_view toml_text, const std::string& path, bool root, IncludeWalk* walk) {
   if (const int line = LineWithTooManyDots(toml_text); line > 0) {
     return Status::InvalidArgument(path + ":" + std::to_string(line) + ": more than " +
                                    std::to_string(kMaxDotsPerLine) +
                                    " '.' outside strings (keys nested that deep are not a "
                                    "sources file)");
   }
-  toml::table root;
+  toml::table table;
   try {
-    root = toml::parse(toml_text, std::string_view(path));
+    table = toml::parse(toml_text, std::string_view(path));
   } catch (const toml::parse_error& error) {
     return Status::InvalidArgument(path + ":" + std::to_string(LineOf(error.source(), 1)) + ": " +
                                    std::string(error.description()));
   }
 
-  SourcesConfig config;
-  config.path = path;
+  SourcesConfig& config = *walk->config;
   Errors errors;
   // [defaults] must be read before any source copies it, wherever it is in the file.
-  if (const toml::node* defaults = root.get("defaults")) {
+  if (const toml::node* defaults = table.get("defaults"); defaults != nullptr && root) {
     ReadSection(*defaults, "defaults", SettingFields(), &config.defaults, &errors);
   }
-  for (auto&& [key, value] : root) {
+  for (auto&& [key, value] : table) {
     const std::string_view name = key.str();
-    if (name == "global") {
+    const int line = LineOf(key.source(), LineOf(value, 1));
+    if (!root && (name == "global" || name == "defaults")) {
+      errors.Add(line, "[" + std::string(name) +
+                           "] belongs in the main sources file, not in an included one");
+    } else if (name == "global") {
       ReadSection(value, name, GlobalFields(), &config.global, &errors);
     } else if (name == "source") {
-      ReadSources(value, config.defaults, &errors, &config.sources);
-    } else if (name != "defaults") {
-      errors.Add(LineOf(key.source(), LineOf(value, 1)),
-                 "unknown top-level key " + Quote(name) +
-                     " (expected [global], [defaults] or [[source]])");
+      ReadSources(value, config.defaults, path, &walk->names, &errors, &config.sources);
+    } else if (name != "defaults" && name != "include") {
+      errors.Add(line, "unknown top-level key " + Quote(name) +
+                           " (expected include, [global], [defaults] or [[source]])");
     }
   }
-  // Only when all else is right: an early mistake is a better hint than "no source".
-  if (errors.empty() && !root.contains("source")) {
-    errors.Add(1, "no [[source]]: at least one source is required");
-  }
   if (!errors.empty()) return errors.ToStatus(path);
+  // Included files after the file's own sources, in the order the patterns are written.
+  if (const toml::node* include = table.get("include")) {
+    Status failed;
+    ReadIncludes(*include, path, walk, &errors, &failed);
+    if (!failed.ok()) return failed;
+    if (!errors.empty()) return errors.ToStatus(path);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<SourcesConfig> ParseSources(std::string_view toml_text, const std::string& path) {
+  SourcesConfig config;
+  config.path = path;
+  IncludeWalk walk{&config, {}, {}, 0};
+  char resolved[PATH_MAX];
+  walk.open.push_back(realpath(path.c_str(), resolved) ? resolved : path);
+  if (Status st = ParseOne(toml_text, path, true, &walk); !st.ok()) return st;
+  // Only when all else is right: an early mistake is a better hint than "no source".
+  if (config.sources.empty()) {
+    return Status::InvalidArgument(path + ":1: no [[source]]: at least one source is required");
+  }
   return config;
+}
+
+Status KeepSources(const std::vector<std::string>& names, SourcesConfig* config) {
+  for (const std::string& name : names) {
+    const bool known = std::any_of(config->sources.begin(), config->sources.end(),
+                                   [&](const Source& s) { return s.name == name; });
+    if (!known) {
+      return Status::InvalidArgument(config->path + ": no source named " + Quote(name));
+    }
+  }
+  std::erase_if(config->sources, [&](const Source& s) {
+    return std::find(names.begin(), names.end(), s.name) == names.end();
+  });
+  return Status::Ok();
 }
 
 Result<SourcesConfig> LoadSources(const std::string& path) {

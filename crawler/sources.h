@@ -76,7 +76,10 @@ struct SourceSettings {
 
 struct Source {
   std::string name;
-  std::vector<std::string> entry;        // absolute http(s) URLs
+  std::vector<std::string> entry;  // absolute http(s) URLs; empty when `portal` is given
+  // A portal home page (or 政府信息公开 page) instead of `entry`: the crawler finds the
+  // annual-report column itself at every pass (crawler/discovery.h) and reports a move.
+  std::string portal;
   std::string report_url;                // RE2, "" = any
   std::string report_text;               // RE2, "" = any
   std::string exclude_text;              // RE2, "" = none
@@ -117,11 +120,17 @@ struct SourcesConfig {
   std::vector<Source> sources;
 };
 
-// Reads and validates a sources file. Errors: "FILE:LINE: message" (Status::InvalidArgument),
-// or Status::IoError when the file cannot be read.
+// Reads and validates a sources file, with the files it includes (`include = ["a/*.toml"]`,
+// globs relative to the including file; an included file holds [[source]] tables and
+// includes only, and its sources take the main file's [defaults]). Errors: "FILE:LINE: message"
+// (Status::InvalidArgument), or Status::IoError when the file cannot be read.
 Result<SourcesConfig> LoadSources(const std::string& path);
 // The same from text already in memory; `path` only names it in messages.
 Result<SourcesConfig> ParseSources(std::string_view toml_text, const std::string& path);
+
+// Keeps only the sources named in `names` (`crawl --source NAME`), in the file's order. Error
+// (InvalidArgument) naming the first name that is no source of the file.
+Status KeepSources(const std::vector<std::string>& names, SourcesConfig* config);
 
 // The keys [global] accepts, and those [defaults] and a [[source]] accept as settings, in the
 // order of docs/sources.md (tests check docs/defaults.toml lists them all).

@@ -485,6 +485,26 @@ Status StateStore::PutSourceDue(const std::string& source, int64_t next_due_unix
   return Status::Ok();
 }
 
+// In the meta table (key "portal_column <source>"): no new table, so no new schema version.
+Result<std::string> StateStore::GetSourceColumn(const std::string& source) {
+  Stmt st(db_, "SELECT value FROM meta WHERE key = ?1");
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, "portal_column " + source);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::string();
+  if (rc != SQLITE_ROW) return Error("read the column of source " + source);
+  return st.Text(0);
+}
+
+Status StateStore::PutSourceColumn(const std::string& source, const std::string& columns) {
+  Stmt st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, "portal_column " + source);
+  st.Bind(2, columns);
+  if (st.Step() != SQLITE_DONE) return Error("write the column of source " + source);
+  return Status::Ok();
+}
+
 Result<std::vector<Link>> StateStore::GetAttachments(const std::string& report_url) {
   Stmt st(db_, "SELECT url, text FROM attachments WHERE report_url = ?1 ORDER BY url");
   if (!st.ok()) return Error("prepare");

@@ -91,6 +91,10 @@ class StateStore final : public VersionLedger, public ReportHistory {
   // restart does not poll every portal at once; nullopt when never recorded.
   Result<std::optional<int64_t>> GetSourceDue(const std::string& source);
   Status PutSourceDue(const std::string& source, int64_t next_due_unix);
+  // The column(s) a `portal =` source's discovery found last ("" when none yet), kept across
+  // restarts so that a move is seen; several columns are joined with '\n'.
+  Result<std::string> GetSourceColumn(const std::string& source);
+  Status PutSourceColumn(const std::string& source, const std::string& columns);
   // VersionLedger (base/page.h): a report's versions, kept in the urls table.
   Result<DeliveredState> GetDelivered(const std::string& url) override;
   Result<int64_t> BeginVersion(const std::string& url, const std::string& content) override;

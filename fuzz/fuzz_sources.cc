@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(!config.sources.empty(), "ParseSources: accepted a file without sources");
     for (const crawler::Source& source : config.sources) {
       Check(!source.name.empty(), "ParseSources: accepted a source without a name");
-      Check(!source.entry.empty(), "ParseSources: accepted a source without entry URLs");
+      Check(!source.entry.empty() || !source.portal.empty(),
+            "ParseSources: accepted a source without entry URLs or portal");
     }
     // The helpers it is built on, on the same bytes.
     crawler::Seconds seconds{};

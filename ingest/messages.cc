@@ -164,9 +164,23 @@ sinks::Batch FetchBatch(const Topics& topics, const FetchLogEntry& f) {
   return batch;
 }
 
-sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& s,
-                         std::chrono::system_clock::time_point at) {
-  std::string event = "source." + s.health;
+namespace {
+
+Json UrlArray(const std::string& joined) {
+  Json out = Json::array();
+  size_t pos = 0;
+  while (pos < joined.size()) {
+    const size_t nl = joined.find('\n', pos);
+    out.push_back(joined.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
+    pos = nl == std::string::npos ? joined.size() : nl + 1;
+  }
+  return out;
+}
+
+// The fields every event of the sources topic carries: the source's health after the pass.
+sinks::Batch SourceEvent(const Topics& topics, const SourcePassStats& s,
+                         std::chrono::system_clock::time_point at, const std::string& event,
+                         bool moved) {
   Json v;
   v["schema"] = "nianbao.source.v1";
   v["source"] = s.source;
@@ -177,12 +191,16 @@ sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& s,
   v["reports_revised"] = s.reports_revised;
   v["reports_failed"] = s.reports_failed;
   v["robots_disallowed"] = s.robots_disallowed;
+  if (moved) {
+    v["column_before"] = UrlArray(s.moved_from);
+    v["column_after"] = UrlArray(s.moved_to);
+  }
   Json failures = Json::object();
   for (const auto& [reason, n] : s.failures) failures[reason] = n;
   v["failures"] = failures;
   std::string time = Rfc3339(at);
   sinks::Batch batch;
-  batch.id = "source " + s.source;
+  batch.id = (moved ? "source.moved " : "source ") + s.source;
   sinks::Message m;
   m.topic = topics.sources;
   m.key = s.source;
@@ -191,6 +209,18 @@ sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& s,
                       "source", time);
   batch.messages.push_back(std::move(m));
   return batch;
+}
+
+}  // namespace
+
+sinks::Batch SourceMovedBatch(const Topics& topics, const SourcePassStats& s,
+                              std::chrono::system_clock::time_point at) {
+  return SourceEvent(topics, s, at, "source.moved", true);
+}
+
+sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& s,
+                         std::chrono::system_clock::time_point at) {
+  return SourceEvent(topics, s, at, "source." + s.health, false);
 }
 
 std::vector<sinks::Message> AcrossYearsMessages(const Topics& topics, const std::string& source,

@@ -86,6 +86,11 @@ sinks::Batch MissingBatch(const Topics& topics, const MissingReport& missing, co
 sinks::Message FoundLateMessage(const Topics& topics, const MissingReport& missing,
                                 const parser::Record& record,
                                 std::chrono::system_clock::time_point at);
+// source.moved on the sources topic: a `portal =` source's column is elsewhere than at its
+// last pass (stats.moved_from / moved_to, '\n'-joined URLs): the health fields of the pass,
+// plus column_before and column_after (arrays of URLs).
+sinks::Batch SourceMovedBatch(const Topics& topics, const SourcePassStats& stats,
+                              std::chrono::system_clock::time_point at);
 
 // RFC 3339 in UTC with milliseconds: "2021-01-19T02:00:00.000Z".
 std::string Rfc3339(std::chrono::system_clock::time_point t);

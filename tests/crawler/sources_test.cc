@@ -460,7 +460,9 @@ TEST(SourcesErrorTest, EntryUrls) {
     return "[[source]]\nname = \"a\"\nentry = " + std::string(urls) + "\n";
   };
   ExpectErrors({
-      {"[[source]]\nname = \"a\"\n", 1, {"source \"a\": missing required key \"entry\""}},
+      {"[[source]]\nname = \"a\"\n",
+       1,
+       {"source \"a\": missing required key \"entry\" (or \"portal\")"}},
       {entry("[]"), 3, {"source \"a\": entry: must list at least one URL"}},
       {entry("[\"ftp://x.gov.cn/\"]"),
        3,
@@ -780,6 +782,100 @@ TEST(SourcesExampleTest, ExampleFileLoadsAndShowsTheBuiltInDefaults) {
     EXPECT_FALSE(source.next_page_text.empty() && source.page_pattern.empty() &&
                  source.cms.empty());
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// include = [...] (fixtures/include: the expected values are read off those files)
+
+const std::string kIncludeDir = NIANBAO_FIXTURES "/../crawler/fixtures/include/";
+
+TEST(SourcesIncludeTest, GlobAddsTheFilesSourcesInNameOrderWithTheMainDefaults) {
+  Result<SourcesConfig> result = LoadSources(kIncludeDir + "main.toml");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const auto& sources = result.value().sources;
+  ASSERT_EQ(sources.size(), 3u);
+  EXPECT_EQ(sources[0].name, "main-one");
+  EXPECT_EQ(sources[1].name, "js-nanjing");  // a-nanjing.toml sorts before b-suzhou.toml
+  EXPECT_EQ(sources[2].name, "js-suzhou");
+  EXPECT_EQ(sources[1].settings.max_pages, 3);  // its own override
+  EXPECT_EQ(sources[2].settings.max_pages, 7);  // the main file's [defaults]
+  EXPECT_EQ(sources[2].entry,
+            std::vector<std::string>{"https://www.suzhou.gov.cn/szsrmzf/zfxxgkndbg/"});
+}
+
+TEST(SourcesIncludeTest, CycleIsRefusedNamingTheFileAndLine) {
+  Result<SourcesConfig> result = LoadSources(kIncludeDir + "cycle/one.toml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            kIncludeDir + "cycle/two.toml:2: include: \"" + kIncludeDir +
+                "cycle/one.toml\" includes itself (through \"one.toml\"): includes may not form "
+                "a cycle");
+}
+
+TEST(SourcesIncludeTest, DuplicateNameAcrossFilesNamesBothPlaces) {
+  Result<SourcesConfig> result = LoadSources(kIncludeDir + "bad/main.toml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            kIncludeDir +
+                "bad/dup.toml:3: source \"dup\": name: \"dup\" is already the name of "
+                "the source at " +
+                kIncludeDir + "bad/main.toml:3");
+}
+
+TEST(SourcesIncludeTest, MistakeInAnIncludedFileNamesThatFile) {
+  Result<SourcesConfig> result = LoadSources(kIncludeDir + "bad/typo_main.toml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            kIncludeDir +
+                "bad/typo.toml:4: source \"typo\": unknown key \"report_txt\" (did you mean "
+                "\"report_text\"?)");
+}
+
+TEST(SourcesIncludeTest, MissingFileWithoutWildcardIsAnError) {
+  Result<SourcesConfig> result = LoadSources(kIncludeDir + "bad/missing.toml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            kIncludeDir + "bad/missing.toml:1: include: \"absent.toml\": no such file");
+}
+
+TEST(SourcesIncludeTest, IncludedFileMayNotSetDefaults) {
+  Result<SourcesConfig> result = LoadSources(kIncludeDir + "bad/nested_defaults.toml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            kIncludeDir +
+                "bad/sub_defaults.toml:5: [defaults] belongs in the main sources file, not in an "
+                "included one");
+}
+
+TEST(SourcesIncludeTest, OnlyTomlFilesAreIncluded) {
+  Result<SourcesConfig> result = LoadSources(kIncludeDir + "bad/not_toml.toml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            kIncludeDir + "bad/not_toml.toml:1: include: \"notes.txt\" does not end in .toml");
+}
+
+TEST(SourcesIncludeTest, GlobMatchingNothingIsFine) {
+  Result<SourcesConfig> result = ParseSources(
+      "include = [\"no-such-dir/*.toml\"]\n" + std::string(kSource), kIncludeDir + "x.toml");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result.value().sources.size(), 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// crawl --source NAME
+
+TEST(KeepSourcesTest, KeepsTheNamedInFileOrderAndRefusesAnUnknownName) {
+  Result<SourcesConfig> result = LoadSources(kIncludeDir + "main.toml");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  SourcesConfig config = result.value();
+  ASSERT_TRUE(KeepSources({"js-suzhou", "main-one"}, &config).ok());
+  ASSERT_EQ(config.sources.size(), 2u);
+  EXPECT_EQ(config.sources[0].name, "main-one");
+  EXPECT_EQ(config.sources[1].name, "js-suzhou");
+  SourcesConfig again = result.value();
+  Status st = KeepSources({"js-wuxi"}, &again);
+  EXPECT_EQ(st.message(), kIncludeDir + "main.toml: no source named \"js-wuxi\"");
+  EXPECT_EQ(again.sources.size(), 3u);
 }
 
 }  // namespace

@@ -1034,6 +1034,65 @@ def article_entry(a, path, base):
     return rec
 
 
+def portal_page(title, links):
+    """A portal's home or 政府信息公开 page: a title and a list of (text, href) links."""
+    items = "\n".join('<li><a href="%s">%s</a></li>' % (html.escape(href), html.escape(text)) for text, href in links)
+    return ("""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>%(title)s</title></head>
+<body><div class="header"><a href="/">%(site)s</a></div>
+<div class="main"><h2>%(title)s</h2><ul>
+%(items)s
+</ul></div>
+<div class="footer"><a href="/wzdt/">网站地图</a> | <a href="/lxwm/">联系我们</a></div>
+</body></html>
+""" % {"title": html.escape(title), "site": SITE_NAME, "items": items}).encode("utf-8")
+
+
+# Links of a home page that look like the way to the annual reports and are not (the
+# disclosure guide and rules, plans, yearbooks, a news item about one year's report):
+# `nianbao discover` must not take them for the column nor fetch them.
+HOME_DECOYS = [
+    ("政府信息公开指南", "/zfxxgkzn/index.html"),
+    ("政府信息公开制度", "/zfxxgkzd/index.html"),
+    ("年度工作计划", "/gzjh/index.html"),
+    ("本地测试市统计年鉴", "/tjnj/index.html"),
+    ("本地测试市2022年政府信息公开工作年度报告发布会召开", "/xwzx/t20230128_9001.html"),
+]
+# The same on a 政府信息公开 page.
+DISCLOSURE_DECOYS = [
+    ("政府信息公开指南", "zn/index.html"),
+    ("政府信息公开制度", "zd/index.html"),
+    ("2023年政务公开工作要点", "gzyd/index.html"),
+    ("依申请公开", "ysqgk/index.html"),
+]
+
+
+def add_portal_home(site, column_path, column_text, middle=None):
+    """Gives a host its home page `/`: it links the annual-report column `column_path` as
+    `column_text`, directly or (`middle` = (path, text)) through a 政府信息公开 page, among
+    decoys. Recorded in the manifest: home, discover_entry (the column discover should find)
+    and home_decoys (paths discover must not fetch)."""
+    decoys = list(HOME_DECOYS)
+    if middle is None:
+        home_links = [("首页", "/")] + decoys[:2] + [(column_text, column_path)] + decoys[2:]
+    else:
+        mpath, mtext = middle
+        home_links = [("首页", "/")] + decoys[:2] + [(mtext, mpath)] + decoys[2:]
+        mdir = mpath if mpath.endswith("/") else mpath.rsplit("/", 1)[0] + "/"
+        inner = [(t, mdir + h) for t, h in DISCLOSURE_DECOYS]
+        site.add(mpath, Resource(portal_page(mtext, inner[:2] + [(column_text, column_path)] + inner[2:]),
+                                 "text/html; charset=utf-8", published("2023-01-01")))
+        decoys += inner
+    for text, path in decoys:
+        if path not in site.routes:
+            site.add(path, Resource(portal_page(text, [("首页", "/")]), "text/html; charset=utf-8",
+                                    published("2023-01-01")))
+    site.add("/", Resource(portal_page(SITE_NAME, home_links), "text/html; charset=utf-8", published("2023-01-01")))
+    site.manifest["home"] = "/"
+    site.manifest["discover_entry"] = column_path
+    site.manifest["home_decoys"] = [path for _, path in decoys]
+
+
 def build_trs_site(name, seeds, base, revisable):
     """host1 (and host4+): a TRS WCM column /zfxxgk/zfxxgknb/ of 3 list pages, paginated only by
     the createPageHTML(3, i, "index", "html") script, with reports for 2019-2021 of three
@@ -1111,6 +1170,7 @@ def build_trs_site(name, seeds, base, revisable):
         site.add(LATE_PATH, Late(None, Resource(page.encode("utf-8"), "text/html; charset=utf-8",
                                                 published(LATE_DATE))))
         site.manifest["late"] = article_entry(a, LATE_PATH, base)
+    add_portal_home(site, col, "政府信息公开年报", middle=("/zfxxgk/", "政府信息公开"))
 
     for rel, a in articles:
         path = col + rel
@@ -1222,6 +1282,7 @@ def build_host2(seeds, base):
         site.add(path, res)
         site.manifest["reports"].append(rec)
 
+    add_portal_home(site, "/col/col1234/index.html", "信息公开年报")
     robots = b"User-agent: *\nDisallow: /private/\n"
     site.add("/robots.txt", Resource(robots, "text/plain", published("2020-01-01")))
     site.manifest["robots"] = "disallow /private/"
@@ -1277,6 +1338,7 @@ def build_host3(seeds, base, port):
     site.manifest["list_pages"].append(col + "index.html")
     site.manifest["pagination"] = {"style": "none", "pages": 1}
     site.manifest["robots"] = "unavailable"  # /robots.txt answers 404
+    add_portal_home(site, col + "index.html", "年度报告", middle=("/xxgk/", "政务公开"))
     return site
 
 
@@ -1394,6 +1456,7 @@ $(document).ready(function() {
         site.add(path, Resource(body.encode("utf-8"), "text/html;charset=UTF-8", lm))
     site.add("/robots.txt", Resource(b"User-agent: *\nDisallow:\n", "text/plain", published("2020-01-01")))
     site.manifest["robots"] = "allow_all"
+    add_portal_home(site, HANWEB_COLUMN, "政府信息公开年报")
     return site
 
 
@@ -1440,6 +1503,7 @@ def build_cms_trs(name, seeds, base):
         site.add(path, Resource(body.encode("utf-8"), "text/html; charset=utf-8", lm))
     site.add("/robots.txt", Resource(b"User-agent: *\n", "text/plain", published("2020-01-01")))
     site.manifest["robots"] = "allow_all"
+    add_portal_home(site, col + "index.shtml", "政府信息公开工作年度报告", middle=("/zwgk/", "信息公开"))
     return site
 
 
@@ -1480,6 +1544,7 @@ class Control:
         self.counters = {}
         self.misbehave = {}  # (host, path) -> mode name
         self.misbehave_requests = {}  # (host, path) -> requests answered in the current mode
+        self.moved = set()  # hosts whose column moved (POST /__control/move-column)
         self.file = Path(state_dir) / "control.json" if state_dir else None
         if self.file and self.file.exists():
             data = json.loads(self.file.read_text(encoding="utf-8"))
@@ -1489,6 +1554,7 @@ class Control:
             # a mode this portal does not know (a state written by another version) is dropped
             self.misbehave = {k: v for k, v in keyed(data.get("misbehave", {})).items() if v in MISBEHAVE_MODES}
             self.misbehave_requests = keyed(data.get("misbehave_requests", {}))
+            self.moved = set(data.get("moved", []))
 
     def _save(self):
         if self.file:
@@ -1499,7 +1565,8 @@ class Control:
         return {"revised": sorted(" ".join(k) for k in self.revised),
                 "counters": joined(self.counters),
                 "misbehave": joined(self.misbehave),
-                "misbehave_requests": joined(self.misbehave_requests)}
+                "misbehave_requests": joined(self.misbehave_requests),
+                "moved": sorted(self.moved)}
 
     def is_revised(self, key):
         with self.lock:
@@ -1522,6 +1589,7 @@ class Control:
             self.counters.clear()
             self.misbehave.clear()
             self.misbehave_requests.clear()
+            self.moved.clear()
             self._save()
 
     def set_misbehaviour(self, key, mode):
@@ -1544,6 +1612,15 @@ class Control:
             n = self.misbehave_requests[key] = self.misbehave_requests.get(key, 0) + 1
             self._save()
             return mode, n
+
+    def is_moved(self, host):
+        with self.lock:
+            return host in self.moved
+
+    def move_column(self, host):
+        with self.lock:
+            self.moved.add(host)
+            self._save()
 
     def bump(self, key):
         with self.lock:
@@ -1782,7 +1859,8 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.discard_body()
         portal = self.portal
         name = path[len("/__control/"):]
-        posts = {"revise", "revert", "misbehave", "reset", "clear-log", "publish-late", "unpublish-late"}
+        posts = {"revise", "revert", "misbehave", "reset", "clear-log", "publish-late", "unpublish-late",
+                 "move-column"}
         gets = {"manifest", "log", "state"}
         if name not in posts | gets:
             body, ctype, status = b'{"error": "unknown control endpoint"}\n', "application/json", 404
@@ -1818,6 +1896,9 @@ class PortalHandler(BaseHTTPRequestHandler):
         elif name == "misbehave":
             answer, status = self.set_misbehaviour(query)
             body, ctype = json.dumps(answer, ensure_ascii=False).encode(), "application/json; charset=utf-8"
+        elif name == "move-column":
+            answer, status = self.move_column(query)
+            body, ctype = json.dumps(answer, ensure_ascii=False).encode(), "application/json; charset=utf-8"
         elif name == "reset":
             portal.control.reset()
             body, ctype, status = b'{"ok": true}', "application/json", 200
@@ -1831,6 +1912,16 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def move_column(self, query):
+        """POST /__control/move-column?host=H: H's annual-report column moves to its new place
+        (manifest "move"); (JSON answer, status)."""
+        host = query.get("host", [None])[0]
+        site = self.portal.sites.get(host)
+        if site is None or "move" not in site.manifest:
+            return {"error": "%s has no column that moves" % host}, 404
+        self.portal.control.move_column(host)
+        return {"ok": True, "host": host, "entry": site.manifest["move"]["entry_after"]}, 200
 
     def set_misbehaviour(self, query):
         """POST /__control/misbehave?host=H&path=P&mode=M: (JSON answer, status)."""
@@ -2465,6 +2556,83 @@ load(1);
                                    "per_page": 5, "total": len(rows), "referer": base + JSONP_COLUMN}
     list_host_articles(site, seeds, base, entries, plain_article)
     list_host_home(site, JSONP_COLUMN)
+class Movable:
+    """A page of a host whose column moves: `before` until POST /__control/move-column for the
+    host, then `after`; None answers 404 (the old column once moved, the new one before)."""
+
+    def __init__(self, host, before, after):
+        self.host = host
+        self.before = before
+        self.after = after
+
+    def current(self, portal):
+        return self.after if portal.control.is_moved(self.host) else self.before
+
+    def content(self, portal):
+        return self.current(portal) or AlwaysFull(b"")
+
+    def serve(self, h, head):
+        r = self.current(h.portal)
+        if r is None:
+            h.send_error_page(404, head=head)
+        else:
+            r.serve(h, head)
+
+
+MOVED_BEFORE = "/xxgk/gknb/index.html"
+MOVED_AFTER = "/zwgk/zfxxgkndbg/index.html"
+
+
+def build_cms_moved(name, seeds, base):
+    """A plain column that moves: its home page links 政府信息公开年报 at /xxgk/gknb/index.html;
+    after POST /__control/move-column?host=NAME the old column answers 404, the home page links
+    /zwgk/zfxxgkndbg/index.html, which lists the same reports and one published since."""
+    site = Site(name, "plain")
+    rep = lambda *a, **k: report_article(seeds, *a, **k)  # noqa: E731
+    articles = [
+        ("/art/2022/content_7001.html", rep("002", 2021, "2022-01-21")),
+        ("/art/2022/content_7002.html", lookalike("《上屯镇2021年政府信息公开工作年度报告》解读", "2022-01-22",
+                                                  "interpretation", ["一、报告的主要内容。"])),
+        ("/art/2021/content_7003.html", rep("003", 2020, "2021-01-25")),
+        ("/art/2020/content_7004.html", rep("004", 2019, "2020-01-20")),
+    ]
+    later = ("/art/2023/content_7005.html", rep("001", 2022, "2023-01-30"))
+
+    def items(chosen):
+        return [{"href": p, "title": a["title"], "date": a["date"]} for p, a in chosen]
+
+    before = Resource(plain_list(items(articles)).encode("utf-8"), "text/html; charset=utf-8",
+                      published("2022-01-22"))
+    after = Resource(plain_list(items([later] + articles)).encode("utf-8"), "text/html; charset=utf-8",
+                     published("2023-01-30"))
+    site.add(MOVED_BEFORE, Movable(name, before, None))
+    site.add(MOVED_AFTER, Movable(name, None, after))
+    for path, a in articles + [later]:
+        lm = published(a["date"], 9, 0)
+        if a["kind"] == "report":
+            body = plain_article(a, render_body(a["blocks"], "plain"))
+            rec = article_entry(a, path, base)
+            if (path, a) == later:
+                site.manifest.setdefault("move", {})["reports_after"] = [rec]
+            else:
+                site.manifest["reports"].append(rec)
+        else:
+            body = plain_article(a, simple_paragraphs(a["paragraphs"]))
+            site.manifest["non_reports"].append({"path": path, "url": base + path, "title": a["title"],
+                                                 "kind": a["kind"]})
+        site.add(path, Resource(body.encode("utf-8"), "text/html; charset=utf-8", lm))
+    site.add("/robots.txt", Resource(b"User-agent: *\nDisallow:\n", "text/plain", published("2020-01-01")))
+    site.manifest["robots"] = "allow_all"
+    site.manifest["entry"] = MOVED_BEFORE
+    site.manifest["list_pages"].append(MOVED_BEFORE)
+    site.manifest["pagination"] = {"style": "none", "pages": 1}
+    add_portal_home(site, MOVED_BEFORE, "政府信息公开年报")
+    # The home page after the move links the new place; the one add_home made is the before.
+    home_before = site.routes.pop("/")
+    home_links = [("首页", "/")] + HOME_DECOYS[:2] + [("政府信息公开年报", MOVED_AFTER)] + HOME_DECOYS[2:]
+    home_after = Resource(portal_page(SITE_NAME, home_links), "text/html; charset=utf-8", published("2023-02-01"))
+    site.add("/", Movable(name, home_before, home_after))
+    site.manifest["move"].update({"control": "/__control/move-column?host=" + name, "entry_after": MOVED_AFTER})
     return site
 
 
@@ -2480,6 +2648,7 @@ CMS_SITES = {
     "cms-jpaas": build_cms_jpaas,
     "cms-numbered": build_cms_numbered,
     "cms-jsonp": build_cms_jsonp,
+    "cms-moved": build_cms_moved,
 }
 
 
@@ -2490,6 +2659,8 @@ def build_manifest(portal, ports):
         m["port"] = ports[name]
         m["base_url"] = "http://127.0.0.1:%d" % ports[name]
         m["entry_url"] = m["base_url"] + m["entry"]
+        if m.get("home"):
+            m["home_url"] = m["base_url"] + m["home"]
         hosts[name] = m
     manifest = {"version": 1, "hosts": hosts}
     if REVISE_HOST in portal.sites:

@@ -189,6 +189,19 @@ def test_startup(ports):
 def test_manifest(base, m):
     hosts = m.get("hosts", {})
     check("manifest: hosts", sorted(hosts) == sorted(ALL_HOSTS), sorted(hosts))
+    # Every host's home page leads to its column (directly or through one page), decoys aside.
+    for name, h in hosts.items():
+        if "discover_entry" not in h:
+            continue  # a host whose home page the discover test does not walk yet
+        home = fetch(base[name] + h.get("home", "/nohome"))
+        check("manifest %s: home page" % name, home.status == 200, home.status)
+        pages = [home.body.decode("utf-8")]
+        for href, text in links_of(pages[0]):
+            if text in ("政府信息公开", "政务公开", "信息公开"):
+                pages.append(fetch(urljoin(base[name] + "/", href)).body.decode("utf-8"))
+        linked = {urlsplit(urljoin(base[name] + "/", href)).path for p in pages for href, _ in links_of(p)}
+        check("manifest %s: home leads to the column" % name, h.get("discover_entry") in linked, linked)
+        check("manifest %s: decoys linked" % name, set(h.get("home_decoys", [])) <= linked and h.get("home_decoys"))
     for name, h in hosts.items():
         check("manifest %s: base_url" % name, h.get("base_url") == base[name], h.get("base_url"))
         for key in ("entry", "list_pages", "reports", "non_reports", "disallowed", "trouble", "robots"):
