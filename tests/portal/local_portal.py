@@ -2556,6 +2556,9 @@ load(1);
                                    "per_page": 5, "total": len(rows), "referer": base + JSONP_COLUMN}
     list_host_articles(site, seeds, base, entries, plain_article)
     list_host_home(site, JSONP_COLUMN)
+    return site
+
+
 class Movable:
     """A page of a host whose column moves: `before` until POST /__control/move-column for the
     host, then `after`; None answers 404 (the old column once moved, the new one before)."""
