@@ -744,6 +744,14 @@ bool Crawler::Retry(Request& r, const FetchResult& res) {
 }
 
 void Crawler::Fail(Request& r, const FetchResult& res, const std::string& reason) {
+  if (r.kind == Kind::kPage) {
+    // A page asked for by FetchPage (discovery) is owed an answer whatever the outcome (a
+    // gateway's refusal, a failure): its caller reads the result, or it waits for ever.
+    FetchResult answer = res;
+    answer.final_url = r.target();
+    (*r.page_done)(std::move(answer));
+    return;
+  }
   SourcePass& p = passes_[r.source];
   ++p.stats.failures[reason];
   if (r.kind == Kind::kReport) ++p.stats.reports_failed;

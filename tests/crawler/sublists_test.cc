@@ -8,6 +8,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -434,6 +435,31 @@ TEST_F(SublistCrawlTest, A521OrAChallengeIsBlockedByGatewayAskedOnceAndNeverAPag
   EXPECT_EQ(s.health, "ok");
   ASSERT_FALSE(tracker_.ends.empty());
   EXPECT_EQ(tracker_.ends.back().reason, kBlockedByGateway);
+}
+
+// A page fetched for discovery (FetchPage) behind a 521 or a JS challenge is answered, never
+// left waiting: `nianbao discover` on a gateway's portal hung for ever before.
+TEST_F(SublistCrawlTest, APageFetchedBehindAGatewayIsAnsweredNotLeftWaiting) {
+  pages_.Add("/jsl/index.html", "<html><body>521</body></html>", 521);
+  pages_.Add("/js/index.html",
+             "<html><script>document.cookie='__jsl_clearance=1;path=/';location.href=location."
+             "pathname+location.search</script></html>");
+  config_.sources.clear();
+  Source s = source_;
+  s.entry = {server_.Url("/jsl/index.html")};
+  config_.sources.push_back(s);
+  Crawler crawler(io_, fetcher_, *state_, tracker_, config_, CrawlerOptions{});
+  std::map<std::string, FetchResult> answers;
+  for (std::string path : {"/jsl/index.html", "/js/index.html"}) {
+    crawler.FetchPage(0, server_.Url(path),
+                      [&answers, path](FetchResult r) { answers[path] = std::move(r); });
+  }
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (answers.size() < 2 && std::chrono::steady_clock::now() < deadline) io_.run_for(20ms);
+  ASSERT_EQ(answers.size(), 2u) << "a page behind a gateway was never answered";
+  EXPECT_EQ(answers["/jsl/index.html"].status, 521);
+  EXPECT_EQ(answers["/js/index.html"].status, 200);
+  EXPECT_EQ(Asked("/jsl/index.html"), 1u);  // not retried as a 5xx
 }
 
 }  // namespace
