@@ -24,6 +24,7 @@
 #include "crawler/state_store.h"
 #include "ingest/messages.h"
 #include "ingest/status_updater.h"
+#include "parser/history.h"
 #include "parser/parser.h"
 #include "parser/record_json.h"
 #include "parser/version.h"
@@ -416,6 +417,7 @@ class Reparse {
         continue;
       }
       ++counts_.changed;
+      AddAcrossYears(page.source, &out.value());  // after the fingerprint, as the daemon does
       const bool is_new = page.delivered.fingerprint.empty();
       if (is_new) ++counts_.new_reports;
       Json line;
@@ -434,6 +436,39 @@ class Reparse {
       line["findings"] = rules;
       std::cout << line.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
       if (!options_.dry_run) Publish(url, page, *chosen, out.value(), fingerprint, in.bytes);
+    }
+  }
+
+  // The findings across years the daemon gave the record (docs/rules.md, "In the daemon"):
+  // the pair with the previous year kept in the state. They are not part of the fingerprint,
+  // so they never make a change by themselves; a republished record carries them as before.
+  void AddAcrossYears(const std::string& source, parser::ParseOutput* out) const {
+    if (!state_ || source.empty()) return;
+    parser::YearSummary summary = parser::SummarizeYear(*out);
+    if (summary.organization_key.empty() || !summary.year) return;
+    if (config_) {
+      for (const auto& src : config_->sources.sources) {
+        if (src.name != source) continue;
+        for (const auto& [from, to] : src.organization_aliases) {
+          if (parser::OrganizationKey(from) == summary.organization_key) {
+            summary.organization_key = parser::OrganizationKey(to);
+            break;
+          }
+        }
+      }
+    }
+    auto previous = state_->GetYear(source, summary.organization_key, *summary.year - 1);
+    if (!previous.ok() || !previous.value() ||
+        previous.value()->report_id == out->record.report_id) {
+      return;
+    }
+    auto json = nlohmann::json::parse(previous.value()->summary, nullptr, false);
+    if (json.is_discarded()) return;
+    auto last = parser::YearSummaryFromJson(json);
+    if (!last.ok()) return;
+    last.value().organization_key = summary.organization_key;
+    for (auto& f : parser::CheckAcrossYears(last.value(), summary)) {
+      out->findings.push_back(std::move(f));
     }
   }
 
