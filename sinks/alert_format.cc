@@ -397,6 +397,9 @@ bool AlertOf(const Batch& batch, const AlertTarget& target, Alert* alert) {
   int top = -1;
   for (const auto& m : batch.messages) {
     if (HeaderOf(m, "schema") != "nianbao.finding.v1") continue;
+    // Only the record's own findings: a batch may also carry findings across years that
+    // belong to another year's record (event findings.across_years, keyed by that report).
+    if (m.key != a.report_id) continue;
     const Json f = Json::parse(m.value, nullptr, false);
     if (f.is_discarded() || !f.is_object()) continue;
     if (a.url.empty()) a.url = Text(f, "source_url");

@@ -164,6 +164,24 @@ TEST(AlertOfTest, OnlyReportEventsWithFindingsAlert) {
   EXPECT_FALSE(AlertOf(fetch, t, &a));
 }
 
+// A record's batch may carry findings across years of another year's record (event
+// findings.across_years, keyed by that report): they are not this record's, and alerting them
+// here gave a report with no finding of its own an alert, and the other report a second one.
+TEST(AlertOfTest, FindingsOfAnotherYearsRecordInTheBatchAreNotThisRecords) {
+  const AlertTarget t = Target("webhook", "http://127.0.0.1:1/");
+  Message other = Finding("history.carried_over", "error", "结转不一致", "applications");
+  other.key = "r2";
+  other.headers = {{"schema", "nianbao.finding.v1"}, {"event", "findings.across_years"}};
+  Alert a;
+  EXPECT_FALSE(AlertOf(Batch{"r1", {Record("report.published"), other}}, t, &a));
+  Batch batch = ReportBatch();
+  batch.messages.push_back(other);
+  ASSERT_TRUE(AlertOf(batch, t, &a));
+  ASSERT_EQ(a.findings.size(), 2u);
+  EXPECT_EQ(a.findings[0].rule, "applications.balance");
+  EXPECT_EQ(a.findings[1].rule, "meta.year_mismatch");
+}
+
 // ---- the sink against a loopback receiver
 
 // 2023-11-14T22:13:20.123Z: 1700000000 s and 123 ms.
