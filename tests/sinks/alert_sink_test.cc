@@ -605,7 +605,9 @@ Batch OrgBatch(const std::string& org, const std::string& id) {
                      R"(","version":1,"source":"s","organization":")" + org +
                      R"(","year":2023,"title":"t"})",
                  {{"schema", "nianbao.report.v1"}, {"event", "report.published"}, {"ce_id", id}}};
-  return {id, {record, Finding("applications.balance", "error", "收支不平衡", "applications")}};
+  Message finding = Finding("applications.balance", "error", "收支不平衡", "applications");
+  finding.key = id;  // the findings topic is keyed by report_id, as ingest/messages.cc does
+  return {id, {record, finding}};
 }
 
 TEST(AlertSinkTest, ABurstOverTheRateLimitGoesOutAsOneDigest) {
