@@ -31,8 +31,11 @@ if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNIANBAO_WERROR=ON \
     -DNIANBAO_SANITIZE=address >/dev/null
   cmake --build build-asan -j"$JOBS"
+  # NIANBAO_TIMING_CHECKS=0: the e2e drivers leave out the politeness gaps they read off the
+  # portal's request stamps; a sanitized build on a loaded machine delays the portal's stamps
+  # by more than the margin (the checks run in the plain stage above).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j"$JOBS" --timeout 600
+    NIANBAO_TIMING_CHECKS=0 ctest --test-dir build-asan --output-on-failure -j"$JOBS" --timeout 600
 fi
 if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   # The concurrent parts (event loop + server threads, parser workers, sink threads) under

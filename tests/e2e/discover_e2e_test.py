@@ -148,7 +148,9 @@ def main():
         for host, times in by_host.items():
             times.sort()
             gaps = [b - a for a, b in zip(times, times[1:])]
-            check(not gaps or min(gaps) >= 0.10, f"{host}: discover requests {gaps} apart")
+            # Off (NIANBAO_TIMING_CHECKS=0) in the sanitizer stage: see scripts/test.sh.
+            if os.environ.get("NIANBAO_TIMING_CHECKS", "1") != "0":
+                check(not gaps or min(gaps) >= 0.10, f"{host}: discover requests {gaps} apart")
         robots = {r["host"] for r in requests if r["path"] == "/robots.txt"}
         check(robots >= set(hosts), f"robots.txt asked on every host: {sorted(robots)}")
 
