@@ -1,4 +1,5 @@
-// Document model shared by the HTML and text readers and consumed by the report parser.
+// Document model shared by the readers (HTML, text, and the documents of reader_limits.h) and
+// consumed by the report parser.
 //
 // A report, whatever its source format, becomes a flat sequence of blocks in reading order:
 // paragraphs of prose and tables whose rowspan/colspan have been expanded into a grid. The
@@ -44,6 +45,13 @@ struct Document {
   // Page metadata the HTML reader finds outside the report body; empty when absent.
   std::string page_title;  // <meta name="ArticleTitle">, else <title>
   std::string page_date;   // YYYY-MM-DD from 发布日期/发布时间 or <meta name="PubDate">
+  // The format the blocks were read from, as a media type ("text/html", "application/pdf",
+  // …), set by the reader that read them; it becomes source.media_type.
+  std::string media_type;
+  // True when the document has pages but no text where its tables should be (a scanned PDF,
+  // tables pasted as pictures): the record keeps what could be read and the finding
+  // structure.image_only says why its tables are missing.
+  bool image_only = false;
 };
 
 }  // namespace nianbao::parser
