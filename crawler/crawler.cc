@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "base/logging.h"
+#include "base/retry_after.h"
 #include "crawler/sublists.h"
 
 namespace nianbao::crawler {
@@ -102,22 +103,6 @@ bool MayHaveAttachments(std::string_view html, const std::vector<std::string>& e
 // Failure reasons of a pass (SourcePassStats::failures) that Finish() reads.
 constexpr const char* kRobotsUnreachable = "robots_unreachable";
 constexpr const char* kRedirectNotAllowed = "redirect_not_allowed";
-
-// Retry-After (RFC 9110 10.2.3) in seconds from `now`: delta-seconds or an HTTP-date (parsed
-// by libcurl's curl_getdate, which reads the three date formats HTTP allows); nullopt when
-// absent or unreadable. A date in the past is 0.
-std::optional<double> RetryAfterSeconds(std::string_view value, std::time_t now) {
-  std::string v(value);
-  if (v.empty()) return std::nullopt;
-  char* end = nullptr;
-  double secs = std::strtod(v.c_str(), &end);
-  if (end != v.c_str() && *end == '\0') {
-    return secs >= 0 ? std::optional<double>(secs) : std::nullopt;
-  }
-  std::time_t at = curl_getdate(v.c_str(), nullptr);
-  if (at == -1) return std::nullopt;
-  return static_cast<double>(std::max<std::time_t>(at - now, 0));
-}
 
 // Marks the links that pagination produced, so that a list answered 304 is re-read the same.
 constexpr const char* kPageLinkText = "\x01page";

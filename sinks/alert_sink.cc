@@ -7,15 +7,18 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <system_error>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "base/logging.h"
+#include "base/retry_after.h"
 #include "sinks/batch_queue.h"
 
 namespace nianbao::sinks {
@@ -538,9 +541,11 @@ long AlertSink::Post(const AlertRequest& request, std::string* answer, long* ret
   curl_header* header = nullptr;
   if (curl_easy_header(h.get(), "Retry-After", 0, CURLH_HEADER, -1, &header) == CURLHE_OK &&
       header != nullptr && header->value != nullptr) {
-    char* end = nullptr;
-    const long seconds = std::strtol(header->value, &end, 10);
-    if (end != header->value && seconds > 0) *retry_after = seconds;
+    // Delta-seconds or an HTTP-date, as the crawler reads it.
+    if (auto seconds = RetryAfterSeconds(header->value, std::time(nullptr));
+        seconds && *seconds > 0) {
+      *retry_after = static_cast<long>(std::ceil(*seconds));
+    }
   }
   return status;
 }

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -391,6 +392,23 @@ TEST(AlertSinkTest, TooManyRequestsWaitsForRetryAfter) {
   ASSERT_EQ(reqs.size(), 2u);
   // The backoff alone is 10 ms; the answer asked for 1 s.
   EXPECT_GE(reqs[1].received - reqs[0].received, 900ms);
+}
+
+// Retry-After may be an HTTP-date (RFC 9110 10.2.3): the wait is until then, not the backoff.
+TEST(AlertSinkTest, TooManyRequestsWaitsForARetryAfterDate) {
+  char date[64];
+  const std::time_t at = std::time(nullptr) + 3;
+  std::tm tm{};
+  gmtime_r(&at, &tm);
+  ASSERT_GT(std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm), 0u);
+  Receiver rx({Answer(429, "", {{"Retry-After", date}}), Answer(200)});
+  auto sink = MakeSink(Target("webhook", rx.Url("/hook")));
+  ASSERT_TRUE(sink);
+  EXPECT_TRUE(Deliver(*sink, ReportBatch()).ok());
+  const auto reqs = rx.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  // The backoff alone is 10 ms; the date is 2-3 s away (whole seconds).
+  EXPECT_GE(reqs[1].received - reqs[0].received, 1500ms);
 }
 
 TEST(AlertSinkTest, RetriesAreBoundedAndTheBatchFails) {
