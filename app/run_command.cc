@@ -494,14 +494,16 @@ class Daemon {
       next_due = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*due.value()));
     }
     board_.OnPass(s, now, next_due);
+    // Source events a sink failed earlier go again first, in their order.
+    updater_->RetryHeldEvents();
     if (!s.moved_to.empty()) {
-      updater_->PublishEvent(
+      updater_->PublishHeld(
           ingest::SourceMovedBatch(config_->topics, s, std::chrono::system_clock::now()));
     }
     auto [it, fresh] = health_.try_emplace(s.source, s.health);
     if (fresh || it->second != s.health) {
       it->second = s.health;
-      updater_->PublishEvent(
+      updater_->PublishHeld(
           ingest::SourceBatch(config_->topics, s, std::chrono::system_clock::now()));
     }
     Notify(notifier_.Status("last pass: " + s.source + " " + s.health));

@@ -551,6 +551,43 @@ void StatusUpdater::PublishEvent(sinks::Batch batch) {
   }
 }
 
+void StatusUpdater::PublishHeld(sinks::Batch batch) {
+  auto shared = std::make_shared<const sinks::Batch>(std::move(batch));
+  for (auto* sink : sinks_) OfferHeld(sink, shared);
+}
+
+void StatusUpdater::OfferHeld(sinks::Sink* sink, std::shared_ptr<const sinks::Batch> batch) {
+  std::weak_ptr<StatusUpdater*> self = self_;
+  auto done = [self, sink, batch, loop = loop_.get_executor()](Status status) {
+    asio::post(loop, [self, sink, batch, ok = status.ok()] {
+      auto u = self.lock();
+      if (!u) return;
+      if (!ok) (*u)->Hold(sink, batch);
+      (*u)->RetryWaiting();
+    });
+  };
+  if (!sink->TrySubmit(batch, std::move(done))) Hold(sink, batch);
+}
+
+void StatusUpdater::Hold(sinks::Sink* sink, std::shared_ptr<const sinks::Batch> batch) {
+  ++stats_.events_held;
+  held_events_.emplace_back(sink, std::move(batch));
+  if (held_events_.size() > kMaxHeldEvents) {
+    ++stats_.events_dropped;
+    Logger("ingest")->warn(
+        "{} source events held for sinks that do not take them: the oldest "
+        "is dropped",
+        held_events_.size());
+    held_events_.pop_front();
+  }
+}
+
+void StatusUpdater::RetryHeldEvents() {
+  auto held = std::move(held_events_);
+  held_events_.clear();
+  for (auto& [sink, batch] : held) OfferHeld(sink, std::move(batch));
+}
+
 void StatusUpdater::Ended(JourneyId id, PageStatus status, std::string reason) {
   End(id, status, std::move(reason));
 }

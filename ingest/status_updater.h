@@ -120,7 +120,9 @@ struct StatusUpdaterStats {
   int64_t not_a_report = 0;
   int64_t parse_errors = 0;
   int64_t delivery_failures = 0;  // sink reports that were not OK
-  int64_t events_dropped = 0;     // fetch-log / source events refused by a full sink
+  int64_t events_dropped = 0;     // fetch-log events refused by a full sink; source events
+                                  // dropped past kMaxHeldEvents
+  int64_t events_held = 0;        // source events given again to a sink that refused or failed
   int64_t missing = 0;            // report.missing events sent (again, when unacknowledged)
   int64_t found_late = 0;         // report.found_late events built
   int64_t across_years = 0;       // findings.across_years findings built
@@ -150,9 +152,20 @@ class StatusUpdater final : public PageTracker {
   void Ended(JourneyId id, PageStatus status, std::string reason) override;
   void SetOnRoom(std::function<void()> on_room) override;
 
-  // A single event (fetch log, source health) to every sink; dropped and counted when a
-  // sink is full: these are observability, not data.
+  // A single event (the fetch log) to every sink; dropped and counted when a sink is full:
+  // these are observability, not data.
   void PublishEvent(sinks::Batch batch);
+  // A source event (source.ok/unreachable/blocked/stale, source.moved) to every sink. A sink
+  // that refuses it (full) or fails it (an alert target down past its attempts) is held the
+  // event and given it again at each RetryHeldEvents() until it takes it: the daemon emits a
+  // health event only when the health changes, so one lost would never come again in this
+  // run. At most kMaxHeldEvents are held (beyond, the oldest is dropped, counted and logged).
+  // Held events live in memory: after a restart every source's health is emitted afresh.
+  void PublishHeld(sinks::Batch batch);
+  // Offers the held events again (the daemon calls it after each pass: a failed target is
+  // not asked in a tight loop).
+  void RetryHeldEvents();
+  static constexpr size_t kMaxHeldEvents = 1000;
 
   // The crawler's pass over `source` ended: report.missing for each organisation whose
   // report on a year is past due (MissingPolicy), once no journey of the source is open any
@@ -231,6 +244,10 @@ class StatusUpdater final : public PageTracker {
   std::map<JourneyId, Journey> journeys_;
   std::map<std::string, JourneyId> claims_;  // url -> the journey with a version on its way
   std::deque<std::pair<JourneyId, size_t>> waiting_;  // batches a full sink refused
+  // Source events a sink refused or failed, to offer it again (PublishHeld).
+  std::deque<std::pair<sinks::Sink*, std::shared_ptr<const sinks::Batch>>> held_events_;
+  void OfferHeld(sinks::Sink* sink, std::shared_ptr<const sinks::Batch> batch);
+  void Hold(sinks::Sink* sink, std::shared_ptr<const sinks::Batch> batch);
   size_t slots_used_ = 0;
   bool room_wanted_ = false;  // TryStart said no since the last on-room call
   StatusUpdaterStats stats_;

@@ -323,6 +323,45 @@ TEST_F(StatusUpdaterTest, SlotsBoundThePagesAndAFullSinkHoldsThem) {
   EXPECT_EQ(small.open(), 0u);
 }
 
+// A source event a sink failed (an alert target down past its attempts) or refused (full) is
+// given to it again at the next RetryHeldEvents() until it takes it: the daemon emits a health
+// event only when the health changes, so one lost would never come again.
+TEST_F(StatusUpdaterTest, ASourceEventASinkFailedOrRefusedIsOfferedAgainUntilTaken) {
+  const auto settle = [&] {
+    for (int i = 0; i < 20; ++i) {
+      io_.run_for(2ms);
+      sink_.Flush();
+    }
+  };
+  sink_.fail = true;
+  updater_.PublishHeld(sinks::Batch{"source.unreachable", {}});
+  settle();
+  ASSERT_EQ(sink_.batches.size(), 1u);
+  EXPECT_EQ(updater_.stats().events_held, 1);
+  {
+    std::lock_guard<std::mutex> lock(sink_.mu);
+    sink_.fail = false;
+    sink_.full = true;
+  }
+  updater_.RetryHeldEvents();  // refused: held again
+  settle();
+  EXPECT_EQ(sink_.batches.size(), 1u);
+  EXPECT_EQ(updater_.stats().events_held, 2);
+  {
+    std::lock_guard<std::mutex> lock(sink_.mu);
+    sink_.full = false;
+  }
+  updater_.RetryHeldEvents();  // taken and delivered: nothing held any more
+  settle();
+  ASSERT_EQ(sink_.batches.size(), 2u);
+  EXPECT_EQ(sink_.batches[1]->id, "source.unreachable");
+  updater_.RetryHeldEvents();
+  settle();
+  EXPECT_EQ(sink_.batches.size(), 2u) << "a delivered event is not offered again";
+  EXPECT_EQ(updater_.stats().events_held, 2);
+  EXPECT_EQ(updater_.stats().events_dropped, 0);
+}
+
 // At the shutdown deadline, pages still being parsed or delivered end as failed, and their
 // late results are dropped; WhenIdle runs once nothing is open.
 TEST_F(StatusUpdaterTest, AbandonEndsLatePagesAndDropsTheirResults) {
