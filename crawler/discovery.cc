@@ -13,6 +13,7 @@
 #include "crawler/links.h"
 #include "crawler/list_adapter.h"
 #include "crawler/list_inference.h"
+#include "crawler/sublists.h"
 
 namespace nianbao::crawler {
 namespace {
@@ -89,6 +90,18 @@ constexpr Signature kSignatures[] = {
 const RE2& YearPattern() {
   static const auto* const kYear = new RE2(R"((19|20)\d\d)");
   return *kYear;
+}
+
+// A report's title as the written sources match it: a year, then 年度报告 or 年报.
+const RE2& ReportTitlePattern() {
+  static const auto* const kTitle = new RE2(R"((19|20)\d\d.*(年度?报告|年报))");
+  return *kTitle;
+}
+
+// Whether a page links reports itself (a list, not a shell in front of one).
+bool ListsReports(const std::vector<Link>& links) {
+  return std::any_of(links.begin(), links.end(),
+                     [](const Link& l) { return RE2::PartialMatch(l.text, ReportTitlePattern()); });
 }
 
 // The first row whose needle `haystack` contains, or nullptr.
@@ -308,30 +321,77 @@ struct Walk : std::enable_shared_from_this<Walk> {
         col.link_text = c.link.text;
         col.via = c.via;
         col.why = c.judgement.why;
-        col.cms = RecogniseCms(read.text, col.url);
-        for (const Link& l : read.links) {
-          const std::string t = Trimmed(l.text);
-          const auto* next = std::find(std::begin(kNextPageTexts), std::end(kNextPageTexts), t);
-          if (next != std::end(kNextPageTexts)) {
-            col.next_page_text = std::string(*next);
-            break;
-          }
+        Recognise(read, &col);
+        // A shell (an iframe, a refresh, a script redirect) in front of the list: its CMS is
+        // the list's. Read once, through the shell, as the crawl will.
+        std::vector<std::string> shell;
+        if (col.cms.cms.empty() && !ListsReports(read.links)) {
+          shell = FindShellTargets(read.text, col.url, 1);
         }
-        const bool dup = std::any_of(self->result.columns.begin(), self->result.columns.end(),
-                                     [&](const FoundColumn& f) { return f.url == col.url; });
-        if (!dup) {
-          std::optional<ScriptListCall> call;
-          if (col.cms.preset.empty() && self->get_api) call = FindScriptListCall(read.text);
-          self->result.columns.push_back(std::move(col));
-          if (call) {
-            self->InferList(self->result.columns.size() - 1, *call, i);
-            return;
-          }
+        if (!shell.empty() && SamePortal(self->start, shell.front())) {
+          self->ThroughShell(i, std::move(col), shell.front());
+          return;
         }
+        if (self->Accept(i, std::move(col), read.text)) return;
       } else if (self->result.error.empty()) {
         self->result.error = "column " + c.link.url + ": " + Failure(res);
       }
       self->Confirm(i + 1);
+    });
+  }
+
+  // The CMS of a column page, and its next-page link text.
+  static void Recognise(const PageRead& read, FoundColumn* col) {
+    col->cms = RecogniseCms(read.text, read.res.final_url.empty() ? col->url : read.res.final_url);
+    col->next_page_text.clear();
+    for (const Link& l : read.links) {
+      const std::string t = Trimmed(l.text);
+      const auto* next = std::find(std::begin(kNextPageTexts), std::end(kNextPageTexts), t);
+      if (next != std::end(kNextPageTexts)) {
+        col->next_page_text = std::string(*next);
+        break;
+      }
+    }
+  }
+
+  // Keeps a confirmed column (unless already found) and goes on with the candidate after
+  // `i`; a plain column whose script fetches its list first asks that list (InferList).
+  // Returns true when the walk goes on elsewhere (the caller must not continue it).
+  bool Accept(size_t i, FoundColumn col, const std::string& text) {
+    const bool dup = std::any_of(result.columns.begin(), result.columns.end(),
+                                 [&](const FoundColumn& f) { return f.url == col.url; });
+    if (dup) return false;
+    std::optional<ScriptListCall> call;
+    if (col.cms.preset.empty() && get_api) call = FindScriptListCall(text);
+    result.columns.push_back(std::move(col));
+    if (!call) return false;
+    InferList(result.columns.size() - 1, *call, i);
+    return true;
+  }
+
+  // Reads the list behind the shell `col` is: when the list needs a preset, the list is the
+  // entry (a preset reads its parameters from the page it is given); otherwise the shell
+  // stays the entry, and the crawl follows it.
+  void ThroughShell(size_t i, FoundColumn col, const std::string& target) {
+    auto self = shared_from_this();
+    Fetch(target, 0, [self, i, col = std::move(col), target](PageRead read) mutable {
+      const FetchResult& res = read.res;
+      std::string text;
+      if (res.error == FetchError::kNone && res.status == 200 && read.gateway.empty()) {
+        FoundColumn list = col;
+        list.url = res.final_url.empty() ? target : res.final_url;
+        Recognise(read, &list);
+        if (!list.cms.preset.empty()) {
+          list.cms.why += " (behind the shell " + col.url + ")";
+          col = std::move(list);
+        } else {
+          col.cms.why =
+              "a shell in front of " + list.url + ", which the crawl follows; " + list.cms.why;
+          col.next_page_text = list.next_page_text;
+        }
+        text = std::move(read.text);
+      }
+      if (!self->Accept(i, std::move(col), text)) self->Confirm(i + 1);
     });
   }
 

@@ -278,6 +278,45 @@ TEST(DiscoverTest, AScriptFedListGetsItsTemplateFromPageOne) {
             std::string::npos);
 }
 
+TEST(DiscoverTest, AShellIsReadThroughToRecogniseItsList) {
+  FakePortal p;
+  p.pages[kHome] = {200,
+                    "<a href=\"/a/xxgknb/\">政府信息公开年报</a>"
+                    "<a href=\"/b/xxgknb/\">部门政府信息公开年报</a>"};
+  // An iframe shell in front of a plain list: the shell stays the entry (the crawl follows it).
+  p.pages["https://www.x.gov.cn/a/xxgknb/"] = {200, "<iframe src=\"list/\"></iframe>"};
+  p.pages["https://www.x.gov.cn/a/xxgknb/list/"] = {
+      200, "<a href=\"t1.html\">2022年年度报告</a><a href=\"index_1.html\">下一页</a>"};
+  // A refresh shell in front of a Hanweb jpage list: the list is the entry, for the preset.
+  p.pages["https://www.x.gov.cn/b/xxgknb/"] = {
+      200, "<meta http-equiv=\"refresh\" content=\"0;url=/col/col9/index.html\">"};
+  p.pages["https://www.x.gov.cn/col/col9/index.html"] = {
+      200, "<script type=\"text/xml\"><datastore></datastore></script>"};
+  DiscoveryResult r = DiscoverOn(p, kHome);
+  ASSERT_EQ(r.columns.size(), 2u) << r.error;
+  EXPECT_EQ(r.columns[0].url, "https://www.x.gov.cn/a/xxgknb/");
+  EXPECT_EQ(r.columns[0].cms.preset, "");
+  EXPECT_EQ(
+      r.columns[0].cms.why.rfind("a shell in front of https://www.x.gov.cn/a/xxgknb/list/", 0), 0u)
+      << r.columns[0].cms.why;
+  EXPECT_EQ(r.columns[0].next_page_text, "下一页");
+  EXPECT_EQ(r.columns[1].url, "https://www.x.gov.cn/col/col9/index.html");
+  EXPECT_EQ(r.columns[1].cms.preset, "hanweb");
+  EXPECT_EQ(
+      r.columns[1].cms.why,
+      "Hanweb's jpage datastore and dataproxy (behind the shell https://www.x.gov.cn/b/xxgknb/)");
+
+  // A list page with an iframe of its own (a widget) lists reports: it is no shell.
+  FakePortal q;
+  q.pages[kHome] = {200, "<a href=\"/c/xxgknb/\">政府信息公开年报</a>"};
+  q.pages["https://www.x.gov.cn/c/xxgknb/"] = {
+      200, "<a href=\"t1.html\">2022年年度报告</a><iframe src=\"/share/\"></iframe>"};
+  DiscoveryResult list = DiscoverOn(q, kHome);
+  ASSERT_EQ(list.columns.size(), 1u);
+  EXPECT_EQ(list.columns[0].url, "https://www.x.gov.cn/c/xxgknb/");
+  EXPECT_EQ(std::count(q.asked.begin(), q.asked.end(), "https://www.x.gov.cn/share/"), 0);
+}
+
 TEST(DiscoverTest, NothingFoundSaysHowFarItLooked) {
   FakePortal p;
   p.pages[kHome] = {200, "<a href=\"/bsfw/\">办事服务</a>"};
