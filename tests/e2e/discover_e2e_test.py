@@ -149,6 +149,13 @@ def main():
             for path in columns[host]:
                 s = entries.get(hosts[host]["base_url"] + path, {})
                 check(s.get("cms") == preset, f"{host}: cms {preset} written for {path}: {s}")
+        if "cms-shells" in hosts:
+            # Each shell read through once, its list named in the source's CMS line; the shell
+            # stays the entry (a plain list: the crawl follows the shell).
+            m = hosts["cms-shells"]
+            for shell, sh in m["shells"].items():
+                check(f"a shell in front of {m['base_url'] + sh['target']}, which the crawl follows" in written,
+                      f"cms-shells: the {sh['kind']} shell {shell} read through to {sh['target']}")
         if "cms-jsonp" in hosts:
             m = hosts["cms-jsonp"]
             s = entries.get(m["base_url"] + m["discover_entry"], {})
