@@ -411,7 +411,8 @@ struct Walk : std::enable_shared_from_this<Walk> {
     }
     result.visited.push_back(url);
     auto self = shared_from_this();
-    get_api(url, col.url, [self, at, call, i](FetchResult res) {
+    const std::string referer = col.url;  // `col` may move once the answer is in
+    get_api(url, referer, [self, at, call, i](FetchResult res) {
       FoundColumn& c = self->result.columns[at];
       if (res.error != FetchError::kNone || res.status != 200) {
         c.list_why += "; page 1 answered " + Failure(res);
