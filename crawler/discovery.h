@@ -8,7 +8,10 @@
 //
 // Discover() walks a portal: the start page, then the most likely 政府信息公开 pages, at most
 // `max_levels` levels below the start, within the portal's own hosts, until a page links a
-// column; then it fetches the column(s) to confirm them and recognise their CMS. It fetches
+// column; then it fetches the column(s) to confirm them and recognise their CMS: through a
+// shell (iframe, refresh, script redirect) to the list behind it, and, for a list its script
+// fetches from an API no preset names, page 1 of that API (crawler/list_inference.h). A
+// column answered by an anti-bot gateway is kept apart, as blocked. It fetches
 // only through the `get` function it is given: the crawler's FetchPage(), so that robots.txt
 // and the politeness of every host hold as in a crawl.
 //
