@@ -210,6 +210,11 @@ int RunDiscoverCommand(const DiscoverCommandOptions& options) {
             signals.cancel();
             guard.reset();
           }
+        },
+        // A script-fed list's first page, asked as its page asks it.
+        [c, i](const std::string& url, const std::string& referer,
+               std::function<void(crawler::FetchResult)> done) {
+          c->FetchPage(i, url, std::move(done), {"Referer: " + referer});
         });
   }
   io.run();
@@ -227,12 +232,18 @@ int RunDiscoverCommand(const DiscoverCommandOptions& options) {
     if (r.columns.empty()) {
       ++missing;
       std::cout << "# NOT FOUND: " << who << ": " << r.error << "\n";
-      continue;
     }
-    for (const crawler::FoundColumn& col : r.columns) {
+    const auto unique_name = [&] {
       std::string name = crawler::SourceNameFor(p.url);
       if (int n = ++names[name]; n > 1) name += "-" + std::to_string(n);
-      std::cout << crawler::SourceToml(col, name, who);
+      return name;
+    };
+    for (size_t c = 0; c < r.columns.size(); ++c) {
+      std::cout << (c > 0 ? "\n" : "") << crawler::SourceToml(r.columns[c], unique_name(), who);
+    }
+    // Columns a gateway keeps from every crawler: commented out, with the reason.
+    for (const crawler::FoundColumn& col : r.blocked) {
+      std::cout << "\n" << crawler::BlockedToml(col, unique_name(), who);
     }
   }
   if (missing > 0) {

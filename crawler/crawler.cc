@@ -287,9 +287,13 @@ void Crawler::EndPage(Request& r, const char* why) {
   });
 }
 
-void Crawler::FetchPage(size_t source, std::string url, PageDone done) {
+void Crawler::FetchPage(size_t source, std::string url, PageDone done,
+                        std::vector<std::string> headers) {
   Request r{source, std::move(url), Kind::kPage, 0, 0, 0, Clock::now()};
   r.page_done = std::make_shared<PageDone>(std::move(done));
+  if (!headers.empty()) {
+    r.call = std::make_shared<const ListCall>(ListCall{r.url, "GET", "", std::move(headers)});
+  }
   Enqueue(std::move(r));
 }
 
@@ -861,6 +865,9 @@ bool Crawler::IsReportLink(const Source& s, const Link& l) const {
 std::string Crawler::Verdict(const Source& s, const Link& l) const {
   if (!HostAllowed(s, l.url)) return "ignored: another host (allow_hosts)";
   if (l.text == kPageLinkText) return "pagination (announced by the page's script)";
+  if (l.text == kShellLinkText) {
+    return "sub-list (a shell's target: iframe, meta refresh or script redirect)";
+  }
   if (!s.next_page_text.empty() && Search(s.next_page_text, l.text)) {
     return "pagination (next_page_text '" + s.next_page_text + "')";
   }
@@ -868,18 +875,26 @@ std::string Crawler::Verdict(const Source& s, const Link& l) const {
   if (!s.exclude_text.empty() && Search(s.exclude_text, l.text)) {
     return "excluded by exclude_text '" + s.exclude_text + "'";
   }
-  if (!Search(s.report_url, l.url)) return "ignored: report_url '" + s.report_url + "' no match";
-  if (!Search(s.report_text, l.text)) {
-    return "ignored: report_text '" + s.report_text + "' no match";
+  const bool url_ok = Search(s.report_url, l.url);
+  const bool text_ok = url_ok && Search(s.report_text, l.text);
+  if (text_ok) return "report";
+  // Not a report: a sub-list when a rule says so (ProcessLinks asks in the same order).
+  if (const SublistRule* rule = MatchingSublistRule(s.sublists, l); rule != nullptr) {
+    return "sub-list (sublists rule text '" + rule->text + "' url '" + rule->url + "')";
   }
-  return "report";
+  if (!url_ok) return "ignored: report_url '" + s.report_url + "' no match";
+  return "ignored: report_text '" + s.report_text + "' no match";
 }
 
 void Crawler::ProcessLinks(const Request& list, const std::vector<Link>& links) {
   SourcePass& p = passes_[list.source];
   const Source& src = config_.sources[list.source];
   for (const auto& l : links) {
-    if (options_.on_link) options_.on_link(src.name, list.url, l, Verdict(src, l));
+    if (options_.on_link) {
+      // The crawler's own markers (a page the pager announced, a shell's target) are no text.
+      const bool marked = l.text == kPageLinkText || l.text == kShellLinkText;
+      options_.on_link(src.name, list.url, marked ? Link{l.url, ""} : l, Verdict(src, l));
+    }
     if (!HostAllowed(src, l.url)) continue;
     bool is_page = l.text == kPageLinkText ||
                    (!src.next_page_text.empty() && Search(src.next_page_text, l.text));

@@ -125,8 +125,10 @@ class Crawler {
   // the source's hosts (a redirect elsewhere is handed over as it is). Nothing is stored.
   // `done` runs once on the loop: with the final answer, or with FetchError::kInternal when
   // robots.txt forbids the page ("robots_disallowed") or the crawler stops ("cancelled").
+  // `headers` are sent with it ("Referer: …"), as a list call's are.
   using PageDone = std::function<void(FetchResult)>;
-  void FetchPage(size_t source, std::string url, PageDone done);
+  void FetchPage(size_t source, std::string url, PageDone done,
+                 std::vector<std::string> headers = {});
   // Transfers and CPU work in flight.
   int busy() const { return in_flight_ + digesting_; }
 

@@ -9,8 +9,11 @@
 #include <set>
 #include <utility>
 
+#include "crawler/gateway.h"
 #include "crawler/links.h"
 #include "crawler/list_adapter.h"
+#include "crawler/list_inference.h"
+#include "crawler/sublists.h"
 
 namespace nianbao::crawler {
 namespace {
@@ -25,7 +28,8 @@ struct Hint {
   int weight;
 };
 
-// Texts of links to an annual-report column.
+// Texts of links to an annual-report column. From this weight up a text names a column in full.
+constexpr int kFullNameWeight = 75;
 constexpr Hint kColumnTexts[] = {
     {"政府信息公开工作年度报告", 100},
     {"政府信息公开年度报告", 95},
@@ -86,6 +90,18 @@ constexpr Signature kSignatures[] = {
 const RE2& YearPattern() {
   static const auto* const kYear = new RE2(R"((19|20)\d\d)");
   return *kYear;
+}
+
+// A report's title as the written sources match it: a year, then 年度报告 or 年报.
+const RE2& ReportTitlePattern() {
+  static const auto* const kTitle = new RE2(R"((19|20)\d\d.*(年度?报告|年报))");
+  return *kTitle;
+}
+
+// Whether a page links reports itself (a list, not a shell in front of one).
+bool ListsReports(const std::vector<Link>& links) {
+  return std::any_of(links.begin(), links.end(),
+                     [](const Link& l) { return RE2::PartialMatch(l.text, ReportTitlePattern()); });
 }
 
 // The first row whose needle `haystack` contains, or nullptr.
@@ -151,6 +167,7 @@ struct Walk : std::enable_shared_from_this<Walk> {
   std::string start;
   DiscoveryOptions options;
   GetPage get;
+  GetApi get_api;
   std::function<void(DiscoveryResult)> done;
   DiscoveryResult result;
   std::set<std::string> asked;
@@ -249,10 +266,11 @@ struct Walk : std::enable_shared_from_this<Walk> {
                  : a.judgement.disclosure > b.judgement.disclosure;
     };
     std::stable_sort(found.begin(), found.end(), by_score);
-    // The best-scored links only: a column is linked by its name; a weaker "年报" elsewhere
-    // on the same page is a report or a news item.
+    // The best-scored links, and every link naming a column in full (a 政府信息公开 page
+    // lists its departments' and towns' columns side by side): a weaker "年报" elsewhere on
+    // the same page is a report or a news item.
     for (Candidate& c : found) {
-      if (c.judgement.column < found.front().judgement.column) break;
+      if (c.judgement.column < found.front().judgement.column && !c.judgement.full_name) continue;
       if (!asked.insert(c.link.url).second) continue;
       columns.push_back(std::move(c));
     }
@@ -286,26 +304,129 @@ struct Walk : std::enable_shared_from_this<Walk> {
     Fetch(columns[i].link.url, 0, [self, i](PageRead read) {
       const FetchResult& res = read.res;
       const Candidate& c = self->columns[i];
-      if (res.error == FetchError::kNone && res.status == 200) {
+      if (res.error == FetchError::kNone && !read.gateway.empty()) {
+        // Answered by a gateway no crawler passes: written down, never crawled.
         FoundColumn col;
         col.url = res.final_url.empty() ? c.link.url : res.final_url;
         col.link_text = c.link.text;
         col.via = c.via;
         col.why = c.judgement.why;
-        col.cms = RecogniseCms(read.text, col.url);
-        for (const Link& l : read.links) {
-          const std::string t = Trimmed(l.text);
-          const auto* next = std::find(std::begin(kNextPageTexts), std::end(kNextPageTexts), t);
-          if (next != std::end(kNextPageTexts)) {
-            col.next_page_text = std::string(*next);
-            break;
-          }
+        col.cms = {"", "",
+                   std::string(kBlockedByGateway) + " (HTTP " + std::to_string(res.status) + ", " +
+                       read.gateway + ")"};
+        self->result.blocked.push_back(std::move(col));
+      } else if (res.error == FetchError::kNone && res.status == 200) {
+        FoundColumn col;
+        col.url = res.final_url.empty() ? c.link.url : res.final_url;
+        col.link_text = c.link.text;
+        col.via = c.via;
+        col.why = c.judgement.why;
+        Recognise(read, &col);
+        // A shell (an iframe, a refresh, a script redirect) in front of the list: its CMS is
+        // the list's. Read once, through the shell, as the crawl will.
+        std::vector<std::string> shell;
+        if (col.cms.cms.empty() && !ListsReports(read.links)) {
+          shell = FindShellTargets(read.text, col.url, 1);
         }
-        const bool dup = std::any_of(self->result.columns.begin(), self->result.columns.end(),
-                                     [&](const FoundColumn& f) { return f.url == col.url; });
-        if (!dup) self->result.columns.push_back(std::move(col));
+        if (!shell.empty() && SamePortal(self->start, shell.front())) {
+          self->ThroughShell(i, std::move(col), shell.front());
+          return;
+        }
+        if (self->Accept(i, std::move(col), read.text)) return;
       } else if (self->result.error.empty()) {
         self->result.error = "column " + c.link.url + ": " + Failure(res);
+      }
+      self->Confirm(i + 1);
+    });
+  }
+
+  // The CMS of a column page, and its next-page link text.
+  static void Recognise(const PageRead& read, FoundColumn* col) {
+    col->cms = RecogniseCms(read.text, read.res.final_url.empty() ? col->url : read.res.final_url);
+    col->next_page_text.clear();
+    for (const Link& l : read.links) {
+      const std::string t = Trimmed(l.text);
+      const auto* next = std::find(std::begin(kNextPageTexts), std::end(kNextPageTexts), t);
+      if (next != std::end(kNextPageTexts)) {
+        col->next_page_text = std::string(*next);
+        break;
+      }
+    }
+  }
+
+  // Keeps a confirmed column (unless already found) and goes on with the candidate after
+  // `i`; a plain column whose script fetches its list first asks that list (InferList).
+  // Returns true when the walk goes on elsewhere (the caller must not continue it).
+  bool Accept(size_t i, FoundColumn col, const std::string& text) {
+    const bool dup = std::any_of(result.columns.begin(), result.columns.end(),
+                                 [&](const FoundColumn& f) { return f.url == col.url; });
+    if (dup) return false;
+    std::optional<ScriptListCall> call;
+    if (col.cms.preset.empty() && get_api) call = FindScriptListCall(text);
+    result.columns.push_back(std::move(col));
+    if (!call) return false;
+    InferList(result.columns.size() - 1, *call, i);
+    return true;
+  }
+
+  // Reads the list behind the shell `col` is: when the list needs a preset, the list is the
+  // entry (a preset reads its parameters from the page it is given); otherwise the shell
+  // stays the entry, and the crawl follows it.
+  void ThroughShell(size_t i, FoundColumn col, const std::string& target) {
+    auto self = shared_from_this();
+    Fetch(target, 0, [self, i, col = std::move(col), target](PageRead read) mutable {
+      const FetchResult& res = read.res;
+      std::string text;
+      if (res.error == FetchError::kNone && res.status == 200 && read.gateway.empty()) {
+        FoundColumn list = col;
+        list.url = res.final_url.empty() ? target : res.final_url;
+        Recognise(read, &list);
+        if (!list.cms.preset.empty()) {
+          list.cms.why += " (behind the shell " + col.url + ")";
+          col = std::move(list);
+        } else {
+          col.cms.why =
+              "a shell in front of " + list.url + ", which the crawl follows; " + list.cms.why;
+          col.next_page_text = list.next_page_text;
+        }
+        text = std::move(read.text);
+      }
+      if (!self->Accept(i, std::move(col), text)) self->Confirm(i + 1);
+    });
+  }
+
+  // Asks page 1 of the list call the script of column `at` makes and infers the template
+  // that reads it; then confirms the candidate after `i`.
+  void InferList(size_t at, const ScriptListCall& call, size_t i) {
+    FoundColumn& col = result.columns[at];
+    std::string first = call.url;
+    first.replace(first.find("{page}"), 6, "1");
+    const std::string url = ResolveUrl(col.url, first);
+    col.list_why = "the page's script asks " + call.url;
+    if (url.empty() || !SamePortal(start, url) ||
+        static_cast<int>(result.visited.size()) >= options.max_pages) {
+      col.list_why += " (not asked: another portal's, or the page limit reached)";
+      Confirm(i + 1);
+      return;
+    }
+    result.visited.push_back(url);
+    auto self = shared_from_this();
+    const std::string referer = col.url;  // `col` may move once the answer is in
+    get_api(url, referer, [self, at, call, i](FetchResult res) {
+      FoundColumn& c = self->result.columns[at];
+      if (res.error != FetchError::kNone || res.status != 200) {
+        c.list_why += "; page 1 answered " + Failure(res);
+      } else {
+        InferredList inferred = InferJsonList(res.body);
+        if (!inferred.error.empty()) {
+          c.list_why += "; page 1's answer: " + inferred.error;
+        } else {
+          inferred.list.url = call.url;
+          inferred.list.first_page = 1;
+          c.list_why += "; page 1 answered " + inferred.list.answer + " with its records at \"" +
+                        inferred.list.records + "\"";
+          c.list = std::move(inferred.list);
+        }
       }
       self->Confirm(i + 1);
     });
@@ -314,6 +435,9 @@ struct Walk : std::enable_shared_from_this<Walk> {
   void Finish() {
     if (!result.columns.empty()) {
       result.error.clear();
+    } else if (!result.blocked.empty()) {
+      result.error = "every column found is behind an anti-bot gateway (" +
+                     std::string(kBlockedByGateway) + ")";
     } else if (result.error.empty()) {
       result.error = "no annual-report column linked within " + std::to_string(options.max_levels) +
                      " levels (" + std::to_string(result.visited.size()) + " pages read)";
@@ -339,6 +463,7 @@ LinkJudgement JudgeDiscoveryLink(const Link& link) {
   const Hint* slug_hit = FirstHint(kColumnSlugs, path);
   if (text_hit != nullptr || slug_hit != nullptr) {
     j.column = (text_hit ? text_hit->weight : 0) + (slug_hit ? slug_hit->weight : 0);
+    j.full_name = text_hit != nullptr && text_hit->weight >= kFullNameWeight;
     if (text_hit) j.why += "text \"" + std::string(text_hit->needle) + "\"";
     if (slug_hit)
       j.why += std::string(j.why.empty() ? "" : ", ") + "URL slug \"" +
@@ -376,7 +501,9 @@ CmsGuess RecogniseCms(std::string_view html, std::string_view url) {
 
 PageRead ReadPage(FetchResult res, const DecodePage& decode) {
   PageRead out;
-  if (res.error == FetchError::kNone && res.status == 200) {
+  if (res.error == FetchError::kNone)
+    out.gateway = std::string(GatewayChallenge(res.status, res.body));
+  if (res.error == FetchError::kNone && res.status == 200 && out.gateway.empty()) {
     out.text = decode(res.body, res.Header("content-type"));
     out.links = ExtractLinks(out.text, res.final_url.empty() ? res.url : res.final_url);
     res.body.clear();  // read: the text is what the walk needs
@@ -386,11 +513,12 @@ PageRead ReadPage(FetchResult res, const DecodePage& decode) {
 }
 
 void Discover(const std::string& start, const DiscoveryOptions& options, GetPage get,
-              std::function<void(DiscoveryResult)> done) {
+              std::function<void(DiscoveryResult)> done, GetApi get_api) {
   auto walk = std::make_shared<Walk>();
   walk->start = start;
   walk->options = options;
   walk->get = std::move(get);
+  walk->get_api = std::move(get_api);
   walk->done = std::move(done);
   walk->result.start = start;
   walk->asked.insert(start);
@@ -422,8 +550,10 @@ std::string SourceNameFor(const std::string& url) {
   return out.empty() ? "portal" : out;
 }
 
-std::string SourceToml(const FoundColumn& column, const std::string& name,
-                       const std::string& comment) {
+namespace {
+
+// `comment` as "# " lines, then where the column was found.
+std::string Heading(const FoundColumn& column, const std::string& comment) {
   std::string out;
   size_t pos = 0;
   while (pos < comment.size()) {
@@ -436,6 +566,24 @@ std::string SourceToml(const FoundColumn& column, const std::string& name,
     out += "# found on " + column.via + " as " + TomlString(Trimmed(column.link_text)) + " (" +
            column.why + ")\n";
   }
+  return out;
+}
+
+}  // namespace
+
+std::string BlockedToml(const FoundColumn& column, const std::string& name,
+                        const std::string& comment) {
+  std::string out = Heading(column, comment);
+  out += "# NOT CRAWLABLE: " + column.url + ": " + column.cms.why +
+         ": the portal's anti-bot gateway refuses clients that do not run its script\n";
+  out += "# [[source]]\n# name = " + TomlString(name) + "\n# entry = [" + TomlString(column.url) +
+         "]\n";
+  return out;
+}
+
+std::string SourceToml(const FoundColumn& column, const std::string& name,
+                       const std::string& comment) {
+  std::string out = Heading(column, comment);
   out += "# CMS: " + (column.cms.cms.empty() ? std::string("none recognised") : column.cms.cms) +
          " (" + column.cms.why + ")\n";
   out += "[[source]]\n";
@@ -449,6 +597,27 @@ std::string SourceToml(const FoundColumn& column, const std::string& name,
     out += "next_page_text = " + TomlString(column.next_page_text) + "\n";
   }
   if (!column.cms.preset.empty()) out += "cms = " + TomlString(column.cms.preset) + "\n";
+  if (column.list) {
+    // A table ends the source's own keys: it comes last.
+    const ListTemplate& t = *column.list;
+    const ListTemplate plain;
+    out += "# its list: " + column.list_why + "\n";
+    out += "[source.list]\n";
+    out += "url = " + TomlString(t.url) + "\n";
+    if (t.first_page != plain.first_page) {
+      out += "first_page = " + std::to_string(t.first_page) + "\n";
+    }
+    out += "answer = " + TomlString(t.answer) + "\n";
+    if (!t.callback.empty()) out += "callback = " + TomlString(t.callback) + "\n";
+    out += "records = " + TomlString(t.records) + "\n";
+    out += "url_field = " + TomlString(t.url_field) + "\n";
+    out += "title_field = " + TomlString(t.title_field) + "\n";
+    if (!t.date_field.empty()) out += "date_field = " + TomlString(t.date_field) + "\n";
+    if (!t.total_field.empty()) out += "total_field = " + TomlString(t.total_field) + "\n";
+  } else if (!column.list_why.empty()) {
+    out += "# its list is fed by a script: " + column.list_why +
+           "; write its [source.list] template (docs/sources.md, \"List templates\")\n";
+  }
   return out;
 }
 

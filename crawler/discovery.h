@@ -8,7 +8,10 @@
 //
 // Discover() walks a portal: the start page, then the most likely 政府信息公开 pages, at most
 // `max_levels` levels below the start, within the portal's own hosts, until a page links a
-// column; then it fetches the column(s) to confirm them and recognise their CMS. It fetches
+// column; then it fetches the column(s) to confirm them and recognise their CMS: through a
+// shell (iframe, refresh, script redirect) to the list behind it, and, for a list its script
+// fetches from an API no preset names, page 1 of that API (crawler/list_inference.h). A
+// column answered by an anti-bot gateway is kept apart, as blocked. It fetches
 // only through the `get` function it is given: the crawler's FetchPage(), so that robots.txt
 // and the politeness of every host hold as in a crawl.
 //
@@ -18,12 +21,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/page.h"
 #include "crawler/fetcher.h"
+#include "crawler/list_adapter.h"
 
 namespace nianbao::crawler {
 
@@ -33,7 +38,10 @@ using nianbao::Link;  // base/page.h
 struct LinkJudgement {
   int column = 0;      // > 0: an annual-report column, the higher the surer
   int disclosure = 0;  // > 0 (and column 0): a 政府信息公开 page that may link the column
-  std::string why;     // the table rows that matched, for the written sources file
+  // The text names a column in full (信息公开年报 and longer, not a bare 年报): a page that
+  // links several such columns (its departments', its towns') has each of them confirmed.
+  bool full_name = false;
+  std::string why;  // the table rows that matched, for the written sources file
 };
 LinkJudgement JudgeDiscoveryLink(const Link& link);
 
@@ -61,11 +69,19 @@ struct FoundColumn {
   std::string why;        // which table rows matched
   CmsGuess cms;
   std::string next_page_text;  // a "下一页"-style link text on the column page, "" if none
+  // A plain column whose script fetches its records from an API (crawler/list_inference.h):
+  // the template that reads them, inferred from page 1's answer; `list_why` says what was
+  // found (and, without `list`, why no template could be inferred).
+  std::optional<ListTemplate> list;
+  std::string list_why;
 };
 
 struct DiscoveryResult {
   std::string start;
   std::vector<FoundColumn> columns;  // best first; empty: `error` says why
+  // Columns that answered, but with an anti-bot gateway's refusal (a 521, a JS challenge:
+  // crawler/gateway.h) that no crawler passes; `cms.why` says which. Not in `columns`.
+  std::vector<FoundColumn> blocked;
   std::string error;
   std::vector<std::string> visited;  // pages fetched, in order
 };
@@ -82,6 +98,7 @@ struct PageRead {
   FetchResult res;
   std::string text;
   std::vector<Link> links;
+  std::string gateway;  // the gateway signature the answer matches (GatewayChallenge), or ""
 };
 // Decodes a page to UTF-8 (the parser's charset decoder).
 using DecodePage = std::function<std::string(std::string_view bytes, std::string_view ctype)>;
@@ -92,14 +109,25 @@ PageRead ReadPage(FetchResult res, const DecodePage& decode);
 // Fetches a page and hands it over read (ReadPage), on the loop.
 using GetPage = std::function<void(const std::string& url, std::function<void(PageRead)>)>;
 
-// Walks the portal of `start`; `done` runs once, on the loop.
+// Fetches an API call of a column's script with the column as Referer, as the page would;
+// the answer is handed over raw, on the loop.
+using GetApi = std::function<void(const std::string& url, const std::string& referer,
+                                  std::function<void(FetchResult)>)>;
+
+// Walks the portal of `start`; `done` runs once, on the loop. With `get_api`, a column with
+// no CMS whose script fetches its list (FindScriptListCall) costs one request more: page 1
+// of that list, whose answer gives the column's `list` template.
 void Discover(const std::string& start, const DiscoveryOptions& options, GetPage get,
-              std::function<void(DiscoveryResult)> done);
+              std::function<void(DiscoveryResult)> done, GetApi get_api = nullptr);
 
 // A column as one commented [[source]] of a sources file, named `name`; `comment` (may be
 // empty) heads it, one "# " line per line.
 std::string SourceToml(const FoundColumn& column, const std::string& name,
                        const std::string& comment);
+// A column behind a gateway as comment lines: "# NOT CRAWLABLE: …" with the reason and the
+// source it would be, commented out, for the day the portal lets crawlers through.
+std::string BlockedToml(const FoundColumn& column, const std::string& name,
+                        const std::string& comment);
 // A source name for a portal URL: its host without "www.", port appended ("127.0.0.1-18481"),
 // reduced to [a-z0-9._-].
 std::string SourceNameFor(const std::string& url);

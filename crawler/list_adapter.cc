@@ -168,30 +168,6 @@ std::string TextAt(const nlohmann::json& record, std::string_view path) {
   return {};
 }
 
-// Whether a JSON text nests deeper than kMaxJsonDepth (brackets outside strings).
-bool TooDeep(std::string_view text) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char ch : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (ch == '\\') {
-        escaped = true;
-      } else if (ch == '"') {
-        in_string = false;
-      }
-    } else if (ch == '"') {
-      in_string = true;
-    } else if (ch == '[' || ch == '{') {
-      if (++depth > kMaxJsonDepth) return true;
-    } else if (ch == ']' || ch == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
 // The JSON inside a JSONP answer, `callback({...});`. "" with `error` set when the answer is
 // not a call of `expected` ("" = any name).
 std::string_view Unwrap(std::string_view text, const std::string& expected, std::string* error) {
@@ -237,7 +213,7 @@ void ReadJson(std::string_view text, const std::string& base, const ListTemplate
     text = Unwrap(text, t.callback, &reading->error);
     if (!reading->error.empty()) return;
   }
-  if (TooDeep(text)) {
+  if (JsonTooDeep(text)) {
     reading->error = "list_bad_json";
     return;
   }
@@ -683,6 +659,29 @@ std::string FormEncode(std::string_view value) {
     }
   }
   return out;
+}
+
+bool JsonTooDeep(std::string_view text) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (ch == '\\') {
+        escaped = true;
+      } else if (ch == '"') {
+        in_string = false;
+      }
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if (ch == ']' || ch == '}') {
+      --depth;
+    }
+  }
+  return false;
 }
 
 }  // namespace nianbao::crawler

@@ -137,4 +137,8 @@ ListCursor AdvanceCursor(ListCursor cursor, const ListReading& answer);
 // application/x-www-form-urlencoded encoding of one value (UTF-8 bytes percent-encoded).
 std::string FormEncode(std::string_view value);
 
+// Whether a JSON text nests deeper than the readers allow (64 levels; brackets outside
+// strings): nlohmann's parser recurses, so deeper answers are refused before parsing.
+bool JsonTooDeep(std::string_view text);
+
 }  // namespace nianbao::crawler

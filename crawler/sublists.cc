@@ -57,9 +57,14 @@ const std::vector<SublistRule>& DefaultSublistRules() {
 }
 
 bool IsSublistLink(const std::vector<SublistRule>& rules, const Link& link) {
-  return std::any_of(rules.begin(), rules.end(), [&](const SublistRule& rule) {
-    return Search(rule.text, link.text) && Search(rule.url, link.url);
-  });
+  return MatchingSublistRule(rules, link) != nullptr;
+}
+
+const SublistRule* MatchingSublistRule(const std::vector<SublistRule>& rules, const Link& link) {
+  for (const SublistRule& rule : rules) {
+    if (Search(rule.text, link.text) && Search(rule.url, link.url)) return &rule;
+  }
+  return nullptr;
 }
 
 std::vector<std::string> FindShellTargets(std::string_view html, const std::string& page_url,

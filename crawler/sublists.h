@@ -43,6 +43,8 @@ const std::vector<SublistRule>& DefaultSublistRules();
 // Whether one of `rules` matches the link. REQUIRES: every pattern compiles (sources.cc
 // checks them at load); one that does not never matches.
 bool IsSublistLink(const std::vector<SublistRule>& rules, const Link& link);
+// The first of `rules` that matches the link (what made it a sub-list), nullptr if none.
+const SublistRule* MatchingSublistRule(const std::vector<SublistRule>& rules, const Link& link);
 
 // The pages a list page hands its reader on to, resolved against `page_url`: the src of
 // every <iframe>/<frame>, the target of a <meta http-equiv="refresh">, and the string target

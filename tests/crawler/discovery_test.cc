@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -159,6 +160,163 @@ TEST(DiscoverTest, ColumnThatFailsIsNotWritten) {
   EXPECT_EQ(r.error, "column https://www.x.gov.cn/xxgk/xxgknb/: HTTP 404");
 }
 
+TEST(DiscoverTest, EveryColumnNamedInFullOnOnePageIsConfirmed) {
+  // A 政府信息公开 page lists the portal's own column and its departments' and towns' side
+  // by side; only one has a slug. A bare 年报 (a news item's word) stays out.
+  FakePortal p;
+  p.pages[kHome] = {200,
+                    "<a href=\"/xxgk/xxgknb/\">政府信息公开年报</a>"
+                    "<a href=\"/bmxxgk/nb/\">部门政府信息公开年报</a>"
+                    "<a href=\"/xzxxgk/nb/\">乡镇政府信息公开年报</a>"
+                    "<a href=\"/xwzx/nb.html\">年报</a>"};
+  for (const char* path : {"xxgk/xxgknb/", "bmxxgk/nb/", "xzxxgk/nb/"})
+    p.pages[std::string(kHome) + path] = {200, "<a href=\"t1.html\">x</a>"};
+  DiscoveryResult r = DiscoverOn(p, kHome);
+  ASSERT_EQ(r.columns.size(), 3u) << r.error;
+  EXPECT_EQ(r.columns[0].url, "https://www.x.gov.cn/xxgk/xxgknb/");  // text and slug: surest
+  EXPECT_EQ(r.columns[1].url, "https://www.x.gov.cn/bmxxgk/nb/");
+  EXPECT_EQ(r.columns[2].url, "https://www.x.gov.cn/xzxxgk/nb/");
+  EXPECT_EQ(std::count(p.asked.begin(), p.asked.end(), "https://www.x.gov.cn/xwzx/nb.html"), 0);
+}
+
+TEST(DiscoverTest, ColumnsBehindAGatewayAreBlockedNotFound) {
+  // One column answers; one answers 521 (加速乐), one a 200 JS challenge.
+  FakePortal p;
+  p.pages[kHome] = {200,
+                    "<a href=\"/xxgk/ndbg/\">政府信息公开年报</a>"
+                    "<a href=\"/bm/ndbg/\">部门政府信息公开年报</a>"
+                    "<a href=\"/jd/ndbg/\">街道政府信息公开年报</a>"};
+  p.pages["https://www.x.gov.cn/xxgk/ndbg/"] = {200, "<a href=\"t1.html\">x</a>"};
+  const std::string challenge =
+      "<script>document.cookie=('__jsl_clearance=1700000000.123|0|abc%3D;max-age=3600;path=/');"
+      "location.href=location.pathname+location.search</script>";
+  p.pages["https://www.x.gov.cn/bm/ndbg/"] = {521, challenge};
+  p.pages["https://www.x.gov.cn/jd/ndbg/"] = {200, challenge};
+  DiscoveryResult r = DiscoverOn(p, kHome);
+  ASSERT_EQ(r.columns.size(), 1u) << r.error;
+  EXPECT_EQ(r.columns[0].url, "https://www.x.gov.cn/xxgk/ndbg/");
+  ASSERT_EQ(r.blocked.size(), 2u);
+  EXPECT_EQ(r.blocked[0].url, "https://www.x.gov.cn/bm/ndbg/");
+  EXPECT_EQ(r.blocked[0].cms.why.rfind("blocked_by_gateway (HTTP 521, ", 0), 0u)
+      << r.blocked[0].cms.why;
+  EXPECT_EQ(r.blocked[1].url, "https://www.x.gov.cn/jd/ndbg/");
+  EXPECT_EQ(r.blocked[1].cms.why.rfind("blocked_by_gateway (HTTP 200, ", 0), 0u)
+      << r.blocked[1].cms.why;
+  EXPECT_EQ(r.error, "");
+
+  // Every column blocked: none found, and the reason says so.
+  FakePortal q;
+  q.pages[kHome] = {200, "<a href=\"/bm/ndbg/\">部门政府信息公开年报</a>"};
+  q.pages["https://www.x.gov.cn/bm/ndbg/"] = {521, challenge};
+  DiscoveryResult none = DiscoverOn(q, kHome);
+  EXPECT_TRUE(none.columns.empty());
+  EXPECT_EQ(none.blocked.size(), 1u);
+  EXPECT_EQ(none.error, "every column found is behind an anti-bot gateway (blocked_by_gateway)");
+}
+
+TEST(DiscoverTest, AScriptFedListGetsItsTemplateFromPageOne) {
+  // The column's list comes only from the JSONP call its script makes; page 1 is asked once,
+  // with the column as Referer.
+  FakePortal p;
+  p.pages[kHome] = {200, "<a href=\"/xxgk/nb/index.html\">政府信息公开年报</a>"};
+  p.pages["https://www.x.gov.cn/xxgk/nb/index.html"] = {
+      200, "<script>function load(p) { s.src = 'api/list.jsp?callback=cb&page=' + p; }</script>"};
+  std::vector<std::pair<std::string, std::string>> api_asked;
+  GetApi api = [&](const std::string& url, const std::string& referer,
+                   std::function<void(FetchResult)> done) {
+    api_asked.emplace_back(url, referer);
+    FetchResult r;
+    r.url = url;
+    r.status = 200;
+    r.body = "cb({\"total\": 2, \"rows\": [{\"u\": \"/a/1.html\", \"t\": \"2022年年度报告\"}]})";
+    done(std::move(r));
+  };
+  DiscoveryResult r;
+  Discover(
+      kHome, DiscoveryOptions{}, p.Get(), [&](DiscoveryResult got) { r = std::move(got); }, api);
+  ASSERT_EQ(r.columns.size(), 1u) << r.error;
+  EXPECT_EQ(api_asked, (std::vector<std::pair<std::string, std::string>>{
+                           {"https://www.x.gov.cn/xxgk/nb/api/list.jsp?callback=cb&page=1",
+                            "https://www.x.gov.cn/xxgk/nb/index.html"}}));
+  ASSERT_TRUE(r.columns[0].list.has_value()) << r.columns[0].list_why;
+  const ListTemplate& t = *r.columns[0].list;
+  EXPECT_EQ(t.url, "api/list.jsp?callback=cb&page={page}");
+  EXPECT_EQ(t.answer, "jsonp");
+  EXPECT_EQ(t.callback, "cb");
+  EXPECT_EQ(t.records, "rows");
+  EXPECT_EQ(t.url_field, "u");
+  EXPECT_EQ(t.title_field, "t");
+  EXPECT_EQ(t.total_field, "total");
+  const std::string toml = SourceToml(r.columns[0], "x.gov.cn", "");
+  EXPECT_NE(toml.find("[source.list]\n"
+                      "url = \"api/list.jsp?callback=cb&page={page}\"\n"
+                      "answer = \"jsonp\"\n"
+                      "callback = \"cb\"\n"
+                      "records = \"rows\"\n"
+                      "url_field = \"u\"\n"
+                      "title_field = \"t\"\n"
+                      "total_field = \"total\"\n"),
+            std::string::npos)
+      << toml;
+
+  // An answer that cannot be read: no template, and the written source says why.
+  api = [](const std::string& url, const std::string&, std::function<void(FetchResult)> done) {
+    FetchResult bad;
+    bad.url = url;
+    bad.status = 200;
+    bad.body = "cb({\"rows\": [";
+    done(std::move(bad));
+  };
+  Discover(
+      kHome, DiscoveryOptions{}, p.Get(), [&](DiscoveryResult got) { r = std::move(got); }, api);
+  ASSERT_EQ(r.columns.size(), 1u);
+  EXPECT_FALSE(r.columns[0].list.has_value());
+  EXPECT_NE(SourceToml(r.columns[0], "x.gov.cn", "")
+                .find("# its list is fed by a script: the page's script asks "
+                      "api/list.jsp?callback=cb&page={page}; page 1's answer: a JSONP answer "
+                      "without its closing parenthesis; write its [source.list] template"),
+            std::string::npos);
+}
+
+TEST(DiscoverTest, AShellIsReadThroughToRecogniseItsList) {
+  FakePortal p;
+  p.pages[kHome] = {200,
+                    "<a href=\"/a/xxgknb/\">政府信息公开年报</a>"
+                    "<a href=\"/b/xxgknb/\">部门政府信息公开年报</a>"};
+  // An iframe shell in front of a plain list: the shell stays the entry (the crawl follows it).
+  p.pages["https://www.x.gov.cn/a/xxgknb/"] = {200, "<iframe src=\"list/\"></iframe>"};
+  p.pages["https://www.x.gov.cn/a/xxgknb/list/"] = {
+      200, "<a href=\"t1.html\">2022年年度报告</a><a href=\"index_1.html\">下一页</a>"};
+  // A refresh shell in front of a Hanweb jpage list: the list is the entry, for the preset.
+  p.pages["https://www.x.gov.cn/b/xxgknb/"] = {
+      200, "<meta http-equiv=\"refresh\" content=\"0;url=/col/col9/index.html\">"};
+  p.pages["https://www.x.gov.cn/col/col9/index.html"] = {
+      200, "<script type=\"text/xml\"><datastore></datastore></script>"};
+  DiscoveryResult r = DiscoverOn(p, kHome);
+  ASSERT_EQ(r.columns.size(), 2u) << r.error;
+  EXPECT_EQ(r.columns[0].url, "https://www.x.gov.cn/a/xxgknb/");
+  EXPECT_EQ(r.columns[0].cms.preset, "");
+  EXPECT_EQ(
+      r.columns[0].cms.why.rfind("a shell in front of https://www.x.gov.cn/a/xxgknb/list/", 0), 0u)
+      << r.columns[0].cms.why;
+  EXPECT_EQ(r.columns[0].next_page_text, "下一页");
+  EXPECT_EQ(r.columns[1].url, "https://www.x.gov.cn/col/col9/index.html");
+  EXPECT_EQ(r.columns[1].cms.preset, "hanweb");
+  EXPECT_EQ(
+      r.columns[1].cms.why,
+      "Hanweb's jpage datastore and dataproxy (behind the shell https://www.x.gov.cn/b/xxgknb/)");
+
+  // A list page with an iframe of its own (a widget) lists reports: it is no shell.
+  FakePortal q;
+  q.pages[kHome] = {200, "<a href=\"/c/xxgknb/\">政府信息公开年报</a>"};
+  q.pages["https://www.x.gov.cn/c/xxgknb/"] = {
+      200, "<a href=\"t1.html\">2022年年度报告</a><iframe src=\"/share/\"></iframe>"};
+  DiscoveryResult list = DiscoverOn(q, kHome);
+  ASSERT_EQ(list.columns.size(), 1u);
+  EXPECT_EQ(list.columns[0].url, "https://www.x.gov.cn/c/xxgknb/");
+  EXPECT_EQ(std::count(q.asked.begin(), q.asked.end(), "https://www.x.gov.cn/share/"), 0);
+}
+
 TEST(DiscoverTest, NothingFoundSaysHowFarItLooked) {
   FakePortal p;
   p.pages[kHome] = {200, "<a href=\"/bsfw/\">办事服务</a>"};
@@ -211,6 +369,24 @@ TEST(SourceTomlTest, OneCommentedSourceWithThePreset) {
             "report_text = '(19|20)\\d\\d.*(年度?报告|年报)'\n"
             "exclude_text = '图解|解读|要点|通知|指南|制度|计划'  # look-alikes in the same list\n"
             "cms = \"hanweb\"\n");
+}
+
+TEST(SourceTomlTest, ABlockedColumnIsACommentWithTheReason) {
+  FoundColumn c;
+  c.url = "https://www.x.gov.cn/bm/ndbg/";
+  c.link_text = "部门政府信息公开年报";
+  c.via = "https://www.x.gov.cn/xxgk/";
+  c.why = "text \"政府信息公开年报\", URL slug \"ndbg\"";
+  c.cms = {"", "", "blocked_by_gateway (HTTP 521, jsl_521)"};
+  EXPECT_EQ(BlockedToml(c, "x.gov.cn-2", "本市 (https://www.x.gov.cn/)"),
+            "# 本市 (https://www.x.gov.cn/)\n"
+            "# found on https://www.x.gov.cn/xxgk/ as \"部门政府信息公开年报\" (text "
+            "\"政府信息公开年报\", URL slug \"ndbg\")\n"
+            "# NOT CRAWLABLE: https://www.x.gov.cn/bm/ndbg/: blocked_by_gateway (HTTP 521, "
+            "jsl_521): the portal's anti-bot gateway refuses clients that do not run its script\n"
+            "# [[source]]\n"
+            "# name = \"x.gov.cn-2\"\n"
+            "# entry = [\"https://www.x.gov.cn/bm/ndbg/\"]\n");
 }
 
 TEST(SourceNameForTest, HostWithoutWwwAndPort) {

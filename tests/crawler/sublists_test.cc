@@ -273,7 +273,7 @@ class SublistCrawlTest : public ::testing::Test {
     Source s = source_;
     for (const auto& p : entry_paths) s.entry.push_back(server_.Url(p));
     config_.sources.push_back(s);
-    CrawlerOptions options;
+    CrawlerOptions options = options_;
     options.seed = 7;
     Crawler crawler(io_, fetcher_, *state_, tracker_, config_, options);
     std::optional<std::vector<SourcePassStats>> result;
@@ -305,6 +305,7 @@ class SublistCrawlTest : public ::testing::Test {
   std::filesystem::path state_dir_;
   std::unique_ptr<StateStore> state_;
   Source source_;
+  CrawlerOptions options_;  // of every Pass() (its seed aside)
   SourcesConfig config_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
@@ -374,6 +375,41 @@ TEST_F(SublistCrawlTest, YearAndUnitSubColumnsAreFollowedTheirLookAlikesAreNot) 
     EXPECT_EQ(Asked(decoy), 0u) << decoy;
   }
   EXPECT_EQ(s.health, "ok");
+}
+
+TEST_F(SublistCrawlTest, VerdictsNameTheShellAndTheSublistRule) {
+  // What `nianbao sources test` prints: lists only, every link with its verdict.
+  pages_.Add("/a/index.html", "<html><body><iframe src=\"list.html\"></iframe></body></html>");
+  pages_.List("/a/list.html", {{"gknb2023/", "2023年"},
+                               {"/zwgk/gzjh/2023/", "2023年工作计划"},
+                               {"t1.html", "甲2022年政府信息公开工作年度报告"},
+                               {"t2.html", "甲2022年政府信息公开工作年度报告（图解）"}});
+  pages_.List("/a/gknb2023/", {{"t3.html", "甲2023年政府信息公开工作年度报告"}});
+  std::map<std::string, std::string> verdicts;  // URL -> verdict
+  std::map<std::string, std::string> texts;     // URL -> the link text shown
+  std::set<std::string> lists;
+  options_.lists_only = true;
+  options_.on_link = [&](const std::string&, const std::string& list, const Link& l,
+                         const std::string& verdict) {
+    verdicts[l.url] = verdict;
+    texts[l.url] = l.text;
+    lists.insert(list);
+  };
+  Pass({"/a/index.html"});
+  EXPECT_EQ(verdicts[server_.Url("/a/list.html")],
+            "sub-list (a shell's target: iframe, meta refresh or script redirect)");
+  EXPECT_EQ(texts[server_.Url("/a/list.html")], "");  // the crawler's marker is not shown
+  const SublistRule& year = DefaultSublistRules()[0];
+  EXPECT_EQ(verdicts[server_.Url("/a/gknb2023/")],
+            "sub-list (sublists rule text '" + year.text + "' url '" + year.url + "')");
+  EXPECT_EQ(verdicts[server_.Url("/zwgk/gzjh/2023/")],
+            "ignored: report_url '" + source_.report_url + "' no match");
+  EXPECT_EQ(verdicts[server_.Url("/a/t1.html")], "report");
+  EXPECT_EQ(verdicts[server_.Url("/a/t2.html")], "excluded by exclude_text '图解|通知'");
+  // The sub-list was read: its report shown, from its own page.
+  EXPECT_EQ(verdicts[server_.Url("/a/gknb2023/t3.html")], "report");
+  EXPECT_EQ(lists.count(server_.Url("/a/gknb2023/")), 1u);
+  EXPECT_TRUE(Fetched().empty());  // lists only
 }
 
 TEST_F(SublistCrawlTest, DepthLimitsAndTheBudgetBoundSubLists) {
@@ -460,6 +496,32 @@ TEST_F(SublistCrawlTest, APageFetchedBehindAGatewayIsAnsweredNotLeftWaiting) {
   EXPECT_EQ(answers["/jsl/index.html"].status, 521);
   EXPECT_EQ(answers["/js/index.html"].status, 200);
   EXPECT_EQ(Asked("/jsl/index.html"), 1u);  // not retried as a 5xx
+}
+
+TEST_F(SublistCrawlTest, APageFetchedWithHeadersSendsThem) {
+  // Discovery asks a script-fed list's first page as the column page would: with its Referer.
+  pages_.Add("/api/list.jsp?page=1", "cb({\"rows\": []})");
+  config_.sources.clear();
+  Source s = source_;
+  s.entry = {server_.Url("/col/index.html")};
+  config_.sources.push_back(s);
+  Crawler crawler(io_, fetcher_, *state_, tracker_, config_, CrawlerOptions{});
+  std::optional<FetchResult> answer;
+  crawler.FetchPage(0, server_.Url("/api/list.jsp?page=1"),
+                    [&](FetchResult r) { answer = std::move(r); },
+                    {"Referer: " + server_.Url("/col/index.html")});
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!answer && std::chrono::steady_clock::now() < deadline) io_.run_for(20ms);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->body, "cb({\"rows\": []})");
+  std::string referer;
+  for (const auto& r : server_.requests()) {
+    if (r.target == "/api/list.jsp?page=1" && r.headers.count("referer") > 0) {
+      referer = r.headers.at("referer");
+    }
+  }
+  EXPECT_EQ(referer, server_.Url("/col/index.html"));
 }
 
 }  // namespace

@@ -2,12 +2,15 @@
 """End-to-end test of `nianbao discover` against the local test portal.
 
 Starts tests/portal/local_portal.py and, for every host of its manifest that has a home page
-(whatever hosts the portal serves):
+(whatever hosts the portal serves: every CMS shape has one):
   1. `nianbao discover` on the home pages (and, through --csv, one page that links no column)
-     writes one source per host whose entry is the host's annual-report column, fetches none
-     of the decoy links, and keeps the politeness delay between requests to one host;
+     writes one source per column each home page leads to (discover_entries), naming the preset
+     of the host's CMS (or, for the script-fed JSONP list, a [source.list] template); a column
+     behind a gateway no crawler passes is a commented NOT CRAWLABLE entry with the reason; it
+     fetches none of the decoy links nor any report, and keeps the politeness delay between
+     requests to one host;
   2. `nianbao crawl --once` with the written sources finds every report of every host and
-     fetches no look-alike;
+     fetches no look-alike, no decoy and no look-alike sub-list;
   3. `nianbao sources check` accepts the written file;
   4. the daemon (`run --once`, twice, with the mock Kafka) with a `portal =` source for the
      host whose column moves (cms-moved) publishes its reports, and after
@@ -91,11 +94,17 @@ def main():
     log = os.path.join(tmp, "portal.jsonl")
     portal = env.portal
     try:
-        # The hosts whose manifest names the column discover must find (discover_entry); the
-        # hosts of lists fed by APIs, shells, sub-columns and gateways do not name it yet.
-        hosts = {h: m for h, m in portal.manifest["hosts"].items()
-                 if m.get("home_url") and m.get("discover_entry")}
-        check(len(hosts) >= 6, f"every host has a home page: {sorted(hosts)}")
+        # Every host with a home page, and the columns discover must write for it: those its
+        # home page leads to, less those behind a gateway no crawler passes (written as
+        # comments).
+        hosts = {h: m for h, m in portal.manifest["hosts"].items() if m.get("home_url")}
+        check(set(hosts) == set(portal.manifest["hosts"]),
+              f"every host has a home page: {sorted(hosts)}")
+        blocked = {}
+        for host, m in hosts.items():
+            blocked[host] = {b["path"] for b in m.get("gateway", {}).get("blocked", [])}
+        columns = {host: [p for p in m["discover_entries"] if p not in blocked[host]]
+                   for host, m in hosts.items()}
 
         # ---- 1. discover ----
         # One unit whose page links no column (host1's disclosure guide, a decoy): it must be
@@ -120,12 +129,42 @@ def main():
         found = tomllib.loads(written).get("source", [])
         entries = {s["entry"][0]: s for s in found}
         for host, m in hosts.items():
-            want = m["base_url"] + m["discover_entry"]
-            check(want in entries, f"{host}: column {want} found (got {sorted(entries)})")
-        check(len(found) == len(hosts), f"one source per host: {len(found)} for {len(hosts)}")
-        if "cms-hanweb" in hosts:
-            s = entries.get(hosts["cms-hanweb"]["base_url"] + hosts["cms-hanweb"]["discover_entry"], {})
-            check(s.get("cms") == "hanweb", f"cms-hanweb: the hanweb preset named: {s}")
+            for path in columns[host]:
+                want = m["base_url"] + path
+                check(want in entries, f"{host}: column {want} found (got {sorted(entries)})")
+            for path in sorted(blocked[host]):
+                check(f"# NOT CRAWLABLE: {m['base_url'] + path}: blocked_by_gateway (HTTP " in written,
+                      f"{host}: the column behind the gateway, {path}, is a comment with the reason")
+        want_sources = sum(len(c) for c in columns.values())
+        check(len(found) == want_sources, f"one source per column: {len(found)} for {want_sources}")
+        # The preset each CMS needs (None: the plain list reader, shells and sub-lists
+        # included), or the template of the script-fed list.
+        presets = {"cms-hanweb": "hanweb", "cms-trs-search": "trs-search", "cms-gkmlpt": "gkmlpt",
+                   "cms-jpaas": "jpaas", "cms-numbered": "trs", "cms-trs": "trs", "host1": "trs",
+                   "cms-shells": None, "cms-years": None, "cms-gateway": None, "cms-jsonp": None,
+                   "cms-moved": None, "host2": None, "host3": None}
+        for host, preset in presets.items():
+            if host not in hosts:
+                continue
+            for path in columns[host]:
+                s = entries.get(hosts[host]["base_url"] + path, {})
+                check(s.get("cms") == preset, f"{host}: cms {preset} written for {path}: {s}")
+        if "cms-shells" in hosts:
+            # Each shell read through once, its list named in the source's CMS line; the shell
+            # stays the entry (a plain list: the crawl follows the shell).
+            m = hosts["cms-shells"]
+            for shell, sh in m["shells"].items():
+                check(f"a shell in front of {m['base_url'] + sh['target']}, which the crawl follows" in written,
+                      f"cms-shells: the {sh['kind']} shell {shell} read through to {sh['target']}")
+        if "cms-jsonp" in hosts:
+            m = hosts["cms-jsonp"]
+            s = entries.get(m["base_url"] + m["discover_entry"], {})
+            lst = s.get("list", {})
+            api = m["pagination"]["api"]
+            check(lst.get("answer") == "jsonp" and lst.get("url", "").startswith(api + "?")
+                  and "page={page}" in lst.get("url", "") and lst.get("records") == "rows" and lst.get("url_field") == "link"
+                  and lst.get("title_field") == "name" and lst.get("total_field") == "total",
+                  f"cms-jsonp: the template inferred from the JSONP answer: {lst}")
         if "host2" in hosts:
             s = entries.get(hosts["host2"]["base_url"] + hosts["host2"]["discover_entry"], {})
             check(s.get("next_page_text") == "下一页", f"host2: its next-page link: {s}")
@@ -172,14 +211,51 @@ def main():
         for host, m in hosts.items():
             for n in m.get("non_reports", []):
                 check((host, n["path"]) not in paths, f"{host}: look-alike fetched: {n['path']}")
-            for d in m.get("home_decoys", []):
+            for d in m.get("home_decoys", []) + m.get("decoys", []):
                 check((host, d) not in paths, f"{host}: decoy fetched by the crawl: {d}")
+            for b in sorted(blocked[host]):
+                check((host, b) not in paths, f"{host}: a NOT CRAWLABLE column crawled: {b}")
 
         # ---- 3. the written file passes `sources check` ----
         p = subprocess.run([BINARY, "sources", "check", sources], capture_output=True, text=True,
                            timeout=60)
         check(p.returncode == 0 and p.stdout.startswith(sources + ": ok: "),
               f"sources check: {p.returncode} {p.stdout} {p.stderr}")
+
+        # ---- 3b. `sources test` shows the sub-lists and shells followed, and why ----
+        for host in ("cms-years", "cms-shells"):
+            if host not in hosts:
+                continue
+            m = hosts[host]
+            names = [entries[m["base_url"] + c]["name"] for c in columns[host]
+                     if m["base_url"] + c in entries]
+            args = [a for n in names for a in ("--source", n)]
+            p = subprocess.run([BINARY, "sources", "test", sources] + args, capture_output=True,
+                               text=True, timeout=120)
+            check(p.returncode == 0, f"{host}: sources test exit status {p.returncode}: {p.stderr[-300:]}")
+            lines = [line.split("\t") for line in p.stdout.splitlines()]
+            verdicts = {(f[2], f[1]) for f in lines if len(f) == 5}
+            lists = {f[4] for f in lines if len(f) == 5}
+            if host == "cms-years":
+                for sub in m["sub_lists"]:
+                    url = m["base_url"] + sub
+                    check(any(u == url and v.startswith("sub-list (sublists rule text '") for u, v in verdicts),
+                          f"cms-years: {sub} shown as a sub-list with its rule: "
+                          f"{[v for u, v in verdicts if u == url]}")
+                    check(url in lists, f"cms-years: the sub-list {sub} read, its links shown")
+                for d in m["decoys"]:
+                    url = m["base_url"] + d
+                    check(not any(u == url and v.startswith("sub-list") for u, v in verdicts),
+                          f"cms-years: look-alike {d} not a sub-list")
+            else:
+                for shell, sh in m["shells"].items():
+                    url = m["base_url"] + sh["target"]
+                    check((url, "sub-list (a shell's target: iframe, meta refresh or script redirect)")
+                          in verdicts, f"cms-shells: the {sh['kind']} shell's target {sh['target']} shown")
+                    check(url in lists, f"cms-shells: the list behind {shell} read, its links shown")
+            reports = {u for u, v in verdicts if v == "report"}
+            want = {r["url"] for r in m["reports"]}
+            check(reports == want, f"{host}: sources test shows every report as one: {reports ^ want}")
 
         # ---- 4. the daemon follows a portal source's column through a move ----
         portal_source(env)

@@ -1067,21 +1067,27 @@ DISCLOSURE_DECOYS = [
 ]
 
 
-def add_portal_home(site, column_path, column_text, middle=None):
-    """Gives a host its home page `/`: it links the annual-report column `column_path` as
-    `column_text`, directly or (`middle` = (path, text)) through a 政府信息公开 page, among
-    decoys. Recorded in the manifest: home, discover_entry (the column discover should find)
-    and home_decoys (paths discover must not fetch)."""
+def add_home(site, columns, middle=None):
+    """Gives a host its home page `/`, the one way every host's home leads to its annual-report
+    columns [(path, text)]: linked from the home page itself, or (`middle` = (path, text))
+    from a 政府信息公开 page the home page links, as real portals do; among decoys on each page
+    (HOME_DECOYS, DISCLOSURE_DECOYS), each served as a small page so that a request for one
+    shows in the log. Recorded in the manifest: home, discover_entries (every column the home
+    leads to, what `nianbao discover` must write), discover_entry (the first, for older
+    readers), home_middle (the 政府信息公开 page's path, if any) and home_decoys (paths discover
+    must not fetch)."""
     decoys = list(HOME_DECOYS)
+    column_links = [(text, path) for path, text in columns]
     if middle is None:
-        home_links = [("首页", "/")] + decoys[:2] + [(column_text, column_path)] + decoys[2:]
+        home_links = [("首页", "/")] + decoys[:2] + column_links + decoys[2:]
     else:
         mpath, mtext = middle
         home_links = [("首页", "/")] + decoys[:2] + [(mtext, mpath)] + decoys[2:]
         mdir = mpath if mpath.endswith("/") else mpath.rsplit("/", 1)[0] + "/"
         inner = [(t, mdir + h) for t, h in DISCLOSURE_DECOYS]
-        site.add(mpath, Resource(portal_page(mtext, inner[:2] + [(column_text, column_path)] + inner[2:]),
+        site.add(mpath, Resource(portal_page(mtext, inner[:2] + column_links + inner[2:]),
                                  "text/html; charset=utf-8", published("2023-01-01")))
+        site.manifest["home_middle"] = mpath
         decoys += inner
     for text, path in decoys:
         if path not in site.routes:
@@ -1089,7 +1095,8 @@ def add_portal_home(site, column_path, column_text, middle=None):
                                     published("2023-01-01")))
     site.add("/", Resource(portal_page(SITE_NAME, home_links), "text/html; charset=utf-8", published("2023-01-01")))
     site.manifest["home"] = "/"
-    site.manifest["discover_entry"] = column_path
+    site.manifest["discover_entries"] = [path for path, _ in columns]
+    site.manifest["discover_entry"] = columns[0][0]
     site.manifest["home_decoys"] = [path for _, path in decoys]
 
 
@@ -1170,7 +1177,7 @@ def build_trs_site(name, seeds, base, revisable):
         site.add(LATE_PATH, Late(None, Resource(page.encode("utf-8"), "text/html; charset=utf-8",
                                                 published(LATE_DATE))))
         site.manifest["late"] = article_entry(a, LATE_PATH, base)
-    add_portal_home(site, col, "政府信息公开年报", middle=("/zfxxgk/", "政府信息公开"))
+    add_home(site, [(col, "政府信息公开年报")], middle=("/zfxxgk/", "政府信息公开"))
 
     for rel, a in articles:
         path = col + rel
@@ -1282,7 +1289,7 @@ def build_host2(seeds, base):
         site.add(path, res)
         site.manifest["reports"].append(rec)
 
-    add_portal_home(site, "/col/col1234/index.html", "信息公开年报")
+    add_home(site, [("/col/col1234/index.html", "信息公开年报")])
     robots = b"User-agent: *\nDisallow: /private/\n"
     site.add("/robots.txt", Resource(robots, "text/plain", published("2020-01-01")))
     site.manifest["robots"] = "disallow /private/"
@@ -1338,7 +1345,7 @@ def build_host3(seeds, base, port):
     site.manifest["list_pages"].append(col + "index.html")
     site.manifest["pagination"] = {"style": "none", "pages": 1}
     site.manifest["robots"] = "unavailable"  # /robots.txt answers 404
-    add_portal_home(site, col + "index.html", "年度报告", middle=("/xxgk/", "政务公开"))
+    add_home(site, [(col + "index.html", "年度报告")], middle=("/xxgk/", "政务公开"))
     return site
 
 
@@ -1456,7 +1463,7 @@ $(document).ready(function() {
         site.add(path, Resource(body.encode("utf-8"), "text/html;charset=UTF-8", lm))
     site.add("/robots.txt", Resource(b"User-agent: *\nDisallow:\n", "text/plain", published("2020-01-01")))
     site.manifest["robots"] = "allow_all"
-    add_portal_home(site, HANWEB_COLUMN, "政府信息公开年报")
+    add_home(site, [(HANWEB_COLUMN, "政府信息公开年报")])
     return site
 
 
@@ -1503,7 +1510,7 @@ def build_cms_trs(name, seeds, base):
         site.add(path, Resource(body.encode("utf-8"), "text/html; charset=utf-8", lm))
     site.add("/robots.txt", Resource(b"User-agent: *\n", "text/plain", published("2020-01-01")))
     site.manifest["robots"] = "allow_all"
-    add_portal_home(site, col + "index.shtml", "政府信息公开工作年度报告", middle=("/zwgk/", "信息公开"))
+    add_home(site, [(col + "index.shtml", "政府信息公开工作年度报告")], middle=("/zwgk/", "信息公开"))
     return site
 
 
@@ -2007,17 +2014,6 @@ def add_page(site, path, text, date="2023-01-20", list_page=True):
         site.manifest["list_pages"].append(path)
 
 
-def add_home(site, columns, via="/xxgk/"):
-    """The home page / links 政府信息公开 (`via`), which links the annual-report columns
-    [(path, text)] among decoys."""
-    add_page(site, "/", chrome_page(SITE_NAME, link_list(
-        [(via, "政府信息公开", ""), ("/bsfw/", "办事服务", ""), ("/hdjl/", "互动交流", "")])), list_page=False)
-    add_page(site, via, chrome_page("政府信息公开", link_list(
-        [(href, text, "") for href, text in SHELL_DECOYS] + [(p, t, "") for p, t in columns])), list_page=False)
-    site.manifest["home"] = "/"
-    site.manifest["decoys"] = [href for href, _ in SHELL_DECOYS]
-
-
 def allow_all_robots(site):
     site.add("/robots.txt", Resource(b"User-agent: *\nDisallow:\n", "text/plain", published("2020-01-01")))
     site.manifest["robots"] = "allow_all"
@@ -2064,7 +2060,8 @@ def build_cms_shells(name, seeds, base):
     site.manifest["entry"] = columns[0][0]
     site.manifest["entries"] = [c[0] for c in columns]
     site.manifest["shells"] = {c[0]: {"kind": c[3], "target": c[2]} for c in columns}
-    add_home(site, [(c[0], c[1]) for c in columns])
+    add_home(site, [(c[0], c[1]) for c in columns], middle=("/xxgk/", "政府信息公开"))
+    site.manifest["decoys"] = [href for href, _ in SHELL_DECOYS]
     allow_all_robots(site)
     return site
 
@@ -2105,8 +2102,8 @@ def build_cms_years(name, seeds, base):
     add_page(site, col + "index.html", chrome_page("政府信息公开年报", link_list(links)))
     site.manifest["entry"] = col + "index.html"
     site.manifest["sub_lists"] = [p for p, _, _ in subs]
-    add_home(site, [(col + "index.html", "政府信息公开年报")])
-    site.manifest["decoys"] = sorted(set(site.manifest["decoys"]) | {p for p, _ in lookalike_lists})
+    add_home(site, [(col + "index.html", "政府信息公开年报")], middle=("/xxgk/", "政府信息公开"))
+    site.manifest["decoys"] = sorted({href for href, _ in SHELL_DECOYS} | {p for p, _ in lookalike_lists})
     allow_all_robots(site)
     return site
 
@@ -2175,7 +2172,8 @@ def build_cms_gateway(name, seeds, base):
     for path, status in blocked.items():
         site.add(path, GatewayRefusal(status))
     add_home(site, [(col + "index.html", "政府信息公开年报"), ("/bm/ndbg/index.html", "部门政府信息公开年报"),
-                    ("/jd/ndbg/index.html", "街道政府信息公开年报")])
+                    ("/jd/ndbg/index.html", "街道政府信息公开年报")], middle=("/xxgk/", "政府信息公开"))
+    site.manifest["decoys"] = [href for href, _ in SHELL_DECOYS]
     for path in list(site.routes):
         site.routes[path] = CookieGate(site.routes[path])
     allow_all_robots(site)  # outside the gateway: robots.txt is answered to anyone
@@ -2185,31 +2183,15 @@ def build_cms_gateway(name, seeds, base):
     return site
 
 
-# ---- A's hosts: lists fed by APIs and numbered pagers (trs-search, gkmlpt, jpaas, numbered,
-# a JSONP list that needs a Referer). Each has a home page linking its column among decoys.
+# ---- The list hosts: lists fed by APIs and numbered pagers (trs-search, gkmlpt, jpaas,
+# numbered, a JSONP list that needs a Referer). Each has a home page that leads to its column
+# among decoys, directly (trs-search, numbered) or through a 政府信息公开 page (gkmlpt's
+# /gkmlpt/index, jpaas's 政务公开 column, jsonp's /xxgk/).
 
-LIST_HOST_DECOYS = [("/zwgk/xxgkzn/index.html", "政府信息公开指南"), ("/zwgk/xxgkzd/index.html", "政府信息公开制度"),
-                    ("/zwgk/ndgzjh/index.html", "年度工作计划"), ("/sjfb/tjnj/index.html", "统计年鉴")]
-
-
-def list_host_home(site, column):
-    """The home page of an API-fed host: its column linked as 政府信息公开年报, beside decoys
-    that a column finder must pass over; the decoys answer 404 (never part of a crawl)."""
-    links = "\n".join('<li><a href="%s">%s</a></li>' % (p, t) for p, t in LIST_HOST_DECOYS)
-    page = """<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>%(site)s</title></head>
-<body><header><a href="/">%(site)s</a></header>
-<nav><a href="/">首页</a> <a href="/zwgk/">政务公开</a></nav>
-<div class="zwgk"><h2>政府信息公开</h2><ul>
-%(links)s
-<li><a href="%(column)s">政府信息公开年报</a></li>
-</ul></div>
-<footer>%(site)s 版权所有</footer></body></html>
-""" % {"site": SITE_NAME, "links": links, "column": column}
-    site.add("/", Resource(page.encode("utf-8"), "text/html; charset=utf-8", published("2022-01-01")))
-    site.manifest["home"] = "/"
-    site.add("/robots.txt", Resource(b"User-agent: *\nDisallow:\n", "text/plain", published("2020-01-01")))
-    site.manifest["robots"] = "allow_all"
+def list_host_home(site, columns, middle=None):
+    """An API-fed host's home page (add_home) and its robots.txt, which allows all."""
+    add_home(site, columns, middle)
+    allow_all_robots(site)
 
 
 def list_host_articles(site, seeds, base, entries, article):
@@ -2331,7 +2313,7 @@ function loadPage(p) {
                                    "static_records": 10, "per_page": 10, "total": len(records),
                                    "channelid": TRS_SEARCH_CHANNEL}
     list_host_articles(site, seeds, base, entries, trs_article)
-    list_host_home(site, TRS_SEARCH_COLUMN)
+    list_host_home(site, [(TRS_SEARCH_COLUMN, "政府信息公开年报")])
     return site
 
 
@@ -2390,7 +2372,7 @@ def build_cms_gkmlpt(name, seeds, base):
     site.manifest["pagination"] = {"style": "gkmlpt_api", "api": "/gkmlpt/api/all/annualreport", "method": "GET",
                                    "sid": GKMLPT_SID, "per_page": GKMLPT_PER_PAGE, "total": len(articles)}
     list_host_articles(site, seeds, base, entries, plain_article)
-    list_host_home(site, GKMLPT_COLUMN)
+    list_host_home(site, [(GKMLPT_COLUMN, "政府信息公开年报")], middle=("/gkmlpt/index", "政府信息公开"))
     return site
 
 
@@ -2459,7 +2441,7 @@ load(1);
     site.manifest["pagination"] = {"style": "jpaas_unit", "api": JPAAS_API, "method": "GET",
                                    "per_page": JPAAS_PER_PAGE, "total": len(entries), "unit": JPAAS_UNIT}
     list_host_articles(site, seeds, base, entries, hanweb_article)
-    list_host_home(site, JPAAS_COLUMN)
+    list_host_home(site, [(JPAAS_COLUMN, "政府信息公开年报")], middle=("/col/col7700/index.html", "政务公开"))
     return site
 
 
@@ -2489,7 +2471,7 @@ def build_cms_numbered(name, seeds, base):
     site.manifest["entry"] = NUMBERED_COLUMN
     site.manifest["pagination"] = {"style": "numbered_files", "pages": len(chunks)}
     list_host_articles(site, seeds, base, entries, trs_article)
-    list_host_home(site, NUMBERED_COLUMN)
+    list_host_home(site, [(NUMBERED_COLUMN, "政府信息公开年报")])
     return site
 
 
@@ -2555,7 +2537,7 @@ load(1);
     site.manifest["pagination"] = {"style": "jsonp_referer", "api": JSONP_API, "method": "GET",
                                    "per_page": 5, "total": len(rows), "referer": base + JSONP_COLUMN}
     list_host_articles(site, seeds, base, entries, plain_article)
-    list_host_home(site, JSONP_COLUMN)
+    list_host_home(site, [(JSONP_COLUMN, "政府信息公开年报")], middle=("/xxgk/", "信息公开"))
     return site
 
 
@@ -2629,7 +2611,7 @@ def build_cms_moved(name, seeds, base):
     site.manifest["entry"] = MOVED_BEFORE
     site.manifest["list_pages"].append(MOVED_BEFORE)
     site.manifest["pagination"] = {"style": "none", "pages": 1}
-    add_portal_home(site, MOVED_BEFORE, "政府信息公开年报")
+    add_home(site, [(MOVED_BEFORE, "政府信息公开年报")])
     # The home page after the move links the new place; the one add_home made is the before.
     home_before = site.routes.pop("/")
     home_links = [("首页", "/")] + HOME_DECOYS[:2] + [("政府信息公开年报", MOVED_AFTER)] + HOME_DECOYS[2:]
