@@ -10,6 +10,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # parser
   libgumbo-dev libuchardet-dev libre2-dev nlohmann-json3-dev libssl-dev zlib1g-dev
+  # parser: the document readers (DOCX)
+  libzip-dev libpugixml-dev
   # crawler, daemon, sinks
   libcurl4-openssl-dev libboost-dev libboost-system-dev librdkafka-dev libspdlog-dev
   libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
