@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -198,7 +199,8 @@ struct ParaRun {
   bool in_table = false;
   bool row_end = false;  // fTtp
   int32_t depth = 0;     // itap: 1 in a table, 2 in a table nested in a cell
-  RowDef row;
+  // Only a row-end paragraph has one (most paragraphs do not: kept out of line).
+  std::unique_ptr<RowDef> row;
 };
 
 void ReadSprms(std::string_view g, std::string_view data, ParaRun* run) {
@@ -234,16 +236,17 @@ void ReadSprms(std::string_view g, std::string_view data, ParaRun* run) {
       std::size_t cells = U8(op, 2);
       std::size_t need = 3 + 2 * (cells + 1);
       if (cells <= 64 && op.size() >= need) {
-        run->row.edges.clear();
+        if (!run->row) run->row = std::make_unique<RowDef>();
+        run->row->edges.clear();
         for (std::size_t i = 0; i <= cells; ++i) {
-          run->row.edges.push_back(static_cast<int16_t>(U16(op, 3 + 2 * i)));
+          run->row->edges.push_back(static_cast<int16_t>(U16(op, 3 + 2 * i)));
         }
-        run->row.horz_merge.assign(cells, 0);
-        run->row.vert_merge.assign(cells, 0);
+        run->row->horz_merge.assign(cells, 0);
+        run->row->vert_merge.assign(cells, 0);
         for (std::size_t i = 0; i < cells && In(op, need + 20 * i, 2); ++i) {
           uint16_t tcgrf = U16(op, need + 20 * i);  // TC80: horzMerge bits 0-1, vertMerge 5-6
-          run->row.horz_merge[i] = tcgrf & 3;
-          run->row.vert_merge[i] = (tcgrf >> 5) & 3;
+          run->row->horz_merge[i] = tcgrf & 3;
+          run->row->vert_merge[i] = (tcgrf >> 5) & 3;
         }
       }
     }
@@ -252,14 +255,20 @@ void ReadSprms(std::string_view g, std::string_view data, ParaRun* run) {
 }
 
 // The paragraph runs of the document, in FC order, from the PlcBtePapx and its FKP pages.
+// At most max_runs runs (a document has about one per paragraph); each page is read once.
 Result<std::vector<ParaRun>> ReadParaRuns(std::string_view word, std::string_view table,
-                                          std::string_view data, uint32_t fc, uint32_t lcb) {
+                                          std::string_view data, uint32_t fc, uint32_t lcb,
+                                          std::size_t max_runs) {
   std::vector<ParaRun> runs;
+  std::vector<bool> page_read(word.size() / 512 + 1, false);
   if (lcb < 4 || !In(table, fc, lcb)) return runs;  // no properties: tables by heuristics
   std::string_view plc = table.substr(fc, lcb);
   std::size_t n = (plc.size() - 4) / 8;
   for (std::size_t i = 0; i < n; ++i) {
     uint32_t pn = U32(plc, 4 * (n + 1) + 4 * i) & 0x3FFFFF;
+    if (pn >= page_read.size()) return Status::Corruption("a paragraph property page past the end");
+    if (page_read[pn]) return Status::Corruption("a paragraph property page listed twice");
+    page_read[pn] = true;
     uint64_t page_at = static_cast<uint64_t>(pn) * 512;
     if (!In(word, page_at, 512))
       return Status::Corruption("a paragraph property page past the end");
@@ -281,6 +290,7 @@ Result<std::vector<ParaRun>> ReadParaRuns(std::string_view word, std::string_vie
         if (size >= 2 && In(page, start, size))
           ReadSprms(page.substr(start + 2, size - 2), data, &run);
       }
+      if (runs.size() >= max_runs) return Status::Corruption("more paragraph runs than text");
       runs.push_back(std::move(run));
     }
   }
@@ -343,17 +353,24 @@ class TextBuilder {
     switch (c) {
       case 0x13:  // field begin: its code follows, then 0x14 and its result, then 0x15
         fields_.push_back(true);
+        ++in_code_;
         return Status::Ok();
       case 0x14:
-        if (!fields_.empty()) fields_.back() = false;
+        if (!fields_.empty() && fields_.back()) {
+          fields_.back() = false;
+          --in_code_;
+        }
         return Status::Ok();
       case 0x15:
-        if (!fields_.empty()) fields_.pop_back();
+        if (!fields_.empty()) {
+          if (fields_.back()) --in_code_;
+          fields_.pop_back();
+        }
         return Status::Ok();
       default:
         break;
     }
-    if (std::find(fields_.begin(), fields_.end(), true) != fields_.end()) return Status::Ok();
+    if (in_code_ > 0) return Status::Ok();
     const ParaRun* run = RunAt(runs_, fc);
     bool in_table = run != nullptr && run->in_table;
     switch (c) {
@@ -427,7 +444,7 @@ class TextBuilder {
       return;
     }
     if (row_end) {
-      rows_.push_back({std::move(cells_), run != nullptr ? run->row : RowDef{}});
+      rows_.push_back({std::move(cells_), run != nullptr && run->row ? *run->row : RowDef{}});
       cells_.clear();
       text_.clear();
       last_was_cell_end_ = false;
@@ -506,6 +523,7 @@ class TextBuilder {
   std::size_t used_ = 0;
   uint16_t high_ = 0;
   std::vector<bool> fields_;  // per open field: true while in its code
+  std::size_t in_code_ = 0;   // how many of them are in their code
   std::string text_;
   bool last_was_cell_end_ = false;
   std::vector<std::string> cells_;
@@ -574,7 +592,7 @@ Result<Document> ReadDoc(std::string_view bytes, const ReaderLimits& limits) {
 
   auto data = cfb.Stream("DATA");  // absent in a document without large paragraph properties
   auto runs = ReadParaRuns(w, t, data.ok() ? std::string_view(data.value()) : std::string_view(),
-                           fc_papx, lcb_papx);
+                           fc_papx, lcb_papx, std::min<std::size_t>(ccp_text, w.size()) + 4096);
   if (!runs.ok()) return runs.status();
 
   TextBuilder builder(runs.value(), limits.max_text_bytes);

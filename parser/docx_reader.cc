@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "parser/charset.h"
 #include "parser/zip_archive.h"
 
 namespace nianbao::parser {
@@ -348,6 +349,9 @@ class BodyReader {
       if (num_id != 0) out = numbering_->Next(num_id, IntAttr(Child(num_pr, "ilvl"), "val", 0));
     }
     Inline(p, &out);
+    // pugixml passes invalid UTF-8 through and encodes &#xD800; as it is: the text is made
+    // valid here, once per paragraph (cells and copies are made of paragraphs).
+    out = SanitizeUtf8(out);
     Charge(out.size());
     return out;
   }

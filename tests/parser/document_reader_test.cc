@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "parser/charset.h"
 #include "parser/docx_reader.h"
 #include "tests/parser/docx_zip.h"
 #include "tests/parser/test_util.h"
@@ -268,6 +269,18 @@ TEST(DocxBadInput, UnknownEntityIsNeverExpanded) {
   Document doc = MustRead(MakeDocx(P("a&lol9;b")));
   ASSERT_EQ(doc.blocks.size(), 1u);
   EXPECT_EQ(doc.blocks[0].text, "a&lol9;b");
+}
+
+TEST(DocxBadInput, InvalidUtf8AndSurrogateReferencesBecomeValidText) {
+  // Found by fuzz_docx: pugixml passes invalid bytes through and writes &#xD800; as it is.
+  Document doc =
+      MustRead(MakeDocx(P("a\xFF\xFE"
+                          "b&#xD800;c")));
+  ASSERT_EQ(doc.blocks.size(), 1u);
+  const std::string& text = doc.blocks[0].text;
+  EXPECT_EQ(SanitizeUtf8(text), text);
+  EXPECT_EQ(text.rfind("a\uFFFD", 0), 0u) << text;
+  EXPECT_EQ(text.back(), 'c');
 }
 
 TEST(DocxBadInput, HugeGridSpanIsBounded) {
