@@ -288,6 +288,45 @@ class Numbering {
   std::map<int, Instance> instances_;
 };
 
+// Paragraph styles that number their paragraphs (a heading style bound to a list): the
+// w:numPr of each style, or of the style it is based on.
+class Styles {
+ public:
+  void Load(const pugi::xml_node& styles) {
+    for (pugi::xml_node st = styles.first_child(); st; st = st.next_sibling()) {
+      if (LocalName(st) != "style") continue;
+      Style style;
+      style.based_on = std::string(Attr(Child(st, "basedOn"), "val"));
+      if (pugi::xml_node num_pr = Child(Child(st, "pPr"), "numPr")) {
+        style.num_id = IntAttr(Child(num_pr, "numId"), "val", -1);
+        style.ilvl = IntAttr(Child(num_pr, "ilvl"), "val", 0);
+      }
+      styles_[std::string(Attr(st, "styleId"))] = std::move(style);
+    }
+  }
+
+  // {numId, ilvl} of a paragraph style, {-1, 0} when it numbers nothing. A chain of basedOn
+  // is followed a few steps at most (a loop in it ends there).
+  std::pair<int, int> NumberingOf(std::string_view style_id) const {
+    std::string id(style_id);
+    for (int hop = 0; hop < 16 && !id.empty(); ++hop) {
+      auto it = styles_.find(id);
+      if (it == styles_.end()) break;
+      if (it->second.num_id >= 0) return {it->second.num_id, it->second.ilvl};
+      id = it->second.based_on;
+    }
+    return {-1, 0};
+  }
+
+ private:
+  struct Style {
+    int num_id = -1;
+    int ilvl = 0;
+    std::string based_on;
+  };
+  std::map<std::string, Style> styles_;
+};
+
 // ---- The body ----
 
 // A cell costs its text plus this much of the text budget, so that a table of empty cells
@@ -298,8 +337,8 @@ constexpr std::size_t kMaxColumns = 256;
 
 class BodyReader {
  public:
-  BodyReader(const ReaderLimits& limits, Numbering* numbering)
-      : limits_(limits), numbering_(numbering) {}
+  BodyReader(const ReaderLimits& limits, Numbering* numbering, const Styles* styles)
+      : limits_(limits), numbering_(numbering), styles_(styles) {}
 
   Status Read(const pugi::xml_node& body, Document* doc) {
     Blocks(body, doc);
@@ -343,11 +382,14 @@ class BodyReader {
 
   std::string Paragraph(const pugi::xml_node& p) {
     std::string out;
-    pugi::xml_node num_pr = Child(Child(p, "pPr"), "numPr");
-    if (num_pr) {
-      int num_id = IntAttr(Child(num_pr, "numId"), "val", 0);
-      if (num_id != 0) out = numbering_->Next(num_id, IntAttr(Child(num_pr, "ilvl"), "val", 0));
+    pugi::xml_node p_pr = Child(p, "pPr");
+    // The paragraph's own w:numPr wins over its style's; numId 0 switches numbering off.
+    auto [num_id, ilvl] = styles_->NumberingOf(Attr(Child(p_pr, "pStyle"), "val"));
+    if (pugi::xml_node num_pr = Child(p_pr, "numPr")) {
+      num_id = IntAttr(Child(num_pr, "numId"), "val", num_id);
+      ilvl = IntAttr(Child(num_pr, "ilvl"), "val", ilvl);
     }
+    if (num_id > 0) out = numbering_->Next(num_id, ilvl);
     Inline(p, &out);
     // pugixml passes invalid UTF-8 through and encodes &#xD800; as it is: the text is made
     // valid here, once per paragraph (cells and copies are made of paragraphs).
@@ -482,6 +524,7 @@ class BodyReader {
 
   const ReaderLimits& limits_;
   Numbering* numbering_;
+  const Styles* styles_;
   std::size_t used_ = 0;
   Status status_;
 };
@@ -504,6 +547,16 @@ Result<Document> ReadDocx(std::string_view bytes, const ReaderLimits& limits) {
     numbering.Load(numbering_doc.document_element());
   }
 
+  Styles styles;
+  if (zip.value().Has("word/styles.xml")) {
+    auto styles_xml = zip.value().Read("word/styles.xml");
+    if (!styles_xml.ok()) return styles_xml.status();
+    pugi::xml_document styles_doc;
+    Status parsed = ParseXml(styles_xml.value(), "word/styles.xml", limits, &styles_doc);
+    if (!parsed.ok()) return parsed;
+    styles.Load(styles_doc.document_element());
+  }
+
   pugi::xml_document xml;
   Status parsed = ParseXml(body_xml.value(), "word/document.xml", limits, &xml);
   if (!parsed.ok()) return parsed;
@@ -511,7 +564,7 @@ Result<Document> ReadDocx(std::string_view bytes, const ReaderLimits& limits) {
   if (!body) return Status::Corruption("word/document.xml has no body");
 
   Document doc;
-  BodyReader reader(limits, &numbering);
+  BodyReader reader(limits, &numbering, &styles);
   Status read = reader.Read(body, &doc);
   if (!read.ok()) return read;
   return doc;

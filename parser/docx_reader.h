@@ -4,7 +4,8 @@
 // Reads word/document.xml (and word/numbering.xml for list labels) out of the ZIP in memory
 // (zip_archive.h). Paragraphs become paragraph blocks, with the label of a numbered paragraph
 // ("一、", "（一）", "1.") rendered in front when its numbering format is one of those the
-// reader knows (decimal, Chinese counting, letters, roman; others give no label). Tables
+// reader knows (decimal, Chinese counting, letters, roman; others give no label); a paragraph
+// is numbered by its own w:numPr or by its paragraph style's (word/styles.xml). Tables
 // become grid tables: a cell spanning columns (w:gridSpan) and a cell merged down (w:vMerge)
 // are expanded into copies marked span_copy, as the HTML reader does with colspan/rowspan;
 // line breaks and paragraphs inside a cell become '\n'; a table nested in a cell is flattened

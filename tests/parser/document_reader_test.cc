@@ -197,6 +197,34 @@ TEST(Docx, NumberingLabelsAreRendered) {
   EXPECT_EQ(doc.blocks[14].text, "4.下一项");
 }
 
+TEST(Docx, ParagraphStylesNumberTheirParagraphs) {
+  // Heading2 is based on Heading1, which is bound to list 1 level 0 ("%1、", Chinese counting);
+  // a paragraph's own numId 0 switches it off.
+  std::string numbering =
+      "<w:abstractNum w:abstractNumId=\"0\"><w:lvl w:ilvl=\"0\"><w:start w:val=\"1\"/>"
+      "<w:numFmt w:val=\"chineseCounting\"/><w:lvlText w:val=\"%1、\"/></w:lvl></w:abstractNum>"
+      "<w:num w:numId=\"1\"><w:abstractNumId w:val=\"0\"/></w:num>";
+  std::string styles =
+      "<w:style w:type=\"paragraph\" w:styleId=\"Heading1\"><w:pPr><w:numPr>"
+      "<w:numId w:val=\"1\"/></w:numPr></w:pPr></w:style>"
+      "<w:style w:type=\"paragraph\" w:styleId=\"Heading2\"><w:basedOn w:val=\"Heading1\"/>"
+      "</w:style>";
+  auto styled = [](const std::string& style, const std::string& text, const std::string& extra) {
+    return "<w:p><w:pPr><w:pStyle w:val=\"" + style + "\"/>" + extra + "</w:pPr><w:r><w:t>" + text +
+           "</w:t></w:r></w:p>";
+  };
+  Document doc = MustRead(
+      MakeDocx(styled("Heading1", "总体情况", "") + P("正文") +
+                   styled("Heading2", "主动公开政府信息情况", "") +
+                   styled("Heading1", "不编号", "<w:numPr><w:numId w:val=\"0\"/></w:numPr>"),
+               numbering, styles));
+  ASSERT_EQ(doc.blocks.size(), 4u);
+  EXPECT_EQ(doc.blocks[0].text, "一、总体情况");
+  EXPECT_EQ(doc.blocks[1].text, "正文");
+  EXPECT_EQ(doc.blocks[2].text, "二、主动公开政府信息情况");
+  EXPECT_EQ(doc.blocks[3].text, "不编号");
+}
+
 // ---- DOCX: bad input, each a clear error within bounds ----
 
 TEST(DocxBadInput, ZipBombStopsAtTheInflatedCap) {

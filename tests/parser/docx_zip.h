@@ -56,8 +56,10 @@ inline std::string MakeZip(const std::vector<ZipEntry>& entries) {
 inline const char* kWordNs =
     "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"";
 
-// A DOCX whose body is `body` (WordprocessingML inside <w:body>), with numbering.xml when given.
-inline std::string MakeDocx(const std::string& body, const std::string& numbering = "") {
+// A DOCX whose body is `body` (WordprocessingML inside <w:body>), with numbering.xml and
+// styles.xml when given (their content inside the root element).
+inline std::string MakeDocx(const std::string& body, const std::string& numbering = "",
+                            const std::string& styles = "") {
   std::vector<ZipEntry> entries = {
       {"[Content_Types].xml",
        "<?xml version=\"1.0\"?><Types "
@@ -67,6 +69,10 @@ inline std::string MakeDocx(const std::string& body, const std::string& numberin
   if (!numbering.empty()) {
     entries.push_back({"word/numbering.xml", std::string("<?xml version=\"1.0\"?><w:numbering ") +
                                                  kWordNs + ">" + numbering + "</w:numbering>"});
+  }
+  if (!styles.empty()) {
+    entries.push_back({"word/styles.xml", std::string("<?xml version=\"1.0\"?><w:styles ") +
+                                              kWordNs + ">" + styles + "</w:styles>"});
   }
   return MakeZip(entries);
 }
