@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "parser/list_labels.h"
+
 // References: [MS-CFB] (the compound file) and [MS-DOC] (the Word 97 binary format). Every read
 // goes through In(), which checks the range against the bytes first.
 
@@ -187,6 +189,8 @@ constexpr uint16_t kSprmPChgTabs = 0xC615;
 // The properties of a paragraph too large for its FKP page (a table row of many cells) are in
 // the Data stream, at the offset this sprm gives: a 2-byte size and the sprms.
 constexpr uint16_t kSprmPHugePapx = 0x6646;
+constexpr uint16_t kSprmPIlfo = 0x460B;  // the paragraph's list (1-based into the LFOs), 0 none
+constexpr uint16_t kSprmPIlvl = 0x260A;  // its level in the list
 
 struct RowDef {  // a table row's cells, from the sprmTDefTable of its row-end paragraph
   std::vector<int16_t> edges;       // itcMac + 1 x positions of the cell boundaries
@@ -199,6 +203,8 @@ struct ParaRun {
   bool in_table = false;
   bool row_end = false;  // fTtp
   int32_t depth = 0;     // itap: 1 in a table, 2 in a table nested in a cell
+  uint16_t list = 0;     // ilfo
+  uint8_t level = 0;     // ilvl
   // Only a row-end paragraph has one (most paragraphs do not: kept out of line).
   std::unique_ptr<RowDef> row;
 };
@@ -226,6 +232,8 @@ void ReadSprms(std::string_view g, std::string_view data, ParaRun* run) {
     if (sprm == kSprmPFInTable) run->in_table = U8(op, 0) != 0;
     if (sprm == kSprmPFTtp) run->row_end = U8(op, 0) != 0;
     if (sprm == kSprmPItap) run->depth = static_cast<int32_t>(U32(op, 0));
+    if (sprm == kSprmPIlfo) run->list = U16(op, 0);
+    if (sprm == kSprmPIlvl) run->level = U8(op, 0);
     if (sprm == kSprmPHugePapx && !data.empty()) {
       uint32_t fc = U32(op, 0);
       if (In(data, fc, 2) && In(data, fc + 2ull, U16(data, fc))) {
@@ -307,6 +315,92 @@ const ParaRun* RunAt(const std::vector<ParaRun>& runs, uint32_t fc) {
   return fc < it->fc_end ? &*it : nullptr;
 }
 
+void AppendUtf8(uint32_t cp, std::string* out);
+
+// ---- Lists ([MS-DOC] PlfLst, LVL, PlfLfo) ----
+
+// The labels of numbered paragraphs: "一、" for the first item of a list whose level 0 counts
+// in Chinese with the text "%1、". A list the reader cannot read gives no labels.
+class DocLists {
+ public:
+  void Load(std::string_view t, uint32_t fc_lst, uint32_t lcb_lst, uint32_t fc_lfo,
+            uint32_t lcb_lfo) {
+    if (lcb_lst < 2 || !In(t, fc_lst, lcb_lst) || lcb_lfo < 4 || !In(t, fc_lfo, lcb_lfo)) return;
+    auto count = static_cast<int16_t>(U16(t, fc_lst));
+    if (count <= 0 || count > 1000) return;
+    std::vector<List> lists;
+    uint64_t at = fc_lst + 2ull;
+    for (int i = 0; i < count; ++i, at += 28) {
+      if (!In(t, at, 28)) return;
+      List list;
+      list.lsid = U32(t, at);
+      list.levels.resize((U8(t, at + 26) & 1) != 0 ? 1 : 9);  // fSimpleList
+      lists.push_back(std::move(list));
+    }
+    // The LVLs follow the PlfLst, past what lcbPlfLst counts.
+    for (List& list : lists) {
+      for (Level& level : list.levels) {
+        if (!In(t, at, 28)) return;
+        level.start = static_cast<int>(U32(t, at));
+        level.format = FindListNumberFormat(static_cast<int>(U8(t, at + 4)));
+        at += 28ull + U8(t, at + 25) + U8(t, at + 24);  // LVLF, grpprlPapx, grpprlChpx
+        if (!In(t, at, 2)) return;
+        uint16_t cch = U16(t, at);
+        if (!In(t, at + 2, 2ull * cch)) return;
+        for (uint16_t k = 0; k < cch; ++k) level.text.push_back(U16(t, at + 2 + 2ull * k));
+        at += 2 + 2ull * cch;
+      }
+    }
+    uint32_t lfos = U32(t, fc_lfo);
+    for (uint32_t i = 0; i < lfos && In(t, fc_lfo + 4ull + 16ull * i, 16); ++i) {
+      uint32_t lsid = U32(t, fc_lfo + 4ull + 16ull * i);
+      int found = -1;
+      for (std::size_t k = 0; k < lists.size(); ++k) {
+        if (lists[k].lsid == lsid) found = static_cast<int>(k);
+      }
+      lfo_.push_back(found);
+    }
+    lists_ = std::move(lists);
+  }
+
+  // The label of the next paragraph of list `lfo` at `ilvl`, counting it.
+  std::string Next(uint16_t lfo, uint8_t ilvl) {
+    if (lfo == 0 || lfo > lfo_.size() || lfo_[lfo - 1] < 0) return {};
+    List& list = lists_[static_cast<std::size_t>(lfo_[lfo - 1])];
+    std::size_t n = std::min<std::size_t>(ilvl, list.levels.size() - 1);
+    list.counters[n] = list.started[n] ? list.counters[n] + 1 : list.levels[n].start;
+    list.started[n] = true;
+    for (std::size_t deeper = n + 1; deeper < 9; ++deeper) list.started[deeper] = false;
+    if (list.levels[n].format == nullptr) return {};  // bullets, none
+    std::string out;
+    for (char16_t c : list.levels[n].text) {
+      if (c < 9 && c < list.levels.size()) {  // a placeholder: the number of level c
+        const Level& named = list.levels[c];
+        int value = list.started[c] ? list.counters[c] : named.start;
+        out += named.format != nullptr ? named.format->format(value) : std::to_string(value);
+      } else if (c >= 0x20 && (c < 0xD800 || c > 0xDFFF)) {
+        AppendUtf8(c, &out);
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Level {
+    int start = 1;
+    const ListNumberFormat* format = nullptr;
+    std::u16string text;  // the number text: characters 0-8 stand for the levels' numbers
+  };
+  struct List {
+    uint32_t lsid = 0;
+    std::vector<Level> levels;
+    std::array<int, 9> counters{};
+    std::array<bool, 9> started{};
+  };
+  std::vector<List> lists_;
+  std::vector<int> lfo_;  // per LFO, the index of its list, or -1
+};
+
 // ---- Text ----
 
 // The "compressed" 8-bit pieces are CP1252 ([MS-DOC] 2.4.1): 0x80-0x9F differ from Latin-1.
@@ -336,8 +430,8 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 // Turns the main text's characters into blocks: paragraphs, and tables from cell marks.
 class TextBuilder {
  public:
-  TextBuilder(const std::vector<ParaRun>& runs, std::size_t max_text_bytes)
-      : runs_(runs), max_text_bytes_(max_text_bytes) {}
+  TextBuilder(const std::vector<ParaRun>& runs, DocLists* lists, std::size_t max_text_bytes)
+      : runs_(runs), lists_(lists), max_text_bytes_(max_text_bytes) {}
 
   Status Add(uint16_t c, uint32_t fc) {
     if (c >= 0xD800 && c <= 0xDBFF) {
@@ -379,6 +473,7 @@ class TextBuilder {
         if (in_table) {
           text_ += '\n';
         } else {
+          if (run != nullptr && run->list != 0) text_ = lists_->Next(run->list, run->level) + text_;
           EndParagraph();
         }
         break;
@@ -519,6 +614,7 @@ class TextBuilder {
   }
 
   const std::vector<ParaRun>& runs_;
+  DocLists* lists_;
   std::size_t max_text_bytes_;
   std::size_t used_ = 0;
   uint16_t high_ = 0;
@@ -561,6 +657,12 @@ Result<Document> ReadDoc(std::string_view bytes, const ReaderLimits& limits) {
   if (pairs < 34 || !In(w, at, 8u * 34)) return Status::Corruption("truncated FIB");
   uint32_t fc_papx = U32(w, at + 8 * 13), lcb_papx = U32(w, at + 8 * 13 + 4);
   uint32_t fc_clx = U32(w, at + 8 * 33), lcb_clx = U32(w, at + 8 * 33 + 4);
+  // fcPlfLst and fcPlfLfo, pairs 73 and 74, when the FIB is long enough to have them.
+  bool has_lists = pairs >= 75 && In(w, at, 8u * 75);
+  uint32_t fc_lst = has_lists ? U32(w, at + 8 * 73) : 0,
+           lcb_lst = has_lists ? U32(w, at + 8 * 73 + 4) : 0;
+  uint32_t fc_lfo = has_lists ? U32(w, at + 8 * 74) : 0,
+           lcb_lfo = has_lists ? U32(w, at + 8 * 74 + 4) : 0;
   if (ccp_text > limits.max_text_bytes) {
     return Status::TooLarge("the text is over the limit of " +
                             std::to_string(limits.max_text_bytes) + " bytes");
@@ -595,7 +697,9 @@ Result<Document> ReadDoc(std::string_view bytes, const ReaderLimits& limits) {
                            fc_papx, lcb_papx, std::min<std::size_t>(ccp_text, w.size()) + 4096);
   if (!runs.ok()) return runs.status();
 
-  TextBuilder builder(runs.value(), limits.max_text_bytes);
+  DocLists lists;
+  lists.Load(t, fc_lst, lcb_lst, fc_lfo, lcb_lfo);
+  TextBuilder builder(runs.value(), &lists, limits.max_text_bytes);
   std::size_t pieces = (plc.size() - 4) / 12;
   for (std::size_t i = 0; i < pieces; ++i) {
     uint32_t cp_begin = U32(plc, 4 * i);

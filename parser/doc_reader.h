@@ -14,7 +14,9 @@
 //            8-bit "compressed" (CP1252, [MS-DOC] 2.4.1) pieces
 //         ─► paragraph properties (PAPX in FKPs): in a table? end of a row (fTtp)?
 //         ─► paragraphs, and tables from cell marks (0x07): a mark in a paragraph with fTtp
-//            ends a row; fields keep their result, drop their code.
+//            ends a row; fields keep their result, drop their code; a numbered paragraph
+//            (sprmPIlfo/sprmPIlvl) gets the label of its list (PlfLst, LVL, PlfLfo), rendered
+//            as the DOCX reader does (list_labels.h).
 //
 // Encrypted or obfuscated documents, Word 6/95 files and anything that does not hold
 // together are a Status naming what stopped the reader.

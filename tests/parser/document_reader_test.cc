@@ -225,6 +225,21 @@ TEST(Docx, ParagraphStylesNumberTheirParagraphs) {
   EXPECT_EQ(doc.blocks[3].text, "不编号");
 }
 
+TEST(DocumentLists, ListLabelsOfAWordProcessorsListInDocxAndDoc) {
+  // documents/lists.docx (make_lists.py) and lists.doc, LibreOffice's Word 97 of it: the labels
+  // are not in the text but counted from the list definitions, as make_lists.py lists them.
+  const std::vector<std::string> expected = {"一、总体情况",         "（一）主动公开",
+                                             "（二）依申请公开",     "二、主动公开政府信息情况",
+                                             "1.信访举报投诉类申请", "2.重复申请"};
+  for (const char* file : {"documents/lists.docx", "documents/lists.doc"}) {
+    auto doc = ReadDocument(ReadFixture(file), "", {});
+    ASSERT_TRUE(doc.ok()) << file << ": " << doc.status().ToString();
+    std::vector<std::string> texts;
+    for (const Block& b : doc.value().blocks) texts.push_back(b.text);
+    EXPECT_EQ(texts, expected) << file;
+  }
+}
+
 // ---- DOCX: bad input, each a clear error within bounds ----
 
 TEST(DocxBadInput, ZipBombStopsAtTheInflatedCap) {
