@@ -24,13 +24,18 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "nianbao " + std::string(nianbao::kVersion));
 
   nianbao::app::ParseCommandOptions parse;
-  CLI::App* parse_cmd = app.add_subcommand(
-      "parse", "Parse local report files (text or HTML) and print one JSON line per file");
+  CLI::App* parse_cmd = app.add_subcommand("parse",
+                                           "Parse local report files (HTML, text, DOCX, DOC/WPS, "
+                                           "PDF, OFD) and print one JSON line per file");
   parse_cmd->add_option("files", parse.files, "Report files")->required();
   parse_cmd->add_option("--url", parse.url, "URL the file was fetched from (sets report_id)");
   parse_cmd->add_option("--content-type", parse.content_type,
                         "Content-Type to assume, e.g. 'text/html; charset=gbk'");
   parse_cmd->add_option("--max-bytes", parse.max_bytes, "Refuse files larger than this")
+      ->check(CLI::PositiveNumber);
+  parse_cmd
+      ->add_option("--max-document-bytes", parse.max_document_bytes,
+                   "Refuse documents (DOCX, DOC/WPS, PDF, OFD) larger than this")
       ->check(CLI::PositiveNumber);
   parse_cmd->add_flag("--pretty", parse.pretty, "Indent the JSON (not one line per file)");
 

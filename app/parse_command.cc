@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -87,11 +88,15 @@ int RunParseCommand(const ParseCommandOptions& options) {
   int failures = 0;
   parser::ParseOptions parse_options;
   parse_options.max_bytes = options.max_bytes;
+  parse_options.max_document_bytes = options.max_document_bytes;
+  // The format, and so which limit applies, is known only from the bytes: read up to the
+  // larger, and Parse() holds each format to its own.
+  std::size_t max_read = std::max(options.max_bytes, options.max_document_bytes);
   // Every file is parsed before any is printed: the rules across years pair the files of one
   // organisation whatever order they come in.
   std::vector<parser::ParseOutput> outputs;
   for (const auto& file : options.files) {
-    auto bytes = ReadFileCapped(file, options.max_bytes);
+    auto bytes = ReadFileCapped(file, max_read);
     if (!bytes.ok()) {
       std::cerr << "nianbao parse: " << bytes.status().message() << "\n";
       ++failures;
@@ -106,6 +111,12 @@ int RunParseCommand(const ParseCommandOptions& options) {
       std::cerr << "nianbao parse: cannot parse " << file << ": " << out.status().message() << "\n";
       ++failures;
       continue;
+    }
+    for (const auto& f : out.value().findings) {
+      if (f.rule == "meta.unreadable_document") {
+        std::cerr << "nianbao parse: cannot read " << file << ": " << f.message << "\n";
+        ++failures;
+      }
     }
     outputs.push_back(std::move(out).value());
   }

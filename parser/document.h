@@ -48,6 +48,9 @@ struct Document {
   // The format the blocks were read from, as a media type ("text/html", "application/pdf",
   // …), set by the reader that read them; it becomes source.media_type.
   std::string media_type;
+  // The encoding the text was decoded from (source.charset): the HTML or text page's charset,
+  // or the encoding a binary format keeps its text in (document_reader.h's table).
+  std::string charset;
   // True when the document has pages but no text where its tables should be (a scanned PDF,
   // tables pasted as pictures): the record keeps what could be read and the finding
   // structure.image_only says why its tables are missing.

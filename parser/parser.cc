@@ -6,29 +6,13 @@
 #include <cctype>
 
 #include "base/url.h"
-#include "parser/charset.h"
-#include "parser/html_reader.h"
+#include "parser/document_reader.h"
 #include "parser/narrative.h"
 #include "parser/report_parser.h"
 #include "parser/rules.h"
-#include "parser/text_reader.h"
 
 namespace nianbao::parser {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-bool IsHtml(std::string_view content_type, std::string_view bytes) {
-  std::string ct = Lower(content_type);
-  if (ct.find("html") != std::string::npos) return true;
-  if (ct.find("text/plain") != std::string::npos) return false;
-  return LooksLikeHtml(bytes);
-}
 
 // A document is taken for an annual report when its structure says so: numbered section
 // headings of the form, or rows of the form's tables. A title alone is not enough (notices
@@ -63,17 +47,18 @@ std::string ReportIdForUrl(std::string_view url) {
 }
 
 Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) {
-  if (input.bytes.size() > options.max_bytes) {
+  DocumentFormat format = SniffFormat(input.bytes, input.content_type);
+  const FormatSpec& spec = SpecOf(format);
+  std::size_t max_bytes = spec.binary ? options.max_document_bytes : options.max_bytes;
+  if (input.bytes.size() > max_bytes) {
     return Status::TooLarge("document of " + std::to_string(input.bytes.size()) +
-                            " bytes is over the limit of " + std::to_string(options.max_bytes) +
-                            " bytes");
+                            " bytes is over the limit of " + std::to_string(max_bytes) + " bytes");
   }
   ParseOutput out;
   // Hashed here only when the caller did not hash the body already.
   std::string sha = input.sha256.empty() ? Sha256Hex(input.bytes) : input.sha256;
-  bool html = IsHtml(input.content_type, input.bytes);
-  Decoded decoded = DecodeToUtf8(input.bytes, input.content_type);
-  Document doc = html ? ReadHtml(decoded.utf8) : ReadText(decoded.utf8);
+  auto read = ReadDocumentAs(format, input.bytes, input.content_type, options.limits);
+  Document doc = read.ok() ? std::move(read).value() : Document{};
 
   ParsedReport parsed = ParseDocument(doc);
   NarrativeFacts narrative = ReadNarrative(parsed.overview_text);
@@ -81,8 +66,8 @@ Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) 
 
   Record& r = parsed.record;
   r.source.sha256 = sha;
-  r.source.media_type = html ? "text/html" : "text/plain";
-  r.source.charset = decoded.charset;
+  r.source.media_type = read.ok() ? doc.media_type : std::string(spec.media_type);
+  r.source.charset = read.ok() ? doc.charset : std::string(spec.charset);
   if (!input.url.empty()) {
     r.source.url = CanonicalizeUrl(input.url);
     r.report_id = ReportIdForUrl(input.url);
@@ -90,6 +75,16 @@ Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) 
     r.report_id = sha.substr(0, 32);
   }
   if (!input.fetched_at.empty()) r.source.fetched_at = input.fetched_at;
+
+  if (!read.ok()) {
+    // Nothing was read: the record is empty but for its source, and the one finding says
+    // which format could not be read and why.
+    out.findings.push_back(MakeFinding(
+        "meta.unreadable_document", "source.media_type",
+        "the " + std::string(spec.name) + " document cannot be read: " + read.status().message()));
+    out.record = std::move(parsed.record);
+    return out;
+  }
 
   out.is_report = LooksLikeReport(parsed);
   if (!out.is_report) {

@@ -1,7 +1,10 @@
 // The shared report parser: bytes in, record and findings out.
 //
-//   bytes ──► charset (BOM / Content-Type / <meta> / uchardet) ──► UTF-8
-//         ──► html_reader (Gumbo) or text_reader ──► Document (paragraphs + grid tables)
+//   bytes ──► document_reader: format sniffed from the bytes
+//         ├─ HTML, text ──► charset (BOM / Content-Type / <meta> / uchardet) ──► UTF-8
+//         │                ──► html_reader (Gumbo) or text_reader
+//         └─ DOCX, DOC/WPS, PDF, OFD ──► their reader, within ReaderLimits
+//         ──► Document (paragraphs + grid tables)
 //         ──► report_parser (labels.h tables) ──► Record + structural findings
 //         ──► rules (rules.h table) + narrative ──► findings
 //
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "parser/reader_limits.h"
 #include "parser/record.h"
 
 namespace nianbao::parser {
@@ -34,6 +38,11 @@ struct ParseOptions {
   // Documents larger than this are refused with Status::TooLarge (default: 16 MiB). A report
   // is ~10 KB inside 100-350 KB of portal chrome, so anything near the limit is not a report.
   std::size_t max_bytes = 16u << 20;
+  // The same for binary documents (DOCX, DOC/WPS, PDF, OFD; default: 32 MiB): a report
+  // published as a document carries fonts and pictures, and is often several MiB.
+  std::size_t max_document_bytes = 32u << 20;
+  // What a reader of a binary document may spend on one input (reader_limits.h).
+  ReaderLimits limits;
   // Rule ids whose findings are left out (default: none). For tests only: it stands for a
   // change of the rules (`nianbao reparse --test-disable-rule`), so that re-parsing an archive
   // with "another parser" can be tested without a second build. Unknown ids are ignored.
@@ -49,8 +58,13 @@ struct ParseOutput {
   std::string overview_text;
 };
 
-// Fails only when the input cannot be examined at all (over max_bytes). Empty, binary or
-// unrelated input is a ParseOutput with is_report == false and a meta.not_a_report finding.
+// Fails only when the input cannot be examined at all (over max_bytes, or max_document_bytes
+// for a binary document). Empty, binary or unrelated input is a ParseOutput with is_report ==
+// false and a meta.not_a_report finding. A document in a binary format that its reader cannot
+// read (encrypted, truncated, corrupt, over a ReaderLimits bound, a ZIP or OLE2 container of
+// something else) is a ParseOutput with is_report == false, an empty record whose
+// source.media_type names the format, and exactly one finding, meta.unreadable_document,
+// whose message names the format and the reason.
 Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options = {});
 
 // The JSON form of ParseOutput, Record and Finding: parser/record_json.h.

@@ -8,7 +8,7 @@
 namespace nianbao::parser {
 namespace {
 
-constexpr std::array<RuleSpec, 20> kRules = {{
+constexpr std::array<RuleSpec, 21> kRules = {{
     {"structure.section_missing", Severity::kError,
      "one of the six numbered sections is absent and its content is not found either"},
     {"structure.row_missing", Severity::kError, "a row of the template is absent from its table"},
@@ -35,6 +35,8 @@ constexpr std::array<RuleSpec, 20> kRules = {{
      "the title's year and the statistics period disagree"},
     {"meta.template_mismatch", Severity::kWarning, "the report uses the form of another period"},
     {"meta.not_a_report", Severity::kError, "the document is not recognisable as an annual report"},
+    {"meta.unreadable_document", Severity::kError,
+     "a document (DOCX, DOC/WPS, PDF, OFD) that its reader cannot read"},
     {"history.carried_over", Severity::kError,
      "三 二、上年结转 differs from 四、结转下年度继续办理 of the year before"},
     {"history.previous_items", Severity::kWarning,

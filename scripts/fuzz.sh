@@ -25,7 +25,7 @@ BUILD_DIR=${2:-build-fuzz}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
 JOBS=${NIANBAO_FUZZ_JOBS:-$(nproc)}
 ALL_TARGETS=(fuzz_html_reader fuzz_text_reader fuzz_charset fuzz_parse fuzz_parse_schema fuzz_sources
-  fuzz_robots)
+  fuzz_robots fuzz_docx fuzz_doc)
 read -r -a TARGETS <<<"${NIANBAO_FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 
 if ! [[ "$SECONDS_PER_TARGET" =~ ^[0-9]+$ ]] || [ "$SECONDS_PER_TARGET" -lt 1 ]; then
@@ -45,6 +45,9 @@ command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ missing (scripts/insta
 max_len() {
   case "$1" in
     fuzz_html_reader | fuzz_parse | fuzz_parse_schema | fuzz_charset | fuzz_text_reader) echo 65536 ;;
+    # The document fixtures: DOCX about 10 KB (its document.xml about 180 KB), DOC about 60 KB.
+    fuzz_docx) echo 262144 ;;
+    fuzz_doc) echo 131072 ;;
     *) echo 16384 ;;
   esac
 }
@@ -115,6 +118,17 @@ for t in "${TARGETS[@]}"; do
       for f in "${TOML[@]}"; do seed "$t" "$(basename "$f")" <"$f"; done ;;
     fuzz_robots)
       for f in fuzz/corpus/robots/*; do seed "$t" "$(basename "$f")" <"$f"; done ;;
+    fuzz_docx)
+      # Selector 0: the whole DOCX; 1: its word/document.xml alone (fuzz_docx.cc).
+      for f in tests/fixtures/documents/*.docx; do
+        seed "$t" "$(basename "$f")" 0 <"$f"
+        python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("word/document.xml"))' \
+          "$f" | seed "$t" "$(basename "$f").xml" 1
+      done ;;
+    fuzz_doc)
+      for f in tests/fixtures/documents/*.doc tests/fixtures/documents/*.wps; do
+        seed "$t" "$(basename "$f")" <"$f"
+      done ;;
   esac
 done
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build, test and run dependency of nianbao from Debian 12 packages.
 # The one install step the README names; .ci/run calls it too. Idempotent.
+# Usage: scripts/install-deps.sh [--fixtures]
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +11,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # parser
   libgumbo-dev libuchardet-dev libre2-dev nlohmann-json3-dev libssl-dev zlib1g-dev
+  # parser: the document readers (DOCX)
+  libzip-dev libpugixml-dev
   # crawler, daemon, sinks
   libcurl4-openssl-dev libboost-dev libboost-system-dev librdkafka-dev libspdlog-dev
   libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
@@ -23,6 +26,15 @@ PACKAGES=(
   # independent readers of nianbao's output in the tests (npm packages in tests/tools)
   nodejs
 )
+
+# --fixtures: also what remakes the document fixtures (tests/fixtures/documents/make.sh);
+# CI reads only the checked-in files and does not need it.
+for arg in "$@"; do
+  case "$arg" in
+    --fixtures) PACKAGES+=(libreoffice-writer-nogui) ;;
+    *) echo "usage: scripts/install-deps.sh [--fixtures]" >&2; exit 2 ;;
+  esac
+done
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

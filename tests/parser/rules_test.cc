@@ -135,6 +135,7 @@ TEST(Rules, TableHoldsEveryRuleOfTheSpecOnce) {
       {"meta.year_mismatch", Severity::kWarning},
       {"meta.template_mismatch", Severity::kWarning},
       {"meta.not_a_report", Severity::kError},
+      {"meta.unreadable_document", Severity::kError},
       {"history.carried_over", Severity::kError},
       {"history.previous_items", Severity::kWarning},
       {"history.text_copied", Severity::kWarning},
