@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "parser/labels.h"
 #include "parser/text_util.h"
 
 namespace nianbao::parser {
@@ -391,10 +392,48 @@ Table MakeTable(const std::vector<Line>& lines, const TableBuild& t,
     }
   };
 
+  // A header line's words set closer than a cell gap (结果维 结果纠 其他结 in narrow columns)
+  // are split where they fall into different columns.
+  auto split_header = [&](const Line& line) {
+    Line out = line;
+    out.cells.clear();
+    auto column_of = [&](double a, double b) {
+      Piece probe;
+      probe.x0 = probe.x1 = (a + b) / 2;
+      return ColumnRange(cols, probe).first;
+    };
+    for (const Piece& p : line.cells) {
+      if (is_label(p) || p.joints.empty() || cols.empty()) {
+        out.cells.push_back(p);
+        continue;
+      }
+      Piece rest = p;
+      rest.joints.clear();
+      size_t consumed = 0;
+      double seg_x0 = p.x0;
+      for (size_t k = 0; k < p.joints.size(); ++k) {
+        auto [x, offset] = p.joints[k];
+        double next_x = k + 1 < p.joints.size() ? p.joints[k + 1].first : p.x1;
+        if (column_of(seg_x0, x) != column_of(x, next_x)) {
+          Piece left = rest;
+          left.text = p.text.substr(consumed, offset - consumed);
+          left.x0 = seg_x0;
+          left.x1 = x;
+          out.cells.push_back(std::move(left));
+          consumed = offset;
+          rest.x0 = x;
+        }
+        seg_x0 = x;
+      }
+      rest.text = p.text.substr(consumed);
+      out.cells.push_back(std::move(rest));
+    }
+    return out;
+  };
   std::vector<RowBuild> header_rows;
   for (size_t i : t.header) {
     RowBuild row;
-    place_values(lines[i], &row, true);
+    place_values(split_header(lines[i]), &row, true);
     header_rows.push_back(std::move(row));
   }
   std::vector<RowBuild> rows(t.anchors.size());
@@ -511,6 +550,12 @@ bool StartsNumbered(const std::string& text) {
   return i > 0 && i < u.size() && u[i] == U'、';
 }
 
+// A section heading (三、收到和处理政府信息公开申请情况) ends a table and never heads one.
+bool IsHeading(const Line& line) {
+  std::string rest;
+  return line.cells.size() == 1 && MatchSectionHeading(line.cells[0].text, &rest).has_value();
+}
+
 void AppendLineText(std::string* para, const Line& line) {
   std::string text = line.Text(" ");
   if (!para->empty() && !text.empty() &&
@@ -591,7 +636,7 @@ std::vector<Block> BuildBlocks(const LayoutInput& input) {
     // Header: lines just above, each close to the next, not prose at the margin.
     for (size_t h = i; h > 0; --h) {
       size_t k = h - 1;
-      if (owner[k] != -1 || lines[k].anchor) break;
+      if (owner[k] != -1 || lines[k].anchor || IsHeading(lines[k])) break;
       if (gap(k, h) > kTol.header_gap) break;
       const Line& l = lines[k];
       bool at_margin = l.x0 < margin[l.page] + l.font_size;
@@ -616,7 +661,7 @@ std::vector<Block> BuildBlocks(const LayoutInput& input) {
       double edge = cols.empty() ? 0 : cols.front().x0 - 0.3 * l.font_size;
       bool in_labels = l.x1 <= edge;
       size_t prev = pending.empty() ? last_anchor : pending.back();
-      if (!in_labels || gap(prev, j) > kTol.fragment_gap) break;
+      if (!in_labels || gap(prev, j) > kTol.fragment_gap || IsHeading(l)) break;
       pending.push_back(j);
     }
     // A label's last line just below the last row stays with it; the rest is not the table's.
@@ -663,7 +708,7 @@ std::vector<Block> BuildBlocks(const LayoutInput& input) {
       double blank = same_page ? l.y0 - prev->y1 : 0;
       bool starts = blank > kTol.paragraph_gap * fs ||
                     l.x0 > margin[l.page] + kTol.indent * fs ||
-                    (same_page && prev->x1 < right[prev->page] - kTol.short_line * fs) ||
+                    prev->x1 < right[prev->page] - kTol.short_line * fs ||
                     prev->x0 > margin[prev->page] + kTol.aligned * prev->font_size ||
                     std::abs(prev->font_size - fs) > 1.0 || StartsNumbered(l.Text(""));
       if (starts) flush_para();
