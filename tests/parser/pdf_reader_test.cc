@@ -4,6 +4,7 @@
 // error naming the format.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
 #include <string>
 
@@ -91,6 +92,128 @@ TEST(PdfReader, Faults2019GivesTheFindingsOfItsHtmlVersion) {
       << j["findings"].dump(1) << DumpBlocks(doc);
 
   ExpectSameReport(j, ParseToJson(ReadFixture("html/faults_2019.html")), DumpBlocks(doc));
+}
+
+// ---- scans and bad files ----
+
+TEST(PdfReader, ScanWithoutTextLayerIsImageOnly) {
+  // scan_2021.pdf: form_2021.pdf's first two pages as pictures, no text at all.
+  std::string bytes;
+  Document doc = ReadPdfFixture("scan_2021.pdf", &bytes);
+  EXPECT_EQ(doc.media_type, "application/pdf");
+  EXPECT_TRUE(doc.image_only);
+  EXPECT_TRUE(doc.blocks.empty()) << DumpBlocks(doc);
+  Json j = ReadDocumentToJson(doc, bytes);
+  EXPECT_EQ(RuleSet(j), std::multiset<std::string>{"structure.image_only"}) << j.dump(1);
+  auto f = FindingsOf(j, "structure.image_only");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]["severity"], "warning");
+  EXPECT_TRUE(f[0]["path"].is_null());
+}
+
+TEST(PdfReader, TextOnlyAroundPicturedTablesIsImageOnly) {
+  // The report's prose with its tables gone (as when they were pasted as pictures): form
+  // 2021's PDF read without the pages' table lines is simulated by a PDF of its prose only —
+  // the layout sees no row, so the document is image_only and keeps its title.
+  std::string bytes;
+  Document doc = ReadPdfFixture("form_2021.pdf", &bytes);
+  std::erase_if(doc.blocks, [](const Block& b) { return b.kind == Block::Kind::kTable; });
+  doc.image_only = true;
+  Json j = ReadDocumentToJson(doc, bytes);
+  EXPECT_EQ(j["report"]["title"], "青禾县自然资源局2021年政府信息公开工作年度报告");
+  EXPECT_EQ(j["report"]["published_on"], "2022-01-20");
+  EXPECT_EQ(CountRule(j, "structure.image_only"), 1);
+  EXPECT_EQ(CountRule(j, "structure.row_missing"), 0);
+}
+
+void ExpectPdfError(const std::string& bytes, const std::string& why) {
+  auto doc = ReadPdf(bytes, ReaderLimits{});
+  ASSERT_FALSE(doc.ok()) << why;
+  std::string msg = doc.status().message();
+  EXPECT_EQ(msg.rfind("PDF", 0), 0u) << msg;
+  EXPECT_NE(msg.find(why), std::string::npos) << msg;
+}
+
+TEST(PdfReader, EncryptedPdfIsAClearError) {
+  ExpectPdfError(ReadFixture("documents/encrypted_2021.pdf"), "encrypted");
+}
+
+TEST(PdfReader, NotAPdfIsAClearError) {
+  ExpectPdfError("", "not a PDF");
+  ExpectPdfError("<html><body>not found</body></html>", "not a PDF");
+}
+
+TEST(PdfReader, GarbageAfterTheHeaderIsAClearError) {
+  std::string bytes = "%PDF-1.7\n";
+  for (int i = 0; i < 4096; ++i) bytes.push_back(static_cast<char>((i * 7919 + 13) % 251));
+  auto doc = ReadPdf(bytes, ReaderLimits{});
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.status().message().rfind("PDF: ", 0), 0u) << doc.status().ToString();
+}
+
+TEST(PdfReader, TruncatedPdfIsAnErrorOrWhatItsFirstPartHolds) {
+  // truncated_2021.pdf: form_2021.pdf cut at a third of its bytes. Poppler rebuilds the
+  // cross-reference table of a cut file when it can; either way nothing beyond the cut is
+  // invented: no figure of section 三 or 四, which lie past the first third.
+  std::string bytes = ReadFixture("documents/truncated_2021.pdf");
+  auto doc = ReadPdf(bytes, ReaderLimits{});
+  if (!doc.ok()) {
+    EXPECT_EQ(doc.status().message().rfind("PDF: ", 0), 0u) << doc.status().ToString();
+    return;
+  }
+  Json j = ReadDocumentToJson(doc.value(), bytes);
+  EXPECT_TRUE(j["report"]["reviews_litigation"].is_null()) << DumpBlocks(doc.value());
+}
+
+// A PDF of `pages` empty pages, written out with its cross-reference table.
+std::string EmptyPagesPdf(int pages) {
+  std::string out = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  auto object = [&](const std::string& body) {
+    offsets.push_back(out.size());
+    out += std::to_string(offsets.size()) + " 0 obj\n" + body + "\nendobj\n";
+  };
+  object("<< /Type /Catalog /Pages 2 0 R >>");
+  std::string kids;
+  for (int i = 0; i < pages; ++i) kids += std::to_string(3 + i) + " 0 R ";
+  object("<< /Type /Pages /Count " + std::to_string(pages) + " /Kids [" + kids + "] >>");
+  for (int i = 0; i < pages; ++i) {
+    object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>");
+  }
+  size_t xref = out.size();
+  out += "xref\n0 " + std::to_string(offsets.size() + 1) + "\n0000000000 65535 f \n";
+  for (size_t off : offsets) {
+    char line[32];
+    std::snprintf(line, sizeof line, "%010zu 00000 n \n", off);
+    out += line;
+  }
+  out += "trailer\n<< /Size " + std::to_string(offsets.size() + 1) +
+         " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return out;
+}
+
+TEST(PdfReader, TwoThousandPagesAreReadUpToTheLimit) {
+  std::string bytes = EmptyPagesPdf(2000);
+  ReaderLimits limits;
+  limits.max_pages = 50;
+  auto doc = ReadPdf(bytes, limits);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  // Pages without any text: nothing to lay out, and no table where one should be.
+  EXPECT_TRUE(doc.value().blocks.empty());
+  EXPECT_TRUE(doc.value().image_only);
+}
+
+TEST(PdfReader, TextBeyondTheLimitIsNotRead) {
+  std::string bytes;
+  ReaderLimits limits;
+  limits.max_text_bytes = 600;  // the title and the opening paragraph
+  bytes = ReadFixture("documents/form_2021.pdf");
+  auto doc = ReadPdf(bytes, limits);
+  ASSERT_TRUE(doc.ok());
+  size_t text = 0;
+  for (const Block& b : doc.value().blocks) text += b.text.size();
+  EXPECT_LE(text, 600u);
+  EXPECT_TRUE(doc.value().image_only) << "no table was reached";
 }
 
 }  // namespace
