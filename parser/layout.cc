@@ -18,18 +18,18 @@ namespace {
 // Chinese and digits), cells of a table at least one em; a table's rows are 1.5-3 lines
 // apart, a paragraph's lines 1.2-1.7.
 struct Tolerances {
-  double same_line = 0.35;          // centres of runs on one line differ by less
-  double cell_gap = 0.8;            // a gap this wide splits a line into cells
-  double latin_space = 0.15;        // a gap this wide between Latin letters/digits is a space
-  double paragraph_gap = 0.6;       // blank space between lines that starts a paragraph
-  double indent = 1.5;              // an indented first line starts a paragraph
-  double aligned = 4.0;             // a line starting this far in is centred or right-aligned
-  double short_line = 2.0;          // a line ending this far left of the right edge ends one
-  double header_gap = 4.0;          // header lines above a table's first row are this close
-  double fragment_gap = 4.0;        // label fragments between rows are this close to a row
-  double tail_gap = 1.6;            // a label's last line below the table's last row
-  double furniture_band = 0.08;     // top and bottom share of a page where furniture lives
-  double page_break_pitch = 1.5;    // the flow distance from one page's last line to the next
+  double same_line = 0.35;        // centres of runs on one line differ by less
+  double cell_gap = 0.8;          // a gap this wide splits a line into cells
+  double latin_space = 0.15;      // a gap this wide between Latin letters/digits is a space
+  double paragraph_gap = 0.6;     // blank space between lines that starts a paragraph
+  double indent = 1.5;            // an indented first line starts a paragraph
+  double aligned = 4.0;           // a line starting this far in is centred or right-aligned
+  double short_line = 2.0;        // a line ending this far left of the right edge ends one
+  double header_gap = 4.0;        // header lines above a table's first row are this close
+  double fragment_gap = 4.0;      // label fragments between rows are this close to a row
+  double tail_gap = 1.6;          // a label's last line below the table's last row
+  double furniture_band = 0.08;   // top and bottom share of a page where furniture lives
+  double page_break_pitch = 1.5;  // the flow distance from one page's last line to the next
 };
 constexpr Tolerances kTol;
 
@@ -248,8 +248,8 @@ struct TableBuild {
   std::vector<size_t> fragments;  // label text between rows
 };
 
-bool HasRuleBetween(const std::vector<RuleSegment>& rules, const Line& a, const Line& b,
-                    double x0, double x1) {
+bool HasRuleBetween(const std::vector<RuleSegment>& rules, const Line& a, const Line& b, double x0,
+                    double x1) {
   if (a.page != b.page) return false;
   double top = std::min(a.Centre(), b.Centre());
   double bottom = std::max(a.Centre(), b.Centre());
@@ -262,6 +262,21 @@ bool HasRuleBetween(const std::vector<RuleSegment>& rules, const Line& a, const 
   return false;
 }
 
+// A line crossed by a vertical ruled line stands inside a ruled table (a cell's border runs
+// past it); prose never does.
+bool InsideRuledBox(const std::vector<RuleSegment>& rules, const Line& l) {
+  for (const RuleSegment& r : rules) {
+    if (r.page != l.page || std::abs(r.x1 - r.x0) > 0.5) continue;  // vertical only
+    double top = std::min(r.y0, r.y1), bottom = std::max(r.y0, r.y1);
+    double x = (r.x0 + r.x1) / 2;
+    if (top < l.Centre() && bottom > l.Centre() && x > l.x0 - 3 * l.font_size &&
+        x < l.x1 + 3 * l.font_size) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<Column> ColumnsOf(const std::vector<Line>& lines, const std::vector<size_t>& anchors) {
   std::vector<Column> spans;
   for (size_t i : anchors) {
@@ -269,9 +284,8 @@ std::vector<Column> ColumnsOf(const std::vector<Line>& lines, const std::vector<
       if (p.figure) spans.push_back({p.x0, p.x1});
     }
   }
-  std::sort(spans.begin(), spans.end(), [](const Column& a, const Column& b) {
-    return a.x0 < b.x0;
-  });
+  std::sort(spans.begin(), spans.end(),
+            [](const Column& a, const Column& b) { return a.x0 < b.x0; });
   std::vector<Column> cols;
   for (const Column& s : spans) {
     if (!cols.empty() && s.x0 <= cols.back().x1 + 0.5) {
@@ -313,8 +327,8 @@ std::vector<Piece> SplitAtStarts(const Piece& p, const std::vector<double>& star
   std::vector<Piece> out{p};
   out.back().joints.clear();
   for (const auto& [x, offset] : p.joints) {
-    bool at_start = std::any_of(starts.begin(), starts.end(),
-                                [&](double s) { return std::abs(s - x) < 1.0; });
+    bool at_start =
+        std::any_of(starts.begin(), starts.end(), [&](double s) { return std::abs(s - x) < 1.0; });
     if (!at_start) continue;
     Piece& left = out.back();
     size_t cut = offset - (p.text.size() - left.text.size());
@@ -331,9 +345,8 @@ std::vector<Piece> SplitAtStarts(const Piece& p, const std::vector<double>& star
 // Label pieces of one row into cells: pieces whose x ranges overlap are one cell, its lines
 // joined with '\n' top to bottom.
 std::vector<Cell> LabelCells(std::vector<Piece> pieces) {
-  std::sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) {
-    return a.x0 < b.x0;
-  });
+  std::sort(pieces.begin(), pieces.end(),
+            [](const Piece& a, const Piece& b) { return a.x0 < b.x0; });
   std::vector<std::vector<Piece>> groups;
   double group_x1 = 0;
   for (Piece& p : pieces) {
@@ -558,8 +571,7 @@ bool IsHeading(const Line& line) {
 
 void AppendLineText(std::string* para, const Line& line) {
   std::string text = line.Text(" ");
-  if (!para->empty() && !text.empty() &&
-      IsAsciiAlnum(static_cast<unsigned char>(para->back())) &&
+  if (!para->empty() && !text.empty() && IsAsciiAlnum(static_cast<unsigned char>(para->back())) &&
       IsAsciiAlnum(static_cast<unsigned char>(text.front()))) {
     *para += ' ';
   }
@@ -640,8 +652,15 @@ std::vector<Block> BuildBlocks(const LayoutInput& input) {
       if (gap(k, h) > kTol.header_gap) break;
       const Line& l = lines[k];
       bool at_margin = l.x0 < margin[l.page] + l.font_size;
-      if (l.cells.size() < 2 && at_margin) break;
-      t.header.insert(t.header.begin(), k);
+      bool ruled = !input.rules.empty() && InsideRuledBox(input.rules, l);
+      if (l.cells.size() < 2 && at_margin && !ruled) break;
+      // In a ruled table, a line that no rule parts from the first row is that row's label
+      // begun above its figures (一、本年新收政府信息公开 | 申请数量 14 3 …).
+      if (ruled && !HasRuleBetween(input.rules, l, lines[i], l.x0, l.x1)) {
+        t.fragments.push_back(k);
+      } else {
+        t.header.insert(t.header.begin(), k);
+      }
     }
     // Rows and the label text between them.
     std::vector<Column> cols;
@@ -706,8 +725,7 @@ std::vector<Block> BuildBlocks(const LayoutInput& input) {
       double fs = l.font_size;
       bool same_page = prev->page == l.page;
       double blank = same_page ? l.y0 - prev->y1 : 0;
-      bool starts = blank > kTol.paragraph_gap * fs ||
-                    l.x0 > margin[l.page] + kTol.indent * fs ||
+      bool starts = blank > kTol.paragraph_gap * fs || l.x0 > margin[l.page] + kTol.indent * fs ||
                     prev->x1 < right[prev->page] - kTol.short_line * fs ||
                     prev->x0 > margin[prev->page] + kTol.aligned * prev->font_size ||
                     std::abs(prev->font_size - fs) > 1.0 || StartsNumbered(l.Text(""));

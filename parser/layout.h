@@ -34,8 +34,8 @@ namespace nianbao::parser {
 struct TextRun {
   int page = 0;  // 0-based
   double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-  std::string text;        // UTF-8
-  double font_size = 0;    // points; 0 when unknown (the box's height stands in)
+  std::string text;          // UTF-8
+  double font_size = 0;      // points; 0 when unknown (the box's height stands in)
   bool space_after = false;  // the producer put a space after the run
 };
 

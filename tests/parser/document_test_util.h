@@ -24,10 +24,10 @@ inline ParseOutput ParseReadDocument(const Document& doc, const std::string& byt
   ParseOutput out;
   // As Parse(): a report by its structure; a document whose tables are images is taken for
   // one when it has any sign of a report, so that structure.image_only is published.
-  out.is_report = parsed.headings_found >= 2 || parsed.recognised_rows >= 3 ||
-                  (parsed.record.title && parsed.headings_found >= 1 &&
-                   parsed.recognised_rows >= 1) ||
-                  doc.image_only;
+  out.is_report =
+      parsed.headings_found >= 2 || parsed.recognised_rows >= 3 ||
+      (parsed.record.title && parsed.headings_found >= 1 && parsed.recognised_rows >= 1) ||
+      doc.image_only;
   if (out.is_report) {
     out.findings = parsed.findings;
     for (auto& f : narrative.findings) out.findings.push_back(f);

@@ -2,13 +2,14 @@
 // fixtures): the same report gives the same record and findings as its HTML version, whose
 // golden values tests/parser/html_report_test.cc reads from the HTML; bad PDFs give a clear
 // error naming the format.
+#include "parser/pdf_reader.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <set>
 #include <string>
 
-#include "parser/pdf_reader.h"
 #include "tests/parser/document_test_util.h"
 
 namespace nianbao::parser::testing {
@@ -33,9 +34,9 @@ Document ReadPdfFixture(const std::string& name, std::string* bytes) {
 
 // The parts of a record that come from the report's text (not its source).
 void ExpectSameReport(const Json& pdf, const Json& html, const std::string& blocks) {
-  for (const char* key : {"title", "organization", "year", "template", "published_on",
-                          "sections", "proactive", "applications", "reviews_litigation",
-                          "narrative", "other_matters"}) {
+  for (const char* key :
+       {"title", "organization", "year", "template", "published_on", "sections", "proactive",
+        "applications", "reviews_litigation", "narrative", "other_matters"}) {
     EXPECT_EQ(pdf["report"][key], html["report"][key]) << key << "\n" << blocks;
   }
   EXPECT_EQ(RuleSet(pdf), RuleSet(html)) << pdf["findings"].dump(1);
