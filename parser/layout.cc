@@ -21,7 +21,7 @@ struct Tolerances {
   double same_line = 0.35;        // centres of runs on one line differ by less
   double cell_gap = 0.8;          // a gap this wide splits a line into cells
   double latin_space = 0.15;      // a gap this wide between Latin letters/digits is a space
-  double paragraph_gap = 0.6;     // blank space between lines that starts a paragraph
+  double paragraph_gap = 0.8;  // blank between lines that starts a paragraph (WPS lines: 0.63)
   double indent = 1.5;            // an indented first line starts a paragraph
   double aligned = 4.0;           // a line starting this far in is centred or right-aligned
   double short_line = 2.0;        // a line ending this far left of the right edge ends one
@@ -629,6 +629,15 @@ std::vector<Block> BuildBlocks(const LayoutInput& input) {
     auto [rt, rfresh] = right.emplace(l.page, l.x1);
     if (!rfresh) rt->second = std::max(rt->second, l.x1);
   }
+  // The right edge of the prose, where it exists: the longest single-cell line (a table is
+  // often wider than the text, and would make every line of prose look short).
+  std::map<int, double> prose_right;
+  for (const Line& l : lines) {
+    if (l.cells.size() != 1 || ToU32(l.cells[0].text).size() < 10) continue;
+    auto [pt, pfresh] = prose_right.emplace(l.page, l.x1);
+    if (!pfresh) pt->second = std::max(pt->second, l.x1);
+  }
+  for (const auto& [page, x] : prose_right) right[page] = x;
 
   // Tables first: each is grown from a row line, with its header above and its label
   // fragments between rows; what no table takes becomes paragraphs.
