@@ -21,7 +21,7 @@ struct Tolerances {
   double same_line = 0.35;        // centres of runs on one line differ by less
   double cell_gap = 0.8;          // a gap this wide splits a line into cells
   double latin_space = 0.15;      // a gap this wide between Latin letters/digits is a space
-  double paragraph_gap = 0.8;  // blank between lines that starts a paragraph (WPS lines: 0.63)
+  double paragraph_gap = 0.8;     // blank between lines that starts a paragraph (WPS lines: 0.63)
   double indent = 1.5;            // an indented first line starts a paragraph
   double aligned = 4.0;           // a line starting this far in is centred or right-aligned
   double short_line = 2.0;        // a line ending this far left of the right edge ends one
@@ -130,7 +130,8 @@ struct Line {
 
 double FontSize(const TextRun& r) {
   double fs = r.font_size > 0 ? r.font_size : (r.y1 - r.y0);
-  return fs > 0.5 ? fs : 1.0;
+  // A size out of all proportion (a corrupt file) is clamped so that the tolerances stay sane.
+  return std::clamp(fs, 1.0, 1000.0);
 }
 
 // The runs of one line, left to right, into cells.
@@ -595,6 +596,9 @@ std::vector<Block> BuildBlocks(const LayoutInput& input) {
   for (const TextRun& r : input.runs) {
     if (r.page < 0 || static_cast<size_t>(r.page) >= input.pages.size()) continue;
     if (Trim(r.text).empty() || !(r.x1 >= r.x0) || !(r.y1 >= r.y0)) continue;
+    bool finite = std::isfinite(r.x0) && std::isfinite(r.x1) && std::isfinite(r.y0) &&
+                  std::isfinite(r.y1) && std::isfinite(r.font_size);
+    if (!finite) continue;
     by_page[static_cast<size_t>(r.page)].push_back(&r);
   }
   std::vector<Line> all;
