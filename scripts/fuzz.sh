@@ -25,7 +25,7 @@ BUILD_DIR=${2:-build-fuzz}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
 JOBS=${NIANBAO_FUZZ_JOBS:-$(nproc)}
 ALL_TARGETS=(fuzz_html_reader fuzz_text_reader fuzz_charset fuzz_parse fuzz_parse_schema fuzz_sources
-  fuzz_robots)
+  fuzz_robots fuzz_pdf fuzz_ofd fuzz_layout)
 read -r -a TARGETS <<<"${NIANBAO_FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 
 if ! [[ "$SECONDS_PER_TARGET" =~ ^[0-9]+$ ]] || [ "$SECONDS_PER_TARGET" -lt 1 ]; then
@@ -45,6 +45,8 @@ command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ missing (scripts/insta
 max_len() {
   case "$1" in
     fuzz_html_reader | fuzz_parse | fuzz_parse_schema | fuzz_charset | fuzz_text_reader) echo 65536 ;;
+    # The document fixtures are 10-150 KB; the readers' bounds, not the input's size, cap work.
+    fuzz_pdf | fuzz_ofd) echo 262144 ;;
     *) echo 16384 ;;
   esac
 }
@@ -115,6 +117,13 @@ for t in "${TARGETS[@]}"; do
       for f in "${TOML[@]}"; do seed "$t" "$(basename "$f")" <"$f"; done ;;
     fuzz_robots)
       for f in fuzz/corpus/robots/*; do seed "$t" "$(basename "$f")" <"$f"; done ;;
+    fuzz_pdf)
+      for f in tests/fixtures/documents/*.pdf; do seed "$t" "$(basename "$f")" <"$f"; done ;;
+    fuzz_ofd)
+      for f in tests/fixtures/documents/*.ofd; do seed "$t" "$(basename "$f")" <"$f"; done ;;
+    fuzz_layout)
+      # No seeds of its own: any 10 bytes are a run; libFuzzer starts from nothing.
+      printf '\x00\x0c\x80\x19\x00\x50\x60\x50\x00\x00' | seed "$t" one_run ;;
   esac
 done
 

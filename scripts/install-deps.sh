@@ -10,6 +10,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # parser
   libgumbo-dev libuchardet-dev libre2-dev nlohmann-json3-dev libssl-dev zlib1g-dev
+  # parser: PDF (poppler-cpp) and OFD (a ZIP of XML)
+  libpoppler-cpp-dev libzip-dev libpugixml-dev
   # crawler, daemon, sinks
   libcurl4-openssl-dev libboost-dev libboost-system-dev librdkafka-dev libspdlog-dev
   libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
@@ -23,6 +25,13 @@ PACKAGES=(
   # independent readers of nianbao's output in the tests (npm packages in tests/tools)
   nodejs
 )
+
+# --fixtures: also what remakes the document fixtures of tests/fixtures/documents (make_all.sh:
+# LibreOffice writes the PDFs, poppler-utils and img2pdf the scan, qpdf the encrypted one);
+# CI only reads the checked-in files and does not need them.
+if [ "${1:-}" = "--fixtures" ]; then
+  PACKAGES+=(libreoffice-writer-nogui fonts-noto-cjk poppler-utils img2pdf qpdf python3-lxml)
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
