@@ -327,9 +327,11 @@ std::pair<size_t, size_t> ColumnRange(const std::vector<Column>& cols, const Pie
 std::vector<Piece> SplitAtStarts(const Piece& p, const std::vector<double>& starts) {
   std::vector<Piece> out{p};
   out.back().joints.clear();
-  for (const auto& [x, offset] : p.joints) {
+  for (const auto& joint : p.joints) {
+    const double x = joint.first;
+    const size_t offset = joint.second;
     bool at_start =
-        std::any_of(starts.begin(), starts.end(), [&](double s) { return std::abs(s - x) < 1.0; });
+        std::any_of(starts.begin(), starts.end(), [x](double s) { return std::abs(s - x) < 1.0; });
     if (!at_start) continue;
     Piece& left = out.back();
     size_t cut = offset - (p.text.size() - left.text.size());

@@ -16,9 +16,10 @@
 //         after a short line
 //
 // Coordinates are in points, y growing downward from the top of the page (PDF readers flip
-// the PDF's own y before calling). Ruled lines are optional: when given, a horizontal rule
-// between two lines of a table is taken as a row boundary (a label broken over two lines
-// inside one cell stays one cell even when no figure sits beside it).
+// the PDF's own y before calling). Ruled lines are optional (poppler-cpp does not expose a
+// PDF's paths; OFD gives them): when given, a horizontal rule parts label text from a row it
+// does not belong to, and a line crossed by a vertical rule is inside a table (the first
+// row's label begun above its figures is that row's, not a header or prose).
 //
 // Pure: no I/O. Threading: safe from any thread; each call is independent.
 #pragma once

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/parser/document_test_util.h"
 
@@ -144,12 +146,35 @@ TEST(PdfReader, NotAPdfIsAClearError) {
   ExpectPdfError("<html><body>not found</body></html>", "not a PDF");
 }
 
-TEST(PdfReader, GarbageAfterTheHeaderIsAClearError) {
+TEST(PdfReader, GarbageAfterTheHeaderIsAClearErrorAndPopplerSaysNothingOnStderr) {
   std::string bytes = "%PDF-1.7\n";
   for (int i = 0; i < 4096; ++i) bytes.push_back(static_cast<char>((i * 7919 + 13) % 251));
+  ::testing::internal::CaptureStderr();
   auto doc = ReadPdf(bytes, ReaderLimits{});
+  std::string err = ::testing::internal::GetCapturedStderr();
   ASSERT_FALSE(doc.ok());
   EXPECT_EQ(doc.status().message().rfind("PDF: ", 0), 0u) << doc.status().ToString();
+  EXPECT_EQ(err, "") << "poppler's messages are collected, not printed";
+}
+
+TEST(PdfReader, CallsFromSeveralThreadsGiveTheSameDocument) {
+  // The parser runs on a pool of threads; ReadPdf serialises poppler (pdf_reader.h).
+  std::string bytes = ReadFixture("documents/form_2021.pdf");
+  auto first = ReadPdf(bytes, ReaderLimits{});
+  ASSERT_TRUE(first.ok());
+  const std::string expected = DumpBlocks(first.value());
+  std::vector<std::string> got(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 3; ++i) {
+        auto doc = ReadPdf(bytes, ReaderLimits{});
+        got[t] = doc.ok() ? DumpBlocks(doc.value()) : doc.status().ToString();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const std::string& g : got) EXPECT_EQ(g, expected);
 }
 
 TEST(PdfReader, TruncatedPdfIsAnErrorOrWhatItsFirstPartHolds) {
