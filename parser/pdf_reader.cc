@@ -31,9 +31,26 @@ void CollectMessage(const std::string& msg, void* /*closure*/) {
   }
 }
 
-void InstallMessageCallbackOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { poppler::set_debug_error_function(CollectMessage, nullptr); });
+// A one-page empty PDF, kept open for the life of the process: poppler-cpp creates its global
+// parameters (font tables, the fontconfig set-up) when the first document opens and frees them
+// when the last one closes, so without a document held open every call would pay for them
+// again (they cost more than reading a report).
+constexpr std::string_view kKeepAlivePdf =
+    "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    "2 0 obj<</Type/Pages/Count 1/Kids[3 0 R]>>endobj\n"
+    "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>endobj\n"
+    "trailer<</Root 1 0 R>>\n%%EOF\n";
+
+// REQUIRES: PopplerMutex() held.
+void SetUpPopplerOnce() {
+  static bool done = false;  // GUARDED_BY(PopplerMutex())
+  if (done) return;
+  done = true;
+  poppler::set_debug_error_function(CollectMessage, nullptr);
+  // Deliberately never freed (see kKeepAlivePdf); poppler rebuilds the missing xref quietly.
+  static poppler::document* keep_alive = poppler::document::load_from_raw_data(
+      kKeepAlivePdf.data(), static_cast<int>(kKeepAlivePdf.size()));
+  (void)keep_alive;
 }
 
 // Poppler reconstructs damaged files when it can; the message it logged is the best "why"
@@ -54,10 +71,11 @@ Result<Document> ReadPdf(std::string_view bytes, const ReaderLimits& limits) {
   if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
     return Status::TooLarge("PDF: file too large to read");
   }
-  InstallMessageCallbackOnce();
   std::lock_guard<std::mutex> lock(PopplerMutex());
   std::string messages;
   g_messages = &messages;
+  SetUpPopplerOnce();
+  messages.clear();  // what the keep-alive document said is not this call's
   struct Reset {
     ~Reset() { g_messages = nullptr; }
   } reset;
