@@ -114,19 +114,21 @@ TEST(PdfReader, ScanWithoutTextLayerIsImageOnly) {
   EXPECT_TRUE(f[0]["path"].is_null());
 }
 
-TEST(PdfReader, TextOnlyAroundPicturedTablesIsImageOnly) {
-  // The report's prose with its tables gone (as when they were pasted as pictures): form
-  // 2021's PDF read without the pages' table lines is simulated by a PDF of its prose only —
-  // the layout sees no row, so the document is image_only and keeps its title.
+TEST(PdfReader, TablesPastedAsPicturesAreImageOnlyAndTheTextIsKept) {
+  // pictured_2021.pdf: form_2021's title and prose as text, each of its tables an image.
   std::string bytes;
-  Document doc = ReadPdfFixture("form_2021.pdf", &bytes);
-  std::erase_if(doc.blocks, [](const Block& b) { return b.kind == Block::Kind::kTable; });
-  doc.image_only = true;
+  Document doc = ReadPdfFixture("pictured_2021.pdf", &bytes);
+  EXPECT_TRUE(doc.image_only) << DumpBlocks(doc);
   Json j = ReadDocumentToJson(doc, bytes);
-  EXPECT_EQ(j["report"]["title"], "青禾县自然资源局2021年政府信息公开工作年度报告");
-  EXPECT_EQ(j["report"]["published_on"], "2022-01-20");
-  EXPECT_EQ(CountRule(j, "structure.image_only"), 1);
+  const Json& r = j["report"];
+  EXPECT_EQ(r["title"], "青禾县自然资源局2021年政府信息公开工作年度报告");
+  EXPECT_EQ(r["published_on"], "2022-01-20");
+  EXPECT_EQ(r["narrative"]["proactive_total"], 1236);  // "我局主动公开政府信息1236条"
+  EXPECT_TRUE(r["applications"].is_null());
+  // One warning says why the tables are missing; no row or section is reported missing.
+  EXPECT_EQ(CountRule(j, "structure.image_only"), 1) << j["findings"].dump(1);
   EXPECT_EQ(CountRule(j, "structure.row_missing"), 0);
+  EXPECT_EQ(CountRule(j, "structure.section_missing"), 0);
 }
 
 void ExpectPdfError(const std::string& bytes, const std::string& why) {
@@ -138,6 +140,7 @@ void ExpectPdfError(const std::string& bytes, const std::string& why) {
 }
 
 TEST(PdfReader, EncryptedPdfIsAClearError) {
+  // encrypted_2021.pdf: scan_2021.pdf behind a user password (qpdf, AES-256).
   ExpectPdfError(ReadFixture("documents/encrypted_2021.pdf"), "encrypted");
 }
 
