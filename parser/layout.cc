@@ -1,9 +1,9 @@
 #include "parser/layout.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
-#include <optional>
 #include <set>
 
 #include "parser/labels.h"
@@ -15,8 +15,9 @@ namespace {
 // The thresholds of the rebuild, each a multiple of the line's font size, so that a report
 // set in 10.5 pt and one set in 16 pt are read alike. Measured on LibreOffice's and WPS's
 // exports: words of one cell are at most a quarter em apart (the automatic space between
-// Chinese and digits), cells of a table at least one em; a table's rows are 1.5-3 lines
-// apart, a paragraph's lines 1.2-1.7.
+// Chinese and digits), cells of a table mostly an em or more (a group label and its row
+// label can stand a third of an em apart: the table splits those, SplitAtStarts); a table's
+// rows are 1.5-3 lines apart, a paragraph's lines 1.2-1.7.
 struct Tolerances {
   double same_line = 0.35;        // centres of runs on one line differ by less
   double cell_gap = 0.8;          // a gap this wide splits a line into cells
