@@ -17,6 +17,8 @@
 //   every input also: stage_decode, stage_read_html (the reader Parse picks: Gumbo reader for
 //   HTML, text reader for plain text), stage_report (parse of an already read Document +
 //   narrative + rules): where the time of nianbao_parse goes;
+//   document_parse/{pdf,ofd}/form_2021: the PDF and OFD of html/form_2021 read and parsed
+//   (reader, layout rebuild, report parser, rules), beside nianbao_parse/html/form_2021;
 //   portal and size inputs also: nianbao_parse_json (Parse + ToJson().dump()), and
 //   crawler_report_page: what the crawler's event-loop thread does with every report page
 //   it fetches before the pipeline parses it (SHA-256, decode, ExtractLinks for attachments).
@@ -53,7 +55,9 @@
 #include "parser/charset.h"
 #include "parser/html_reader.h"
 #include "parser/narrative.h"
+#include "parser/ofd_reader.h"
 #include "parser/parser.h"
+#include "parser/pdf_reader.h"
 #include "parser/record_json.h"
 #include "parser/report_parser.h"
 #include "parser/rules.h"
@@ -550,6 +554,28 @@ void CrawlerReportPage(benchmark::State& state, const Input& in) {
   SetThroughput(state, in);
 }
 
+// A fixed-layout document (tests/fixtures/documents/form_2021.pdf / .ofd, the same report as
+// html/form_2021) read and parsed as the pipeline parses it: the reader (poppler or libzip +
+// pugixml, then the layout rebuild), the report parser, narrative and rules.
+template <typename Reader>
+void DocumentParse(benchmark::State& state, const std::string& bytes, Reader read) {
+  for (auto _ : state) {
+    auto doc = read(bytes, nianbao::parser::ReaderLimits{});
+    if (!doc.ok()) {
+      state.SkipWithError(doc.status().ToString().c_str());
+      return;
+    }
+    auto parsed = nianbao::parser::ParseDocument(doc.value());
+    auto narrative = nianbao::parser::ReadNarrative(parsed.overview_text);
+    std::vector<nianbao::parser::Finding> findings = std::move(parsed.findings);
+    nianbao::parser::RunRules(nianbao::parser::RuleInput{parsed, narrative}, &findings);
+    benchmark::DoNotOptimize(findings);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
+  state.SetItemsProcessed(state.iterations());
+  state.counters["input_bytes"] = static_cast<double>(bytes.size());
+}
+
 bool TakeFlag(int* argc, char** argv, std::string_view prefix, std::string* value) {
   for (int i = 1; i < *argc; ++i) {
     std::string_view a = argv[i];
@@ -620,6 +646,16 @@ int main(int argc, char** argv) {
                                  [p](benchmark::State& s) { CrawlerReportPage(s, *p); })
         ->Unit(benchmark::kMicrosecond);
   }
+  static const std::string pdf =
+      ReadFile(fs::path(NIANBAO_FIXTURES) / "documents" / "form_2021.pdf");
+  static const std::string ofd =
+      ReadFile(fs::path(NIANBAO_FIXTURES) / "documents" / "form_2021.ofd");
+  benchmark::RegisterBenchmark("document_parse/pdf/form_2021", [](benchmark::State& s) {
+    DocumentParse(s, pdf, nianbao::parser::ReadPdf);
+  })->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("document_parse/ofd/form_2021", [](benchmark::State& s) {
+    DocumentParse(s, ofd, nianbao::parser::ReadOfd);
+  })->Unit(benchmark::kMicrosecond);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -10,22 +10,10 @@
 #include "parser/doc_reader.h"
 #include "parser/docx_reader.h"
 #include "parser/html_reader.h"
+#include "parser/ofd_reader.h"
+#include "parser/pdf_reader.h"
 #include "parser/text_reader.h"
 
-// ---- Placeholders until the PDF and OFD readers land (parser/pdf_reader.h, ofd_reader.h) ----
-// PLACEHOLDER: replaced at the merge by #include "parser/pdf_reader.h" and "parser/ofd_reader.h",
-// whose functions have exactly these signatures. Until then a PDF or OFD is unreadable.
-namespace nianbao::parser {
-namespace {
-Result<Document> ReadPdf(std::string_view /*bytes*/, const ReaderLimits& /*limits*/) {
-  return Status::InvalidArgument("PDF reader not built");
-}
-Result<Document> ReadOfd(std::string_view /*bytes*/, const ReaderLimits& /*limits*/) {
-  return Status::InvalidArgument("OFD reader not built");
-}
-}  // namespace
-}  // namespace nianbao::parser
-// ---- end of placeholders ----
 
 namespace nianbao::parser {
 namespace {

@@ -66,8 +66,10 @@ Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) 
 
   Record& r = parsed.record;
   r.source.sha256 = sha;
-  r.source.media_type = read.ok() ? doc.media_type : std::string(spec.media_type);
-  r.source.charset = read.ok() ? doc.charset : std::string(spec.charset);
+  // The reader's own words when it gives them, else the format table's.
+  r.source.media_type =
+      read.ok() && !doc.media_type.empty() ? doc.media_type : std::string(spec.media_type);
+  r.source.charset = read.ok() && !doc.charset.empty() ? doc.charset : std::string(spec.charset);
   if (!input.url.empty()) {
     r.source.url = CanonicalizeUrl(input.url);
     r.report_id = ReportIdForUrl(input.url);
@@ -86,7 +88,10 @@ Result<ParseOutput> Parse(const ParseInput& input, const ParseOptions& options) 
     return out;
   }
 
-  out.is_report = LooksLikeReport(parsed);
+  // A document whose tables are pictures (a scan) is published with what could be read and
+  // structure.image_only saying why its tables are missing: the crawler took it for a report
+  // by its link, and the text cannot say otherwise.
+  out.is_report = LooksLikeReport(parsed) || doc.image_only;
   if (!out.is_report) {
     // Structural findings about a page that is not a report would only be noise.
     out.findings.push_back(MakeFinding("meta.not_a_report", std::nullopt,

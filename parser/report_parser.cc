@@ -1255,7 +1255,17 @@ class ReportBuilder {
 ParsedReport ParseDocument(const Document& doc) {
   // A report delivered as one line is first cut at its inline headings (run_on.h).
   Document split = SplitRunOn(doc);
-  return ReportBuilder(split).Build();
+  ParsedReport out = ReportBuilder(split).Build();
+  if (doc.image_only) {
+    // The tables are pictures: what is missing from the text says nothing about the report,
+    // so one finding says why instead of a missing row or section each.
+    std::erase_if(out.findings,
+                  [](const Finding& f) { return f.rule.rfind("structure.", 0) == 0; });
+    out.findings.push_back(MakeFinding("structure.image_only", std::nullopt,
+                                       "the document's tables are images (a scan, or tables "
+                                       "pasted as pictures) and could not be read"));
+  }
+  return out;
 }
 
 }  // namespace nianbao::parser

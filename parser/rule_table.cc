@@ -8,7 +8,7 @@
 namespace nianbao::parser {
 namespace {
 
-constexpr std::array<RuleSpec, 21> kRules = {{
+constexpr std::array<RuleSpec, 22> kRules = {{
     {"structure.section_missing", Severity::kError,
      "one of the six numbered sections is absent and its content is not found either"},
     {"structure.row_missing", Severity::kError, "a row of the template is absent from its table"},
@@ -19,6 +19,8 @@ constexpr std::array<RuleSpec, 21> kRules = {{
      "a row's cells ran together in the text and cannot be told apart"},
     {"structure.heading_typo", Severity::kWarning,
      "a table heading or row label is wrong in a known way"},
+    {"structure.image_only", Severity::kWarning,
+     "the document's tables are images (a scan, pictures of tables) and could not be read"},
     {"applications.row_total", Severity::kError,
      "a row's 总计 differs from the sum of its six applicant columns"},
     {"applications.outcome_total", Severity::kError,

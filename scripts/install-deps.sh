@@ -11,8 +11,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # parser
   libgumbo-dev libuchardet-dev libre2-dev nlohmann-json3-dev libssl-dev zlib1g-dev
-  # parser: the document readers (DOCX)
-  libzip-dev libpugixml-dev
+  # parser: the document readers (DOCX, DOC; PDF through poppler-cpp; OFD, a ZIP of XML)
+  libpoppler-cpp-dev libzip-dev libpugixml-dev
   # crawler, daemon, sinks
   libcurl4-openssl-dev libboost-dev libboost-system-dev librdkafka-dev libspdlog-dev
   libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
@@ -27,11 +27,12 @@ PACKAGES=(
   nodejs
 )
 
-# --fixtures: also what remakes the document fixtures (tests/fixtures/documents/make.sh);
-# CI reads only the checked-in files and does not need it.
+# --fixtures: also what remakes the document fixtures of tests/fixtures/documents (make.sh and
+# make_all.sh: LibreOffice writes the DOCX, DOC and PDF files, poppler-utils and img2pdf the
+# scan, qpdf the encrypted one); CI only reads the checked-in files and does not need them.
 for arg in "$@"; do
   case "$arg" in
-    --fixtures) PACKAGES+=(libreoffice-writer-nogui) ;;
+    --fixtures) PACKAGES+=(libreoffice-writer-nogui fonts-noto-cjk poppler-utils img2pdf qpdf python3-lxml) ;;
     *) echo "usage: scripts/install-deps.sh [--fixtures]" >&2; exit 2 ;;
   esac
 done

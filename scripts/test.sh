@@ -34,7 +34,9 @@ if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   # NIANBAO_TIMING_CHECKS=0: the e2e drivers leave out the politeness gaps they read off the
   # portal's request stamps; a sanitized build on a loaded machine delays the portal's stamps
   # by more than the margin (the checks run in the plain stage above).
+  # tests/lsan.supp: leaks inside system libraries (fontconfig under poppler), documented there.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp" \
     NIANBAO_TIMING_CHECKS=0 ctest --test-dir build-asan --output-on-failure -j"$JOBS" --timeout 600
 fi
 if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then

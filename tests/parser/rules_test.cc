@@ -124,6 +124,7 @@ TEST(Rules, TableHoldsEveryRuleOfTheSpecOnce) {
       {"structure.bad_value", Severity::kError},
       {"structure.cells_merged", Severity::kError},
       {"structure.heading_typo", Severity::kWarning},
+      {"structure.image_only", Severity::kWarning},
       {"applications.row_total", Severity::kError},
       {"applications.outcome_total", Severity::kError},
       {"applications.balance", Severity::kError},
