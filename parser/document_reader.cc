@@ -14,7 +14,6 @@
 #include "parser/pdf_reader.h"
 #include "parser/text_reader.h"
 
-
 namespace nianbao::parser {
 namespace {
 

@@ -264,14 +264,28 @@ run
 [ "$rc" -ne 0 ] && [ "$(lines "$out")" -eq 0 ] && grep -qi "usage" "$err"
 expect $? "no files: non-zero exit with usage on stderr" "exit $rc" "$(stderr_text)"
 
-# ---- every fixture (seeds, html, ...) is read: one line each.
-mapfile -t all < <(find "$fixtures" -type f | sort)
+# ---- every fixture (seeds, html, documents, ...) is read: one line each. The hostile documents
+# (a ZIP bomb, deep or entity-laden XML, encrypted or truncated files) are lines too, with
+# meta.unreadable_document or structure.image_only, and make the exit status 1.
+hostile='/documents/(bomb|deep|entities|encrypted|truncated)[^/]*$'
+mapfile -t all < <(find "$fixtures" -type f | grep -vE "$hostile" | sort)
 run "${all[@]}"
 n=$(lines "$out")
 problems=$(check shape "$out")
 [ "$rc" -eq 0 ] && [ "$n" -eq "${#all[@]}" ] && [ -z "$problems" ]
-expect $? "all ${#all[@]} fixtures: exit 0, one {report, findings} line each" "exit $rc, $n lines" \
-  "$problems" "$(stderr_text)"
+expect $? "all ${#all[@]} readable fixtures: exit 0, one {report, findings} line each" \
+  "exit $rc, $n lines" "$problems" "$(stderr_text)"
+mapfile -t bad < <(find "$fixtures" -type f | grep -E "$hostile" | sort)
+run "${bad[@]}"
+n=$(lines "$out")
+# Each says what it is: unreadable (and why), or read within the bounds and found to hold no
+# text where the tables should be (a bomb cut at the limit, entities left unexpanded).
+said=$(grep -cE '"(meta\.unreadable_document|structure\.image_only)"' "$out")
+unreadable=$(grep -c '"meta.unreadable_document"' "$out")
+[ "${#bad[@]}" -ge 5 ] && [ "$rc" -eq 1 ] && [ "$n" -eq "${#bad[@]}" ] && [ "$said" -eq "$n" ] &&
+  [ "$unreadable" -ge 4 ]
+expect $? "${#bad[@]} hostile documents: exit 1, one line each, unreadable or image_only" \
+  "exit $rc, $n lines, $said said, $unreadable unreadable" "$(stderr_text)"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
