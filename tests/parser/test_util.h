@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <time.h>
 
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,31 @@
 namespace nianbao::parser::testing {
 
 using Json = nlohmann::ordered_json;
+
+// The tests that guard against quadratic blow-ups (a page that once took minutes) bound the
+// time of one call. They bound this thread's CPU time, not the wall clock, so that a loaded
+// machine (CI runs two test processes per core) does not fail them, and divide it by the
+// slowdown of a sanitized build, so that one bound holds in every stage: a blow-up is 100x
+// the bound, an unlucky schedule never is.
+class CpuTimer {
+ public:
+  CpuTimer() : start_(Now()) {}
+  // CPU seconds of this thread since construction, as an unsanitized build would spend them.
+  double Seconds() const { return (Now() - start_) / kSanitizerSlowdown; }
+
+ private:
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  static constexpr double kSanitizerSlowdown = 4.0;
+#else
+  static constexpr double kSanitizerSlowdown = 1.0;
+#endif
+  static double Now() {
+    timespec ts{};
+    EXPECT_EQ(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts), 0);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  }
+  double start_;
+};
 
 inline std::string ReadFixture(const std::string& relative) {
   std::ifstream in(std::string(NIANBAO_FIXTURES) + "/" + relative, std::ios::binary);
