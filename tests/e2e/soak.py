@@ -54,12 +54,6 @@ def revisions(bootstrap):
     return events_of_target(read_reports(bootstrap)).count("report.revised")
 
 
-def pass_saw_revision(log_path, skip):
-    """True once a pass of soak-host1 after the first `skip` ones has counted a revision."""
-    passes = [line for line in open(log_path) if "pass source=soak-host1 " in line]
-    return any(" revised=1 " in line for line in passes[skip:])
-
-
 def main():
     tmp = tempfile.mkdtemp(prefix="nianbao-soak-")
     portal = Portal(ROOT, hosts=2)
@@ -102,20 +96,19 @@ listen = ""
     samples, toggles = [], 0
     start = time.time()
     revised = False
-    log_path = os.path.join(tmp, "daemon.log")
     try:
         while time.time() - start < SECONDS:
             time.sleep(1.5)  # a pass or more with nothing to do between changes
             portal.control("reset" if revised else "revise")
             revised = not revised
             toggles += 1
-            # The next change waits until a pass has seen this one: a change undone before
-            # any pass reads it is no change to publish (a slow, sanitized build on a loaded
-            # machine can take longer than a fixed pause between passes).
-            seen_before = open(log_path).read().count("pass source=soak-host1 ")
+            # The next change waits until this one is published: a change undone before a pass
+            # read it, or while the version before it was still on its way (the daemon then
+            # skips it as version_in_flight), is no change to publish, and a slow, sanitized
+            # build on a loaded machine takes longer than any fixed pause.
             deadline = time.time() + 30
-            while time.time() < deadline and not pass_saw_revision(log_path, seen_before):
-                time.sleep(0.2)
+            while time.time() < deadline and revisions(bootstrap) < toggles:
+                time.sleep(0.3)
             samples.append((time.time() - start, *proc_stats(daemon.pid)))
         # The last change is picked up and delivered (slowly under a sanitizer build).
         deadline = time.time() + 60
