@@ -380,6 +380,11 @@ void AlertSink::SendSome(std::deque<Held>& held) {
     long retry_after = -1;
     std::string error;
     rate_->Sent(Clock::now());
+    sending_.store(true, std::memory_order_release);
+    struct Landed {
+      std::atomic<bool>& sending;
+      ~Landed() { sending.store(false, std::memory_order_release); }
+    } landed{sending_};  // after the ledger write of report(), or at the end of the attempt
     const long status =
         request.smtp ? Mail(request, &error) : Post(request, &answer, &retry_after, &error);
     const AlertOutcome outcome = ClassifyAlertAnswer(options_.target.kind, status, answer, &why);
@@ -399,6 +404,7 @@ void AlertSink::SendSome(std::deque<Held>& held) {
       report(Status::Ok());
       return;
     }
+    sending_.store(false, std::memory_order_release);  // not delivered: no copy to fear
     if (attempt == options_.max_attempts) break;
     auto wait = backoff;
     if (retry_after > 0) {

@@ -122,6 +122,10 @@ class AlertSink final : public Sink {
   using Sink::TrySubmit;
   bool TrySubmit(std::shared_ptr<const Batch> batch, Done done) override;
   size_t pending() const override;
+  // True while a message is on the wire: from its request until its answer is judged (and,
+  // when delivered, in the sent ledger). A crash in that span may send it twice (above); the
+  // daemon's crash hook for tests waits it out (app/run_command.cc, KillBeforeMark).
+  bool sending() const { return sending_.load(std::memory_order_acquire); }
   // Sends what is queued until `deadline` (a request or backoff running then is cut short),
   // reports the rest Unavailable, joins the thread.
   Status Close(std::chrono::milliseconds deadline) override;
@@ -158,6 +162,7 @@ class AlertSink final : public Sink {
   std::condition_variable wait_cv_;  // wakes a wait when Close() is called
   std::mutex close_mu_;
   bool closed_ = false;  // GUARDED_BY(close_mu_)
+  std::atomic<bool> sending_{false};
   std::atomic<uint64_t> unavailable_at_close_{0};
   std::atomic<uint64_t> sent_{0};
   std::atomic<uint64_t> messages_{0};
