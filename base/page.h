@@ -37,6 +37,16 @@ struct Link {
   std::string text;  // whitespace collapsed
 };
 
+// A document a report page links to (its 全真版 PDF, a Word file), fetched with the page and
+// handed on with it: the page and its documents are one report, one journey.
+struct FetchedDocument {
+  std::string url;  // as linked (canonical)
+  std::string text;  // the link's text
+  std::string content_type;
+  std::string body;    // the whole document
+  std::string sha256;  // of body
+};
+
 // One fetched report page, as the crawler hands it on. Moved, never copied: the body is the
 // buffer libcurl filled.
 struct FetchedPage {
@@ -47,13 +57,18 @@ struct FetchedPage {
   long status = 0;        // 200, or 304 for an unchanged page (then body is empty)
   std::string content_type;
   std::string body;
-  std::string sha256;  // of body, computed once; the stored hash for a 304
+  std::string sha256;  // of body, computed once; the stored hash for a 304. With documents:
+                       // the report's hash, of the page's and theirs (crawler.h)
   std::chrono::system_clock::time_point fetched_at;
   Change change = Change::kNew;
   // The content last acknowledged downstream before this fetch ("" = never): equal to
   // sha256 when there is nothing to publish; otherwise the page is published again.
   std::string delivered_sha256;
   std::vector<Link> attachments;  // .pdf/.doc/.docx/.wps/.ofd/.xls(x) linked from the page
+  // The attachments that may hold the report (documents the parser reads, not look-alikes by
+  // their link text), fetched with their bodies when the report is handed on to be read;
+  // empty when the page names none, or when the page is handed on unchanged.
+  std::vector<FetchedDocument> documents;
   // How a 200 came over the wire, for the archive (empty for a 304).
   struct Wire {
     std::string request;                                       // the request head as sent

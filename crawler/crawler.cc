@@ -83,6 +83,17 @@ bool IsAttachment(const std::string& url, const std::vector<std::string>& extens
   return false;
 }
 
+// Whether the bytes are a document's, by their magic numbers (PDF, a ZIP: DOCX or OFD, an
+// OLE2 container: DOC or WPS): no HTML to look for links or a stub in.
+bool LooksLikeDocument(std::string_view body) {
+  static constexpr std::string_view kMagic[] = {
+      "%PDF-", std::string_view("PK\x03\x04", 4), "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"};
+  for (auto m : kMagic) {
+    if (body.substr(0, m.size()) == m) return true;
+  }
+  return false;
+}
+
 // Whether the page names a file with an attachment's extension anywhere (case-insensitive):
 // one pass over the bytes, so that a report page without attachments (most of them) is not
 // parsed a second time with Gumbo on the event loop just to find none.
@@ -123,6 +134,11 @@ Clock::duration ToClock(D d) {
 }
 
 }  // namespace
+
+bool IsDocumentUrl(std::string_view url) {
+  static const std::vector<std::string> kDocuments{".pdf", ".doc", ".docx", ".wps", ".ofd"};
+  return IsAttachment(std::string(url), kDocuments);
+}
 
 Crawler::Crawler(asio::io_context& io, Fetcher& fetcher, StateStore& state, PageTracker& tracker,
                  const SourcesConfig& config, CrawlerOptions options)
@@ -433,7 +449,7 @@ FetchRequest Crawler::MakeRequest(const Source& src, const std::string& url,
                                   const UrlState* prior) const {
   FetchRequest f = FetchRequestFor(src.settings, url);
   bool undelivered = options_.track_delivery && prior != nullptr && prior->kind == "report" &&
-                     prior->delivered_sha256 != prior->sha256;
+                     prior->delivered_sha256 != StoredReportSha(*prior);
   if (prior != nullptr && !prior->sha256.empty() && !undelivered) {
     if (!prior->etag.empty()) f.headers.push_back("If-None-Match: " + prior->etag);
     if (!prior->last_modified.empty()) {
@@ -503,6 +519,8 @@ Crawler::Digest Crawler::MakeDigest(bool list, const FetchResult& res,
                               : reader.preset->read(html, reader.base, reader.list);
       d.links.insert(d.links.end(), d.reading.links.begin(), d.reading.links.end());
     }
+  } else if (LooksLikeDocument(res.body)) {
+    // A report published as a document (a list entry that links to it): the parser reads it.
   } else if (auto stub = FindRefreshStub(res.body, res.final_url)) {
     d.stub = std::move(stub);
   } else if (MayHaveAttachments(res.body, extensions)) {
@@ -855,7 +873,10 @@ bool Crawler::HostAllowed(const Source& s, const std::string& url) const {
 }
 
 bool Crawler::IsReportLink(const Source& s, const Link& l) const {
-  if (l.text == kPageLinkText || IsAttachment(l.url, s.settings.attachment_extensions)) {
+  // A document is a report of its own when the list names it as one (report_url, report_text);
+  // other attachments (spreadsheets) never are.
+  if (l.text == kPageLinkText ||
+      (IsAttachment(l.url, s.settings.attachment_extensions) && !IsDocumentUrl(l.url))) {
     return false;
   }
   if (!s.exclude_text.empty() && Search(s.exclude_text, l.text)) return false;
@@ -871,7 +892,9 @@ std::string Crawler::Verdict(const Source& s, const Link& l) const {
   if (!s.next_page_text.empty() && Search(s.next_page_text, l.text)) {
     return "pagination (next_page_text '" + s.next_page_text + "')";
   }
-  if (IsAttachment(l.url, s.settings.attachment_extensions)) return "ignored: an attachment";
+  if (IsAttachment(l.url, s.settings.attachment_extensions) && !IsDocumentUrl(l.url)) {
+    return "ignored: an attachment";
+  }
   if (!s.exclude_text.empty() && Search(s.exclude_text, l.text)) {
     return "excluded by exclude_text '" + s.exclude_text + "'";
   }
@@ -949,6 +972,28 @@ void Crawler::BlockedByGateway(Request& r, const FetchResult& res) {
     ++passes_[r.source].entries_blocked;
   }
 }
+
+struct Crawler::Bundle {
+  size_t source = 0;
+  JourneyId journey = 0;
+  FetchedPage page;
+  std::string page_sha;    // the page's own hash
+  bool page_body = false;  // page.body holds the page (it answered 200)
+  struct Part {
+    Link link;
+    UrlState prior;  // its row in the state (empty: never fetched)
+    std::string content_type, body, sha256, etag, last_modified;
+    bool have_body = false;
+    bool failed = false;
+  };
+  std::vector<Part> parts;
+  int pending = 0;
+  bool second_round = false;
+  bool stopped = false;
+};
+
+// kPagePart: the report page itself, fetched again without validators in the second round.
+constexpr size_t kPagePart = static_cast<size_t>(-1);
 
 void Crawler::OnReport(Request& r, FetchResult& res, Digest* d) {
   SourcePass& p = passes_[r.source];
@@ -1032,9 +1077,220 @@ void Crawler::OnReport(Request& r, FetchResult& res, Digest* d) {
   // from here to its final status.
   page.body = std::move(res.body);
   JourneyId id = r.journey;
-  journeys_.erase(id);
   r.journey = 0;
+  std::vector<Link> documents = DocumentsOf(src, page.attachments);
+  if (!documents.empty() && !LooksLikeDocument(page.body)) {
+    // The journey stays open here (journeys_) until its documents are in.
+    auto b = std::make_shared<Bundle>();
+    b->source = r.source;
+    b->journey = id;
+    b->page_sha = page.sha256;
+    b->page_body = !page.body.empty();
+    b->page = std::move(page);
+    std::vector<std::string> stored;
+    for (auto& l : documents) {
+      Bundle::Part part;
+      part.link = std::move(l);
+      if (auto got = state_.Get(part.link.url); got.ok() && got.value()) part.prior = *got.value();
+      stored.push_back(part.prior.sha256);
+      b->parts.push_back(std::move(part));
+    }
+    // Validators only when the report as stored is the one delivered: then 304s are enough.
+    FetchDocuments(b, CombinedSha256(b->page_sha, stored) == b->page.delivered_sha256);
+    return;
+  }
+  journeys_.erase(id);
   tracker_.Fetched(id, std::move(page));
+}
+
+std::string Crawler::CombinedSha256(const std::string& page_sha256,
+                                    const std::vector<std::string>& document_sha256s) {
+  if (document_sha256s.empty()) return page_sha256;
+  std::string all = page_sha256;
+  for (const auto& s : document_sha256s) all += "\n" + s;
+  return Sha256Hex(all);
+}
+
+std::vector<Link> Crawler::DocumentsOf(const Source& s, const std::vector<Link>& attachments) const {
+  std::vector<Link> out;
+  for (const auto& a : attachments) {
+    if (out.size() >= kMaxDocuments) break;
+    if (!IsDocumentUrl(a.url) || !HostAllowed(s, a.url)) continue;
+    // A look-alike (图解, 解读, a notice): the source's own rule for list entries.
+    if (!s.exclude_text.empty() && Search(s.exclude_text, a.text)) continue;
+    out.push_back(a);
+  }
+  return out;
+}
+
+std::string Crawler::StoredReportSha(const UrlState& page) const {
+  size_t source = config_.sources.size();
+  for (size_t i = 0; i < config_.sources.size(); ++i) {
+    if (config_.sources[i].name == page.source) source = i;
+  }
+  if (source == config_.sources.size()) return page.sha256;
+  auto attachments = state_.GetAttachments(page.url);
+  if (!attachments.ok()) return page.sha256;
+  std::vector<std::string> shas;
+  for (const auto& l : DocumentsOf(config_.sources[source], attachments.value())) {
+    auto got = state_.Get(l.url);
+    shas.push_back(got.ok() && got.value() ? got.value()->sha256 : "");
+  }
+  return CombinedSha256(page.sha256, shas);
+}
+
+void Crawler::FetchDocuments(const std::shared_ptr<Bundle>& b, bool conditional) {
+  std::vector<size_t> todo;
+  if (b->second_round && !b->page_body) todo.push_back(kPagePart);
+  for (size_t i = 0; i < b->parts.size(); ++i) {
+    if (!b->second_round || (!b->parts[i].have_body && !b->parts[i].failed)) todo.push_back(i);
+  }
+  b->pending = static_cast<int>(todo.size());
+  std::weak_ptr<Crawler*> self = self_;
+  for (size_t i : todo) {
+    std::vector<std::string> headers;
+    std::string url = i == kPagePart ? b->page.url : b->parts[i].link.url;
+    if (i != kPagePart && conditional && !b->parts[i].prior.sha256.empty()) {
+      const UrlState& prior = b->parts[i].prior;
+      if (!prior.etag.empty()) headers.push_back("If-None-Match: " + prior.etag);
+      if (!prior.last_modified.empty()) {
+        headers.push_back("If-Modified-Since: " + prior.last_modified);
+      }
+    }
+    FetchPage(
+        b->source, url,
+        [self, b, i](FetchResult res) {
+          if (auto c = self.lock()) (*c)->OnDocument(b, i, std::move(res));
+        },
+        std::move(headers));
+  }
+}
+
+void Crawler::OnDocument(const std::shared_ptr<Bundle>& b, size_t part, FetchResult res) {
+  if (res.error == FetchError::kInternal && res.error_message == "cancelled") b->stopped = true;
+  if (res.error != FetchError::kNone || (res.status != 200 && res.status != 304) ||
+      (res.status == 304 && (part == kPagePart || b->parts[part].prior.sha256.empty()))) {
+    const std::string reason =
+        res.error == FetchError::kInternal ? res.error_message : Reason(res);
+    log_->debug("document {} of {}: {}", part == kPagePart ? b->page.url : b->parts[part].link.url,
+                b->page.url, reason);
+    ++passes_[b->source].stats.failures["document_" + reason];
+    if (part != kPagePart) b->parts[part].failed = true;
+    DocumentDone(b);
+    return;
+  }
+  if (res.status == 304) {
+    b->parts[part].sha256 = b->parts[part].prior.sha256;
+    DocumentDone(b);
+    return;
+  }
+  // A 200: its hash on the CPU pool (a document may be tens of MiB), then back on the loop.
+  ++digesting_;
+  auto body = std::make_shared<FetchResult>(std::move(res));
+  auto sha = std::make_shared<std::string>();
+  std::weak_ptr<Crawler*> self = self_;
+  auto back = [self, b, part, body, sha] {
+    auto c = self.lock();
+    if (!c) return;
+    Crawler& crawler = **c;
+    --crawler.digesting_;
+    if (part == kPagePart) {
+      b->page.body = std::move(body->body);
+      b->page_sha = *sha;
+      b->page_body = true;
+    } else {
+      Bundle::Part& p = b->parts[part];
+      p.content_type = std::string(body->Header("content-type"));
+      p.etag = std::string(body->Header("etag"));
+      p.last_modified = std::string(body->Header("last-modified"));
+      p.body = std::move(body->body);
+      p.sha256 = *sha;
+      p.have_body = true;
+    }
+    crawler.DocumentDone(b);
+  };
+  if (options_.cpu == nullptr) {
+    *sha = Sha256Hex(body->body);
+    back();
+  } else {
+    asio::post(*options_.cpu, [body, sha, back, loop = io_.get_executor()] {
+      *sha = Sha256Hex(body->body);
+      asio::post(loop, back);
+    });
+  }
+}
+
+void Crawler::DocumentDone(const std::shared_ptr<Bundle>& b) {
+  if (--b->pending > 0) return;
+  if (b->stopped) {
+    journeys_.erase(b->journey);
+    tracker_.Ended(b->journey, PageStatus::kSkipped, "stopped");
+    MaybeStopped();
+    return;
+  }
+  std::vector<std::string> shas;
+  bool missing = !b->page_body;
+  for (const auto& p : b->parts) {
+    if (p.failed) continue;
+    shas.push_back(p.sha256);
+    missing = missing || !p.have_body;
+  }
+  const bool delivered = CombinedSha256(b->page_sha, shas) == b->page.delivered_sha256;
+  if (!delivered && missing && !b->second_round) {
+    // Something changed (or was never delivered) and a part answered 304: its body is needed
+    // to read the report, so it is fetched again whole.
+    b->second_round = true;
+    FetchDocuments(b, false);
+    return;
+  }
+  HandOn(b);
+}
+
+void Crawler::HandOn(const std::shared_ptr<Bundle>& b) {
+  FetchedPage page = std::move(b->page);
+  std::vector<std::string> shas;
+  std::vector<std::string> before;
+  for (auto& p : b->parts) {
+    before.push_back(p.prior.sha256);
+    if (p.failed) continue;
+    shas.push_back(p.sha256);
+    if (!p.have_body) continue;
+    UrlState s = p.prior;
+    s.url = p.link.url;
+    s.source = page.source;
+    s.kind = "attachment";
+    s.sha256 = p.sha256;
+    s.etag = p.etag;
+    s.last_modified = p.last_modified;
+    s.last_status = 200;
+    s.last_error.clear();
+    s.failures = 0;
+    s.last_fetch = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+    if (Status st = state_.CommitFetch(s, nullptr, nullptr); !st.ok()) {
+      log_->warn("state: document {} of {}: {}", s.url, page.url, st.message());
+    }
+  }
+  page.sha256 = CombinedSha256(b->page_sha, shas);
+  const bool delivered = page.sha256 == page.delivered_sha256;
+  if (!delivered && page.change == FetchedPage::Change::kUnchanged &&
+      CombinedSha256(b->page_sha, before) != page.sha256) {
+    // The page is as it was, a document is not: the report is revised.
+    page.change = FetchedPage::Change::kRevised;
+    --passes_[b->source].stats.reports_unchanged;
+    ++passes_[b->source].stats.reports_revised;
+  }
+  if (!delivered) {
+    for (auto& p : b->parts) {
+      if (p.have_body) {
+        page.documents.push_back(FetchedDocument{p.link.url, p.link.text, p.content_type,
+                                                 std::move(p.body), p.sha256});
+      }
+    }
+  }
+  journeys_.erase(b->journey);
+  tracker_.Fetched(b->journey, std::move(page));
 }
 
 void Crawler::Finish(size_t source) {

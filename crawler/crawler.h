@@ -25,6 +25,24 @@
 // report page answered 404/410, with a deletion stub, or with a redirect to its column is
 // "gone", counted per URL and handed to the tracker (PageTracker::Gone).
 //
+// Documents: a list entry whose link names a document (.pdf/.doc/.docx/.wps/.ofd) is a report
+// page of its own (max_document_body). A report page's attachments that may hold the report
+// (documents, on the source's hosts, whose link text the source's exclude_text does not
+// match: no 图解, 解读, 通知; at most kMaxDocuments) are fetched after the page and before it
+// is handed on, each through FetchPage() (robots.txt, politeness, retries), with its own row
+// in the state (kind "attachment", ETag and Last-Modified):
+//
+//   page 200/304 ─► documents? no ──────────────────────────────► tracker (as before)
+//                    yes: fetch each (conditional when the stored report was delivered)
+//                    ─► the report's hash: CombinedSha256(page, documents)
+//                    ─► the delivered one? ── yes ──────────────► tracker: unchanged
+//                    ─► a part answered 304 but something changed: that part again,
+//                       without validators (a revised attachment under an unchanged page)
+//                    ─► tracker: the page with its documents' bodies, one journey
+//
+// A document that fails is left out (the page is read without it; a page that is only a
+// note is then no report, a soft error of a delivered one, read again the next pass).
+//
 // Ownership: the Crawler is owned by the command or daemon that runs the io_context; it
 // borrows the Fetcher, the StateStore and the PageQueue, which must outlive it.
 // Threading: every member function and callback runs on the io_context's thread, except
@@ -131,6 +149,13 @@ class Crawler {
                  std::vector<std::string> headers = {});
   // Transfers and CPU work in flight.
   int busy() const { return in_flight_ + digesting_; }
+
+  // A report's hash with its documents: the page's own when there are none, else the SHA-256
+  // of the page's and the documents' hashes, one a line.
+  static std::string CombinedSha256(const std::string& page_sha256,
+                                    const std::vector<std::string>& document_sha256s);
+  // Documents fetched per report page, at most.
+  static constexpr size_t kMaxDocuments = 4;
 
   // When a source is next due after a pass that ended at `now` (exposed for tests).
   static std::chrono::system_clock::time_point NextDue(const SourceSettings& s,
@@ -256,6 +281,16 @@ class Crawler {
   void RequestDone(size_t source);
   void Finish(size_t source);
   void MaybeStopped();
+  // A report page waiting for its documents (see the diagram at the top).
+  struct Bundle;
+  // The attachments of a page that are fetched as its documents.
+  std::vector<Link> DocumentsOf(const Source& s, const std::vector<Link>& attachments) const;
+  // The report's hash as the state holds it (the page's row, its documents' rows).
+  std::string StoredReportSha(const UrlState& page) const;
+  void FetchDocuments(const std::shared_ptr<Bundle>& b, bool conditional);
+  void OnDocument(const std::shared_ptr<Bundle>& b, size_t part, FetchResult res);
+  void DocumentDone(const std::shared_ptr<Bundle>& b);
+  void HandOn(const std::shared_ptr<Bundle>& b);
   bool IsReportLink(const Source& s, const Link& l) const;
   // What ProcessLinks makes of a link, in words (CrawlerOptions::on_link).
   std::string Verdict(const Source& s, const Link& l) const;

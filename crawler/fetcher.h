@@ -43,21 +43,26 @@ struct FetchRequest {
   std::string ca_bundle;  // PEM file; "" = the system store
 };
 
-// The request for `url` with a source's transfer settings (the defaults: SourceSettings{}).
+// Whether the URL's path (query left out) ends in the extension of a document the parser
+// reads: .pdf, .doc, .docx, .wps, .ofd (case-insensitive).
+bool IsDocumentUrl(std::string_view url);
+
+// The request for `url` with a source's transfer settings (the defaults: SourceSettings{});
+// a document's URL (IsDocumentUrl) gets max_document_body instead of max_body.
 inline FetchRequest FetchRequestFor(const SourceSettings& s, std::string url) {
   using std::chrono::duration_cast;
   FetchRequest f;
-  f.url = std::move(url);
   f.user_agent = s.user_agent;
   f.connect_timeout = duration_cast<std::chrono::milliseconds>(s.connect_timeout);
   f.total_timeout = duration_cast<std::chrono::milliseconds>(s.total_timeout);
   f.low_speed_limit = static_cast<long>(s.low_speed_limit);
   f.low_speed_time = duration_cast<std::chrono::seconds>(s.low_speed_time);
-  f.max_body = s.max_body;
+  f.max_body = IsDocumentUrl(url) ? s.max_document_body : s.max_body;
   f.max_redirects = s.max_redirects;
   f.http2 = s.http2;
   f.tls_verify = s.tls_verify;
   f.ca_bundle = s.ca_bundle;
+  f.url = std::move(url);
   return f;
 }
 

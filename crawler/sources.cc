@@ -624,6 +624,7 @@ const std::vector<Field<SourceSettings>>& SettingFields() {
       {"low_speed_limit", Size(&SourceSettings::low_speed_limit, 0)},  // 0 turns the check off
       {"low_speed_time", Duration(&SourceSettings::low_speed_time, false)},
       {"max_body", Size(&SourceSettings::max_body, 1)},
+      {"max_document_body", Size(&SourceSettings::max_document_body, 1)},
       {"max_redirects", Int(&SourceSettings::max_redirects, 0, 50)},
       {"http2", Flag(&SourceSettings::http2)},
       {"tls_verify", Flag(&SourceSettings::tls_verify)},

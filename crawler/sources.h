@@ -49,6 +49,9 @@ struct SourceSettings {
   int64_t low_speed_limit = 64;  // bytes/s
   Seconds low_speed_time{30.0};
   int64_t max_body = 8 << 20;  // bytes
+  // The same for documents (a link named .pdf/.doc/.docx/.wps/.ofd: a report's attachment or
+  // a list entry that is a document), which carry fonts and pictures and are often MiB.
+  int64_t max_document_body = 32 << 20;  // bytes
   int max_redirects = 5;
   bool http2 = true;
   bool tls_verify = true;

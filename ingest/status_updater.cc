@@ -57,6 +57,56 @@ StatusUpdater::StatusUpdater(asio::io_context& loop, asio::thread_pool& cpu,
 
 StatusUpdater::~StatusUpdater() { self_.reset(); }
 
+namespace {
+
+bool HoldsTables(const parser::ParseOutput& out) {
+  return out.is_report && ContentShape::Of(out.record).cells > 0;
+}
+
+}  // namespace
+
+Result<parser::ParseOutput> ParseReport(const FetchedPage& page, parser::ParseInput in,
+                                        const parser::ParseOptions& options) {
+  // The page's own bytes and hash: FetchedPage::sha256 is the report's (page and documents).
+  in.sha256.clear();
+  Result<parser::ParseOutput> chosen = parser::Parse(in, options);
+  std::vector<parser::DocumentRef> attachments;
+  std::optional<parser::DocumentRef> document;
+  if (chosen.ok()) {
+    const parser::Source& s = chosen.value().record.source;
+    document = parser::DocumentRef{page.url, s.media_type, s.sha256, 0};
+  }
+  bool from_page = chosen.ok() && HoldsTables(chosen.value());
+  for (const auto& d : page.documents) {
+    parser::ParseInput din = in;
+    din.bytes = d.body;
+    din.content_type = d.content_type;
+    din.sha256 = d.sha256;
+    Result<parser::ParseOutput> out = parser::Parse(din, options);
+    // The media type the bytes are (sniffed by the parser), else what the server said.
+    std::string media_type = out.ok() && !out.value().record.source.media_type.empty()
+                                 ? out.value().record.source.media_type
+                                 : d.content_type;
+    parser::DocumentRef ref{d.url, media_type, d.sha256, static_cast<int64_t>(d.body.size())};
+    attachments.push_back(ref);
+    if (from_page || !out.ok()) continue;
+    // The first document that holds the tables; a report without them (an image-only scan)
+    // only when the page is not a report either.
+    const bool page_report = chosen.ok() && chosen.value().is_report;
+    if (HoldsTables(out.value()) || (!page_report && out.value().is_report)) {
+      from_page = HoldsTables(out.value());
+      chosen = std::move(out);
+      ref.bytes = 0;
+      document = ref;
+    }
+  }
+  if (chosen.ok()) {
+    chosen.value().record.source.document = document;
+    chosen.value().record.source.attachments = std::move(attachments);
+  }
+  return chosen;
+}
+
 JourneyId StatusUpdater::Planned(const std::string& source, const std::string& url) {
   JourneyId id = next_id_++;
   Journey& j = journeys_[id];
@@ -132,7 +182,7 @@ void StatusUpdater::Fetched(JourneyId id, FetchedPage page) {
     in.fetched_at = Rfc3339(p.fetched_at);
     in.sha256 = p.sha256;  // hashed once, by the crawler's digest
     const auto parse_start = std::chrono::steady_clock::now();
-    parsed->output = parser::Parse(in, parse);
+    parsed->output = p.documents.empty() ? parser::Parse(in, parse) : ParseReport(p, in, parse);
     parsed->parse_time = std::chrono::steady_clock::now() - parse_start;
     parsed->page.body = std::string();  // not needed any more: free it on this thread
     asio::post(loop, [parsed, self, id] {

@@ -82,6 +82,20 @@ struct ContentShape {
 // Whether `after` lost what makes `before` a report: a section, or more than half its cells.
 bool LosesContent(const ContentShape& before, const ContentShape& after);
 
+// A report page with its documents (FetchedPage::documents), read as one report: the page and
+// each document are parsed; the record is the page's when the page holds the tables (a cell
+// read), else the first document's that does, else the page's. Its source.document names
+// what the tables were read from (the page or the document), source.attachments every
+// document. The report_id and source.url stay the page's. Pure: runs on the CPU pool.
+//
+// A page and its documents are one journey (one owner, one claim on the page's URL): the
+// crawler hands them on together, and a revised document is a new hash of the report
+// (FetchedPage::sha256) and, when its tables changed, a new fingerprint: report.revised. A
+// page gone withdraws the report (the rules for pages); a document gone under a page that
+// stays leaves the page read alone (a soft error when the page is only a note).
+Result<parser::ParseOutput> ParseReport(const FetchedPage& page, parser::ParseInput in,
+                                        const parser::ParseOptions& options);
+
 struct StatusUpdaterOptions {
   // Report pages between the start of their fetch and their final status. Default 64.
   size_t max_pages = 64;

@@ -20,12 +20,25 @@ using Cells = std::vector<Value>;     // one table row, in the template's column
 
 enum class Template { kUnknown, k2019, k2021 };
 
+// A document of a report page (its attachment), or the page, named in source.document and
+// source.attachments. Set by the daemon, never by Parse().
+struct DocumentRef {
+  std::string url;
+  std::string media_type;
+  std::string sha256;
+  int64_t bytes = 0;  // source.attachments only
+};
+
 struct Source {
   std::optional<std::string> url;         // null for local files
   std::optional<std::string> fetched_at;  // RFC 3339; null for local files
   std::string sha256;                     // of the raw bytes, lower-case hex
   std::string media_type;                 // "text/html" or "text/plain"
   std::string charset;                    // the charset the bytes were decoded from
+  // Reports with attachments, and documents linked from a list: what the tables were read
+  // from, and every attachment fetched with the page. Absent from the JSON when unset.
+  std::optional<DocumentRef> document;
+  std::vector<DocumentRef> attachments;
 };
 
 struct Narrative {

@@ -89,6 +89,16 @@ nlohmann::ordered_json RecordToJson(const Record& r) {
                  {"sha256", r.source.sha256},
                  {"media_type", r.source.media_type},
                  {"charset", r.source.charset}};
+  if (r.source.document) {
+    const DocumentRef& d = *r.source.document;
+    j["source"]["document"] = {{"url", d.url}, {"media_type", d.media_type}, {"sha256", d.sha256}};
+    Json attachments = Json::array();
+    for (const auto& a : r.source.attachments) {
+      attachments.push_back(
+          {{"url", a.url}, {"media_type", a.media_type}, {"sha256", a.sha256}, {"bytes", a.bytes}});
+    }
+    j["source"]["attachments"] = std::move(attachments);
+  }
   j["title"] = OrNull(r.title);
   j["organization"] = OrNull(r.organization);
   j["year"] = OrNull(r.year);

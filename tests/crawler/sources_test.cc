@@ -37,6 +37,7 @@ void ExpectSameSettings(const SourceSettings& got, const SourceSettings& want) {
   EXPECT_EQ(got.low_speed_limit, want.low_speed_limit);
   EXPECT_DOUBLE_EQ(got.low_speed_time.count(), want.low_speed_time.count());
   EXPECT_EQ(got.max_body, want.max_body);
+  EXPECT_EQ(got.max_document_body, want.max_document_body);
   EXPECT_EQ(got.max_redirects, want.max_redirects);
   EXPECT_EQ(got.http2, want.http2);
   EXPECT_EQ(got.tls_verify, want.tls_verify);
@@ -241,6 +242,7 @@ TEST(SourcesParseTest, RobotsAndAttachmentSettingsHaveTheCrawlersFormerValues) {
   EXPECT_DOUBLE_EQ(d.max_crawl_delay.count(), 60.0);
   EXPECT_DOUBLE_EQ(d.robots_retry.count(), 300.0);
   EXPECT_EQ(d.robots_max_body, 512000);
+  EXPECT_EQ(d.max_document_body, 32 << 20);  // docs/defaults.toml: "32MiB"
   EXPECT_EQ(d.attachment_extensions,
             (std::vector<std::string>{".pdf", ".doc", ".docx", ".wps", ".ofd", ".xls", ".xlsx"}));
 }
