@@ -305,12 +305,17 @@ void Crawler::EndPage(Request& r, const char* why) {
 
 void Crawler::FetchPage(size_t source, std::string url, PageDone done,
                         std::vector<std::string> headers) {
+  FetchPage(source, std::move(url), std::move(done), std::move(headers), false);
+}
+
+void Crawler::FetchPage(size_t source, std::string url, PageDone done,
+                        std::vector<std::string> headers, bool first) {
   Request r{source, std::move(url), Kind::kPage, 0, 0, 0, Clock::now()};
   r.page_done = std::make_shared<PageDone>(std::move(done));
   if (!headers.empty()) {
     r.call = std::make_shared<const ListCall>(ListCall{r.url, "GET", "", std::move(headers)});
   }
-  Enqueue(std::move(r));
+  Enqueue(std::move(r), first);
 }
 
 void Crawler::StartSourcePass(size_t source, std::function<void(const SourcePassStats&)> done) {
@@ -342,7 +347,7 @@ void Crawler::EnqueueEntries(size_t source) {
   }
 }
 
-void Crawler::Enqueue(Request r) {
+void Crawler::Enqueue(Request r, bool first) {
   if (stopped_) {
     if (r.kind == Kind::kReport) EndJourney(r, PageStatus::kSkipped, "stopped");
     EndPage(r, "cancelled");
@@ -353,7 +358,12 @@ void Crawler::Enqueue(Request r) {
     journeys_.insert(r.journey);
   }
   ++passes_[r.source].outstanding;
-  hosts_[HostKey(r.target())].waiting.push_back(std::move(r));
+  auto& waiting = hosts_[HostKey(r.target())].waiting;
+  if (first) {
+    waiting.push_front(std::move(r));
+  } else {
+    waiting.push_back(std::move(r));
+  }
   Dispatch();
 }
 
@@ -978,6 +988,7 @@ struct Crawler::Bundle {
   JourneyId journey = 0;
   FetchedPage page;
   std::string page_sha;    // the page's own hash
+  std::string stored;      // the report's hash as the state held it before this fetch
   bool page_body = false;  // page.body holds the page (it answered 200)
   struct Part {
     Link link;
@@ -1095,8 +1106,10 @@ void Crawler::OnReport(Request& r, FetchResult& res, Digest* d) {
       stored.push_back(part.prior.sha256);
       b->parts.push_back(std::move(part));
     }
-    // Validators only when the report as stored is the one delivered: then 304s are enough.
-    FetchDocuments(b, CombinedSha256(b->page_sha, stored) == b->page.delivered_sha256);
+    b->stored = CombinedSha256(before ? before->sha256 : "", stored);
+    // Validators only when the report as stored is settled (with track_delivery: the one
+    // delivered): then 304s are enough.
+    FetchDocuments(b, Settled(*b, b->stored));
     return;
   }
   journeys_.erase(id);
@@ -1105,10 +1118,11 @@ void Crawler::OnReport(Request& r, FetchResult& res, Digest* d) {
 
 std::string Crawler::CombinedSha256(const std::string& page_sha256,
                                     const std::vector<std::string>& document_sha256s) {
-  if (document_sha256s.empty()) return page_sha256;
   std::string all = page_sha256;
-  for (const auto& s : document_sha256s) all += "\n" + s;
-  return Sha256Hex(all);
+  for (const auto& s : document_sha256s) {
+    if (!s.empty()) all += "\n" + s;
+  }
+  return all.size() == page_sha256.size() ? page_sha256 : Sha256Hex(all);
 }
 
 std::vector<Link> Crawler::DocumentsOf(const Source& s, const std::vector<Link>& attachments) const {
@@ -1139,6 +1153,11 @@ std::string Crawler::StoredReportSha(const UrlState& page) const {
   return CombinedSha256(page.sha256, shas);
 }
 
+bool Crawler::Settled(const Bundle& b, const std::string& report_sha) const {
+  return !report_sha.empty() &&
+         (!options_.track_delivery || report_sha == b.page.delivered_sha256);
+}
+
 void Crawler::FetchDocuments(const std::shared_ptr<Bundle>& b, bool conditional) {
   std::vector<size_t> todo;
   if (b->second_round && !b->page_body) todo.push_back(kPagePart);
@@ -1157,12 +1176,14 @@ void Crawler::FetchDocuments(const std::shared_ptr<Bundle>& b, bool conditional)
         headers.push_back("If-Modified-Since: " + prior.last_modified);
       }
     }
+    // Ahead of the reports waiting for a slot downstream: this report holds one already, and
+    // would hold it forever behind them.
     FetchPage(
         b->source, url,
         [self, b, i](FetchResult res) {
           if (auto c = self.lock()) (*c)->OnDocument(b, i, std::move(res));
         },
-        std::move(headers));
+        std::move(headers), true);
   }
 }
 
@@ -1185,7 +1206,9 @@ void Crawler::OnDocument(const std::shared_ptr<Bundle>& b, size_t part, FetchRes
     return;
   }
   // A 200: its hash on the CPU pool (a document may be tens of MiB), then back on the loop.
+  // The pass stays open meanwhile (its report is not handed on yet).
   ++digesting_;
+  ++passes_[b->source].outstanding;
   auto body = std::make_shared<FetchResult>(std::move(res));
   auto sha = std::make_shared<std::string>();
   std::weak_ptr<Crawler*> self = self_;
@@ -1208,6 +1231,7 @@ void Crawler::OnDocument(const std::shared_ptr<Bundle>& b, size_t part, FetchRes
       p.have_body = true;
     }
     crawler.DocumentDone(b);
+    crawler.RequestDone(b->source);
   };
   if (options_.cpu == nullptr) {
     *sha = Sha256Hex(body->body);
@@ -1235,8 +1259,8 @@ void Crawler::DocumentDone(const std::shared_ptr<Bundle>& b) {
     shas.push_back(p.sha256);
     missing = missing || !p.have_body;
   }
-  const bool delivered = CombinedSha256(b->page_sha, shas) == b->page.delivered_sha256;
-  if (!delivered && missing && !b->second_round) {
+  const std::string now = CombinedSha256(b->page_sha, shas);
+  if ((now != b->stored || !Settled(*b, now)) && missing && !b->second_round) {
     // Something changed (or was never delivered) and a part answered 304: its body is needed
     // to read the report, so it is fetched again whole.
     b->second_round = true;
@@ -1249,9 +1273,7 @@ void Crawler::DocumentDone(const std::shared_ptr<Bundle>& b) {
 void Crawler::HandOn(const std::shared_ptr<Bundle>& b) {
   FetchedPage page = std::move(b->page);
   std::vector<std::string> shas;
-  std::vector<std::string> before;
   for (auto& p : b->parts) {
-    before.push_back(p.prior.sha256);
     if (p.failed) continue;
     shas.push_back(p.sha256);
     if (!p.have_body) continue;
@@ -1273,15 +1295,16 @@ void Crawler::HandOn(const std::shared_ptr<Bundle>& b) {
     }
   }
   page.sha256 = CombinedSha256(b->page_sha, shas);
-  const bool delivered = page.sha256 == page.delivered_sha256;
-  if (!delivered && page.change == FetchedPage::Change::kUnchanged &&
-      CombinedSha256(b->page_sha, before) != page.sha256) {
+  const bool read = page.sha256 != b->stored || !Settled(*b, page.sha256);
+  if (page.change == FetchedPage::Change::kUnchanged && page.sha256 != b->stored) {
     // The page is as it was, a document is not: the report is revised.
     page.change = FetchedPage::Change::kRevised;
     --passes_[b->source].stats.reports_unchanged;
     ++passes_[b->source].stats.reports_revised;
   }
-  if (!delivered) {
+  if (!read) {
+    page.body.clear();  // nothing to read: the report as it was
+  } else {
     for (auto& p : b->parts) {
       if (p.have_body) {
         page.documents.push_back(FetchedDocument{p.link.url, p.link.text, p.content_type,

@@ -151,7 +151,8 @@ class Crawler {
   int busy() const { return in_flight_ + digesting_; }
 
   // A report's hash with its documents: the page's own when there are none, else the SHA-256
-  // of the page's and the documents' hashes, one a line.
+  // of the page's and the documents' hashes, one a line. An empty hash (a document never
+  // read, or not read this time) is left out.
   static std::string CombinedSha256(const std::string& page_sha256,
                                     const std::vector<std::string>& document_sha256s);
   // Documents fetched per report page, at most.
@@ -233,7 +234,10 @@ class Crawler {
   void StartPortalPass(size_t source);
   void PollSource(size_t source);
   void PollAt(size_t source, std::chrono::system_clock::time_point due);
-  void Enqueue(Request r);
+  // `first`: ahead of the host's waiting requests (a report's documents).
+  void Enqueue(Request r, bool first = false);
+  void FetchPage(size_t source, std::string url, PageDone done, std::vector<std::string> headers,
+                 bool first);
   void Dispatch();
   void ScheduleDispatch(std::chrono::steady_clock::time_point when);
   void Start(HostState& host, const std::string& host_key, Request r);
@@ -288,6 +292,9 @@ class Crawler {
   // The report's hash as the state holds it (the page's row, its documents' rows).
   std::string StoredReportSha(const UrlState& page) const;
   void FetchDocuments(const std::shared_ptr<Bundle>& b, bool conditional);
+  // Whether the report with this hash needs no reading: it is the stored one's and, with
+  // track_delivery, the delivered one's.
+  bool Settled(const Bundle& b, const std::string& report_sha) const;
   void OnDocument(const std::shared_ptr<Bundle>& b, size_t part, FetchResult res);
   void DocumentDone(const std::shared_ptr<Bundle>& b);
   void HandOn(const std::shared_ptr<Bundle>& b);

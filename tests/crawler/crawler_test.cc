@@ -73,6 +73,8 @@ struct Portal {
       pages[p] = std::string("<html><body><p>report ") + p +
                  "</p><a href=\"/files/a.pdf\">附件</a></body></html>";
     }
+    // The attachment every report page names: a document, fetched with each page.
+    pages["/files/a.pdf"] = "%PDF-1.4 the attachment";
   }
 
   HttpResponse Serve(const HttpRequest& req) {
