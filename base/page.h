@@ -40,7 +40,7 @@ struct Link {
 // A document a report page links to (its 全真版 PDF, a Word file), fetched with the page and
 // handed on with it: the page and its documents are one report, one journey.
 struct FetchedDocument {
-  std::string url;  // as linked (canonical)
+  std::string url;   // as linked (canonical)
   std::string text;  // the link's text
   std::string content_type;
   std::string body;    // the whole document

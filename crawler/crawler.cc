@@ -86,8 +86,8 @@ bool IsAttachment(const std::string& url, const std::vector<std::string>& extens
 // Whether the bytes are a document's, by their magic numbers (PDF, a ZIP: DOCX or OFD, an
 // OLE2 container: DOC or WPS): no HTML to look for links or a stub in.
 bool LooksLikeDocument(std::string_view body) {
-  static constexpr std::string_view kMagic[] = {
-      "%PDF-", std::string_view("PK\x03\x04", 4), "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"};
+  static constexpr std::string_view kMagic[] = {"%PDF-", std::string_view("PK\x03\x04", 4),
+                                                "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"};
   for (auto m : kMagic) {
     if (body.substr(0, m.size()) == m) return true;
   }
@@ -1125,7 +1125,8 @@ std::string Crawler::CombinedSha256(const std::string& page_sha256,
   return all.size() == page_sha256.size() ? page_sha256 : Sha256Hex(all);
 }
 
-std::vector<Link> Crawler::DocumentsOf(const Source& s, const std::vector<Link>& attachments) const {
+std::vector<Link> Crawler::DocumentsOf(const Source& s,
+                                       const std::vector<Link>& attachments) const {
   std::vector<Link> out;
   for (const auto& a : attachments) {
     if (out.size() >= kMaxDocuments) break;
@@ -1154,8 +1155,7 @@ std::string Crawler::StoredReportSha(const UrlState& page) const {
 }
 
 bool Crawler::Settled(const Bundle& b, const std::string& report_sha) const {
-  return !report_sha.empty() &&
-         (!options_.track_delivery || report_sha == b.page.delivered_sha256);
+  return !report_sha.empty() && (!options_.track_delivery || report_sha == b.page.delivered_sha256);
 }
 
 void Crawler::FetchDocuments(const std::shared_ptr<Bundle>& b, bool conditional) {
@@ -1191,8 +1191,7 @@ void Crawler::OnDocument(const std::shared_ptr<Bundle>& b, size_t part, FetchRes
   if (res.error == FetchError::kInternal && res.error_message == "cancelled") b->stopped = true;
   if (res.error != FetchError::kNone || (res.status != 200 && res.status != 304) ||
       (res.status == 304 && (part == kPagePart || b->parts[part].prior.sha256.empty()))) {
-    const std::string reason =
-        res.error == FetchError::kInternal ? res.error_message : Reason(res);
+    const std::string reason = res.error == FetchError::kInternal ? res.error_message : Reason(res);
     log_->debug("document {} of {}: {}", part == kPagePart ? b->page.url : b->parts[part].link.url,
                 b->page.url, reason);
     ++passes_[b->source].stats.failures["document_" + reason];
@@ -1307,8 +1306,8 @@ void Crawler::HandOn(const std::shared_ptr<Bundle>& b) {
   } else {
     for (auto& p : b->parts) {
       if (p.have_body) {
-        page.documents.push_back(FetchedDocument{p.link.url, p.link.text, p.content_type,
-                                                 std::move(p.body), p.sha256});
+        page.documents.push_back(
+            FetchedDocument{p.link.url, p.link.text, p.content_type, std::move(p.body), p.sha256});
       }
     }
   }

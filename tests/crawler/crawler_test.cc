@@ -506,6 +506,107 @@ TEST_F(CrawlerTest, ASlowConsumerHoldsBackReportFetches) {
   EXPECT_EQ(small.pages.size(), 5u);
 }
 
+// A report page whose body is a note and its 全真版 PDF: the PDF comes with the page (one
+// journey), the 图解 look-alike is never fetched; a second pass asks the PDF conditionally;
+// a revised PDF under an unchanged page revises the report, and the page, answered 304, is
+// fetched again whole so that both can be read.
+TEST_F(CrawlerTest, AReportPagesDocumentComesWithItAndARevisedOneRevisesTheReport) {
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.pages["/col/t1.html"] =
+        "<html><body><p>见附件。</p><a href=\"/files/t1.pdf\">甲镇2020年报告（全真版）</a>"
+        "<a href=\"/files/t1-tujie.pdf\">图解：甲镇2020年报告</a></body></html>";
+    portal_.pages["/files/t1.pdf"] = "%PDF-1.4 t1 first";
+    portal_.pages["/files/t1-tujie.pdf"] = "%PDF-1.4 picture";
+  }
+  auto t1 = [&]() -> const FetchedPage* {
+    for (const auto& p : pages_) {
+      if (p.url == server_.Url("/col/t1.html")) return &p;
+    }
+    return nullptr;
+  };
+  Pass();
+  const FetchedPage* p = t1();
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->change, FetchedPage::Change::kNew);
+  ASSERT_EQ(p->documents.size(), 1u);
+  EXPECT_EQ(p->documents[0].url, server_.Url("/files/t1.pdf"));
+  EXPECT_EQ(p->documents[0].text, "甲镇2020年报告（全真版）");
+  EXPECT_EQ(p->documents[0].body, "%PDF-1.4 t1 first");
+  EXPECT_EQ(p->attachments.size(), 2u);  // both named; only one is a document of the report
+  EXPECT_TRUE(RequestsFor("/files/t1-tujie.pdf").empty());
+  const std::string first_sha = p->sha256;
+  EXPECT_EQ(first_sha,
+            Crawler::CombinedSha256(state_->Get(p->url).value()->sha256, {p->documents[0].sha256}));
+
+  pages_.clear();
+  Pass();
+  p = t1();
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->change, FetchedPage::Change::kUnchanged);
+  EXPECT_TRUE(p->documents.empty());
+  EXPECT_EQ(p->sha256, first_sha);
+  auto pdf = RequestsFor("/files/t1.pdf");
+  ASSERT_EQ(pdf.size(), 2u);
+  EXPECT_TRUE(pdf[1].headers.count("if-none-match"));
+
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.pages["/files/t1.pdf"] = "%PDF-1.4 t1 corrected";
+  }
+  pages_.clear();
+  size_t page_requests = RequestsFor("/col/t1.html").size();
+  Pass();
+  p = t1();
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->change, FetchedPage::Change::kRevised);
+  EXPECT_NE(p->sha256, first_sha);
+  ASSERT_EQ(p->documents.size(), 1u);
+  EXPECT_EQ(p->documents[0].body, "%PDF-1.4 t1 corrected");
+  EXPECT_NE(p->body.find("见附件"), std::string::npos);  // the page, fetched again whole
+  auto page = RequestsFor("/col/t1.html");
+  ASSERT_EQ(page.size(), page_requests + 2);  // 304, then without validators
+  EXPECT_TRUE(page[page_requests].headers.count("if-none-match"));
+  EXPECT_FALSE(page[page_requests + 1].headers.count("if-none-match"));
+}
+
+// Documents get max_document_body (32 MiB by default), pages max_body (8 MiB).
+TEST(FetchRequestForTest, ADocumentsUrlGetsTheLargerBodyLimit) {
+  SourceSettings s;
+  s.max_body = 1000;
+  s.max_document_body = 5000;
+  EXPECT_EQ(FetchRequestFor(s, "http://a.test/r/2021.PDF?x=1").max_body, 5000);
+  EXPECT_EQ(FetchRequestFor(s, "http://a.test/r/2021.docx").max_body, 5000);
+  EXPECT_EQ(FetchRequestFor(s, "http://a.test/r/2021.ofd").max_body, 5000);
+  EXPECT_EQ(FetchRequestFor(s, "http://a.test/r/2021.html").max_body, 1000);
+  EXPECT_EQ(FetchRequestFor(s, "http://a.test/r/2021.xlsx").max_body, 1000);
+  EXPECT_EQ(FetchRequestFor(s, "http://a.test/r/index.html?f=a.pdf").max_body, 1000);
+}
+
+// A list entry that links straight to a document is a report page of its own; a spreadsheet
+// is not, whatever its text.
+TEST_F(CrawlerTest, AListEntryThatIsADocumentIsAReport) {
+  config_.sources[0].report_url = R"(/t\d+\.(html|pdf|xls)$)";
+  {
+    std::lock_guard<std::mutex> lock(portal_.mu);
+    portal_.pages["/col/index_2.html"] =
+        "<html><body><a href=\"t7.pdf\">庚镇2020年政府信息公开工作年度报告</a>"
+        "<a href=\"t8.xls\">辛镇2020年政府信息公开工作年度报告</a>"
+        "<script>createPageHTML(3, 2, \"index\", \"html\");</script></body></html>";
+    portal_.pages["/col/t7.pdf"] = "%PDF-1.4 /a.pdf (text) t7";
+  }
+  Pass();
+  const FetchedPage* t7 = nullptr;
+  for (const auto& p : pages_) {
+    if (p.url == server_.Url("/col/t7.pdf")) t7 = &p;
+  }
+  ASSERT_NE(t7, nullptr);
+  EXPECT_EQ(t7->body, "%PDF-1.4 /a.pdf (text) t7");
+  EXPECT_TRUE(t7->attachments.empty());  // a document's bytes are not searched for links
+  EXPECT_TRUE(t7->documents.empty());
+  EXPECT_TRUE(RequestsFor("/col/t8.xls").empty());
+}
+
 // Every report the crawler plans ends its journey exactly once: handed on, or ended here
 // with a reason (robots.txt, a failure). None is left open for the status updater.
 TEST_F(CrawlerTest, EveryPlannedReportEndsItsJourneyOnce) {
