@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "parser/record_json.h"
 #include "tests/ingest/memory_ledger.h"
 #include "tests/ingest/test_pages.h"
 
@@ -553,6 +554,127 @@ TEST_F(StatusUpdaterTest, AGoneReportIsWithdrawnOnceAndComesBackAsARevision) {
   ASSERT_EQ(sink_.batches.size(), 3u);
   EXPECT_EQ(Events(sink_)[2], "report.revised") << "back, as the last event said it was gone";
   EXPECT_EQ(nlohmann::json::parse(sink_.batches[2]->messages[0].value)["version"], 3);
+}
+
+// ---- a report page with documents (ParseReport) ----
+
+std::string DocumentFixture(const std::string& name) {
+  std::ifstream in(std::string(NIANBAO_FIXTURES) + "/documents/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string HtmlFixture(const std::string& name) {
+  std::ifstream in(std::string(NIANBAO_FIXTURES) + "/html/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+FetchedDocument Document(const std::string& url, const std::string& text, std::string body) {
+  FetchedDocument d;
+  d.url = url;
+  d.text = text;
+  d.content_type = "application/octet-stream";  // as portals serve them: the bytes decide
+  d.body = std::move(body);
+  d.sha256 = parser::Sha256Hex(d.body);
+  return d;
+}
+
+// A page that is a note and a link: the record is read from its 全真版 PDF (form_2021: the
+// values of tests/parser/html_report_test.cc), under the page's URL and report_id.
+const char kNotePage[] =
+    "<html><head><meta charset=\"utf-8\"><title>青禾县自然资源局2021年政府信息公开工作年度报告"
+    "</title></head><body><p>青禾县自然资源局2021年政府信息公开工作年度报告全文见附件。</p>"
+    "<a href=\"/files/2021.pdf\">全真版</a></body></html>";
+
+FetchedPage NotePageWith(std::vector<FetchedDocument> documents) {
+  FetchedPage p =
+      nianbao::testing::TextPage("test-source", "http://x.gov.cn/nb/t1.html", kNotePage);
+  p.content_type = "text/html; charset=utf-8";
+  p.documents = std::move(documents);
+  return p;
+}
+
+TEST(ParseReportTest, ANotePageIsReadFromItsDocument) {
+  const std::string pdf = DocumentFixture("form_2021.pdf");
+  ASSERT_FALSE(pdf.empty());
+  FetchedPage page = NotePageWith({Document("http://x.gov.cn/files/2021.pdf", "全真版", pdf)});
+  parser::ParseInput in;
+  in.bytes = page.body;
+  in.content_type = page.content_type;
+  in.url = page.url;
+  auto out = ParseReport(page, in, {});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_TRUE(out.value().is_report);
+  const auto j = parser::RecordToJson(out.value().record);
+  EXPECT_EQ(j["report_id"], parser::ReportIdForUrl(page.url));
+  EXPECT_EQ(j["source"]["url"], page.url);
+  EXPECT_EQ(j["source"]["document"]["url"], "http://x.gov.cn/files/2021.pdf");
+  EXPECT_EQ(j["source"]["document"]["media_type"], "application/pdf");
+  EXPECT_EQ(j["source"]["document"]["sha256"], parser::Sha256Hex(pdf));
+  ASSERT_EQ(j["source"]["attachments"].size(), 1u);
+  EXPECT_EQ(j["source"]["attachments"][0]["bytes"], pdf.size());
+  EXPECT_EQ(j["source"]["attachments"][0]["media_type"], "application/pdf");
+  EXPECT_EQ(j["organization"], "青禾县自然资源局");
+  EXPECT_EQ(j["year"], 2021);
+  EXPECT_EQ(j["proactive"]["normative_documents"]["issued"], 3);
+  EXPECT_EQ(j["proactive"]["normative_documents"]["repealed"], 1);
+  EXPECT_EQ(j["proactive"]["normative_documents"]["in_force"], 12);
+  EXPECT_EQ(j["proactive"]["licensing"]["decisions"], 186);
+  EXPECT_EQ(j["applications"]["new"][6], 20);  // the 总计 column of 本年新收政府信息公开申请数量
+}
+
+// A page that holds the tables is read from itself; its attachment is named, not read.
+TEST(ParseReportTest, APageThatHoldsTheTablesIsReadFromThePage) {
+  FetchedPage page = nianbao::testing::TextPage("test-source", "http://x.gov.cn/nb/t2.html",
+                                                HtmlFixture("form_2021.html"));
+  page.content_type = "text/html; charset=utf-8";
+  const std::string faults = DocumentFixture("faults_2019.docx");
+  page.documents = {Document("http://x.gov.cn/files/2019.docx", "附件", faults)};
+  parser::ParseInput in;
+  in.bytes = page.body;
+  in.content_type = page.content_type;
+  in.url = page.url;
+  auto out = ParseReport(page, in, {});
+  ASSERT_TRUE(out.ok());
+  const auto j = parser::RecordToJson(out.value().record);
+  EXPECT_EQ(j["source"]["document"]["url"], page.url);
+  EXPECT_EQ(j["source"]["document"]["media_type"], "text/html");
+  EXPECT_EQ(j["source"]["document"]["sha256"], parser::Sha256Hex(page.body));
+  EXPECT_EQ(j["year"], 2021);  // the page's report, not the attachment's 2019
+  ASSERT_EQ(j["source"]["attachments"].size(), 1u);
+  EXPECT_EQ(j["source"]["attachments"][0]["url"], "http://x.gov.cn/files/2019.docx");
+  EXPECT_EQ(j["source"]["attachments"][0]["bytes"], faults.size());
+}
+
+// Through the updater: the note page with its PDF is published; the same report as DOCX
+// (other bytes, the same tables) is unchanged; another report in its place is report.revised.
+TEST_F(StatusUpdaterTest, ARevisedDocumentIsAReportRevised) {
+  auto with = [](const std::string& fixture, const std::string& sha) {
+    FetchedPage p = NotePageWith(
+        {Document("http://x.gov.cn/files/2021.pdf", "全真版", DocumentFixture(fixture))});
+    p.sha256 = sha;  // the report's hash (the crawler's, of page and document)
+    return p;
+  };
+  Run({with("form_2021.pdf", std::string(64, 'a'))});
+  ASSERT_EQ(sink_.batches.size(), 1u);
+  EXPECT_EQ(HeaderOf(sink_.batches[0]->messages[0], "event"), "report.published");
+  auto first = nlohmann::json::parse(sink_.batches[0]->messages[0].value);
+  EXPECT_EQ(first["source"]["document"]["url"], "http://x.gov.cn/files/2021.pdf");
+
+  Run({with("form_2021.docx", std::string(64, 'b'))});
+  EXPECT_EQ(sink_.batches.size(), 1u) << "the same tables in another format: no revision";
+  EXPECT_EQ(updater_.stats().same_content, 1);
+
+  Run({with("faults_2019.pdf", std::string(64, 'c'))});
+  ASSERT_EQ(sink_.batches.size(), 2u);
+  EXPECT_EQ(HeaderOf(sink_.batches[1]->messages[0], "event"), "report.revised");
+  auto second = nlohmann::json::parse(sink_.batches[1]->messages[0].value);
+  EXPECT_EQ(second["report_id"], first["report_id"]);
+  EXPECT_EQ(second["version"], 2);
+  EXPECT_NE(second["fingerprint"], first["fingerprint"]);
 }
 
 }  // namespace
