@@ -1867,7 +1867,7 @@ class PortalHandler(BaseHTTPRequestHandler):
         portal = self.portal
         name = path[len("/__control/"):]
         posts = {"revise", "revert", "misbehave", "reset", "clear-log", "publish-late", "unpublish-late",
-                 "move-column"}
+                 "move-column", "revise-attachment"}
         gets = {"manifest", "log", "state"}
         if name not in posts | gets:
             body, ctype, status = b'{"error": "unknown control endpoint"}\n', "application/json", 404
@@ -1888,6 +1888,11 @@ class PortalHandler(BaseHTTPRequestHandler):
             if REVISE_HOST in portal.sites:
                 portal.control.revise((REVISE_HOST, REVISE_PATH))
             body = json.dumps({"ok": True, "revised": portal.manifest.get("revise")}, ensure_ascii=False).encode()
+            ctype, status = "application/json; charset=utf-8", 200
+        elif name == "revise-attachment":
+            if DOCUMENTS_HOST in portal.sites:
+                portal.control.revise((DOCUMENTS_HOST, DOCUMENTS_REVISE_PATH))
+            body = json.dumps({"ok": True, "revised": DOCUMENTS_REVISE_PATH}, ensure_ascii=False).encode()
             ctype, status = "application/json; charset=utf-8", 200
         elif name == "revert":
             if REVISE_HOST in portal.sites:
@@ -2621,6 +2626,96 @@ def build_cms_moved(name, seeds, base):
     return site
 
 
+DOCUMENTS_HOST = "cms-documents"
+DOCUMENTS_COLUMN = "/xxgk/nbwj/index.html"
+DOCUMENT_FIXTURE_DIR = HERE.parent / "fixtures" / "documents"
+# The attachment that POST /__control/revise-attachment replaces (form_2021.pdf -> faults_2019.pdf).
+DOCUMENTS_REVISE_PATH = "/art/2022/files/P020220125000001.pdf"
+
+
+def build_cms_documents(name, seeds, base):
+    """Reports published as documents: the column links straight to a PDF and a DOCX report;
+    a report page is a note and a link to its 全真版 PDF (replaced by POST
+    /__control/revise-attachment); a report page holds its tables and attaches a PDF, a 图解
+    PNG and a notice PDF; a 图解 PDF is listed as a look-alike."""
+    site = Site(name, "plain")
+    doc = lambda f: (DOCUMENT_FIXTURE_DIR / f).read_bytes()  # noqa: E731
+    pdf, docx = "application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    org = "青禾县自然资源局"
+    title = org + "2021年政府信息公开工作年度报告"
+    lm = published("2022-01-25", 9, 0)
+    # The column's links straight to documents (form_2021 as PDF and as DOCX).
+    direct = [("/files/2022/P020220121000001.pdf", title + "（PDF版）", "2022-01-21", "form_2021.pdf", pdf),
+              ("/files/2022/P020220122000002.docx", title + "（Word版）", "2022-01-22", "form_2021.docx", docx)]
+    for path, t, date, f, ctype in direct:
+        data = doc(f)
+        # Portals serve documents as application/octet-stream often: the bytes decide.
+        site.add(path, Resource(data, "application/octet-stream", published(date, 9, 0)))
+        site.manifest["reports"].append({"path": path, "url": base + path, "title": t, "unit": org, "year": 2021,
+                                         "published": date, "fixture": "documents/" + f, "document": True,
+                                         "media_type": ctype})
+    # A note page whose report is its 全真版 PDF.
+    note_path = "/art/2022/content_8001.html"
+    note = {"title": title, "date": "2022-01-25"}
+    note_body = ('<p>%s全文见附件。</p><p>附件：<a href="files/P020220125000001.pdf">%s（全真版）.pdf</a></p>'
+                 % (html.escape(title), html.escape(title)))
+    site.add(note_path, Resource(plain_article(note, note_body).encode("utf-8"), "text/html; charset=utf-8", lm))
+    site.add(DOCUMENTS_REVISE_PATH, Revisable(name, DOCUMENTS_REVISE_PATH,
+                                              Resource(doc("form_2021.pdf"), pdf, lm),
+                                              Resource(doc("faults_2019.pdf"), pdf, published("2022-02-10", 9, 0))))
+    site.manifest["reports"].append({"path": note_path, "url": base + note_path, "title": title, "unit": org,
+                                     "year": 2021, "published": "2022-01-25", "fixture": "documents/form_2021.pdf",
+                                     "read_from": base + DOCUMENTS_REVISE_PATH,
+                                     "attachments": [DOCUMENTS_REVISE_PATH]})
+    site.manifest["attachments"].append({"path": DOCUMENTS_REVISE_PATH, "url": base + DOCUMENTS_REVISE_PATH,
+                                         "report": note_path, "content_type": pdf,
+                                         "revised_fixture": "documents/faults_2019.pdf"})
+    # A report page that holds its tables and attaches a PDF, a 图解 PNG and a notice PDF.
+    a = report_article(seeds, "002", 2021, "2022-01-26")
+    tables_path = "/art/2022/content_8002.html"
+    links = [("files/P020220126000003.pdf", a["title"] + ".pdf", doc("form_2021.pdf"), pdf),
+             ("files/P020220126000004.png", "图解：" + a["title"], b"\x89PNG\r\n\x1a\n", "image/png"),
+             ("files/P020220126000005.pdf", "关于报送2021年政府信息公开工作年度报告的通知.pdf",
+              make_pdf("Notice: annual reports are due"), pdf)]
+    fujian = "".join('<p><a href="%s">%s</a></p>' % (href, html.escape(text)) for href, text, _, _ in links)
+    body = render_body(a["blocks"], "plain") + "<p>附件：</p>" + fujian
+    site.add(tables_path, Resource(plain_article(a, body).encode("utf-8"), "text/html; charset=utf-8",
+                                   published("2022-01-26", 9, 0)))
+    rec = article_entry(a, tables_path, base)
+    rec["read_from"] = base + tables_path
+    rec["attachments"] = ["/art/2022/" + href for href, _, _, _ in links[:1]]
+    site.manifest["reports"].append(rec)
+    for href, text, data, ctype in links:
+        apath = "/art/2022/" + href
+        site.add(apath, Resource(data, ctype, published("2022-01-26", 9, 0)))
+        entry = {"path": apath, "url": base + apath, "report": tables_path, "content_type": ctype,
+                 "bytes": len(data), "text": text}
+        if href.endswith(("png", "5.pdf")):
+            entry["lookalike"] = True  # its link text says 图解 / 通知: never fetched
+        site.manifest["attachments"].append(entry)
+    # A 图解 PDF listed in the column: a look-alike, by its text.
+    pic_path = "/files/2022/P020220127000006.pdf"
+    pic_title = title + "（图解）"
+    site.add(pic_path, Resource(make_pdf("Picture of the annual report"), pdf, published("2022-01-27", 9, 0)))
+    site.manifest["non_reports"].append({"path": pic_path, "url": base + pic_path, "title": pic_title,
+                                         "kind": "picture"})
+    items = [{"href": p, "title": t, "date": d} for p, t, d, _, _ in direct]
+    items += [{"href": note_path, "title": title + "（全真版）", "date": "2022-01-25"},
+              {"href": tables_path, "title": a["title"], "date": "2022-01-26"},
+              {"href": pic_path, "title": pic_title, "date": "2022-01-27"}]
+    site.add(DOCUMENTS_COLUMN, Resource(plain_list(items).encode("utf-8"), "text/html; charset=utf-8",
+                                        published("2022-01-27")))
+    site.add("/robots.txt", Resource(b"User-agent: *\nDisallow:\n", "text/plain", published("2020-01-01")))
+    site.manifest["robots"] = "allow_all"
+    site.manifest["entry"] = DOCUMENTS_COLUMN
+    site.manifest["list_pages"].append(DOCUMENTS_COLUMN)
+    site.manifest["pagination"] = {"style": "none", "pages": 1}
+    site.manifest["revise_attachment"] = {"control": "/__control/revise-attachment", "path": DOCUMENTS_REVISE_PATH,
+                                          "report": note_path}
+    add_home(site, [(DOCUMENTS_COLUMN, "政府信息公开年报")])
+    return site
+
+
 # The CMS hosts, in port order (a dict keeps its insertion order).
 CMS_SITES = {
     "cms-hanweb": build_cms_hanweb,
@@ -2634,6 +2729,7 @@ CMS_SITES = {
     "cms-numbered": build_cms_numbered,
     "cms-jsonp": build_cms_jsonp,
     "cms-moved": build_cms_moved,
+    DOCUMENTS_HOST: build_cms_documents,
 }
 
 
