@@ -168,7 +168,15 @@ void StatusUpdater::Fetched(JourneyId id, FetchedPage page) {
                     loop = loop_.get_executor()] {
     const FetchedPage& p = parsed->page;
     if (archive) {
+      // The archive keeps the page's own bytes under their own digest; a page with documents
+      // carries the report's hash (of the page and its documents) in sha256. Its documents
+      // are not archived.
+      std::string report_sha256;
+      if (!p.documents.empty()) {
+        report_sha256 = std::exchange(parsed->page.sha256, parser::Sha256Hex(p.body));
+      }
       auto ref = archive(p);
+      if (!report_sha256.empty()) parsed->page.sha256 = std::move(report_sha256);
       if (ref.ok()) {
         parsed->archived = std::optional<ArchiveRef>(std::move(ref).value());
       } else {
