@@ -61,7 +61,12 @@ def summary(stderr):
 def main():
     env = Env(ROOT, NIANBAO, MOCK)
     try:
-        config, topics = env.config("reparse")
+        # Without cms-documents: the archive keeps a report page, not the documents a record
+        # may have been read from (its 全真版 PDF), so reparse cannot read those reports again.
+        text = env.portal.sources_toml()
+        head, *blocks = text.split("\n[[source]]")
+        config, topics = env.config("reparse", sources="\n[[source]]".join(
+            [head] + [b for b in blocks if "local-cms-documents" not in b]))
         state = os.path.join(os.path.dirname(config), "state")
         validator = report_validator()
 
@@ -70,9 +75,10 @@ def main():
         check(p.wait(timeout=240) == 0, "run --once exits 0")
         records = kcat(env.bootstrap, topics["reports"])
         findings = kcat(env.bootstrap, topics["findings"])
-        check(len(records) == len(env.reports) and
-              {m["key"] for m in records} == {report_id(u) for u in env.reports},
-              f"every portal report published once: {len(records)} of {len(env.reports)}")
+        reports = env.reports - {r["url"] for r in env.manifest["hosts"].get("cms-documents", {}).get("reports", [])}
+        check(len(records) == len(reports) and
+              {m["key"] for m in records} == {report_id(u) for u in reports},
+              f"every portal report published once: {len(records)} of {len(reports)}")
         first = {m["key"]: json.loads(m["payload"]) for m in records}
         versions = {r.get("parser_version") for r in first.values()}
         check(len(versions) == 1 and all(v and re.fullmatch(r"[^+]+\+parser\.\d+", v)
