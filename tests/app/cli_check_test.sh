@@ -11,27 +11,10 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
   exit 2
 fi
 bin=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-passed=0
-failed=0
-# expect WANT_RC STREAM PATTERN CONFIG: runs nianbao check --config CONFIG; passes when it
-# exits WANT_RC and STREAM (stdout or stderr) matches PATTERN (grep -E).
-expect() {
-  local want=$1 stream=$2 pattern=$3 config=$4
-  "$bin" check --config "$config" >"$tmp/stdout" 2>"$tmp/stderr"
-  local rc=$?
-  if [ "$rc" -eq "$want" ] && grep -qE -- "$pattern" "$tmp/$stream"; then
-    passed=$((passed + 1))
-    echo "ok    check $config -> $rc"
-  else
-    failed=$((failed + 1))
-    echo "FAIL  check $config: exit $rc (want $want), $stream should match /$pattern/"
-    head -c 300 "$tmp/stdout" | sed 's/^/      stdout: /'
-    head -c 300 "$tmp/stderr" | sed 's/^/      stderr: /'
-  fi
-}
+source "$(dirname "$0")/cli_lib.sh"
+# expect WANT_RC STREAM PATTERN CONFIG: `nianbao check --config CONFIG` exits WANT_RC and
+# STREAM (stdout or stderr) matches PATTERN (grep -E).
+expect() { expect_run "$1" "$2" "$3" check --config "$4"; }
 
 cat >"$tmp/sources.toml" <<TOML
 [global]
@@ -101,5 +84,4 @@ expect 2 stderr "^$tmp/bad-sources.toml:4: .*intervall.*did you mean \"interval\
 # No such file.
 expect 2 stderr "missing.toml" "$tmp/missing.toml"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -12,14 +12,8 @@ if [ $# -ne 2 ] || [ ! -x "$1" ]; then
 fi
 bin=$1
 docs=$2/documents
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok    $1"; }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL  $1: exit $rc; stderr: $(head -c 300 "$tmp/err")"
-}
+source "$(dirname "$0")/cli_lib.sh"
+bad() { fail "$1" "exit $rc; stderr: $(head -c 300 "$tmp/err")"; }
 run() {
   "$bin" parse "$@" >"$tmp/out" 2>"$tmp/err"
   rc=$?
@@ -35,13 +29,13 @@ run "$docs/form_2021.docx"
 # Read from html/form_2021.html: 三（七）总计 is 15 3 0 1 1 0 20.
 if [ "$rc" -eq 0 ] && [ "$(field 'j["report"]["source"]["media_type"]')" = "$docx_type" ] &&
   [ "$(field 'j["report"]["applications"]["total"]')" = "[15, 3, 0, 1, 1, 0, 20]" ]; then
-  ok "form_2021.docx: exit 0, read like its HTML version"
+  pass "form_2021.docx: exit 0, read like its HTML version"
 else bad "form_2021.docx"; fi
 
 run "$docs/faults_2019.doc"
 if [ "$rc" -eq 0 ] && [ "$(field 'j["report"]["source"]["media_type"]')" = "application/msword" ] &&
   [ "$(field 'j["report"]["organization"]')" = "青禾县柳塘镇" ]; then
-  ok "faults_2019.doc: exit 0, read like its HTML version"
+  pass "faults_2019.doc: exit 0, read like its HTML version"
 else bad "faults_2019.doc"; fi
 
 size=$(stat -c %s "$docs/form_2021.docx")
@@ -50,12 +44,12 @@ run "$tmp/cut.docx" "$docs/faults_2019.doc"
 if [ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ] &&
   [ "$(field '[f["rule"] for f in j["findings"]]')" = "['meta.unreadable_document']" ] &&
   grep -q "cut.docx" "$tmp/err" && grep -q "DOCX" "$tmp/err"; then
-  ok "a truncated DOCX: exit 1, its line says meta.unreadable_document, stderr names it"
+  pass "a truncated DOCX: exit 1, its line says meta.unreadable_document, stderr names it"
 else bad "truncated DOCX"; fi
 
 run --max-document-bytes 1000 "$docs/form_2021.doc"
 if [ "$rc" -ne 0 ] && grep -qi "limit" "$tmp/err"; then
-  ok "--max-document-bytes 1000: a DOC is refused for its size"
+  pass "--max-document-bytes 1000: a DOC is refused for its size"
 else bad "--max-document-bytes"; fi
 
-[ "$failed" -eq 0 ]
+finish

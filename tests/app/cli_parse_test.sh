@@ -25,26 +25,8 @@ if [ "${#seeds[@]}" -ne 5 ] || [ ! -f "${seeds[0]}" ]; then
   exit 2
 fi
 
-tmp=$(mktemp -d)
-trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/cli_lib.sh"
 
-passed=0
-failed=0
-pass() {
-  passed=$((passed + 1))
-  echo "ok    $1"
-}
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL  $1"
-  shift
-  local detail line
-  for detail in "$@"; do
-    [ -z "$detail" ] && continue
-    while IFS= read -r line; do echo "      $line"; done <<<"$detail"
-  done
-  return 0
-}
 # expect STATUS NAME DETAIL...: passes NAME when STATUS is 0, else fails it with the details.
 # Called as `expect $? ...` right after the condition: words expand left to right, so $? is
 # taken before the command substitutions of the details run.
@@ -287,5 +269,4 @@ unreadable=$(grep -c '"meta.unreadable_document"' "$out")
 expect $? "${#bad[@]} hostile documents: exit 1, one line each, unreadable or image_only" \
   "exit $rc, $n lines, $said said, $unreadable unreadable" "$(stderr_text)"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
