@@ -31,18 +31,12 @@ bool IsHtml(std::string_view content_type, std::string_view bytes) {
   return LooksLikeHtml(bytes);
 }
 
-Result<Document> ReadHtmlBytes(std::string_view bytes, std::string_view content_type,
-                               const ReaderLimits& /*limits*/) {
+// The markup readers decode first: the charset comes from the bytes and the Content-Type.
+template <Document (*Read)(std::string_view)>
+Result<Document> Decoding(std::string_view bytes, std::string_view content_type,
+                          const ReaderLimits& /*limits*/) {
   Decoded decoded = DecodeToUtf8(bytes, content_type);
-  Document doc = ReadHtml(decoded.utf8);
-  doc.charset = decoded.charset;
-  return doc;
-}
-
-Result<Document> ReadTextBytes(std::string_view bytes, std::string_view content_type,
-                               const ReaderLimits& /*limits*/) {
-  Decoded decoded = DecodeToUtf8(bytes, content_type);
-  Document doc = ReadText(decoded.utf8);
+  Document doc = Read(decoded.utf8);
   doc.charset = decoded.charset;
   return doc;
 }
@@ -55,8 +49,8 @@ Result<Document> Binary(std::string_view bytes, std::string_view /*content_type*
 }
 
 constexpr std::array<FormatSpec, 8> kFormats = {{
-    {DocumentFormat::kHtml, "HTML", "text/html", "", false, &ReadHtmlBytes},
-    {DocumentFormat::kText, "text", "text/plain", "", false, &ReadTextBytes},
+    {DocumentFormat::kHtml, "HTML", "text/html", "", false, &Decoding<&ReadHtml>},
+    {DocumentFormat::kText, "text", "text/plain", "", false, &Decoding<&ReadText>},
     {DocumentFormat::kDocx, "DOCX",
      "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "utf-8", true,
      &Binary<&ReadDocx>},
