@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "tests/parser/test_util.h"
+#include "tests/parser/document_test_util.h"
 
 namespace nianbao::parser::testing {
 namespace {
@@ -16,17 +16,8 @@ namespace {
 const Json kAllSections = Json::array(
     {"overview", "proactive", "applications", "reviews_litigation", "problems", "other"});
 
-Json Row7(int a, int b, int c, int d, int e, int f, int g) {
-  return Json::array({a, b, c, d, e, f, g});
-}
 Json Zeros7() { return Row7(0, 0, 0, 0, 0, 0, 0); }
 Json Zeros5() { return Json::array({0, 0, 0, 0, 0}); }
-
-std::multiset<std::string> RuleSet(const Json& j) {
-  std::multiset<std::string> out;
-  for (const auto& f : j["findings"]) out.insert(f["rule"].get<std::string>());
-  return out;
-}
 
 constexpr const char* kDocx =
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document";

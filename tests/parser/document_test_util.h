@@ -1,45 +1,36 @@
-// The rest of the parse pipeline on a Document that a reader of documents (PDF, OFD) made:
-// what parser.cc's Parse() does after its reader, so that a reader's output is checked
-// against the same goldens as the HTML version of the same report.
+// What the tests of the document readers share: the record of a document read through the
+// public facade (Parse(), as the daemon reads it) compared with its HTML version's, whose
+// golden values html_report_test.cc reads from the HTML; and the document's blocks as text
+// for the message of a failed expectation.
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "parser/document.h"
-#include "parser/narrative.h"
-#include "parser/report_parser.h"
-#include "parser/rules.h"
 #include "tests/parser/test_util.h"
 
 namespace nianbao::parser::testing {
 
-inline ParseOutput ParseReadDocument(const Document& doc, const std::string& bytes) {
-  ParsedReport parsed = ParseDocument(doc);
-  NarrativeFacts narrative = ReadNarrative(parsed.overview_text);
-  parsed.record.narrative = narrative.values;
-  std::string sha = Sha256Hex(bytes);
-  parsed.record.source.sha256 = sha;
-  parsed.record.source.media_type = doc.media_type;
-  parsed.record.report_id = sha.substr(0, 32);
-  ParseOutput out;
-  // As Parse(): a report by its structure; a document whose tables are images is taken for
-  // one when it has any sign of a report, so that structure.image_only is published.
-  out.is_report =
-      parsed.headings_found >= 2 || parsed.recognised_rows >= 3 ||
-      (parsed.record.title && parsed.headings_found >= 1 && parsed.recognised_rows >= 1) ||
-      doc.image_only;
-  if (out.is_report) {
-    out.findings = parsed.findings;
-    for (auto& f : narrative.findings) out.findings.push_back(f);
-    RunRules(RuleInput{parsed, narrative}, &out.findings);
-  }
-  out.record = parsed.record;
-  out.overview_text = parsed.overview_text;
+inline Json Row7(int a, int b, int c, int d, int e, int f, int g) {
+  return Json::array({a, b, c, d, e, f, g});
+}
+
+// The rule ids of a parse's findings, as a multiset: the same findings in any order.
+inline std::multiset<std::string> RuleSet(const Json& j) {
+  std::multiset<std::string> out;
+  for (const auto& f : j["findings"]) out.insert(f["rule"].get<std::string>());
   return out;
 }
 
-inline Json ReadDocumentToJson(const Document& doc, const std::string& bytes) {
-  return ToJson(ParseReadDocument(doc, bytes));
+// The parts of a record that come from the report's text (not its source), and the findings.
+inline void ExpectSameReport(const Json& document, const Json& html, const std::string& blocks) {
+  for (const char* key :
+       {"title", "organization", "year", "template", "published_on", "sections", "proactive",
+        "applications", "reviews_litigation", "narrative", "other_matters"}) {
+    EXPECT_EQ(document["report"][key], html["report"][key]) << key << "\n" << blocks;
+  }
+  EXPECT_EQ(RuleSet(document), RuleSet(html)) << document["findings"].dump(1);
 }
 
 // The blocks of a document as text, for the message of a failed expectation.

@@ -17,16 +17,6 @@
 namespace nianbao::parser::testing {
 namespace {
 
-Json Row7(int a, int b, int c, int d, int e, int f, int g) {
-  return Json::array({a, b, c, d, e, f, g});
-}
-
-std::multiset<std::string> RuleSet(const Json& j) {
-  std::multiset<std::string> out;
-  for (const auto& f : j["findings"]) out.insert(f["rule"].get<std::string>());
-  return out;
-}
-
 Document ReadPdfFixture(const std::string& name, std::string* bytes) {
   *bytes = ReadFixture("documents/" + name);
   auto doc = ReadPdf(*bytes, ReaderLimits{});
@@ -34,22 +24,12 @@ Document ReadPdfFixture(const std::string& name, std::string* bytes) {
   return doc.ok() ? doc.value() : Document{};
 }
 
-// The parts of a record that come from the report's text (not its source).
-void ExpectSameReport(const Json& pdf, const Json& html, const std::string& blocks) {
-  for (const char* key :
-       {"title", "organization", "year", "template", "published_on", "sections", "proactive",
-        "applications", "reviews_litigation", "narrative", "other_matters"}) {
-    EXPECT_EQ(pdf["report"][key], html["report"][key]) << key << "\n" << blocks;
-  }
-  EXPECT_EQ(RuleSet(pdf), RuleSet(html)) << pdf["findings"].dump(1);
-}
-
 TEST(PdfReader, Form2021ReadsAsItsHtmlVersion) {
   std::string bytes;
   Document doc = ReadPdfFixture("form_2021.pdf", &bytes);
   EXPECT_EQ(doc.media_type, "application/pdf");
   EXPECT_FALSE(doc.image_only);
-  Json j = ReadDocumentToJson(doc, bytes);
+  Json j = ParseToJson(bytes);
   const Json& r = j["report"];
   EXPECT_EQ(r["source"]["media_type"], "application/pdf");
   // The golden values of html_report_test.cc's Form2021IsReadAndInOrder.
@@ -80,7 +60,7 @@ TEST(PdfReader, Form2021ReadsAsItsHtmlVersion) {
 TEST(PdfReader, Faults2019GivesTheFindingsOfItsHtmlVersion) {
   std::string bytes;
   Document doc = ReadPdfFixture("faults_2019.pdf", &bytes);
-  Json j = ReadDocumentToJson(doc, bytes);
+  Json j = ParseToJson(bytes);
   const Json& r = j["report"];
   // The golden values of html_report_test.cc's FaultsAreFoundAndNothingElse.
   EXPECT_EQ(r["title"], "青禾县柳塘镇2020年政府信息公开工作年度报告");
@@ -106,7 +86,7 @@ TEST(PdfReader, ScanWithoutTextLayerIsImageOnly) {
   EXPECT_EQ(doc.media_type, "application/pdf");
   EXPECT_TRUE(doc.image_only);
   EXPECT_TRUE(doc.blocks.empty()) << DumpBlocks(doc);
-  Json j = ReadDocumentToJson(doc, bytes);
+  Json j = ParseToJson(bytes);
   EXPECT_EQ(RuleSet(j), std::multiset<std::string>{"structure.image_only"}) << j.dump(1);
   auto f = FindingsOf(j, "structure.image_only");
   ASSERT_EQ(f.size(), 1u);
@@ -119,7 +99,7 @@ TEST(PdfReader, TablesPastedAsPicturesAreImageOnlyAndTheTextIsKept) {
   std::string bytes;
   Document doc = ReadPdfFixture("pictured_2021.pdf", &bytes);
   EXPECT_TRUE(doc.image_only) << DumpBlocks(doc);
-  Json j = ReadDocumentToJson(doc, bytes);
+  Json j = ParseToJson(bytes);
   const Json& r = j["report"];
   EXPECT_EQ(r["title"], "青禾县自然资源局2021年政府信息公开工作年度报告");
   EXPECT_EQ(r["published_on"], "2022-01-20");
@@ -190,7 +170,7 @@ TEST(PdfReader, TruncatedPdfIsAnErrorOrWhatItsFirstPartHolds) {
     EXPECT_EQ(doc.status().message().rfind("PDF: ", 0), 0u) << doc.status().ToString();
     return;
   }
-  Json j = ReadDocumentToJson(doc.value(), bytes);
+  Json j = ParseToJson(bytes);
   EXPECT_TRUE(j["report"]["reviews_litigation"].is_null()) << DumpBlocks(doc.value());
 }
 
