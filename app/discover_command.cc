@@ -1,23 +1,16 @@
 #include "app/discover_command.h"
 
-#include <stdlib.h>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <sstream>
 
+#include "app/scratch_crawler.h"
 #include "base/read_file.h"
 #include "crawler/crawler.h"
-#include "crawler/curl_fetcher.h"
 #include "crawler/discovery.h"
 #include "crawler/sources.h"
-#include "crawler/state_store.h"
 #include "parser/charset.h"
 
 namespace nianbao::app {
@@ -30,17 +23,6 @@ struct Portal {
   std::string name;  // the unit's name from the CSV, "" for a URL of the command line
   std::string url;
   int line = 0;  // in the CSV
-};
-
-// Discovery plans no report page: the crawler asks its tracker for nothing.
-class NoPages final : public PageTracker {
- public:
-  JourneyId Planned(const std::string&, const std::string&) override { return 0; }
-  bool TryStart(JourneyId) override { return true; }
-  void Fetched(JourneyId, FetchedPage) override {}
-  void Gone(JourneyId, GonePage) override {}
-  void Ended(JourneyId, PageStatus, std::string) override {}
-  void SetOnRoom(std::function<void()>) override {}
 };
 
 // The fields of one CSV line (RFC 4180 quoting; a quoted field does not span lines here).
@@ -155,47 +137,20 @@ int RunDiscoverCommand(const DiscoverCommandOptions& options) {
   }
 
   // Nothing is kept: the crawler's state goes to a scratch directory removed at the end.
-  std::string scratch =
-      (std::filesystem::temp_directory_path() / "nianbao-discover-XXXXXX").string();
-  if (mkdtemp(scratch.data()) == nullptr) {
-    std::cerr << "nianbao discover: cannot create a scratch directory under "
-              << std::filesystem::temp_directory_path() << "\n";
+  auto scratch = ScratchCrawler::Open("discover", config);
+  if (!scratch.ok()) {
+    std::cerr << "nianbao discover: " << scratch.status().message() << "\n";
     return 2;
   }
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{scratch};
-  auto state = crawler::StateStore::Open(scratch);
-  if (!state.ok()) {
-    std::cerr << "nianbao discover: " << state.status().message() << "\n";
-    return 2;
-  }
-
-  boost::asio::io_context io;
-  auto guard = boost::asio::make_work_guard(io);
-  crawler::CurlFetcher fetcher(io);
-  if (!fetcher.init_status().ok()) {
-    std::cerr << "nianbao discover: libcurl: " << fetcher.init_status().message() << "\n";
-    return 2;
-  }
-  NoPages tracker;
-  auto crawler = std::make_unique<crawler::Crawler>(io, fetcher, *state.value(), tracker, config);
+  ScratchCrawler& run = *scratch.value();
   const auto decode = [](std::string_view bytes, std::string_view content_type) {
     return parser::DecodeToUtf8(bytes, content_type).utf8;
   };
 
   std::vector<crawler::DiscoveryResult> results(portals.size());
   size_t remaining = portals.size();
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (!ec) crawler->Stop();  // every walk ends with "cancelled"
-  });
   for (size_t i = 0; i < portals.size(); ++i) {
-    crawler::Crawler* c = crawler.get();
+    crawler::Crawler* c = &run.crawler();
     crawler::Discover(
         portals[i].url, crawler::DiscoveryOptions{},
         // A command of its own: the pages (a few small ones per portal) are read on its loop.
@@ -206,10 +161,7 @@ int RunDiscoverCommand(const DiscoverCommandOptions& options) {
         },
         [&, i](crawler::DiscoveryResult r) {
           results[i] = std::move(r);
-          if (--remaining == 0) {
-            signals.cancel();
-            guard.reset();
-          }
+          if (--remaining == 0) run.Finish();
         },
         // A script-fed list's first page, asked as its page asks it.
         [c, i](const std::string& url, const std::string& referer,
@@ -217,8 +169,7 @@ int RunDiscoverCommand(const DiscoverCommandOptions& options) {
           c->FetchPage(i, url, std::move(done), {"Referer: " + referer});
         });
   }
-  io.run();
-  crawler.reset();
+  run.Run();
 
   std::cout << "# Sources found by `nianbao discover` on " << Today()
             << ". Check each with `nianbao sources test FILE --source NAME`.\n";
