@@ -605,69 +605,89 @@ Result<int64_t> StateStore::CountUrls(const std::string& kind) {
 // ReportHistory (base/history.h).
 
 namespace {
-constexpr const char* kYearColumns =
-    "source, organization_key, year, report_id, url, version, summary";
+std::string ColumnText(sqlite3_stmt* st, int col) {
+  const unsigned char* t = sqlite3_column_text(st, col);
+  return t != nullptr ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+}
 YearEntry YearRow(sqlite3_stmt* st) {
-  auto text = [st](int col) {
-    const unsigned char* t = sqlite3_column_text(st, col);
-    return t != nullptr ? std::string(reinterpret_cast<const char*>(t)) : std::string();
-  };
   YearEntry e;
-  e.source = text(0);
-  e.organization_key = text(1);
+  e.source = ColumnText(st, 0);
+  e.organization_key = ColumnText(st, 1);
   e.year = sqlite3_column_int(st, 2);
-  e.report_id = text(3);
-  e.url = text(4);
+  e.report_id = ColumnText(st, 3);
+  e.url = ColumnText(st, 4);
   e.version = sqlite3_column_int64(st, 5);
-  e.summary = text(6);
+  e.summary = ColumnText(st, 6);
   return e;
 }
-constexpr const char* kMissingColumns =
-    "source, organization_key, year, organization, deadline, sent, found_late";
 MissingReport MissingRow(sqlite3_stmt* st) {
-  auto text = [st](int col) {
-    const unsigned char* t = sqlite3_column_text(st, col);
-    return t != nullptr ? std::string(reinterpret_cast<const char*>(t)) : std::string();
-  };
   MissingReport m;
-  m.source = text(0);
-  m.organization_key = text(1);
+  m.source = ColumnText(st, 0);
+  m.organization_key = ColumnText(st, 1);
   m.year = sqlite3_column_int(st, 2);
-  m.organization = text(3);
-  m.deadline = text(4);
+  m.organization = ColumnText(st, 3);
+  m.deadline = ColumnText(st, 4);
   m.sent = sqlite3_column_int(st, 5) != 0;
   m.found_late = sqlite3_column_int(st, 6) != 0;
   return m;
 }
 }  // namespace
 
+namespace {
+// A table of the history: its name, its columns and how a row is read.
+template <typename Row>
+struct HistoryTable {
+  const char* name;
+  const char* columns;  // source, organization_key and year first
+  Row (*read)(sqlite3_stmt*);
+};
+constexpr HistoryTable<YearEntry> kYears{
+    "years", "source, organization_key, year, report_id, url, version, summary", &YearRow};
+constexpr HistoryTable<MissingReport> kMissing{
+    "missing", "source, organization_key, year, organization, deadline, sent, found_late",
+    &MissingRow};
+
+// The one row of a select by key, if any.
+template <typename Row>
+Result<std::optional<Row>> OneRow(Result<std::vector<Row>> rows) {
+  if (!rows.ok()) return rows.status();
+  if (rows.value().empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows.value().front()));
+}
+}  // namespace
+
+template <typename Row>
+Result<std::vector<Row>> StateStore::SelectHistory(
+    const char* table, const char* columns, Row (*read)(sqlite3_stmt*), const std::string& source,
+    const std::optional<std::pair<std::string, int>>& key, const std::string& what) {
+  std::string sql = std::string("SELECT ") + columns + " FROM " + table + " WHERE source = ?1" +
+                    (key ? " AND organization_key = ?2 AND year = ?3" : "") +
+                    " ORDER BY organization_key, year";
+  Stmt st(db_, sql.c_str());
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, source);
+  if (key) {
+    st.Bind(2, key->first);
+    st.Bind(3, static_cast<int64_t>(key->second));
+  }
+  std::vector<Row> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(read(st.get()));
+  if (rc != SQLITE_DONE) return Error(what);
+  return out;
+}
+
 Result<std::optional<YearEntry>> StateStore::GetYear(const std::string& source,
                                                      const std::string& organization_key,
                                                      int year) {
-  std::string sql = std::string("SELECT ") + kYearColumns +
-                    " FROM years WHERE source = ?1 AND organization_key = ?2 AND year = ?3";
-  Stmt st(db_, sql.c_str());
-  if (!st.ok()) return Error("prepare");
-  st.Bind(1, source);
-  st.Bind(2, organization_key);
-  st.Bind(3, static_cast<int64_t>(year));
-  int rc = st.Step();
-  if (rc == SQLITE_DONE) return std::optional<YearEntry>();
-  if (rc != SQLITE_ROW) return Error("read the history of " + organization_key);
-  return std::optional<YearEntry>(YearRow(st.get()));
+  return OneRow(SelectHistory(kYears.name, kYears.columns, kYears.read, source,
+                              std::make_pair(organization_key, year),
+                              "read the history of " + organization_key));
 }
 
 Result<std::vector<YearEntry>> StateStore::YearsOf(const std::string& source) {
-  std::string sql = std::string("SELECT ") + kYearColumns +
-                    " FROM years WHERE source = ?1 ORDER BY organization_key, year";
-  Stmt st(db_, sql.c_str());
-  if (!st.ok()) return Error("prepare");
-  st.Bind(1, source);
-  std::vector<YearEntry> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(YearRow(st.get()));
-  if (rc != SQLITE_DONE) return Error("read the history of source " + source);
-  return out;
+  return SelectHistory(kYears.name, kYears.columns, kYears.read, source, std::nullopt,
+                       "read the history of source " + source);
 }
 
 Status StateStore::PutYear(const YearEntry& e, bool found_late) {
@@ -700,30 +720,14 @@ Status StateStore::PutYear(const YearEntry& e, bool found_late) {
 Result<std::optional<MissingReport>> StateStore::GetMissing(const std::string& source,
                                                             const std::string& organization_key,
                                                             int year) {
-  std::string sql = std::string("SELECT ") + kMissingColumns +
-                    " FROM missing WHERE source = ?1 AND organization_key = ?2 AND year = ?3";
-  Stmt st(db_, sql.c_str());
-  if (!st.ok()) return Error("prepare");
-  st.Bind(1, source);
-  st.Bind(2, organization_key);
-  st.Bind(3, static_cast<int64_t>(year));
-  int rc = st.Step();
-  if (rc == SQLITE_DONE) return std::optional<MissingReport>();
-  if (rc != SQLITE_ROW) return Error("read the missing reports of " + organization_key);
-  return std::optional<MissingReport>(MissingRow(st.get()));
+  return OneRow(SelectHistory(kMissing.name, kMissing.columns, kMissing.read, source,
+                              std::make_pair(organization_key, year),
+                              "read the missing reports of " + organization_key));
 }
 
 Result<std::vector<MissingReport>> StateStore::MissingOf(const std::string& source) {
-  std::string sql = std::string("SELECT ") + kMissingColumns +
-                    " FROM missing WHERE source = ?1 ORDER BY organization_key, year";
-  Stmt st(db_, sql.c_str());
-  if (!st.ok()) return Error("prepare");
-  st.Bind(1, source);
-  std::vector<MissingReport> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(MissingRow(st.get()));
-  if (rc != SQLITE_DONE) return Error("read the missing reports of source " + source);
-  return out;
+  return SelectHistory(kMissing.name, kMissing.columns, kMissing.read, source, std::nullopt,
+                       "read the missing reports of source " + source);
 }
 
 Status StateStore::PutMissing(const MissingReport& m) {

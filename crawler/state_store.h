@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/history.h"
@@ -125,6 +126,15 @@ class StateStore final : public VersionLedger, public ReportHistory {
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it or the commit fails.
   template <typename Body>
   Status InTransaction(Body&& body);
+  // The rows of a history table (years, missing; `columns` start with source,
+  // organization_key, year; `read` reads one row) of one source, or of one organisation's year
+  // in it when `key` (organisation key, year) is given, in key and year order; `what` names
+  // the read in an error.
+  template <typename Row>
+  Result<std::vector<Row>> SelectHistory(const char* table, const char* columns,
+                                         Row (*read)(sqlite3_stmt*), const std::string& source,
+                                         const std::optional<std::pair<std::string, int>>& key,
+                                         const std::string& what);
   // The statements of a fetch, without a transaction of their own.
   Status UpsertUrl(const UrlState& state);
   Status ReplaceLinks(const std::string& list_url, const std::vector<Link>& links);
