@@ -5,6 +5,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "crawler/curl_fetcher.h"
 #include "crawler/sources.h"
 #include "crawler/state_store.h"
+#include "ingest/messages.h"
 #include "parser/charset.h"
 
 namespace nianbao::app {
@@ -122,6 +124,19 @@ int RunCrawlCommand(const CrawlCommandOptions& options) {
   };
   crawler_options.cpu = &cpu;
   crawler_options.schedule_from_state = !options.once;
+  std::ofstream fetch_log;
+  if (!options.fetch_log.empty()) {
+    fetch_log.open(options.fetch_log, std::ios::app);
+    if (!fetch_log) {
+      std::cerr << "nianbao crawl: cannot open the fetch log " << options.fetch_log << "\n";
+      return 2;
+    }
+    crawler_options.on_fetch = [&fetch_log](const FetchLogEntry& e) {
+      // The payload the daemon publishes on the fetches topic, one line each, flushed so that
+      // a crawl stopped by a signal leaves every line it made.
+      fetch_log << ingest::FetchBatch(ingest::Topics{}, e).messages.front().value << std::endl;
+    };
+  }
   auto crawler = std::make_unique<crawler::Crawler>(io, fetcher, *state.value(), tracker,
                                                     config.value(), crawler_options);
 

@@ -25,6 +25,9 @@ struct CrawlCommandOptions {
   std::string state_dir;  // "" = [global].state_dir of the sources file
   bool once = false;
   bool print_pages = false;
+  // --fetch-log FILE: one JSON line per fetch attempt (the nianbao.fetch.v1 payload of the
+  // fetches topic, with the time the crawler started the request) appended to FILE.
+  std::string fetch_log;
   std::vector<std::string> only;  // --source NAME: these sources only; empty = all
 };
 

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   crawl_cmd->add_flag("--print-pages", crawl.print_pages,
                       "Print one JSON line per fetched report page");
   crawl_cmd->add_option("--source", crawl.only, "Crawl only this source (repeatable)");
+  crawl_cmd->add_option("--fetch-log", crawl.fetch_log,
+                        "Append one JSON line per fetch attempt (nianbao.fetch.v1) to this file");
 
   nianbao::app::RunCommandOptions run;
   CLI::App* run_cmd =

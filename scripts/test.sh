@@ -31,9 +31,10 @@ if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNIANBAO_WERROR=ON \
     -DNIANBAO_SANITIZE=address >/dev/null
   cmake --build build-asan -j"$JOBS"
-  # NIANBAO_TIMING_CHECKS=0: the e2e drivers leave out the politeness gaps they read off the
+  # NIANBAO_TIMING_CHECKS=0: discover_e2e_test leaves out the politeness gaps it reads off the
   # portal's request stamps; a sanitized build on a loaded machine delays the portal's stamps
-  # by more than the margin (the checks run in the plain stage above).
+  # by more than the margin (the check runs in the plain stage above). crawl_portal_test reads
+  # the gaps off the crawler's own fetch log, which load does not blur, and checks them always.
   # tests/lsan.supp: leaks inside system libraries (fontconfig under poppler), documented there.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp" \
