@@ -142,6 +142,8 @@ const std::vector<Field>& Fields() {
           "ingest", "workers", [](auto& c) -> auto& { return c.workers; }, 1, 64),
       IntField(
           "ingest", "queue", [](auto& c) -> auto& { return c.queue; }, 1, 100000),
+      SizeField(
+          "ingest", "queue_bytes", [](auto& c) -> auto& { return c.queue_bytes; }, true),
       FlagField(
           "kafka", "enabled", [](auto& c) -> auto& { return c.kafka.enabled; }),
       TextField(

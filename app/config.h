@@ -86,12 +86,13 @@ struct HistoryConfig {
 };
 
 struct Config {
-  std::string path;          // the file read
-  std::string sources_path;  // absolute or relative to the working directory
-  std::string state_dir;     // "" = [global].state_dir of the sources file
-  LogSettings log;           // [log] format and level
-  int workers = 2;           // parser threads
-  int queue = 64;            // report pages between crawler and parser
+  std::string path;                // the file read
+  std::string sources_path;        // absolute or relative to the working directory
+  std::string state_dir;           // "" = [global].state_dir of the sources file
+  LogSettings log;                 // [log] format and level
+  int workers = 2;                 // parser threads
+  int queue = 64;                  // report pages between crawler and parser
+  int64_t queue_bytes = 64 << 20;  // their bytes held until parsed; 0 = no bound but queue
   ingest::Topics topics;
   KafkaConfig kafka;
   FileSinkConfig file;

@@ -47,6 +47,11 @@ constexpr MetricSpec kKnownMetrics[] = {
      MetricType::kGauge,
      "Items waiting in a bounded internal queue.",
      {"queue"}},
+    {metric::kQueueBytes,
+     MetricType::kGauge,
+     "Bytes held in a queue bounded in bytes (pages: fetched report pages and their documents "
+     "until parsed, bound [ingest] queue_bytes).",
+     {"queue"}},
     {metric::kSourceLastSuccessTimestampSeconds,
      MetricType::kGauge,
      "Unix time of the last successful crawl pass over a source.",

@@ -63,6 +63,7 @@ inline constexpr std::string_view kReportsTotal = "nianbao_reports_total";
 inline constexpr std::string_view kFindingsTotal = "nianbao_findings_total";
 inline constexpr std::string_view kKafkaDeliveryErrorsTotal = "nianbao_kafka_delivery_errors_total";
 inline constexpr std::string_view kQueueDepth = "nianbao_queue_depth";
+inline constexpr std::string_view kQueueBytes = "nianbao_queue_bytes";
 inline constexpr std::string_view kAlertsTotal = "nianbao_alerts_total";
 inline constexpr std::string_view kSourceLastSuccessTimestampSeconds =
     "nianbao_source_last_success_timestamp_seconds";

@@ -320,6 +320,7 @@ class Daemon {
     for (auto& s : sinks_) sinks.push_back(s.get());
     ingest::StatusUpdaterOptions uo;
     uo.max_pages = static_cast<size_t>(config_->queue);
+    uo.max_bytes = static_cast<size_t>(config_->queue_bytes);
     uo.topics = config_->topics;
     if (archive_) uo.archive = ArchiveWith(archive_);
     if (config_->history.enabled) {
@@ -762,6 +763,8 @@ class Daemon {
     }
     metrics_.Set(metric::kQueueDepth, {{"queue", "pages"}},
                  static_cast<double>(updater_->slots_used()));
+    metrics_.Set(metric::kQueueBytes, {{"queue", "pages"}},
+                 static_cast<double>(updater_->bytes_held()));
     if (archive_) {
       auto as = archive_->stats();
       metrics_.Inc(metric::kArchiveBytesTotal, {},

@@ -120,7 +120,9 @@ bool StatusUpdater::TryStart(JourneyId id) {
   if (it == journeys_.end()) return true;  // not ours (ended): nothing to hold back
   Journey& j = it->second;
   if (j.has_slot) return true;
-  if (slots_used_ >= options_.max_pages) {
+  // Held bytes always belong to pages in the parse, whose ends make room again.
+  if (slots_used_ >= options_.max_pages ||
+      (options_.max_bytes > 0 && bytes_held_ >= options_.max_bytes)) {
     room_wanted_ = true;
     return false;
   }
@@ -158,6 +160,9 @@ void StatusUpdater::Fetched(JourneyId id, FetchedPage page) {
   }
   j.claims_url = true;
   j.stage = Stage::kParsing;
+  j.held_bytes = page.body.size();
+  for (const auto& d : page.documents) j.held_bytes += d.body.size();
+  bytes_held_ += j.held_bytes;
 
   // To the CPU pool and back. The task holds only values: the page (moved, with its body),
   // the parse options, the loop's executor and a weak reference to this updater.
@@ -203,6 +208,7 @@ void StatusUpdater::OnParsed(JourneyId id, Parsed parsed) {
   auto it = journeys_.find(id);
   if (it == journeys_.end()) return;  // abandoned
   Journey& j = it->second;
+  Release(j, /*slot=*/false);  // the body was freed on the pool
   if (options_.on_parsed) options_.on_parsed(parsed.parse_time);
   if (!parsed.archived.ok()) {
     End(id, PageStatus::kFailed, "archive: " + parsed.archived.status().message());
@@ -662,17 +668,7 @@ void StatusUpdater::End(JourneyId id, PageStatus status, std::string reason) {
     if (auto c = claims_.find(j.url); c != claims_.end() && c->second == id) claims_.erase(c);
   }
   if (on_end_) on_end_(j.source, j.url, status, reason);
-  if (j.has_slot) {
-    --slots_used_;
-    if (room_wanted_ && on_room_) {
-      room_wanted_ = false;
-      // Posted: the crawler may be inside a call into this updater right now.
-      std::weak_ptr<StatusUpdater*> self = self_;
-      asio::post(loop_, [self] {
-        if (auto u = self.lock(); u && (*u)->on_room_) (*u)->on_room_();
-      });
-    }
-  }
+  Release(j, /*slot=*/true);
   if (auto sweep = sweeps_.find(j.source); sweep != sweeps_.end()) {
     bool open = false;
     for (const auto& [other, oj] : journeys_) open = open || oj.source == j.source;
@@ -683,6 +679,25 @@ void StatusUpdater::End(JourneyId id, PageStatus status, std::string reason) {
     }
   }
   if (journeys_.empty() && idle_) asio::post(loop_, std::exchange(idle_, nullptr));
+}
+
+void StatusUpdater::Release(Journey& j, bool slot) {
+  bytes_held_ -= j.held_bytes;
+  j.held_bytes = 0;
+  if (slot && j.has_slot) {
+    --slots_used_;
+    j.has_slot = false;
+  }
+  const bool room = slots_used_ < options_.max_pages &&
+                    (options_.max_bytes == 0 || bytes_held_ < options_.max_bytes);
+  if (room && room_wanted_ && on_room_) {
+    room_wanted_ = false;
+    // Posted: the crawler may be inside a call into this updater right now.
+    std::weak_ptr<StatusUpdater*> self = self_;
+    asio::post(loop_, [self] {
+      if (auto u = self.lock(); u && (*u)->on_room_) (*u)->on_room_();
+    });
+  }
 }
 
 void StatusUpdater::WhenIdle(std::function<void()> idle) {

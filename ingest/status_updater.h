@@ -99,6 +99,11 @@ Result<parser::ParseOutput> ParseReport(const FetchedPage& page, parser::ParseIn
 struct StatusUpdaterOptions {
   // Report pages between the start of their fetch and their final status. Default 64.
   size_t max_pages = 64;
+  // Bytes of fetched report pages (bodies and their documents) held until their parse ended:
+  // while at or over it, no new report fetch starts, so that a column of 5 MiB pages cannot
+  // hold 64 of them. Peak memory is about this plus the transfers already running (at most
+  // the crawler's connections × max_body). Default 64 MiB; 0 = no bound but max_pages.
+  size_t max_bytes = 64u << 20;
   Topics topics;
   parser::ParseOptions parse;
   // Keeps a fetched page (the archive); runs on the CPU pool before the parse, so it must be
@@ -197,6 +202,8 @@ class StatusUpdater final : public PageTracker {
 
   size_t open() const { return journeys_.size(); }
   size_t slots_used() const { return slots_used_; }
+  // Bytes of fetched pages held until their parse ended (the max_bytes bound).
+  size_t bytes_held() const { return bytes_held_; }
   const StatusUpdaterStats& stats() const { return stats_; }
 
  private:
@@ -206,6 +213,7 @@ class StatusUpdater final : public PageTracker {
     std::string url;
     Stage stage = Stage::kPlanned;
     bool has_slot = false;
+    size_t held_bytes = 0;  // its page's bytes while they wait for or are in the parse
     bool claims_url = false;
     std::string sha256;
     DeliveredContent content;  // the version on its way (recorded once every sink has it)
@@ -225,6 +233,9 @@ class StatusUpdater final : public PageTracker {
   };
 
   void OnParsed(JourneyId id, Parsed parsed);
+  // Gives back what a journey holds of the memory bound (its slot when `slot`, its bytes),
+  // and lets the crawler resume if it was told to wait.
+  void Release(Journey& j, bool slot);
   // Begins the journey's version (write-ahead) and hands its batch to every sink.
   void Deliver(JourneyId id, std::shared_ptr<const sinks::Batch> batch);
   void Offer(JourneyId id, size_t sink);
@@ -263,6 +274,7 @@ class StatusUpdater final : public PageTracker {
   void OfferHeld(sinks::Sink* sink, std::shared_ptr<const sinks::Batch> batch);
   void Hold(sinks::Sink* sink, std::shared_ptr<const sinks::Batch> batch);
   size_t slots_used_ = 0;
+  size_t bytes_held_ = 0;
   bool room_wanted_ = false;  // TryStart said no since the last on-room call
   StatusUpdaterStats stats_;
   // Sweeps waiting for a source's journeys to end: source -> the sweep's today.

@@ -268,6 +268,7 @@ TEST(ConfigReloadTest, EveryKeyButSourcesAndLogNeedsARestart) {
 [ingest]
 workers = 3
 queue = 3
+queue_bytes = "3MiB"
 [kafka]
 enabled = false
 brokers = "b:1"

@@ -324,6 +324,55 @@ TEST_F(StatusUpdaterTest, SlotsBoundThePagesAndAFullSinkHoldsThem) {
   EXPECT_EQ(small.open(), 0u);
 }
 
+// The byte bound: pages of a few MiB each cannot fill all the slots. While the fetched pages
+// waiting for or in their parse hold max_bytes or more, no report fetch starts; once their
+// parse ended (the body is freed), the crawler is told there is room, even though the pages
+// still hold their slots (the sink is full: their batches wait).
+TEST_F(StatusUpdaterTest, BytesOfPagesWaitingForTheParseBoundTheFetches) {
+  StatusUpdaterOptions o;
+  o.max_pages = 10;
+  const FetchedPage big = Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/big0.html");
+  ASSERT_GT(big.body.size(), 1000u);
+  o.max_bytes = big.body.size() + big.body.size() / 2;  // one page fits, two do not
+  int room_calls = 0;
+  StatusUpdater small(io_, cpu_, {&sink_}, ledger_, o);
+  small.SetOnRoom([&] { ++room_calls; });
+  std::vector<JourneyId> ids;
+  for (int i = 0; i < 4; ++i)
+    ids.push_back(small.Planned("s", "http://x.gov.cn/big" + std::to_string(i) + ".html"));
+  sink_.full = true;
+  EXPECT_TRUE(small.TryStart(ids[0]));
+  EXPECT_TRUE(small.TryStart(ids[1])) << "nothing is held before a page is fetched";
+  FetchedPage p0 = big;
+  FetchedPage p1 = Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/big1.html");
+  const size_t both = p0.body.size() + p1.body.size();
+  // Posted, so that both are held before the pool can parse either: the updater's calls come
+  // from the loop thread, which runs nothing else meanwhile.
+  small.Fetched(ids[0], std::move(p0));
+  small.Fetched(ids[1], std::move(p1));
+  EXPECT_EQ(small.bytes_held(), both);
+  EXPECT_FALSE(small.TryStart(ids[2])) << "over the byte bound with 2 of 10 slots used";
+  for (int i = 0; i < 100 && small.bytes_held() > 0; ++i) io_.run_for(5ms);
+  EXPECT_EQ(small.bytes_held(), 0u) << "parsed: the bodies are freed";
+  EXPECT_EQ(small.slots_used(), 2u) << "the batches wait for the full sink";
+  EXPECT_EQ(room_calls, 1) << "the crawler must be told once that room freed";
+  EXPECT_TRUE(small.TryStart(ids[2]));
+  {
+    std::lock_guard<std::mutex> lock(sink_.mu);
+    sink_.full = false;
+  }
+  small.PublishEvent(sinks::Batch{"event", {}});
+  for (int i = 0; i < 100 && delivered_.size() < 2; ++i) {
+    io_.run_for(5ms);
+    sink_.Flush();
+  }
+  EXPECT_EQ(delivered_.size(), 2u);
+  small.Ended(ids[2], PageStatus::kFailed, "http_404");
+  small.Ended(ids[3], PageStatus::kSkipped, "stopped");
+  EXPECT_EQ(small.open(), 0u);
+  EXPECT_EQ(small.bytes_held(), 0u);
+}
+
 // A source event a sink failed (an alert target down past its attempts) or refused (full) is
 // given to it again at the next RetryHeldEvents() until it takes it: the daemon emits a health
 // event only when the health changes, so one lost would never come again.
