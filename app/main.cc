@@ -4,10 +4,11 @@
 // This file only parses the command line and dispatches to a subcommand; each subcommand
 // lives in its own file of app/. Configuration errors are reported here, once, with a
 // clear message and a non-zero exit. Exit status of a usage error (unknown option or
-// subcommand, missing or invalid argument): 2; --help and --version: 0.
+// subcommand, missing or invalid argument): 2; --help and --version (-V): 0.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/build_info.h"
 #include "app/check_command.h"
 #include "app/crawl_command.h"
 #include "app/discover_command.h"
@@ -15,13 +16,14 @@
 #include "app/reparse_command.h"
 #include "app/run_command.h"
 #include "app/sources_command.h"
-#include "base/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"nianbao: collects and checks government information-disclosure annual reports"};
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::help);
-  app.set_version_flag("--version", "nianbao " + std::string(nianbao::kVersion));
+  app.set_version_flag("-V,--version", nianbao::app::VersionText(),
+                       "Print the version (git describe at build time), the parser revision and "
+                       "the libraries' versions, then exit");
 
   nianbao::app::ParseCommandOptions parse;
   CLI::App* parse_cmd = app.add_subcommand("parse",

@@ -22,6 +22,7 @@
 #include <optional>
 #include <thread>
 
+#include "app/build_info.h"
 #include "app/config.h"
 #include "app/http_endpoint.h"
 #include "app/metrics.h"
@@ -31,7 +32,6 @@
 #include "app/systemd_notify.h"
 #include "archive/warc_writer.h"
 #include "base/logging.h"
-#include "base/version.h"
 #include "crawler/crawler.h"
 #include "crawler/curl_fetcher.h"
 #include "crawler/state_store.h"
@@ -213,7 +213,7 @@ class Daemon {
       ws.max_file_bytes = config_->archive.max_file_bytes;
       ws.max_total_bytes = config_->archive.max_total_bytes;
       ws.max_age = std::chrono::hours(24) * config_->archive.keep_days;
-      ws.software = "nianbao/" + std::string(kVersion);
+      ws.software = "nianbao/" + std::string(BuildVersion());
       ws.sources_file = config_->sources_path;
       ws.parser_version = parser::ParserVersion();
       auto writer = archive::WarcWriter::Open(std::move(ws));
@@ -338,7 +338,7 @@ class Daemon {
       board_.OnDelivered(source, batch, std::chrono::system_clock::now());
     };
     board_.SetSources(SourceNames());
-    metrics_.Set(metric::kBuildInfo, {{"version", std::string(kVersion)}}, 1);
+    metrics_.Set(metric::kBuildInfo, {{"version", std::string(BuildVersion())}}, 1);
     updater_ = std::make_unique<ingest::StatusUpdater>(
         io_, cpu_, sinks,
         KillBeforeMark::Wrap(*state_, fault_ledger_,

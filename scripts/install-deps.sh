@@ -16,6 +16,9 @@ PACKAGES=(
   # crawler, daemon, sinks
   libcurl4-openssl-dev libboost-dev libboost-system-dev librdkafka-dev libspdlog-dev
   libtomlplusplus-dev libcli11-dev libsqlite3-dev libsystemd-dev
+  # the Debian package (scripts/package.sh: cpack's DEB generator needs dpkg-dev, from
+  # build-essential) and its checks; the man page's rendering test
+  lintian file man-db groff-base
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev kcat python3 python3-jsonschema systemd
   python3-scrapy

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: format check, a -Werror build, every CTest test, the benchmarks
+# Runs the whole test suite: format check, a -Werror build, every CTest test, the Debian
+# package built and checked (scripts/package.sh), the benchmarks
 # once on small inputs, then the same tests again under AddressSanitizer +
 # UndefinedBehaviorSanitizer, the concurrency tests under ThreadSanitizer, and every libFuzzer
 # target of fuzz/ for a few seconds (docs/RELIABILITY.md).
@@ -22,6 +23,9 @@ cmake --build build -j"$JOBS"
 
 echo "== tests"
 ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 300
+
+echo "== Debian package: lintian, its contents in a scratch root, the installed unit"
+scripts/package.sh build
 
 echo "== benchmarks smoke"
 scripts/bench-smoke.sh

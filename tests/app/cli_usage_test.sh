@@ -49,7 +49,8 @@ expect 2 stderr "--source" reparse --dry-run --source host1 x.warc.gz  # needs t
 expect 2 stderr "no archive" reparse --dry-run
 expect 0 stdout "usage" --help
 expect 0 stdout "usage" run --help
-expect 0 stdout "^nianbao [0-9]" --version
+expect 0 stdout "^nianbao [[:alnum:]]" --version
+expect 0 stdout "^nianbao [[:alnum:]]" -V
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

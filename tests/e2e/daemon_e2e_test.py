@@ -23,6 +23,7 @@ Scenarios, each on its own topics and state:
 Usage: daemon_e2e_test.py NIANBAO MOCK_KAFKA REPO_ROOT   (Debian's python3 with jsonschema)
 Prints "N passed, M failed"; exits non-zero on any failure.
 """
+import gzip
 import json
 import os
 import re
@@ -117,6 +118,14 @@ def scenario_clean(env):
     check(read.returncode == 0, f"clean: warcio reads the archive: {read.stdout[-300:]}")
     warc = [json.loads(l) for l in read.stdout.splitlines()]
     archived = {w["uri"] for w in warc if w.get("type") in ("response", "revisit")}
+    # Each file opens with a warcinfo record naming the build, as `nianbao --version` does.
+    version = subprocess.run([NIANBAO, "--version"], capture_output=True,
+                             text=True).stdout.split("\n")[0].removeprefix("nianbao ")
+    for f in files:
+        with gzip.open(os.path.join(archive, f), "rb") as warc_file:
+            head = warc_file.read(2048).decode("utf-8", "replace")
+        check("WARC-Type: warcinfo" in head and f"software: nianbao/{version}\r\n" in head,
+              f"clean: {f}'s warcinfo names software: nianbao/{version}")
     for w in warc:
         if w.get("type") == "response":
             check(w["payload_digest"] == "sha256:" + w["payload_sha256"],

@@ -238,8 +238,11 @@ def main():
                      "process_start_time_seconds", "nianbao_kafka_messages_produced_total",
                      "nianbao_kafka_transactions_total", "nianbao_kafka_batches_total"]:
             check(name in exported, f"/metrics exports {name}")
-        check(re.search(r'^nianbao_build_info\{version="[^"]+"\} 1$', scrape, re.M),
-              "nianbao_build_info{version=...} 1")
+        # The version label is what `nianbao --version` prints on its first line.
+        version = subprocess.run([NIANBAO, "--version"], capture_output=True,
+                                 text=True).stdout.split("\n")[0].removeprefix("nianbao ")
+        check(version and f'nianbao_build_info{{version="{version}"}} 1' in scrape.splitlines(),
+              f'nianbao_build_info{{version="{version}"}} 1')
         check(re.search(r'^nianbao_delivery_latency_seconds_count [1-9]', scrape, re.M),
               "delivery latencies observed")
         for n in names:
