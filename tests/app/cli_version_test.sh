@@ -16,21 +16,9 @@ if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -d "$2" ]; then
 fi
 bin=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-passed=0
-failed=0
-check() { # check CONDITION-EXIT-CODE WHAT [DETAIL]
-  if [ "$1" -eq 0 ]; then
-    passed=$((passed + 1))
-    echo "ok    $2"
-  else
-    failed=$((failed + 1))
-    echo "FAIL  $2"
-    [ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/      /'
-  fi
-}
+source "$(dirname "$0")/cli_lib.sh"
+# check STATUS WHAT [DETAIL]: passes WHAT when STATUS is 0.
+check() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2" "${3:-}"; fi; }
 
 "$bin" --version >"$tmp/long" 2>"$tmp/long.err"
 check $? "nianbao --version exits 0" "$(cat "$tmp/long.err")"
@@ -61,5 +49,4 @@ for lib in libcurl librdkafka poppler-cpp SQLite OpenSSL Gumbo Boost spdlog; do
   check $? "a version of $lib" "$(cat "$tmp/long")"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
