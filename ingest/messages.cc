@@ -258,61 +258,60 @@ std::vector<sinks::Message> AcrossYearsMessages(const Topics& topics, const std:
   return out;
 }
 
-sinks::Batch MissingBatch(const Topics& topics, const MissingReport& missing, const YearEntry& last,
-                          std::chrono::system_clock::time_point at) {
-  const std::string event = "report.missing";
-  std::string time = Rfc3339(at);
+namespace {
+
+// An event about one organisation's report of one year on a source (report.missing,
+// report.found_late): the fields both carry, then the event's own (`own`), keyed by the
+// source; the ce_id is the same for a redelivery of the event.
+sinks::Message YearEventMessage(const Topics& topics, const MissingReport& missing,
+                                const std::string& schema, const std::string& event,
+                                const std::string& time, const Json& own) {
   Json v;
-  v["schema"] = "nianbao.missing.v1";
+  v["schema"] = schema;
   v["event"] = event;
   v["source"] = missing.source;
   v["organization"] = missing.organization;
   v["organization_key"] = missing.organization_key;
   v["year"] = missing.year;
   v["deadline"] = missing.deadline;
-  v["last_report"] = {{"report_id", last.report_id}, {"url", last.url}, {"year", last.year}};
-  v["detected_at"] = time;
-  sinks::Batch batch;
-  batch.id = "missing " + missing.source + " " + missing.organization_key + " " +
-             std::to_string(missing.year);
+  for (const auto& [key, value] : own.items()) v[key] = value;
   sinks::Message m;
   m.topic = topics.sources;
   m.key = missing.source;
   m.value = Dump(v);
-  m.headers = Headers("nianbao.missing.v1", event,
+  m.headers = Headers(schema, event,
                       Id(missing.source + "|" + missing.organization_key + "|" +
                          std::to_string(missing.year) + "|" + event),
                       missing.source, event, time);
-  batch.messages.push_back(std::move(m));
+  return m;
+}
+
+}  // namespace
+
+sinks::Batch MissingBatch(const Topics& topics, const MissingReport& missing, const YearEntry& last,
+                          std::chrono::system_clock::time_point at) {
+  std::string time = Rfc3339(at);
+  Json own;
+  own["last_report"] = {{"report_id", last.report_id}, {"url", last.url}, {"year", last.year}};
+  own["detected_at"] = time;
+  sinks::Batch batch;
+  batch.id = "missing " + missing.source + " " + missing.organization_key + " " +
+             std::to_string(missing.year);
+  batch.messages.push_back(
+      YearEventMessage(topics, missing, "nianbao.missing.v1", "report.missing", time, own));
   return batch;
 }
 
 sinks::Message FoundLateMessage(const Topics& topics, const MissingReport& missing,
                                 const parser::Record& record,
                                 std::chrono::system_clock::time_point at) {
-  const std::string event = "report.found_late";
   std::string time = Rfc3339(at);
-  Json v;
-  v["schema"] = "nianbao.found_late.v1";
-  v["event"] = event;
-  v["source"] = missing.source;
-  v["organization"] = missing.organization;
-  v["organization_key"] = missing.organization_key;
-  v["year"] = missing.year;
-  v["deadline"] = missing.deadline;
-  v["report_id"] = record.report_id;
-  v["url"] = record.source.url ? Json(*record.source.url) : Json(nullptr);
-  v["published_on"] = record.published_on ? Json(*record.published_on) : Json(nullptr);
-  v["found_at"] = time;
-  sinks::Message m;
-  m.topic = topics.sources;
-  m.key = missing.source;
-  m.value = Dump(v);
-  m.headers = Headers("nianbao.found_late.v1", event,
-                      Id(missing.source + "|" + missing.organization_key + "|" +
-                         std::to_string(missing.year) + "|" + event),
-                      missing.source, event, time);
-  return m;
+  Json own;
+  own["report_id"] = record.report_id;
+  own["url"] = record.source.url ? Json(*record.source.url) : Json(nullptr);
+  own["published_on"] = record.published_on ? Json(*record.published_on) : Json(nullptr);
+  own["found_at"] = time;
+  return YearEventMessage(topics, missing, "nianbao.found_late.v1", "report.found_late", time, own);
 }
 
 }  // namespace nianbao::ingest
