@@ -22,6 +22,7 @@
 #include "archive/warc_reader.h"
 #include "base/logging.h"
 #include "crawler/state_store.h"
+#include "ingest/across_years.h"
 #include "ingest/messages.h"
 #include "ingest/status_updater.h"
 #include "parser/history.h"
@@ -445,31 +446,17 @@ class Reparse {
   void AddAcrossYears(const std::string& source, parser::ParseOutput* out) const {
     if (!state_ || source.empty()) return;
     parser::YearSummary summary = parser::SummarizeYear(*out);
-    if (summary.organization_key.empty() || !summary.year) return;
     if (config_) {
       for (const auto& src : config_->sources.sources) {
-        if (src.name != source) continue;
-        for (const auto& [from, to] : src.organization_aliases) {
-          if (parser::OrganizationKey(from) == summary.organization_key) {
-            summary.organization_key = parser::OrganizationKey(to);
-            break;
-          }
+        if (src.name == source) {
+          summary.organization_key =
+              ingest::AliasedKey(summary.organization_key, src.organization_aliases);
         }
       }
     }
-    auto previous = state_->GetYear(source, summary.organization_key, *summary.year - 1);
-    if (!previous.ok() || !previous.value() ||
-        previous.value()->report_id == out->record.report_id) {
-      return;
-    }
-    auto json = nlohmann::json::parse(previous.value()->summary, nullptr, false);
-    if (json.is_discarded()) return;
-    auto last = parser::YearSummaryFromJson(json);
-    if (!last.ok()) return;
-    last.value().organization_key = summary.organization_key;
-    for (auto& f : parser::CheckAcrossYears(last.value(), summary)) {
-      out->findings.push_back(std::move(f));
-    }
+    auto findings = ingest::AgainstYearBefore(*state_, source, summary, out->record.report_id);
+    if (!findings.ok()) return;  // as the daemon, which fails the page; here it stays as read
+    for (auto& f : findings.value()) out->findings.push_back(std::move(f));
   }
 
   void Publish(const std::string& url, const Page& page, const Entry& at,

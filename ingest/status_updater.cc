@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/logging.h"
+#include "ingest/across_years.h"
 #include "parser/history.h"
 #include "parser/record_json.h"
 
@@ -296,26 +297,8 @@ std::string StatusUpdater::KeyOf(const std::string& source,
                                  const parser::YearSummary& summary) const {
   auto aliases = options_.organization_aliases.find(source);
   if (aliases == options_.organization_aliases.end()) return summary.organization_key;
-  for (const auto& [from, to] : aliases->second) {
-    if (parser::OrganizationKey(from) == summary.organization_key) {
-      return parser::OrganizationKey(to);
-    }
-  }
-  return summary.organization_key;
+  return AliasedKey(summary.organization_key, aliases->second);
 }
-
-namespace {
-// A stored summary, or nullopt for one this build cannot read (it is overwritten when that
-// year's report is read again).
-std::optional<parser::YearSummary> SummaryOf(const YearEntry& e) {
-  auto json = nlohmann::json::parse(e.summary, nullptr, false);
-  if (json.is_discarded()) return std::nullopt;
-  auto summary = parser::YearSummaryFromJson(json);
-  if (!summary.ok()) return std::nullopt;
-  summary.value().organization_key = e.organization_key;
-  return std::move(summary).value();
-}
-}  // namespace
 
 Status StatusUpdater::ApplyHistory(Journey& j, parser::ParseOutput& out, int64_t version,
                                    std::chrono::system_clock::time_point at,
@@ -328,18 +311,14 @@ Status StatusUpdater::ApplyHistory(Journey& j, parser::ParseOutput& out, int64_t
   const int year = *summary.year;
   const std::string& report_id = out.record.report_id;
 
-  auto previous = history.GetYear(j.source, key, year - 1);
-  if (!previous.ok()) return previous.status();
-  if (previous.value() && previous.value()->report_id != report_id) {
-    if (auto last = SummaryOf(*previous.value())) {
-      for (auto& f : parser::CheckAcrossYears(*last, summary)) out.findings.push_back(f);
-    }
-  }
+  auto before = AgainstYearBefore(history, j.source, summary, report_id);
+  if (!before.ok()) return before.status();
+  for (auto& f : before.value()) out.findings.push_back(std::move(f));
   auto next = history.GetYear(j.source, key, year + 1);
   if (!next.ok()) return next.status();
   if (next.value() && next.value()->report_id != report_id) {
     // Year N+1 came first: the pair is checked now, and its findings belong to its record.
-    if (auto later = SummaryOf(*next.value())) {
+    if (auto later = StoredSummary(*next.value())) {
       auto findings = parser::CheckAcrossYears(summary, *later);
       for (const auto& f : findings) ++stats_.findings_by_rule[f.rule];
       stats_.across_years += static_cast<int64_t>(findings.size());
