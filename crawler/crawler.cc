@@ -391,8 +391,10 @@ void Crawler::Dispatch() {
     while (!host.waiting.empty() && in_flight_ < config_.global.max_concurrency) {
       Request& front = host.waiting.front();
       const SourceSettings& s = config_.sources[front.source].settings;
+      auto refused = host.robots_refused.find(front.source);
+      const bool robots_refused = refused != host.robots_refused.end() && now < refused->second;
       // robots.txt first, once per host and cache period.
-      if (s.obey_robots && front.kind != Kind::kRobots) {
+      if (s.obey_robots && front.kind != Kind::kRobots && !robots_refused) {
         if (host.robots == HostState::Robots::kReady && now >= host.robots_expiry) {
           host.robots = HostState::Robots::kUnknown;
         }
@@ -421,7 +423,7 @@ void Crawler::Dispatch() {
         std::iter_swap(host.waiting.begin(), ready);
         continue;
       }
-      if (front.kind != Kind::kRobots && s.obey_robots &&
+      if (front.kind != Kind::kRobots && s.obey_robots && !robots_refused &&
           !host.rules.Allowed(PathAndQuery(front.target()))) {
         Request r = std::move(front);
         host.waiting.pop_front();
@@ -756,12 +758,13 @@ void Crawler::OnRobots(const std::string& host_key, const Request& r, const Fetc
   RobotsVerdict v = JudgeRobotsResponse(res.status, res.error != FetchError::kNone, res.body,
                                         "nianbao", s.robots_cache, s.robots_retry);
   if (res.error == FetchError::kAddressNotAllowed) {
-    // The host is no outage: its address is refused, and so will be every page of it. Its
-    // pages are let through to be refused themselves, counted as address_not_allowed (not as
-    // robots_unreachable, which would make the host look down); robots.txt is asked again
-    // after robots_retry, in case the sources file changes.
-    v.rules = RobotsRules::AllowAll();
-    v.unreachable = false;
+    // No outage and no verdict: the host's address is refused to this source, and so will be
+    // every page of it, each counted as address_not_allowed (robots_unreachable would make the
+    // host look down). Nothing is cached for the host: another source that may reach it reads
+    // its robots.txt. Asked again after robots_retry (the sources file may have changed).
+    host.robots_refused[r.source] = Clock::now() + ToClock(s.robots_retry);
+    host.robots = HostState::Robots::kUnknown;
+    return;
   }
   // Counted under its own reason so that Finish() tells an unreachable host from one whose
   // robots.txt forbids the crawl.

@@ -213,6 +213,10 @@ class Crawler {
     enum class Robots { kUnknown, kFetching, kReady } robots = Robots::kUnknown;
     RobotsRules rules = RobotsRules::AllowAll();
     std::chrono::steady_clock::time_point robots_expiry;
+    // Sources whose robots.txt of this host the address policy refused, until when: their
+    // requests skip robots.txt (each is refused itself), and no verdict is cached for the
+    // host, so that a source allowed to reach it still reads its robots.txt.
+    std::map<size_t, std::chrono::steady_clock::time_point> robots_refused;
     std::deque<Request> waiting;
   };
   struct SourcePass {
