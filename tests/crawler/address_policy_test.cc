@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <cstring>
 #include <filesystem>
@@ -423,11 +424,14 @@ class AddressCrawlTest : public ::testing::Test {
           "\">乙镇2020年政府信息公开工作年度报告</a></li></ul></body></html>";
     } else if (req.target == "/col/t1.html") {
       res.body = "<html><body>report one</body></html>";
+    } else if (req.target == "/robots.txt" && disallow_t1_) {
+      res.body = "User-agent: *\nDisallow: /col/t1.html\n";
     } else {
       res.status = 404;  // robots.txt: none
     }
     return res;
   }};
+  std::atomic<bool> disallow_t1_{false};  // robots.txt forbids /col/t1.html (else: none)
   static inline int counter_ = 0;
   std::filesystem::path state_dir_;
   std::unique_ptr<StateStore> state_;
@@ -473,6 +477,42 @@ TEST_F(AddressCrawlTest, TheNamedEntryIsCrawledWithAllowPrivateAddresses) {
   EXPECT_EQ(s.reports_new, 2);
   EXPECT_EQ(FetchedUrls(), (std::set<std::string>{Named("/col/t1.html"), other_.Url("/t2.html")}));
   EXPECT_FALSE(server_.requests().empty());
+}
+
+TEST_F(AddressCrawlTest, ARobotsTxtRefusedToOneSourceIsStillReadForAnotherOnTheSameHost) {
+  // Two sources on gov.test: the first refused (a name: public only), the second allowed. The
+  // refusal leaves no verdict on the host, so the second reads robots.txt and obeys it.
+  disallow_t1_ = true;
+  config_.sources[0].entry = {Named("/col/index.html")};
+  Source allowed = config_.sources[0];
+  allowed.name = "gov-allowed";
+  allowed.settings.allow_private_addresses = true;
+  config_.sources.push_back(allowed);
+  CrawlerOptions options;
+  options.seed = 7;
+  Crawler crawler(io_, fetcher_, *state_, tracker_, config_, options);
+  std::optional<std::vector<SourcePassStats>> result;
+  crawler.RunPass([&](std::vector<SourcePassStats> s) { result = std::move(s); });
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!result && std::chrono::steady_clock::now() < deadline) {
+    io_.run_for(10ms);
+    tracker_.Release();
+  }
+  ASSERT_TRUE(result.has_value() && result->size() == 2u);
+  std::map<std::string, SourcePassStats> by_name;
+  for (auto& s : *result) by_name[s.source] = s;
+  EXPECT_EQ(by_name["gov"].failures["address_not_allowed"], 1);
+  EXPECT_EQ(by_name["gov"].reports_new, 0);
+  EXPECT_EQ(by_name["gov-allowed"].failures.count("address_not_allowed"), 0u);
+  EXPECT_EQ(by_name["gov-allowed"].robots_disallowed, 1);  // /col/t1.html
+  EXPECT_EQ(by_name["gov-allowed"].reports_new, 1);        // t2 on 127.0.0.2
+  int robots = 0, t1 = 0;
+  for (const auto& r : server_.requests()) {
+    robots += r.target == "/robots.txt";
+    t1 += r.target == "/col/t1.html";
+  }
+  EXPECT_EQ(robots, 1);
+  EXPECT_EQ(t1, 0);
 }
 
 TEST_F(AddressCrawlTest, ARefusedReportIsAFailureNeitherRetriedNorGone) {
