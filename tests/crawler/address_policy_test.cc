@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "crawler/crawler.h"
 #include "crawler/curl_fetcher.h"
@@ -318,6 +319,73 @@ TEST_F(AddressFetchTest, ALiteralEntryOnLoopbackReachesAnotherLoopbackAddress) {
   EXPECT_EQ(got.error, FetchError::kNone) << got.error_message;
   EXPECT_EQ(got.body, "second");
   EXPECT_EQ(got.remote_ip, "127.0.0.2");
+}
+
+// A server on 127.0.0.1 that keeps its connections open (HTTP/1.1 keep-alive), so that libcurl
+// reuses one: a connection opened for a transfer that allowed loopback must not carry the
+// request of a transfer that does not. Counts the requests it answered.
+class KeepAliveServer {
+ public:
+  KeepAliveServer() : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] {
+      boost::system::error_code ec;
+      boost::asio::ip::tcp::socket socket(io_);
+      acceptor_.accept(socket, ec);
+      // A client that keeps the connection idle (the fetcher's connection cache) ends the
+      // loop after 5 s, so that the destructor never waits on it for longer.
+      timeval idle{5, 0};
+      if (!ec) setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
+      std::string buffer;
+      while (!ec) {
+        size_t n =
+            boost::asio::read_until(socket, boost::asio::dynamic_buffer(buffer), "\r\n\r\n", ec);
+        if (ec) break;
+        buffer.erase(0, n);
+        ++requests;
+        boost::asio::write(socket,
+                           boost::asio::buffer(std::string_view(
+                               "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")),
+                           ec);
+      }
+    });
+  }
+  ~KeepAliveServer() {
+    boost::system::error_code ec;
+    // Unblocks accept() if no client came, then read_until() when the client is gone.
+    boost::asio::ip::tcp::socket wake(io_);
+    wake.connect({boost::asio::ip::make_address("127.0.0.1"), port_}, ec);
+    wake.close(ec);
+    acceptor_.close(ec);
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+  std::atomic<int> requests{0};
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(AddressFetchTest, AConnectionReusedFromAnAllowedTransferCarriesNoRefusedRequest) {
+  auto reused = std::make_unique<KeepAliveServer>();
+  const std::string port = std::to_string(reused->port());
+  auto request = [&](AddressMask mask) {
+    FetchRequest r = FetchRequestFor(SourceSettings{}, "http://gov.test:" + port + "/a");
+    r.resolve = {"gov.test:" + port + ":127.0.0.1"};
+    r.http2 = false;
+    r.allowed_addresses = mask;
+    return r;
+  };
+  FetchResult first = FetchOne(request(kAnyAddress));
+  EXPECT_EQ(first.error, FetchError::kNone) << first.error_message;
+  EXPECT_EQ(first.body, "hello");
+  FetchResult second = FetchOne(request(kPublicAddresses));
+  EXPECT_EQ(second.error, FetchError::kAddressNotAllowed) << second.error_message;
+  EXPECT_EQ(second.error_message, "address 127.0.0.1 (loopback) not allowed");
+  EXPECT_EQ(reused->requests, 1);  // the second request was never sent
 }
 
 // ---------------------------------------------------------------------------------------------
