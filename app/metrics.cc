@@ -21,7 +21,7 @@ constexpr MetricSpec kKnownMetrics[] = {
     {metric::kFetchesTotal,
      MetricType::kCounter,
      "HTTP fetches by outcome: the response status code, or a transport failure "
-     "(timeout, dns, connect, tls, error).",
+     "(timeout, dns, connect, tls, network, address_not_allowed, ...).",
      {"status"}},
     {metric::kBytesTotal, MetricType::kCounter, "Bytes of HTTP response bodies received.", {}},
     {metric::kReportsTotal,

@@ -391,8 +391,10 @@ void Crawler::Dispatch() {
     while (!host.waiting.empty() && in_flight_ < config_.global.max_concurrency) {
       Request& front = host.waiting.front();
       const SourceSettings& s = config_.sources[front.source].settings;
+      auto refused = host.robots_refused.find(front.source);
+      const bool robots_refused = refused != host.robots_refused.end() && now < refused->second;
       // robots.txt first, once per host and cache period.
-      if (s.obey_robots && front.kind != Kind::kRobots) {
+      if (s.obey_robots && front.kind != Kind::kRobots && !robots_refused) {
         if (host.robots == HostState::Robots::kReady && now >= host.robots_expiry) {
           host.robots = HostState::Robots::kUnknown;
         }
@@ -421,7 +423,7 @@ void Crawler::Dispatch() {
         std::iter_swap(host.waiting.begin(), ready);
         continue;
       }
-      if (front.kind != Kind::kRobots && s.obey_robots &&
+      if (front.kind != Kind::kRobots && s.obey_robots && !robots_refused &&
           !host.rules.Allowed(PathAndQuery(front.target()))) {
         Request r = std::move(front);
         host.waiting.pop_front();
@@ -458,6 +460,12 @@ void Crawler::Dispatch() {
 FetchRequest Crawler::MakeRequest(const Source& src, const std::string& url,
                                   const UrlState* prior) const {
   FetchRequest f = FetchRequestFor(src.settings, url);
+  // The address policy: a `portal =` source's entry is what its discovery found there, so
+  // only the portal URL, written by the operator, speaks for it.
+  f.allowed_addresses =
+      AllowedAddresses(src.portal.empty() ? src.entry : std::vector<std::string>{src.portal},
+                       src.settings.allow_private_addresses);
+  f.resolve = config_.global.resolve;
   bool undelivered = options_.track_delivery && prior != nullptr && prior->kind == "report" &&
                      prior->delivered_sha256 != StoredReportSha(*prior);
   if (prior != nullptr && !prior->sha256.empty() && !undelivered) {
@@ -596,6 +604,7 @@ void Crawler::OnFetched(const std::string& host_key, Request r, FetchResult res)
   HostState& host = hosts_[host_key];
   --host.in_flight;
   --in_flight_;
+  if (res.error == FetchError::kAddressNotAllowed) LogRefusal(r, res);
   if (res.error == FetchError::kNone && res.status == 200 && r.kind != Kind::kRobots &&
       r.kind != Kind::kPage) {
     // To the CPU pool and back: the loop thread never hashes or parses a body. The request
@@ -646,6 +655,17 @@ void Crawler::RequestDone(size_t source) {
   if (--p.outstanding == 0) Finish(source);
   Dispatch();
   MaybeStopped();
+}
+
+void Crawler::LogRefusal(const Request& r, const FetchResult& res) {
+  // Once per URL for the life of the crawler (a bounded memory: past it, at debug), with the
+  // address and its class: an operator who meant to crawl an intranet sees why nothing comes.
+  const bool first = refusals_logged_.size() < kMaxRefusalsLogged
+                         ? refusals_logged_.insert(r.target()).second
+                         : false;
+  log_->log(first ? spdlog::level::warn : spdlog::level::debug,
+            "address policy: source={} url={}: {} (allow_private_addresses = true allows it)",
+            config_.sources[r.source].name, r.target(), res.error_message);
 }
 
 void Crawler::LogFetch(const Request& r, const FetchResult& res, const std::string& sha256) {
@@ -705,9 +725,10 @@ void Crawler::Route(Request& r, FetchResult& res, Digest* d) {
     OnRobots(HostKey(r.target()), r, res);
   } else {
     bool transient = res.error != FetchError::kNone || res.status == 429 || res.status >= 500;
-    bool final_error = res.error == FetchError::kTooLarge ||
-                       res.error == FetchError::kTooManyRedirects ||
-                       res.error == FetchError::kBadUrl;
+    // An address the policy refused is refused again on every attempt: not transient.
+    bool final_error =
+        res.error == FetchError::kTooLarge || res.error == FetchError::kTooManyRedirects ||
+        res.error == FetchError::kBadUrl || res.error == FetchError::kAddressNotAllowed;
     if (res.error == FetchError::kNone &&
         (d != nullptr ? !d->gateway.empty() : !GatewayChallenge(res.status, {}).empty())) {
       BlockedByGateway(r, res);  // before the retry of 5xx: a 521 asked again answers 521
@@ -736,6 +757,15 @@ void Crawler::OnRobots(const std::string& host_key, const Request& r, const Fetc
   const SourceSettings& s = config_.sources[r.source].settings;
   RobotsVerdict v = JudgeRobotsResponse(res.status, res.error != FetchError::kNone, res.body,
                                         "nianbao", s.robots_cache, s.robots_retry);
+  if (res.error == FetchError::kAddressNotAllowed) {
+    // No outage and no verdict: the host's address is refused to this source, and so will be
+    // every page of it, each counted as address_not_allowed (robots_unreachable would make the
+    // host look down). Nothing is cached for the host: another source that may reach it reads
+    // its robots.txt. Asked again after robots_retry (the sources file may have changed).
+    host.robots_refused[r.source] = Clock::now() + ToClock(s.robots_retry);
+    host.robots = HostState::Robots::kUnknown;
+    return;
+  }
   // Counted under its own reason so that Finish() tells an unreachable host from one whose
   // robots.txt forbids the crawl.
   if (v.unreachable) ++passes_[r.source].stats.failures[kRobotsUnreachable];

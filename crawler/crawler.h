@@ -213,6 +213,10 @@ class Crawler {
     enum class Robots { kUnknown, kFetching, kReady } robots = Robots::kUnknown;
     RobotsRules rules = RobotsRules::AllowAll();
     std::chrono::steady_clock::time_point robots_expiry;
+    // Sources whose robots.txt of this host the address policy refused, until when: their
+    // requests skip robots.txt (each is refused itself), and no verdict is cached for the
+    // host, so that a source allowed to reach it still reads its robots.txt.
+    std::map<size_t, std::chrono::steady_clock::time_point> robots_refused;
     std::deque<Request> waiting;
   };
   struct SourcePass {
@@ -304,6 +308,7 @@ class Crawler {
   bool HostAllowed(const Source& s, const std::string& url) const;
   std::string Reason(const FetchResult& res) const;
   FetchRequest MakeRequest(const Source& s, const std::string& url, const UrlState* prior) const;
+  void LogRefusal(const Request& r, const FetchResult& res);
 
   boost::asio::io_context& io_;
   Fetcher& fetcher_;
@@ -328,6 +333,9 @@ class Crawler {
   // reference and return when it is gone; only the loop thread ever dereferences it.
   std::shared_ptr<Crawler*> self_ = std::make_shared<Crawler*>(this);
   std::shared_ptr<spdlog::logger> log_;  // "crawler": per-URL events at debug
+  // URLs whose refusal by the address policy was logged (LogRefusal), at most this many.
+  static constexpr size_t kMaxRefusalsLogged = 10000;
+  std::set<std::string> refusals_logged_;
 };
 
 }  // namespace nianbao::crawler

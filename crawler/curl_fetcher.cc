@@ -1,8 +1,12 @@
 #include "crawler/curl_fetcher.h"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cctype>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +37,8 @@ std::string_view FetchErrorName(FetchError e) {
       return "network";
     case FetchError::kBadUrl:
       return "bad_url";
+    case FetchError::kAddressNotAllowed:
+      return "address_not_allowed";
     case FetchError::kInternal:
       return "internal";
   }
@@ -163,9 +169,17 @@ struct CurlFetcher::Transfer {
   FetchResult result;
   curl_slist* headers = nullptr;
   size_t header_bytes = 0;
+  curl_slist* resolve = nullptr;  // CURLOPT_RESOLVE entries
   bool too_large = false;
+  // The last address the policy refused, and its class (set by libcurl's callbacks).
+  bool refused = false;
+  AddressClass refused_class = AddressClass::kPublic;
+  char refused_address[INET6_ADDRSTRLEN] = {};
   char error[CURL_ERROR_SIZE] = {};
-  ~Transfer() { curl_slist_free_all(headers); }
+  ~Transfer() {
+    curl_slist_free_all(headers);
+    curl_slist_free_all(resolve);
+  }
 };
 
 // One descriptor libcurl asked us to watch.
@@ -268,6 +282,11 @@ std::string CurlFetcher::Configure(CURL* easy, Transfer& t, CURLSH* cookies) {
     if (grown == nullptr) return "curl_slist_append failed (out of memory)";
     t.headers = grown;
   }
+  for (const auto& entry : r.resolve) {
+    curl_slist* grown = curl_slist_append(t.resolve, entry.c_str());
+    if (grown == nullptr) return "curl_slist_append failed (out of memory)";
+    t.resolve = grown;
+  }
   EasyOptions o(easy);
   o.Set(CURLOPT_URL, r.url.c_str());
   if (r.method == "POST") {
@@ -306,6 +325,13 @@ std::string CurlFetcher::Configure(CURL* easy, Transfer& t, CURLSH* cookies) {
   o.Set(CURLOPT_SSL_VERIFYPEER, r.tls_verify ? 1L : 0L);
   o.Set(CURLOPT_SSL_VERIFYHOST, r.tls_verify ? 2L : 0L);
   if (!r.ca_bundle.empty()) o.Set(CURLOPT_CAINFO, r.ca_bundle.c_str());
+  // The address policy (see the header). "" turns off the proxies of the environment.
+  o.Set(CURLOPT_PROXY, "");
+  o.Set(CURLOPT_OPENSOCKETFUNCTION, &CurlFetcher::OpenSocketCallback);
+  o.Set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(&t));
+  o.Set(CURLOPT_PREREQFUNCTION, &CurlFetcher::PrereqCallback);
+  o.Set(CURLOPT_PREREQDATA, static_cast<void*>(&t));
+  if (t.resolve != nullptr) o.Set(CURLOPT_RESOLVE, t.resolve);
   return o.error();
 }
 
@@ -324,6 +350,38 @@ void CurlFetcher::FailAll(const std::string& message) {
     res.error_message = message;
     asio::post(io_, [d = std::move(node.mapped()->done), r = std::move(res)]() mutable { d(r); });
   }
+}
+
+curl_socket_t CurlFetcher::OpenSocketCallback(void* transfer, curlsocktype purpose,
+                                              curl_sockaddr* address) noexcept {
+  auto* t = static_cast<Transfer*>(transfer);
+  // CURLSOCKTYPE_IPCXN is every connection of HTTP(S); the others (FTP's active mode) are
+  // not opened by an http/https-only handle, and are held to the same rule all the same.
+  (void)purpose;
+  const auto length = static_cast<socklen_t>(address->addrlen);
+  const AddressClass c = ClassifyAddress(&address->addr, length);
+  if (!AddressAllowed(t->request.allowed_addresses, c)) {
+    t->refused = true;
+    t->refused_class = c;
+    AddressText(&address->addr, length, t->refused_address, sizeof t->refused_address);
+    return CURL_SOCKET_BAD;  // curl tries the host's next address, if any
+  }
+  // What libcurl would do itself, with the descriptor closed on exec.
+  const int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+int CurlFetcher::PrereqCallback(void* transfer, char* primary_ip, char*, int, int) noexcept {
+  auto* t = static_cast<Transfer*>(transfer);
+  // A connection opened for another transfer (another source, another policy) and reused.
+  const AddressClass c = ClassifyAddressText(primary_ip != nullptr ? primary_ip : "")
+                             .value_or(AddressClass::kUnspecified);
+  if (AddressAllowed(t->request.allowed_addresses, c)) return CURL_PREREQFUNC_OK;
+  t->refused = true;
+  t->refused_class = c;
+  std::snprintf(t->refused_address, sizeof t->refused_address, "%s",
+                primary_ip != nullptr ? primary_ip : "");
+  return CURL_PREREQFUNC_ABORT;
 }
 
 int CurlFetcher::SocketCallback(CURL*, curl_socket_t fd, int what, void* self, void*) {
@@ -484,6 +542,11 @@ void CurlFetcher::Finish(CURL* easy, CURLcode code) {
   r.connect_time = std::chrono::duration<double>(seconds(CURLINFO_CONNECT_TIME));
   r.first_byte_time = std::chrono::duration<double>(seconds(CURLINFO_STARTTRANSFER_TIME));
   r.error = MapError(code, t.too_large);
+  // A refused address fails the transfer only when no other address of the host was allowed
+  // and answered: curl then reports that it could not connect (or that a callback aborted).
+  if (t.refused && (code == CURLE_COULDNT_CONNECT || code == CURLE_ABORTED_BY_CALLBACK)) {
+    r.error = FetchError::kAddressNotAllowed;
+  }
   // HTTP/1.x without Content-Length or chunked framing ends its body by closing the
   // connection: a cut in the middle looks exactly like the end (RFC 9112 6.3, item 8).
   long version = CURL_HTTP_VERSION_NONE;
@@ -505,6 +568,9 @@ void CurlFetcher::Finish(CURL* easy, CURLcode code) {
   if (r.error != FetchError::kNone) {
     r.error_message =
         t.too_large ? "body over the limit of " + std::to_string(t.request.max_body) + " bytes"
+        : r.error == FetchError::kAddressNotAllowed
+            ? "address " + std::string(t.refused_address) + " (" +
+                  std::string(AddressClassName(t.refused_class)) + ") not allowed"
         : t.error[0] != '\0' ? std::string(t.error)
                              : std::string(curl_easy_strerror(code));
   }

@@ -26,6 +26,13 @@
 // or was replaced (libcurl reuses descriptor numbers). curl callbacks never throw and
 // never call back into curl_multi_* (they only record state or arm Asio objects).
 //
+// Address policy: libcurl's open-socket callback refuses a connection to an address whose class
+// the request does not allow (FetchRequest::allowed_addresses): curl then tries the host's next
+// address, and fails the transfer when none is left; the pre-request callback checks the same
+// for a connection reused from another transfer. Such a transfer ends with kAddressNotAllowed.
+// Proxies from the environment (http_proxy, ...) are not used: through a proxy the connection
+// goes to the proxy, and the server's address could not be checked.
+//
 // Threading: everything, including construction and destruction, on the thread that runs
 // the io_context. REQUIRES: the io_context outlives the CurlFetcher.
 #pragma once
@@ -70,6 +77,12 @@ class CurlFetcher final : public Fetcher {
   static int TimerCallback(CURLM* multi, long timeout_ms, void* self);
   static size_t WriteCallback(char* data, size_t size, size_t n, void* transfer);
   static size_t HeaderCallback(char* data, size_t size, size_t n, void* transfer);
+  // The address policy (crawler/address_policy.h): every connection libcurl opens, after name
+  // resolution, and every request before it is sent (a reused connection included).
+  static curl_socket_t OpenSocketCallback(void* transfer, curlsocktype purpose,
+                                          curl_sockaddr* address) noexcept;
+  static int PrereqCallback(void* transfer, char* primary_ip, char* local_ip, int primary_port,
+                            int local_port) noexcept;
 
   void OnSocket(curl_socket_t fd, int what);
   void OnTimer(long timeout_ms);

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "crawler/address_policy.h"
 #include "crawler/sources.h"
 
 namespace nianbao::crawler {
@@ -41,6 +42,14 @@ struct FetchRequest {
   bool http2 = false;
   bool tls_verify = false;
   std::string ca_bundle;  // PEM file; "" = the system store
+  // The address classes this transfer may connect to (crawler/address_policy.h), checked after
+  // name resolution on every connection and before every request; a refusal is
+  // kAddressNotAllowed. Every class unless the caller says otherwise: the crawler sets its
+  // source's AllowedAddresses().
+  AddressMask allowed_addresses = kAnyAddress;
+  // Names pinned to addresses, libcurl's CURLOPT_RESOLVE entries ("gov.test:80:127.0.0.1"):
+  // [global] resolve of the sources file. The pinned address is still checked.
+  std::vector<std::string> resolve;
 };
 
 // Whether the URL's path (query left out) ends in the extension of a document the parser
@@ -78,6 +87,7 @@ enum class FetchError {
   kTooManyRedirects,  // also redirect loops
   kNetwork,           // reset, broken pipe, bad framing, ...
   kBadUrl,
+  kAddressNotAllowed,  // the address policy refused every address of the host
   kInternal,
 };
 std::string_view FetchErrorName(FetchError e);

@@ -21,6 +21,7 @@
 
 #include "base/near_miss.h"
 #include "base/read_file.h"
+#include "crawler/address_policy.h"
 #include "crawler/list_adapter.h"
 
 namespace nianbao::crawler {
@@ -265,6 +266,36 @@ bool IsHost(std::string_view host) {
 std::string CheckHost(std::string_view host) {
   if (IsHost(host)) return "";
   return Quote(host) + " is not a host name (write the host alone: \"www.example.gov.cn\")";
+}
+
+// "HOST:PORT:ADDRESS[,ADDRESS...]", curl's --resolve form; an IPv6 address may be bracketed.
+std::string CheckResolve(std::string_view entry) {
+  const std::string why =
+      Quote(entry) + " is not \"HOST:PORT:ADDRESS\" (\"gov.test:80:127.0.0.1\")";
+  const size_t first = entry.find(':');
+  if (first == std::string_view::npos) return why;
+  const size_t second = entry.find(':', first + 1);
+  if (second == std::string_view::npos) return why;
+  const std::string_view host = entry.substr(0, first);
+  const std::string_view port = entry.substr(first + 1, second - first - 1);
+  if (!IsHost(host)) return why;
+  int64_t number = 0;
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return why;
+  }
+  for (char c : port) number = number * 10 + (c - '0');
+  if (number < 1 || number > 65535) return why;
+  std::string_view addresses = entry.substr(second + 1);
+  while (true) {
+    const size_t comma = addresses.find(',');
+    if (!ClassifyAddressText(addresses.substr(0, comma))) {
+      return Quote(entry) + ": " + Quote(addresses.substr(0, comma)) + " is not an IP address";
+    }
+    if (comma == std::string_view::npos) break;
+    addresses.remove_prefix(comma + 1);
+  }
+  return "";
 }
 
 std::string CheckUrl(std::string_view url) {
@@ -629,6 +660,7 @@ const std::vector<Field<SourceSettings>>& SettingFields() {
       {"http2", Flag(&SourceSettings::http2)},
       {"tls_verify", Flag(&SourceSettings::tls_verify)},
       {"ca_bundle", Text(&SourceSettings::ca_bundle, nullptr)},
+      {"allow_private_addresses", Flag(&SourceSettings::allow_private_addresses)},
       {"page_budget", Int(&SourceSettings::page_budget, 1)},
       {"max_depth", Int(&SourceSettings::max_depth, 0)},
       {"max_pages", Int(&SourceSettings::max_pages, 1)},
@@ -666,6 +698,7 @@ const std::vector<Field<GlobalSettings>>& GlobalFields() {
   static const auto* const kFields = new std::vector<Field<GlobalSettings>>{
       {"max_concurrency", Int(&GlobalSettings::max_concurrency, 1)},
       {"state_dir", Text(&GlobalSettings::state_dir, CheckNotEmpty)},
+      {"resolve", TextList(&GlobalSettings::resolve, CheckResolve, false)},
   };
   return *kFields;
 }

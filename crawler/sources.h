@@ -56,6 +56,10 @@ struct SourceSettings {
   bool http2 = true;
   bool tls_verify = true;
   std::string ca_bundle;  // "" = system store
+  // The address policy (crawler/address_policy.h): false refuses connections to loopback,
+  // private, link-local, multicast and unspecified addresses, unless the source's own entry
+  // (or portal) URL is an IP literal of that class; true allows every address.
+  bool allow_private_addresses = false;
   // Crawl shape
   int page_budget = 200;
   int max_depth = 3;
@@ -112,6 +116,9 @@ struct Source {
 struct GlobalSettings {
   int max_concurrency = 32;
   std::string state_dir = "/var/lib/nianbao";
+  // Names pinned to addresses for every fetch, as curl's --resolve: "HOST:PORT:ADDRESS[,ADDRESS]"
+  // (the address policy still checks the address). For hosts without DNS, and for tests.
+  std::vector<std::string> resolve;
 
   bool operator==(const GlobalSettings&) const = default;
 };

@@ -1,4 +1,5 @@
-// A small HTTP/1.1 server for the crawler's unit tests, on 127.0.0.1 and an ephemeral port.
+// A small HTTP/1.1 server for the crawler's unit tests, on 127.0.0.1 (or another loopback
+// address the test names, e.g. 127.0.0.2) and an ephemeral port.
 //
 // Each test gives a handler that maps a request to a response (status, headers, body) and,
 // where the test needs it, misbehaviour: a delay before answering, a stall after the
@@ -47,9 +48,10 @@ class TestHttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
-  explicit TestHttpServer(Handler handler) : handler_(std::move(handler)), acceptor_(io_) {
+  explicit TestHttpServer(Handler handler, std::string address = "127.0.0.1")
+      : handler_(std::move(handler)), address_(std::move(address)), acceptor_(io_) {
     namespace ip = boost::asio::ip;
-    ip::tcp::endpoint ep(ip::make_address("127.0.0.1"), 0);
+    ip::tcp::endpoint ep(ip::make_address(address_), 0);
     acceptor_.open(ep.protocol());
     acceptor_.set_option(ip::tcp::acceptor::reuse_address(true));
     acceptor_.bind(ep);
@@ -65,7 +67,7 @@ class TestHttpServer {
     boost::system::error_code ec;
     // Wake the accept loop with a connection of our own, then close.
     boost::asio::ip::tcp::socket s(io_);
-    s.connect({boost::asio::ip::make_address("127.0.0.1"), port_}, ec);
+    s.connect({boost::asio::ip::make_address(address_), port_}, ec);
     if (accept_thread_.joinable()) accept_thread_.join();
     acceptor_.close(ec);
     std::vector<std::thread> threads;
@@ -78,7 +80,7 @@ class TestHttpServer {
 
   uint16_t port() const { return port_; }
   std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return "http://" + address_ + ":" + std::to_string(port_) + path;
   }
   std::vector<HttpRequest> requests() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -185,6 +187,7 @@ class TestHttpServer {
   }
 
   Handler handler_;
+  std::string address_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
