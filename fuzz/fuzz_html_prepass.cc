@@ -10,7 +10,6 @@
 
 #include "fuzz/fuzz_check.h"
 #include "parser/charset.h"
-#include "parser/html_prepass.h"
 #include "parser/html_reader.h"
 
 namespace {
@@ -45,19 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   const std::string utf8 = parser::SanitizeUtf8(bytes);
 
-  // The pre-pass with rules that keep a little of everything.
-  static constexpr parser::PrepassAttribute kAttributes[] = {
-      {"", "class", parser::PrepassValue::kNameWords},
-      {"", "style", parser::PrepassValue::kStyleWords},
-      {"td", "colspan", parser::PrepassValue::kAlways}};
-  static constexpr std::string_view kVerbatim[] = {"a"};
-  static constexpr std::string_view kEmptied[] = {"script", "style"};
-  static constexpr std::string_view kNameWords[] = {"nav"};
-  static constexpr std::string_view kStyleWords[] = {"display:none"};
-  static const parser::PrepassRules kRules = {kAttributes, kVerbatim, kEmptied, kNameWords,
-                                              kStyleWords};
   std::string out;
-  parser::PrepassHtml(bytes, kRules, &out);
+  parser::PrepassHtml(bytes, parser::HtmlReaderPrepassRules(), &out);
   Check(out.size() <= bytes.size(), "PrepassHtml: the output is longer than the input");
 
   const parser::Document with = parser::ReadHtml(utf8, parser::HtmlReadOptions{.prepass = true});

@@ -11,9 +11,9 @@
 //   * the content of the elements named in PrepassRules::emptied_elements removed (their start
 //     and end tags stay);
 //   * attributes kept only where PrepassRules::attributes says the reader (or Gumbo's tree
-//     builder) reads them; the elements in verbatim_elements keep all of theirs (<a>: Gumbo's
-//     "Noah's Ark" clause compares the attributes of formatting elements; <html>/<body>:
-//     Gumbo merges the attributes of repeated tags).
+//     builder) reads them; the elements in verbatim_elements keep all of theirs (Gumbo merges
+//     the attributes of repeated <html>/<body> tags, and its "Noah's Ark" clause compares
+//     those of formatting elements).
 // It removes no element and no text outside emptied elements: an inline wrapper such as
 // <span> splits text into nodes, and the reader looks for its report markers per text node,
 // so dropping one could change what is read. Past a <frameset> start tag the rest of the page

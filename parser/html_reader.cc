@@ -974,9 +974,14 @@ constexpr std::array<PrepassAttribute, 8> kPrepassAttributes = {{
     {"meta", "content", PrepassValue::kAlways},
     {"input", "type", PrepassValue::kAlways},
 }};
-// Gumbo compares the attributes of <a> (the formatting elements' "Noah's Ark" clause) and
-// merges those of repeated <html>/<body> tags; isindex turns its prompt into text.
-constexpr std::array<std::string_view, 4> kPrepassVerbatim = {"a", "html", "body", "isindex"};
+// Gumbo merges the attributes of repeated <html>/<body> tags (the first of each name wins),
+// and <isindex> turns its prompt into text: these keep all theirs. So do the formatting
+// elements TagScanner leaves in place when it misreads a comment (Gumbo's "Noah's Ark" clause
+// compares their attributes). <a> needs no such care: a new <a> first closes the open one, so
+// the active formatting list never holds the three equal <a> the clause looks for.
+constexpr std::array<std::string_view, 16> kPrepassVerbatim = {
+    "html", "body", "isindex", "b",     "big",    "code",   "em", "font",
+    "i",    "nobr", "s",       "small", "strike", "strong", "tt", "u"};
 // Raw-text elements in kDroppedTags: their text is never read.
 constexpr std::array<std::string_view, 4> kPrepassEmptied = {"script", "style", "textarea",
                                                              "iframe"};
@@ -1375,6 +1380,8 @@ std::string_view CutUtf8(std::string_view s, size_t max) {
 }
 
 }  // namespace
+
+const PrepassRules& HtmlReaderPrepassRules() { return kPrepassRules; }
 
 Document ReadHtml(std::string_view utf8, const HtmlReadOptions& read_options) {
   std::string_view html = CutUtf8(utf8, kMaxInputBytes);

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "parser/document.h"
+#include "parser/html_prepass.h"
 
 namespace nianbao::parser {
 
@@ -30,6 +31,10 @@ struct HtmlReadOptions {
 };
 
 Document ReadHtml(std::string_view utf8, const HtmlReadOptions& options = {});
+
+// The rules ReadHtml gives its pre-pass: what of the markup it reads (for benchmarks and the
+// fuzz target, which run the pre-pass alone).
+const PrepassRules& HtmlReaderPrepassRules();
 
 // True when the bytes look like HTML rather than plain text (a tag such as <html, <body,
 // <p, <table, <div or <!DOCTYPE near the start).
