@@ -14,6 +14,11 @@
 //                                        the baseline the issue names)
 //               gumbo_parse_noerr/<input> the same with max_errors = 0, as nianbao's reader
 //                                        configures Gumbo (no error list is kept)
+//               nianbao_parse_noprepass/<input>, stage_read_html_noprepass/<input>
+//                                        the same without the HTML reader's pre-pass
+//                                        (parser/html_prepass.h): what it saves;
+//               stage_prepass/<input>    the pre-pass alone (HTML inputs); prepass_bytes:
+//                                        what it leaves of the page
 //   every input also: stage_decode, stage_read_html (the reader Parse picks: Gumbo reader for
 //   HTML, text reader for plain text), stage_report (parse of an already read Document +
 //   narrative + rules): where the time of nianbao_parse goes;
@@ -439,13 +444,16 @@ void SetHeap(benchmark::State& state, const heap::Usage& u) {
 // The benchmarks. Memory is measured by thread 0 before the timed loop, one call, alone.
 // ---------------------------------------------------------------------------------------------
 
-void NianbaoParse(benchmark::State& state, const Input& in) {
+// prepass: ReaderLimits::html_prepass (false: the page goes to Gumbo as TagScanner left it).
+void NianbaoParse(benchmark::State& state, const Input& in, bool prepass = true) {
   ParseInput input = MakeParseInput(in);
+  nianbao::parser::ParseOptions options;
+  options.limits.html_prepass = prepass;
   if (state.thread_index() == 0) {
     size_t findings = 0;
     bool is_report = false;
     heap::Usage u = heap::Measure([&] {
-      auto out = nianbao::parser::Parse(input);
+      auto out = nianbao::parser::Parse(input, options);
       if (out.ok()) {
         findings = out.value().findings.size();
         is_report = out.value().is_report;
@@ -456,7 +464,7 @@ void NianbaoParse(benchmark::State& state, const Input& in) {
     state.counters["is_report"] = is_report ? 1 : 0;
   }
   for (auto _ : state) {
-    auto out = nianbao::parser::Parse(input);
+    auto out = nianbao::parser::Parse(input, options);
     benchmark::DoNotOptimize(out);
   }
   SetThroughput(state, in);
@@ -501,24 +509,38 @@ void StageDecode(benchmark::State& state, const Input& in) {
 }
 
 // The reader Parse picks for these bytes (no content type: sniffed, as `nianbao parse` does).
-nianbao::parser::Document Read(const Input& in, const std::string& utf8) {
-  return nianbao::parser::LooksLikeHtml(in.bytes) ? nianbao::parser::ReadHtml(utf8)
-                                                  : nianbao::parser::ReadText(utf8);
+nianbao::parser::Document Read(const Input& in, const std::string& utf8, bool prepass = true) {
+  return nianbao::parser::LooksLikeHtml(in.bytes)
+             ? nianbao::parser::ReadHtml(utf8, nianbao::parser::HtmlReadOptions{.prepass = prepass})
+             : nianbao::parser::ReadText(utf8);
 }
 
-void StageReadHtml(benchmark::State& state, const Input& in) {
+void StageReadHtml(benchmark::State& state, const Input& in, bool prepass = true) {
   std::string utf8 = nianbao::parser::DecodeToUtf8(in.bytes, in.content_type).utf8;
   if (state.thread_index() == 0) {
     SetHeap(state, heap::Measure([&] {
-              auto doc = Read(in, utf8);
+              auto doc = Read(in, utf8, prepass);
               benchmark::DoNotOptimize(doc);
             }));
   }
   for (auto _ : state) {
-    auto doc = Read(in, utf8);
+    auto doc = Read(in, utf8, prepass);
     benchmark::DoNotOptimize(doc);
   }
   SetThroughput(state, in);
+}
+
+// The HTML reader's pre-pass alone, on the decoded page (before TagScanner: a close enough
+// input for its cost); prepass_bytes is what it leaves of the page.
+void StagePrepass(benchmark::State& state, const Input& in) {
+  std::string utf8 = nianbao::parser::DecodeToUtf8(in.bytes, in.content_type).utf8;
+  std::string out;
+  for (auto _ : state) {
+    nianbao::parser::PrepassHtml(utf8, nianbao::parser::HtmlReaderPrepassRules(), &out);
+    benchmark::DoNotOptimize(out);
+  }
+  SetThroughput(state, in);
+  state.counters["prepass_bytes"] = static_cast<double>(out.size());
 }
 
 void StageReport(benchmark::State& state, const Input& in) {
@@ -629,6 +651,18 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("gumbo_parse_noerr/" + in.name).c_str(),
                                  [p](benchmark::State& s) { GumboParse(s, *p, false); })
         ->Unit(benchmark::kMicrosecond);
+    // The same without the HTML pre-pass (html_prepass.h), to show what it saves.
+    benchmark::RegisterBenchmark(("nianbao_parse_noprepass/" + in.name).c_str(),
+                                 [p](benchmark::State& s) { NianbaoParse(s, *p, false); })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("stage_read_html_noprepass/" + in.name).c_str(),
+                                 [p](benchmark::State& s) { StageReadHtml(s, *p, false); })
+        ->Unit(benchmark::kMicrosecond);
+    if (in.family != "seed") {
+      benchmark::RegisterBenchmark(("stage_prepass/" + in.name).c_str(), [p](benchmark::State& s) {
+        StagePrepass(s, *p);
+      })->Unit(benchmark::kMicrosecond);
+    }
     benchmark::RegisterBenchmark(("stage_decode/" + in.name).c_str(), [p](benchmark::State& s) {
       StageDecode(s, *p);
     })->Unit(benchmark::kMicrosecond);

@@ -31,12 +31,20 @@ bool IsHtml(std::string_view content_type, std::string_view bytes) {
   return LooksLikeHtml(bytes);
 }
 
+Document ReadHtmlWithin(std::string_view utf8, const ReaderLimits& limits) {
+  return ReadHtml(utf8, HtmlReadOptions{.prepass = limits.html_prepass});
+}
+
+Document ReadTextWithin(std::string_view utf8, const ReaderLimits& /*limits*/) {
+  return ReadText(utf8);
+}
+
 // The markup readers decode first: the charset comes from the bytes and the Content-Type.
-template <Document (*Read)(std::string_view)>
+template <Document (*Read)(std::string_view, const ReaderLimits&)>
 Result<Document> Decoding(std::string_view bytes, std::string_view content_type,
-                          const ReaderLimits& /*limits*/) {
+                          const ReaderLimits& limits) {
   Decoded decoded = DecodeToUtf8(bytes, content_type);
-  Document doc = Read(decoded.utf8);
+  Document doc = Read(decoded.utf8, limits);
   doc.charset = decoded.charset;
   return doc;
 }
@@ -49,8 +57,8 @@ Result<Document> Binary(std::string_view bytes, std::string_view /*content_type*
 }
 
 constexpr std::array<FormatSpec, 8> kFormats = {{
-    {DocumentFormat::kHtml, "HTML", "text/html", "", false, &Decoding<&ReadHtml>},
-    {DocumentFormat::kText, "text", "text/plain", "", false, &Decoding<&ReadText>},
+    {DocumentFormat::kHtml, "HTML", "text/html", "", false, &Decoding<&ReadHtmlWithin>},
+    {DocumentFormat::kText, "text", "text/plain", "", false, &Decoding<&ReadTextWithin>},
     {DocumentFormat::kDocx, "DOCX",
      "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "utf-8", true,
      &Binary<&ReadDocx>},

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "parser/html_prepass.h"
+
 // How a page is read, and why:
 //   * The page is first rewritten by TagScanner (below) so that Gumbo 0.10.1 can neither take
 //     quadratic time, nor blow up in memory, nor hit one of its aborting assertions; Gumbo's
@@ -907,6 +909,10 @@ bool In(const std::array<GumboTag, N>& tags, GumboTag tag) {
 
 bool IsBlock(const GumboNode* node) { return In(kBlockTags, TagOf(node)); }
 
+// A style attribute hides its element when, lower-cased and without spaces, it holds one of
+// these.
+constexpr std::array<std::string_view, 2> kHiddenStyles = {"display:none", "visibility:hidden"};
+
 // display:none / visibility:hidden in a style attribute.
 bool IsHidden(const GumboNode* node) {
   std::string_view style = Attr(node, "style");
@@ -915,7 +921,8 @@ bool IsHidden(const GumboNode* node) {
   for (char c : style) {
     if (!IsAsciiSpace(c)) compact.push_back(LowerAscii(c));
   }
-  return Contains(compact, "display:none") || Contains(compact, "visibility:hidden");
+  return std::any_of(kHiddenStyles.begin(), kHiddenStyles.end(),
+                     [&](std::string_view h) { return Contains(compact, h); });
 }
 
 // Elements never read: scripts and the like, hidden elements, Word's XML islands.
@@ -950,6 +957,45 @@ bool IsArticle(const GumboNode* node) {
   }
   return false;
 }
+
+// ---- Pre-pass rules: what of the markup the code above reads ----
+//
+// Each attribute the reader (or Gumbo's tree builder) reads, and when its value can matter.
+// Attr() is called for class and id (HasChromeName, IsArticle), style (IsHidden), colspan
+// and rowspan (SpanAttr), and name/content of <meta> (IndexPage). Gumbo reads <input type>
+// (type=hidden stays inside a table).
+constexpr std::array<PrepassAttribute, 8> kPrepassAttributes = {{
+    {"", "class", PrepassValue::kNameWords},
+    {"", "id", PrepassValue::kNameWords},
+    {"", "style", PrepassValue::kStyleWords},
+    {"", "colspan", PrepassValue::kAlways},
+    {"", "rowspan", PrepassValue::kAlways},
+    {"meta", "name", PrepassValue::kAlways},
+    {"meta", "content", PrepassValue::kAlways},
+    {"input", "type", PrepassValue::kAlways},
+}};
+// Gumbo merges the attributes of repeated <html>/<body> tags (the first of each name wins),
+// and <isindex> turns its prompt into text: these keep all theirs. So do the formatting
+// elements TagScanner leaves in place when it misreads a comment (Gumbo's "Noah's Ark" clause
+// compares their attributes). <a> needs no such care: a new <a> first closes the open one, so
+// the active formatting list never holds the three equal <a> the clause looks for.
+constexpr std::array<std::string_view, 16> kPrepassVerbatim = {
+    "html", "body", "isindex", "b",     "big",    "code",   "em", "font",
+    "i",    "nobr", "s",       "small", "strike", "strong", "tt", "u"};
+// Raw-text elements in kDroppedTags: their text is never read.
+constexpr std::array<std::string_view, 4> kPrepassEmptied = {"script", "style", "textarea",
+                                                             "iframe"};
+// class/id words: kChromeNames and kArticleNames.
+constexpr auto kPrepassNameWords = [] {
+  std::array<std::string_view, kChromeNames.size() + kArticleNames.size()> words{};
+  size_t k = 0;
+  for (auto w : kChromeNames) words[k++] = w;
+  for (auto w : kArticleNames) words[k++] = w;
+  return words;
+}();
+
+const PrepassRules kPrepassRules = {kPrepassAttributes, kPrepassVerbatim, kPrepassEmptied,
+                                    kPrepassNameWords, kHiddenStyles};
 
 long SpanAttr(const GumboNode* cell, const char* name, long max) {
   std::string_view v = Attr(cell, name);
@@ -1335,10 +1381,19 @@ std::string_view CutUtf8(std::string_view s, size_t max) {
 
 }  // namespace
 
-Document ReadHtml(std::string_view utf8) {
+const PrepassRules& HtmlReaderPrepassRules() { return kPrepassRules; }
+
+Document ReadHtml(std::string_view utf8, const HtmlReadOptions& read_options) {
   std::string_view html = CutUtf8(utf8, kMaxInputBytes);
   std::string flattened;
   if (TagScanner(html).Run(&flattened)) html = flattened;
+  // After TagScanner, so that its bounds (depth, tag count) see the page as before.
+  std::string lean;
+  if (read_options.prepass) {
+    PrepassHtml(html, kPrepassRules, &lean);
+    html = lean;
+    std::string().swap(flattened);
+  }
 
   GumboMemory memory;
   GumboOptions options = kGumboDefaultOptions;

@@ -9,7 +9,9 @@
 // Document::page_date; <meta name="ArticleTitle"> or <title> in Document::page_title.
 // Tables are expanded into a grid: a cell with rowspan/colspan is copied into every slot it
 // covers, the copies marked Cell::span_copy. Word-export noise (mso spans, &nbsp;, <o:p>) is
-// flattened to text; <br> and <p> inside a cell become '\n'.
+// flattened to text; <br> and <p> inside a cell become '\n'. Before Gumbo sees the page, a
+// byte-level pre-pass (html_prepass.h) empties comments, scripts and styles and drops the
+// attributes nothing here reads.
 //
 // Pure. Threading: safe to call from any thread. REQUIRES: utf8 is valid UTF-8.
 #pragma once
@@ -17,10 +19,22 @@
 #include <string_view>
 
 #include "parser/document.h"
+#include "parser/html_prepass.h"
 
 namespace nianbao::parser {
 
-Document ReadHtml(std::string_view utf8);
+struct HtmlReadOptions {
+  // Rewrite the page with the pre-pass (html_prepass.h) before Gumbo parses it (default:
+  // true). The Document is the same either way; false is for the tests and benchmarks that
+  // show it.
+  bool prepass = true;
+};
+
+Document ReadHtml(std::string_view utf8, const HtmlReadOptions& options = {});
+
+// The rules ReadHtml gives its pre-pass: what of the markup it reads (for benchmarks and the
+// fuzz target, which run the pre-pass alone).
+const PrepassRules& HtmlReaderPrepassRules();
 
 // True when the bytes look like HTML rather than plain text (a tag such as <html, <body,
 // <p, <table, <div or <!DOCTYPE near the start).

@@ -25,6 +25,10 @@ struct ReaderLimits {
   std::size_t max_xml_depth = 256;
   // UTF-8 text produced from one document at most.
   std::size_t max_text_bytes = 16u << 20;
+  // Whether the HTML reader rewrites a page with its pre-pass before parsing it (default:
+  // true; html_prepass.h). Not a bound: the Document is the same either way, and false is
+  // only for the tests and benchmarks that compare the two.
+  bool html_prepass = true;
 };
 
 }  // namespace nianbao::parser

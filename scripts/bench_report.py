@@ -128,6 +128,27 @@ def main(argv):
                 inp, med("stage_decode"), med("stage_read_html"), med("stage_report"), med("nianbao_parse"),
                 med("nianbao_parse_json"), med("gumbo_parse"), med("crawler_report_page")))
 
+    with_prepass = [i for i in inputs if get("nianbao_parse_noprepass", i)]
+    if with_prepass:
+        print("\n#### The HTML pre-pass (µs per call, CPU; ratios repetition by repetition)\n")
+        print("| input | bytes | left by the pre-pass | pre-pass alone | parse + validate | without the pre-pass | "
+              "with / without | with / Gumbo | ≤ 0.5× Gumbo? | reader with / without |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for inp in with_prepass:
+            nb, nn, gb = get("nianbao_parse", inp), get("nianbao_parse_noprepass", inp), get("gumbo_parse", inp)
+            rw, rn, pp = get("stage_read_html", inp), get("stage_read_html_noprepass", inp), get("stage_prepass", inp)
+            nb_us = [to_us(b) for b in nb]
+            vs_without = summary(paired(nb_us, [to_us(b) for b in nn], lambda x, y: x / y))
+            vs_gumbo = summary(paired(nb_us, [to_us(b) for b in gb], lambda x, y: x / y))
+            reader = summary(paired([to_us(b) for b in rw], [to_us(b) for b in rn], lambda x, y: x / y))
+            size = nb[0].get("input_bytes", 0)
+            left = "%.0f %%" % (100.0 * pp[0]["prepass_bytes"] / size) if pp and size else "n/a"
+            verdict = "n/a" if vs_gumbo is None else ("yes" if vs_gumbo["median"] <= 0.5 else "**no**")
+            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                inp, size, left, fmt(summary([to_us(b) for b in pp]), 0), fmt(summary(nb_us), 0),
+                fmt(summary([to_us(b) for b in nn]), 0), fmt(vs_without, 2), fmt(vs_gumbo, 2), verdict,
+                fmt(reader, 2)))
+
     threaded = [i for i in inputs if "nianbao_parse/" + i + "/real_time/threads:2" in runs]
     if threaded:
         print("\n#### Two threads (real time; reports/s over both threads together)\n")

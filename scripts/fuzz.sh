@@ -24,7 +24,7 @@ SECONDS_PER_TARGET=${1:-60}
 BUILD_DIR=${2:-build-fuzz}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
 JOBS=${NIANBAO_FUZZ_JOBS:-$(nproc)}
-ALL_TARGETS=(fuzz_html_reader fuzz_text_reader fuzz_charset fuzz_parse fuzz_parse_schema fuzz_sources
+ALL_TARGETS=(fuzz_html_reader fuzz_html_prepass fuzz_text_reader fuzz_charset fuzz_parse fuzz_parse_schema fuzz_sources
   fuzz_robots fuzz_docx fuzz_doc fuzz_pdf fuzz_ofd fuzz_layout)
 read -r -a TARGETS <<<"${NIANBAO_FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 
@@ -44,7 +44,7 @@ command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ missing (scripts/insta
 # robots.txt are small.
 max_len() {
   case "$1" in
-    fuzz_html_reader | fuzz_parse | fuzz_parse_schema | fuzz_charset | fuzz_text_reader) echo 65536 ;;
+    fuzz_html_reader | fuzz_html_prepass | fuzz_parse | fuzz_parse_schema | fuzz_charset | fuzz_text_reader) echo 65536 ;;
     # The document fixtures: DOCX about 10 KB (its document.xml about 180 KB), DOC about 60 KB,
     # PDF and OFD 10-150 KB; the readers' bounds, not the input's size, cap work.
     fuzz_docx | fuzz_pdf | fuzz_ofd) echo 262144 ;;
@@ -54,7 +54,7 @@ max_len() {
 }
 dict() {
   case "$1" in
-    fuzz_html_reader) echo "$ROOT/fuzz/dicts/html.dict" ;;
+    fuzz_html_reader | fuzz_html_prepass) echo "$ROOT/fuzz/dicts/html.dict" ;;
     fuzz_parse | fuzz_parse_schema) echo "$ROOT/fuzz/dicts/report.dict" ;;
     fuzz_text_reader) echo "$ROOT/fuzz/dicts/report.dict" ;;
     fuzz_sources) echo "$ROOT/fuzz/dicts/toml.dict" ;;
@@ -88,7 +88,7 @@ TEXT=(tests/fixtures/seeds/*.txt)
 TOML=(examples/*.toml tests/crawler/fixtures/*.toml)
 for t in "${TARGETS[@]}"; do
   case "$t" in
-    fuzz_html_reader)
+    fuzz_html_reader | fuzz_html_prepass)
       for f in "${HTML[@]}" "${TEXT[@]}"; do seed "$t" "$(basename "$f")" <"$f"; done ;;
     fuzz_text_reader)
       for f in "${TEXT[@]}"; do seed "$t" "$(basename "$f")" <"$f"; done ;;
