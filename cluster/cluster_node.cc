@@ -130,7 +130,9 @@ struct ClusterNode::Impl {
     dirty.insert(url);
     if (flush_armed) return;
     flush_armed = true;
-    flush_timer.expires_after(50ms);
+    // A short delay batches the writes of one fetch (a row, then its version, its delivery)
+    // and keeps the window between a delivery and its record small.
+    flush_timer.expires_after(10ms);
     std::weak_ptr<Impl> w = weak;
     flush_timer.async_wait([w](const boost::system::error_code& ec) {
       if (auto self = w.lock()) {
@@ -157,9 +159,15 @@ struct ClusterNode::Impl {
       }
       if (!record.value()) continue;  // no row: nothing to carry
       const std::string& value = *record.value();
+      // The record names its source (ExportUrl's row); read without exceptions.
       auto j = nlohmann::json::parse(value, nullptr, false);
-      auto it = j.is_discarded() ? partition_of_source.end()
-                                 : partition_of_source.find(j["row"]["source"].get<std::string>());
+      const nlohmann::json* source = nullptr;
+      if (j.is_object() && j.contains("row") && j["row"].is_object() &&
+          j["row"].contains("source") && j["row"]["source"].is_string()) {
+        source = &j["row"]["source"];
+      }
+      auto it = source == nullptr ? partition_of_source.end()
+                                  : partition_of_source.find(source->get_ref<const std::string&>());
       if (it == partition_of_source.end()) continue;  // a source no longer in the file
       // rd_kafka_produceva: producev's array form, whose macros would need C-style casts.
       rd_kafka_vu_t vu[5] = {};

@@ -19,8 +19,8 @@
 //                                the loop drops every partition (no polling: nothing could be
 //                                published anyway) until Kafka answers again
 //   loop thread:  imports the restored records (in chunks), SetOwned on the crawler through
-//                 `on_owned`, and produces the changelog records of written URLs (batched
-//                 every 50 ms, or at once for a delivery)
+//                 `on_owned`, and produces the changelog records of written URLs (batched:
+//                 10 ms after the first write)
 //
 // Guarantee: a URL's state reaches the changelog after the state store recorded it, so that
 // the node taking a source over knows what was published; a node killed between a delivery
