@@ -494,7 +494,8 @@ struct ClusterNode::Impl {
 
   Status EnsureTopics() {
     char errstr[512];
-    auto conf = MakeConf(options, {});
+    // A metadata request must not create the topic with the broker's default partitions.
+    auto conf = MakeConf(options, {{"allow.auto.create.topics", "false"}});
     if (!conf.ok()) return conf.status();
     rd_kafka_t* admin =
         rd_kafka_new(RD_KAFKA_PRODUCER, conf.value().release(), errstr, sizeof(errstr));
@@ -504,6 +505,8 @@ struct ClusterNode::Impl {
       const std::string* name;
       bool compact;
     };
+    // Looked up first (allow.auto.create.topics=false: the request must not create it with
+    // the broker's default partition count), created when missing.
     for (Want w : {Want{&options.topic, false}, Want{&options.changelog_topic, true}}) {
       rd_kafka_topic_t* rkt = rd_kafka_topic_new(admin, w.name->c_str(), nullptr);
       if (rkt == nullptr) return Status::InvalidArgument("[cluster] topic " + *w.name);
@@ -521,7 +524,8 @@ struct ClusterNode::Impl {
                                    rd_kafka_err2str(err));
       }
       if (found < 0) {
-        if (Status s = CreateTopic(admin, *w.name, w.compact); !s.ok()) return s;
+        bool created = false;
+        if (Status s = CreateTopic(admin, *w.name, w.compact, &created); !s.ok()) return s;
         continue;
       }
       if (found != options.partitions) {
@@ -533,7 +537,8 @@ struct ClusterNode::Impl {
     return Status::Ok();
   }
 
-  Status CreateTopic(rd_kafka_t* admin, const std::string& name, bool compact) {
+  // Creates the topic; *created is false when it was there already.
+  Status CreateTopic(rd_kafka_t* admin, const std::string& name, bool compact, bool* created) {
     char errstr[512];
     rd_kafka_NewTopic_t* t =
         rd_kafka_NewTopic_new(name.c_str(), options.partitions, -1, errstr, sizeof(errstr));
@@ -560,6 +565,7 @@ struct ClusterNode::Impl {
           rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
       for (size_t i = 0; i < n; ++i) {
         rd_kafka_resp_err_t e = rd_kafka_topic_result_error(r[i]);
+        *created = e == RD_KAFKA_RESP_ERR_NO_ERROR;
         if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
           result =
               Status::Unavailable("[cluster]: creating topic " + name + ": " + rd_kafka_err2str(e));
@@ -569,7 +575,9 @@ struct ClusterNode::Impl {
     if (ev != nullptr) rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
     rd_kafka_NewTopic_destroy(t);
-    if (result.ok()) log->info("created topic {} with {} partitions", name, options.partitions);
+    if (result.ok() && *created) {
+      log->info("created topic {} with {} partitions", name, options.partitions);
+    }
     return result;
   }
 
@@ -597,7 +605,9 @@ struct ClusterNode::Impl {
     }
     auto rconf = MakeConf(options, {{"group.id", options.group + ".restore." + options.node},
                                     {"enable.auto.commit", "false"},
-                                    {"enable.partition.eof", "false"}});
+                                    {"enable.partition.eof", "false"},
+                                    // A restore reads to a known end: no waiting for more.
+                                    {"fetch.wait.max.ms", "10"}});
     if (!rconf.ok()) return rconf.status();
     restorer = rd_kafka_new(RD_KAFKA_CONSUMER, rconf.value().release(), errstr, sizeof(errstr));
     if (restorer == nullptr) return Status::InvalidArgument(std::string("[cluster]: ") + errstr);

@@ -31,16 +31,20 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Checks, Portal, free_port, kcat, report_id  # noqa: E402
 
-HOSTS = 12           # numbered hosts of the portal: one source each
+HOSTS = 12           # sources: host1 and the copies of it, host4 and up (host2, host3 differ)
 PARTITIONS = 6
-SESSION_S = 6        # [cluster] session_timeout
+SESSION_S = 8        # [cluster] session_timeout
 INTERVAL_S = 12      # the sources' interval (no jitter)
 NODES = ["node-a", "node-b", "node-c"]
 KILLS = 2            # SIGKILLs at random moments
 
 
+def source_hosts():
+    return ["host1"] + [f"host{i}" for i in range(4, HOSTS + 3)]
+
+
 def sources_toml(portal):
-    """One source per numbered host, each a copy of host1's TRS column."""
+    """One source per host1-like host (host1, host4...), each host1's TRS column."""
     text = f'''[global]
 max_concurrency = 16
 
@@ -59,11 +63,11 @@ http2 = false
 page_budget = 50
 max_pages = 5
 '''
-    for i in range(1, HOSTS + 1):
-        port = portal.ports[f"host{i}"]
+    for host in source_hosts():
+        port = portal.ports[host]
         text += f'''
 [[source]]
-name = "host{i}"
+name = "{host}"
 entry = ["http://127.0.0.1:{port}/zfxxgk/zfxxgknb/"]
 report_url = 't\\d{{8}}_\\d+\\.html$'
 report_text = '政府信息公开.*年度报告'
@@ -187,28 +191,32 @@ def main():
     check = Checks()
     random.seed(os.environ.get("CLUSTER_E2E_SEED", str(int(time.time()))))
     tmp = tempfile.mkdtemp(prefix="nianbao-cluster-")
-    portal = Portal(root, os.path.join(tmp, "portal.jsonl"), hosts=HOSTS)
-    kafka = subprocess.Popen([mock, "--brokers", "1"], stdin=subprocess.PIPE,
+    portal = Portal(root, os.path.join(tmp, "portal.jsonl"), hosts=HOSTS + 2)
+    # The cluster's topics with their partitions (the mock does not serve CreateTopics).
+    kafka = subprocess.Popen([mock, "--brokers", "1",
+                              "--topic", f"nianbao.cluster:{PARTITIONS}",
+                              "--topic", f"nianbao.state:{PARTITIONS}"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
     bootstrap = kafka.stdout.readline().split()[1]
     nodes = []
     try:
         with open(os.path.join(tmp, "sources.toml"), "w", encoding="utf-8") as f:
             f.write(sources_toml(portal))
-        source_partition = {f"host{i}": partition_of(f"127.0.0.1:{portal.ports[f'host{i}']}")
-                            for i in range(1, HOSTS + 1)}
-        host_of_port = {portal.ports[f"host{i}"]: f"host{i}" for i in range(1, HOSTS + 1)}
-        reports = {r["url"] for i in range(1, HOSTS + 1)
-                   for r in portal.manifest["hosts"][f"host{i}"]["reports"]}
+        source_partition = {h: partition_of(f"127.0.0.1:{portal.ports[h]}")
+                            for h in source_hosts()}
+        host_of_port = {portal.ports[h]: h for h in source_hosts()}
+        reports = {r["url"] for h in source_hosts() for r in portal.manifest["hosts"][h]["reports"]}
         nodes = [Node(tmp, n, bootstrap, nianbao) for n in NODES]
         for n in nodes:
             n.start()
             time.sleep(1)
 
         def all_owned():
+            # Stable: every partition owned once, and every node running owns some.
             parts = [n.owned_partitions() for n in nodes if n.alive()]
             union = set().union(*parts) if parts else set()
-            return union == set(range(PARTITIONS)) and sum(len(p) for p in parts) == PARTITIONS
+            return (union == set(range(PARTITIONS)) and sum(len(p) for p in parts) == PARTITIONS
+                    and all(parts))
 
         check(wait(all_owned, 60), "the three nodes own every partition, each once")
         # 1. one interval after the group is stable: every source polled, by one node only.
@@ -258,7 +266,10 @@ def main():
                   f"kill {k + 1}: report pages of the moved sources asked for conditionally "
                   f"({len(conditional)} of {len(recent)})")
             victim.start()
+            started = time.time()
             check(wait(all_owned, 60), f"kill {k + 1}: every partition owned again after restart")
+            print(f"kill {k + 1}: stable {time.time() - started:.1f}s after the restart: "
+                  f"{[sorted(n.owned_partitions()) for n in nodes]}", flush=True)
 
         # 3. SIGTERM: the partitions move at once.
         victim = random.choice(nodes)
@@ -272,8 +283,10 @@ def main():
             union = set().union(*[n.owned_partitions() for n in others])
             return union == set(range(PARTITIONS))
 
+        # A SIGKILL moves them after the session timeout plus a rebalance; a SIGTERM at once
+        # (the rebalance alone: about 5 s on the mock cluster, whose joins wait that long).
         moved_in = wait(survivors_own_all, SESSION_S, step=0.2)
-        check(moved_in and time.time() - stopped_at < SESSION_S - 1,
+        check(moved_in and time.time() - stopped_at < SESSION_S,
               f"SIGTERM: the partitions {sorted(parts)} of {victim.name} moved within "
               f"{time.time() - stopped_at:.1f}s (session timeout {SESSION_S}s)")
         time.sleep(INTERVAL_S)
@@ -294,7 +307,8 @@ def main():
         twice = {k: v for k, v in published.items() if v > 1}
         print(f"reports: {len(reports)}, published: {len(published)}, lost: {len(lost)}, "
               f"published twice: {len(twice)}", flush=True)
-        check(not lost, f"no report lost: {len(lost)} never published")
+        by_id = {report_id(u): u for u in reports}
+        check(not lost, f"no report lost: never published: {sorted(by_id[i] for i in lost)}")
         check(not twice, f"no report published twice as report.published: {twice}")
         node_of = {}
         for m in kcat(bootstrap, "c.sources"):
