@@ -886,6 +886,16 @@ class Daemon {
       for (bool owned : OwnedSources()) sources += owned ? 1 : 0;
     }
     metrics_.Set(metric::kClusterSourcesOwned, node, sources);
+    ClusterView view{node_, cluster::MemberStateName(cs.state),
+                     std::vector<int32_t>(cs.partitions.begin(), cs.partitions.end())};
+    std::map<std::string, bool> polled_here;
+    if (crawler_) {
+      const auto mine = OwnedSources();
+      for (size_t i = 0; i < mine.size(); ++i) {
+        polled_here[crawler_config_->sources.sources[i].name] = mine[i];
+      }
+    }
+    board_.SetCluster(std::move(view), polled_here);
     for (auto st : {cluster::MemberState::kJoining, cluster::MemberState::kStable,
                     cluster::MemberState::kRebalancing, cluster::MemberState::kUnreachable}) {
       metrics_.Set(metric::kClusterMemberState,
