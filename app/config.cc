@@ -237,13 +237,28 @@ const std::vector<Field>& Fields() {
       FlagField(
           "history", "missing_before_watch",
           [](auto& c) -> auto& { return c.history.missing_before_watch; }),
+      FlagField(
+          "cluster", "enabled", [](auto& c) -> auto& { return c.cluster.enabled; }),
+      TextField(
+          "cluster", "group", [](auto& c) -> auto& { return c.cluster.group; }),
+      IntField(
+          "cluster", "partitions", [](auto& c) -> auto& { return c.cluster.partitions; }, 1,
+          10'000),
+      TextField(
+          "cluster", "topic", [](auto& c) -> auto& { return c.cluster.topic; }),
+      TextField(
+          "cluster", "changelog_topic", [](auto& c) -> auto& { return c.cluster.changelog_topic; }),
+      TextField(
+          "cluster", "node", [](auto& c) -> auto& { return c.cluster.node; }),
+      DurationField(
+          "cluster", "session_timeout", [](auto& c) -> auto& { return c.cluster.session_timeout; }),
   };
   return *fields;
 }
 
 constexpr std::string_view kTables[] = {
-    "log",    "ingest",  "kafka",   "kafka.topics", "kafka.properties", "file",
-    "stdout", "archive", "metrics", "status",       "shutdown",         "history"};
+    "log",     "ingest",  "kafka",  "kafka.topics", "kafka.properties", "file",   "stdout",
+    "archive", "metrics", "status", "shutdown",     "history",          "cluster"};
 
 std::string KeyName(std::string_view table, std::string_view key) {
   return table.empty() ? std::string(key) : "[" + std::string(table) + "] " + std::string(key);
@@ -706,6 +721,11 @@ Result<Config> LoadConfig(const std::string& path) {
     return Status::InvalidArgument(path +
                                    ": [kafka] brokers: empty (use \"embedded\" or "
                                    "\"host:port,...\", or enabled = false)");
+  }
+  if (c.cluster.enabled && (!c.kafka.enabled || c.kafka.brokers == "embedded")) {
+    return Status::InvalidArgument(path +
+                                   ": [cluster] enabled needs [kafka] enabled with brokers that "
+                                   "every node reaches (not \"embedded\")");
   }
   if (!c.kafka.enabled && !c.file.enabled && !c.stdout_sink && c.alerts.empty()) {
     return Status::InvalidArgument(path +

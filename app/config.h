@@ -85,6 +85,17 @@ struct HistoryConfig {
   bool missing_before_watch = false;  // also the years past due before the first watch
 };
 
+// [cluster]: nodes sharing the sources through a Kafka consumer group (docs/cluster.md).
+struct ClusterConfig {
+  bool enabled = false;
+  std::string group = "nianbao";                      // the consumer group's id
+  int partitions = 12;                                // of both topics, created if missing
+  std::string topic = "nianbao.cluster";              // the coordination topic
+  std::string changelog_topic = "nianbao.state";      // the compacted crawl-state changelog
+  std::string node;                                   // "" = the host name
+  std::chrono::milliseconds session_timeout{10'000};  // a dead node's sources move after it
+};
+
 struct Config {
   std::string path;                // the file read
   std::string sources_path;        // absolute or relative to the working directory
@@ -117,6 +128,7 @@ struct Config {
   int64_t status_max_findings = 5000;
   std::chrono::milliseconds shutdown_deadline{30'000};
   HistoryConfig history;
+  ClusterConfig cluster;
   // [[alerts]]: one alert sink per table (sinks/alert_sink.h); none by default. Secrets already
   // read from their references.
   std::vector<sinks::AlertTarget> alerts;

@@ -81,6 +81,13 @@ inline constexpr std::string_view kSourceHealth = "nianbao_source_health";
 inline constexpr std::string_view kSourceLastPassTimestampSeconds =
     "nianbao_source_last_pass_timestamp_seconds";
 inline constexpr std::string_view kBuildInfo = "nianbao_build_info";
+// [cluster] (docs/cluster.md).
+inline constexpr std::string_view kClusterPartitionsOwned = "nianbao_cluster_partitions_owned";
+inline constexpr std::string_view kClusterSourcesOwned = "nianbao_cluster_sources_owned";
+inline constexpr std::string_view kClusterMemberState = "nianbao_cluster_member_state";
+inline constexpr std::string_view kClusterPartitionOwned = "nianbao_cluster_partition_owned";
+inline constexpr std::string_view kClusterChangelogRecordsTotal =
+    "nianbao_cluster_changelog_records_total";
 inline constexpr std::string_view kKafkaMessagesProducedTotal =
     "nianbao_kafka_messages_produced_total";
 inline constexpr std::string_view kKafkaBatchesTotal = "nianbao_kafka_batches_total";

@@ -1,6 +1,7 @@
 #include "app/run_command.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
@@ -20,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "app/build_info.h"
@@ -32,6 +34,7 @@
 #include "app/systemd_notify.h"
 #include "archive/warc_writer.h"
 #include "base/logging.h"
+#include "cluster/cluster_node.h"
 #include "crawler/crawler.h"
 #include "crawler/curl_fetcher.h"
 #include "crawler/state_store.h"
@@ -223,6 +226,7 @@ class Daemon {
       }
       archive_ = std::move(writer).value();
     }
+    node_ = NodeName();
     if (config_->kafka.enabled) {
       std::string brokers = config_->kafka.brokers;
       if (brokers == "embedded") {
@@ -242,7 +246,12 @@ class Daemon {
         log_->info("embedded kafka (librdkafka mock cluster) at {}", brokers);
         std::ofstream(config_->state_dir + "/embedded-kafka.bootstrap") << brokers << "\n";
       }
-      auto kafka = sinks::KafkaSink::Create(KafkaSinkOptionsOf(config_->kafka, brokers));
+      auto kafka_options = KafkaSinkOptionsOf(config_->kafka, brokers);
+      // Each node's producer needs its own transactional.id: the same one would fence the other.
+      if (config_->cluster.enabled && !kafka_options.transactional_id.empty()) {
+        kafka_options.transactional_id += "-" + node_;
+      }
+      auto kafka = sinks::KafkaSink::Create(std::move(kafka_options));
       if (!kafka.ok()) {
         log_->error("{}: [kafka]: {}", config_->path, kafka.status().message());
         return false;
@@ -349,11 +358,72 @@ class Daemon {
         uo,
         [this](const std::string& source, const std::string& url, PageStatus status,
                const std::string& reason) { OnPageEnd(source, url, status, reason); });
+    if (config_->cluster.enabled && !StartCluster()) return false;
     signals_.add(SIGTERM);
     signals_.add(SIGINT);
     signals_.add(SIGHUP);
     WaitSignal();
     return true;
+  }
+
+  // [cluster] node, or the host name.
+  std::string NodeName() const {
+    if (!config_->cluster.node.empty()) return config_->cluster.node;
+    char host[256] = {};
+    if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "nianbao";
+    return host;
+  }
+
+  // Joins the group (docs/cluster.md); the crawler polls only the sources of the partitions
+  // this node owns, once their state is restored.
+  bool StartCluster() {
+    cluster::ClusterOptions co;
+    co.brokers = config_->kafka.brokers;
+    co.group = config_->cluster.group;
+    co.topic = config_->cluster.topic;
+    co.changelog_topic = config_->cluster.changelog_topic;
+    co.partitions = config_->cluster.partitions;
+    co.node = node_;
+    co.session_timeout = config_->cluster.session_timeout;
+    co.revoke_timeout = std::min<std::chrono::milliseconds>(config_->cluster.session_timeout,
+                                                            config_->shutdown_deadline / 2);
+    co.properties = config_->kafka.properties;
+    cluster::ClusterNode::Hooks hooks;
+    hooks.on_owned = [this](const std::set<int32_t>& owned) {
+      owned_partitions_ = owned;
+      if (crawler_) crawler_->SetOwned(OwnedSources());
+    };
+    hooks.quiet = [this](const std::set<int32_t>& partitions) {
+      if (updater_->open() > 0) return false;
+      if (!crawler_) return true;
+      const auto& sources = crawler_config_->sources.sources;
+      for (size_t i = 0; i < sources.size(); ++i) {
+        if (partitions.count(cluster::PartitionOfSource(sources[i], config_->cluster.partitions)) &&
+            crawler_->PassActive(i)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    auto node = cluster::ClusterNode::Start(io_, *state_, config_->sources, std::move(co),
+                                            std::move(hooks));
+    if (!node.ok()) {
+      log_->error("{}: [cluster]: {}", config_->path, node.status().message());
+      return false;
+    }
+    cluster_ = std::move(node).value();
+    return true;
+  }
+
+  // Per source of the running crawler: whether its partition is owned here.
+  std::vector<bool> OwnedSources() const {
+    const auto& sources = crawler_config_->sources.sources;
+    std::vector<bool> owned(sources.size());
+    for (size_t i = 0; i < sources.size(); ++i) {
+      owned[i] = owned_partitions_.count(
+                     cluster::PartitionOfSource(sources[i], config_->cluster.partitions)) > 0;
+    }
+    return owned;
   }
 
   // Each target's sent-alert ledger (sinks/alert_sink.h): STATE_DIR/alerts/KIND-ID.sent, the id
@@ -408,6 +478,9 @@ class Daemon {
 
   std::pair<bool, std::string> Health() const {
     if (stopping_) return {false, "stopping"};
+    if (cluster_) {
+      if (auto why = cluster_->stats().unreachable; !why.empty()) return {false, "cluster: " + why};
+    }
     return {true, "ok"};
   }
 
@@ -469,6 +542,10 @@ class Daemon {
     crawler_config_ = config_;
     crawler_ = std::make_unique<crawler::Crawler>(io_, fetcher_, *state_, *updater_,
                                                   crawler_config_->sources, CrawlerOptionsFor());
+    if (cluster_) {
+      cluster_->SetSources(crawler_config_->sources);
+      crawler_->SetOwned(OwnedSources());
+    }
     if (options_.once) {
       crawler_->RunPass([this](std::vector<SourcePassStats> stats) {
         for (const auto& s : stats) OnPass(s);
@@ -519,14 +596,14 @@ class Daemon {
     // Source events a sink failed earlier go again first, in their order.
     updater_->RetryHeldEvents();
     if (!s.moved_to.empty()) {
-      updater_->PublishHeld(
-          ingest::SourceMovedBatch(config_->topics, s, std::chrono::system_clock::now()));
+      updater_->PublishHeld(ingest::SourceMovedBatch(
+          config_->topics, s, std::chrono::system_clock::now(), cluster_ ? node_ : ""));
     }
     auto [it, fresh] = health_.try_emplace(s.source, s.health);
     if (fresh || it->second != s.health) {
       it->second = s.health;
-      updater_->PublishHeld(
-          ingest::SourceBatch(config_->topics, s, std::chrono::system_clock::now()));
+      updater_->PublishHeld(ingest::SourceBatch(
+          config_->topics, s, std::chrono::system_clock::now(), cluster_ ? node_ : ""));
     }
     Notify(notifier_.Status("last pass: " + s.source + " " + s.health));
     // A source whose lists were read can say which reports never came (a source that was
@@ -640,7 +717,12 @@ class Daemon {
     std::vector<sinks::Sink*> sinks;
     for (auto& s : sinks_) sinks.push_back(s.get());
     std::weak_ptr<Daemon*> self = self_;
-    asio::post(cpu_, [sinks, left, log = log_, loop = io_.get_executor(), self] {
+    // The cluster first: the node leaves the group (its sources move at once) and its last
+    // state reaches the changelog. Close() waits for the loop (the revoke), so not on it.
+    cluster::ClusterNode* node = cluster_.get();
+    if (node != nullptr) node->Flush();
+    asio::post(cpu_, [sinks, node, left, log = log_, loop = io_.get_executor(), self] {
+      if (node != nullptr) node->Close(left / 2);
       for (auto* s : sinks) {
         Status st = s->Close(left);
         if (!st.ok()) log->warn("sink {}: {}", s->name(), st.message());
@@ -791,10 +873,54 @@ class Daemon {
       add("retried", now.retries, a.last.retries);
       a.last = now;
     }
+    if (cluster_) SampleCluster();
     sample_timer_.expires_after(1s);
     sample_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) Sample();
     });
+  }
+
+  void SampleCluster() {
+    const auto cs = cluster_->stats();
+    const Labels node{{"node", node_}};
+    metrics_.Set(metric::kClusterPartitionsOwned, node, static_cast<double>(cs.partitions.size()));
+    double sources = 0;
+    if (crawler_) {
+      for (bool owned : OwnedSources()) sources += owned ? 1 : 0;
+    }
+    metrics_.Set(metric::kClusterSourcesOwned, node, sources);
+    ClusterView view{node_, cluster::MemberStateName(cs.state),
+                     std::vector<int32_t>(cs.partitions.begin(), cs.partitions.end())};
+    std::map<std::string, bool> polled_here;
+    if (crawler_) {
+      const auto mine = OwnedSources();
+      for (size_t i = 0; i < mine.size(); ++i) {
+        polled_here[crawler_config_->sources.sources[i].name] = mine[i];
+      }
+    }
+    board_.SetCluster(std::move(view), polled_here);
+    for (auto st : {cluster::MemberState::kJoining, cluster::MemberState::kStable,
+                    cluster::MemberState::kRebalancing, cluster::MemberState::kUnreachable}) {
+      metrics_.Set(metric::kClusterMemberState,
+                   {{"node", node_}, {"state", cluster::MemberStateName(st)}},
+                   st == cs.state ? 1 : 0);
+    }
+    for (int32_t p = 0; p < config_->cluster.partitions; ++p) {
+      const bool owned = cs.partitions.count(p) > 0;
+      if (!owned && !ever_owned_.count(p)) continue;  // no series for partitions never owned
+      ever_owned_.insert(p);
+      metrics_.Set(metric::kClusterPartitionOwned,
+                   {{"node", node_}, {"partition", std::to_string(p)}}, owned ? 1 : 0);
+    }
+    metrics_.Inc(metric::kClusterChangelogRecordsTotal, {{"outcome", "produced"}},
+                 static_cast<double>(cs.changelog_produced - last_.changelog_produced));
+    metrics_.Inc(metric::kClusterChangelogRecordsTotal, {{"outcome", "failed"}},
+                 static_cast<double>(cs.changelog_errors - last_.changelog_errors));
+    metrics_.Inc(metric::kClusterChangelogRecordsTotal, {{"outcome", "restored"}},
+                 static_cast<double>(cs.restored - last_.restored));
+    last_.changelog_produced = cs.changelog_produced;
+    last_.changelog_errors = cs.changelog_errors;
+    last_.restored = cs.restored;
   }
 
   // Declared in dependency order: destroyed in reverse, the loop last. The crawler goes
@@ -826,6 +952,12 @@ class Daemon {
   std::vector<AlertTargetMetrics> alerts_;
   std::unique_ptr<HttpEndpoint> endpoint_;
   std::unique_ptr<ingest::StatusUpdater> updater_;
+  // [cluster]: the group membership and the changelog (after the state store it writes to,
+  // before the crawler whose sources it chooses); nullptr alone.
+  std::unique_ptr<cluster::ClusterNode> cluster_;
+  std::string node_;                    // [cluster] node or the host name
+  std::set<int32_t> owned_partitions_;  // loop thread
+  std::set<int32_t> ever_owned_;        // for the partition gauges
   crawler::CurlFetcher fetcher_{io_};
   std::unique_ptr<crawler::Crawler> crawler_;
   asio::thread_pool cpu_;  // parsing, digests of fetched bodies, the sinks' close
@@ -843,6 +975,7 @@ class Daemon {
     int64_t published = 0, revised = 0, unchanged = 0, withdrawn = 0, soft_errors = 0;
     int64_t kafka_errors = 0, kafka_produced = 0, kafka_committed = 0, kafka_failed = 0;
     int64_t kafka_tx_committed = 0, kafka_tx_aborted = 0, delivery_failures = 0;
+    int64_t changelog_produced = 0, changelog_errors = 0, restored = 0;
     double cpu_seconds = 0;
     std::map<std::string, int64_t> findings;
     archive::WarcStats archive;

@@ -31,6 +31,11 @@ std::string HeaderValue(const sinks::Message& m, std::string_view key) {
 
 StatusBoard::StatusBoard(StatusBoardOptions options) : options_(options) {}
 
+void StatusBoard::SetCluster(ClusterView view, const std::map<std::string, bool>& owned) {
+  cluster_ = std::move(view);
+  for (const auto& [name, mine] : owned) Row(name).owned = mine;
+}
+
 void StatusBoard::SetSources(const std::vector<std::string>& names) {
   order_ = names;
   for (const auto& n : names) Row(n);

@@ -55,7 +55,15 @@ struct SourceRow {
   int64_t passes = 0;
   int64_t reports_delivered = 0;  // report versions delivered since the daemon started
   int64_t findings = 0;           // findings of those versions
+  std::optional<bool> owned;      // in a cluster: whether this node polls it now
   SourcePassStats last;           // the counts of the last pass
+};
+
+// In a cluster (docs/cluster.md): this node and what it owns.
+struct ClusterView {
+  std::string node;
+  std::string state;  // "joining", "stable", "rebalancing", "unreachable"
+  std::vector<int32_t> partitions;
 };
 
 struct FindingRow {
@@ -99,6 +107,10 @@ class StatusBoard {
   // the JSON it should be, is ignored (the board shows, it does not check).
   void OnDelivered(const std::string& source, const sinks::Batch& batch, SystemTime now);
 
+  // In a cluster: this node, its partitions, and which sources it polls now.
+  void SetCluster(ClusterView view, const std::map<std::string, bool>& owned);
+  const std::optional<ClusterView>& cluster() const { return cluster_; }
+
   const std::map<std::string, SourceRow>& sources() const { return sources_; }
   // The configured order first, then any other source seen.
   std::vector<const SourceRow*> SourcesInOrder() const;
@@ -117,6 +129,7 @@ class StatusBoard {
   std::map<std::string, SourceRow> sources_;
   std::deque<ReportRow> reports_;
   std::size_t findings_kept_ = 0;
+  std::optional<ClusterView> cluster_;
 };
 
 }  // namespace nianbao::app

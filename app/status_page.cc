@@ -159,6 +159,15 @@ std::string Overview(const StatusBoard& board, SystemTime now) {
   out += "<p>" + std::to_string(sources.size()) + " sources, " + std::to_string(healthy) + " ok; " +
          std::to_string(board.reports().size()) + " reports and " +
          std::to_string(board.findings_kept()) + " findings kept.</p>";
+  if (const auto& c = board.cluster()) {
+    std::string parts;
+    for (int32_t p : c->partitions) parts += (parts.empty() ? "" : ", ") + std::to_string(p);
+    int owned = 0;
+    for (const SourceRow* s : sources) owned += s->owned.value_or(false) ? 1 : 0;
+    out += "<p>Cluster node " + HtmlEscape(c->node) + " (" + HtmlEscape(c->state) +
+           "): partitions " + (parts.empty() ? std::string("none") : parts) + "; " +
+           std::to_string(owned) + " sources polled here.</p>";
+  }
   out += "<h2>Sources</h2>";
   out += SourcesTable(sources);
   out += "<h2>Latest reports</h2>";
@@ -249,7 +258,15 @@ std::string ReportPage(const ReportRow& r, SystemTime now) {
   return out;
 }
 
+Json SourceFields(const SourceRow& s);
+
 Json SourceJson(const SourceRow& s) {
+  Json out = SourceFields(s);
+  if (s.owned) out["owned"] = *s.owned;  // in a cluster only
+  return out;
+}
+
+Json SourceFields(const SourceRow& s) {
   Json failures = Json::object();
   for (const auto& [reason, n] : s.last.failures) failures[reason] = n;
   return Json{{"name", s.name},

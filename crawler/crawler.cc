@@ -209,25 +209,41 @@ void Crawler::RunForever(std::function<void(const SourcePassStats&)> on_pass) {
   for (size_t i = 0; i < config_.sources.size(); ++i) {
     source_timers_.push_back(std::make_unique<asio::steady_timer>(io_));
   }
-  auto now = std::chrono::system_clock::now();
   for (size_t i = 0; i < config_.sources.size(); ++i) {
-    // The last pass stored when this source is due again: a restart or a reload within the
-    // interval waits for it instead of polling every portal at once. A source never polled
-    // (or whose stored time cannot be read) is due now.
-    auto due = now;
-    if (options_.schedule_from_state) {
-      auto stored = state_.GetSourceDue(config_.sources[i].name);
-      if (stored.ok() && stored.value()) {
-        due = std::max(
-            now, std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*stored.value())));
-      }
+    if (Owned(i)) PollAt(i, FirstDue(i));
+  }
+}
+
+std::chrono::system_clock::time_point Crawler::FirstDue(size_t i) const {
+  // The last pass stored when this source is due again: a restart or a reload within the
+  // interval waits for it instead of polling every portal at once. A source never polled
+  // (or whose stored time cannot be read) is due now.
+  auto now = std::chrono::system_clock::now();
+  if (!options_.schedule_from_state) return now;
+  auto stored = state_.GetSourceDue(config_.sources[i].name);
+  if (stored.ok() && stored.value()) {
+    return std::max(
+        now, std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*stored.value())));
+  }
+  return now;
+}
+
+void Crawler::SetOwned(std::vector<bool> owned) {
+  std::vector<bool> before(config_.sources.size());
+  for (size_t i = 0; i < before.size(); ++i) before[i] = Owned(i);
+  owned_ = std::move(owned);
+  if (source_timers_.empty()) return;  // RunForever not started: it reads owned_
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (Owned(i) && !before[i]) {
+      PollAt(i, FirstDue(i));
+    } else if (!Owned(i) && before[i]) {
+      source_timers_[i]->cancel();
     }
-    PollAt(i, due);
   }
 }
 
 void Crawler::PollAt(size_t i, std::chrono::system_clock::time_point due) {
-  if (stopped_) return;
+  if (stopped_ || !Owned(i)) return;
   auto& timer = *source_timers_[i];
   timer.expires_after(std::max(due - std::chrono::system_clock::now(),
                                std::chrono::system_clock::duration::zero()));
@@ -239,7 +255,7 @@ void Crawler::PollAt(size_t i, std::chrono::system_clock::time_point due) {
 
 // A pass over source i, then a timer to its next due time, then again, until Stop().
 void Crawler::PollSource(size_t i) {
-  if (stopped_) return;
+  if (stopped_ || !Owned(i)) return;
   std::weak_ptr<Crawler*> self = self_;
   StartSourcePass(i, [self, i](const SourcePassStats& s) {
     auto c = self.lock();

@@ -149,6 +149,14 @@ class Crawler {
                  std::vector<std::string> headers = {});
   // Transfers and CPU work in flight.
   int busy() const { return in_flight_ + digesting_; }
+  // Cluster mode (cluster/cluster_node.h): RunForever polls only the sources whose entry is
+  // true (all of them until this is first called; a shorter vector leaves the rest out). A
+  // source newly owned is polled at its stored due time (at once when none is stored or it
+  // is past); one no longer owned starts no new pass, and a pass of it under way finishes.
+  // May be called before or after RunForever; loop thread.
+  void SetOwned(std::vector<bool> owned);
+  // Whether a pass of source i is under way.
+  bool PassActive(size_t i) const { return i < passes_.size() && passes_[i].active; }
 
   // A report's hash with its documents: the page's own when there are none, else the SHA-256
   // of the page's and the documents' hashes, one a line. An empty hash (a document never
@@ -238,6 +246,11 @@ class Crawler {
   void StartPortalPass(size_t source);
   void PollSource(size_t source);
   void PollAt(size_t source, std::chrono::system_clock::time_point due);
+  bool Owned(size_t source) const {
+    return !owned_ || (source < owned_->size() && (*owned_)[source]);
+  }
+  // When source i is first due: its stored due time, not before now.
+  std::chrono::system_clock::time_point FirstDue(size_t source) const;
   // `first`: ahead of the host's waiting requests (a report's documents).
   void Enqueue(Request r, bool first = false);
   void FetchPage(size_t source, std::string url, PageDone done, std::vector<std::string> headers,
@@ -324,6 +337,7 @@ class Crawler {
   std::vector<SourcePass> passes_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> source_timers_;
   std::function<void(const SourcePassStats&)> on_pass_;  // RunForever's observer
+  std::optional<std::vector<bool>> owned_;               // SetOwned; nullopt: every source
   std::set<JourneyId> journeys_;                         // planned here and not yet ended
   std::function<void()> stopped_cb_;
   int in_flight_ = 0;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 namespace nianbao::crawler {
@@ -359,7 +360,12 @@ Result<std::optional<UrlState>> StateStore::Get(const std::string& url) {
   return std::optional<UrlState>(std::move(s));
 }
 
-Status StateStore::Put(const UrlState& s) { return UpsertUrl(s); }
+Status StateStore::Put(const UrlState& s) { return Written(s.url, UpsertUrl(s)); }
+
+Status StateStore::Written(const std::string& url, Status status) {
+  if (status.ok() && on_url_written_) on_url_written_(url);
+  return status;
+}
 
 Status StateStore::UpsertUrl(const UrlState& s) {
   Stmt st(db_,
@@ -388,7 +394,7 @@ Status StateStore::UpsertUrl(const UrlState& s) {
 }
 
 Status StateStore::PutLinks(const std::string& list_url, const std::vector<Link>& links) {
-  return InTransaction([&] { return ReplaceLinks(list_url, links); });
+  return Written(list_url, InTransaction([&] { return ReplaceLinks(list_url, links); }));
 }
 
 Status StateStore::ReplaceLinks(const std::string& list_url, const std::vector<Link>& links) {
@@ -422,7 +428,8 @@ Result<std::vector<Link>> StateStore::GetLinks(const std::string& list_url) {
 
 Status StateStore::PutAttachments(const std::string& report_url,
                                   const std::vector<Link>& attachments) {
-  return InTransaction([&] { return ReplaceAttachments(report_url, attachments); });
+  return Written(report_url,
+                 InTransaction([&] { return ReplaceAttachments(report_url, attachments); }));
 }
 
 Status StateStore::ReplaceAttachments(const std::string& report_url,
@@ -454,14 +461,14 @@ Status StateStore::ReplaceAttachments(const std::string& report_url,
 
 Status StateStore::CommitFetch(const UrlState& state, const std::vector<Link>* links,
                                const std::vector<Link>* attachments) {
-  return InTransaction([&] {
-    if (Status s = UpsertUrl(state); !s.ok()) return s;
-    if (links != nullptr) {
-      if (Status s = ReplaceLinks(state.url, *links); !s.ok()) return s;
-    }
-    if (attachments != nullptr) return ReplaceAttachments(state.url, *attachments);
-    return Status::Ok();
-  });
+  return Written(state.url, InTransaction([&] {
+                   if (Status s = UpsertUrl(state); !s.ok()) return s;
+                   if (links != nullptr) {
+                     if (Status s = ReplaceLinks(state.url, *links); !s.ok()) return s;
+                   }
+                   if (attachments != nullptr) return ReplaceAttachments(state.url, *attachments);
+                   return Status::Ok();
+                 }));
 }
 
 Result<std::optional<int64_t>> StateStore::GetSourceDue(const std::string& source) {
@@ -539,7 +546,7 @@ Result<int64_t> StateStore::BeginVersion(const std::string& url, const std::stri
     if (put.Step() != SQLITE_DONE) return Error("write the version of " + url);
     return Status::Ok();
   });
-  if (!s.ok()) return s;
+  if (!Written(url, s).ok()) return s;
   return version;
 }
 
@@ -551,7 +558,7 @@ Status StateStore::MarkDelivered(const std::string& url, const std::string& sha2
     st.Bind(1, url);
     st.Bind(2, sha256);
     if (st.Step() != SQLITE_DONE) return Error("mark delivered " + url);
-    return Status::Ok();
+    return Written(url, Status::Ok());
   }
   Stmt st(db_,
           "UPDATE urls SET delivered_sha256 = ?2, delivered_content = ?3, delivered_shape = ?4, "
@@ -563,7 +570,7 @@ Status StateStore::MarkDelivered(const std::string& url, const std::string& sha2
   st.Bind(3, content->fingerprint);
   st.Bind(4, content->shape);
   if (st.Step() != SQLITE_DONE) return Error("mark delivered " + url);
-  return Status::Ok();
+  return Written(url, Status::Ok());
 }
 
 Result<DeliveredState> StateStore::GetDelivered(const std::string& url) {
@@ -591,7 +598,7 @@ Status StateStore::MarkSuspect(const std::string& url, const std::string& finger
   st.Bind(1, url);
   st.Bind(2, fingerprint);
   if (st.Step() != SQLITE_DONE) return Error("write the suspect version of " + url);
-  return Status::Ok();
+  return Written(url, Status::Ok());
 }
 
 Result<int64_t> StateStore::CountUrls(const std::string& kind) {
@@ -759,6 +766,153 @@ Result<int64_t> StateStore::WatchedSince(const std::string& source, int64_t now)
   get.Bind(1, source);
   if (get.Step() != SQLITE_ROW) return Error("read when source " + source + " was watched");
   return get.Int(0);
+}
+
+namespace {
+
+// The columns of a URL's row that travel in its changelog record (StateStore::ExportUrl),
+// with whether each is an integer. A table, so that a column added later is one line here.
+struct UrlColumn {
+  const char* name;
+  bool integer;
+};
+constexpr UrlColumn kUrlColumns[] = {
+    {"source", false},
+    {"kind", false},
+    {"etag", false},
+    {"last_modified", false},
+    {"sha256", false},
+    {"last_status", true},
+    {"last_error", false},
+    {"last_fetch", true},
+    {"next_due", true},
+    {"failures", true},
+    {"delivered_sha256", false},
+    {"version", true},
+    {"pending_content", false},
+    {"delivered_content", false},
+    {"delivered_shape", false},
+    {"suspect_content", false},
+    {"gone_fetches", true},
+};
+
+std::string ColumnList() {
+  std::string out;
+  for (const auto& c : kUrlColumns) out += std::string(out.empty() ? "" : ", ") + c.name;
+  return out;
+}
+
+}  // namespace
+
+void StateStore::SetOnUrlWritten(std::function<void(const std::string& url)> on_written) {
+  on_url_written_ = std::move(on_written);
+}
+
+Result<std::optional<std::string>> StateStore::ExportUrl(const std::string& url) {
+  const std::string sql = "SELECT " + ColumnList() + " FROM urls WHERE url = ?1";
+  Stmt st(db_, sql.c_str());
+  if (!st.ok()) return Error("prepare");
+  st.Bind(1, url);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return Error("read " + url);
+  nlohmann::json j;
+  j["url"] = url;
+  nlohmann::json row = nlohmann::json::object();
+  int col = 0;
+  for (const auto& c : kUrlColumns) {
+    if (c.integer) {
+      row[c.name] = st.Int(col);
+    } else {
+      row[c.name] = st.Text(col);
+    }
+    ++col;
+  }
+  j["row"] = std::move(row);
+  auto links = GetLinks(url);
+  if (!links.ok()) return links.status();
+  if (!links.value().empty()) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& l : links.value()) a.push_back({l.url, l.text});
+    j["links"] = std::move(a);
+  }
+  Stmt at(db_, "SELECT url, text, first_seen FROM attachments WHERE report_url = ?1 ORDER BY url");
+  if (!at.ok()) return Error("prepare");
+  at.Bind(1, url);
+  nlohmann::json atts = nlohmann::json::array();
+  while ((rc = at.Step()) == SQLITE_ROW) atts.push_back({at.Text(0), at.Text(1), at.Int(2)});
+  if (rc != SQLITE_DONE) return Error("read attachments of " + url);
+  if (!atts.empty()) j["attachments"] = std::move(atts);
+  return std::optional<std::string>(j.dump());
+}
+
+Status StateStore::ImportUrl(std::string_view record) {
+  nlohmann::json j = nlohmann::json::parse(record, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("url") || !j["url"].is_string() ||
+      !j.contains("row") || !j["row"].is_object()) {
+    return Status::InvalidArgument("changelog record: not a URL's state");
+  }
+  const std::string url = j["url"].get<std::string>();
+  const auto& row = j["row"];
+  // Every column must be there with its type: a record of another layout is refused whole.
+  for (const auto& c : kUrlColumns) {
+    if (!row.contains(c.name) ||
+        (c.integer ? !row[c.name].is_number_integer() : !row[c.name].is_string())) {
+      return Status::InvalidArgument("changelog record of " + url + ": column " + c.name);
+    }
+  }
+  auto pairs = [](const nlohmann::json& a, size_t n) {
+    if (!a.is_array()) return false;
+    for (const auto& e : a) {
+      if (!e.is_array() || e.size() != n || !e[0].is_string() || !e[1].is_string()) return false;
+      if (n == 3 && !e[2].is_number_integer()) return false;
+    }
+    return true;
+  };
+  const nlohmann::json none = nlohmann::json::array();
+  const auto& links = j.contains("links") ? j["links"] : none;
+  const auto& atts = j.contains("attachments") ? j["attachments"] : none;
+  if (!pairs(links, 2) || !pairs(atts, 3)) {
+    return Status::InvalidArgument("changelog record of " + url + ": links or attachments");
+  }
+  return InTransaction([&]() -> Status {
+    std::string sql = "INSERT OR REPLACE INTO urls (url, " + ColumnList() + ") VALUES (?1";
+    for (size_t i = 0; i < std::size(kUrlColumns); ++i) sql += ", ?" + std::to_string(i + 2);
+    sql += ")";
+    Stmt put(db_, sql.c_str());
+    if (!put.ok()) return Error("prepare");
+    put.Bind(1, url);
+    int i = 2;
+    for (const auto& c : kUrlColumns) {
+      if (c.integer) {
+        put.Bind(i, row[c.name].get<int64_t>());
+      } else {
+        put.Bind(i, row[c.name].get<std::string>());
+      }
+      ++i;
+    }
+    if (put.Step() != SQLITE_DONE) return Error("write " + url);
+    std::vector<Link> list;
+    for (const auto& e : links)
+      list.push_back(Link{e[0].get<std::string>(), e[1].get<std::string>()});
+    if (Status s = ReplaceLinks(url, list); !s.ok()) return s;
+    Stmt del(db_, "DELETE FROM attachments WHERE report_url = ?1");
+    if (!del.ok()) return Error("prepare");
+    del.Bind(1, url);
+    if (del.Step() != SQLITE_DONE) return Error("write attachments of " + url);
+    Stmt ins(db_,
+             "INSERT INTO attachments (report_url, url, text, first_seen) VALUES (?1, ?2, ?3, ?4)");
+    if (!ins.ok()) return Error("prepare");
+    for (const auto& e : atts) {
+      ins.Reset();
+      ins.Bind(1, url);
+      ins.Bind(2, e[0].get<std::string>());
+      ins.Bind(3, e[1].get<std::string>());
+      ins.Bind(4, e[2].get<int64_t>());
+      if (ins.Step() != SQLITE_DONE) return Error("write attachments of " + url);
+    }
+    return Status::Ok();
+  });
 }
 
 }  // namespace nianbao::crawler

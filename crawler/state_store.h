@@ -31,9 +31,11 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -115,6 +117,18 @@ class StateStore final : public VersionLedger, public ReportHistory {
   Status PutMissing(const MissingReport& missing) override;
   Result<int64_t> WatchedSince(const std::string& source, int64_t now) override;
 
+  // The cluster's changelog (cluster/cluster_node.h). `on_written` runs on the caller's
+  // thread after every successful write of a URL's row, links or attachments (not after
+  // ImportUrl); nullptr to stop.
+  void SetOnUrlWritten(std::function<void(const std::string& url)> on_written);
+  // A URL's whole state as one JSON object: {"url", "row": {column: value}, "links":
+  // [[url, text]...], "attachments": [[url, text, first_seen]...]}; nullopt when the URL has
+  // no row. The changelog record's value (docs/cluster.md).
+  Result<std::optional<std::string>> ExportUrl(const std::string& url);
+  // Replaces the URL's row, links and attachments with those of an ExportUrl record, in one
+  // transaction. InvalidArgument for a record of another shape (nothing is written).
+  Status ImportUrl(std::string_view record);
+
   const std::string& path() const { return path_; }
 
  private:
@@ -139,9 +153,12 @@ class StateStore final : public VersionLedger, public ReportHistory {
   Status UpsertUrl(const UrlState& state);
   Status ReplaceLinks(const std::string& list_url, const std::vector<Link>& links);
   Status ReplaceAttachments(const std::string& report_url, const std::vector<Link>& attachments);
+  // `status`, after telling on_url_written_ of a successful write of `url`.
+  Status Written(const std::string& url, Status status);
 
   sqlite3* db_;
   std::string path_;
+  std::function<void(const std::string& url)> on_url_written_;
 };
 
 }  // namespace nianbao::crawler

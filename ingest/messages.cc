@@ -180,7 +180,7 @@ Json UrlArray(const std::string& joined) {
 // The fields every event of the sources topic carries: the source's health after the pass.
 sinks::Batch SourceEvent(const Topics& topics, const SourcePassStats& s,
                          std::chrono::system_clock::time_point at, const std::string& event,
-                         bool moved) {
+                         bool moved, const std::string& node) {
   Json v;
   v["schema"] = "nianbao.source.v1";
   v["source"] = s.source;
@@ -191,6 +191,7 @@ sinks::Batch SourceEvent(const Topics& topics, const SourcePassStats& s,
   v["reports_revised"] = s.reports_revised;
   v["reports_failed"] = s.reports_failed;
   v["robots_disallowed"] = s.robots_disallowed;
+  if (!node.empty()) v["node"] = node;
   if (moved) {
     v["column_before"] = UrlArray(s.moved_from);
     v["column_after"] = UrlArray(s.moved_to);
@@ -214,13 +215,13 @@ sinks::Batch SourceEvent(const Topics& topics, const SourcePassStats& s,
 }  // namespace
 
 sinks::Batch SourceMovedBatch(const Topics& topics, const SourcePassStats& s,
-                              std::chrono::system_clock::time_point at) {
-  return SourceEvent(topics, s, at, "source.moved", true);
+                              std::chrono::system_clock::time_point at, const std::string& node) {
+  return SourceEvent(topics, s, at, "source.moved", true, node);
 }
 
 sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& s,
-                         std::chrono::system_clock::time_point at) {
-  return SourceEvent(topics, s, at, "source." + s.health, false);
+                         std::chrono::system_clock::time_point at, const std::string& node) {
+  return SourceEvent(topics, s, at, "source." + s.health, false, node);
 }
 
 std::vector<sinks::Message> AcrossYearsMessages(const Topics& topics, const std::string& source,

@@ -57,9 +57,11 @@ sinks::Batch WithdrawnBatch(const Topics& topics, const GonePage& gone, int64_t 
 // One fetch attempt, keyed by its canonical URL.
 sinks::Batch FetchBatch(const Topics& topics, const FetchLogEntry& fetch);
 
-// A source's health after a pass (source.ok / unreachable / blocked / stale).
+// A source's health after a pass (source.ok / unreachable / blocked / stale). `node`: in a
+// cluster (docs/cluster.md) the node that polled the source, the event's field `node`; ""
+// leaves the field out.
 sinks::Batch SourceBatch(const Topics& topics, const SourcePassStats& stats,
-                         std::chrono::system_clock::time_point at);
+                         std::chrono::system_clock::time_point at, const std::string& node = "");
 
 // Findings across years found when year N−1 arrives after year N (docs/rules.md): they belong
 // to year N's record, so each goes to the findings topic keyed by `current.report_id` with
@@ -90,7 +92,8 @@ sinks::Message FoundLateMessage(const Topics& topics, const MissingReport& missi
 // last pass (stats.moved_from / moved_to, '\n'-joined URLs): the health fields of the pass,
 // plus column_before and column_after (arrays of URLs).
 sinks::Batch SourceMovedBatch(const Topics& topics, const SourcePassStats& stats,
-                              std::chrono::system_clock::time_point at);
+                              std::chrono::system_clock::time_point at,
+                              const std::string& node = "");
 
 // RFC 3339 in UTC with milliseconds: "2021-01-19T02:00:00.000Z".
 std::string Rfc3339(std::chrono::system_clock::time_point t);

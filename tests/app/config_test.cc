@@ -196,6 +196,38 @@ TEST_F(ConfigCredentialTest, ProblemsNameFileLineAndCredential) {
               "expected a string or { credential = \"NAME\" }");
 }
 
+// ---- [cluster]
+
+TEST(ConfigClusterTest, DefaultsAndAKafkaEveryNodeReaches) {
+  auto c = Parse("");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c.value().cluster.enabled);
+  EXPECT_EQ(c.value().cluster.group, "nianbao");
+  EXPECT_EQ(c.value().cluster.partitions, 12);
+  EXPECT_EQ(c.value().cluster.topic, "nianbao.cluster");
+  EXPECT_EQ(c.value().cluster.changelog_topic, "nianbao.state");
+  EXPECT_EQ(c.value().cluster.node, "");
+  EXPECT_EQ(c.value().cluster.session_timeout, std::chrono::seconds(10));
+  ExpectError("[cluster]\npartitions = 0\n", "[cluster] partitions");
+
+  TempDir dir;
+  dir.Write("sources.toml", "[[source]]\nname = \"a\"\nentry = [\"http://a.gov.cn/ndbg/\"]\n");
+  // The embedded Kafka is one process's: nodes cannot share it.
+  auto embedded = LoadConfig(
+      dir.Write("embedded.toml", "sources = \"sources.toml\"\n[cluster]\nenabled = true\n"));
+  ASSERT_FALSE(embedded.ok());
+  EXPECT_NE(embedded.status().message().find("[cluster] enabled needs [kafka]"), std::string::npos)
+      << embedded.status().message();
+  auto shared = LoadConfig(dir.Write(
+      "shared.toml",
+      "sources = \"sources.toml\"\n[kafka]\nbrokers = \"k1:9092\"\n[cluster]\nenabled = true\n"
+      "node = \"n1\"\nsession_timeout = \"3s\"\n"));
+  ASSERT_TRUE(shared.ok()) << shared.status().message();
+  EXPECT_TRUE(shared.value().cluster.enabled);
+  EXPECT_EQ(shared.value().cluster.node, "n1");
+  EXPECT_EQ(shared.value().cluster.session_timeout, std::chrono::seconds(3));
+}
+
 // ---- size cap
 
 TEST(ConfigLoadTest, OversizedFileIsRefusedNamingIt) {
@@ -318,6 +350,14 @@ deadline = "3s"
 enabled = false
 missing_grace_days = 3
 missing_before_watch = true
+[cluster]
+enabled = true
+group = "g"
+partitions = 3
+topic = "t"
+changelog_topic = "c"
+node = "n"
+session_timeout = "3s"
 )toml");
   ASSERT_TRUE(changed.ok()) << changed.status().ToString();
   EXPECT_EQ(SettingsNeedingRestart(Config{}, changed.value()), need);

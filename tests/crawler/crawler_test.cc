@@ -835,6 +835,37 @@ TEST_F(CrawlerTest, RunForeverStartsEachSourceAtItsStoredDueTime) {
   for (int i = 0; i < 5; ++i) io_.run_for(10ms);
 }
 
+// Cluster mode (cluster/cluster_node.h): only the sources owned are polled; a source newly
+// owned is polled at its due time (overdue: at once), one no longer owned is not started.
+TEST_F(CrawlerTest, RunForeverPollsOnlyTheSourcesOwned) {
+  Source other = config_.sources[0];
+  other.name = "other";
+  config_.sources.push_back(other);
+  ASSERT_TRUE(state_->PutSourceDue("test-column", 1).ok());  // both overdue
+  ASSERT_TRUE(state_->PutSourceDue("other", 1).ok());
+  Crawler crawler(io_, fetcher_, *state_, tracker_, config_, CrawlerOptions{});
+  crawler.SetOwned({false, true});
+  std::vector<std::string> passes;
+  crawler.RunForever([&](const SourcePassStats& s) { passes.push_back(s.source); });
+  auto run_until = [&](size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (passes.size() < n && std::chrono::steady_clock::now() < deadline) {
+      io_.run_for(20ms);
+      Drain();
+    }
+    for (int i = 0; i < 10; ++i) io_.run_for(20ms);
+  };
+  run_until(1);
+  ASSERT_EQ(passes, std::vector<std::string>{"other"});
+  EXPECT_FALSE(crawler.PassActive(0));
+  // The partitions move: test-column is owned now, other no longer.
+  crawler.SetOwned({true, false});
+  run_until(2);
+  EXPECT_EQ(passes, (std::vector<std::string>{"other", "test-column"}));
+  crawler.Stop();
+  for (int i = 0; i < 5; ++i) io_.run_for(10ms);
+}
+
 TEST_F(CrawlerTest, HealthSaysUnreachableBlockedOrStale) {
   config_.sources[0].entry = {server_.Url("/gone/index.html")};
   EXPECT_EQ(Pass().health, "unreachable");

@@ -2,8 +2,8 @@
 // so that a test can stop the daemon (even with SIGKILL) while the cluster and its data live
 // on, and can take the brokers down and up.
 //
-//   mock_kafka [--brokers N] [--topic NAME]...   prints "BOOTSTRAP host:port,..." then reads
-//   commands on stdin, one a line: "down" / "up" (every broker), "quit"; EOF also quits.
+//   mock_kafka [--brokers N] [--topic NAME[:PARTITIONS]]...   prints "BOOTSTRAP host:port,..." then
+//   reads commands on stdin, one a line: "down" / "up" (every broker), "quit"; EOF also quits.
 //
 // Test code; not installed. Threading: main thread only.
 #include <cstdio>
@@ -20,9 +20,17 @@ int main(int argc, char** argv) {
     if (arg == "--brokers" && i + 1 < argc) {
       options.brokers = std::stoi(argv[++i]);
     } else if (arg == "--topic" && i + 1 < argc) {
-      options.topics.push_back({argv[++i], 1});
+      // NAME or NAME:PARTITIONS (the cluster's topics: the mock does not serve CreateTopics,
+      // and a metadata request would create them with its default partition count).
+      std::string topic = argv[++i];
+      int partitions = 1;
+      if (auto colon = topic.rfind(':'); colon != std::string::npos) {
+        partitions = std::stoi(topic.substr(colon + 1));
+        topic.resize(colon);
+      }
+      options.topics.push_back({topic, partitions});
     } else {
-      std::cerr << "usage: mock_kafka [--brokers N] [--topic NAME]...\n";
+      std::cerr << "usage: mock_kafka [--brokers N] [--topic NAME[:PARTITIONS]]...\n";
       return 2;
     }
   }

@@ -69,5 +69,22 @@ TEST(ReportMessagesTest, ParserVersionIsTheVersionAndTheParserRevision) {
             std::string(kVersion) + "+parser." + std::to_string(parser::kParserRevision));
 }
 
+// In a cluster a source event names the node that polled the source; alone it has no `node`.
+TEST(SourceMessagesTest, AClusterNodeNamesItself) {
+  SourcePassStats s;
+  s.source = "host1";
+  s.health = "ok";
+  const auto at = std::chrono::system_clock::from_time_t(1600000000);
+  auto alone = nlohmann::json::parse(SourceBatch(Topics{}, s, at).messages[0].value);
+  EXPECT_FALSE(alone.contains("node"));
+  auto node = nlohmann::json::parse(SourceBatch(Topics{}, s, at, "node-a").messages[0].value);
+  EXPECT_EQ(node["node"], "node-a");
+  EXPECT_EQ(node["event"], "source.ok");
+  s.moved_from = "http://a/x/";
+  s.moved_to = "http://a/y/";
+  auto moved = nlohmann::json::parse(SourceMovedBatch(Topics{}, s, at, "node-b").messages[0].value);
+  EXPECT_EQ(moved["node"], "node-b");
+}
+
 }  // namespace
 }  // namespace nianbao::ingest

@@ -1,0 +1,344 @@
+"""Three nodes sharing the sources through a Kafka consumer group ([cluster], docs/cluster.md).
+
+One mock Kafka (tests/e2e/mock_kafka), the local portal with many numbered hosts (host4 and up
+are copies of host1), one source per host, and three `nianbao run` daemons with the same
+sources file, state directories of their own and the same topics:
+
+  1. once the group is stable, every source is polled by exactly one node, and the nodes'
+     owned sources (nianbao_cluster_sources_owned) add up to all of them;
+  2. a node is killed with SIGKILL at a random moment, a few times (it is started again
+     after each kill): within the session timeout plus one interval each of its sources is
+     polled by another node, whose report requests carry If-None-Match / If-Modified-Since
+     (the state came along through the changelog);
+  3. a node stopped with SIGTERM hands its partitions over at once (well within the session
+     timeout);
+  4. at the end: every report of the portal was published (none lost), and none twice as
+     report.published (read_committed, every node's producer).
+
+Usage: cluster_e2e_test.py NIANBAO MOCK_KAFKA REPO_ROOT   (Debian's /usr/bin/python3)
+"""
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import Checks, Portal, free_port, kcat, report_id  # noqa: E402
+
+HOSTS = 12           # sources: host1 and the copies of it, host4 and up (host2, host3 differ)
+PARTITIONS = 6
+SESSION_S = 10       # [cluster] session_timeout
+INTERVAL_S = 12      # the sources' interval (no jitter)
+NODES = ["node-a", "node-b", "node-c"]
+KILLS = 2            # SIGKILLs at random moments
+
+
+def source_hosts():
+    return ["host1"] + [f"host{i}" for i in range(4, HOSTS + 3)]
+
+
+def sources_toml(portal):
+    """One source per host1-like host (host1, host4...), each host1's TRS column."""
+    text = f'''[global]
+max_concurrency = 16
+
+[defaults]
+user_agent = "nianbao/0.1 (+https://github.com/nianbao/nianbao)"
+interval = "{INTERVAL_S}s"
+season_interval = "{INTERVAL_S}s"
+jitter = 0.0
+min_delay = "50ms"
+max_retries = 1
+backoff_base = "200ms"
+backoff_max = "1s"
+connect_timeout = "2s"
+total_timeout = "5s"
+http2 = false
+page_budget = 50
+max_pages = 5
+'''
+    for host in source_hosts():
+        port = portal.ports[host]
+        text += f'''
+[[source]]
+name = "{host}"
+entry = ["http://127.0.0.1:{port}/zfxxgk/zfxxgknb/"]
+report_url = 't\\d{{8}}_\\d+\\.html$'
+report_text = '政府信息公开.*年度报告'
+exclude_text = '图解|解读|要点|通知'
+page_pattern = 'index_{{n}}.html'
+'''
+    return text
+
+
+class Node:
+    def __init__(self, tmp, name, bootstrap, nianbao):
+        self.name, self.nianbao = name, nianbao
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.config = os.path.join(self.dir, "nianbao.toml")
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write(f'''sources = "../sources.toml"
+state_dir = "{self.dir}/state"
+[log]
+format = "json"
+[archive]
+enabled = false
+[history]
+enabled = false
+[kafka]
+brokers = "{bootstrap}"
+transactional_id = "cluster-e2e"
+[kafka.topics]
+reports = "c.reports"
+findings = "c.findings"
+fetches = "c.fetches"
+sources = "c.sources"
+[metrics]
+listen = "127.0.0.1:{self.port}"
+[shutdown]
+deadline = "10s"
+[cluster]
+enabled = true
+partitions = {PARTITIONS}
+node = "{name}"
+session_timeout = "{SESSION_S}s"
+''')
+        self.proc = None
+        self.runs = 0
+
+    def start(self):
+        self.runs += 1
+        self.log = os.path.join(self.dir, f"daemon-{self.runs}.log")
+        self.proc = subprocess.Popen([self.nianbao, "run", "--config", self.config],
+                                     stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def metrics(self):
+        try:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics",
+                                          timeout=2).read().decode()
+        except OSError:
+            return {}
+        out = {}
+        for line in text.splitlines():
+            if line.startswith("nianbao_cluster_"):
+                name, value = line.rsplit(" ", 1)
+                out[name] = float(value)
+        return out
+
+    def owned_partitions(self):
+        m = self.metrics()
+        return {int(re.search(r'partition="(\d+)"', k).group(1))
+                for k, v in m.items() if k.startswith("nianbao_cluster_partition_owned") and v == 1}
+
+    def sources_owned(self):
+        m = self.metrics()
+        return int(next((v for k, v in m.items()
+                         if k.startswith("nianbao_cluster_sources_owned")), -1))
+
+    def passes(self):
+        """(unix time, source) of every pass this node's runs logged."""
+        out = []
+        for run in range(1, self.runs + 1):
+            path = os.path.join(self.dir, f"daemon-{run}.log")
+            for line in open(path, encoding="utf-8", errors="replace"):
+                try:
+                    j = json.loads(line)
+                except ValueError:
+                    continue
+                m = re.match(r"pass source=(\S+) ", j.get("msg", ""))
+                if m:
+                    t = time.mktime(time.strptime(j["time"][:19], "%Y-%m-%dT%H:%M:%S"))
+                    out.append((t - time.timezone, m.group(1)))
+        return out
+
+
+def partition_of(host_port):
+    """FNV-1a (32 bits) of the source's host mod P (cluster/cluster_node.h)."""
+    h = 2166136261
+    for b in host_port.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h % PARTITIONS
+
+
+def wall(text):
+    """The portal log's "wall" (UTC, "2026-01-05T08:00:00.123Z") as unix time."""
+    return time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + \
+        float("0" + text[19:-1])
+
+
+def wait(cond, timeout, step=0.5):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def main():
+    nianbao, mock, root = sys.argv[1:4]
+    check = Checks()
+    random.seed(os.environ.get("CLUSTER_E2E_SEED", str(int(time.time()))))
+    tmp = tempfile.mkdtemp(prefix="nianbao-cluster-")
+    portal = Portal(root, os.path.join(tmp, "portal.jsonl"), hosts=HOSTS + 2)
+    # The cluster's topics with their partitions (the mock does not serve CreateTopics).
+    kafka = subprocess.Popen([mock, "--brokers", "1",
+                              "--topic", f"nianbao.cluster:{PARTITIONS}",
+                              "--topic", f"nianbao.state:{PARTITIONS}"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    bootstrap = kafka.stdout.readline().split()[1]
+    nodes = []
+    try:
+        with open(os.path.join(tmp, "sources.toml"), "w", encoding="utf-8") as f:
+            f.write(sources_toml(portal))
+        source_partition = {h: partition_of(f"127.0.0.1:{portal.ports[h]}")
+                            for h in source_hosts()}
+        host_of_port = {portal.ports[h]: h for h in source_hosts()}
+        reports = {r["url"] for h in source_hosts() for r in portal.manifest["hosts"][h]["reports"]}
+        nodes = [Node(tmp, n, bootstrap, nianbao) for n in NODES]
+        for n in nodes:
+            n.start()
+            time.sleep(1)
+
+        def all_owned():
+            # Stable: every partition owned once, and every node running owns some.
+            parts = [n.owned_partitions() for n in nodes if n.alive()]
+            union = set().union(*parts) if parts else set()
+            return (union == set(range(PARTITIONS)) and sum(len(p) for p in parts) == PARTITIONS
+                    and all(parts))
+
+        check(wait(all_owned, 60), "the three nodes own every partition, each once")
+        # 1. one interval after the group is stable: every source polled, by one node only.
+        t0 = time.time()
+        time.sleep(INTERVAL_S + 6)
+        by_source = {}
+        for n in nodes:
+            for t, s in n.passes():
+                if t >= t0 + 1:
+                    by_source.setdefault(s, set()).add(n.name)
+        check(set(by_source) == set(source_partition),
+              f"every source polled in a pass: missing {set(source_partition) - set(by_source)}")
+        check(all(len(v) == 1 for v in by_source.values()),
+              f"each source polled by one node only: {by_source}")
+        check(sum(n.sources_owned() for n in nodes) == HOSTS,
+              "nianbao_cluster_sources_owned adds up to every source")
+        # The status page's JSON says which sources each node polls: the same split.
+        polled = {}
+        for n in nodes:
+            rows = json.loads(urllib.request.urlopen(
+                f"http://127.0.0.1:{n.port}/api/sources", timeout=5).read())
+            for r in rows:
+                if r.get("owned"):
+                    polled.setdefault(r["name"], []).append(n.name)
+        check(sorted(polled) == sorted(source_partition)
+              and all(len(v) == 1 for v in polled.values()),
+              f"/api/sources: each source owned by one node: {polled}")
+
+        # 2. SIGKILL at random moments.
+        for k in range(KILLS):
+            time.sleep(random.uniform(0, INTERVAL_S))
+            victim = random.choice(nodes)
+            parts = victim.owned_partitions()
+            victim.proc.send_signal(signal.SIGKILL)
+            victim.proc.wait()
+            killed_at = time.time()
+            moved = {s for s, p in source_partition.items() if p in parts}
+            print(f"kill {k + 1}: {victim.name} with partitions {sorted(parts)}, "
+                  f"sources {sorted(moved)}", flush=True)
+            deadline = SESSION_S + INTERVAL_S + 8
+
+            def taken_over():
+                seen = {s for n in nodes if n is not victim
+                        for t, s in n.passes() if t >= killed_at}
+                return moved <= seen
+
+            check(wait(taken_over, deadline),
+                  f"kill {k + 1}: the sources of {victim.name} polled by another node within "
+                  f"{deadline}s")
+            # Its report pages were asked for with validators (the state came along).
+            log = [json.loads(line) for line in open(os.path.join(tmp, "portal.jsonl"))]
+            recent = [e for e in log if host_of_port.get(e["port"]) in moved
+                      and re.search(r"t\d{8}_\d+\.html$", e["path"])
+                      and wall(e["wall"]) >= killed_at]
+            conditional = [e for e in recent
+                           if e.get("if-none-match") or e.get("if-modified-since")]
+            check(moved == set() or len(conditional) > 0,
+                  f"kill {k + 1}: report pages of the moved sources asked for conditionally "
+                  f"({len(conditional)} of {len(recent)})")
+            victim.start()
+            started = time.time()
+            check(wait(all_owned, 60), f"kill {k + 1}: every partition owned again after restart")
+            print(f"kill {k + 1}: stable {time.time() - started:.1f}s after the restart: "
+                  f"{[sorted(n.owned_partitions()) for n in nodes]}", flush=True)
+
+        # 3. SIGTERM: the partitions move at once. (After a pause: the restart's cooperative
+        # rebalance has a second round after every partition is owned.)
+        time.sleep(3)
+        victim = random.choice(nodes)
+        parts = victim.owned_partitions()
+        victim.proc.send_signal(signal.SIGTERM)
+        victim.proc.wait(timeout=30)
+        stopped_at = time.time()
+        others = [n for n in nodes if n is not victim]
+
+        def survivors_own_all():
+            union = set().union(*[n.owned_partitions() for n in others])
+            return union == set(range(PARTITIONS))
+
+        # A SIGKILL moves them after the session timeout plus a rebalance; a SIGTERM at once
+        # (the rebalance alone: 5 to 7 s on the mock cluster, whose joins wait that long).
+        moved_in = wait(survivors_own_all, SESSION_S, step=0.2)
+        check(moved_in and time.time() - stopped_at < SESSION_S,
+              f"SIGTERM: the partitions {sorted(parts)} of {victim.name} moved within "
+              f"{time.time() - stopped_at:.1f}s (session timeout {SESSION_S}s)")
+        time.sleep(INTERVAL_S)
+
+        # 4. nothing lost, nothing published twice as new.
+        for n in nodes:
+            if n.alive():
+                n.proc.send_signal(signal.SIGTERM)
+        for n in nodes:
+            if n.proc is not None:
+                n.proc.wait(timeout=60)
+        events = kcat(bootstrap, "c.reports")
+        published = {}
+        for m in events:
+            if m["headers"].get("event") == "report.published":
+                published[m["key"]] = published.get(m["key"], 0) + 1
+        lost = {report_id(u) for u in reports} - set(published)
+        twice = {k: v for k, v in published.items() if v > 1}
+        print(f"reports: {len(reports)}, published: {len(published)}, lost: {len(lost)}, "
+              f"published twice: {len(twice)}", flush=True)
+        by_id = {report_id(u): u for u in reports}
+        check(not lost, f"no report lost: never published: {sorted(by_id[i] for i in lost)}")
+        check(not twice, f"no report published twice as report.published: {twice}")
+        node_of = {}
+        for m in kcat(bootstrap, "c.sources"):
+            v = json.loads(m["payload"])
+            node_of.setdefault(v["source"], set()).add(v.get("node"))
+        check(all(None not in v and v <= set(NODES) for v in node_of.values()) and node_of,
+              f"every source event names its node: {node_of}")
+    finally:
+        for n in nodes:
+            if n.alive():
+                n.proc.kill()
+                n.proc.wait()
+        portal.close()
+        kafka.terminate()
+        kafka.wait(timeout=10)
+    return check.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
