@@ -754,8 +754,9 @@ def scenario_national(args):
                                     % (n, pass_no, m["rc"], m["reports_found"], t["reports"],
                                        m["reports_failed"], st))
                     log("bench_crawl: MISMATCH %s" % failures[-1])
-                log("bench_crawl: national %d hosts pass %d: %.1fs (bound %.1fs), CPU %.2fs, RSS %.1f MB"
-                    % (n, pass_no, m["wall_s"], m["bound_s"], m["cpu_s"], m["maxrss_mb"]))
+                log("bench_crawl: national %d hosts pass %d: %.1fs (bound %.1fs), CPU %.2fs, RSS %.1f MB | %s |"
+                    % (n, pass_no, m["wall_s"], m["bound_s"], m["cpu_s"], m["maxrss_mb"],
+                       " | ".join(national_cell(m, k, d) for k, _, d in NATIONAL_COLUMNS)))
                 rows.append(m)
         finally:
             portal.stop()
