@@ -3,7 +3,7 @@
 
 tests/portal/local_portal.py is the test portal: faithful, full of deliberate trouble, one
 thread per connection. This is its benchmark sibling: many hosts, many columns, no trouble,
-one asyncio loop, responses assembled from pre-rendered parts. It reuses the test portal's
+one asyncio loop per --hosts-per-process hosts, responses assembled from pre-rendered parts. It reuses the test portal's
 renderers (seed reports -> Word-export or plain HTML inside Hanweb portal chrome), so the
 report pages are the same kind of pages the tests crawl.
 
@@ -13,6 +13,12 @@ report pages are the same kind of pages the tests crawl.
              list page naming --per-list reports and one look-alike (图解) that is not a report,
              plus nav links to other columns; reports at /art/YYYY/M/D/art_<c>_<n>.html
   robots   = allow all
+  skew     = --skew lognormal: reports per source drawn from a lognormal distribution
+             (median --median-reports, sigma --sigma, at most --reports, seeded by --seed),
+             the first source always --reports: most hosts a dozen reports on a list page or
+             two, a few hosts hundreds (the national pass of BENCHMARKS.md, "Scaling")
+  304s     = every list and report page has an ETag and a Last-Modified; a request with a
+             matching If-None-Match (or, without one, If-Modified-Since) gets 304 Not Modified
 
 Every report page is unique (a comment names host, column and number) and made from one of
 30 variants (5 seeds x 3 years x Word/plain markup; --flavor keeps one markup); --page-kib
@@ -22,7 +28,9 @@ that size.
 Usage:
   bench_portal.py --hosts 50 --sources-per-host 1 --reports 200 --per-list 20 \\
                   --page-kib 0 --manifest /tmp/m.json [--port 0] [--no-parent-watch]
-Prints "READY <port>" when listening; serves until SIGTERM/SIGINT or its parent's death.
+Prints "READY <port>" when listening; serves until SIGTERM/SIGINT or its parent's death, then
+writes --stats (JSON: responses by status and by host) when asked. Raises its RLIMIT_NOFILE
+to fit one listening socket per host plus connections.
 The manifest (JSON) lists hosts, sources (name, entry URL, expected list pages and reports)
 and the totals a complete crawl must fetch. Standard library only.
 """
@@ -32,12 +40,16 @@ import asyncio
 import email.utils
 import html
 import json
+import math
 import os
+import random
 import re
+import resource
 import signal
 import socket
 import sys
 import time
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -171,11 +183,21 @@ class Portal:
         self.lists = {}  # (host, path) -> bytes
         self.sources = []
         self.hosts = [host_address(i) for i in range(args.hosts)]
+        self.reports = {}  # column -> its number of reports
+        rng = random.Random(args.seed)
         col = 1000
         for h, addr in enumerate(self.hosts):
             for _ in range(args.sources_per_host):
                 col += 1
+                self.reports[col] = self.report_count(rng, col == 1001)
                 self.add_source(h, addr, col)
+
+    def report_count(self, rng, first):
+        a = self.args
+        if a.skew == "none" or first:
+            return a.reports
+        n = int(round(rng.lognormvariate(math.log(a.median_reports), a.sigma)))
+        return max(1, min(a.reports, n))
 
     def report_ref(self, col, n):
         """Path, title and date of report n (1-based) of column col."""
@@ -186,7 +208,7 @@ class Portal:
 
     def add_source(self, h, addr, col):
         a = self.args
-        reports = list(range(1, a.reports + 1))
+        reports = list(range(1, self.reports[col] + 1))
         chunks = [reports[i:i + a.per_list] for i in range(0, len(reports), a.per_list)] or [[]]
         for i, chunk in enumerate(chunks, 1):
             items = [self.report_ref(col, n) for n in chunk]
@@ -197,7 +219,7 @@ class Portal:
             self.lists[(addr, path)] = list_page(col, i, len(chunks), items)
         self.sources.append({"name": "bench-h%d-c%d" % (h, col), "host": addr, "column": col,
                              "entry": "http://%s:%%d/col/col%d/index.html" % (addr, col),
-                             "list_pages": len(chunks), "reports": a.reports})
+                             "list_pages": len(chunks), "reports": self.reports[col]})
 
     def respond(self, addr, path):
         """(status, content type, [body parts])."""
@@ -207,7 +229,7 @@ class Portal:
         m = REPORT_RE.match(path)
         if m:
             col, n = int(m.group(4)), int(m.group(5))
-            if 1 <= n <= self.args.reports and self.report_ref(col, n)[0] == path:
+            if 1 <= n <= self.reports.get(col, 0) and self.report_ref(col, n)[0] == path:
                 _, prefix, suffix = self.variants[(col * 7 + n) % len(self.variants)]
                 marker = ("\n<!-- bench page %s col %d report %d -->\n" % (addr, col, n)).encode()
                 return 200, "text/html; charset=utf-8", [prefix, marker, suffix]
@@ -227,7 +249,8 @@ class Portal:
         return {"port": port, "hosts": self.hosts, "sources": sources,
                 "totals": {"hosts": len(self.hosts), "sources": len(sources),
                            "list_pages": sum(s["list_pages"] for s in sources),
-                           "reports": sum(s["reports"] for s in sources), "robots": len(self.hosts)},
+                           "reports": sum(s["reports"] for s in sources), "robots": len(self.hosts),
+                "busiest_source_reports": max((s["reports"] for s in sources), default=0)},
                 "report_bytes": {"min": min(sizes), "max": max(sizes), "mean": sum(sizes) // len(sizes)},
                 "args": vars(self.args)}
 
@@ -240,6 +263,8 @@ class Portal:
 class Http(asyncio.Protocol):
     portal = None
     served = 0
+    by_status = {}  # HTTP status -> responses
+    by_host = {}  # host address -> responses
 
     def connection_made(self, transport):
         self.t = transport
@@ -262,12 +287,17 @@ class Http(asyncio.Protocol):
                 return
             method, target, version = parts
             close = version == "HTTP/1.0"
+            if_none_match = if_modified_since = None
             for line in lines[1:]:
                 k, _, v = line.partition(":")
                 k = k.strip().lower()
                 if k == "connection":
                     v = v.strip().lower()
                     close = v == "close" or (version == "HTTP/1.0" and v != "keep-alive")
+                elif k == "if-none-match":
+                    if_none_match = v.strip()
+                elif k == "if-modified-since":
+                    if_modified_since = v.strip()
                 elif k == "content-length" and v.strip() != "0":
                     self.t.close()  # no request bodies here
                     return
@@ -276,43 +306,55 @@ class Http(asyncio.Protocol):
                 status, ctype, body = Http.portal.respond(self.addr, path)
             else:
                 status, ctype, body = 405, "text/plain", [b"method not allowed\n"]
+            etag = ""
+            if status == 200 and ctype.startswith("text/html"):
+                # Static pages: the ETag names the page (host and path), never its bytes.
+                etag = '"%08x"' % zlib.crc32(("%s%s" % (self.addr, path)).encode())
+                if (if_none_match == etag if if_none_match is not None
+                        else if_modified_since == LAST_MODIFIED):
+                    status, body = 304, []
             length = sum(len(b) for b in body)
-            reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed"}[status]
+            reason = {200: "OK", 304: "Not Modified", 404: "Not Found", 405: "Method Not Allowed"}[status]
             hdr = ("HTTP/1.1 %d %s\r\nServer: BenchPortal/1.0\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
-                   "Last-Modified: %s\r\n%s\r\n" % (status, reason, ctype, length, LAST_MODIFIED,
-                                                     "Connection: close\r\n" if close else "")).encode()
+                   "Last-Modified: %s\r\n%s%s\r\n" % (status, reason, ctype, length, LAST_MODIFIED,
+                                                       "ETag: %s\r\n" % etag if etag else "",
+                                                       "Connection: close\r\n" if close else "")).encode()
             self.t.writelines([hdr] + ([] if method == "HEAD" else body))
             Http.served += 1
+            Http.by_status[status] = Http.by_status.get(status, 0) + 1
+            Http.by_host[self.addr] = Http.by_host.get(self.addr, 0) + 1
             if close:
                 self.t.close()
                 return
 
 
-async def serve(portal, args):
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    Http.portal = portal
-    port = args.port
-    servers = []
-    for addr in portal.hosts:
+def bind(addrs, port):
+    """Listening sockets on each address, all on one port (0: the first picks it). Returns
+    (sockets, port), or (None, message) when one cannot be bound."""
+    socks = []
+    for addr in addrs:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((addr, port))
         except OSError as e:
-            print("bench_portal: cannot listen on %s:%d: %s" % (addr, port, e), file=sys.stderr)
-            return 2
+            return None, "cannot listen on %s:%d: %s" % (addr, port, e)
         port = sock.getsockname()[1]  # the first host picks the port, every other host shares it
         sock.listen(1024)
-        servers.append(await loop.create_server(Http, sock=sock))
-    if args.manifest:
-        tmp = args.manifest + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(portal.manifest(port), f, ensure_ascii=False, indent=1)
-        os.replace(tmp, args.manifest)
-    print("READY %d" % port, flush=True)
+        sock.setblocking(False)
+        socks.append(sock)
+    return socks, port
+
+
+async def serve(portal, args, socks, port, ready, stats_path):
+    """Serves on socks until SIGTERM/SIGINT or the parent's death; ready() once listening."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    Http.portal = portal
+    servers = [await loop.create_server(Http, sock=sock) for sock in socks]
+    ready()
     parent = os.getppid()
     while not stop.is_set():
         try:
@@ -322,7 +364,88 @@ async def serve(portal, args):
                 break
     for s in servers:
         s.close()
+    if stats_path:
+        with open(stats_path, "w", encoding="utf-8") as f:
+            json.dump({"served": Http.served, "by_status": Http.by_status, "by_host": Http.by_host}, f)
     return 0
+
+
+def run(portal, args):
+    """Hosts in slices of --hosts-per-process: this process serves the first, a forked child
+    each other one (a process's listening sockets count against its RLIMIT_NOFILE, whose hard
+    limit an unprivileged container cannot raise). READY once every slice listens."""
+    per = max(1, args.hosts_per_process)
+    slices = [portal.hosts[i:i + per] for i in range(0, len(portal.hosts), per)]
+    socks, port = bind(slices[0], args.port)
+    if socks is None:
+        print("bench_portal: %s" % port, file=sys.stderr)
+        return 2
+    children = []
+    for i, addrs in enumerate(slices[1:], 1):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # a child: its slice only
+            os.close(r)
+            for sock in socks:
+                sock.close()
+            mine, _ = bind(addrs, port)
+            if mine is None:
+                os._exit(2)
+            stats = "%s.%d" % (args.stats, i) if args.stats else None
+            code = asyncio.run(serve(portal, args, mine, port, lambda: os.write(w, b"1"), stats))
+            os._exit(code)
+        os.close(w)
+        ok = os.read(r, 1) == b"1"
+        os.close(r)
+        children.append(pid)
+        if not ok:
+            print("bench_portal: slice %d could not listen on port %d" % (i, port), file=sys.stderr)
+            for c in children:
+                os.kill(c, signal.SIGTERM)
+            return 2
+
+    def ready():
+        if args.manifest:
+            tmp = args.manifest + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(portal.manifest(port), f, ensure_ascii=False, indent=1)
+            os.replace(tmp, args.manifest)
+        print("READY %d" % port, flush=True)
+
+    code = asyncio.run(serve(portal, args, socks, port, ready, args.stats))
+    for c in children:
+        os.kill(c, signal.SIGTERM)
+    for c in children:
+        os.waitpid(c, 0)
+    if args.stats and children:  # one file: every slice's counts added up
+        with open(args.stats, encoding="utf-8") as f:
+            total = json.load(f)
+        for i in range(1, len(children) + 1):
+            try:
+                with open("%s.%d" % (args.stats, i), encoding="utf-8") as f:
+                    part = json.load(f)
+            except OSError:
+                continue
+            total["served"] += part["served"]
+            for key in ("by_status", "by_host"):
+                for k, v in part[key].items():
+                    total[key][k] = total[key].get(k, 0) + v
+        with open(args.stats, "w", encoding="utf-8") as f:
+            json.dump(total, f)
+    return code
+
+
+def raise_fd_limit(hosts):
+    """One listening socket per host plus room for connections; the soft limit first, then (as
+    root) the hard one. Returns the soft limit in force."""
+    want = hosts + 8192
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
+        except (ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def main(argv=None):
@@ -337,15 +460,25 @@ def main(argv=None):
     ap.add_argument("--port", type=int, default=0, help="0: a free port (the same on every host address)")
     ap.add_argument("--manifest", help="write the manifest (JSON) here before READY")
     ap.add_argument("--no-parent-watch", action="store_true")
+    ap.add_argument("--skew", choices=("none", "lognormal"), default="none",
+                    help="none: --reports per source; lognormal: see --median-reports, --sigma")
+    ap.add_argument("--median-reports", type=float, default=12, help="lognormal: median reports per source")
+    ap.add_argument("--sigma", type=float, default=1.0, help="lognormal: sigma of ln(reports)")
+    ap.add_argument("--seed", type=int, default=19, help="lognormal: random seed")
+    ap.add_argument("--hosts-per-process", type=int, default=10000,
+                    help="hosts served by one process (a forked child serves each further slice)")
+    ap.add_argument("--stats", help="write responses by status and host (JSON) here on exit")
     args = ap.parse_args(argv)
     if not (1 <= args.hosts <= 250 * 250) or args.sources_per_host < 1 or args.reports < 0 or args.per_list < 1:
         ap.error("bad sizes")
     t0 = time.monotonic()
+    nofile = raise_fd_limit(min(args.hosts, args.hosts_per_process))
     portal = Portal(args)
-    print("bench_portal: %d hosts, %d sources, %d reports, built in %.1fs"
-          % (len(portal.hosts), len(portal.sources), len(portal.sources) * args.reports, time.monotonic() - t0),
+    print("bench_portal: %d hosts, %d sources, %d reports, built in %.1fs, RLIMIT_NOFILE %d"
+          % (len(portal.hosts), len(portal.sources), sum(portal.reports.values()), time.monotonic() - t0,
+             nofile),
           file=sys.stderr, flush=True)
-    return asyncio.run(serve(portal, args))
+    return run(portal, args)
 
 
 if __name__ == "__main__":

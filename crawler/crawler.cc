@@ -374,7 +374,9 @@ void Crawler::Enqueue(Request r, bool first) {
     journeys_.insert(r.journey);
   }
   ++passes_[r.source].outstanding;
-  auto& waiting = hosts_[HostKey(r.target())].waiting;
+  std::string key = HostKey(r.target());
+  auto& waiting = hosts_[key].waiting;
+  awake_.insert(std::move(key));
   if (first) {
     waiting.push_front(std::move(r));
   } else {
@@ -398,12 +400,39 @@ void Crawler::ScheduleDispatch(Clock::time_point when) {
 
 void Crawler::Dispatch() {
   if (stopped_) return;
+  // A dispatch caused by a dispatch (a request that ends as it starts) runs after it: one pass
+  // over awake_ at a time, so that none erases the host another is visiting.
+  if (dispatching_) {
+    dispatch_again_ = true;
+    return;
+  }
+  dispatching_ = true;
+  do {
+    dispatch_again_ = false;
+    DispatchAwake();
+  } while (dispatch_again_ && !stopped_);
+  dispatching_ = false;
+}
+
+void Crawler::DispatchAwake() {
   auto now = Clock::now();
-  std::optional<Clock::time_point> wake;
-  auto wake_at = [&](Clock::time_point t) {
-    if (!wake || t < *wake) wake = t;
+  while (!sleeping_.empty() && sleeping_.begin()->first <= now) {
+    auto node = sleeping_.extract(sleeping_.begin());
+    auto h = hosts_.find(node.mapped());
+    if (h == hosts_.end() || h->second.parked != node.key()) continue;  // woken since
+    h->second.parked.reset();
+    awake_.insert(std::move(node.mapped()));
+  }
+  auto park = [this](const std::string& key, HostState& host, Clock::time_point t) {
+    if (host.parked && *host.parked <= t) return;
+    host.parked = t;
+    sleeping_.emplace(t, key);
   };
-  for (auto& [key, host] : hosts_) {
+  for (auto it = awake_.begin();
+       it != awake_.end() && in_flight_ < config_.global.max_concurrency;) {
+    const std::string& key = *it;
+    HostState& host = hosts_[key];
+    bool asleep = false;
     while (!host.waiting.empty() && in_flight_ < config_.global.max_concurrency) {
       Request& front = host.waiting.front();
       const SourceSettings& s = config_.sources[front.source].settings;
@@ -425,7 +454,8 @@ void Crawler::Dispatch() {
       }
       if (host.in_flight >= s.per_host_concurrency) break;
       if (now < host.next_start) {
-        wake_at(host.next_start);
+        park(key, host, host.next_start);
+        asleep = true;
         break;
       }
       if (now < front.not_before) {
@@ -433,7 +463,11 @@ void Crawler::Dispatch() {
         auto ready = std::find_if(host.waiting.begin(), host.waiting.end(),
                                   [&](const Request& r) { return r.not_before <= now; });
         if (ready == host.waiting.end()) {
-          for (const auto& r : host.waiting) wake_at(r.not_before);
+          auto first = std::min_element(
+              host.waiting.begin(), host.waiting.end(),
+              [](const Request& a, const Request& b) { return a.not_before < b.not_before; });
+          park(key, host, first->not_before);
+          asleep = true;
           break;
         }
         std::iter_swap(host.waiting.begin(), ready);
@@ -466,11 +500,16 @@ void Crawler::Dispatch() {
             delay,
             ToClock(std::chrono::duration<double>(std::min(*cd, s.max_crawl_delay.count()))));
       }
-      host.next_start = now + delay;
+      // From this start, not from the dispatch's `now`: a dispatch that starts many
+      // transfers takes milliseconds, and the gap to this host must not shrink by them.
+      host.next_start = Clock::now() + delay;
       Start(host, key, std::move(r));
     }
+    // A host held back by a limit (robots.txt being read, its transfers, the tracker's room)
+    // stays awake: the event that lifts the limit dispatches again.
+    it = host.waiting.empty() || asleep ? awake_.erase(it) : std::next(it);
   }
-  if (wake) ScheduleDispatch(*wake);
+  if (!sleeping_.empty()) ScheduleDispatch(sleeping_.begin()->first);
 }
 
 FetchRequest Crawler::MakeRequest(const Source& src, const std::string& url,

@@ -226,6 +226,8 @@ class Crawler {
     // host, so that a source allowed to reach it still reads its robots.txt.
     std::map<size_t, std::chrono::steady_clock::time_point> robots_refused;
     std::deque<Request> waiting;
+    // While set, the host sleeps in sleeping_ until then (its min_delay or a retry's wait).
+    std::optional<std::chrono::steady_clock::time_point> parked;
   };
   struct SourcePass {
     bool active = false;
@@ -256,6 +258,7 @@ class Crawler {
   void FetchPage(size_t source, std::string url, PageDone done, std::vector<std::string> headers,
                  bool first);
   void Dispatch();
+  void DispatchAwake();  // one visit of the awake hosts (Dispatch without re-entry)
   void ScheduleDispatch(std::chrono::steady_clock::time_point when);
   void Start(HostState& host, const std::string& host_key, Request r);
   void OnFetched(const std::string& host_key, Request r, FetchResult res);
@@ -334,6 +337,13 @@ class Crawler {
   boost::asio::steady_timer dispatch_timer_;
   std::optional<std::chrono::steady_clock::time_point> dispatch_at_;
   std::map<std::string, HostState> hosts_;
+  // Dispatch's worklists, so that a call costs the hosts that may start a request now, not
+  // every host of the pass (a national pass has tens of thousands, mostly waiting out their
+  // min_delay): awake_ holds the hosts with waiting requests that are not asleep, sleeping_
+  // the others by the time they may start again.
+  std::set<std::string> awake_;
+  bool dispatching_ = false, dispatch_again_ = false;
+  std::multimap<std::chrono::steady_clock::time_point, std::string> sleeping_;
   std::vector<SourcePass> passes_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> source_timers_;
   std::function<void(const SourcePassStats&)> on_pass_;  // RunForever's observer

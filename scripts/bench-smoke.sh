@@ -38,4 +38,7 @@ step "bench-e2e: embedded Kafka, 2 hosts x 5 reports" \
 step "bench-scale: sources" "${crawl[@]}" scale-sources --sources 2,4 --hosts 2 --reports 1
 step "bench-scale: page size" \
   "${crawl[@]}" scale-pages --hosts 1 --reports 2 --page-kibs 0,64 --flavor plain
+step "bench-scale: national pass, 3 hosts, first and conditional pass" \
+  "${crawl[@]}" national --national-hosts 3 --reports 6 --per-list 2 --min-delay-ms 20 \
+  --concurrency 8 --per-host 1 --flavor plain
 echo "bench-smoke: ok"

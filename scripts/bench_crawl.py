@@ -17,6 +17,9 @@ and fails the script).
   scale-sources  nianbao `run --once` (file sink) and `crawl --once` over 100, 1,000, 10,000
                  sources
   scale-pages    the same with report pages of growing size
+  national       the national pass, simulated: nianbao `crawl --once` twice (a first pass,
+                 then the all-conditional pass) over 300, 3,000, 30,000 hosts with a skewed
+                 number of reports per host and `min_delay` on, against the politeness bound
 
 Every run is checked: exit status 0, exactly the manifest's list pages and reports fetched,
 each report once, and one record per report (nianbao's file sink; the spider's items with
@@ -29,9 +32,11 @@ Runs under Debian's /usr/bin/python3 (Scrapy from python3-scrapy); the rest is s
 """
 
 import argparse
+import collections
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -40,7 +45,9 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTAL = ROOT / "bench" / "bench_portal.py"
@@ -79,11 +86,32 @@ class Portal:
             raise SystemExit("bench_crawl: the portal did not start: %r" % line)
         with open(self.manifest_path, encoding="utf-8") as f:
             self.manifest = json.load(f)
+        self.children = self.find_children()
 
     def cpu_seconds(self):
-        with open("/proc/%d/stat" % self.proc.pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+        """The portal's CPU: its own and that of the children serving further host slices
+        (bench_portal.py --hosts-per-process)."""
+        total = 0.0
+        for pid in [self.proc.pid] + self.children:
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+        return total
+
+    def find_children(self):
+        out = []
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open("/proc/%s/stat" % name) as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == self.proc.pid:
+                            out.append(int(name))
+                except (OSError, ValueError, IndexError):
+                    continue
+        return out
 
     def rss_kb(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
@@ -121,7 +149,14 @@ def thread_cpu(pid):
     return out
 
 
-def measure(cmd, stdout_path, stderr_path, portal):
+def count_fds(pid):
+    try:
+        return len(os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return 0
+
+
+def measure(cmd, stdout_path, stderr_path, portal, nofile=None):
     """Runs cmd to completion; its wall time, CPU and peak RSS (wait4), the CPU of its main
     thread (for nianbao the event-loop thread, for Scrapy the reactor thread) and of its
     other threads, and the portal's CPU during the run.
@@ -129,17 +164,24 @@ def measure(cmd, stdout_path, stderr_path, portal):
     The main thread blocks in waitid(WNOWAIT) until the child exits, so the wall time ends
     when the child does (no polling delay); a helper thread samples the child's threads every
     0.2 s (a thread that ends is seen at its last sample); the main thread's final CPU is read
-    from the exited child before it is reaped with wait4."""
+    from the exited child before it is reaped with wait4. nofile: the child's RLIMIT_NOFILE."""
     portal_cpu0 = portal.cpu_seconds()
     threads = {}
+    fds = [0]
     done = threading.Event()
+
+    def limit():  # the soft limit only: raising the hard one needs CAP_SYS_RESOURCE
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(nofile, hard), hard))
+
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         t0 = time.monotonic()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, preexec_fn=limit if nofile else None)
 
         def sample():
             while not done.wait(0.2):
                 threads.update(thread_cpu(proc.pid))
+                fds[0] = max(fds[0], count_fds(proc.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -154,7 +196,7 @@ def measure(cmd, stdout_path, stderr_path, portal):
     return {"rc": proc.returncode, "wall_s": wall, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
             "cpu_s": ru.ru_utime + ru.ru_stime, "maxrss_mb": ru.ru_maxrss / 1024.0,
             "main_thread_cpu_s": main, "other_threads_cpu_s": max(0.0, ru.ru_utime + ru.ru_stime - main),
-            "threads": len(threads),
+            "threads": len(threads), "peak_fds": fds[0],
             "thread_cpu_s": sorted(((n, round(c, 2)) for n, c in threads.values()), key=lambda x: -x[1])[:8],
             "portal_cpu_s": portal.cpu_seconds() - portal_cpu0}
 
@@ -164,12 +206,13 @@ def measure(cmd, stdout_path, stderr_path, portal):
 # --------------------------------------------------------------------------------------------
 
 
-def write_sources(path, manifest, concurrency, per_host, state_dir):
+def write_sources(path, manifest, concurrency, per_host, state_dir, min_delay_ms=0):
+    delay = ('min_delay = "0s"               # politeness delays off (Scrapy: DOWNLOAD_DELAY = 0)'
+             if not min_delay_ms else 'min_delay = "%dms"' % min_delay_ms)
     lines = ["# Generated by scripts/bench_crawl.py for bench/bench_portal.py.",
              "[global]", "max_concurrency = %d" % concurrency, 'state_dir = "%s"' % state_dir, "",
              "[defaults]", 'user_agent = "nianbao/0.1 (+https://github.com/nianbao/nianbao)"',
-             "per_host_concurrency = %d" % per_host,
-             'min_delay = "0s"               # politeness delays off (Scrapy: DOWNLOAD_DELAY = 0)',
+             "per_host_concurrency = %d" % per_host, delay,
              "obey_robots = true             # the portal allows everything", "max_retries = 3",
              'backoff_base = "500ms"', 'connect_timeout = "10s"', 'total_timeout = "60s"',
              'max_body = "8MiB"', "http2 = false", "page_budget = 100000", "max_pages = 1000",
@@ -593,9 +636,147 @@ def scenario_scale_pages(args):
         args.modes.split(","))
 
 
+# --------------------------------------------------------------------------------------------
+# The national pass, simulated
+# --------------------------------------------------------------------------------------------
+
+PASS_LINE_RE = re.compile(r"source \S+: (\S+)\s+lists (\d+)\s+reports (\d+) \(new (\d+), revised (\d+), "
+                          r"unchanged (\d+), failed (\d+)\).*requests (\d+)")
+
+
+def fetch_log_stats(path, min_delay_s):
+    """Requests per host and by status from nianbao's --fetch-log; the politeness bound (the
+    busiest host's requests x min_delay) and the smallest gap between two request starts on
+    one host (politeness kept: never below min_delay)."""
+    per_host = collections.defaultdict(list)
+    status = collections.Counter()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            e = json.loads(line)
+            started = e["timings"]["started"].replace("Z", "+00:00")
+            per_host[urlsplit(e["url"]).hostname].append(datetime.fromisoformat(started).timestamp())
+            status[str(e["status"])] += 1
+    busiest = max((len(v) for v in per_host.values()), default=0)
+    gaps = [b - a for v in per_host.values() for a, b in zip(sorted(v), sorted(v)[1:])]
+    return {"fetches": sum(status.values()), "hosts_fetched": len(per_host), "by_status": dict(status),
+            "busiest_host_requests": busiest, "bound_s": busiest * min_delay_s,
+            "min_gap_s": min(gaps) if gaps else None}
+
+
+def state_size_mb(state):
+    return sum(p.stat().st_size for p in Path(state).iterdir() if p.is_file()) / 1024 / 1024
+
+
+def state_rows(state):
+    import sqlite3
+    for db in Path(state).glob("*.db"):
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+        try:
+            return con.execute("SELECT count(*) FROM urls").fetchone()[0]
+        finally:
+            con.close()
+    return None
+
+
+NATIONAL_COLUMNS = [("hosts", "hosts", None), ("pass", "pass", None), ("requests", "requests", None),
+                    ("statuses", "200 / 304", None), ("wall_s", "wall s", 1), ("bound_s", "bound s", 1),
+                    ("ratio", "wall / bound", 2), ("cpu_s", "CPU s", 2), ("core_share", "share of one core", 3),
+                    ("main_thread_cpu_s", "loop-thread CPU s", 2), ("cpu_ms_per_request", "CPU ms / request", 3),
+                    ("maxrss_mb", "peak RSS MB", 1), ("peak_fds", "peak fds", None),
+                    ("state_mb", "state MB", 1), ("portal_core_share", "portal share of one core", 2),
+                    ("load", "load before → after", None)]
+
+
+def national_cell(m, key, digits):
+    v = m.get(key)
+    if v is None:
+        return "n/a"
+    if digits is None:
+        return "{:,}".format(v) if isinstance(v, int) else str(v)
+    return "%.*f" % (digits, v)
+
+
+def scenario_national(args):
+    points = [int(x) for x in args.national_hosts.split(",")]
+    delay_s = args.min_delay_ms / 1000
+    rows, failures = [], []
+    for n in points:
+        work = new_workdir(args, "national-%d" % n)
+        portal = Portal(work, ["--hosts", n, "--skew", "lognormal", "--reports", args.reports,
+                               "--median-reports", args.median_reports, "--sigma", args.sigma,
+                               "--seed", args.seed, "--per-list", args.per_list, "--flavor", args.flavor,
+                               "--stats", work / "portal-stats.json"])
+        t = portal.manifest["totals"]
+        log("bench_crawl: national %d hosts: %d sources, %d list pages, %d reports (busiest source %d)"
+            % (n, t["sources"], t["list_pages"], t["reports"], t["busiest_source_reports"]))
+        try:
+            state = work / "state"
+            state.mkdir()
+            write_sources(work / "sources.toml", portal.manifest, args.concurrency, args.per_host, state,
+                          args.min_delay_ms)
+            for pass_no in (1, 2):
+                load0 = load_line()
+                flog = work / ("fetch-%d.jsonl" % pass_no)
+                cmd = [args.nianbao, "crawl", "--once", "--sources", str(work / "sources.toml"),
+                       "--state-dir", str(state), "--fetch-log", str(flog)]
+                m = measure(cmd, work / ("stdout-%d.txt" % pass_no), work / ("stderr-%d.txt" % pass_no), portal,
+                            nofile=args.nofile)
+                m.update({"hosts": n, "sources": t["sources"], "pass": "first" if pass_no == 1 else "conditional",
+                          "load_before": load0, "load_after": load_line()})
+                m["load"] = "%s → %s" % (load0.split()[0], m["load_after"].split()[0])
+                counts = collections.Counter()
+                for line in (work / ("stderr-%d.txt" % pass_no)).read_text(errors="replace").splitlines():
+                    c = PASS_LINE_RE.search(line)
+                    if c:
+                        counts["sources_ok"] += c.group(1) in ("ok", "stale")
+                        for k, g in (("list_pages", 2), ("reports_found", 3), ("reports_new", 4),
+                                     ("reports_unchanged", 6), ("reports_failed", 7), ("requests", 8)):
+                            counts[k] += int(c.group(g))
+                m.update(counts)
+                m.update(fetch_log_stats(flog, delay_s))
+                st = m["by_status"]
+                m["statuses"] = "%s / %s" % ("{:,}".format(st.get("200", 0)), "{:,}".format(st.get("304", 0)))
+                m["ratio"] = m["wall_s"] / m["bound_s"] if m["bound_s"] else None
+                m["core_share"] = m["cpu_s"] / m["wall_s"]
+                m["portal_core_share"] = m["portal_cpu_s"] / m["wall_s"]
+                m["cpu_ms_per_request"] = 1000 * m["cpu_s"] / m["fetches"] if m["fetches"] else None
+                m["state_mb"] = state_size_mb(state)
+                m["state_rows"] = state_rows(state)
+                m["requests"] = m["fetches"]
+                # Complete: every report found, none failed; the second pass is conditional (every
+                # page but robots.txt answered 304, every report unchanged).
+                ok = m["rc"] == 0 and m["reports_found"] == t["reports"] and m["reports_failed"] == 0
+                if pass_no == 2:
+                    ok = ok and st.get("304", 0) == m["fetches"] - t["robots"] \
+                        and m["reports_unchanged"] == t["reports"]
+                if not ok:
+                    failures.append("national %d hosts, pass %d: rc %d, reports %d/%d, failed %d, statuses %s"
+                                    % (n, pass_no, m["rc"], m["reports_found"], t["reports"],
+                                       m["reports_failed"], st))
+                    log("bench_crawl: MISMATCH %s" % failures[-1])
+                log("bench_crawl: national %d hosts pass %d: %.1fs (bound %.1fs), CPU %.2fs, RSS %.1f MB | %s |"
+                    % (n, pass_no, m["wall_s"], m["bound_s"], m["cpu_s"], m["maxrss_mb"],
+                       " | ".join(national_cell(m, k, d) for k, _, d in NATIONAL_COLUMNS)))
+                rows.append(m)
+        finally:
+            portal.stop()
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+    print("\nThe national pass, simulated: nianbao `crawl --once`, min_delay %d ms, per-host concurrency %d, "
+          "%d transfers overall; reports per host lognormal (median %g, sigma %g, at most %d, seed %d)\n"
+          % (args.min_delay_ms, args.per_host, args.concurrency, args.median_reports, args.sigma,
+             args.reports, args.seed))
+    print("| %s |" % " | ".join(label for _, label, _ in NATIONAL_COLUMNS))
+    print("|%s" % ("---|" * len(NATIONAL_COLUMNS)))
+    for m in rows:
+        print("| %s |" % " | ".join(national_cell(m, k, d) for k, _, d in NATIONAL_COLUMNS))
+    save(args, "national", {"args": vars(args), "rows": rows, "failures": failures})
+    return 1 if failures else 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("scenario", choices=["crawl", "e2e", "scale-sources", "scale-pages"])
+    ap.add_argument("scenario", choices=["crawl", "e2e", "scale-sources", "scale-pages", "national"])
     ap.add_argument("--nianbao", default=str(ROOT / "build-bench" / "app" / "nianbao"))
     ap.add_argument("--hosts", type=int, default=50)
     ap.add_argument("--reports", type=int, default=200, help="reports per source")
@@ -610,6 +791,13 @@ def main(argv=None):
     ap.add_argument("--contenders", default=",".join(CONTENDERS), help="crawl: which to run")
     ap.add_argument("--modes", default="run,crawl",
                     help="scale-*: nianbao commands, run (`run --once`, parsing) and/or crawl (`crawl --once`)")
+    ap.add_argument("--national-hosts", default="300,3000,30000", help="national: host counts")
+    ap.add_argument("--min-delay-ms", type=int, default=100, help="national: min_delay of every source")
+    ap.add_argument("--median-reports", type=float, default=12, help="national: median reports per host")
+    ap.add_argument("--sigma", type=float, default=1.0, help="national: sigma of ln(reports per host)")
+    ap.add_argument("--seed", type=int, default=19, help="national: seed of the reports per host")
+    ap.add_argument("--nofile", type=int, default=20000,
+                    help="national: RLIMIT_NOFILE (soft) of nianbao, at most the hard limit")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs first")
     ap.add_argument("--work-dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
@@ -620,7 +808,7 @@ def main(argv=None):
     if not os.access(args.nianbao, os.X_OK):
         raise SystemExit("bench_crawl: no nianbao binary at %s (build it, or pass --nianbao)" % args.nianbao)
     return {"crawl": scenario_crawl, "e2e": scenario_e2e, "scale-sources": scenario_scale_sources,
-            "scale-pages": scenario_scale_pages}[args.scenario](args)
+            "scale-pages": scenario_scale_pages, "national": scenario_national}[args.scenario](args)
 
 
 if __name__ == "__main__":

@@ -1027,5 +1027,49 @@ TEST(CrawlerTraps, EndlessPaginationAndLinkFloodsAreBounded) {
   std::filesystem::remove_all(dir);
 }
 
+// Hosts waiting out their min_delay sleep apart from the ones that may start now (Dispatch
+// visits only the latter), and wake for their next request: two hosts with the same column,
+// one transfer at a time overall, every report of both fetched, each host's requests still
+// min_delay apart.
+TEST_F(CrawlerTest, SleepingHostsWakeForTheirNextRequests) {
+  TestHttpServer second([this](const HttpRequest& r) { return portal_.Serve(r); });
+  Source other = config_.sources[0];
+  other.name = "second-host";
+  other.entry = {second.Url("/col/index.html")};
+  config_.sources.push_back(other);
+  for (auto& s : config_.sources) {
+    s.settings.min_delay = 200ms;
+    s.settings.per_host_concurrency = 1;
+  }
+  config_.global.max_concurrency = 1;
+  CrawlerOptions options;
+  options.cpu = cpu_;
+  Crawler crawler(io_, fetcher_, *state_, tracker_, config_, options);
+  std::optional<std::vector<SourcePassStats>> result;
+  crawler.RunPass([&](std::vector<SourcePassStats> s) { result = std::move(s); });
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!result && std::chrono::steady_clock::now() < deadline) {
+    io_.run_for(20ms);
+    Drain();
+  }
+  Drain();
+  ASSERT_TRUE(result.has_value()) << "a sleeping host never woke";
+  ASSERT_EQ(result->size(), 2u);
+  for (const auto& s : *result) {
+    EXPECT_EQ(s.health, "ok") << s.source;
+    EXPECT_EQ(s.reports_new, 5) << s.source;  // t1..t6 but t4, under /private/
+  }
+  EXPECT_EQ(pages_.size(), 10u);
+  for (TestHttpServer* server : {&server_, &second}) {
+    auto reqs = server->requests();
+    ASSERT_GE(reqs.size(), 9u);  // robots, 3 lists, 5 reports
+    for (size_t i = 1; i < reqs.size(); ++i) {
+      // 200 ms apart at the start; the margin is for when the server thread reads them.
+      EXPECT_GE(reqs[i].received - reqs[i - 1].received, 120ms)
+          << reqs[i - 1].target << " then " << reqs[i].target;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace nianbao::crawler
