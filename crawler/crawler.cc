@@ -500,10 +500,11 @@ void Crawler::DispatchAwake() {
             delay,
             ToClock(std::chrono::duration<double>(std::min(*cd, s.max_crawl_delay.count()))));
       }
-      // From this start, not from the dispatch's `now`: a dispatch that starts many
-      // transfers takes milliseconds, and the gap to this host must not shrink by them.
-      host.next_start = Clock::now() + delay;
       Start(host, key, std::move(r));
+      // From this start, not from the dispatch's `now`, and after it: a dispatch that starts
+      // many transfers takes milliseconds, and so may Start's read of the URL's state before
+      // the transfer begins; the gap to this host must not shrink by either.
+      host.next_start = Clock::now() + delay;
     }
     // A host held back by a limit (robots.txt being read, its transfers, the tracker's room)
     // stays awake: the event that lifts the limit dispatches again.
