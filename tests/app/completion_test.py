@@ -9,21 +9,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import cli_help  # noqa: E402
+from common import Checks  # noqa: E402
 
-passed = failed = 0
-
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok    {what}")
-    else:
-        failed += 1
-        print(f"FAIL  {what}")
-        if detail:
-            print("      " + detail.strip().replace("\n", "\n      "))
+check = Checks()
 
 
 def complete(script, words, cwd):
@@ -80,8 +70,7 @@ def main():
             check(not missing, f"nianbao {' '.join(path)} -<TAB> offers every long option",
                   f"missing: {missing}")
 
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return check.finish()
 
 
 if __name__ == "__main__":

@@ -16,21 +16,11 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import cli_help  # noqa: E402
+from common import Checks  # noqa: E402
 
-passed = failed = 0
-
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok    {what}")
-    else:
-        failed += 1
-        print(f"FAIL  {what}")
-        if detail:
-            print("      " + detail.strip().replace("\n", "\n      "))
+check = Checks()
 
 
 def roff(option):
@@ -84,8 +74,7 @@ def main():
         check("nianbao" in rendered.stdout and "EXIT STATUS" in rendered.stdout,
               "man -l shows the page")
 
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return check.finish()
 
 
 if __name__ == "__main__":

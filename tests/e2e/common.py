@@ -18,12 +18,15 @@ class Checks:
     def __init__(self):
         self.passed = self.failed = 0
 
-    def __call__(self, cond, what):
+    def __call__(self, cond, what, detail=""):
+        """`detail`, when given, is printed indented under a failed check."""
         if cond:
             self.passed += 1
         else:
             self.failed += 1
             print("FAIL:", what, flush=True)
+            if detail:
+                print("      " + detail.strip().replace("\n", "\n      "), flush=True)
         return cond
 
     def finish(self):
