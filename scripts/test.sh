@@ -59,7 +59,7 @@ if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   # way TSan does not follow) and the timing bounds of the robots matcher (TSan is slower).
   stage concurrency tests under ThreadSanitizer
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNIANBAO_WERROR=ON \
-    -DNIANBAO_SANITIZE=thread >/dev/null
+    -DNIANBAO_SANITIZE=thread -DCMAKE_CXX_FLAGS_DEBUG="$DEBUG_INFO" >/dev/null
   cmake --build build-tsan -j"$JOBS" --target crawler_test ingest_test journey_test sinks_test
   export TSAN_OPTIONS=halt_on_error=1
   build-tsan/tests/crawler_test --gtest_filter='-RobotsLimitsTest.*Fast*' --gtest_brief=1

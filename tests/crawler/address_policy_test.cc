@@ -22,12 +22,14 @@
 #include "crawler/curl_fetcher.h"
 #include "crawler/links.h"
 #include "crawler/sources.h"
+#include "tests/crawler/crawl_harness.h"
 #include "tests/crawler/recording_tracker.h"
 #include "tests/crawler/test_http_server.h"
 
 namespace nianbao::crawler {
 namespace {
 
+using nianbao::testing::CrawlHarness;
 using nianbao::testing::HttpRequest;
 using nianbao::testing::HttpResponse;
 using nianbao::testing::TestHttpServer;
@@ -422,14 +424,8 @@ class RefusingFetcher final : public Fetcher {
 
 class AddressCrawlTest : public ::testing::Test {
  protected:
-  AddressCrawlTest()
-      : state_dir_(std::filesystem::temp_directory_path() /
-                   ("nianbao-address-test-" + std::to_string(::getpid()) + "-" +
-                    std::to_string(counter_++))) {
-    std::filesystem::remove_all(state_dir_);
-    auto st = StateStore::Open(state_dir_.string());
-    EXPECT_TRUE(st.ok()) << st.status().ToString();
-    state_ = std::move(st).value();
+  AddressCrawlTest() {
+    harness_.fetcher_in_use = &fetcher_;
     Source s;
     s.name = "gov";
     s.entry = {server_.Url("/col/index.html")};
@@ -442,22 +438,10 @@ class AddressCrawlTest : public ::testing::Test {
     config_.sources.push_back(s);
     config_.global.resolve = {"gov.test:" + std::to_string(server_.port()) + ":127.0.0.1"};
   }
-  ~AddressCrawlTest() override { std::filesystem::remove_all(state_dir_); }
-
   SourcePassStats Pass() {
     CrawlerOptions options;
     options.seed = 7;
-    Crawler crawler(io_, fetcher_, *state_, tracker_, config_, options);
-    std::optional<std::vector<SourcePassStats>> result;
-    crawler.RunPass([&](std::vector<SourcePassStats> s) { result = std::move(s); });
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!result && std::chrono::steady_clock::now() < deadline) {
-      io_.run_for(10ms);
-      tracker_.Release();
-    }
-    EXPECT_TRUE(result.has_value()) << "pass never finished";
-    if (!result || result->empty()) return {};
-    return result->front();
+    return CrawlHarness::First(harness_.RunPass(config_, options, 30s, 10ms));
   }
 
   std::string Named(const std::string& path) {
@@ -500,15 +484,12 @@ class AddressCrawlTest : public ::testing::Test {
     return res;
   }};
   std::atomic<bool> disallow_t1_{false};  // robots.txt forbids /col/t1.html (else: none)
-  static inline int counter_ = 0;
-  std::filesystem::path state_dir_;
-  std::unique_ptr<StateStore> state_;
+  CrawlHarness harness_{"address-test"};
+  std::unique_ptr<StateStore>& state_ = harness_.state;
   SourcesConfig config_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
-      boost::asio::make_work_guard(io_);
+  boost::asio::io_context& io_ = harness_.io;
   RefusingFetcher fetcher_{io_};
-  nianbao::testing::RecordingTracker tracker_;
+  nianbao::testing::RecordingTracker& tracker_ = harness_.tracker;
 };
 
 TEST_F(AddressCrawlTest, ALiteralLoopbackEntryFollowsLinksToAnotherLoopbackAddress) {

@@ -15,12 +15,14 @@
 #include <mutex>
 
 #include "crawler/curl_fetcher.h"
+#include "tests/crawler/crawl_harness.h"
 #include "tests/crawler/recording_tracker.h"
 #include "tests/crawler/test_http_server.h"
 
 namespace nianbao::crawler {
 namespace {
 
+using nianbao::testing::CrawlHarness;
 using nianbao::testing::HttpRequest;
 using nianbao::testing::HttpResponse;
 using nianbao::testing::TestHttpServer;
@@ -127,15 +129,7 @@ struct Portal {
 
 class CrawlerTest : public ::testing::Test {
  protected:
-  CrawlerTest()
-      : server_([this](const HttpRequest& r) { return portal_.Serve(r); }),
-        state_dir_(std::filesystem::temp_directory_path() /
-                   ("nianbao-crawler-test-" + std::to_string(::getpid()) + "-" +
-                    std::to_string(counter_++))) {
-    std::filesystem::remove_all(state_dir_);
-    auto st = StateStore::Open(state_dir_.string());
-    EXPECT_TRUE(st.ok()) << st.status().ToString();
-    state_ = std::move(st).value();
+  CrawlerTest() : server_([this](const HttpRequest& r) { return portal_.Serve(r); }) {
     Source s;
     s.name = "test-column";
     s.entry = {server_.Url("/col/index.html")};
@@ -150,26 +144,14 @@ class CrawlerTest : public ::testing::Test {
     config_.sources.push_back(s);
     config_.global.max_concurrency = 8;
   }
-  ~CrawlerTest() override { std::filesystem::remove_all(state_dir_); }
-
   // Runs one pass; the pages handed on are in `pages_`.
   SourcePassStats Pass() {
     CrawlerOptions options;
     options.seed = 7;
     options.cpu = cpu_;
-    Crawler crawler(io_, fetcher_, *state_, tracker_, config_, options);
-    std::optional<std::vector<SourcePassStats>> result;
-    crawler.RunPass([&](std::vector<SourcePassStats> s) { result = std::move(s); });
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (!result && std::chrono::steady_clock::now() < deadline) {
-      io_.run_for(20ms);
-      Drain();
-    }
-    Drain();
-    EXPECT_TRUE(result.has_value()) << "pass never finished";
+    auto result = harness_.RunPass(config_, options, 60s, 20ms, [this] { Drain(); });
     EXPECT_TRUE(tracker_.open.empty()) << "a journey was left open by the pass";
-    if (!result || result->empty()) return {};
-    return result->front();
+    return CrawlHarness::First(result);
   }
 
   void Drain() {
@@ -186,17 +168,15 @@ class CrawlerTest : public ::testing::Test {
     return out;
   }
 
-  static inline int counter_ = 0;
   Portal portal_;
   TestHttpServer server_;
-  std::filesystem::path state_dir_;
-  std::unique_ptr<StateStore> state_;
+  CrawlHarness harness_{"crawler-test", 16};
+  const std::filesystem::path& state_dir_ = harness_.state_dir;
+  std::unique_ptr<StateStore>& state_ = harness_.state;
   SourcesConfig config_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
-      boost::asio::make_work_guard(io_);
-  CurlFetcher fetcher_{io_};
-  nianbao::testing::RecordingTracker tracker_{16};
+  boost::asio::io_context& io_ = harness_.io;
+  CurlFetcher& fetcher_ = harness_.fetcher;
+  nianbao::testing::RecordingTracker& tracker_ = harness_.tracker;
   boost::asio::thread_pool* cpu_ = nullptr;  // digests inline unless a test sets a pool
   std::vector<FetchedPage> pages_;
 };
@@ -987,11 +967,8 @@ TEST(CrawlerTraps, EndlessPaginationAndLinkFloodsAreBounded) {
     }
     return res;
   });
-  auto dir =
-      std::filesystem::temp_directory_path() / ("nianbao-traps-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  auto state = StateStore::Open(dir.string());
-  ASSERT_TRUE(state.ok());
+  CrawlHarness harness("traps");
+  ASSERT_NE(harness.state, nullptr);
   SourcesConfig config;
   Source cal;
   cal.name = "calendar";
@@ -1006,17 +983,7 @@ TEST(CrawlerTraps, EndlessPaginationAndLinkFloodsAreBounded) {
   flood.entry = {server.Url("/flood")};
   flood.settings.page_budget = 50;
   config.sources = {cal, flood};
-  boost::asio::io_context io;
-  auto guard = boost::asio::make_work_guard(io);
-  CurlFetcher fetcher(io);
-  nianbao::testing::RecordingTracker tracker;
-  Crawler crawler(io, fetcher, *state.value(), tracker, config);
-  std::optional<std::vector<SourcePassStats>> result;
-  crawler.RunPass([&](std::vector<SourcePassStats> s) { result = std::move(s); });
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!result && std::chrono::steady_clock::now() < deadline) {
-    io.run_for(std::chrono::milliseconds(20));
-  }
+  auto result = harness.RunPass(config, CrawlerOptions{});
   ASSERT_TRUE(result.has_value()) << "a trap kept the pass from ending";
   std::map<std::string, SourcePassStats> by;
   for (auto& s : *result) by[s.source] = s;
@@ -1024,7 +991,6 @@ TEST(CrawlerTraps, EndlessPaginationAndLinkFloodsAreBounded) {
   EXPECT_EQ(by["flood"].reports_found, 2000);  // links read from one page are capped
   EXPECT_LE(by["flood"].requests, 50);         // page_budget (the list page included)
   EXPECT_EQ(by["flood"].failures["page_budget"], 2000 - 49);
-  std::filesystem::remove_all(dir);
 }
 
 // Hosts waiting out their min_delay sleep apart from the ones that may start now (Dispatch
@@ -1044,15 +1010,7 @@ TEST_F(CrawlerTest, SleepingHostsWakeForTheirNextRequests) {
   config_.global.max_concurrency = 1;
   CrawlerOptions options;
   options.cpu = cpu_;
-  Crawler crawler(io_, fetcher_, *state_, tracker_, config_, options);
-  std::optional<std::vector<SourcePassStats>> result;
-  crawler.RunPass([&](std::vector<SourcePassStats> s) { result = std::move(s); });
-  auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!result && std::chrono::steady_clock::now() < deadline) {
-    io_.run_for(20ms);
-    Drain();
-  }
-  Drain();
+  auto result = harness_.RunPass(config_, options, 60s, 20ms, [this] { Drain(); });
   ASSERT_TRUE(result.has_value()) << "a sleeping host never woke";
   ASSERT_EQ(result->size(), 2u);
   for (const auto& s : *result) {

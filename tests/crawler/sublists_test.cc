@@ -15,12 +15,14 @@
 #include "crawler/crawler.h"
 #include "crawler/curl_fetcher.h"
 #include "crawler/gateway.h"
+#include "tests/crawler/crawl_harness.h"
 #include "tests/crawler/recording_tracker.h"
 #include "tests/crawler/test_http_server.h"
 
 namespace nianbao::crawler {
 namespace {
 
+using nianbao::testing::CrawlHarness;
 using nianbao::testing::HttpRequest;
 using nianbao::testing::HttpResponse;
 using nianbao::testing::TestHttpServer;
@@ -249,15 +251,7 @@ struct Pages {
 
 class SublistCrawlTest : public ::testing::Test {
  protected:
-  SublistCrawlTest()
-      : server_([this](const HttpRequest& r) { return pages_.Serve(r); }),
-        state_dir_(std::filesystem::temp_directory_path() /
-                   ("nianbao-sublist-test-" + std::to_string(::getpid()) + "-" +
-                    std::to_string(counter_++))) {
-    std::filesystem::remove_all(state_dir_);
-    auto st = StateStore::Open(state_dir_.string());
-    EXPECT_TRUE(st.ok()) << st.status().ToString();
-    state_ = std::move(st).value();
+  SublistCrawlTest() : server_([this](const HttpRequest& r) { return pages_.Serve(r); }) {
     source_.name = "sub";
     source_.report_url = R"(/t\d+\.html$)";
     source_.report_text = "年度报告";
@@ -266,8 +260,6 @@ class SublistCrawlTest : public ::testing::Test {
     source_.settings.backoff_base = 50ms;
     source_.settings.total_timeout = 5s;
   }
-  ~SublistCrawlTest() override { std::filesystem::remove_all(state_dir_); }
-
   SourcePassStats Pass(std::vector<std::string> entry_paths) {
     config_.sources.clear();
     Source s = source_;
@@ -275,17 +267,9 @@ class SublistCrawlTest : public ::testing::Test {
     config_.sources.push_back(s);
     CrawlerOptions options = options_;
     options.seed = 7;
-    Crawler crawler(io_, fetcher_, *state_, tracker_, config_, options);
-    std::optional<std::vector<SourcePassStats>> result;
-    crawler.RunPass([&](std::vector<SourcePassStats> r) { result = std::move(r); });
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (!result && std::chrono::steady_clock::now() < deadline) {
-      io_.run_for(20ms);
-      tracker_.Release();
-    }
-    EXPECT_TRUE(result.has_value()) << "pass never finished";
+    auto result = harness_.RunPass(config_, options);
     EXPECT_TRUE(tracker_.open.empty()) << "a journey was left open by the pass";
-    return result && !result->empty() ? result->front() : SourcePassStats{};
+    return CrawlHarness::First(result);
   }
 
   std::set<std::string> Fetched() {
@@ -299,19 +283,17 @@ class SublistCrawlTest : public ::testing::Test {
     return n;
   }
 
-  static inline int counter_ = 0;
   Pages pages_;
   TestHttpServer server_;
-  std::filesystem::path state_dir_;
-  std::unique_ptr<StateStore> state_;
+  CrawlHarness harness_{"sublist-test"};
+  const std::filesystem::path& state_dir_ = harness_.state_dir;
+  std::unique_ptr<StateStore>& state_ = harness_.state;
   Source source_;
   CrawlerOptions options_;  // of every Pass() (its seed aside)
   SourcesConfig config_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
-      boost::asio::make_work_guard(io_);
-  CurlFetcher fetcher_{io_};
-  nianbao::testing::RecordingTracker tracker_;
+  boost::asio::io_context& io_ = harness_.io;
+  CurlFetcher& fetcher_ = harness_.fetcher;
+  nianbao::testing::RecordingTracker& tracker_ = harness_.tracker;
 };
 
 TEST_F(SublistCrawlTest, IframeRefreshAndScriptShellsLeadToTheirLists) {
