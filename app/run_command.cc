@@ -20,6 +20,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -34,6 +35,8 @@
 #include "app/systemd_notify.h"
 #include "archive/warc_writer.h"
 #include "base/logging.h"
+#include "base/read_file.h"
+#include "base/write_file.h"
 #include "cluster/cluster_node.h"
 #include "crawler/crawler.h"
 #include "crawler/curl_fetcher.h"
@@ -54,6 +57,33 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+
+// How often at most the status board's snapshot is saved while it changes (and once more at
+// the stop): a crash loses at most this much of what the page shows, never any data.
+constexpr auto kBoardSaveEvery = 60s;
+// A snapshot larger than this is not read back (the board's own bounds keep it to a few MB).
+constexpr size_t kBoardSnapshotMaxBytes = 64u << 20;
+
+// The status board's snapshot file (state_dir/status-board.json). Written from the CPU pool
+// while the daemon runs and from the loop at its stop; the newest snapshot wins whoever
+// writes last, and two writes never overlap.
+class BoardFile {
+ public:
+  explicit BoardFile(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+  Status Write(uint64_t generation, const std::string& text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (generation <= written_) return Status::Ok();
+    Status s = WriteFileAtomically(path_, text);
+    if (s.ok()) written_ = generation;
+    return s;
+  }
+
+ private:
+  const std::string path_;
+  std::mutex mu_;
+  uint64_t written_ = 0;
+};
 
 // Fault injection for the end-to-end tests, off unless NIANBAO_FAULT_KILL_BEFORE_MARK=N is
 // set: the process kills itself (SIGKILL, no cleanup) when the Nth report version has
@@ -347,6 +377,7 @@ class Daemon {
       board_.OnDelivered(source, batch, std::chrono::system_clock::now());
     };
     board_.SetSources(SourceNames());
+    LoadBoard();
     metrics_.Set(metric::kBuildInfo, {{"version", std::string(BuildVersion())}}, 1);
     updater_ = std::make_unique<ingest::StatusUpdater>(
         io_, cpu_, sinks,
@@ -734,6 +765,7 @@ class Daemon {
   }
 
   void Finish() {
+    SaveBoard(true);
     if (archive_) {
       // The file being written is closed and renamed; a parse still running past the
       // deadline that archives afterwards starts a new file, closed when the writer goes.
@@ -796,7 +828,47 @@ class Daemon {
   }
 
   // Copies the updater's counters into the registry, once a second.
+  // What the status page showed before the restart; a snapshot that cannot be read is left
+  // for the next save to replace, and the page starts empty.
+  void LoadBoard() {
+    board_file_ = std::make_shared<BoardFile>(config_->state_dir + "/status-board.json");
+    std::error_code ec;
+    if (!std::filesystem::exists(board_file_->path(), ec)) return;
+    auto text = ReadFileCapped(board_file_->path(), kBoardSnapshotMaxBytes, "64 MiB",
+                               "a status board snapshot");
+    Status s = text.ok() ? board_.Restore(text.value()) : text.status();
+    if (!s.ok()) {
+      log_->warn("status board: {}: {}; the status page starts empty", board_file_->path(),
+                 s.message());
+      return;
+    }
+    board_saved_ = board_.generation();
+    log_->info("status board: {} reports restored from {}", board_.reports().size(),
+               board_file_->path());
+  }
+
+  // Saves the board when it changed: from the pool now and then, on the loop at the stop.
+  void SaveBoard(bool now) {
+    if (!board_file_ || board_.generation() == board_saved_) return;
+    const auto t = std::chrono::steady_clock::now();
+    if (!now && t - board_saved_at_ < kBoardSaveEvery) return;
+    board_saved_ = board_.generation();
+    board_saved_at_ = t;
+    auto write = [file = board_file_, generation = board_saved_, text = board_.Snapshot(),
+                  log = log_] {
+      if (Status s = file->Write(generation, text); !s.ok()) {
+        log->warn("status board: cannot save: {}", s.message());
+      }
+    };
+    if (now) {
+      write();
+    } else {
+      asio::post(cpu_, std::move(write));
+    }
+  }
+
   void Sample() {
+    SaveBoard(false);
     const auto& st = updater_->stats();
     auto delta = [](int64_t now, int64_t& last) {
       int64_t d = now - last;
@@ -937,6 +1009,9 @@ class Daemon {
   // What the status page shows; the endpoint's page handler reads it (declared before it).
   StatusBoard board_{StatusBoardOptions{static_cast<size_t>(config_->status_max_reports),
                                         static_cast<size_t>(config_->status_max_findings)}};
+  std::shared_ptr<BoardFile> board_file_;  // shared with the pool's saves
+  uint64_t board_saved_ = 0;               // the board's generation last saved
+  std::chrono::steady_clock::time_point board_saved_at_{};
   std::unique_ptr<crawler::StateStore> state_;
   // Shared with the CPU pool's archive calls, which may outlive a shutdown's deadline.
   std::shared_ptr<archive::WarcWriter> archive_;

@@ -12,6 +12,10 @@
 // What it keeps is the web's text as it came (titles, organisations, messages, URLs): the
 // renderer escapes it, the board does not.
 //
+// A restart would leave the page empty of reports until new ones come, which can be months
+// out of season: the daemon saves a Snapshot in its state directory now and then and at
+// its stop, and Restores it at its start.
+//
 // Ownership: the daemon owns it, beside the metrics registry; the HTTP endpoint's page handler
 // reads it through a reference and must not outlive it.
 // Threading: not thread-safe. Every call, updates and reads alike, is made on the daemon's loop
@@ -29,6 +33,7 @@
 #include <vector>
 
 #include "base/page.h"
+#include "base/status.h"
 #include "sinks/sink.h"
 
 namespace nianbao::app {
@@ -111,6 +116,18 @@ class StatusBoard {
   void SetCluster(ClusterView view, const std::map<std::string, bool>& owned);
   const std::optional<ClusterView>& cluster() const { return cluster_; }
 
+  // The board as one JSON text ("schema": "nianbao.status-board.v1", docs/config.md "Status page") for a
+  // restarted daemon to show again (Restore): the reports kept, and per source what its row
+  // last showed (health, last pass, last ok, next due, last error). The counts since the start
+  // are not in it.
+  std::string Snapshot() const;
+  // Loads a Snapshot into a board that has seen nothing yet: its reports within this board's
+  // bounds, and the rows of its sources. A text that is not a snapshot is refused
+  // (InvalidArgument, saying why) and the board is left as it was.
+  Status Restore(std::string_view snapshot);
+  // Bumped by every change: the daemon saves a snapshot only when this moved.
+  uint64_t generation() const { return generation_; }
+
   const std::map<std::string, SourceRow>& sources() const { return sources_; }
   // The configured order first, then any other source seen.
   std::vector<const SourceRow*> SourcesInOrder() const;
@@ -130,6 +147,7 @@ class StatusBoard {
   std::deque<ReportRow> reports_;
   std::size_t findings_kept_ = 0;
   std::optional<ClusterView> cluster_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace nianbao::app

@@ -19,6 +19,7 @@
 
 #include "base/logging.h"
 #include "base/retry_after.h"
+#include "base/write_file.h"
 #include "sinks/batch_queue.h"
 
 namespace nianbao::sinks {
@@ -152,27 +153,9 @@ class SentAlertLedger {
   }
 
   Status Rewrite() {
-    const std::string tmp = path_ + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::IoError(tmp + ": " + std::generic_category().message(errno));
     std::string text;
     for (const auto& k : order_) text += k + "\n";
-    size_t done = 0;
-    bool ok = true;
-    while (ok && done < text.size()) {
-      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      ok = n >= 0;
-      if (ok) done += static_cast<size_t>(n);
-    }
-    ok = ok && ::fsync(fd) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0) {
-      return Status::IoError(path_ +
-                             ": rewrite: " + std::generic_category().message(ok ? errno : err));
-    }
-    return Status::Ok();
+    return WriteFileAtomically(path_, text);
   }
 
   const std::string path_;

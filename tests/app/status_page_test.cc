@@ -14,6 +14,7 @@ namespace nianbao::app {
 namespace {
 
 using Json = nlohmann::json;
+using namespace std::chrono_literals;
 
 const SystemTime kNoon = std::chrono::system_clock::from_time_t(1764936000);  // 2025-12-05 12:00Z
 
@@ -127,6 +128,99 @@ TEST(StatusBoardTest, SourcesKeepTheirPassErrorAndOrder) {
   EXPECT_EQ(rows[0]->last.reports_found, 7);
   EXPECT_EQ(rows[1]->health, "unknown");
   EXPECT_EQ(rows[1]->last_error, "http_503 https://aa/");
+}
+
+// A restarted daemon shows what the page showed before: the reports with their findings and
+// each source's last pass and error come back from the snapshot; the counts since the start
+// begin again at 0.
+TEST(StatusBoardTest, SnapshotRestoresReportsAndSourceRows) {
+  StatusBoard before;
+  before.SetSources({"gd", "bj"});
+  before.OnDelivered("gd", ReportBatch("r1", "广东省人民政府办公厅", 2024, {{"R1", "总数不符"}}),
+                     kNoon);
+  before.OnDelivered("bj", ReportBatch("r2", "北京市人民政府办公厅", 2023, {}), kNoon + 1s);
+  SourcePassStats s;
+  s.source = "gd";
+  s.health = "ok";
+  before.OnPass(s, kNoon, kNoon + 2h);
+  before.OnError("bj", "http_503 https://bj/", kNoon + 3s);
+
+  StatusBoard after;
+  after.SetSources({"gd", "bj"});
+  const uint64_t generation = after.generation();
+  ASSERT_TRUE(after.Restore(before.Snapshot()).ok());
+  EXPECT_GT(after.generation(), generation);
+  ASSERT_EQ(after.reports().size(), 2u);
+  EXPECT_EQ(after.reports()[0].report_id, "r2");  // still newest first
+  const ReportRow* r1 = after.FindReport("r1");
+  ASSERT_NE(r1, nullptr);
+  EXPECT_EQ(r1->organization, "广东省人民政府办公厅");
+  EXPECT_EQ(r1->year, 2024);
+  EXPECT_EQ(r1->event, "report.published");
+  EXPECT_EQ(r1->version, 1);
+  EXPECT_EQ(r1->delivered_at, kNoon);
+  ASSERT_EQ(r1->findings.size(), 1u);
+  EXPECT_EQ(r1->findings[0].rule, "R1");
+  EXPECT_EQ(r1->findings[0].message, "总数不符");
+  EXPECT_EQ(r1->findings[0].path, "applications.total");
+  EXPECT_EQ(after.findings_kept(), 1u);
+  const SourceRow* gd = after.FindSource("gd");
+  ASSERT_NE(gd, nullptr);
+  EXPECT_EQ(gd->health, "ok");
+  EXPECT_EQ(gd->last_pass, kNoon);
+  EXPECT_EQ(gd->last_ok, kNoon);
+  EXPECT_EQ(gd->next_due, kNoon + 2h);
+  EXPECT_EQ(gd->reports_delivered, 0);  // since this start
+  const SourceRow* bj = after.FindSource("bj");
+  ASSERT_NE(bj, nullptr);
+  EXPECT_EQ(bj->health, "unknown");
+  EXPECT_FALSE(bj->last_pass.has_value());
+  EXPECT_EQ(bj->last_error, "http_503 https://bj/");
+  EXPECT_EQ(bj->last_error_at, kNoon + 3s);
+}
+
+TEST(StatusBoardTest, RestoreKeepsTheBoardsOwnBounds) {
+  StatusBoard before({10, 100});
+  for (int i = 0; i < 10; ++i) {
+    before.OnDelivered("gd", ReportBatch("r" + std::to_string(i), "org", 2024, {}), kNoon);
+  }
+  StatusBoard after({3, 100});
+  ASSERT_TRUE(after.Restore(before.Snapshot()).ok());
+  ASSERT_EQ(after.reports().size(), 3u);
+  EXPECT_EQ(after.reports()[0].report_id, "r9");  // the newest stay
+  EXPECT_EQ(after.reports()[2].report_id, "r7");
+}
+
+TEST(StatusBoardTest, RestoreRefusesWhatIsNotASnapshotAndChangesNothing) {
+  StatusBoard board;
+  board.SetSources({"gd"});
+  board.OnDelivered("gd", ReportBatch("r1", "org", 2024, {}), kNoon);
+  const uint64_t generation = board.generation();
+  const Json good = Json::parse(board.Snapshot());
+  Json no_id = good;
+  no_id["reports"].push_back({{"title", "no report_id"}, {"delivered_at", 1}});
+  Json bad_finding = good;
+  bad_finding["reports"][0]["findings"] = Json::array({"not an object"});
+  Json no_name = good;
+  no_name["sources"].push_back({{"health", "ok"}});
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "not JSON"},
+      {"{\"schema\": \"nianbao.status-board.v1\"", "not JSON"},
+      {"[]", "not JSON"},
+      {R"({"schema": "nianbao.report.v1", "sources": [], "reports": []})", "schema is not"},
+      {R"({"schema": "nianbao.status-board.v1", "sources": []})", "no sources or reports"},
+      {no_id.dump(), "a report without report_id"},
+      {bad_finding.dump(), "a finding that is not an object"},
+      {no_name.dump(), "a source without a name"},
+  };
+  for (const auto& [text, why] : cases) {
+    Status s = board.Restore(text);
+    EXPECT_FALSE(s.ok()) << text;
+    EXPECT_NE(s.message().find(why), std::string::npos) << text << ": " << s.message();
+  }
+  EXPECT_EQ(board.generation(), generation);
+  ASSERT_EQ(board.reports().size(), 1u);
+  EXPECT_EQ(board.reports()[0].report_id, "r1");
 }
 
 TEST(StatusPageTest, OverviewShowsSourcesAndFindingsEscaped) {

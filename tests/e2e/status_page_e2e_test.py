@@ -269,6 +269,23 @@ def main():
         check(exprs, "the dashboard has queries")
         used = set().union(*(metric_names_in(e) for e in exprs))
         check(used <= exported, f"the dashboard uses exported metrics: {used - exported}")
+
+        # A restart shows the reports the page showed (the board's snapshot in the state
+        # directory, saved at the stop) at once, before any pass: the portal has not changed.
+        before = get_json(base + "/api/reports")
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=60)
+        daemon = env.daemon(config, once=False)
+        after = None
+        for _ in range(100):
+            try:
+                after = get_json(base + "/api/reports")
+                break
+            except OSError:
+                time.sleep(0.1)
+        check(before and after == before,
+              f"after a restart /api/reports shows the {len(before)} reports it showed: "
+              f"{len(after or [])} shown")
     finally:
         if daemon:
             daemon.send_signal(signal.SIGTERM)
