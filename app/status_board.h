@@ -116,10 +116,10 @@ class StatusBoard {
   void SetCluster(ClusterView view, const std::map<std::string, bool>& owned);
   const std::optional<ClusterView>& cluster() const { return cluster_; }
 
-  // The board as one JSON text ("schema": "nianbao.status-board.v1", docs/config.md "Status page") for a
-  // restarted daemon to show again (Restore): the reports kept, and per source what its row
-  // last showed (health, last pass, last ok, next due, last error). The counts since the start
-  // are not in it.
+  // The board as one JSON text ("schema": "nianbao.status-board.v1", docs/config.md, "Status
+  // page") for a restarted daemon to show again (Restore): the reports kept, and per source
+  // what its row last showed (health, last pass, last ok, next due, last error). The counts
+  // since the start are not in it.
   std::string Snapshot() const;
   // Loads a Snapshot into a board that has seen nothing yet: its reports within this board's
   // bounds, and the rows of its sources. A text that is not a snapshot is refused
