@@ -22,18 +22,26 @@ bool IsChineseNumeral(char32_t c) {
 
 }  // namespace
 
+// Both conversions write through a pointer into a string sized for the worst case and cut it
+// to length at the end: they run on every label, cell and line of a report, and a
+// push_back per character (a call each, with its capacity check) cost more than the rest of
+// the report parser together.
 std::u32string ToU32(std::string_view s) {
-  std::u32string out;
-  out.reserve(s.size());
+  std::u32string out(s.size(), U'\0');  // every code point takes at least one byte
+  char32_t* o = out.data();
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
   size_t i = 0;
-  while (i < s.size()) {
-    auto b = static_cast<unsigned char>(s[i]);
+  while (i < n) {
+    const unsigned char b = p[i];
+    if (b < 0x80) {
+      *o++ = b;
+      ++i;
+      continue;
+    }
     int len = 0;
     char32_t cp = 0;
-    if (b < 0x80) {
-      cp = b;
-      len = 1;
-    } else if ((b & 0xE0) == 0xC0) {
+    if ((b & 0xE0) == 0xC0) {
       cp = b & 0x1F;
       len = 2;
     } else if ((b & 0xF0) == 0xE0) {
@@ -43,17 +51,17 @@ std::u32string ToU32(std::string_view s) {
       cp = b & 0x07;
       len = 4;
     } else {
-      out.push_back(kReplacement);
+      *o++ = kReplacement;
       ++i;
       continue;
     }
-    if (i + len > s.size()) {
-      out.push_back(kReplacement);
+    if (i + len > n) {
+      *o++ = kReplacement;
       break;
     }
     bool ok = true;
     for (int k = 1; k < len; ++k) {
-      auto cb = static_cast<unsigned char>(s[i + k]);
+      const unsigned char cb = p[i + k];
       if ((cb & 0xC0) != 0x80) {
         ok = false;
         break;
@@ -61,63 +69,58 @@ std::u32string ToU32(std::string_view s) {
       cp = (cp << 6) | (cb & 0x3F);
     }
     if (!ok) {
-      out.push_back(kReplacement);
+      *o++ = kReplacement;
       ++i;
       continue;
     }
-    out.push_back(cp);
+    *o++ = cp;
     i += len;
   }
+  out.resize(static_cast<size_t>(o - out.data()));
   return out;
 }
 
 std::string ToUtf8(std::u32string_view text) {
-  std::string out;
-  out.reserve(text.size() * 3);
+  std::string out(text.size() * 4, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  const auto* begin = o;
   for (char32_t c : text) {
     if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = kReplacement;
     if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
+      *o++ = static_cast<unsigned char>(c);
     } else if (c < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+      *o++ = static_cast<unsigned char>(0xC0 | (c >> 6));
+      *o++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
     } else if (c < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+      *o++ = static_cast<unsigned char>(0xE0 | (c >> 12));
+      *o++ = static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F));
+      *o++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
     } else {
-      out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+      *o++ = static_cast<unsigned char>(0xF0 | (c >> 18));
+      *o++ = static_cast<unsigned char>(0x80 | ((c >> 12) & 0x3F));
+      *o++ = static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F));
+      *o++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
     }
   }
+  out.resize(static_cast<size_t>(o - begin));
   return out;
 }
 
-bool IsSpace(char32_t c) {
-  return c == U' ' || c == U'\t' || c == U'\n' || c == U'\r' || c == U'\f' || c == U'\v' ||
-         c == 0x00A0 || c == 0x3000 || (c >= 0x2000 && c <= 0x200B) || c == 0xFEFF;
-}
-
-char32_t FoldWidth(char32_t c) {
-  if (c >= 0xFF01 && c <= 0xFF5E) return c - 0xFEE0;
-  if (c == 0x3000) return U' ';
-  return c;
-}
-
+// The filters below rewrite the code points in place (the output is never longer than the
+// input), for the reason given at ToU32.
 std::string NormalizeLabel(std::string_view text) {
-  std::u32string out;
-  for (char32_t c : ToU32(text)) {
+  std::u32string u = ToU32(text);
+  size_t n = 0;
+  for (char32_t c : u) {
     if (IsSpace(c)) continue;
     c = FoldWidth(c);
     if (c == U'〔' || c == U'［' || c == U'【') c = U'(';
     if (c == U'〕' || c == U'］' || c == U'】') c = U')';
     if (c == U'．' || c == U'。' || c == U'·') c = U'.';
     if (IsSpace(c)) continue;  // U+3000 folded to ' '
-    out.push_back(c);
+    u[n++] = c;
   }
-  return ToUtf8(out);
+  return ToUtf8(std::u32string_view(u).substr(0, n));
 }
 
 std::string StripNumbering(std::string_view normalized_label) {
@@ -143,35 +146,38 @@ std::string StripNumbering(std::string_view normalized_label) {
 }
 
 std::string CollapseSpaces(std::string_view text) {
-  std::u32string out;
+  std::u32string u = ToU32(text);
+  size_t n = 0;
   bool pending_space = false;
-  for (char32_t c : ToU32(text)) {
+  for (char32_t c : u) {
     if (IsSpace(c)) {
-      pending_space = !out.empty();
+      pending_space = n > 0;
       continue;
     }
-    if (pending_space) out.push_back(U' ');
+    if (pending_space) u[n++] = U' ';  // a space was read before c: n stays behind it
     pending_space = false;
-    out.push_back(c);
+    u[n++] = c;
   }
-  return ToUtf8(out);
+  return ToUtf8(std::u32string_view(u).substr(0, n));
 }
 
 std::string RemoveSpaces(std::string_view text) {
-  std::u32string out;
-  for (char32_t c : ToU32(text)) {
-    if (!IsSpace(c)) out.push_back(c);
+  std::u32string u = ToU32(text);
+  size_t n = 0;
+  for (char32_t c : u) {
+    if (!IsSpace(c)) u[n++] = c;
   }
-  return ToUtf8(out);
+  return ToUtf8(std::u32string_view(u).substr(0, n));
 }
 
 CellReading ReadCell(std::string_view text, CellUnit unit) {
-  std::u32string s;
-  for (char32_t c : ToU32(text)) {
+  std::u32string s = ToU32(text);
+  size_t kept = 0;
+  for (char32_t c : s) {
     c = FoldWidth(c);
-    if (IsSpace(c)) continue;
-    s.push_back(c);
+    if (!IsSpace(c)) s[kept++] = c;
   }
+  s.resize(kept);
   for (auto mark : kEmptyMarks) {
     if (s == mark) return {CellReading::Kind::kEmpty, 0};
   }

@@ -18,10 +18,19 @@ namespace nianbao::parser {
 std::u32string ToU32(std::string_view utf8);  // invalid bytes become U+FFFD
 std::string ToUtf8(std::u32string_view text);
 
-bool IsSpace(char32_t c);  // ASCII space/tab/CR/LF, U+00A0, U+3000, U+2000-U+200B, U+FEFF
+// ASCII space/tab/CR/LF, U+00A0, U+3000, U+2000-U+200B, U+FEFF. Inline (as FoldWidth): they
+// run on every character of a report, from every reader.
+inline bool IsSpace(char32_t c) {
+  if (c < 0x80) return c == U' ' || (c >= U'\t' && c <= U'\r');
+  return c == 0x00A0 || c == 0x3000 || (c >= 0x2000 && c <= 0x200B) || c == 0xFEFF;
+}
 
 // Full-width ASCII (U+FF01-U+FF5E) folded to ASCII, U+3000 to a space.
-char32_t FoldWidth(char32_t c);
+inline char32_t FoldWidth(char32_t c) {
+  if (c >= 0xFF01 && c <= 0xFF5E) return c - 0xFEE0;
+  if (c == 0x3000) return U' ';
+  return c;
+}
 
 // Folds width, removes every space and line break, and maps brackets and dots to ASCII:
 // "（三）不予\n以公\n开" -> "(三)不予以公开", "１．属于国家秘密" -> "1.属于国家秘密".
