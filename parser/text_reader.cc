@@ -27,15 +27,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// Trims ASCII and CJK spaces (U+00A0, U+3000) from both ends of a cell or paragraph.
-std::string TrimAll(std::string_view s) {
-  std::u32string u = ToU32(s);
-  size_t b = 0, e = u.size();
-  while (b < e && IsSpace(u[b])) ++b;
-  while (e > b && IsSpace(u[e - 1])) --e;
-  return ToUtf8(std::u32string_view(u).substr(b, e - b));
-}
-
 bool IsLayoutSpace(char32_t c) { return c == U' ' || c == 0x3000 || c == 0x00A0; }
 
 // A piece of a laid-out line that is a cell value: a number (signed, decimal, 万元/元) or a
@@ -112,7 +103,7 @@ LineKind Classify(std::string_view line) {
   std::string_view t = Trim(line);
   if (t.empty())
     return line.find('\t') != std::string_view::npos ? LineKind::kCellLine : LineKind::kBlank;
-  if (TrimAll(t).empty()) return LineKind::kBlank;
+  if (TrimSpaces(t).empty()) return LineKind::kBlank;
   bool rule = true;
   int dashes = 0;
   for (char c : t) {
@@ -140,7 +131,7 @@ Row SplitRow(std::string_view line, char sep) {
   for (;;) {
     size_t pos = line.find(sep, start);
     std::string_view part = line.substr(start, pos == std::string_view::npos ? pos : pos - start);
-    row.push_back(Cell{TrimAll(part), false});
+    row.push_back(Cell{TrimSpaces(part), false});
     if (pos == std::string_view::npos) break;
     start = pos + 1;
   }
@@ -149,12 +140,12 @@ Row SplitRow(std::string_view line, char sep) {
 
 // Paragraph text without the markdown and Word-export artefacts that text versions carry.
 std::string CleanParagraph(std::string_view line) {
-  std::string s = TrimAll(line);
+  std::string s = TrimSpaces(line);
   if (s.rfind("[bookmark:", 0) == 0) {
     auto close = s.find(']');
-    if (close != std::string::npos) s = TrimAll(std::string_view(s).substr(close + 1));
+    if (close != std::string::npos) s = TrimSpaces(std::string_view(s).substr(close + 1));
   }
-  if (s.rfind("- ", 0) == 0 || s.rfind("* ", 0) == 0) s = TrimAll(std::string_view(s).substr(2));
+  if (s.rfind("- ", 0) == 0 || s.rfind("* ", 0) == 0) s = TrimSpaces(std::string_view(s).substr(2));
   // One pass each, not an erase per mark: a line of 100,000 '*' or '#' would be quadratic.
   // Pairs are dropped as repeated erasing of the first "**" would: an odd run leaves one '*'.
   std::string unbolded;
@@ -166,7 +157,7 @@ std::string CleanParagraph(std::string_view line) {
       unbolded.push_back(c);
     }
   }
-  return TrimAll(std::string_view(unbolded).substr(
+  return TrimSpaces(std::string_view(unbolded).substr(
       std::min(unbolded.find_first_not_of('#'), unbolded.size())));
 }
 
@@ -220,7 +211,7 @@ class TextReader {
         last_was_cell_ = false;
         return;
       case LineKind::kCellLine:
-        row_.push_back(Cell{TrimAll(line), false});
+        row_.push_back(Cell{TrimSpaces(line), false});
         last_was_cell_ = true;
         return;
       case LineKind::kText:
@@ -228,7 +219,7 @@ class TextReader {
           // A line break inside a cell: "（三）不予" / "以公" / "开".
           std::string& cell = row_.back().text;
           if (!cell.empty()) cell += '\n';
-          cell += TrimAll(line);
+          cell += TrimSpaces(line);
           return;
         }
         FlushRow();

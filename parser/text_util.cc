@@ -20,62 +20,94 @@ bool IsChineseNumeral(char32_t c) {
   return kNumerals.find(c) != std::u32string_view::npos;
 }
 
+// One code point of UTF-8 from p[i..n), advancing i: an invalid byte is U+FFFD (one byte
+// read), a sequence cut by the end is U+FFFD and ends the text (i = n). ToU32 and the
+// filters below all decode through it, so that they agree on every input.
+inline char32_t DecodeNext(const unsigned char* p, size_t n, size_t& i) {
+  const unsigned char b = p[i];
+  if (b < 0x80) {
+    ++i;
+    return b;
+  }
+  int len = 0;
+  char32_t cp = 0;
+  if ((b & 0xE0) == 0xC0) {
+    cp = b & 0x1F;
+    len = 2;
+  } else if ((b & 0xF0) == 0xE0) {
+    cp = b & 0x0F;
+    len = 3;
+  } else if ((b & 0xF8) == 0xF0) {
+    cp = b & 0x07;
+    len = 4;
+  } else {
+    ++i;
+    return kReplacement;
+  }
+  if (i + len > n) {
+    i = n;
+    return kReplacement;
+  }
+  for (int k = 1; k < len; ++k) {
+    const unsigned char cb = p[i + k];
+    if ((cb & 0xC0) != 0x80) {
+      ++i;
+      return kReplacement;
+    }
+    cp = (cp << 6) | (cb & 0x3F);
+  }
+  i += len;
+  return cp;
+}
+
+// Writes c as UTF-8 at o (U+FFFD for what is not a Unicode scalar value); the new end.
+inline unsigned char* Encode(char32_t c, unsigned char* o) {
+  if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = kReplacement;
+  if (c < 0x80) {
+    *o++ = static_cast<unsigned char>(c);
+  } else if (c < 0x800) {
+    *o++ = static_cast<unsigned char>(0xC0 | (c >> 6));
+    *o++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    *o++ = static_cast<unsigned char>(0xE0 | (c >> 12));
+    *o++ = static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F));
+    *o++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
+  } else {
+    *o++ = static_cast<unsigned char>(0xF0 | (c >> 18));
+    *o++ = static_cast<unsigned char>(0x80 | ((c >> 12) & 0x3F));
+    *o++ = static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F));
+    *o++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
+  }
+  return o;
+}
+
+// Decodes `text`, passes each code point to `filter`, which writes what it keeps through
+// `put(c)`, and returns the UTF-8 of what was kept: one pass, one allocation, no string of
+// code points between. Every byte of input gives at most 3 bytes of output (an invalid byte
+// becomes U+FFFD), so the output is sized once.
+template <typename Filter>
+std::string Rewrite(std::string_view text, Filter filter) {
+  std::string out(text.size() * 3, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  const auto* begin = o;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  auto put = [&o](char32_t c) { o = Encode(c, o); };
+  for (size_t i = 0; i < text.size();) filter(DecodeNext(p, text.size(), i), put);
+  out.resize(static_cast<size_t>(o - begin));
+  return out;
+}
+
 }  // namespace
 
-// Both conversions write through a pointer into a string sized for the worst case and cut it
-// to length at the end: they run on every label, cell and line of a report, and a
-// push_back per character (a call each, with its capacity check) cost more than the rest of
-// the report parser together.
+// ToU32, ToUtf8 and the filters write through a pointer into a string sized for the worst
+// case and cut it to length at the end: they run on every label, cell and line of a report,
+// and a push_back per character (a call each, with its capacity check) cost more than the
+// rest of the report parser together.
 std::u32string ToU32(std::string_view s) {
   std::u32string out(s.size(), U'\0');  // every code point takes at least one byte
   char32_t* o = out.data();
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    const unsigned char b = p[i];
-    if (b < 0x80) {
-      *o++ = b;
-      ++i;
-      continue;
-    }
-    int len = 0;
-    char32_t cp = 0;
-    if ((b & 0xE0) == 0xC0) {
-      cp = b & 0x1F;
-      len = 2;
-    } else if ((b & 0xF0) == 0xE0) {
-      cp = b & 0x0F;
-      len = 3;
-    } else if ((b & 0xF8) == 0xF0) {
-      cp = b & 0x07;
-      len = 4;
-    } else {
-      *o++ = kReplacement;
-      ++i;
-      continue;
-    }
-    if (i + len > n) {
-      *o++ = kReplacement;
-      break;
-    }
-    bool ok = true;
-    for (int k = 1; k < len; ++k) {
-      const unsigned char cb = p[i + k];
-      if ((cb & 0xC0) != 0x80) {
-        ok = false;
-        break;
-      }
-      cp = (cp << 6) | (cb & 0x3F);
-    }
-    if (!ok) {
-      *o++ = kReplacement;
-      ++i;
-      continue;
-    }
-    *o++ = cp;
-    i += len;
-  }
+  for (size_t i = 0; i < s.size();) *o++ = DecodeNext(p, s.size(), i);
   out.resize(static_cast<size_t>(o - out.data()));
   return out;
 }
@@ -84,43 +116,21 @@ std::string ToUtf8(std::u32string_view text) {
   std::string out(text.size() * 4, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
   const auto* begin = o;
-  for (char32_t c : text) {
-    if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = kReplacement;
-    if (c < 0x80) {
-      *o++ = static_cast<unsigned char>(c);
-    } else if (c < 0x800) {
-      *o++ = static_cast<unsigned char>(0xC0 | (c >> 6));
-      *o++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      *o++ = static_cast<unsigned char>(0xE0 | (c >> 12));
-      *o++ = static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F));
-      *o++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
-    } else {
-      *o++ = static_cast<unsigned char>(0xF0 | (c >> 18));
-      *o++ = static_cast<unsigned char>(0x80 | ((c >> 12) & 0x3F));
-      *o++ = static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F));
-      *o++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
-    }
-  }
+  for (char32_t c : text) o = Encode(c, o);
   out.resize(static_cast<size_t>(o - begin));
   return out;
 }
 
-// The filters below rewrite the code points in place (the output is never longer than the
-// input), for the reason given at ToU32.
 std::string NormalizeLabel(std::string_view text) {
-  std::u32string u = ToU32(text);
-  size_t n = 0;
-  for (char32_t c : u) {
-    if (IsSpace(c)) continue;
+  return Rewrite(text, [](char32_t c, auto put) {
+    if (IsSpace(c)) return;
     c = FoldWidth(c);
     if (c == U'〔' || c == U'［' || c == U'【') c = U'(';
     if (c == U'〕' || c == U'］' || c == U'】') c = U')';
     if (c == U'．' || c == U'。' || c == U'·') c = U'.';
-    if (IsSpace(c)) continue;  // U+3000 folded to ' '
-    u[n++] = c;
-  }
-  return ToUtf8(std::u32string_view(u).substr(0, n));
+    if (IsSpace(c)) return;  // U+3000 folded to ' '
+    put(c);
+  });
 }
 
 std::string StripNumbering(std::string_view normalized_label) {
@@ -146,28 +156,43 @@ std::string StripNumbering(std::string_view normalized_label) {
 }
 
 std::string CollapseSpaces(std::string_view text) {
-  std::u32string u = ToU32(text);
-  size_t n = 0;
-  bool pending_space = false;
-  for (char32_t c : u) {
+  bool wrote = false, pending_space = false;
+  return Rewrite(text, [&](char32_t c, auto put) {
     if (IsSpace(c)) {
-      pending_space = n > 0;
-      continue;
+      pending_space = wrote;
+      return;
     }
-    if (pending_space) u[n++] = U' ';  // a space was read before c: n stays behind it
+    if (pending_space) put(U' ');
     pending_space = false;
-    u[n++] = c;
-  }
-  return ToUtf8(std::u32string_view(u).substr(0, n));
+    wrote = true;
+    put(c);
+  });
 }
 
 std::string RemoveSpaces(std::string_view text) {
-  std::u32string u = ToU32(text);
-  size_t n = 0;
-  for (char32_t c : u) {
-    if (!IsSpace(c)) u[n++] = c;
+  return Rewrite(text, [](char32_t c, auto put) {
+    if (!IsSpace(c)) put(c);
+  });
+}
+
+std::string TrimSpaces(std::string_view text) {
+  // Spaces inside are written as they come; the output is cut after its last non-space.
+  std::string out(text.size() * 3, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  const auto* begin = o;
+  const auto* kept = o;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  bool started = false;
+  for (size_t i = 0; i < text.size();) {
+    const char32_t c = DecodeNext(p, text.size(), i);
+    const bool space = IsSpace(c);
+    if (space && !started) continue;
+    started = true;
+    o = Encode(c, o);
+    if (!space) kept = o;
   }
-  return ToUtf8(std::u32string_view(u).substr(0, n));
+  out.resize(static_cast<size_t>(kept - begin));
+  return out;
 }
 
 CellReading ReadCell(std::string_view text, CellUnit unit) {

@@ -46,6 +46,9 @@ std::string CollapseSpaces(std::string_view text);
 // Removes all whitespace (for titles such as "五龙口镇人民政府 2020 年…年度报 告").
 std::string RemoveSpaces(std::string_view text);
 
+// Removes the whitespace at both ends.
+std::string TrimSpaces(std::string_view text);
+
 // The reading of one table cell.
 struct CellReading {
   enum class Kind { kEmpty, kNumber, kBad };

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
+#include <string>
+
 namespace nianbao::parser {
 namespace {
 
@@ -68,6 +72,83 @@ TEST(Utf8, RoundTripsAndReplacesInvalidBytes) {
                   "b"),
             U"a\uFFFDb");
   EXPECT_EQ(ToU32("\xe5\xb9"), U"\uFFFD");  // truncated sequence
+}
+
+TEST(Utf8, InvalidSequencesDecodeAsTheyAlwaysDid) {
+  // A bad continuation byte replaces the lead byte alone; decoding goes on after it.
+  EXPECT_EQ(ToU32("\xe5\x41zz"), U"\uFFFDAzz");
+  EXPECT_EQ(ToU32("\xe5\xb9\x41z"), U"\uFFFD\uFFFDAz");
+  // A cut sequence at the end ends the text, whatever follows its lead byte.
+  EXPECT_EQ(ToU32("ab\xf0\x9f"), U"ab\uFFFD");
+  // Surrogates and overlong forms decode to their values and are replaced when encoded.
+  EXPECT_EQ(ToUtf8(ToU32("\xed\xa0\x80")), "\xef\xbf\xbd");
+  EXPECT_EQ(ToUtf8(ToU32("\xc0\x80x")), std::string("\0x", 2));
+  EXPECT_EQ(ToUtf8(U"\U0001F600"), "\xf0\x9f\x98\x80");
+}
+
+TEST(Spaces, TrimCollapseAndRemove) {
+  EXPECT_EQ(TrimSpaces("\u3000\u00a0 二、 主动公开 \t\ufeff"), "二、 主动公开");
+  EXPECT_EQ(TrimSpaces(" \u3000 "), "");
+  EXPECT_EQ(CollapseSpaces("  结果\u3000\u3000维持 \n 合计  "), "结果 维持 合计");
+  EXPECT_EQ(RemoveSpaces("五龙口镇人民政府 2020 年\u2002年度报 告"),
+            "五龙口镇人民政府2020年年度报告");
+}
+
+// The filters decode and encode in one pass (text_util.cc, Rewrite); they must give what the
+// two-step path gives (every code point, then the filter, then UTF-8 again) on any bytes,
+// invalid ones included. Random strings of the pieces that matter, from a fixed seed.
+TEST(Spaces, OnePassFiltersMatchTheTwoStepPath) {
+  auto two_step = [](std::string_view t, auto keep) {
+    std::u32string kept;
+    for (char32_t c : ToU32(t)) keep(c, kept);
+    return ToUtf8(kept);
+  };
+  auto remove = [](char32_t c, std::u32string& o) {
+    if (!IsSpace(c)) o.push_back(c);
+  };
+  const char* pieces[] = {
+      " ",    "\t",       "\u3000",           "\u00a0",       "\ufeff",   "a",      "1",
+      "年",   "\uff11",   "\u3014",           "\u3010",       "\u3002",   "\u200b", "\x80",
+      "\xe4", "\xe4\xb8", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xc0\x80", "\xf8",   "\xff"};
+  std::mt19937 rng(19);
+  for (int k = 0; k < 20000; ++k) {
+    std::string s;
+    for (int j = static_cast<int>(rng() % 12); j > 0; --j) {
+      if (rng() % 4 == 0) {
+        s.push_back(static_cast<char>(rng() % 256));
+      } else {
+        s += pieces[rng() % std::size(pieces)];
+      }
+    }
+    std::u32string u = ToU32(s);
+    size_t b = 0, e = u.size();
+    while (b < e && IsSpace(u[b])) ++b;
+    while (e > b && IsSpace(u[e - 1])) --e;
+    ASSERT_EQ(TrimSpaces(s), ToUtf8(std::u32string_view(u).substr(b, e - b)))
+        << ::testing::PrintToString(s);
+    ASSERT_EQ(RemoveSpaces(s), two_step(s, remove)) << ::testing::PrintToString(s);
+    std::u32string collapsed;
+    bool pending = false;
+    for (char32_t c : u) {
+      if (IsSpace(c)) {
+        pending = !collapsed.empty();
+        continue;
+      }
+      if (pending) collapsed.push_back(U' ');
+      pending = false;
+      collapsed.push_back(c);
+    }
+    ASSERT_EQ(CollapseSpaces(s), ToUtf8(collapsed)) << ::testing::PrintToString(s);
+    std::u32string normalized;
+    for (char32_t c : u) {
+      c = FoldWidth(c);
+      if (c == U'〔' || c == U'［' || c == U'【') c = U'(';
+      if (c == U'〕' || c == U'］' || c == U'】') c = U')';
+      if (c == U'．' || c == U'。' || c == U'·') c = U'.';
+      if (!IsSpace(c)) normalized.push_back(c);
+    }
+    ASSERT_EQ(NormalizeLabel(s), ToUtf8(normalized)) << ::testing::PrintToString(s);
+  }
 }
 
 }  // namespace
