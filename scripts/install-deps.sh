@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build, test and run dependency of nianbao from Debian 12 packages.
 # The one install step the README names; .ci/run calls it too. Idempotent.
-# Usage: scripts/install-deps.sh [--fixtures]
+# Usage: scripts/install-deps.sh [--fixtures] [--bench]
 set -euo pipefail
 
 PACKAGES=(
@@ -30,13 +30,16 @@ PACKAGES=(
   nodejs
 )
 
+# --bench: also what the benchmark scripts use beside the build (BENCHMARKS.md): the peers'
+# tools (pdftotext, lxml), callgrind for scripts/bench-instructions.sh and perf for profiles.
 # --fixtures: also what remakes the document fixtures of tests/fixtures/documents (make.sh and
 # make_all.sh: LibreOffice writes the DOCX, DOC and PDF files, poppler-utils and img2pdf the
 # scan, qpdf the encrypted one); CI only reads the checked-in files and does not need them.
 for arg in "$@"; do
   case "$arg" in
     --fixtures) PACKAGES+=(libreoffice-writer-nogui fonts-noto-cjk poppler-utils img2pdf qpdf python3-lxml) ;;
-    *) echo "usage: scripts/install-deps.sh [--fixtures]" >&2; exit 2 ;;
+    --bench) PACKAGES+=(poppler-utils python3-lxml valgrind linux-perf) ;;
+    *) echo "usage: scripts/install-deps.sh [--fixtures] [--bench]" >&2; exit 2 ;;
   esac
 done
 
