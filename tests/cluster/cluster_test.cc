@@ -64,7 +64,8 @@ TEST_F(Changelog, AUrlsStateMovesWholeToAnotherStore) {
   s.last_fetch = 1600000000;
   s.next_due = 1600086400;
   std::vector<std::string> written;
-  a->SetOnUrlWritten([&](const std::string& u) { written.push_back(u); });
+  a->SetOnWritten(
+      [&](crawler::StateStore::WrittenKind, const std::string& u) { written.push_back(u); });
   std::vector<crawler::Link> atts = {{"http://x.gov.cn/a.pdf", "全真版"}};
   ASSERT_TRUE(a->CommitFetch(s, nullptr, &atts).ok());
   auto v = a->BeginVersion(url, "fp1");
@@ -80,7 +81,8 @@ TEST_F(Changelog, AUrlsStateMovesWholeToAnotherStore) {
 
   auto b = Open("b");
   std::vector<std::string> b_written;
-  b->SetOnUrlWritten([&](const std::string& u) { b_written.push_back(u); });
+  b->SetOnWritten(
+      [&](crawler::StateStore::WrittenKind, const std::string& u) { b_written.push_back(u); });
   ASSERT_TRUE(b->ImportUrl(*record.value()).ok());
   EXPECT_TRUE(b_written.empty()) << "a restore is not a write to send back";
   auto got = b->Get(url);
