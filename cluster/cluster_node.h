@@ -24,10 +24,11 @@
 //                 `on_owned`, and produces the changelog records of written URLs and sources
 //                 (batched: 10 ms after the first write)
 //
-// Guarantee: a URL's state reaches the changelog after the state store recorded it, so that
-// the node taking a source over knows what was published; a node killed between a delivery
-// and its changelog record (a window of milliseconds) leaves that report to be published
-// again with the same ce_id (at least once, as after a crash of a single node).
+// Guarantee: a URL's or a source's state reaches the changelog after the state store recorded
+// it, so that the node taking a source over knows what was published (and when the source is
+// due, and its organisations' history); a node killed between a delivery and its changelog
+// record (a window of milliseconds) leaves that report to be published again with the same
+// ce_id (at least once, as after a crash of a single node).
 //
 // Owner: the daemon, created after the state store and destroyed before it and the loop.
 // Threading: Start(), Flush() and the callbacks run on the loop thread; Close() blocks
@@ -117,7 +118,8 @@ class ClusterNode {
 
   // A new sources file (SIGHUP): the partition of each source name is computed again.
   void SetSources(const crawler::SourcesConfig& sources);
-  // Produces the changelog records of the URLs written since the last flush. Loop thread.
+  // Produces the changelog records of the URLs and sources written since the last flush.
+  // Loop thread.
   void Flush();
   // Leaves the group (its partitions move at once) and flushes the changelog within
   // `deadline`. Blocks; not on the loop thread, which must keep running meanwhile.
