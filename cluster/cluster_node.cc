@@ -37,6 +37,10 @@ int32_t PartitionOfSource(const crawler::Source& source, int partitions) {
   return static_cast<int32_t>(Fnv1a(HostOfSource(source)) % static_cast<uint32_t>(partitions));
 }
 
+std::string ChangelogKeyOfSource(const std::string& source) {
+  return std::string(kSourceKeyPrefix) + source;
+}
+
 const char* MemberStateName(MemberState s) {
   static constexpr const char* kNames[] = {"joining", "stable", "rebalancing", "unreachable"};
   return kNames[static_cast<int>(s)];
@@ -124,10 +128,15 @@ struct ClusterNode::Impl {
   std::set<int32_t> assigned;     // GUARDED_BY(mu): librdkafka's assignment, restored
   bool suspended = false;         // poll thread: partitions dropped while unreachable
 
+  // A changelog record read back: its key (a URL, or ChangelogKeyOfSource) and its value.
+  using Record = std::pair<std::string, std::string>;
+
   // ---- loop thread ----
 
-  void OnWritten(const std::string& url) {
-    dirty.insert(url);
+  // `key` is a URL (kUrl) or a source name (kSource); dirty holds changelog keys.
+  void OnWritten(crawler::StateStore::WrittenKind kind, const std::string& key) {
+    dirty.insert(kind == crawler::StateStore::WrittenKind::kSource ? ChangelogKeyOfSource(key)
+                                                                   : key);
     if (flush_armed) return;
     flush_armed = true;
     // A short delay batches the writes of one fetch (a row, then its version, its delivery)
@@ -150,35 +159,25 @@ struct ClusterNode::Impl {
     }
     std::set<std::string> left;
     int64_t produced = 0, errors = 0;
-    for (const auto& url : dirty) {
-      auto record = state.ExportUrl(url);
+    for (const auto& key : dirty) {
+      auto record = ExportRecord(key);
       if (!record.ok()) {
         ++errors;
         log->warn("changelog: {}", record.status().message());
         continue;
       }
-      if (!record.value()) continue;  // no row: nothing to carry
-      const std::string& value = *record.value();
-      // The record names its source (ExportUrl's row); read without exceptions.
-      auto j = nlohmann::json::parse(value, nullptr, false);
-      const nlohmann::json* source = nullptr;
-      if (j.is_object() && j.contains("row") && j["row"].is_object() &&
-          j["row"].contains("source") && j["row"]["source"].is_string()) {
-        source = &j["row"]["source"];
-      }
-      auto it = source == nullptr ? partition_of_source.end()
-                                  : partition_of_source.find(source->get_ref<const std::string&>());
-      if (it == partition_of_source.end()) continue;  // a source no longer in the file
+      if (!record.value()) continue;  // no row, or a source no longer in the file
+      const auto& [partition, value] = *record.value();
       // rd_kafka_produceva: producev's array form, whose macros would need C-style casts.
       rd_kafka_vu_t vu[5] = {};
       vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
       vu[0].u.cstr = options.changelog_topic.c_str();
       vu[1].vtype = RD_KAFKA_VTYPE_PARTITION;
-      vu[1].u.i32 = it->second;
+      vu[1].u.i32 = partition;
       vu[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
       vu[2].u.i = RD_KAFKA_MSG_F_COPY;
       vu[3].vtype = RD_KAFKA_VTYPE_KEY;
-      vu[3].u.mem = {const_cast<char*>(url.data()), url.size()};
+      vu[3].u.mem = {const_cast<char*>(key.data()), key.size()};
       vu[4].vtype = RD_KAFKA_VTYPE_VALUE;
       vu[4].u.mem = {const_cast<char*>(value.data()), value.size()};
       rd_kafka_error_t* error = rd_kafka_produceva(producer, vu, 5);
@@ -186,10 +185,10 @@ struct ClusterNode::Impl {
           error != nullptr ? rd_kafka_error_code(error) : RD_KAFKA_RESP_ERR_NO_ERROR;
       if (error != nullptr) rd_kafka_error_destroy(error);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        left.insert(url);  // backpressure: kept dirty, produced at the next flush
+        left.insert(key);  // backpressure: kept dirty, produced at the next flush
       } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         ++errors;
-        log->warn("changelog {}: {}", url, rd_kafka_err2str(err));
+        log->warn("changelog {}: {}", key, rd_kafka_err2str(err));
       } else {
         ++produced;
       }
@@ -199,6 +198,36 @@ struct ClusterNode::Impl {
     std::lock_guard<std::mutex> lock(mu);
     stats.changelog_produced += produced;
     stats.changelog_errors += errors;
+  }
+
+  // The changelog record of a key and the partition it goes to: a source's state (key
+  // ChangelogKeyOfSource) or a URL's, on the partition of its source; nullopt when there is
+  // nothing to carry (no row) or the source is no longer in the sources file.
+  Result<std::optional<std::pair<int32_t, std::string>>> ExportRecord(const std::string& key) {
+    using Out = std::optional<std::pair<int32_t, std::string>>;
+    if (key.starts_with(kSourceKeyPrefix)) {
+      const std::string source = key.substr(std::string_view(kSourceKeyPrefix).size());
+      auto it = partition_of_source.find(source);
+      if (it == partition_of_source.end()) return Out();
+      auto record = state.ExportSource(source);
+      if (!record.ok()) return record.status();
+      if (!record.value()) return Out();
+      return Out(std::make_pair(it->second, std::move(*record.value())));
+    }
+    auto record = state.ExportUrl(key);
+    if (!record.ok()) return record.status();
+    if (!record.value()) return Out();
+    // The record names its source (ExportUrl's row); read without exceptions.
+    auto j = nlohmann::json::parse(*record.value(), nullptr, false);
+    const nlohmann::json* source = nullptr;
+    if (j.is_object() && j.contains("row") && j["row"].is_object() && j["row"].contains("source") &&
+        j["row"]["source"].is_string()) {
+      source = &j["row"]["source"];
+    }
+    auto it = source == nullptr ? partition_of_source.end()
+                                : partition_of_source.find(source->get_ref<const std::string&>());
+    if (it == partition_of_source.end()) return Out();
+    return Out(std::make_pair(it->second, std::move(*record.value())));
   }
 
   void SetOwnedOnLoop(std::set<int32_t> now) {
@@ -211,11 +240,14 @@ struct ClusterNode::Impl {
   }
 
   // Loads restored records in chunks (the loop serves other work between them), then owns p.
-  void Import(int32_t p, std::shared_ptr<std::vector<std::string>> records, size_t from) {
+  void Import(int32_t p, std::shared_ptr<std::vector<Record>> records, size_t from) {
     size_t end = std::min(records->size(), from + 500);
     int64_t loaded = 0;
     for (size_t i = from; i < end; ++i) {
-      if (Status s = state.ImportUrl((*records)[i]); !s.ok()) {
+      const auto& [key, value] = (*records)[i];
+      Status s =
+          key.starts_with(kSourceKeyPrefix) ? state.ImportSource(value) : state.ImportUrl(value);
+      if (!s.ok()) {
         log->warn("changelog partition {}: {}", p, s.message());
       } else {
         ++loaded;
@@ -265,7 +297,7 @@ struct ClusterNode::Impl {
   // ---- poll thread ----
 
   // Every record of changelog partition p up to its end offset, the last per key.
-  Result<std::vector<std::string>> ReadChangelog(int32_t p) {
+  Result<std::vector<Record>> ReadChangelog(int32_t p) {
     int64_t low = 0, high = 0;
     rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
         restorer, options.changelog_topic.c_str(), p, &low, &high, 5000);
@@ -273,7 +305,7 @@ struct ClusterNode::Impl {
       return Status::Unavailable("changelog partition " + std::to_string(p) +
                                  " end offset: " + rd_kafka_err2str(err));
     }
-    std::vector<std::string> out;
+    std::vector<Record> out;
     if (high <= low) return out;
     PartitionsPtr list(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(list.get(), options.changelog_topic.c_str(), p)->offset = low;
@@ -310,7 +342,7 @@ struct ClusterNode::Impl {
     }
     if (!result.ok()) return result;
     out.reserve(last.size());
-    for (auto& [k, v] : last) out.push_back(std::move(v));
+    for (auto& [k, v] : last) out.emplace_back(k, std::move(v));
     return out;
   }
 
@@ -330,7 +362,7 @@ struct ClusterNode::Impl {
         failed.insert(p);
         continue;
       }
-      auto shared = std::make_shared<std::vector<std::string>>(std::move(records).value());
+      auto shared = std::make_shared<std::vector<Record>>(std::move(records).value());
       std::weak_ptr<Impl> w = weak;
       asio::post(io, [w, p, shared] {
         if (auto self = w.lock()) self->Import(p, shared, 0);
@@ -635,7 +667,7 @@ struct ClusterNode::Impl {
 ClusterNode::ClusterNode(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 ClusterNode::~ClusterNode() {
-  if (impl_) impl_->state.SetOnUrlWritten(nullptr);
+  if (impl_) impl_->state.SetOnWritten(nullptr);
 }
 
 Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(asio::io_context& io,
@@ -649,8 +681,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(asio::io_context& io,
   std::unique_ptr<ClusterNode> node(new ClusterNode(impl));
   node->SetSources(sources);
   std::weak_ptr<Impl> w = impl;
-  state.SetOnUrlWritten([w](const std::string& url) {
-    if (auto self = w.lock()) self->OnWritten(url);
+  state.SetOnWritten([w](crawler::StateStore::WrittenKind kind, const std::string& key) {
+    if (auto self = w.lock()) self->OnWritten(kind, key);
   });
   impl->poller = std::thread([raw = impl.get()] { raw->PollLoop(); });
   impl->log->info("node {} joining group {} on {} ({} partitions)", impl->options.node,

@@ -4,10 +4,12 @@
 //   coordination topic (P partitions, carries nothing): the group's membership vehicle; the
 //     partitions assigned to this node (cooperative-sticky) are the sources it polls:
 //     source -> PartitionOfHost(the host of its first entry or portal URL) mod P
-//   changelog topic (P partitions, compacted, key = URL, value = StateStore::ExportUrl):
-//     every write of a URL's state here is produced to the partition of its source; a newly
-//     assigned partition is read from the beginning to its end offset and loaded into the
-//     local SQLite (the node's cache) before its sources are polled
+//   changelog topic (P partitions, compacted): key = URL, value = StateStore::ExportUrl, and
+//     key = "source:NAME" (ChangelogKeyOfSource), value = StateStore::ExportSource (the
+//     source's due time and history); every write of either here is produced to the
+//     partition of its source; a newly assigned partition is read from the beginning to its
+//     end offset and the latest record of each key loaded into the local SQLite (the node's
+//     cache) before its sources are polled
 //
 //   poll thread:  rd_kafka_consumer_poll ─► rebalance callback
 //                   assigned p:  flush the changelog producer ─► read changelog p to its end
@@ -19,13 +21,14 @@
 //                                the loop drops every partition (no polling: nothing could be
 //                                published anyway) until Kafka answers again
 //   loop thread:  imports the restored records (in chunks), SetOwned on the crawler through
-//                 `on_owned`, and produces the changelog records of written URLs (batched:
-//                 10 ms after the first write)
+//                 `on_owned`, and produces the changelog records of written URLs and sources
+//                 (batched: 10 ms after the first write)
 //
-// Guarantee: a URL's state reaches the changelog after the state store recorded it, so that
-// the node taking a source over knows what was published; a node killed between a delivery
-// and its changelog record (a window of milliseconds) leaves that report to be published
-// again with the same ce_id (at least once, as after a crash of a single node).
+// Guarantee: a URL's or a source's state reaches the changelog after the state store recorded
+// it, so that the node taking a source over knows what was published (and when the source is
+// due, and its organisations' history); a node killed between a delivery and its changelog
+// record (a window of milliseconds) leaves that report to be published again with the same
+// ce_id (at least once, as after a crash of a single node).
 //
 // Owner: the daemon, created after the state store and destroyed before it and the loop.
 // Threading: Start(), Flush() and the callbacks run on the loop thread; Close() blocks
@@ -76,6 +79,11 @@ std::string HostOfSource(const crawler::Source& source);
 // The partition of a source: Fnv1a(HostOfSource) mod partitions.
 int32_t PartitionOfSource(const crawler::Source& source, int partitions);
 
+// The changelog key of a source's state: "source:" + name. It can never be a URL's key, since
+// the state keeps only absolute http(s) URLs.
+inline constexpr std::string_view kSourceKeyPrefix = "source:";
+std::string ChangelogKeyOfSource(const std::string& source);
+
 // Member states, the values of nianbao_cluster_member_state.
 enum class MemberState { kJoining = 0, kStable = 1, kRebalancing = 2, kUnreachable = 3 };
 const char* MemberStateName(MemberState s);
@@ -110,7 +118,8 @@ class ClusterNode {
 
   // A new sources file (SIGHUP): the partition of each source name is computed again.
   void SetSources(const crawler::SourcesConfig& sources);
-  // Produces the changelog records of the URLs written since the last flush. Loop thread.
+  // Produces the changelog records of the URLs and sources written since the last flush.
+  // Loop thread.
   void Flush();
   // Leaves the group (its partitions move at once) and flushes the changelog within
   // `deadline`. Blocks; not on the loop thread, which must keep running meanwhile.

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string_view>
 
 namespace nianbao::crawler {
@@ -106,6 +107,10 @@ UPDATE urls SET delivered_sha256 = ''
 INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '4');
 PRAGMA user_version = 4;
 )sql";
+
+// A source's portal column lives in the meta table under this prefix (GetSourceColumn): no
+// table of its own, so no new schema version.
+constexpr const char* kColumnKeyPrefix = "portal_column ";
 
 // The tables every version of ours has; a file with tables but not these is someone else's.
 constexpr const char* kOurTables[] = {"meta", "urls", "links", "attachments"};
@@ -362,8 +367,8 @@ Result<std::optional<UrlState>> StateStore::Get(const std::string& url) {
 
 Status StateStore::Put(const UrlState& s) { return Written(s.url, UpsertUrl(s)); }
 
-Status StateStore::Written(const std::string& url, Status status) {
-  if (status.ok() && on_url_written_) on_url_written_(url);
+Status StateStore::Written(WrittenKind kind, const std::string& key, Status status) {
+  if (status.ok() && on_written_) on_written_(kind, key);
   return status;
 }
 
@@ -489,14 +494,14 @@ Status StateStore::PutSourceDue(const std::string& source, int64_t next_due_unix
   st.Bind(1, source);
   st.Bind(2, next_due_unix);
   if (st.Step() != SQLITE_DONE) return Error("write the next due time of source " + source);
-  return Status::Ok();
+  return Written(WrittenKind::kSource, source, Status::Ok());
 }
 
-// In the meta table (key "portal_column <source>"): no new table, so no new schema version.
+// In the meta table (kColumnKeyPrefix + source).
 Result<std::string> StateStore::GetSourceColumn(const std::string& source) {
   Stmt st(db_, "SELECT value FROM meta WHERE key = ?1");
   if (!st.ok()) return Error("prepare");
-  st.Bind(1, "portal_column " + source);
+  st.Bind(1, kColumnKeyPrefix + source);
   int rc = st.Step();
   if (rc == SQLITE_DONE) return std::string();
   if (rc != SQLITE_ROW) return Error("read the column of source " + source);
@@ -506,10 +511,10 @@ Result<std::string> StateStore::GetSourceColumn(const std::string& source) {
 Status StateStore::PutSourceColumn(const std::string& source, const std::string& columns) {
   Stmt st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
   if (!st.ok()) return Error("prepare");
-  st.Bind(1, "portal_column " + source);
+  st.Bind(1, kColumnKeyPrefix + source);
   st.Bind(2, columns);
   if (st.Step() != SQLITE_DONE) return Error("write the column of source " + source);
-  return Status::Ok();
+  return Written(WrittenKind::kSource, source, Status::Ok());
 }
 
 Result<std::vector<Link>> StateStore::GetAttachments(const std::string& report_url) {
@@ -698,30 +703,31 @@ Result<std::vector<YearEntry>> StateStore::YearsOf(const std::string& source) {
 }
 
 Status StateStore::PutYear(const YearEntry& e, bool found_late) {
-  return InTransaction([&]() -> Status {
-    Stmt st(db_,
-            "INSERT OR REPLACE INTO years (source, organization_key, year, report_id, url, "
-            "version, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    if (!st.ok()) return Error("prepare");
-    st.Bind(1, e.source);
-    st.Bind(2, e.organization_key);
-    st.Bind(3, static_cast<int64_t>(e.year));
-    st.Bind(4, e.report_id);
-    st.Bind(5, e.url);
-    st.Bind(6, e.version);
-    st.Bind(7, e.summary);
-    if (st.Step() != SQLITE_DONE) return Error("write the history of " + e.organization_key);
-    if (!found_late) return Status::Ok();
-    Stmt late(db_,
-              "UPDATE missing SET found_late = 1 WHERE source = ?1 AND organization_key = ?2 "
-              "AND year = ?3");
-    if (!late.ok()) return Error("prepare");
-    late.Bind(1, e.source);
-    late.Bind(2, e.organization_key);
-    late.Bind(3, static_cast<int64_t>(e.year));
-    if (late.Step() != SQLITE_DONE) return Error("mark found late " + e.organization_key);
-    return Status::Ok();
-  });
+  return Written(
+      WrittenKind::kSource, e.source, InTransaction([&]() -> Status {
+        Stmt st(db_,
+                "INSERT OR REPLACE INTO years (source, organization_key, year, report_id, url, "
+                "version, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        if (!st.ok()) return Error("prepare");
+        st.Bind(1, e.source);
+        st.Bind(2, e.organization_key);
+        st.Bind(3, static_cast<int64_t>(e.year));
+        st.Bind(4, e.report_id);
+        st.Bind(5, e.url);
+        st.Bind(6, e.version);
+        st.Bind(7, e.summary);
+        if (st.Step() != SQLITE_DONE) return Error("write the history of " + e.organization_key);
+        if (!found_late) return Status::Ok();
+        Stmt late(db_,
+                  "UPDATE missing SET found_late = 1 WHERE source = ?1 AND organization_key = ?2 "
+                  "AND year = ?3");
+        if (!late.ok()) return Error("prepare");
+        late.Bind(1, e.source);
+        late.Bind(2, e.organization_key);
+        late.Bind(3, static_cast<int64_t>(e.year));
+        if (late.Step() != SQLITE_DONE) return Error("mark found late " + e.organization_key);
+        return Status::Ok();
+      }));
 }
 
 Result<std::optional<MissingReport>> StateStore::GetMissing(const std::string& source,
@@ -750,7 +756,7 @@ Status StateStore::PutMissing(const MissingReport& m) {
   st.Bind(6, static_cast<int64_t>(m.sent ? 1 : 0));
   st.Bind(7, static_cast<int64_t>(m.found_late ? 1 : 0));
   if (st.Step() != SQLITE_DONE) return Error("write a missing report of " + m.organization_key);
-  return Status::Ok();
+  return Written(WrittenKind::kSource, m.source, Status::Ok());
 }
 
 Result<int64_t> StateStore::WatchedSince(const std::string& source, int64_t now) {
@@ -760,6 +766,8 @@ Result<int64_t> StateStore::WatchedSince(const std::string& source, int64_t now)
     put.Bind(1, source);
     put.Bind(2, now);
     if (put.Step() != SQLITE_DONE) return Error("write when source " + source + " was watched");
+    // Only the first watch writes a row; the calls after it change nothing to carry.
+    if (sqlite3_changes(db_) > 0) (void)Written(WrittenKind::kSource, source, Status::Ok());
   }
   Stmt get(db_, "SELECT since FROM source_watch WHERE source = ?1");
   if (!get.ok()) return Error("prepare");
@@ -770,13 +778,15 @@ Result<int64_t> StateStore::WatchedSince(const std::string& source, int64_t now)
 
 namespace {
 
-// The columns of a URL's row that travel in its changelog record (StateStore::ExportUrl),
-// with whether each is an integer. A table, so that a column added later is one line here.
-struct UrlColumn {
+// A column that travels in a changelog record, with whether it is an integer (else text).
+struct Column {
   const char* name;
   bool integer;
 };
-constexpr UrlColumn kUrlColumns[] = {
+
+// The columns of a URL's row that travel in its changelog record (StateStore::ExportUrl).
+// A table, so that a column added later is one line here.
+constexpr Column kUrlColumns[] = {
     {"source", false},
     {"kind", false},
     {"etag", false},
@@ -796,17 +806,43 @@ constexpr UrlColumn kUrlColumns[] = {
     {"gone_fetches", true},
 };
 
-std::string ColumnList() {
+std::string ColumnList(std::span<const Column> columns = kUrlColumns) {
   std::string out;
-  for (const auto& c : kUrlColumns) out += std::string(out.empty() ? "" : ", ") + c.name;
+  for (const auto& c : columns) out += std::string(out.empty() ? "" : ", ") + c.name;
   return out;
 }
 
+// Whether `value` is of the column's type.
+bool OfType(const Column& c, const nlohmann::json& value) {
+  return c.integer ? value.is_number_integer() : value.is_string();
+}
+
+// The tables keyed by source whose rows travel in the source's changelog record
+// (StateStore::ExportSource), each with its columns after `source` and the order of its rows.
+// A table added later is one entry here.
+constexpr Column kSourceDueColumns[] = {{"next_due", true}};
+constexpr Column kSourceWatchColumns[] = {{"since", true}};
+constexpr Column kYearsColumns[] = {{"organization_key", false}, {"year", true},
+                                    {"report_id", false},        {"url", false},
+                                    {"version", true},           {"summary", false}};
+constexpr Column kMissingColumns[] = {
+    {"organization_key", false}, {"year", true}, {"organization", false},
+    {"deadline", false},         {"sent", true}, {"found_late", true}};
+struct SourceTable {
+  const char* name;
+  std::span<const Column> columns;
+  const char* order;
+};
+constexpr SourceTable kSourceTables[] = {
+    {"source_due", kSourceDueColumns, "next_due"},
+    {"source_watch", kSourceWatchColumns, "since"},
+    {"years", kYearsColumns, "organization_key, year"},
+    {"missing", kMissingColumns, "organization_key, year"},
+};
+
 }  // namespace
 
-void StateStore::SetOnUrlWritten(std::function<void(const std::string& url)> on_written) {
-  on_url_written_ = std::move(on_written);
-}
+void StateStore::SetOnWritten(OnWritten on_written) { on_written_ = std::move(on_written); }
 
 Result<std::optional<std::string>> StateStore::ExportUrl(const std::string& url) {
   const std::string sql = "SELECT " + ColumnList() + " FROM urls WHERE url = ?1";
@@ -856,8 +892,7 @@ Status StateStore::ImportUrl(std::string_view record) {
   const auto& row = j["row"];
   // Every column must be there with its type: a record of another layout is refused whole.
   for (const auto& c : kUrlColumns) {
-    if (!row.contains(c.name) ||
-        (c.integer ? !row[c.name].is_number_integer() : !row[c.name].is_string())) {
+    if (!row.contains(c.name) || !OfType(c, row[c.name])) {
       return Status::InvalidArgument("changelog record of " + url + ": column " + c.name);
     }
   }
@@ -911,6 +946,121 @@ Status StateStore::ImportUrl(std::string_view record) {
       ins.Bind(4, e[2].get<int64_t>());
       if (ins.Step() != SQLITE_DONE) return Error("write attachments of " + url);
     }
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<std::string>> StateStore::ExportSource(const std::string& source) {
+  nlohmann::json j;
+  j["source"] = source;
+  bool any = false;
+  for (const auto& t : kSourceTables) {
+    const std::string sql = "SELECT " + ColumnList(t.columns) + " FROM " + t.name +
+                            " WHERE source = ?1 ORDER BY " + t.order;
+    Stmt st(db_, sql.c_str());
+    if (!st.ok()) return Error("prepare");
+    st.Bind(1, source);
+    nlohmann::json rows = nlohmann::json::array();
+    int rc;
+    while ((rc = st.Step()) == SQLITE_ROW) {
+      nlohmann::json row = nlohmann::json::object();
+      int col = 0;
+      for (const auto& c : t.columns) {
+        if (c.integer) {
+          row[c.name] = st.Int(col);
+        } else {
+          row[c.name] = st.Text(col);
+        }
+        ++col;
+      }
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) return Error(std::string("read ") + t.name + " of source " + source);
+    any = any || !rows.empty();
+    j[t.name] = std::move(rows);
+  }
+  auto column = GetSourceColumn(source);
+  if (!column.ok()) return column.status();
+  any = any || !column.value().empty();
+  j["column"] = column.value();
+  if (!any) return std::optional<std::string>();
+  return std::optional<std::string>(j.dump());
+}
+
+Status StateStore::ImportSource(std::string_view record) {
+  nlohmann::json j = nlohmann::json::parse(record, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("source") || !j["source"].is_string() ||
+      j["source"].get_ref<const std::string&>().empty()) {
+    return Status::InvalidArgument("changelog record: not a source's state");
+  }
+  const std::string source = j["source"].get<std::string>();
+  // Every row of every table must be whole and of its types: a record of another layout is
+  // refused before anything is written.
+  const nlohmann::json none = nlohmann::json::array();
+  for (const auto& t : kSourceTables) {
+    const auto& rows = j.contains(t.name) ? j[t.name] : none;
+    if (!rows.is_array()) {
+      return Status::InvalidArgument("changelog record of source " + source + ": " + t.name +
+                                     " is not a list of rows");
+    }
+    for (const auto& row : rows) {
+      if (!row.is_object()) {
+        return Status::InvalidArgument("changelog record of source " + source + ": " + t.name +
+                                       ": a row is not an object");
+      }
+      for (const auto& c : t.columns) {
+        if (!row.contains(c.name) || !OfType(c, row[c.name])) {
+          return Status::InvalidArgument("changelog record of source " + source + ": " + t.name +
+                                         " column " + c.name);
+        }
+      }
+    }
+  }
+  if (j.contains("column") && !j["column"].is_string()) {
+    return Status::InvalidArgument("changelog record of source " + source + ": column");
+  }
+  const std::string column = j.contains("column") ? j["column"].get<std::string>() : "";
+  return InTransaction([&]() -> Status {
+    for (const auto& t : kSourceTables) {
+      const std::string del_sql = std::string("DELETE FROM ") + t.name + " WHERE source = ?1";
+      Stmt del(db_, del_sql.c_str());
+      if (!del.ok()) return Error("prepare");
+      del.Bind(1, source);
+      if (del.Step() != SQLITE_DONE) {
+        return Error(std::string("clear ") + t.name + " of source " + source);
+      }
+      if (!j.contains(t.name)) continue;
+      std::string sql = std::string("INSERT INTO ") + t.name + " (source, " +
+                        ColumnList(t.columns) + ") VALUES (?1";
+      for (size_t i = 0; i < t.columns.size(); ++i) sql += ", ?" + std::to_string(i + 2);
+      sql += ")";
+      Stmt ins(db_, sql.c_str());
+      if (!ins.ok()) return Error("prepare");
+      for (const auto& row : j[t.name]) {
+        ins.Reset();
+        ins.Bind(1, source);
+        int i = 2;
+        for (const auto& c : t.columns) {
+          if (c.integer) {
+            ins.Bind(i, row[c.name].get<int64_t>());
+          } else {
+            ins.Bind(i, row[c.name].get<std::string>());
+          }
+          ++i;
+        }
+        // Two rows of one key (a hand-made record) fail here and roll everything back.
+        if (ins.Step() != SQLITE_DONE) {
+          return Error(std::string("write ") + t.name + " of source " + source);
+        }
+      }
+    }
+    const std::string key = kColumnKeyPrefix + source;
+    Stmt st(db_, column.empty() ? "DELETE FROM meta WHERE key = ?1"
+                                : "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+    if (!st.ok()) return Error("prepare");
+    st.Bind(1, key);
+    if (!column.empty()) st.Bind(2, column);
+    if (st.Step() != SQLITE_DONE) return Error("write the column of source " + source);
     return Status::Ok();
   });
 }

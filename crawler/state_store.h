@@ -118,9 +118,13 @@ class StateStore final : public VersionLedger, public ReportHistory {
   Result<int64_t> WatchedSince(const std::string& source, int64_t now) override;
 
   // The cluster's changelog (cluster/cluster_node.h). `on_written` runs on the caller's
-  // thread after every successful write of a URL's row, links or attachments (not after
-  // ImportUrl); nullptr to stop.
-  void SetOnUrlWritten(std::function<void(const std::string& url)> on_written);
+  // thread after every successful write: of a URL's row, links or attachments (kind kUrl, key
+  // the URL), or of a source's rows in source_due, source_watch, years or missing or of its
+  // portal column (kind kSource, key the source name). Not after ImportUrl or ImportSource;
+  // nullptr to stop.
+  enum class WrittenKind { kUrl, kSource };
+  using OnWritten = std::function<void(WrittenKind kind, const std::string& key)>;
+  void SetOnWritten(OnWritten on_written);
   // A URL's whole state as one JSON object: {"url", "row": {column: value}, "links":
   // [[url, text]...], "attachments": [[url, text, first_seen]...]}; nullopt when the URL has
   // no row. The changelog record's value (docs/cluster.md).
@@ -128,6 +132,16 @@ class StateStore final : public VersionLedger, public ReportHistory {
   // Replaces the URL's row, links and attachments with those of an ExportUrl record, in one
   // transaction. InvalidArgument for a record of another shape (nothing is written).
   Status ImportUrl(std::string_view record);
+  // A source's whole state as one JSON object: {"source", "source_due": [{"next_due"}],
+  // "source_watch": [{"since"}], "years": [{column: value}...], "missing": [{column:
+  // value}...], "column": "..."} (every row of the tables keyed by source, and the portal
+  // column); nullopt when the source has none of them. The changelog record's value.
+  Result<std::optional<std::string>> ExportSource(const std::string& source);
+  // Replaces every row of the source in those tables (and its portal column) with those of an
+  // ExportSource record, in one transaction; a table the record lacks is emptied.
+  // InvalidArgument naming the table and column for a record of another shape (nothing is
+  // written).
+  Status ImportSource(std::string_view record);
 
   const std::string& path() const { return path_; }
 
@@ -153,12 +167,15 @@ class StateStore final : public VersionLedger, public ReportHistory {
   Status UpsertUrl(const UrlState& state);
   Status ReplaceLinks(const std::string& list_url, const std::vector<Link>& links);
   Status ReplaceAttachments(const std::string& report_url, const std::vector<Link>& attachments);
-  // `status`, after telling on_url_written_ of a successful write of `url`.
-  Status Written(const std::string& url, Status status);
+  // `status`, after telling on_written_ of a successful write of `key`.
+  Status Written(const std::string& url, Status status) {
+    return Written(WrittenKind::kUrl, url, std::move(status));
+  }
+  Status Written(WrittenKind kind, const std::string& key, Status status);
 
   sqlite3* db_;
   std::string path_;
-  std::function<void(const std::string& url)> on_url_written_;
+  OnWritten on_written_;
 };
 
 }  // namespace nianbao::crawler

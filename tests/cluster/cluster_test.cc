@@ -1,11 +1,21 @@
 // The cluster's pure parts: the partition of a source, and the changelog record of a URL's
-// state (StateStore::ExportUrl / ImportUrl) that carries it from one node's SQLite to another's.
+// state (StateStore::ExportUrl / ImportUrl) that carries it from one node's SQLite to another's;
+// and, on librdkafka's in-process mock cluster, a source's state (its due time and history)
+// going from the node that wrote it to the node assigned its partition next.
 #include <gtest/gtest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <condition_variable>
 #include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "cluster/cluster_node.h"
 #include "crawler/state_store.h"
+#include "sinks/embedded_kafka.h"
 
 namespace nianbao::cluster {
 namespace {
@@ -64,7 +74,8 @@ TEST_F(Changelog, AUrlsStateMovesWholeToAnotherStore) {
   s.last_fetch = 1600000000;
   s.next_due = 1600086400;
   std::vector<std::string> written;
-  a->SetOnUrlWritten([&](const std::string& u) { written.push_back(u); });
+  a->SetOnWritten(
+      [&](crawler::StateStore::WrittenKind, const std::string& u) { written.push_back(u); });
   std::vector<crawler::Link> atts = {{"http://x.gov.cn/a.pdf", "全真版"}};
   ASSERT_TRUE(a->CommitFetch(s, nullptr, &atts).ok());
   auto v = a->BeginVersion(url, "fp1");
@@ -80,7 +91,8 @@ TEST_F(Changelog, AUrlsStateMovesWholeToAnotherStore) {
 
   auto b = Open("b");
   std::vector<std::string> b_written;
-  b->SetOnUrlWritten([&](const std::string& u) { b_written.push_back(u); });
+  b->SetOnWritten(
+      [&](crawler::StateStore::WrittenKind, const std::string& u) { b_written.push_back(u); });
   ASSERT_TRUE(b->ImportUrl(*record.value()).ok());
   EXPECT_TRUE(b_written.empty()) << "a restore is not a write to send back";
   auto got = b->Get(url);
@@ -136,6 +148,162 @@ TEST_F(Changelog, ARecordOfAnotherShapeIsRefusedWhole) {
   auto missing = b->ExportUrl("http://nothing/");
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing.value().has_value());
+}
+
+// Runs `fn` on the loop thread (where the state store and the node live) and waits for it.
+template <typename Fn>
+auto OnLoop(boost::asio::io_context& io, Fn fn) {
+  std::packaged_task<decltype(fn())()> task(std::move(fn));
+  auto result = task.get_future();
+  boost::asio::post(io, [&task] { task(); });
+  return result.get();
+}
+
+// The partitions a node says it owns (its on_owned hook), waited for from the test's thread.
+class Owned {
+ public:
+  std::function<void(const std::set<int32_t>&)> Hook() {
+    return [this](const std::set<int32_t>& owned) {
+      std::lock_guard<std::mutex> lock(mu_);
+      owned_ = owned;
+      cv_.notify_all();
+    };
+  }
+  bool WaitFor(int32_t p, std::chrono::seconds limit) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return owned_.count(p) > 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<int32_t> owned_;
+};
+
+TEST_F(Changelog, ASourcesDueTimeAndHistoryMoveToTheNodeAssignedItsPartition) {
+  using namespace std::chrono_literals;
+  // The mock does not serve CreateTopics: the topics exist before the nodes start.
+  sinks::EmbeddedKafka::Options ko;
+  ko.topics = {{"t.cluster", 2}, {"t.state", 2}};
+  auto kafka = sinks::EmbeddedKafka::Start(ko);
+  ASSERT_TRUE(kafka.ok()) << kafka.status().message();
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread loop([&io] { io.run(); });
+
+  crawler::Source x;
+  x.name = "x";
+  x.entry = {"http://x.gov.cn/ndbg/"};
+  crawler::SourcesConfig sources;
+  sources.sources.push_back(x);
+  const int32_t p = PartitionOfSource(x, 2);
+  ClusterOptions o;
+  o.brokers = kafka.value()->bootstraps();
+  o.group = "g";
+  o.topic = "t.cluster";
+  o.changelog_topic = "t.state";
+  o.partitions = 2;
+  o.session_timeout = 3s;
+  o.revoke_timeout = 2s;
+
+  // Node A owns x's partition and records x's state: a pass's due time, the first watch, two
+  // years of one organisation, a missing report; and a URL of x.
+  auto a = Open("a");
+  Owned a_owned;
+  o.node = "a";
+  auto started_a = OnLoop(io, [&] {
+    return ClusterNode::Start(io, *a, sources, o, ClusterNode::Hooks{a_owned.Hook(), nullptr});
+  });
+  ASSERT_TRUE(started_a.ok()) << started_a.status().message();
+  std::unique_ptr<ClusterNode> node_a = std::move(started_a).value();
+  ASSERT_TRUE(a_owned.WaitFor(p, 60s)) << "node a never owned partition " << p;
+  const YearEntry y2021{"x", "甲镇人民政府", 2021, "r21", "http://x.gov.cn/2021.html", 1, "{}"};
+  const YearEntry y2022{"x",
+                        "甲镇人民政府",
+                        2022,
+                        "r22",
+                        "http://x.gov.cn/2022.html",
+                        2,
+                        R"({"overview":"一、总体情况"})"};
+  const MissingReport m{"x", "乙乡人民政府", "乙乡人民政府", 2023, "2024-01-31", true, false};
+  crawler::UrlState list;
+  list.url = "http://x.gov.cn/ndbg/";
+  list.source = "x";
+  list.kind = "list";
+  list.etag = "\"l1\"";
+  Status written = OnLoop(io, [&]() -> Status {
+    for (Status s :
+         {a->PutSourceDue("x", 1700000000), a->WatchedSince("x", 1600000000).status(),
+          a->PutYear(y2021, false), a->PutYear(y2022, false), a->PutMissing(m), a->Put(list)}) {
+      if (!s.ok()) return s;
+    }
+    node_a->Flush();
+    return Status::Ok();
+  });
+  ASSERT_TRUE(written.ok()) << written.message();
+  node_a->Close(5s);  // leaves the group; the loop keeps running for its revoke
+  EXPECT_GE(node_a->stats().changelog_produced, 2);
+  OnLoop(io, [&] { node_a.reset(); });
+
+  // Node B held an older state of x (it owned x once); assigned x's partition, it restores
+  // x's state from the changelog before it owns the partition.
+  auto b = Open("b");
+  ASSERT_TRUE(b->PutSourceDue("x", 99).ok());
+  ASSERT_TRUE(
+      b->PutYear({"x", "甲镇人民政府", 2019, "r19", "http://x.gov.cn/2019.html", 1, "{}"}, false)
+          .ok());
+  Owned b_owned;
+  o.node = "b";
+  auto started_b = OnLoop(io, [&] {
+    return ClusterNode::Start(io, *b, sources, o, ClusterNode::Hooks{b_owned.Hook(), nullptr});
+  });
+  ASSERT_TRUE(started_b.ok()) << started_b.status().message();
+  std::unique_ptr<ClusterNode> node_b = std::move(started_b).value();
+  ASSERT_TRUE(b_owned.WaitFor(p, 60s)) << "node b never owned partition " << p;
+  struct Seen {
+    Result<std::optional<int64_t>> due = Status::Internal("not read");
+    Result<int64_t> watched = Status::Internal("not read");
+    Result<std::vector<YearEntry>> years = Status::Internal("not read");
+    Result<std::vector<MissingReport>> missing = Status::Internal("not read");
+    Result<std::optional<crawler::UrlState>> list = Status::Internal("not read");
+  };
+  Seen seen = OnLoop(io, [&] {
+    Seen out;
+    out.due = b->GetSourceDue("x");
+    out.watched = b->WatchedSince("x", 1800000000);
+    out.years = b->YearsOf("x");
+    out.missing = b->MissingOf("x");
+    out.list = b->Get(list.url);
+    return out;
+  });
+  node_b->Close(5s);
+  OnLoop(io, [&] { node_b.reset(); });
+  work.reset();
+  loop.join();
+
+  ASSERT_TRUE(seen.due.ok() && seen.due.value());
+  EXPECT_EQ(*seen.due.value(), 1700000000) << "B polls x at A's due time";
+  ASSERT_TRUE(seen.watched.ok());
+  EXPECT_EQ(seen.watched.value(), 1600000000);
+  ASSERT_TRUE(seen.years.ok());
+  ASSERT_EQ(seen.years.value().size(), 2u) << "B's own 2019 entry is replaced by A's rows";
+  for (const auto& [got, want] :
+       {std::pair{seen.years.value()[0], y2021}, std::pair{seen.years.value()[1], y2022}}) {
+    EXPECT_EQ(got.organization_key, want.organization_key);
+    EXPECT_EQ(got.year, want.year);
+    EXPECT_EQ(got.report_id, want.report_id);
+    EXPECT_EQ(got.url, want.url);
+    EXPECT_EQ(got.version, want.version);
+    EXPECT_EQ(got.summary, want.summary);
+  }
+  ASSERT_TRUE(seen.missing.ok());
+  ASSERT_EQ(seen.missing.value().size(), 1u);
+  EXPECT_EQ(seen.missing.value()[0].organization_key, "乙乡人民政府");
+  EXPECT_EQ(seen.missing.value()[0].year, 2023);
+  EXPECT_EQ(seen.missing.value()[0].deadline, "2024-01-31");
+  EXPECT_TRUE(seen.missing.value()[0].sent);
+  ASSERT_TRUE(seen.list.ok() && seen.list.value());
+  EXPECT_EQ(seen.list.value()->etag, "\"l1\"");
 }
 
 }  // namespace
