@@ -515,9 +515,11 @@ struct ClusterNode::Impl {
       if (suspended) {
         suspended = false;
         log->info("kafka reachable again");
-        SetState(MemberState::kStable);
         std::lock_guard<std::mutex> lock(mu);
         again = assigned;
+        // Partitions still assigned are restored below; a node the group dropped meanwhile
+        // (its session expired) is joining until the rebalance callback assigns it again.
+        stats.state = assigned.empty() ? MemberState::kJoining : MemberState::kStable;
       }
       again.insert(pending_restore.begin(), pending_restore.end());
       if (!again.empty()) pending_restore = Restore(again);
