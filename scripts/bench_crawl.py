@@ -14,6 +14,8 @@ and fails the script).
                  only); the order of the four rotates from run to run
   e2e            nianbao `run --once` into the embedded Kafka (librdkafka mock cluster) with
                  1 and 2 parser threads ([ingest] workers), alternating run by run
+  e2e-sinks      nianbao `run --once` with --workers parser threads into the file sink and
+                 into the embedded Kafka, alternating run by run (Kafka / file sink ratios)
   scale-sources  nianbao `run --once` (file sink) and `crawl --once` over 100, 1,000, 10,000
                  sources
   scale-pages    the same with report pages of growing size
@@ -571,41 +573,58 @@ E2E_RATIOS = [("wall_s", "wall s"), ("cpu_s", "CPU s"), ("cpu_s_per_1k_reports",
               ("reports_per_s", "reports/s"), ("maxrss_mb", "peak RSS MB")]
 
 
-def scenario_e2e(args):
-    """`run --once` into the embedded Kafka with 1 and 2 parser threads, on one portal, the
-    two alternating run by run (which goes first rotates); the 2/1 ratios are run by run."""
-    counts = [1, 2]
-    base = Path(tempfile.mkdtemp(prefix="nb-e2e-", dir=args.work_dir))
+def alternate(args, name, contenders, title, ratio_title):
+    """`run --once` of each contender (label, parser threads, into Kafka?) on one portal, the
+    contenders alternating run by run (which goes first rotates); prints one row per contender
+    and the ratios of the second over the first, taken run by run."""
+    base = Path(tempfile.mkdtemp(prefix="nb-%s-" % name, dir=args.work_dir))
     portal = Portal(base, ["--hosts", args.hosts, "--reports", args.reports, "--per-list", args.per_list,
                            "--page-kib", args.page_kib, "--flavor", args.flavor])
     manifest = portal.manifest
-    log("bench_crawl: e2e %s, report pages %s bytes; load %s"
-        % (manifest["totals"], manifest["report_bytes"], load_line()))
-    failures, by_count, ratios = [], {w: [] for w in counts}, []
+    log("bench_crawl: %s %s, report pages %s bytes; load %s"
+        % (name, manifest["totals"], manifest["report_bytes"], load_line()))
+    labels = [c[0] for c in contenders]
+    failures, by_label, ratios = [], {c: [] for c in labels}, []
     try:
         for i in range(-args.warmup, args.runs):
-            order = counts if i % 2 == 0 else counts[::-1]
+            order = contenders if i % 2 == 0 else contenders[::-1]
             got = {}
-            for w in order:
-                got[w] = run_point(args, "e2e", "%d worker(s)" % w, portal, "run", i, w, True, failures)
+            for label, workers, kafka in order:
+                got[label] = run_point(args, name, label, portal, "run", i, workers, kafka, failures)
             if i >= 0:
-                for w in counts:
-                    by_count[w].append(got[w])
-                ratios.append({k: got[2][k] / got[1][k] for k, _ in E2E_RATIOS if got[1].get(k)})
+                for label in labels:
+                    by_label[label].append(got[label])
+                first, second = got[labels[0]], got[labels[1]]
+                ratios.append({k: second[k] / first[k] for k, _ in E2E_RATIOS if first.get(k)})
     finally:
         portal.stop()
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
-    rows = [{"point": w, "label": "%d worker%s" % (w, "" if w == 1 else "s"), "mode": "run",
-             "totals": manifest["totals"], "report_bytes": manifest["report_bytes"], "runs": by_count[w]}
-            for w in counts]
-    print_series("e2e", "End to end into the embedded Kafka: %d hosts × %d reports, by parser threads "
-                 "([ingest] workers)" % (args.hosts, args.reports), rows, args.runs)
-    print("\n| 2 workers / 1 worker (run by run) | %s |" % " | ".join(label for _, label in E2E_RATIOS))
+    rows = [{"point": label, "label": label, "mode": "run", "totals": manifest["totals"],
+             "report_bytes": manifest["report_bytes"], "runs": by_label[label]} for label in labels]
+    print_series(name, title, rows, args.runs)
+    print("\n| %s (run by run) | %s |" % (ratio_title, " | ".join(label for _, label in E2E_RATIOS)))
     print("|---|%s" % ("---|" * len(E2E_RATIOS)))
     print("| ratio | %s |" % " | ".join(fmt(summary([r.get(k) for r in ratios])) for k, _ in E2E_RATIOS))
-    save(args, "e2e", {"args": vars(args), "rows": rows, "ratios_2_over_1": ratios, "failures": failures})
+    save(args, name, {"args": vars(args), "rows": rows, "ratios": ratios, "failures": failures})
     return 1 if failures else 0
+
+
+def scenario_e2e(args):
+    """`run --once` into the embedded Kafka with 1 and 2 parser threads."""
+    return alternate(args, "e2e", [("1 worker", 1, True), ("2 workers", 2, True)],
+                     "End to end into the embedded Kafka: %d hosts × %d reports, by parser threads "
+                     "([ingest] workers)" % (args.hosts, args.reports), "2 workers / 1 worker")
+
+
+def scenario_e2e_sinks(args):
+    """`run --once` with --workers parser threads into the file sink and into the embedded
+    Kafka: what Kafka costs against writing the same records to a file (the target: Kafka at
+    0.9x the file sink's reports/s or better)."""
+    return alternate(args, "e2e-sinks", [("file sink", args.workers, False),
+                                         ("embedded Kafka", args.workers, True)],
+                     "File sink vs the embedded Kafka: %d hosts × %d reports, %d parser threads"
+                     % (args.hosts, args.reports, args.workers), "Kafka / file sink")
 
 
 def scenario_scale_sources(args):
@@ -776,7 +795,8 @@ def scenario_national(args):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("scenario", choices=["crawl", "e2e", "scale-sources", "scale-pages", "national"])
+    ap.add_argument("scenario", choices=["crawl", "e2e", "e2e-sinks", "scale-sources", "scale-pages",
+                                         "national"])
     ap.add_argument("--nianbao", default=str(ROOT / "build-bench" / "app" / "nianbao"))
     ap.add_argument("--hosts", type=int, default=50)
     ap.add_argument("--reports", type=int, default=200, help="reports per source")
@@ -807,7 +827,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if not os.access(args.nianbao, os.X_OK):
         raise SystemExit("bench_crawl: no nianbao binary at %s (build it, or pass --nianbao)" % args.nianbao)
-    return {"crawl": scenario_crawl, "e2e": scenario_e2e, "scale-sources": scenario_scale_sources,
+    return {"crawl": scenario_crawl, "e2e": scenario_e2e, "e2e-sinks": scenario_e2e_sinks,
+            "scale-sources": scenario_scale_sources,
             "scale-pages": scenario_scale_pages, "national": scenario_national}[args.scenario](args)
 
 
