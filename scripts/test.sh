@@ -45,13 +45,14 @@ if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   # by more than the margin (the check runs in the plain stage above). crawl_portal_test reads
   # the gaps off the crawler's own fetch log, which load does not blur, and checks them always.
   # tests/lsan.supp: leaks inside system libraries (fontconfig under poppler), documented there.
-  # Left out here, run in the plain stage: the three-node cluster test and the soak (minutes
-  # of several daemons and a mock Kafka waiting on timers; under ASan they cost a quarter of
-  # the stage and test the group's timing more than the memory of code the other tests run).
+  # Left out here, run in the plain stage: the cluster tests and the soak (minutes of several
+  # daemons and a mock Kafka waiting on the group's timers; under ASan they cost a quarter of
+  # the stage and test the group's timing more than memory: cluster_test runs the cluster
+  # node's code under ASan on the in-process mock).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp" \
     NIANBAO_TIMING_CHECKS=0 ctest --test-dir build-asan --output-on-failure -j"$JOBS" --timeout 600 \
-    -E '^(cluster_e2e_test|soak_test)$'
+    -E '^(cluster_e2e_test|cluster_faults_e2e_test|soak_test)$'
 fi
 if [ "${NIANBAO_SKIP_SANITIZERS:-0}" != 1 ]; then
   # The concurrent parts (event loop + server threads, parser workers, sink threads) under
