@@ -296,6 +296,9 @@ def main():
                 return moved <= seen
 
             polled = wait(taken_over, deadline)
+            if polled and not owned_at:
+                # The gauges are sampled once a second: they may lag the first pass.
+                wait(lambda: taken_over() and bool(owned_at), 3, step=0.2)
             print(f"kill {k + 1}: partitions owned by the survivors after "
                   f"{owned_at[0] if owned_at else float('nan'):.1f}s, sources polled after "
                   f"{time.time() - killed_at:.1f}s", flush=True)
