@@ -35,7 +35,9 @@
 // report the same).
 //
 // Extra flags (before Google Benchmark's own): --dump-inputs=DIR writes every input to DIR;
-// --list-inputs prints their names and sizes.
+// --list-inputs prints their names and sizes; --inputs-dir=DIR adds every *.html file of DIR as
+// "local/<stem>", served with the Content-Type that DIR/content-types.tsv gives it (lines
+// "file<TAB>type"; scripts/bench-peer.sh writes the local test portal's report pages there).
 #include <benchmark/benchmark.h>
 #include <gumbo.h>
 #include <malloc.h>
@@ -185,7 +187,7 @@ using nianbao::parser::ParseInput;
 
 struct Input {
   std::string name;          // "seed/000", "portal/word_2019_utf8@300KiB", ...
-  std::string family;        // "seed", "html", "portal", "size"
+  std::string family;        // "seed", "html", "portal", "size", "local"
   std::string bytes;         // the page as served
   std::string content_type;  // "" for files, as `nianbao parse` does
 };
@@ -420,6 +422,29 @@ std::vector<Input> LoadInputs() {
   return inputs;
 }
 
+// Pages saved from a portal (--inputs-dir): each *.html of `dir`, with the Content-Type it was
+// served with, so that charset detection sees what the crawler would.
+void AddLocalInputs(const fs::path& dir, std::vector<Input>* inputs) {
+  std::vector<std::pair<std::string, std::string>> types;  // file name, Content-Type
+  std::istringstream tsv(ReadFile(dir / "content-types.tsv"));
+  for (std::string line; std::getline(tsv, line);) {
+    size_t tab = line.find('\t');
+    if (tab != std::string::npos) types.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+  }
+  std::vector<fs::path> pages;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".html") pages.push_back(e.path());
+  }
+  std::sort(pages.begin(), pages.end());
+  for (const auto& p : pages) {
+    std::string type;
+    for (const auto& [file, t] : types) {
+      if (file == p.filename().string()) type = t;
+    }
+    inputs->push_back({"local/" + p.stem().string(), "local", ReadFile(p), type});
+  }
+}
+
 ParseInput MakeParseInput(const Input& in) {
   ParseInput p;
   p.bytes = in.bytes;
@@ -614,12 +639,20 @@ bool TakeFlag(int* argc, char** argv, std::string_view prefix, std::string* valu
 
 int main(int argc, char** argv) {
   // Inputs live until the end of main; the registered benchmarks refer to them.
-  static const std::vector<Input> inputs = LoadInputs();
+  static std::vector<Input> inputs = LoadInputs();
   if (inputs.empty()) {
     std::fprintf(stderr, "parser_bench: no inputs under %s\n", NIANBAO_FIXTURES);
     return 1;
   }
   std::string value;
+  if (TakeFlag(&argc, argv, "--inputs-dir=", &value)) {
+    std::error_code ec;
+    if (!fs::is_directory(value, ec)) {
+      std::fprintf(stderr, "parser_bench: --inputs-dir %s is not a directory\n", value.c_str());
+      return 2;
+    }
+    AddLocalInputs(value, &inputs);
+  }
   if (TakeFlag(&argc, argv, "--dump-inputs=", &value)) {
     fs::create_directories(value);
     for (const auto& in : inputs) {

@@ -29,8 +29,8 @@ step "parser_bench" "$BUILD/bench/parser_bench" --benchmark_min_time=0.01 \
   --benchmark_filter='/(seed/000|html/form_2021|portal/word_2019_utf8@300KiB|size/10KiB)' \
   --benchmark_repetitions=2 --benchmark_out="$OUT/parser.json" --benchmark_out_format=json
 step "bench_report.py" python3 scripts/bench_report.py "$OUT/parser.json"
-step "lxml_peer.py" /usr/bin/python3 bench/lxml_peer.py --reps 1 --min-time 0.001 \
-  tests/fixtures/html/form_2021.html
+step "bench-peer.sh: the lxml peer beside parse, with the local portal's pages" \
+  env BUILD="$BUILD" REPS=1 MIN_TIME=0.001 OUT="$OUT/peer" scripts/bench-peer.sh
 step "bench-crawl: 2 hosts x 5 reports, nianbao and Scrapy" \
   "${crawl[@]}" crawl --hosts 2 --reports 5 --per-list 2
 step "bench-e2e: embedded Kafka, 2 hosts x 5 reports" \

@@ -21,7 +21,7 @@ PACKAGES=(
   lintian file man-db groff-base
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev kcat python3 python3-jsonschema systemd
-  python3-scrapy
+  python3-scrapy python3-lxml
   # the alerts e2e test's self-signed certificate for its STARTTLS SMTP server
   openssl
   # the status page in a real browser (headless), promtool for the metrics and the ops/ rules
