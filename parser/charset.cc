@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -230,6 +231,20 @@ size_t IllFormedLength(std::string_view s, size_t i) {
   return k;
 }
 
+// The end of the run of ASCII bytes that starts at s[i], read eight bytes at a time: most bytes
+// of a portal page are ASCII markup, and the scans below pass over them byte by byte otherwise.
+size_t EndOfAscii(std::string_view s, size_t i) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ull;
+  while (i + 8 <= s.size()) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if ((word & kHighBits) != 0) break;
+    i += 8;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 struct Utf8Stats {
   size_t multibyte = 0;    // well-formed sequences of 2-4 bytes
   size_t invalid = 0;      // ill-formed subparts (a sequence cut by the end is not counted)
@@ -241,7 +256,7 @@ Utf8Stats ScanUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
+      i = EndOfAscii(s, i);
       continue;
     }
     bool truncated = false;
@@ -430,7 +445,7 @@ std::string SanitizeUtf8(std::string_view bytes) {
   size_t run = 0;  // start of the pending run of well-formed bytes
   while (i < bytes.size()) {
     if (static_cast<unsigned char>(bytes[i]) < 0x80) {
-      ++i;
+      i = EndOfAscii(bytes, i);
       continue;
     }
     bool truncated = false;
