@@ -210,6 +210,7 @@ TEST(Utf8, ByteLevelPathsMatchTheCodePointPath) {
                           "\xc0\x80",
                           "\xe0\x80\x80",
                           "\xf4\x90\x80\x80",
+                          "\xf0\x9f\x98",
                           "\xf8",
                           "\xff"};
   std::mt19937 rng(1919);
