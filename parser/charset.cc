@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -230,6 +231,20 @@ size_t IllFormedLength(std::string_view s, size_t i) {
   return k;
 }
 
+// The end of the run of ASCII bytes that starts at s[i], read eight bytes at a time: most bytes
+// of a portal page are ASCII markup, and the scans below pass over them byte by byte otherwise.
+size_t EndOfAscii(std::string_view s, size_t i) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ull;
+  while (i + 8 <= s.size()) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if ((word & kHighBits) != 0) break;
+    i += 8;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 struct Utf8Stats {
   size_t multibyte = 0;    // well-formed sequences of 2-4 bytes
   size_t invalid = 0;      // ill-formed subparts (a sequence cut by the end is not counted)
@@ -241,7 +256,7 @@ Utf8Stats ScanUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
+      i = EndOfAscii(s, i);
       continue;
     }
     bool truncated = false;
@@ -351,9 +366,12 @@ std::optional<std::string> IconvToUtf8(std::string_view bytes, std::string_view 
   return out;
 }
 
-Decoded DecodeAs(std::string_view bytes, std::string_view canonical) {
+// `well_formed`: the bytes are known to be well-formed UTF-8 (ScanUtf8 found nothing
+// invalid), so UTF-8 is a copy: SanitizeUtf8 would only check them again.
+Decoded DecodeAs(std::string_view bytes, std::string_view canonical, bool well_formed = false) {
   if (canonical == "utf-8") {
     if (bytes.substr(0, kUtf8Bom.size()) == kUtf8Bom) bytes.remove_prefix(kUtf8Bom.size());
+    if (well_formed) return {std::string(bytes), "utf-8"};
     return {SanitizeUtf8(bytes), "utf-8"};
   }
   const CharsetSpec* spec = FindSpec(canonical);
@@ -427,7 +445,7 @@ std::string SanitizeUtf8(std::string_view bytes) {
   size_t run = 0;  // start of the pending run of well-formed bytes
   while (i < bytes.size()) {
     if (static_cast<unsigned char>(bytes[i]) < 0x80) {
-      ++i;
+      i = EndOfAscii(bytes, i);
       continue;
     }
     bool truncated = false;
@@ -465,19 +483,23 @@ Decoded DecodeToUtf8(std::string_view bytes, std::string_view content_type) {
   if (declared == "utf-16le" || declared == "utf-16be") return DecodeAs(bytes, declared);
 
   Utf8Stats utf8 = ScanUtf8(bytes);
+  // Well-formed UTF-8 read as UTF-8 is copied as it is (the scan was its validation).
+  const bool well_formed = utf8.invalid == 0 && !utf8.truncated;
   const CharsetSpec* spec = declared.empty() ? nullptr : FindSpec(declared);
-  if (spec == nullptr) return DecodeAs(bytes, Detect(bytes, utf8));  // 4. nothing usable
+  if (spec == nullptr) {
+    return DecodeAs(bytes, Detect(bytes, utf8), well_formed);  // 4. nothing usable
+  }
   if (declared == "utf-8") {
     // GBK pages that lie about being UTF-8 lose to detection.
-    return DecodeAs(bytes, MostlyUtf8(utf8) ? "utf-8" : Detect(bytes, utf8));
+    return DecodeAs(bytes, MostlyUtf8(utf8) ? "utf-8" : Detect(bytes, utf8), well_formed);
   }
   // iso-8859-1 / windows-1252 claims come from servers' defaults and error pages: the bytes
   // decide (Detect takes well-formed UTF-8 as UTF-8, GBK as GB18030).
-  if (spec->weak) return DecodeAs(bytes, Detect(bytes, utf8));
+  if (spec->weak) return DecodeAs(bytes, Detect(bytes, utf8), well_formed);
   // A legacy declaration over bytes that are well-formed UTF-8 with real multi-byte text:
   // the page was converted to UTF-8 and its template kept the old <meta>. GBK text of more
   // than a few characters is practically never well-formed UTF-8.
-  if (utf8.invalid == 0 && utf8.multibyte >= 4) return DecodeAs(bytes, "utf-8");
+  if (utf8.invalid == 0 && utf8.multibyte >= 4) return DecodeAs(bytes, "utf-8", well_formed);
   return DecodeAs(bytes, declared);
 }
 

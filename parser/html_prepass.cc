@@ -62,8 +62,24 @@ Content ContentOf(std::string_view raw_name) {
   return Content::kMarkup;
 }
 
-// Contains, ASCII case-insensitively, one of the words (lower case).
+// Whether `lowered` (ASCII lower case already) contains one of the words: a plain substring
+// search (memchr for the first byte), as the words are lower case.
+bool HoldsLoweredWord(std::string_view lowered, std::span<const std::string_view> words) {
+  for (std::string_view w : words) {
+    if (!w.empty() && lowered.find(w) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// Contains, ASCII case-insensitively, one of the words (lower case). A value of up to 512
+// bytes (every class or id seen) is lower-cased once and searched as such, rather than
+// compared letter by letter at every position for every word.
 bool HoldsWord(std::string_view value, std::span<const std::string_view> words) {
+  std::array<char, 512> buf;
+  if (value.size() <= buf.size()) {
+    for (size_t k = 0; k < value.size(); ++k) buf[k] = Lower(value[k]);
+    return HoldsLoweredWord(std::string_view(buf.data(), value.size()), words);
+  }
   for (std::string_view w : words) {
     if (w.empty() || value.size() < w.size()) continue;
     for (size_t i = 0; i + w.size() <= value.size(); ++i) {
@@ -86,12 +102,12 @@ bool HoldsWordCompact(std::string_view value, std::span<const std::string_view> 
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') continue;
     buf[used++] = Lower(c);
     if (used == buf.size()) {
-      if (HoldsWord(std::string_view(buf.data(), used), words)) return true;
+      if (HoldsLoweredWord(std::string_view(buf.data(), used), words)) return true;
       std::memmove(buf.data(), buf.data() + used - longest, longest);
       used = longest;
     }
   }
-  return HoldsWord(std::string_view(buf.data(), used), words);
+  return HoldsLoweredWord(std::string_view(buf.data(), used), words);
 }
 
 class Prepass {

@@ -627,6 +627,35 @@ class TagScanner {
 
   // Names are interned once per page, with what the tables above say about them.
   int Intern(std::string_view raw) {
+    // A page has a few dozen names and thousands of tags: a slot per (length, first and last
+    // letter) remembers the last name seen there, confirmed by comparing the bytes, before
+    // the lower-cased copy and the hash map.
+    const size_t slot = QuickSlot(raw);
+    if (int id = quick_[slot]; id >= 0 && EqualsLower(raw, names_[static_cast<size_t>(id)].name)) {
+      return id;
+    }
+    const int id = InternSlow(raw);
+    quick_[slot] = id;
+    return id;
+  }
+
+  static size_t QuickSlot(std::string_view raw) {
+    if (raw.empty()) return 0;
+    const auto first = static_cast<unsigned char>(LowerAscii(raw.front()));
+    const auto last = static_cast<unsigned char>(LowerAscii(raw.back()));
+    return (raw.size() * 31 + first * 7 + last) % kQuickSlots;
+  }
+
+  // Whether `raw` lower-cased is `lower`.
+  static bool EqualsLower(std::string_view raw, std::string_view lower) {
+    if (raw.size() != lower.size()) return false;
+    for (size_t k = 0; k < raw.size(); ++k) {
+      if (LowerAscii(raw[k]) != lower[k]) return false;
+    }
+    return true;
+  }
+
+  int InternSlow(std::string_view raw) {
     std::string name = LowerAscii(raw);
     auto [it, inserted] = ids_.try_emplace(name, static_cast<int>(names_.size()));
     if (!inserted) return it->second;
@@ -761,6 +790,13 @@ class TagScanner {
   std::array<std::vector<size_t>, kCategoryCount> by_category_;  // stack indices per category
   std::unordered_map<std::string, int> ids_;
   std::vector<NameInfo> names_;
+  static constexpr size_t kQuickSlots = 256;
+  std::array<int, kQuickSlots> quick_ = MakeQuickSlots();  // Intern's cache: an id or -1
+  static constexpr std::array<int, kQuickSlots> MakeQuickSlots() {
+    std::array<int, kQuickSlots> slots{};
+    slots.fill(-1);
+    return slots;
+  }
   int table_id_ = -1;
   int a_id_ = -1;
   std::string out_;

@@ -278,15 +278,27 @@ const SectionSpec& SectionById(SectionId id) { return kSections[static_cast<size
 
 std::span<const SectionHeadingSpec> SectionHeadings() { return kSectionHeadings; }
 
+LabelForms LabelFormsOf(std::string_view paragraph) {
+  LabelForms forms;
+  forms.norm = NormalizeLabel(paragraph);
+  forms.stripped = StripNumbering(forms.norm);
+  return forms;
+}
+
 std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, std::string* rest) {
-  std::string norm = NormalizeLabel(paragraph);
+  return MatchSectionHeading(paragraph, LabelFormsOf(paragraph), rest);
+}
+
+std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, const LabelForms& forms,
+                                             std::string* rest) {
+  const std::string& norm = forms.norm;
   // Headings are short; a long paragraph that mentions 总体情况 is prose.
   if (norm.size() > 3 * 60) {
     // A heading may carry content after a colon: "六、其他需要报告的事项：无。"
     auto colon = norm.find(':');
     if (colon == std::string::npos || colon > 3 * 40) return std::nullopt;
   }
-  std::string stripped = StripNumbering(norm);
+  const std::string& stripped = forms.stripped;
   // "（二）依申请公开情况。…" is a paragraph of section 一 that numbers its own parts: sections
   // are numbered 一、 … 六、 (or 1. …), never in brackets.
   if (!norm.empty() && norm.front() == '(') return std::nullopt;
@@ -317,9 +329,13 @@ std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, std::st
 std::span<const std::string_view> HeadingsOfNoSection() { return kHeadingsOfNoSection; }
 
 bool IsHeadingOfNoSection(std::string_view paragraph) {
-  std::string norm = NormalizeLabel(paragraph);
+  return IsHeadingOfNoSection(LabelFormsOf(paragraph));
+}
+
+bool IsHeadingOfNoSection(const LabelForms& forms) {
+  const std::string& norm = forms.norm;
   if (norm.size() > 3 * 40) return false;
-  std::string stripped = StripNumbering(norm);
+  const std::string& stripped = forms.stripped;
   bool numbered = stripped.size() != norm.size();
   for (auto words : kHeadingsOfNoSection) {
     if (stripped.rfind(words, 0) != 0) continue;
@@ -332,7 +348,11 @@ bool IsHeadingOfNoSection(std::string_view paragraph) {
 std::span<const SectionContentSpec> SectionContentMarkers() { return kSectionContent; }
 
 std::optional<SectionId> MatchSectionContent(std::string_view paragraph) {
-  std::string label = StripNumbering(NormalizeLabel(paragraph));
+  return MatchSectionContent(LabelFormsOf(paragraph));
+}
+
+std::optional<SectionId> MatchSectionContent(const LabelForms& forms) {
+  const std::string& label = forms.stripped;
   for (const auto& m : kSectionContent) {
     bool hit = m.prefix ? label.rfind(m.words, 0) == 0 : Contains(label, m.words);
     if (hit) return m.id;

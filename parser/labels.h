@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "parser/record.h"
@@ -43,9 +44,21 @@ struct SectionHeadingSpec {
 };
 std::span<const SectionHeadingSpec> SectionHeadings();
 
+// The forms of a paragraph that the heading and content matchers below compare:
+// NormalizeLabel(paragraph) and StripNumbering of it. The report parser asks all three about
+// every paragraph, so it computes them once; the overloads without them compute them.
+struct LabelForms {
+  std::string norm;
+  std::string stripped;
+};
+LabelForms LabelFormsOf(std::string_view paragraph);
+
 // If a paragraph is a section heading, which one; the text after a heading's colon (as in
 // "六、其他需要报告的事项：无。") is returned in *rest.
 std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, std::string* rest);
+// REQUIRES: forms == LabelFormsOf(paragraph).
+std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, const LabelForms& forms,
+                                             std::string* rest);
 
 // Headings of the reports before the 2019 form that open a part the record has no section for
 // (六、政府信息公开情况统计表, 四、政府信息公开的收费及减免情况, …): they end the section
@@ -53,6 +66,7 @@ std::optional<SectionId> MatchSectionHeading(std::string_view paragraph, std::st
 // alone, as MatchSectionHeading's are.
 std::span<const std::string_view> HeadingsOfNoSection();
 bool IsHeadingOfNoSection(std::string_view paragraph);
+bool IsHeadingOfNoSection(const LabelForms& forms);
 
 // Content that tells a section whose heading was lost (in an export, a conversion): a
 // paragraph that opens with (kPrefix) or holds (kContains) these words, where the report is
@@ -66,6 +80,7 @@ struct SectionContentSpec {
 std::span<const SectionContentSpec> SectionContentMarkers();
 // The section whose content the paragraph is, by the table above; nothing otherwise.
 std::optional<SectionId> MatchSectionContent(std::string_view paragraph);
+std::optional<SectionId> MatchSectionContent(const LabelForms& forms);
 
 enum class Match { kContains, kEquals };
 

@@ -99,6 +99,9 @@ struct CellView {
   std::string norm;   // NormalizeLabel
   std::string label;  // StripNumbering(norm)
   bool empty;
+  // ReadCell(cell->text, kMoneyWan).kind once IsValueLike has read it (-1 before): the walk
+  // asks it of the same cell several times.
+  mutable int money_kind = -1;
 };
 
 enum class RowTable { kNone, kProactive, kApplications, kReviews };
@@ -108,13 +111,18 @@ class ReportBuilder {
   explicit ReportBuilder(const Document& doc) : doc_(doc) {}
 
   ParsedReport Build() {
+    ComputeForms();
     DetectForm();
+    size_t cell = 0;  // index of the row's first cell in cell_forms_
     for (size_t i = 0; i < doc_.blocks.size(); ++i) {
       const Block& b = doc_.blocks[i];
       if (b.kind == Block::Kind::kParagraph) {
-        OnParagraph(i, b.text);
+        OnParagraph(i, b.text, para_forms_[i]);
       } else {
-        for (const Row& row : b.table.rows) OnRow(i, row);
+        for (const Row& row : b.table.rows) {
+          OnRow(i, row, &cell_forms_[cell]);
+          cell += row.size();
+        }
       }
     }
     Finish();
@@ -125,22 +133,42 @@ class ReportBuilder {
   Record& rec() { return out_.record; }
   const Record& rec() const { return out_.record; }
 
+  // The normalised forms (NormalizeLabel, then StripNumbering) of every paragraph and every
+  // cell, computed once: form detection, the heading and content matchers and the row walk
+  // all compare them, and computing them at each was most of the parser's work on a report.
+  void ComputeForms() {
+    para_forms_.resize(doc_.blocks.size());
+    for (size_t i = 0; i < doc_.blocks.size(); ++i) {
+      const Block& b = doc_.blocks[i];
+      if (b.kind == Block::Kind::kParagraph) {
+        para_forms_[i] = LabelFormsOf(b.text);
+        continue;
+      }
+      for (const Row& row : b.table.rows) {
+        for (const Cell& c : row) cell_forms_.push_back(LabelFormsOf(c.text));
+      }
+    }
+  }
+
   // ---- Form detection: a pre-pass over every table cell ----
   void DetectForm() {
     int votes2019 = 0, votes2021 = 0;
-    for (const Block& b : doc_.blocks) {
+    size_t cell = 0;  // index in cell_forms_
+    for (size_t i = 0; i < doc_.blocks.size(); ++i) {
+      const Block& b = doc_.blocks[i];
       // Text extracted without layout puts every cell on a line of its own: a short line
       // is a cell.
-      if (b.kind == Block::Kind::kParagraph && ToU32(b.text).size() <= kMaxLabelLine) {
-        Template t = FormMarker(NormalizeLabel(b.text));
+      if (b.kind == Block::Kind::kParagraph && CodePointCount(b.text) <= kMaxLabelLine) {
+        Template t = FormMarker(para_forms_[i].norm);
         if (t == Template::k2019) ++votes2019;
         if (t == Template::k2021) ++votes2021;
       }
       if (b.kind != Block::Kind::kTable) continue;
       for (const Row& row : b.table.rows) {
         for (const Cell& c : row) {
+          const LabelForms& forms = cell_forms_[cell++];
           if (c.span_copy || c.text.empty()) continue;
-          Template t = FormMarker(NormalizeLabel(c.text));
+          Template t = FormMarker(forms.norm);
           if (t == Template::k2019) ++votes2019;
           if (t == Template::k2021) ++votes2021;
         }
@@ -156,9 +184,10 @@ class ReportBuilder {
   }
 
   // ---- Paragraphs ----
-  void OnParagraph(size_t block, const std::string& text) {
+  // REQUIRES: forms == LabelFormsOf(text).
+  void OnParagraph(size_t block, const std::string& text, const LabelForms& forms) {
     std::string rest;
-    if (auto id = MatchSectionHeading(text, &rest)) {
+    if (auto id = MatchSectionHeading(text, forms, &rest)) {
       FlushColumnLines(block);
       current_ = static_cast<int>(*id);
       MarkSection(*id, block);
@@ -172,7 +201,7 @@ class ReportBuilder {
       held_.reset();
       return;
     }
-    if (IsHeadingOfNoSection(text)) {
+    if (IsHeadingOfNoSection(forms)) {
       FlushColumnLines(block);
       current_ = kNoRecordSection;
       context_ = RowTable::kNone;
@@ -181,7 +210,7 @@ class ReportBuilder {
       return;
     }
     // A section whose heading was lost, told by its content (labels.h).
-    if (auto id = MatchSectionContent(text); id && ContentOpensSection(*id)) {
+    if (auto id = MatchSectionContent(forms); id && ContentOpensSection(*id)) {
       current_ = static_cast<int>(*id);
       MarkSection(*id, block);
       context_ = RowTable::kNone;
@@ -195,7 +224,7 @@ class ReportBuilder {
     if (OnColumnLine(block, text)) return;
     // Inside a table, a short line of text is a row label whose values stand on a line of their
     // own (pdftotext, PDF-to-markdown): keep it for the row that follows.
-    if (context_ != RowTable::kNone && ToU32(text).size() <= kMaxLabelLine) {
+    if (context_ != RowTable::kNone && CodePointCount(text) <= kMaxLabelLine) {
       pending_text_ += text;
     } else {
       pending_text_.clear();
@@ -417,15 +446,16 @@ class ReportBuilder {
   }
 
   // ---- Table rows ----
-  void OnRow(size_t block, const Row& row) {
+  // `forms` are the row's cells' LabelForms (cell_forms_), taken: each row is walked once.
+  void OnRow(size_t block, const Row& row, LabelForms* forms) {
     held_.reset();  // a value line is held for the line just below it only
     FlushColumnLines(block);
     std::vector<CellView> cells;
     cells.reserve(row.size());
     bool any = false;
     for (const Cell& c : row) {
-      CellView v{&c, NormalizeLabel(c.text), "", false};
-      v.label = StripNumbering(v.norm);
+      CellView v{&c, std::move(forms->norm), std::move(forms->stripped), false};
+      ++forms;
       v.empty = ReadCell(c.text, CellUnit::kCount).kind == CellReading::Kind::kEmpty;
       any = any || !v.empty;
       cells.push_back(std::move(v));
@@ -437,7 +467,11 @@ class ReportBuilder {
   bool IsValueLike(const CellView& v) const {
     // A run of digits from a one-line report is values, however long ("10203120001200000").
     if (v.cell->run_on) return true;
-    return v.empty || ReadCell(v.cell->text, CellUnit::kMoneyWan).kind != CellReading::Kind::kBad;
+    if (v.empty) return true;
+    if (v.money_kind < 0) {
+      v.money_kind = static_cast<int>(ReadCell(v.cell->text, CellUnit::kMoneyWan).kind);
+    }
+    return static_cast<CellReading::Kind>(v.money_kind) != CellReading::Kind::kBad;
   }
 
   // After a row's label, unrecognised text is an unreadable value when it carries a digit
@@ -521,8 +555,9 @@ class ReportBuilder {
     }
     if (non_empty == 1 && only != nullptr && !IsValueLike(*only)) {
       std::string rest;
-      if (MatchSectionHeading(only->cell->text, &rest)) {
-        OnParagraph(block, only->cell->text);
+      LabelForms forms = LabelFormsOf(only->cell->text);
+      if (MatchSectionHeading(only->cell->text, forms, &rest)) {
+        OnParagraph(block, only->cell->text, forms);
         return;
       }
     }
@@ -630,7 +665,7 @@ class ReportBuilder {
     if (!held_) return false;
     HeldRow held = std::move(*held_);
     held_.reset();
-    if (ToU32(text).size() > kMaxLabelLine) return false;
+    if (CodePointCount(text) > kMaxLabelLine) return false;
     std::string joined = held.label_above + text;
     Cell c{joined, false, false};
     CellView v{&c, NormalizeLabel(joined), "", false};
@@ -1212,6 +1247,8 @@ class ReportBuilder {
   }
 
   const Document& doc_;
+  std::vector<LabelForms> para_forms_;  // per block; empty for a table
+  std::vector<LabelForms> cell_forms_;  // every cell of every table, in reading order
   ParsedReport out_;
   int current_ = kNoSection;
   RowTable context_ = RowTable::kNone;

@@ -25,6 +25,12 @@ struct InlineHeading {
 // numeral, in the form's order. 一、本年新收… and 四、结转下年度继续办理 (rows of section 三) are
 // not headings: their words are none of SectionHeadings().
 std::vector<InlineHeading> FindInlineHeadings(std::u32string_view s) {
+  // The headings' words as code points, decoded once (immutable after the first call).
+  static const std::vector<std::u32string> kWants = [] {
+    std::vector<std::u32string> wants;
+    for (const auto& h : SectionHeadings()) wants.push_back(ToU32(h.words));
+    return wants;
+  }();
   std::vector<InlineHeading> out;
   int next = 0;  // the lowest section index still to come
   for (size_t i = 0; i + 2 < s.size(); ++i) {
@@ -34,11 +40,12 @@ std::vector<InlineHeading> FindInlineHeadings(std::u32string_view s) {
     size_t words = i + 2;
     while (words < s.size() && IsInlineSpace(s[words])) ++words;
     std::optional<InlineHeading> best;
-    for (const auto& h : SectionHeadings()) {
+    for (size_t hi = 0; hi < SectionHeadings().size(); ++hi) {
+      const SectionHeadingSpec& h = SectionHeadings()[hi];
       if (static_cast<size_t>(h.id) != n) continue;
       // Heading words may hold spaces inside ("三、本年度办 理结果" is a row, but a heading
       // can be broken the same way): compare ignoring spaces.
-      std::u32string want = ToU32(h.words);
+      const std::u32string& want = kWants[hi];
       size_t j = words, k = 0;
       while (j < s.size() && k < want.size()) {
         if (IsInlineSpace(s[j])) {
@@ -268,7 +275,12 @@ void SplitParagraph(const std::string& text, std::vector<Block>* out) {
   std::u32string s = ToU32(text);
   std::vector<InlineHeading> headings = FindInlineHeadings(s);
   if (headings.size() < 2) {
-    out->push_back(Paragraph(s));
+    // The paragraph as it is: CollapseSpaces reads the same code points from `text` as from
+    // ToUtf8(s), so the round trip through s is skipped.
+    Block b;
+    b.kind = Block::Kind::kParagraph;
+    b.text = CollapseSpaces(text);
+    out->push_back(std::move(b));
     return;
   }
   if (headings.front().begin > 0) {

@@ -46,6 +46,14 @@ bool IsValueToken(std::string_view piece) {
 // Prose lines never end in two or more bare numbers, nor hold three pieces set apart by wide
 // gaps without sentence punctuation.
 std::optional<Row> SpacedRow(std::string_view line) {
+  // Most lines are prose without a single space or tab between words: they are one piece and
+  // no row. In well-formed UTF-8 (REQUIRES of ReadText) the bytes of a separator appear only as
+  // that separator, so a line without them is told from its bytes, without decoding.
+  if (line.find_first_of(" \t") == std::string_view::npos &&
+      line.find("\xC2\xA0") == std::string_view::npos &&
+      line.find("\xE3\x80\x80") == std::string_view::npos) {
+    return std::nullopt;
+  }
   std::u32string u = ToU32(line);
   // Pieces separated by any whitespace, and whether a wide gap (2+ spaces) precedes each.
   struct Piece {
@@ -99,11 +107,12 @@ std::optional<Row> SpacedRow(std::string_view line) {
   return row;
 }
 
-LineKind Classify(std::string_view line) {
+// The kind of a line; for a kSpacedRow, its cells in *spaced.
+LineKind Classify(std::string_view line, std::optional<Row>* spaced) {
   std::string_view t = Trim(line);
   if (t.empty())
     return line.find('\t') != std::string_view::npos ? LineKind::kCellLine : LineKind::kBlank;
-  if (TrimSpaces(t).empty()) return LineKind::kBlank;
+  if (IsBlank(t)) return LineKind::kBlank;
   bool rule = true;
   int dashes = 0;
   for (char c : t) {
@@ -117,7 +126,8 @@ LineKind Classify(std::string_view line) {
   if (t.front() == '|' && t.size() > 1) return LineKind::kPipeRow;
   size_t first_tab = line.find('\t');
   if (first_tab == std::string_view::npos) {
-    return SpacedRow(line) ? LineKind::kSpacedRow : LineKind::kText;
+    *spaced = SpacedRow(line);
+    return *spaced ? LineKind::kSpacedRow : LineKind::kText;
   }
   bool content_before_tab = !Trim(line.substr(0, first_tab)).empty();
   bool more_tabs = line.find('\t', first_tab + 1) != std::string_view::npos;
@@ -125,13 +135,19 @@ LineKind Classify(std::string_view line) {
   return LineKind::kCellLine;
 }
 
-Row SplitRow(std::string_view line, char sep) {
+// TrimSpaces, as a view when the text is well-formed (the usual case: the decoder sanitises
+// every page), which reads only the spaces at both ends of a line instead of all of it.
+std::string Trimmed(std::string_view s, bool well_formed) {
+  return well_formed ? std::string(TrimSpacesView(s)) : TrimSpaces(s);
+}
+
+Row SplitRow(std::string_view line, char sep, bool well_formed) {
   Row row;
   size_t start = 0;
   for (;;) {
     size_t pos = line.find(sep, start);
     std::string_view part = line.substr(start, pos == std::string_view::npos ? pos : pos - start);
-    row.push_back(Cell{TrimSpaces(part), false});
+    row.push_back(Cell{Trimmed(part, well_formed), false});
     if (pos == std::string_view::npos) break;
     start = pos + 1;
   }
@@ -139,13 +155,16 @@ Row SplitRow(std::string_view line, char sep) {
 }
 
 // Paragraph text without the markdown and Word-export artefacts that text versions carry.
-std::string CleanParagraph(std::string_view line) {
-  std::string s = TrimSpaces(line);
+// `well_formed`: IsWellFormedUtf8 of the whole text (then of every piece of it cut at ASCII).
+std::string CleanParagraph(std::string_view line, bool well_formed) {
+  std::string s = Trimmed(line, well_formed);
   if (s.rfind("[bookmark:", 0) == 0) {
     auto close = s.find(']');
-    if (close != std::string::npos) s = TrimSpaces(std::string_view(s).substr(close + 1));
+    if (close != std::string::npos) s = Trimmed(std::string_view(s).substr(close + 1), well_formed);
   }
-  if (s.rfind("- ", 0) == 0 || s.rfind("* ", 0) == 0) s = TrimSpaces(std::string_view(s).substr(2));
+  if (s.rfind("- ", 0) == 0 || s.rfind("* ", 0) == 0) {
+    s = Trimmed(std::string_view(s).substr(2), well_formed);
+  }
   // One pass each, not an erase per mark: a line of 100,000 '*' or '#' would be quadratic.
   // Pairs are dropped as repeated erasing of the first "**" would: an odd run leaves one '*'.
   std::string unbolded;
@@ -157,13 +176,15 @@ std::string CleanParagraph(std::string_view line) {
       unbolded.push_back(c);
     }
   }
-  return TrimSpaces(std::string_view(unbolded).substr(
-      std::min(unbolded.find_first_not_of('#'), unbolded.size())));
+  return Trimmed(
+      std::string_view(unbolded).substr(std::min(unbolded.find_first_not_of('#'), unbolded.size())),
+      well_formed);
 }
 
 class TextReader {
  public:
   Document Read(std::string_view text) {
+    well_formed_ = IsWellFormedUtf8(text);
     size_t start = 0;
     while (start <= text.size()) {
       size_t nl = text.find('\n', start);
@@ -181,7 +202,8 @@ class TextReader {
 
  private:
   void Feed(std::string_view line) {
-    LineKind kind = Classify(line);
+    std::optional<Row> spaced;
+    LineKind kind = Classify(line, &spaced);
     switch (kind) {
       case LineKind::kBlank:
         FlushRow();
@@ -196,22 +218,22 @@ class TextReader {
         std::string_view t = Trim(line);
         t.remove_prefix(1);
         if (!t.empty() && t.back() == '|') t.remove_suffix(1);
-        table_.rows.push_back(SplitRow(t, '|'));
+        table_.rows.push_back(SplitRow(t, '|', well_formed_));
         last_was_cell_ = false;
         return;
       }
       case LineKind::kTabRow:
         FlushRow();
-        table_.rows.push_back(SplitRow(line, '\t'));
+        table_.rows.push_back(SplitRow(line, '\t', well_formed_));
         last_was_cell_ = false;
         return;
       case LineKind::kSpacedRow:
         FlushRow();
-        table_.rows.push_back(*SpacedRow(line));
+        table_.rows.push_back(std::move(*spaced));
         last_was_cell_ = false;
         return;
       case LineKind::kCellLine:
-        row_.push_back(Cell{TrimSpaces(line), false});
+        row_.push_back(Cell{Trimmed(line, well_formed_), false});
         last_was_cell_ = true;
         return;
       case LineKind::kText:
@@ -219,12 +241,12 @@ class TextReader {
           // A line break inside a cell: "（三）不予" / "以公" / "开".
           std::string& cell = row_.back().text;
           if (!cell.empty()) cell += '\n';
-          cell += TrimSpaces(line);
+          cell += Trimmed(line, well_formed_);
           return;
         }
         FlushRow();
         FlushTable();
-        std::string para = CleanParagraph(line);
+        std::string para = CleanParagraph(line, well_formed_);
         if (!para.empty()) {
           Block b;
           b.kind = Block::Kind::kParagraph;
@@ -253,6 +275,7 @@ class TextReader {
   Table table_;
   Row row_;
   bool last_was_cell_ = false;
+  bool well_formed_ = false;  // IsWellFormedUtf8 of the whole text
 };
 
 }  // namespace

@@ -97,6 +97,53 @@ std::string Rewrite(std::string_view text, Filter filter) {
   return out;
 }
 
+// Whether Encode gives back the `len` bytes at p from which DecodeNext read c: true for
+// well-formed UTF-8 (shortest form, a Unicode scalar value, U+FFFD written as such), false for
+// an invalid byte or a cut sequence (read as U+FFFD), an overlong form, a surrogate or a value
+// past U+10FFFF.
+inline bool RoundTrips(const unsigned char* p, char32_t c, size_t len) {
+  if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return false;
+  if (c == kReplacement) return len == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] == 0xBD;
+  const size_t shortest = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  return len == shortest;
+}
+
+// Whether every code point of `text` round-trips (RoundTrips): then the bytes of any run of
+// its code points are the UTF-8 that ToUtf8 would write for them. That is well-formed UTF-8
+// (Unicode table 3-7), checked here by byte ranges rather than by decoding.
+bool WellFormed(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char b = p[i];
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
+    if (b >= 0xC2 && b <= 0xDF) {
+      len = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      len = 3;
+      if (b == 0xE0) lo = 0xA0;  // no overlongs
+      if (b == 0xED) hi = 0x9F;  // no surrogates
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      len = 4;
+      if (b == 0xF0) lo = 0x90;  // no overlongs
+      if (b == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+    } else {
+      return false;
+    }
+    if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (size_t k = 2; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 }  // namespace
 
 // ToU32, ToUtf8 and the filters write through a pointer into a string sized for the worst
@@ -134,6 +181,39 @@ std::string NormalizeLabel(std::string_view text) {
 }
 
 std::string StripNumbering(std::string_view normalized_label) {
+  // A normalised label is well-formed (NormalizeLabel writes nothing else): the numbering is
+  // read code point by code point from the bytes and the rest is returned as its bytes, with
+  // no string of code points. Text that is not well-formed takes the path below, which turns
+  // what is not into U+FFFD.
+  if (WellFormed(normalized_label)) {
+    const auto* p = reinterpret_cast<const unsigned char*>(normalized_label.data());
+    const size_t n = normalized_label.size();
+    // The code point at byte `at` (a boundary), and the byte after it in *next.
+    auto at = [&](size_t pos, size_t* next) {
+      *next = pos;
+      return DecodeNext(p, n, *next);
+    };
+    auto numeral = [](char32_t c) { return IsChineseNumeral(c) || IsDigit(c); };
+    size_t i = 0, next = 0;
+    for (;;) {
+      size_t start = i;
+      // "(一)" / "(1)"
+      if (i < n && p[i] == '(') {
+        size_t j = i + 1;
+        while (j < n && numeral(at(j, &next))) j = next;
+        if (j > i + 1 && j < n && p[j] == ')') i = j + 1;
+      }
+      // "一、" / "1." / "1、"
+      size_t j = i;
+      while (j < n && numeral(at(j, &next))) j = next;
+      if (j > i && j < n) {
+        const char32_t sep = at(j, &next);
+        if (sep == U'、' || sep == U'.' || sep == U',' || sep == U'，') i = next;
+      }
+      if (i == start) break;
+    }
+    return std::string(normalized_label.substr(i));
+  }
   std::u32string s = ToU32(normalized_label);
   size_t i = 0;
   for (;;) {
@@ -175,7 +255,71 @@ std::string RemoveSpaces(std::string_view text) {
   });
 }
 
+size_t CodePointCount(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t count = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (p[i] < 0x80) {
+      ++i;
+    } else {
+      DecodeNext(p, s.size(), i);
+    }
+    ++count;
+  }
+  return count;
+}
+
+bool IsWellFormedUtf8(std::string_view text) { return WellFormed(text); }
+
+std::string_view TrimSpacesView(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t next = begin;
+    if (!IsSpace(DecodeNext(p, text.size(), next))) break;
+    begin = next;
+  }
+  size_t end = text.size();
+  while (end > begin) {
+    // Back to the lead byte of the last code point: well-formed, so it is the last byte that
+    // is not a continuation byte.
+    size_t lead = end - 1;
+    while (lead > begin && (p[lead] & 0xC0) == 0x80) --lead;
+    size_t next = lead;
+    if (!IsSpace(DecodeNext(p, text.size(), next))) break;
+    end = lead;
+  }
+  return text.substr(begin, end - begin);
+}
+
+bool IsBlank(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    if (!IsSpace(DecodeNext(p, text.size(), i))) return false;
+  }
+  return true;
+}
+
 std::string TrimSpaces(std::string_view text) {
+  // Well-formed text (what every reader hands on: the decoder sanitises the page) keeps its
+  // bytes between the first and the last non-space, so one decoding pass that only finds those
+  // two places and checks the bytes round-trip gives the answer as a copy of a substring: no
+  // encoding and no buffer of three times the size. Other text takes the rewriting path below,
+  // which turns what is not well-formed into U+FFFD.
+  {
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    size_t first = text.size(), last = 0;
+    bool round_trips = true;
+    for (size_t i = 0; i < text.size() && round_trips;) {
+      const size_t at = i;
+      const char32_t c = DecodeNext(p, text.size(), i);
+      round_trips = RoundTrips(p + at, c, i - at);
+      if (IsSpace(c)) continue;
+      if (first == text.size()) first = at;
+      last = i;
+    }
+    if (round_trips) return first < last ? std::string(text.substr(first, last - first)) : "";
+  }
   // Spaces inside are written as they come; the output is cut after its last non-space.
   std::string out(text.size() * 3, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
@@ -196,13 +340,23 @@ std::string TrimSpaces(std::string_view text) {
 }
 
 CellReading ReadCell(std::string_view text, CellUnit unit) {
-  std::u32string s = ToU32(text);
-  size_t kept = 0;
-  for (char32_t c : s) {
-    c = FoldWidth(c);
-    if (!IsSpace(c)) s[kept++] = c;
+  // The folded code points go to a buffer on the stack when the cell is short (every cell of
+  // a form is; this runs two or three times per cell), else to the heap.
+  constexpr size_t kShortCell = 64;
+  char32_t small[kShortCell];
+  std::u32string large;
+  char32_t* folded = small;
+  if (text.size() > kShortCell) {
+    large.resize(text.size());
+    folded = large.data();
   }
-  s.resize(kept);
+  size_t kept = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    const char32_t c = FoldWidth(DecodeNext(p, text.size(), i));
+    if (!IsSpace(c)) folded[kept++] = c;
+  }
+  const std::u32string_view s(folded, kept);
   for (auto mark : kEmptyMarks) {
     if (s == mark) return {CellReading::Kind::kEmpty, 0};
   }

@@ -9,6 +9,7 @@
 // Pure. Threading: safe from any thread.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,21 @@ std::string RemoveSpaces(std::string_view text);
 
 // Removes the whitespace at both ends.
 std::string TrimSpaces(std::string_view text);
+
+// Whether `text` is well-formed UTF-8 (shortest forms of Unicode scalar values): what the
+// charset decoder hands on, and what the *View functions below require.
+bool IsWellFormedUtf8(std::string_view text);
+
+// TrimSpaces for well-formed text, as a view into it: reads only the spaces at both ends.
+// REQUIRES: IsWellFormedUtf8(text) (then it equals TrimSpaces(text)).
+std::string_view TrimSpacesView(std::string_view text);
+
+// Whether TrimSpaces(text) would be empty, without building it.
+bool IsBlank(std::string_view text);
+
+// ToU32(s).size() without building the string: the length in code points that the label
+// limits (kMaxLabelLine) count.
+size_t CodePointCount(std::string_view s);
 
 // The reading of one table cell.
 struct CellReading {

@@ -7,6 +7,8 @@
 #include <random>
 #include <string>
 
+#include "parser/charset.h"
+
 namespace nianbao::parser {
 namespace {
 
@@ -149,6 +151,105 @@ TEST(Spaces, OnePassFiltersMatchTheTwoStepPath) {
     }
     ASSERT_EQ(NormalizeLabel(s), ToUtf8(normalized)) << ::testing::PrintToString(s);
   }
+}
+
+// The byte-level paths (text_util.cc: TrimSpaces and StripNumbering on well-formed text,
+// TrimSpacesView, IsBlank, CodePointCount; charset.cc: well-formed UTF-8 copied as it is) must
+// give what the code-point path gives, on any bytes. The reference below is StripNumbering as
+// it was written on code points.
+std::string StripNumberingOnCodePoints(std::string_view label) {
+  auto numeral = [](char32_t c) {
+    return (c >= U'0' && c <= U'9') ||
+           std::u32string_view(U"一二三四五六七八九十").find(c) != std::u32string_view::npos;
+  };
+  std::u32string s = ToU32(label);
+  size_t i = 0;
+  for (;;) {
+    size_t start = i;
+    if (i < s.size() && s[i] == U'(') {
+      size_t j = i + 1;
+      while (j < s.size() && numeral(s[j])) ++j;
+      if (j > i + 1 && j < s.size() && s[j] == U')') i = j + 1;
+    }
+    size_t j = i;
+    while (j < s.size() && numeral(s[j])) ++j;
+    if (j > i && j < s.size() && (s[j] == U'、' || s[j] == U'.' || s[j] == U',' || s[j] == U'，')) {
+      i = j + 1;
+    }
+    if (i == start) break;
+  }
+  return ToUtf8(s.substr(i));
+}
+
+TEST(Utf8, ByteLevelPathsMatchTheCodePointPath) {
+  const char* pieces[] = {" ",
+                          "\t",
+                          "\u3000",
+                          "\u00a0",
+                          "\ufeff",
+                          "a",
+                          "1",
+                          "年",
+                          "(",
+                          ")",
+                          "一",
+                          "三",
+                          "十",
+                          "、",
+                          ".",
+                          ",",
+                          "，",
+                          "\uff11",
+                          "\u200b",
+                          "\xef\xbf\xbd",
+                          "\x80",
+                          "\xe4",
+                          "\xe4\xb8",
+                          "\xf0\x9f\x98\x80",
+                          "\xed\xa0\x80",
+                          "\xc0\x80",
+                          "\xe0\x80\x80",
+                          "\xf4\x90\x80\x80",
+                          "\xf0\x9f\x98",
+                          "\xf8",
+                          "\xff"};
+  std::mt19937 rng(1919);
+  int well_formed_seen = 0;
+  for (int k = 0; k < 30000; ++k) {
+    std::string s;
+    for (int j = static_cast<int>(rng() % 12); j > 0; --j) {
+      if (rng() % 8 == 0) {
+        s.push_back(static_cast<char>(rng() % 256));
+      } else {
+        s += pieces[rng() % std::size(pieces)];
+      }
+    }
+    std::u32string u = ToU32(s);
+    size_t b = 0, e = u.size();
+    while (b < e && IsSpace(u[b])) ++b;
+    while (e > b && IsSpace(u[e - 1])) --e;
+    const std::string trimmed = ToUtf8(std::u32string_view(u).substr(b, e - b));
+    ASSERT_EQ(TrimSpaces(s), trimmed) << ::testing::PrintToString(s);
+    ASSERT_EQ(IsBlank(s), trimmed.empty()) << ::testing::PrintToString(s);
+    ASSERT_EQ(CodePointCount(s), u.size()) << ::testing::PrintToString(s);
+    const bool well_formed = ToUtf8(u) == s;
+    ASSERT_EQ(IsWellFormedUtf8(s), well_formed) << ::testing::PrintToString(s);
+    ASSERT_EQ(StripNumbering(s), StripNumberingOnCodePoints(s)) << ::testing::PrintToString(s);
+    const std::string norm = NormalizeLabel(s);
+    ASSERT_EQ(StripNumbering(norm), StripNumberingOnCodePoints(norm))
+        << ::testing::PrintToString(s);
+    if (well_formed) {
+      ++well_formed_seen;
+      ASSERT_EQ(std::string(TrimSpacesView(s)), trimmed) << ::testing::PrintToString(s);
+      std::string_view body = s;  // the decoder drops a byte-order mark
+      if (body.substr(0, 3) == "\ufeff") body.remove_prefix(3);
+      ASSERT_EQ(DecodeToUtf8(s, "text/plain; charset=utf-8").utf8, SanitizeUtf8(body))
+          << ::testing::PrintToString(s);
+    }
+  }
+  // Both paths were taken many times.
+  EXPECT_GT(well_formed_seen, 3000);
+  EXPECT_LT(well_formed_seen, 27000);
 }
 
 }  // namespace
