@@ -8,7 +8,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <condition_variable>
-#include <filesystem>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -16,6 +15,7 @@
 #include "cluster/cluster_node.h"
 #include "crawler/state_store.h"
 #include "sinks/embedded_kafka.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::cluster {
 namespace {
@@ -44,20 +44,12 @@ TEST(Partition, SourcesOfOneHostShareAPartition) {
 
 class Changelog : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("nianbao-changelog-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(root_);
-    std::filesystem::create_directories(root_);
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
   std::unique_ptr<crawler::StateStore> Open(const std::string& name) {
-    auto s = crawler::StateStore::Open((root_ / name).string());
+    auto s = crawler::StateStore::Open(root_.Path(name));
     EXPECT_TRUE(s.ok()) << s.status().message();
     return std::move(s).value();
   }
-  std::filesystem::path root_;
+  nianbao::testing::ScratchDir root_{"changelog"};
 };
 
 TEST_F(Changelog, AUrlsStateMovesWholeToAnotherStore) {

@@ -4,14 +4,13 @@
 // a record of another shape changes nothing. Also the write hook that tells the cluster which
 // URL or source to send.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
 
 #include "crawler/state_store.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::crawler {
 namespace {
@@ -20,15 +19,8 @@ using Kind = StateStore::WrittenKind;
 
 class SourceRecordTest : public ::testing::Test {
  protected:
-  SourceRecordTest()
-      : root_(std::filesystem::temp_directory_path() /
-              ("nianbao-source-record-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(root_);
-    std::filesystem::create_directories(root_);
-  }
-  ~SourceRecordTest() override { std::filesystem::remove_all(root_); }
   std::unique_ptr<StateStore> Open(const std::string& name) {
-    auto s = StateStore::Open((root_ / name).string());
+    auto s = StateStore::Open(root_.Path(name));
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;
   }
@@ -98,7 +90,7 @@ class SourceRecordTest : public ::testing::Test {
     return record.ok() && record.value() ? *record.value() : std::string();
   }
 
-  std::filesystem::path root_;
+  nianbao::testing::ScratchDir root_{"source-record"};
 };
 
 TEST_F(SourceRecordTest, EveryTableOfASourceMovesWholeToAnotherStore) {
