@@ -645,14 +645,15 @@ MissingReport MissingRow(sqlite3_stmt* st) {
 }
 }  // namespace
 
-namespace {
-// A table of the history: its name, its columns and how a row is read.
+// A table of the history (declared in state_store.h).
 template <typename Row>
 struct HistoryTable {
   const char* name;
   const char* columns;  // source, organization_key and year first
   Row (*read)(sqlite3_stmt*);
 };
+
+namespace {
 constexpr HistoryTable<YearEntry> kYears{
     "years", "source, organization_key, year, report_id, url, version, summary", &YearRow};
 constexpr HistoryTable<MissingReport> kMissing{
@@ -670,10 +671,10 @@ Result<std::optional<Row>> OneRow(Result<std::vector<Row>> rows) {
 
 template <typename Row>
 Result<std::vector<Row>> StateStore::SelectHistory(
-    const char* table, const char* columns, Row (*read)(sqlite3_stmt*), const std::string& source,
+    const HistoryTable<Row>& table, const std::string& source,
     const std::optional<std::pair<std::string, int>>& key, const std::string& what) {
-  std::string sql = std::string("SELECT ") + columns + " FROM " + table + " WHERE source = ?1" +
-                    (key ? " AND organization_key = ?2 AND year = ?3" : "") +
+  std::string sql = std::string("SELECT ") + table.columns + " FROM " + table.name +
+                    " WHERE source = ?1" + (key ? " AND organization_key = ?2 AND year = ?3" : "") +
                     " ORDER BY organization_key, year";
   Stmt st(db_, sql.c_str());
   if (!st.ok()) return Error("prepare");
@@ -684,7 +685,7 @@ Result<std::vector<Row>> StateStore::SelectHistory(
   }
   std::vector<Row> out;
   int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(read(st.get()));
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(table.read(st.get()));
   if (rc != SQLITE_DONE) return Error(what);
   return out;
 }
@@ -692,14 +693,12 @@ Result<std::vector<Row>> StateStore::SelectHistory(
 Result<std::optional<YearEntry>> StateStore::GetYear(const std::string& source,
                                                      const std::string& organization_key,
                                                      int year) {
-  return OneRow(SelectHistory(kYears.name, kYears.columns, kYears.read, source,
-                              std::make_pair(organization_key, year),
+  return OneRow(SelectHistory(kYears, source, std::make_pair(organization_key, year),
                               "read the history of " + organization_key));
 }
 
 Result<std::vector<YearEntry>> StateStore::YearsOf(const std::string& source) {
-  return SelectHistory(kYears.name, kYears.columns, kYears.read, source, std::nullopt,
-                       "read the history of source " + source);
+  return SelectHistory(kYears, source, std::nullopt, "read the history of source " + source);
 }
 
 Status StateStore::PutYear(const YearEntry& e, bool found_late) {
@@ -733,13 +732,12 @@ Status StateStore::PutYear(const YearEntry& e, bool found_late) {
 Result<std::optional<MissingReport>> StateStore::GetMissing(const std::string& source,
                                                             const std::string& organization_key,
                                                             int year) {
-  return OneRow(SelectHistory(kMissing.name, kMissing.columns, kMissing.read, source,
-                              std::make_pair(organization_key, year),
+  return OneRow(SelectHistory(kMissing, source, std::make_pair(organization_key, year),
                               "read the missing reports of " + organization_key));
 }
 
 Result<std::vector<MissingReport>> StateStore::MissingOf(const std::string& source) {
-  return SelectHistory(kMissing.name, kMissing.columns, kMissing.read, source, std::nullopt,
+  return SelectHistory(kMissing, source, std::nullopt,
                        "read the missing reports of source " + source);
 }
 

@@ -66,6 +66,10 @@ struct UrlState {
   int gone_fetches = 0;          // report pages: fetches in a row that found the page gone
 };
 
+// A table of the history (state_store.cc): its name, columns, and how a row is read.
+template <typename Row>
+struct HistoryTable;
+
 class StateStore final : public VersionLedger, public ReportHistory {
  public:
   // The layout this build reads and writes (PRAGMA user_version).
@@ -154,13 +158,11 @@ class StateStore final : public VersionLedger, public ReportHistory {
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it or the commit fails.
   template <typename Body>
   Status InTransaction(Body&& body);
-  // The rows of a history table (years, missing; `columns` start with source,
-  // organization_key, year; `read` reads one row) of one source, or of one organisation's year
-  // in it when `key` (organisation key, year) is given, in key and year order; `what` names
-  // the read in an error.
+  // The rows of a history table (years, missing: state_store.cc) of one source, or of one
+  // organisation's year in it when `key` (organisation key, year) is given, in key and year
+  // order; `what` names the read in an error.
   template <typename Row>
-  Result<std::vector<Row>> SelectHistory(const char* table, const char* columns,
-                                         Row (*read)(sqlite3_stmt*), const std::string& source,
+  Result<std::vector<Row>> SelectHistory(const HistoryTable<Row>& table, const std::string& source,
                                          const std::optional<std::pair<std::string, int>>& key,
                                          const std::string& what);
   // The statements of a fetch, without a transaction of their own.

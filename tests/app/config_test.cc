@@ -4,42 +4,19 @@
 #include "app/config.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::app {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr char kPath[] = "nianbao.toml";
-
-// A directory of its own per test, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("nianbao_config_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string Write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name, std::ios::binary) << text;
-    return (path_ / name).string();
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
 
 Result<Config> Parse(const std::string& text) { return ParseConfig(text, kPath); }
 
@@ -167,7 +144,7 @@ class ConfigCredentialTest : public ::testing::Test {
 };
 
 TEST_F(ConfigCredentialTest, PropertyFromCredentialsDirectory) {
-  TempDir dir;
+  const testing::ScratchDir dir("config-test");
   dir.Write("kafka-password", "s3cret\n");  // as `echo s3cret > file` leaves it
   setenv("CREDENTIALS_DIRECTORY", dir.path().c_str(), 1);
   auto c = Parse(
@@ -185,7 +162,7 @@ TEST_F(ConfigCredentialTest, ProblemsNameFileLineAndCredential) {
   ExpectError(text,
               "nianbao.toml:3: [kafka.properties] sasl.password: credential \"kafka-password\": "
               "$CREDENTIALS_DIRECTORY is not set");
-  TempDir dir;
+  const testing::ScratchDir dir("config-test");
   setenv("CREDENTIALS_DIRECTORY", dir.path().c_str(), 1);
   ExpectError(text,
               "nianbao.toml:3: [kafka.properties] sasl.password: credential "
@@ -210,7 +187,7 @@ TEST(ConfigClusterTest, DefaultsAndAKafkaEveryNodeReaches) {
   EXPECT_EQ(c.value().cluster.session_timeout, std::chrono::seconds(10));
   ExpectError("[cluster]\npartitions = 0\n", "[cluster] partitions");
 
-  TempDir dir;
+  const testing::ScratchDir dir("config-test");
   dir.Write("sources.toml", "[[source]]\nname = \"a\"\nentry = [\"http://a.gov.cn/ndbg/\"]\n");
   // The embedded Kafka is one process's: nodes cannot share it.
   auto embedded = LoadConfig(
@@ -231,7 +208,7 @@ TEST(ConfigClusterTest, DefaultsAndAKafkaEveryNodeReaches) {
 // ---- size cap
 
 TEST(ConfigLoadTest, OversizedFileIsRefusedNamingIt) {
-  TempDir dir;
+  const testing::ScratchDir dir("config-test");
   // A valid TOML file (comments only) over the cap: refused for its size, not parsed.
   std::string big;
   while (big.size() <= kMaxConfigBytes) big += "# padding padding padding padding padding\n";
@@ -252,7 +229,7 @@ TEST(ConfigLoadTest, DevZeroIsRefusedAfterTheCap) {
 }
 
 TEST(ConfigLoadTest, SmallFileWithSourcesLoads) {
-  TempDir dir;
+  const testing::ScratchDir dir("config-test");
   dir.Write("sources.toml",
             "[[source]]\nname = \"a\"\nentry = [\"https://www.example.gov.cn/\"]\n");
   const std::string path = dir.Write("nianbao.toml", "sources = \"sources.toml\"\n");
@@ -451,7 +428,7 @@ TEST(ConfigAlertsTest, MistakesNameTheLine) {
 }
 
 TEST(ConfigAlertsTest, EmailTakesItsSmtpSettings) {
-  TempDir dir;
+  const testing::ScratchDir dir("config-test");
   dir.Write("smtp-password", "pw\n");
   setenv("CREDENTIALS_DIRECTORY", dir.path().c_str(), 1);
   auto c = Parse(R"toml(

@@ -31,6 +31,7 @@
 
 #include "app/metrics.h"
 #include "app/systemd_notify.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::app {
 namespace {
@@ -481,9 +482,8 @@ std::pair<int, std::string> RunCommand(const std::string& command) {
 
 TEST_F(HttpEndpointTest, TlsWithASelfSignedCertificate) {
   // Given a self-signed certificate for 127.0.0.1 made here with the openssl tool
-  char dir_template[] = "/tmp/nianbao-tls-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
+  const testing::ScratchDir scratch("tls");
+  const std::string dir = scratch.str();
   const auto [made, made_out] = RunCommand(
       "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
       "-addext subjectAltName=IP:127.0.0.1 -keyout " +
@@ -514,7 +514,6 @@ TEST_F(HttpEndpointTest, TlsWithASelfSignedCertificate) {
   // and plain HTTP on the TLS port gets no HTTP answer
   const Reply plain = Exchange(port(), Get("/healthz"), 3000ms);
   EXPECT_EQ(plain.status(), 0) << plain.data;
-  std::filesystem::remove_all(dir);
 }
 
 // --- SystemdNotifier --------------------------------------------------------------------

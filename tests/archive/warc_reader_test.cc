@@ -6,7 +6,6 @@
 #include "archive/warc_reader.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "archive/warc_writer.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::archive {
 namespace {
@@ -24,16 +24,9 @@ namespace fs = std::filesystem;
 
 class WarcReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("warc-reader-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
+  std::string Path(const std::string& name) const { return scratch_.Path(name); }
+  testing::ScratchDir scratch_{"warc-reader"};
+  const fs::path dir_ = scratch_.path();
 };
 
 std::string Gzip(const std::string& data) {

@@ -5,7 +5,6 @@
 #include "archive/warc_writer.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "archive/warc_reader.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::archive {
 namespace {
@@ -94,12 +94,6 @@ WarcSettings Settings(const std::string& dir, int64_t max_file_bytes, const std:
 
 class WarcWriterTest : public ::testing::Test {
  protected:
-  WarcWriterTest()
-      : dir_(fs::temp_directory_path() / ("nianbao-warc-test-" + std::to_string(::getpid()))) {
-    fs::remove_all(dir_);
-  }
-  ~WarcWriterTest() override { fs::remove_all(dir_); }
-
   std::vector<fs::path> Files(const std::string& suffix) const {
     std::vector<fs::path> out;
     for (const auto& e : fs::directory_iterator(dir_)) {
@@ -113,7 +107,8 @@ class WarcWriterTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  testing::ScratchDir scratch_{"warc-test", testing::ScratchDir::Start::kAbsent};
+  const fs::path dir_ = scratch_.path();
 };
 
 TEST_F(WarcWriterTest, WritesInfoResponsesRequestsAndARevisitThenRenamesOnClose) {

@@ -2,29 +2,22 @@
 // directory of the test's own.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
 
 #include "base/read_file.h"
 #include "base/write_file.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao {
 namespace {
 
 class FilesTest : public ::testing::Test {
  protected:
-  FilesTest()
-      : dir_(std::filesystem::temp_directory_path() /
-             ("nianbao-files-test-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  ~FilesTest() override { std::filesystem::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string Path(const std::string& name) const { return dir_.Path(name); }
 
-  std::filesystem::path dir_;
+  testing::ScratchDir dir_{"files-test"};
 };
 
 TEST_F(FilesTest, WriteReplacesTheWholeFileAndLeavesNoTemporary) {

@@ -13,7 +13,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -21,6 +20,7 @@
 
 #include "sinks/file_sink.h"
 #include "sinks/stdout_sink.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao {
 namespace {
@@ -50,12 +50,12 @@ class LoggingTest : public ::testing::Test {
 
 TEST_F(LoggingTest, LoggerCreatedAfterConfigurationGetsTheJsonFormatAndLevel) {
   // Given JSON at warn, when a logger is created afterwards and logs at info and warn,
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   ASSERT_TRUE(ConfigureLogging({.format = "json", .level = "warn"}).ok());
   auto logger = Logger("test.after");
   logger->info("not shown");
   logger->warn("shown \"quoted\"\tand tabbed");
-  const auto lines = Lines(testing::internal::GetCapturedStderr());
+  const auto lines = Lines(::testing::internal::GetCapturedStderr());
   // then only the warning is printed, as one JSON object naming the logger.
   ASSERT_EQ(lines.size(), 1u);
   const auto j = nlohmann::json::parse(lines[0]);
@@ -67,33 +67,32 @@ TEST_F(LoggingTest, LoggerCreatedAfterConfigurationGetsTheJsonFormatAndLevel) {
 
 TEST_F(LoggingTest, LoggerCreatedBeforeConfigurationIsReconfigured) {
   auto logger = Logger("test.before");
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   ASSERT_TRUE(ConfigureLogging({.format = "json", .level = "debug"}).ok());
   logger->debug("debug line");
-  const auto lines = Lines(testing::internal::GetCapturedStderr());
+  const auto lines = Lines(::testing::internal::GetCapturedStderr());
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(nlohmann::json::parse(lines[0]).at("msg"), "debug line");
 }
 
 TEST_F(LoggingTest, SinkLoggersPrintJsonInJsonMode) {
   // Given the sinks, whose constructors take their loggers before logging is configured,
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("nianbao_logging_test_" + std::to_string(::getpid()));
-  auto file = sinks::FileSink::Create({.dir = dir.string()});
+  const testing::ScratchDir dir("logging-test", testing::ScratchDir::Start::kAbsent);
+  auto file = sinks::FileSink::Create({.dir = dir.str()});
   ASSERT_TRUE(file.ok()) << file.status().message();
   std::FILE* devnull = std::fopen("/dev/null", "w");
   ASSERT_NE(devnull, nullptr);
   auto out = sinks::StdoutSink::Create({.out = devnull});
   ASSERT_TRUE(out.ok()) << out.status().message();
   // when JSON at error is configured,
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   ASSERT_TRUE(ConfigureLogging({.format = "json", .level = "error"}).ok());
   for (const char* name : {"sinks.file", "sinks.stdout", "sinks.kafka"}) {
     auto logger = Logger(name);
     logger->warn("below the level");
     logger->error("from {}", name);
   }
-  const auto lines = Lines(testing::internal::GetCapturedStderr());
+  const auto lines = Lines(::testing::internal::GetCapturedStderr());
   // then each of their lines is a JSON object, and the level holds for them too.
   ASSERT_EQ(lines.size(), 3u);
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -106,7 +105,6 @@ TEST_F(LoggingTest, SinkLoggersPrintJsonInJsonMode) {
   (void)out.value()->Close(std::chrono::milliseconds(100));
   (void)file.value()->Close(std::chrono::milliseconds(100));
   std::fclose(devnull);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_F(LoggingTest, PriorityPrefixOnlyWhenJournalStreamMatchesStderr) {
@@ -117,7 +115,7 @@ TEST_F(LoggingTest, PriorityPrefixOnlyWhenJournalStreamMatchesStderr) {
   };
   for (const Case& c :
        {Case{"", true}, Case{"1:2", false}, Case{"garbage", false}, Case{nullptr, false}}) {
-    testing::internal::CaptureStderr();
+    ::testing::internal::CaptureStderr();
     if (c.journal_stream == nullptr) {
       unsetenv("JOURNAL_STREAM");
     } else {
@@ -129,7 +127,7 @@ TEST_F(LoggingTest, PriorityPrefixOnlyWhenJournalStreamMatchesStderr) {
     logger->info("i");
     logger->warn("w");
     logger->error("e");
-    const auto lines = Lines(testing::internal::GetCapturedStderr());
+    const auto lines = Lines(::testing::internal::GetCapturedStderr());
     const std::string name = c.journal_stream ? c.journal_stream : "(unset)";
     ASSERT_EQ(lines.size(), 4u) << name;
     if (c.prefixed) {

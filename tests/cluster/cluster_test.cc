@@ -8,7 +8,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <condition_variable>
-#include <filesystem>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -16,6 +15,8 @@
 #include "cluster/cluster_node.h"
 #include "crawler/state_store.h"
 #include "sinks/embedded_kafka.h"
+#include "tests/crawler/source_state_fixture.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::cluster {
 namespace {
@@ -44,20 +45,12 @@ TEST(Partition, SourcesOfOneHostShareAPartition) {
 
 class Changelog : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("nianbao-changelog-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(root_);
-    std::filesystem::create_directories(root_);
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
   std::unique_ptr<crawler::StateStore> Open(const std::string& name) {
-    auto s = crawler::StateStore::Open((root_ / name).string());
+    auto s = crawler::StateStore::Open(root_.Path(name));
     EXPECT_TRUE(s.ok()) << s.status().message();
     return std::move(s).value();
   }
-  std::filesystem::path root_;
+  nianbao::testing::ScratchDir root_{"changelog"};
 };
 
 TEST_F(Changelog, AUrlsStateMovesWholeToAnotherStore) {
@@ -206,8 +199,8 @@ TEST_F(Changelog, ASourcesDueTimeAndHistoryMoveToTheNodeAssignedItsPartition) {
   o.session_timeout = 3s;
   o.revoke_timeout = 2s;
 
-  // Node A owns x's partition and records x's state: a pass's due time, the first watch, two
-  // years of one organisation, a missing report; and a URL of x.
+  // Node A owns x's partition and records x's state (tests/crawler/source_state_fixture.h)
+  // and a URL of x.
   auto a = Open("a");
   Owned a_owned;
   o.node = "a";
@@ -217,24 +210,14 @@ TEST_F(Changelog, ASourcesDueTimeAndHistoryMoveToTheNodeAssignedItsPartition) {
   ASSERT_TRUE(started_a.ok()) << started_a.status().message();
   std::unique_ptr<ClusterNode> node_a = std::move(started_a).value();
   ASSERT_TRUE(a_owned.WaitFor(p, 60s)) << "node a never owned partition " << p;
-  const YearEntry y2021{"x", "甲镇人民政府", 2021, "r21", "http://x.gov.cn/2021.html", 1, "{}"};
-  const YearEntry y2022{"x",
-                        "甲镇人民政府",
-                        2022,
-                        "r22",
-                        "http://x.gov.cn/2022.html",
-                        2,
-                        R"({"overview":"一、总体情况"})"};
-  const MissingReport m{"x", "乙乡人民政府", "乙乡人民政府", 2023, "2024-01-31", true, false};
+  const testing::SourceX x_state;
   crawler::UrlState list;
   list.url = "http://x.gov.cn/ndbg/";
   list.source = "x";
   list.kind = "list";
   list.etag = "\"l1\"";
   Status written = OnLoop(io, [&]() -> Status {
-    for (Status s :
-         {a->PutSourceDue("x", 1700000000), a->WatchedSince("x", 1600000000).status(),
-          a->PutYear(y2021, false), a->PutYear(y2022, false), a->PutMissing(m), a->Put(list)}) {
+    for (Status s : {x_state.WriteTo(*a), a->Put(list)}) {
       if (!s.ok()) return s;
     }
     node_a->Flush();
@@ -248,10 +231,7 @@ TEST_F(Changelog, ASourcesDueTimeAndHistoryMoveToTheNodeAssignedItsPartition) {
   // Node B held an older state of x (it owned x once); assigned x's partition, it restores
   // x's state from the changelog before it owns the partition.
   auto b = Open("b");
-  ASSERT_TRUE(b->PutSourceDue("x", 99).ok());
-  ASSERT_TRUE(
-      b->PutYear({"x", "甲镇人民政府", 2019, "r19", "http://x.gov.cn/2019.html", 1, "{}"}, false)
-          .ok());
+  ASSERT_TRUE(testing::WriteOldXAndY(*b).ok());
   Owned b_owned;
   o.node = "b";
   auto started_b = OnLoop(io, [&] {
@@ -265,6 +245,7 @@ TEST_F(Changelog, ASourcesDueTimeAndHistoryMoveToTheNodeAssignedItsPartition) {
     Result<int64_t> watched = Status::Internal("not read");
     Result<std::vector<YearEntry>> years = Status::Internal("not read");
     Result<std::vector<MissingReport>> missing = Status::Internal("not read");
+    Result<std::string> column = Status::Internal("not read");
     Result<std::optional<crawler::UrlState>> list = Status::Internal("not read");
   };
   Seen seen = OnLoop(io, [&] {
@@ -273,6 +254,7 @@ TEST_F(Changelog, ASourcesDueTimeAndHistoryMoveToTheNodeAssignedItsPartition) {
     out.watched = b->WatchedSince("x", 1800000000);
     out.years = b->YearsOf("x");
     out.missing = b->MissingOf("x");
+    out.column = b->GetSourceColumn("x");
     out.list = b->Get(list.url);
     return out;
   });
@@ -286,22 +268,18 @@ TEST_F(Changelog, ASourcesDueTimeAndHistoryMoveToTheNodeAssignedItsPartition) {
   ASSERT_TRUE(seen.watched.ok());
   EXPECT_EQ(seen.watched.value(), 1600000000);
   ASSERT_TRUE(seen.years.ok());
-  ASSERT_EQ(seen.years.value().size(), 2u) << "B's own 2019 entry is replaced by A's rows";
-  for (const auto& [got, want] :
-       {std::pair{seen.years.value()[0], y2021}, std::pair{seen.years.value()[1], y2022}}) {
-    EXPECT_EQ(got.organization_key, want.organization_key);
-    EXPECT_EQ(got.year, want.year);
-    EXPECT_EQ(got.report_id, want.report_id);
-    EXPECT_EQ(got.url, want.url);
-    EXPECT_EQ(got.version, want.version);
-    EXPECT_EQ(got.summary, want.summary);
-  }
+  ASSERT_EQ(seen.years.value().size(), 3u) << "B's own 2019 entry is replaced by A's rows";
+  testing::ExpectSameYear(seen.years.value()[0], x_state.other_org);
+  testing::ExpectSameYear(seen.years.value()[1], x_state.y2021);
+  testing::ExpectSameYear(seen.years.value()[2], x_state.y2022);
   ASSERT_TRUE(seen.missing.ok());
   ASSERT_EQ(seen.missing.value().size(), 1u);
-  EXPECT_EQ(seen.missing.value()[0].organization_key, "乙乡人民政府");
+  EXPECT_EQ(seen.missing.value()[0].organization_key, "丙镇人民政府");
   EXPECT_EQ(seen.missing.value()[0].year, 2023);
   EXPECT_EQ(seen.missing.value()[0].deadline, "2024-01-31");
   EXPECT_TRUE(seen.missing.value()[0].sent);
+  ASSERT_TRUE(seen.column.ok());
+  EXPECT_EQ(seen.column.value(), testing::SourceX::kColumn);
   ASSERT_TRUE(seen.list.ok() && seen.list.value());
   EXPECT_EQ(seen.list.value()->etag, "\"l1\"");
 }

@@ -1,13 +1,12 @@
 // What the crawler tests that run whole passes share: a scratch state directory (removed at
-// the end) with its StateStore, the event loop, a real CurlFetcher on it and a
-// RecordingTracker, and RunPass, which drives the loop until a pass reports.
+// the end, tests/support/scratch_dir.h) with its StateStore, the event loop, a real CurlFetcher on
+// it and a RecordingTracker, and RunPass, which drives the loop until a pass reports.
 //
 // Test code. Threading: the test's thread runs the loop (inside RunPass) and owns all of it;
 // the test servers answer on their own threads.
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -25,6 +24,7 @@
 #include "crawler/fetcher.h"
 #include "crawler/state_store.h"
 #include "tests/crawler/recording_tracker.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::testing {
 
@@ -33,16 +33,11 @@ class CrawlHarness {
   // `name` names the scratch directory (nianbao-NAME-PID-N under the system's temp dir);
   // `tracker_room` is the tracker's capacity (pages in flight at once).
   explicit CrawlHarness(const std::string& name, size_t tracker_room = 1u << 20)
-      : state_dir(std::filesystem::temp_directory_path() /
-                  ("nianbao-" + name + "-" + std::to_string(::getpid()) + "-" +
-                   std::to_string(counter_++))),
-        tracker(tracker_room) {
-    std::filesystem::remove_all(state_dir);
+      : scratch(name, ScratchDir::Start::kAbsent), tracker(tracker_room) {
     auto st = crawler::StateStore::Open(state_dir.string());
     EXPECT_TRUE(st.ok()) << st.status().ToString();
     if (st.ok()) state = std::move(st).value();
   }
-  ~CrawlHarness() { std::filesystem::remove_all(state_dir); }
   CrawlHarness(const CrawlHarness&) = delete;
   CrawlHarness& operator=(const CrawlHarness&) = delete;
 
@@ -82,7 +77,8 @@ class CrawlHarness {
     return result && !result->empty() ? result->front() : crawler::SourcePassStats{};
   }
 
-  std::filesystem::path state_dir;
+  ScratchDir scratch;  // first: removed after everything that keeps files open in it
+  const std::filesystem::path state_dir = scratch.path();
   std::unique_ptr<crawler::StateStore> state;
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard =
@@ -90,9 +86,6 @@ class CrawlHarness {
   crawler::CurlFetcher fetcher{io};
   crawler::Fetcher* fetcher_in_use = nullptr;  // the passes' fetcher when not `fetcher`
   RecordingTracker tracker;
-
- private:
-  static inline int counter_ = 0;
 };
 
 }  // namespace nianbao::testing

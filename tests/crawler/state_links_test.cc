@@ -8,6 +8,7 @@
 
 #include "crawler/links.h"
 #include "crawler/state_store.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::crawler {
 namespace {
@@ -169,13 +170,8 @@ TEST(Links, TellsARedirectToTheColumnFromAMove) {
 
 class StateStoreTest : public ::testing::Test {
  protected:
-  StateStoreTest()
-      : dir_(std::filesystem::temp_directory_path() /
-             ("nianbao-state-test-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(dir_);
-  }
-  ~StateStoreTest() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  nianbao::testing::ScratchDir scratch_{"state-test", nianbao::testing::ScratchDir::Start::kAbsent};
+  const std::filesystem::path dir_ = scratch_.path();
 };
 
 TEST_F(StateStoreTest, StateSurvivesAReopen) {

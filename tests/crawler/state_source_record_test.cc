@@ -4,93 +4,34 @@
 // a record of another shape changes nothing. Also the write hook that tells the cluster which
 // URL or source to send.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
 
 #include "crawler/state_store.h"
+#include "tests/crawler/source_state_fixture.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::crawler {
 namespace {
 
 using Kind = StateStore::WrittenKind;
+using nianbao::testing::ExpectOldX;
+using nianbao::testing::ExpectSameYear;
 
 class SourceRecordTest : public ::testing::Test {
  protected:
-  SourceRecordTest()
-      : root_(std::filesystem::temp_directory_path() /
-              ("nianbao-source-record-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(root_);
-    std::filesystem::create_directories(root_);
-  }
-  ~SourceRecordTest() override { std::filesystem::remove_all(root_); }
   std::unique_ptr<StateStore> Open(const std::string& name) {
-    auto s = StateStore::Open((root_ / name).string());
+    auto s = StateStore::Open(root_.Path(name));
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;
   }
 
-  // Source x as node A recorded it, and a little of source y beside it.
-  const YearEntry y2021_{"x",
-                         "甲镇人民政府",
-                         2021,
-                         "r21",
-                         "http://x.gov.cn/2021.html",
-                         1,
-                         R"({"overview":"一、总体情况"})"};
-  const YearEntry y2022_{"x", "甲镇人民政府", 2022, "r22", "http://x.gov.cn/2022.html", 3, "{}"};
-  const YearEntry other_org_{"x", "乙乡人民政府", 2022, "r22b", "http://x.gov.cn/b2022.html", 1,
-                             "{}"};
-  const MissingReport missing_{"x",          "丙镇人民政府", "丙镇人民政府", 2023,
-                               "2024-01-31", true,           false};
-  void WriteX(StateStore& s) {
-    ASSERT_TRUE(s.PutSourceDue("x", 1700000000).ok());
-    ASSERT_TRUE(s.WatchedSince("x", 1600000000).ok());
-    ASSERT_TRUE(s.PutYear(y2022_, false).ok());
-    ASSERT_TRUE(s.PutYear(y2021_, false).ok());
-    ASSERT_TRUE(s.PutYear(other_org_, false).ok());
-    ASSERT_TRUE(s.PutMissing(missing_).ok());
-    ASSERT_TRUE(s.PutSourceColumn("x", "http://x.gov.cn/ndbg/\nhttp://x.gov.cn/ndbg2/").ok());
-  }
+  // Source x as node A recorded it.
+  void WriteX(StateStore& s) { ASSERT_TRUE(x_.WriteTo(s).ok()); }
   // Source x as node B held it before (an older ownership), and its own source y.
-  void WriteOldXAndY(StateStore& s) {
-    ASSERT_TRUE(s.PutSourceDue("x", 99).ok());
-    ASSERT_TRUE(s.WatchedSince("x", 50).ok());
-    ASSERT_TRUE(
-        s.PutYear({"x", "丁镇人民政府", 2019, "r19", "http://x.gov.cn/2019.html", 1, "{}"}, false)
-            .ok());
-    ASSERT_TRUE(
-        s.PutMissing({"x", "丁镇人民政府", "丁镇人民政府", 2020, "2021-01-31", false, false}).ok());
-    ASSERT_TRUE(s.PutSourceColumn("x", "http://x.gov.cn/old/").ok());
-    ASSERT_TRUE(s.PutSourceDue("y", 7).ok());
-    ASSERT_TRUE(
-        s.PutYear({"y", "戊镇人民政府", 2022, "ry", "http://y.gov.cn/1.html", 1, "{}"}, false)
-            .ok());
-  }
-  // B's old state of x is all there, unchanged.
-  static void ExpectOldX(StateStore& s) {
-    EXPECT_EQ(s.GetSourceDue("x").value(), std::optional<int64_t>(99));
-    EXPECT_EQ(s.WatchedSince("x", 1).value(), 50);
-    auto years = s.YearsOf("x").value();
-    ASSERT_EQ(years.size(), 1u);
-    EXPECT_EQ(years[0].year, 2019);
-    auto missing = s.MissingOf("x").value();
-    ASSERT_EQ(missing.size(), 1u);
-    EXPECT_EQ(missing[0].year, 2020);
-    EXPECT_EQ(s.GetSourceColumn("x").value(), "http://x.gov.cn/old/");
-  }
-  static void ExpectSameYear(const YearEntry& got, const YearEntry& want) {
-    EXPECT_EQ(got.source, want.source);
-    EXPECT_EQ(got.organization_key, want.organization_key);
-    EXPECT_EQ(got.year, want.year);
-    EXPECT_EQ(got.report_id, want.report_id);
-    EXPECT_EQ(got.url, want.url);
-    EXPECT_EQ(got.version, want.version);
-    EXPECT_EQ(got.summary, want.summary);
-  }
+  static void WriteOldXAndY(StateStore& s) { ASSERT_TRUE(testing::WriteOldXAndY(s).ok()); }
   std::string ExportX(StateStore& s) {
     auto record = s.ExportSource("x");
     EXPECT_TRUE(record.ok()) << record.status().ToString();
@@ -98,7 +39,8 @@ class SourceRecordTest : public ::testing::Test {
     return record.ok() && record.value() ? *record.value() : std::string();
   }
 
-  std::filesystem::path root_;
+  nianbao::testing::ScratchDir root_{"source-record"};
+  const nianbao::testing::SourceX x_;
 };
 
 TEST_F(SourceRecordTest, EveryTableOfASourceMovesWholeToAnotherStore) {
@@ -115,9 +57,9 @@ TEST_F(SourceRecordTest, EveryTableOfASourceMovesWholeToAnotherStore) {
   ASSERT_TRUE(years.ok());
   // By organisation key (乙 is U+4E59, before 甲, U+7532), then year.
   ASSERT_EQ(years.value().size(), 3u);
-  ExpectSameYear(years.value()[0], other_org_);
-  ExpectSameYear(years.value()[1], y2021_);
-  ExpectSameYear(years.value()[2], y2022_);
+  ExpectSameYear(years.value()[0], x_.other_org);
+  ExpectSameYear(years.value()[1], x_.y2021);
+  ExpectSameYear(years.value()[2], x_.y2022);
   auto missing = b->GetMissing("x", "丙镇人民政府", 2023);
   ASSERT_TRUE(missing.ok() && missing.value());
   EXPECT_EQ(missing.value()->organization, "丙镇人民政府");
@@ -131,7 +73,7 @@ TEST_F(SourceRecordTest, EveryTableOfASourceMovesWholeToAnotherStore) {
 TEST_F(SourceRecordTest, AnImportReplacesWhatTheStoreHeldForThatSourceOnly) {
   auto a = Open("a");
   ASSERT_TRUE(a->PutSourceDue("x", 1700000000).ok());
-  ASSERT_TRUE(a->PutYear(y2022_, false).ok());  // no watch, no missing, no column
+  ASSERT_TRUE(a->PutYear(x_.y2022, false).ok());  // no watch, no missing, no column
   const std::string record = ExportX(*a);
 
   auto b = Open("b");
@@ -140,7 +82,7 @@ TEST_F(SourceRecordTest, AnImportReplacesWhatTheStoreHeldForThatSourceOnly) {
   EXPECT_EQ(b->GetSourceDue("x").value(), std::optional<int64_t>(1700000000));
   auto years = b->YearsOf("x").value();
   ASSERT_EQ(years.size(), 1u) << "the 2019 entry B held is gone";
-  ExpectSameYear(years[0], y2022_);
+  ExpectSameYear(years[0], x_.y2022);
   EXPECT_TRUE(b->MissingOf("x").value().empty());
   EXPECT_EQ(b->GetSourceColumn("x").value(), "");
   // No watch in the record: B's row went, so the next watch starts now.
@@ -199,7 +141,7 @@ TEST_F(SourceRecordTest, ASourceWithNothingRecordedHasNoRecord) {
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none.value().has_value());
   // One row of any of the tables is enough for a record.
-  ASSERT_TRUE(a->PutMissing(missing_).ok());
+  ASSERT_TRUE(a->PutMissing(x_.missing).ok());
   auto one = a->ExportSource("x");
   ASSERT_TRUE(one.ok());
   EXPECT_TRUE(one.value().has_value());

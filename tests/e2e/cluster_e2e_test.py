@@ -22,14 +22,14 @@ import os
 import random
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Checks, Portal, free_port, kcat, report_id  # noqa: E402
+from common import (Checks, ClusterNode, MockKafka, Portal,  # noqa: E402
+                    cluster_sources_toml, kcat, partition_of, report_id, wait, wall)
 
 HOSTS = 12           # sources: host1 and the copies of it, host4 and up (host2, host3 differ)
 PARTITIONS = 6
@@ -47,156 +47,15 @@ def source_hosts():
 
 
 def sources_toml(portal):
-    """One source per host1-like host (host1, host4...), each host1's TRS column."""
-    text = f'''[global]
-max_concurrency = 16
-
-[defaults]
-user_agent = "nianbao/0.1 (+https://github.com/nianbao/nianbao)"
-interval = "{INTERVAL_S}s"
-season_interval = "{INTERVAL_S}s"
-jitter = 0.0
-min_delay = "50ms"
-max_retries = 1
-backoff_base = "200ms"
-backoff_max = "1s"
-connect_timeout = "2s"
-total_timeout = "5s"
-http2 = false
-page_budget = 50
-max_pages = 5
-'''
-    for host in source_hosts():
-        port = portal.ports[host]
-        text += f'''
-[[source]]
-name = "{host}"
-entry = ["http://127.0.0.1:{port}/zfxxgk/zfxxgknb/"]
-report_url = 't\\d{{8}}_\\d+\\.html$'
-report_text = '政府信息公开.*年度报告'
-exclude_text = '图解|解读|要点|通知'
-page_pattern = 'index_{{n}}.html'
-'''
-    return text
+    return cluster_sources_toml(portal, source_hosts(), INTERVAL_S,
+                                "nianbao/0.1 (+https://github.com/nianbao/nianbao)",
+                                max_concurrency=16, min_delay="50ms")
 
 
-class Node:
-    def __init__(self, tmp, name, bootstrap, nianbao):
-        self.name, self.nianbao = name, nianbao
-        self.dir = os.path.join(tmp, name)
-        os.makedirs(self.dir, exist_ok=True)
-        self.port = free_port()
-        self.config = os.path.join(self.dir, "nianbao.toml")
-        with open(self.config, "w", encoding="utf-8") as f:
-            f.write(f'''sources = "../sources.toml"
-state_dir = "{self.dir}/state"
-[log]
-format = "json"
-[archive]
-enabled = false
-[history]
-enabled = false
-[kafka]
-brokers = "{bootstrap}"
-transactional_id = "cluster-e2e"
-[kafka.topics]
-reports = "c.reports"
-findings = "c.findings"
-fetches = "c.fetches"
-sources = "c.sources"
-[metrics]
-listen = "127.0.0.1:{self.port}"
-[shutdown]
-deadline = "10s"
-[cluster]
-enabled = true
-partitions = {PARTITIONS}
-node = "{name}"
-session_timeout = "{SESSION_S}s"
-''')
-        self.proc = None
-        self.runs = 0
-
-    def start(self):
-        self.runs += 1
-        self.log = os.path.join(self.dir, f"daemon-{self.runs}.log")
-        self.proc = subprocess.Popen([self.nianbao, "run", "--config", self.config],
-                                     stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def metrics(self):
-        try:
-            text = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics",
-                                          timeout=2).read().decode()
-        except OSError:
-            return {}
-        out = {}
-        for line in text.splitlines():
-            if line.startswith("nianbao_cluster_"):
-                name, value = line.rsplit(" ", 1)
-                out[name] = float(value)
-        return out
-
-    def owned_partitions(self):
-        m = self.metrics()
-        return {int(re.search(r'partition="(\d+)"', k).group(1))
-                for k, v in m.items() if k.startswith("nianbao_cluster_partition_owned") and v == 1}
-
-    def sources_owned(self):
-        m = self.metrics()
-        return int(next((v for k, v in m.items()
-                         if k.startswith("nianbao_cluster_sources_owned")), -1))
-
-    def logged(self, text):
-        """Whether a message of this node's last run contains `text`."""
-        for line in open(self.log, encoding="utf-8", errors="replace"):
-            try:
-                if text in json.loads(line).get("msg", ""):
-                    return True
-            except ValueError:
-                continue
-        return False
-
-    def passes(self):
-        """(unix time, source) of every pass this node's runs logged."""
-        out = []
-        for run in range(1, self.runs + 1):
-            path = os.path.join(self.dir, f"daemon-{run}.log")
-            for line in open(path, encoding="utf-8", errors="replace"):
-                try:
-                    j = json.loads(line)
-                except ValueError:
-                    continue
-                m = re.match(r"pass source=(\S+) ", j.get("msg", ""))
-                if m:
-                    t = time.mktime(time.strptime(j["time"][:19], "%Y-%m-%dT%H:%M:%S"))
-                    out.append((t - time.timezone, m.group(1)))
-        return out
-
-
-def partition_of(host_port):
-    """FNV-1a (32 bits) of the source's host mod P (cluster/cluster_node.h)."""
-    h = 2166136261
-    for b in host_port.encode():
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h % PARTITIONS
-
-
-def wall(text):
-    """The portal log's "wall" (UTC, "2026-01-05T08:00:00.123Z") as unix time."""
-    return time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + \
-        float("0" + text[19:-1])
-
-
-def wait(cond, timeout, step=0.5):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
+def node(tmp, name, bootstrap, nianbao):
+    return ClusterNode(tmp, name, nianbao, bootstrap=bootstrap, sources="../sources.toml",
+                       transactional_id="cluster-e2e", topic_prefix="c",
+                       partitions=PARTITIONS, session_s=SESSION_S)
 
 
 def main():
@@ -206,20 +65,18 @@ def main():
     tmp = tempfile.mkdtemp(prefix="nianbao-cluster-")
     portal = Portal(root, os.path.join(tmp, "portal.jsonl"), hosts=HOSTS + 2)
     # The cluster's topics with their partitions (the mock does not serve CreateTopics).
-    kafka = subprocess.Popen([mock, "--brokers", "1",
-                              "--topic", f"nianbao.cluster:{PARTITIONS}",
-                              "--topic", f"nianbao.state:{PARTITIONS}"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-    bootstrap = kafka.stdout.readline().split()[1]
+    kafka = MockKafka(mock, topics=[f"nianbao.cluster:{PARTITIONS}",
+                                    f"nianbao.state:{PARTITIONS}"])
+    bootstrap = kafka.bootstrap
     nodes = []
     try:
         with open(os.path.join(tmp, "sources.toml"), "w", encoding="utf-8") as f:
             f.write(sources_toml(portal))
-        source_partition = {h: partition_of(f"127.0.0.1:{portal.ports[h]}")
+        source_partition = {h: partition_of(f"127.0.0.1:{portal.ports[h]}", PARTITIONS)
                             for h in source_hosts()}
         host_of_port = {portal.ports[h]: h for h in source_hosts()}
         reports = {r["url"] for h in source_hosts() for r in portal.manifest["hosts"][h]["reports"]}
-        nodes = [Node(tmp, n, bootstrap, nianbao) for n in NODES]
+        nodes = [node(tmp, n, bootstrap, nianbao) for n in NODES]
         for n in nodes:
             n.start()
             time.sleep(1)
@@ -259,9 +116,7 @@ def main():
               f"/api/sources: each source owned by one node: {polled}")
 
         def member_states():
-            return [tuple(sorted(k for k, v in n.metrics().items()
-                                 if k.startswith("nianbao_cluster_member_state") and v == 1))
-                    for n in nodes if n.alive()]
+            return [n.state() for n in nodes if n.alive()]
 
         def settled(quiet_s=8):
             """Every partition owned, every node stable, and no change for quiet_s seconds.
@@ -275,8 +130,7 @@ def main():
             while time.time() < end:
                 now = ([sorted(n.owned_partitions()) for n in nodes if n.alive()],
                        member_states())
-                ok = all_owned() and all(any('state="stable"' in k for k in s)
-                                         for s in now[1])
+                ok = all_owned() and all(s == "stable" for s in now[1])
                 if now != last or not ok:
                     last, since = now, time.time()
                 elif time.time() - since >= quiet_s:
@@ -395,8 +249,7 @@ def main():
                 n.proc.kill()
                 n.proc.wait()
         portal.close()
-        kafka.terminate()
-        kafka.wait(timeout=10)
+        kafka.close()
     return check.finish()
 
 

@@ -30,17 +30,14 @@ Usage: cluster_faults_e2e_test.py NIANBAO MOCK_KAFKA REPO_ROOT   (Debian's /usr/
 """
 import json
 import os
-import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Checks, Portal, free_port, kcat, report_id  # noqa: E402
+from common import (Checks, ClusterNode, MockKafka, Portal,  # noqa: E402
+                    cluster_sources_toml, kcat, partition_of, report_id, wait, wall)
 
 HOSTS = 8           # host1..host8; the sources: host1 and its copies host4..host8
 PARTITIONS = 4
@@ -62,142 +59,17 @@ def user_agent(node):
     return f"nianbao-{node}/0.1 (+https://github.com/nianbao/nianbao)"
 
 
-def sources_toml(portal, node):
-    text = f'''[global]
-max_concurrency = 8
-
-[defaults]
-user_agent = "{user_agent(node)}"
-interval = "{INTERVAL_S}s"
-season_interval = "{INTERVAL_S}s"
-jitter = 0.0
-min_delay = "20ms"
-max_retries = 1
-backoff_base = "200ms"
-backoff_max = "1s"
-connect_timeout = "2s"
-total_timeout = "5s"
-http2 = false
-page_budget = 50
-max_pages = 5
-'''
-    for host in source_hosts():
-        text += f'''
-[[source]]
-name = "{host}"
-entry = ["http://127.0.0.1:{portal.ports[host]}/zfxxgk/zfxxgknb/"]
-report_url = 't\\d{{8}}_\\d+\\.html$'
-report_text = '政府信息公开.*年度报告'
-exclude_text = '图解|解读|要点|通知'
-page_pattern = 'index_{{n}}.html'
-'''
-    return text
-
-
-class Node:
-    def __init__(self, tmp, name, bootstrap, nianbao, portal):
-        self.name, self.nianbao = name, nianbao
-        self.ua = user_agent(name)
-        self.dir = os.path.join(tmp, name)
-        os.makedirs(self.dir, exist_ok=True)
-        with open(os.path.join(self.dir, "sources.toml"), "w", encoding="utf-8") as f:
-            f.write(sources_toml(portal, name))
-        self.port = free_port()
-        self.config = os.path.join(self.dir, "nianbao.toml")
-        with open(self.config, "w", encoding="utf-8") as f:
-            f.write(f'''sources = "sources.toml"
-state_dir = "{self.dir}/state"
-[log]
-format = "json"
-[archive]
-enabled = false
-[history]
-enabled = false
-[kafka]
-brokers = "{bootstrap}"
-transactional_id = "cluster-faults-e2e"
-[kafka.topics]
-reports = "f.reports"
-findings = "f.findings"
-fetches = "f.fetches"
-sources = "f.sources"
-[metrics]
-listen = "127.0.0.1:{self.port}"
-[shutdown]
-deadline = "10s"
-[cluster]
-enabled = true
-partitions = {PARTITIONS}
-node = "{name}"
-session_timeout = "{SESSION_S}s"
-''')
-        self.proc = None
-
-    def start(self):
-        self.log = os.path.join(self.dir, "daemon.log")
-        self.proc = subprocess.Popen([self.nianbao, "run", "--config", self.config],
-                                     stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def get(self, path):
-        """(status, body) of the node's endpoint; (None, "") when it does not answer."""
-        try:
-            r = urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2)
-            return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
-        except OSError:
-            return None, ""
-
-    def metrics(self):
-        out = {}
-        for line in self.get("/metrics")[1].splitlines():
-            if line.startswith("nianbao_cluster_"):
-                name, value = line.rsplit(" ", 1)
-                out[name] = float(value)
-        return out
-
-    def owned_partitions(self, metrics=None):
-        return {int(re.search(r'partition="(\d+)"', k).group(1))
-                for k, v in (metrics or self.metrics()).items()
-                if k.startswith("nianbao_cluster_partition_owned") and v == 1}
-
-    def state(self, metrics=None):
-        """The member state whose nianbao_cluster_member_state is 1 ("" when none)."""
-        for k, v in (metrics or self.metrics()).items():
-            if k.startswith("nianbao_cluster_member_state") and v == 1:
-                return re.search(r'state="(\w+)"', k).group(1)
-        return ""
-
-    def restored(self):
-        return sum(v for k, v in self.metrics().items()
-                   if k.startswith("nianbao_cluster_changelog_records_total")
-                   and 'outcome="restored"' in k)
-
-
-def partition_of(host_port):
-    """FNV-1a (32 bits) of the source's host mod P (cluster/cluster_node.h)."""
-    h = 2166136261
-    for b in host_port.encode():
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h % PARTITIONS
-
-
-def wall(text):
-    """The portal log's "wall" (UTC, "2026-01-05T08:00:00.123Z") as unix time."""
-    return time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + \
-        float("0" + text[19:-1])
-
-
-def wait(cond, timeout, step=0.5):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
+def node(tmp, name, bootstrap, nianbao, portal):
+    """A node with a sources file of its own (its user agent tells its requests apart)."""
+    os.makedirs(os.path.join(tmp, name), exist_ok=True)
+    with open(os.path.join(tmp, name, "sources.toml"), "w", encoding="utf-8") as f:
+        f.write(cluster_sources_toml(portal, source_hosts(), INTERVAL_S, user_agent(name),
+                                     max_concurrency=8, min_delay="20ms"))
+    n = ClusterNode(tmp, name, nianbao, bootstrap=bootstrap, sources="sources.toml",
+                    transactional_id="cluster-faults-e2e", topic_prefix="f",
+                    partitions=PARTITIONS, session_s=SESSION_S)
+    n.ua = user_agent(name)
+    return n
 
 
 def main():
@@ -206,16 +78,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="nianbao-cluster-faults-")
     portal_log = os.path.join(tmp, "portal.jsonl")
     portal = Portal(root, portal_log, hosts=HOSTS)
-    kafka = subprocess.Popen([mock, "--brokers", "1",
-                              "--topic", f"nianbao.cluster:{PARTITIONS}",
-                              "--topic", f"nianbao.state:{PARTITIONS}"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-    bootstrap = kafka.stdout.readline().split()[1]
-
-    def kafka_command(cmd):
-        kafka.stdin.write(cmd + "\n")
-        kafka.stdin.flush()
-        return kafka.stdout.readline().strip()
+    kafka = MockKafka(mock, topics=[f"nianbao.cluster:{PARTITIONS}",
+                                    f"nianbao.state:{PARTITIONS}"])
+    bootstrap = kafka.bootstrap
 
     def requests(since, ua=None):
         """The portal's log entries from `since` (unix time) on, of one node or all."""
@@ -237,8 +102,8 @@ def main():
     revise = portal.manifest["revise"]
     revise_id = report_id(revise["url"])
     reports = {r["url"] for h in source_hosts() for r in portal.manifest["hosts"][h]["reports"]}
-    host1_partition = partition_of(f"127.0.0.1:{portal.ports['host1']}")
-    nodes = [Node(tmp, n, bootstrap, nianbao, portal) for n in NODES]
+    host1_partition = partition_of(f"127.0.0.1:{portal.ports['host1']}", PARTITIONS)
+    nodes = [node(tmp, n, bootstrap, nianbao, portal) for n in NODES]
     try:
         for n in nodes:
             n.start()
@@ -306,7 +171,7 @@ def main():
         check(len(requests(before, b.ua)) > 0,
               f"{b.name} polls the portal while Kafka answers")
         restored_before = b.restored()
-        check(kafka_command("down") == "OK", "mock kafka: every broker down")
+        check(kafka.command("down") == "OK", "mock kafka: every broker down")
         down_at = time.time()
         unreachable_at = []
 
@@ -333,7 +198,7 @@ def main():
               "\n".join(f"{e['wall']} {e['path']}" for e in late[:5]))
         check(b.owned_partitions() == set(), f"{b.name} owns no partition while unreachable")
 
-        check(kafka_command("up") == "OK", "mock kafka: every broker up")
+        check(kafka.command("up") == "OK", "mock kafka: every broker up")
         up_at = time.time()
         # Until it owns its partitions again it is joining or rebalancing, not "stable" (a
         # rolling upgrade waits for stable): one scrape, every quarter second. The metrics are
@@ -385,8 +250,7 @@ def main():
                 n.proc.kill()
                 n.proc.wait()
         portal.close()
-        kafka.terminate()
-        kafka.wait(timeout=10)
+        kafka.close()
     return check.finish()
 
 

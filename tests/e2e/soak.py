@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Checks, Portal, kcat  # noqa: E402
+from common import Checks, MockKafka, Portal, kcat  # noqa: E402
 
 NIANBAO, MOCK, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
 SECONDS = float(sys.argv[4]) if len(sys.argv) > 4 else 60
@@ -54,12 +54,9 @@ def revisions(bootstrap):
     return events_of_target(read_reports(bootstrap)).count("report.revised")
 
 
-def main():
+def soak(portal, bootstrap):
     tmp = tempfile.mkdtemp(prefix="nianbao-soak-")
-    portal = Portal(ROOT, hosts=2)
     ports = portal.ports
-    kafka = subprocess.Popen([MOCK], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    bootstrap = kafka.stdout.readline().split()[1]
     open(os.path.join(tmp, "sources.toml"), "w").write(f'''
 [defaults]
 interval = "{INTERVAL}"
@@ -138,9 +135,15 @@ listen = ""
     if CHECK_RSS:
         check(late_rss <= early_rss * 1.15 + 2048, f"RSS grew: {early_rss} -> {late_rss} KiB")
     check(late_fd <= early_fd + 4, f"descriptors grew: {early_fd} -> {late_fd}")
-    portal.close()
-    kafka.terminate()
-    kafka.wait(timeout=10)
+
+
+def main():
+    portal = Portal(ROOT, hosts=2)
+    try:
+        with MockKafka(MOCK) as kafka:
+            soak(portal, kafka.bootstrap)
+    finally:
+        portal.close()
     return check.finish()
 
 

@@ -52,6 +52,17 @@ def get_json(url):
     return json.loads(get(url)[2])
 
 
+def first_answer(url, tries=100, step=0.1):
+    """get_json(url) once the endpoint answers (the daemon just started); None when it does
+    not within `tries` tries."""
+    for _ in range(tries):
+        try:
+            return get_json(url)
+        except OSError:
+            time.sleep(step)
+    return None
+
+
 def chromium_args(*extra):
     return ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
             "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
@@ -119,13 +130,7 @@ def main():
 
         # The daemon serves the page before its first pass: every source, health unknown or
         # the first pass's.
-        sources = None
-        for _ in range(100):
-            try:
-                sources = get_json(base + "/api/sources")
-                break
-            except OSError:
-                time.sleep(0.1)
+        sources = first_answer(base + "/api/sources")
         check(sources is not None, "the status API answers")
         check(sources is not None and [s["name"] for s in sources] == names,
               f"/api/sources lists the sources of the sources file in order: {sources}")
@@ -276,13 +281,7 @@ def main():
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)
         daemon = env.daemon(config, once=False)
-        after = None
-        for _ in range(100):
-            try:
-                after = get_json(base + "/api/reports")
-                break
-            except OSError:
-                time.sleep(0.1)
+        after = first_answer(base + "/api/reports")
         check(before and after == before,
               f"after a restart /api/reports shows the {len(before)} reports it showed: "
               f"{len(after or [])} shown")

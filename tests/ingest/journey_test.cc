@@ -8,7 +8,6 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -21,6 +20,7 @@
 #include "ingest/status_updater.h"
 #include "tests/crawler/test_http_server.h"
 #include "tests/ingest/test_pages.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::ingest {
 namespace {
@@ -28,6 +28,7 @@ namespace {
 using namespace std::chrono_literals;
 using nianbao::testing::HttpRequest;
 using nianbao::testing::HttpResponse;
+using nianbao::testing::ScratchDir;
 using nianbao::testing::TestHttpServer;
 
 constexpr int kReports = 24;
@@ -95,10 +96,8 @@ TEST(JourneyTest, ReloadWhilePagesAreParsedLosesNothingAndLeavesNoJourneyOpen) {
     }
     return res;
   });
-  auto dir = std::filesystem::temp_directory_path() /
-             ("nianbao-journey-test-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  auto state = crawler::StateStore::Open(dir.string());
+  const ScratchDir dir("journey-test", ScratchDir::Start::kAbsent);
+  auto state = crawler::StateStore::Open(dir.str());
   ASSERT_TRUE(state.ok()) << state.status().ToString();
 
   crawler::SourcesConfig config;
@@ -161,7 +160,6 @@ TEST(JourneyTest, ReloadWhilePagesAreParsedLosesNothingAndLeavesNoJourneyOpen) {
   sink.Join();
   cpu.join();
   io.run_for(10ms);
-  std::filesystem::remove_all(dir);
 }
 
 // Keeps every batch; acknowledges at once, or (hold) never: a crash between the Kafka
@@ -193,10 +191,8 @@ std::string Header(const sinks::Message& m, const std::string& key) {
 // crash between the Kafka commit and the state write, the next version went out as
 // report.published (the event was chosen from "nothing delivered yet").
 TEST(JourneyTest, RevisionsRevertsAndACrashGiveTrueEventsAndOneCeIdPerEvent) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("nianbao-journey-events-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  auto state = crawler::StateStore::Open(dir.string());
+  const ScratchDir dir("journey-events", ScratchDir::Start::kAbsent);
+  auto state = crawler::StateStore::Open(dir.str());
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   const std::string url = "http://x.gov.cn/col/t1.html";
   const std::string first_lost = "http://x.gov.cn/col/t2.html";
@@ -270,7 +266,6 @@ TEST(JourneyTest, RevisionsRevertsAndACrashGiveTrueEventsAndOneCeIdPerEvent) {
     EXPECT_EQ(nlohmann::json::parse(sink.batches[5]->messages[i].value)["report_version"], 5);
   }
   cpu.join();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

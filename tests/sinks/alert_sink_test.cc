@@ -24,6 +24,7 @@
 
 #include "../crawler/test_http_server.h"
 #include "sinks/alert_format.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::sinks {
 namespace {
@@ -31,6 +32,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::HttpRequest;
 using testing::HttpResponse;
+using testing::ScratchDir;
 using testing::TestHttpServer;
 
 // ---- the building blocks, against published test vectors
@@ -699,13 +701,6 @@ TEST(AlertSinkTest, ADigestToAWebhookListsEveryAlert) {
 
 // ---- the sent-alert ledger: not twice across a restart
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/nianbao-alert-test-XXXXXX";
-  const char* d = ::mkdtemp(tmpl);
-  EXPECT_NE(d, nullptr);
-  return d ? d : "/tmp";
-}
-
 std::unique_ptr<AlertSink> LedgerSink(const std::string& url, const std::string& ledger,
                                       const std::string& kind = "webhook") {
   AlertSinkOptions o;
@@ -719,7 +714,8 @@ std::unique_ptr<AlertSink> LedgerSink(const std::string& url, const std::string&
 }
 
 TEST(AlertSinkTest, AnAlertInTheLedgerIsNotSentAgainAfterARestart) {
-  const std::string ledger = TempDir() + "/webhook.sent";
+  const ScratchDir dir("alert-test");
+  const std::string ledger = dir.Path("webhook.sent");
   Receiver rx({Answer(200)});
   {
     auto sink = LedgerSink(rx.Url("/hook"), ledger);
@@ -744,7 +740,8 @@ TEST(AlertSinkTest, AnAlertInTheLedgerIsNotSentAgainAfterARestart) {
 }
 
 TEST(AlertSinkTest, AFailedAlertIsNotInTheLedgerAndIsSentAfterARestart) {
-  const std::string ledger = TempDir() + "/webhook.sent";
+  const ScratchDir dir("alert-test");
+  const std::string ledger = dir.Path("webhook.sent");
   Receiver down({Answer(503)});
   {
     auto sink = LedgerSink(down.Url("/hook"), ledger);

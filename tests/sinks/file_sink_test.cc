@@ -5,7 +5,6 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -18,6 +17,7 @@
 #include "sinks/json_lines.h"
 #include "sinks/line_sink_core.h"
 #include "tests/sinks/kafka_test_util.h"
+#include "tests/support/scratch_dir.h"
 
 namespace nianbao::sinks {
 namespace {
@@ -29,14 +29,6 @@ using testing::MakeBatch;
 
 class FileSinkTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nianbao-file-sink-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::unique_ptr<FileSink> MakeSink(FileSink::Options o) {
     auto r = FileSink::Create(std::move(o));
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -73,7 +65,8 @@ class FileSinkTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  nianbao::testing::ScratchDir scratch_{"file-sink", nianbao::testing::ScratchDir::Start::kAbsent};
+  const fs::path dir_ = scratch_.path();
 };
 
 TEST_F(FileSinkTest, WritesOneJsonLinePerMessageInOrder) {
