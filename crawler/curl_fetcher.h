@@ -34,6 +34,11 @@
 // Proxies from the environment (http_proxy, ...) are not used: through a proxy the connection
 // goes to the proxy, and the server's address could not be checked.
 //
+// Handles and names: a finished transfer's easy handle is reset and kept for the next Fetch()
+// (at most 256 idle). libcurl's DNS cache never expires entries by itself (its expiry walks
+// every entry per transfer); the fetcher drops a host name's entry 60 s after it was resolved,
+// at that host's next request. Names pinned by FetchRequest::resolve stay pinned.
+//
 // Threading: everything, including construction and destruction, on the thread that runs
 // the io_context. REQUIRES: the io_context outlives the CurlFetcher.
 #pragma once
