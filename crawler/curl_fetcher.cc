@@ -1,6 +1,7 @@
 #include "crawler/curl_fetcher.h"
 
 #include <arpa/inet.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -160,6 +161,37 @@ class EasyOptions {
 // Caps what one response may send as headers (curl has its own, larger, per-line limit).
 constexpr size_t kMaxHeaderBytes = 256 * 1024;
 
+// How long a resolved host name is used before it is asked again (libcurl's own default).
+// libcurl's expiry of its DNS cache (CURLOPT_DNS_CACHE_TIMEOUT) walks the whole cache at the
+// end of every transfer (libcurl 7.88, multi_done), so with an entry per host a pass over
+// thousands of hosts paid a walk over all of them per request (13 % of the loop thread at
+// 3,000 hosts). The handles therefore never expire entries (-1: no walk) and the fetcher
+// expires them itself, one host at a time: the first request to a host after this age
+// removes the host's entry (a "-host:port" CURLOPT_RESOLVE entry) and so resolves it again.
+constexpr auto kDnsMaxAge = std::chrono::seconds(60);
+
+}  // namespace
+
+std::string DnsCacheKey(const std::string& url) {
+  std::string host = HostKey(url);
+  if (host.empty() || host.front() == '[') return {};
+  std::string port;
+  if (auto colon = host.rfind(':'); colon != std::string::npos) {
+    port = host.substr(colon + 1);
+    host.resize(colon);
+  } else {
+    port = strncasecmp(url.c_str(), "https://", 8) == 0 ? "443" : "80";
+  }
+  if (host.find_first_not_of("0123456789.") == std::string::npos) return {};  // IPv4
+  return host + ":" + port;
+}
+
+namespace {
+
+// Easy handles kept for reuse after their transfer (curl_easy_reset): a new handle costs
+// allocations and initialisation on every request. More handles than this are cleaned up.
+constexpr size_t kMaxIdleHandles = 256;
+
 }  // namespace
 
 // One transfer in flight: its easy handle's buffers and the caller's completion.
@@ -230,6 +262,9 @@ CurlFetcher::CurlFetcher(asio::io_context& io) : io_(io), timer_(io) {
 
 CurlFetcher::~CurlFetcher() {
   CancelAll();
+  // Idle handles still name the cookie share (curl_easy_reset keeps shares): before it goes.
+  for (CURL* easy : idle_) curl_easy_cleanup(easy);
+  idle_.clear();
   for (auto& [fd, watch] : sockets_) {
     boost::system::error_code ec;
     watch->sd.cancel(ec);
@@ -259,7 +294,22 @@ void CurlFetcher::Fetch(FetchRequest request, Done done) {
     });
   };
   if (!init_status_.ok()) return fail_now(std::move(t), init_status_.message());
-  CURL* easy = curl_easy_init();
+  if (std::string key = DnsCacheKey(t->request.url); !key.empty()) {
+    // The host's cached addresses are dropped once they are kDnsMaxAge old (see above).
+    const auto now = std::chrono::steady_clock::now();
+    auto [it, added] = resolved_.try_emplace(std::move(key), now);
+    if (!added && now - it->second >= kDnsMaxAge) {
+      t->request.resolve.insert(t->request.resolve.begin(), "-" + it->first);
+      it->second = now;
+    }
+  }
+  CURL* easy = nullptr;
+  if (!idle_.empty()) {
+    easy = idle_.back();  // reset when it was put back
+    idle_.pop_back();
+  } else {
+    easy = curl_easy_init();
+  }
   if (easy == nullptr) return fail_now(std::move(t), "curl_easy_init failed");
   if (std::string error = Configure(easy, *t, cookies_); !error.empty()) {
     curl_easy_cleanup(easy);
@@ -299,6 +349,7 @@ std::string CurlFetcher::Configure(CURL* easy, Transfer& t, CURLSH* cookies) {
   }
   o.SetProtocols();
   o.Set(CURLOPT_NOSIGNAL, 1L);
+  o.Set(CURLOPT_DNS_CACHE_TIMEOUT, -1L);  // expired by the fetcher, host by host (kDnsMaxAge)
   o.Set(CURLOPT_WRITEFUNCTION, &CurlFetcher::WriteCallback);
   o.Set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
   o.Set(CURLOPT_HEADERFUNCTION, &CurlFetcher::HeaderCallback);
@@ -574,8 +625,16 @@ void CurlFetcher::Finish(CURL* easy, CURLcode code) {
         : t.error[0] != '\0' ? std::string(t.error)
                              : std::string(curl_easy_strerror(code));
   }
-  (void)curl_multi_remove_handle(multi_, easy);  // a done handle: removal cannot fail usefully
-  curl_easy_cleanup(easy);
+  // A done handle: removal cannot fail usefully. Its handle is kept for the next transfer
+  // only when removal succeeded (a handle still in the multi cannot be added again).
+  if (curl_multi_remove_handle(multi_, easy) == CURLM_OK && idle_.size() < kMaxIdleHandles) {
+    // Every option back to its default, so nothing of this request (a method, a body, a
+    // header list or a callback's pointer to this Transfer) reaches the next one.
+    curl_easy_reset(easy);
+    idle_.push_back(easy);
+  } else {
+    curl_easy_cleanup(easy);
+  }
   // Completion runs on the loop, outside this call chain, so a `done` that starts the next
   // transfer never re-enters curl_multi_socket_action.
   asio::post(io_, [d = std::move(t.done), res = std::move(r)]() mutable { d(std::move(res)); });

@@ -20,11 +20,12 @@
 // lock functions.
 //
 // Ownership: the CurlFetcher owns the multi handle, the cookie share, every easy handle (in
-// `transfers_`, keyed by handle) and every socket watch (in `sockets_`, keyed by descriptor). The
-// descriptors belong to libcurl: a watch release()s its descriptor instead of closing it.
-// Asio handlers capture the key and a generation number, and return if the entry is gone
-// or was replaced (libcurl reuses descriptor numbers). curl callbacks never throw and
-// never call back into curl_multi_* (they only record state or arm Asio objects).
+// `transfers_`, keyed by handle, or reset and idle in `idle_` until the next Fetch()) and every
+// socket watch (in `sockets_`, keyed by descriptor). The descriptors belong to libcurl: a watch
+// release()s its descriptor instead of closing it. Asio handlers capture the key and a generation
+// number, and return if the entry is gone or was replaced (libcurl reuses descriptor numbers). curl
+// callbacks never throw and never call back into curl_multi_* (they only record state or arm Asio
+// objects).
 //
 // Address policy: libcurl's open-socket callback refuses a connection to an address whose class
 // the request does not allow (FetchRequest::allowed_addresses): curl then tries the host's next
@@ -32,6 +33,11 @@
 // for a connection reused from another transfer. Such a transfer ends with kAddressNotAllowed.
 // Proxies from the environment (http_proxy, ...) are not used: through a proxy the connection
 // goes to the proxy, and the server's address could not be checked.
+//
+// Handles and names: a finished transfer's easy handle is reset and kept for the next Fetch()
+// (at most 256 idle). libcurl's DNS cache never expires entries by itself (its expiry walks
+// every entry per transfer); the fetcher drops a host name's entry 60 s after it was resolved,
+// at that host's next request. Names pinned by FetchRequest::resolve stay pinned.
 //
 // Threading: everything, including construction and destruction, on the thread that runs
 // the io_context. REQUIRES: the io_context outlives the CurlFetcher.
@@ -42,15 +48,23 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "base/status.h"
 #include "crawler/fetcher.h"
 
 namespace nianbao::crawler {
+
+// The key of libcurl's DNS cache for `url`: lower-case "host:port", the port explicit ("80"
+// or "443" when the URL has none). "" for an address literal (it never goes stale, and
+// libcurl's removal entries cannot name an IPv6 one) or a URL without a host.
+std::string DnsCacheKey(const std::string& url);
 
 class CurlFetcher final : public Fetcher {
  public:
@@ -103,6 +117,13 @@ class CurlFetcher final : public Fetcher {
   boost::asio::steady_timer timer_;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::map<curl_socket_t, std::unique_ptr<SocketWatch>> sockets_;
+  // Easy handles of finished transfers, reset and ready for the next Fetch() (bounded: see
+  // kMaxIdleHandles in the .cc). Cleaned up before the cookie share, which they still name.
+  std::vector<CURL*> idle_;
+  // When each host name ("host:port") was last resolved afresh: libcurl's DNS cache entries
+  // never expire by themselves here; the fetcher drops a host's once it is kDnsMaxAge old.
+  // One entry per host name fetched (address literals have none).
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> resolved_;
   uint64_t next_generation_ = 1;
   // Asio handlers hold a weak_ptr to this token: after destruction they find it expired and
   // return without touching the fetcher.

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string_view>
+#include <unordered_map>
 
 namespace nianbao::crawler {
 namespace {
@@ -115,11 +116,81 @@ constexpr const char* kColumnKeyPrefix = "portal_column ";
 // The tables every version of ours has; a file with tables but not these is someone else's.
 constexpr const char* kOurTables[] = {"meta", "urls", "links", "attachments"};
 
-// A prepared statement, finalised on every path.
+}  // namespace
+
+// The store's prepared statements, kept from their first use to the store's end and keyed by
+// their SQL: preparing a statement (parsing and planning its SQL) cost more than running it,
+// and the crawler runs the same few statements for every request. An entry is lent to one
+// Stmt at a time; a second Stmt of the same SQL while the first is alive (a nested use)
+// prepares its own.
+class StmtCache {
+ public:
+  struct Entry {
+    sqlite3_stmt* stmt = nullptr;
+    bool lent = false;
+  };
+  explicit StmtCache(sqlite3* db) : db_(db) {}
+  ~StmtCache() {
+    for (auto& [sql, e] : entries_) sqlite3_finalize(e.stmt);
+  }
+  StmtCache(const StmtCache&) = delete;
+  StmtCache& operator=(const StmtCache&) = delete;
+  sqlite3* db() const { return db_; }
+  // The entry of `sql`, prepared on first use; nullptr when it is lent out. `rc` is the
+  // preparation's result (an entry that failed to prepare is not kept).
+  Entry* Borrow(std::string_view sql, int* rc) {
+    *rc = SQLITE_OK;
+    if (auto it = entries_.find(sql); it != entries_.end()) {
+      if (it->second.lent) return nullptr;
+      it->second.lent = true;
+      return &it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    *rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                             SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (*rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return nullptr;
+    }
+    Entry& e = entries_[std::string(sql)];  // node-based: the reference stays valid
+    e.stmt = stmt;
+    e.lent = true;
+    return &e;
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  sqlite3* db_;
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
+};
+
+namespace {
+
+// A prepared statement: its own (finalised on every path), or one borrowed from the store's
+// cache (reset and cleared on every path, so that no read stays open and no value is kept).
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(StmtCache& cache, std::string_view sql) {
+    entry_ = cache.Borrow(sql, &rc_);
+    if (entry_ != nullptr) {
+      s_ = entry_->stmt;
+    } else if (rc_ == SQLITE_OK) {
+      rc_ = sqlite3_prepare_v2(cache.db(), sql.data(), static_cast<int>(sql.size()), &s_, nullptr);
+    }
+  }
+  ~Stmt() {
+    if (entry_ == nullptr) {
+      sqlite3_finalize(s_);
+      return;
+    }
+    (void)sqlite3_reset(s_);  // the result of the last step was checked by its caller
+    (void)sqlite3_clear_bindings(s_);
+    entry_->lent = false;
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   bool ok() const { return rc_ == SQLITE_OK; }
@@ -147,6 +218,7 @@ class Stmt {
     if (bind_rc_ == SQLITE_OK && rc != SQLITE_OK) bind_rc_ = rc;
   }
   sqlite3_stmt* s_ = nullptr;
+  StmtCache::Entry* entry_ = nullptr;  // set when borrowed
   int rc_ = SQLITE_ERROR;
   int bind_rc_ = SQLITE_OK;
 };
@@ -161,9 +233,9 @@ bool DiskFull(sqlite3* db) {
 
 template <typename Body>
 Status StateStore::InTransaction(Body&& body) {
-  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  if (Status s = Run("BEGIN IMMEDIATE"); !s.ok()) return s;
   Status result = body();
-  if (result.ok()) result = Exec("COMMIT");
+  if (result.ok()) result = Run("COMMIT");
   if (!result.ok()) {
     // After a failed COMMIT SQLite may already have rolled back; a ROLLBACK then fails with
     // "no transaction is active", which changes nothing.
@@ -246,12 +318,12 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& state_di
 }
 
 Status StateStore::PrepareSchema() {
-  Stmt version(db_, "PRAGMA user_version");
+  Stmt version(*stmts_, "PRAGMA user_version");
   if (!version.ok() || version.Step() != SQLITE_ROW) return Error("read the schema version");
   const int64_t user_version = version.Int(0);
   std::vector<std::string> tables;
   {
-    Stmt list(db_, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    Stmt list(*stmts_, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
     if (!list.ok()) return Error("read the list of tables");
     int rc;
     while ((rc = list.Step()) == SQLITE_ROW) tables.push_back(list.Text(0));
@@ -263,7 +335,7 @@ Status StateStore::PrepareSchema() {
   const bool ours = std::all_of(std::begin(kOurTables), std::end(kOurTables), has);
   std::string meta_version;
   if (has("meta")) {
-    Stmt meta(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+    Stmt meta(*stmts_, "SELECT value FROM meta WHERE key = 'schema_version'");
     if (meta.ok() && meta.Step() == SQLITE_ROW) meta_version = meta.Text(0);
   }
   auto refuse = [this](const std::string& found) {
@@ -315,7 +387,13 @@ Status StateStore::PrepareSchema() {
   return Status::Ok();
 }
 
-StateStore::~StateStore() { sqlite3_close(db_); }
+StateStore::StateStore(sqlite3* db, std::string path)
+    : db_(db), path_(std::move(path)), stmts_(std::make_unique<StmtCache>(db)) {}
+
+StateStore::~StateStore() {
+  stmts_.reset();  // every statement finalised before the database closes
+  sqlite3_close(db_);
+}
 
 Status StateStore::Error(const std::string& what) const {
   int code = sqlite3_errcode(db_);
@@ -326,6 +404,12 @@ Status StateStore::Error(const std::string& what) const {
   std::string msg = "state database " + path_ + ": " + what + ": " + sqlite3_errmsg(db_);
   if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) return Status::Corruption(msg);
   return Status::IoError(msg);
+}
+
+Status StateStore::Run(std::string_view sql) {
+  Stmt st(*stmts_, sql);
+  if (!st.ok() || st.Step() != SQLITE_DONE) return Error(std::string(sql));
+  return Status::Ok();
 }
 
 Status StateStore::Exec(const char* sql) {
@@ -373,7 +457,7 @@ Status StateStore::Written(WrittenKind kind, const std::string& key, Status stat
 }
 
 Status StateStore::UpsertUrl(const UrlState& s) {
-  Stmt st(db_,
+  Stmt st(*stmts_,
           "INSERT INTO urls (url, source, kind, etag, last_modified, sha256, last_status, "
           "last_error, last_fetch, next_due, failures, delivered_sha256, gone_fetches) "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
@@ -403,11 +487,11 @@ Status StateStore::PutLinks(const std::string& list_url, const std::vector<Link>
 }
 
 Status StateStore::ReplaceLinks(const std::string& list_url, const std::vector<Link>& links) {
-  Stmt del(db_, "DELETE FROM links WHERE list_url = ?1");
+  Stmt del(*stmts_, "DELETE FROM links WHERE list_url = ?1");
   if (!del.ok()) return Error("prepare");
   del.Bind(1, list_url);
   if (del.Step() != SQLITE_DONE) return Error("clear links of " + list_url);
-  Stmt ins(db_, "INSERT INTO links (list_url, position, url, text) VALUES (?1, ?2, ?3, ?4)");
+  Stmt ins(*stmts_, "INSERT INTO links (list_url, position, url, text) VALUES (?1, ?2, ?3, ?4)");
   if (!ins.ok()) return Error("prepare");
   for (size_t i = 0; i < links.size(); ++i) {
     ins.Reset();
@@ -421,7 +505,7 @@ Status StateStore::ReplaceLinks(const std::string& list_url, const std::vector<L
 }
 
 Result<std::vector<Link>> StateStore::GetLinks(const std::string& list_url) {
-  Stmt st(db_, "SELECT url, text FROM links WHERE list_url = ?1 ORDER BY position");
+  Stmt st(*stmts_, "SELECT url, text FROM links WHERE list_url = ?1 ORDER BY position");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, list_url);
   std::vector<Link> out;
@@ -440,11 +524,11 @@ Status StateStore::PutAttachments(const std::string& report_url,
 Status StateStore::ReplaceAttachments(const std::string& report_url,
                                       const std::vector<Link>& attachments) {
   // Those no longer on the page go; those still there keep their first_seen.
-  Stmt mark(db_, "UPDATE attachments SET first_seen = -first_seen - 1 WHERE report_url = ?1");
+  Stmt mark(*stmts_, "UPDATE attachments SET first_seen = -first_seen - 1 WHERE report_url = ?1");
   if (!mark.ok()) return Error("prepare");
   mark.Bind(1, report_url);
   if (mark.Step() != SQLITE_DONE) return Error("write attachments of " + report_url);
-  Stmt keep(db_,
+  Stmt keep(*stmts_,
             "INSERT INTO attachments (report_url, url, text, first_seen) VALUES (?1, ?2, ?3, ?4) "
             "ON CONFLICT(report_url, url) DO UPDATE SET text = ?3, "
             "first_seen = CASE WHEN first_seen < 0 THEN -first_seen - 1 ELSE first_seen END");
@@ -457,7 +541,7 @@ Status StateStore::ReplaceAttachments(const std::string& report_url,
     keep.Bind(4, static_cast<int64_t>(std::time(nullptr)));
     if (keep.Step() != SQLITE_DONE) return Error("write attachments of " + report_url);
   }
-  Stmt gone(db_, "DELETE FROM attachments WHERE report_url = ?1 AND first_seen < 0");
+  Stmt gone(*stmts_, "DELETE FROM attachments WHERE report_url = ?1 AND first_seen < 0");
   if (!gone.ok()) return Error("prepare");
   gone.Bind(1, report_url);
   if (gone.Step() != SQLITE_DONE) return Error("write attachments of " + report_url);
@@ -477,7 +561,7 @@ Status StateStore::CommitFetch(const UrlState& state, const std::vector<Link>* l
 }
 
 Result<std::optional<int64_t>> StateStore::GetSourceDue(const std::string& source) {
-  Stmt st(db_, "SELECT next_due FROM source_due WHERE source = ?1");
+  Stmt st(*stmts_, "SELECT next_due FROM source_due WHERE source = ?1");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, source);
   int rc = st.Step();
@@ -487,7 +571,7 @@ Result<std::optional<int64_t>> StateStore::GetSourceDue(const std::string& sourc
 }
 
 Status StateStore::PutSourceDue(const std::string& source, int64_t next_due_unix) {
-  Stmt st(db_,
+  Stmt st(*stmts_,
           "INSERT INTO source_due (source, next_due) VALUES (?1, ?2) "
           "ON CONFLICT(source) DO UPDATE SET next_due = ?2");
   if (!st.ok()) return Error("prepare");
@@ -499,7 +583,7 @@ Status StateStore::PutSourceDue(const std::string& source, int64_t next_due_unix
 
 // In the meta table (kColumnKeyPrefix + source).
 Result<std::string> StateStore::GetSourceColumn(const std::string& source) {
-  Stmt st(db_, "SELECT value FROM meta WHERE key = ?1");
+  Stmt st(*stmts_, "SELECT value FROM meta WHERE key = ?1");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, kColumnKeyPrefix + source);
   int rc = st.Step();
@@ -509,7 +593,7 @@ Result<std::string> StateStore::GetSourceColumn(const std::string& source) {
 }
 
 Status StateStore::PutSourceColumn(const std::string& source, const std::string& columns) {
-  Stmt st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+  Stmt st(*stmts_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, kColumnKeyPrefix + source);
   st.Bind(2, columns);
@@ -518,7 +602,7 @@ Status StateStore::PutSourceColumn(const std::string& source, const std::string&
 }
 
 Result<std::vector<Link>> StateStore::GetAttachments(const std::string& report_url) {
-  Stmt st(db_, "SELECT url, text FROM attachments WHERE report_url = ?1 ORDER BY url");
+  Stmt st(*stmts_, "SELECT url, text FROM attachments WHERE report_url = ?1 ORDER BY url");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, report_url);
   std::vector<Link> out;
@@ -531,7 +615,7 @@ Result<std::vector<Link>> StateStore::GetAttachments(const std::string& report_u
 Result<int64_t> StateStore::BeginVersion(const std::string& url, const std::string& content) {
   int64_t version = 0;
   Status s = InTransaction([&]() -> Status {
-    Stmt get(db_, "SELECT version, pending_content FROM urls WHERE url = ?1");
+    Stmt get(*stmts_, "SELECT version, pending_content FROM urls WHERE url = ?1");
     if (!get.ok()) return Error("prepare");
     get.Bind(1, url);
     int rc = get.Step();
@@ -543,7 +627,7 @@ Result<int64_t> StateStore::BeginVersion(const std::string& url, const std::stri
     version = get.Int(0);
     if (get.Text(1) == content && version > 0) return Status::Ok();  // the same version again
     ++version;
-    Stmt put(db_, "UPDATE urls SET version = ?2, pending_content = ?3 WHERE url = ?1");
+    Stmt put(*stmts_, "UPDATE urls SET version = ?2, pending_content = ?3 WHERE url = ?1");
     if (!put.ok()) return Error("prepare");
     put.Bind(1, url);
     put.Bind(2, version);
@@ -558,14 +642,14 @@ Result<int64_t> StateStore::BeginVersion(const std::string& url, const std::stri
 Status StateStore::MarkDelivered(const std::string& url, const std::string& sha256,
                                  const DeliveredContent* content) {
   if (content == nullptr) {
-    Stmt st(db_, "UPDATE urls SET delivered_sha256 = ?2 WHERE url = ?1");
+    Stmt st(*stmts_, "UPDATE urls SET delivered_sha256 = ?2 WHERE url = ?1");
     if (!st.ok()) return Error("prepare");
     st.Bind(1, url);
     st.Bind(2, sha256);
     if (st.Step() != SQLITE_DONE) return Error("mark delivered " + url);
     return Written(url, Status::Ok());
   }
-  Stmt st(db_,
+  Stmt st(*stmts_,
           "UPDATE urls SET delivered_sha256 = ?2, delivered_content = ?3, delivered_shape = ?4, "
           "suspect_content = '', pending_content = CASE WHEN pending_content = ?3 THEN '' "
           "ELSE pending_content END WHERE url = ?1");
@@ -579,7 +663,7 @@ Status StateStore::MarkDelivered(const std::string& url, const std::string& sha2
 }
 
 Result<DeliveredState> StateStore::GetDelivered(const std::string& url) {
-  Stmt st(db_,
+  Stmt st(*stmts_,
           "SELECT delivered_content, delivered_shape, suspect_content, version, delivered_sha256 "
           "FROM urls "
           "WHERE url = ?1");
@@ -598,7 +682,7 @@ Result<DeliveredState> StateStore::GetDelivered(const std::string& url) {
 }
 
 Status StateStore::MarkSuspect(const std::string& url, const std::string& fingerprint) {
-  Stmt st(db_, "UPDATE urls SET suspect_content = ?2 WHERE url = ?1");
+  Stmt st(*stmts_, "UPDATE urls SET suspect_content = ?2 WHERE url = ?1");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, url);
   st.Bind(2, fingerprint);
@@ -607,7 +691,7 @@ Status StateStore::MarkSuspect(const std::string& url, const std::string& finger
 }
 
 Result<int64_t> StateStore::CountUrls(const std::string& kind) {
-  Stmt st(db_, "SELECT COUNT(*) FROM urls WHERE kind = ?1");
+  Stmt st(*stmts_, "SELECT COUNT(*) FROM urls WHERE kind = ?1");
   if (!st.ok()) return Error("prepare");
   st.Bind(1, kind);
   if (st.Step() != SQLITE_ROW) return Error("count");
@@ -676,7 +760,7 @@ Result<std::vector<Row>> StateStore::SelectHistory(
   std::string sql = std::string("SELECT ") + table.columns + " FROM " + table.name +
                     " WHERE source = ?1" + (key ? " AND organization_key = ?2 AND year = ?3" : "") +
                     " ORDER BY organization_key, year";
-  Stmt st(db_, sql.c_str());
+  Stmt st(*stmts_, sql.c_str());
   if (!st.ok()) return Error("prepare");
   st.Bind(1, source);
   if (key) {
@@ -704,7 +788,7 @@ Result<std::vector<YearEntry>> StateStore::YearsOf(const std::string& source) {
 Status StateStore::PutYear(const YearEntry& e, bool found_late) {
   return Written(
       WrittenKind::kSource, e.source, InTransaction([&]() -> Status {
-        Stmt st(db_,
+        Stmt st(*stmts_,
                 "INSERT OR REPLACE INTO years (source, organization_key, year, report_id, url, "
                 "version, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         if (!st.ok()) return Error("prepare");
@@ -717,7 +801,7 @@ Status StateStore::PutYear(const YearEntry& e, bool found_late) {
         st.Bind(7, e.summary);
         if (st.Step() != SQLITE_DONE) return Error("write the history of " + e.organization_key);
         if (!found_late) return Status::Ok();
-        Stmt late(db_,
+        Stmt late(*stmts_,
                   "UPDATE missing SET found_late = 1 WHERE source = ?1 AND organization_key = ?2 "
                   "AND year = ?3");
         if (!late.ok()) return Error("prepare");
@@ -742,7 +826,7 @@ Result<std::vector<MissingReport>> StateStore::MissingOf(const std::string& sour
 }
 
 Status StateStore::PutMissing(const MissingReport& m) {
-  Stmt st(db_,
+  Stmt st(*stmts_,
           "INSERT OR REPLACE INTO missing (source, organization_key, year, organization, "
           "deadline, sent, found_late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!st.ok()) return Error("prepare");
@@ -759,7 +843,7 @@ Status StateStore::PutMissing(const MissingReport& m) {
 
 Result<int64_t> StateStore::WatchedSince(const std::string& source, int64_t now) {
   {
-    Stmt put(db_, "INSERT OR IGNORE INTO source_watch (source, since) VALUES (?1, ?2)");
+    Stmt put(*stmts_, "INSERT OR IGNORE INTO source_watch (source, since) VALUES (?1, ?2)");
     if (!put.ok()) return Error("prepare");
     put.Bind(1, source);
     put.Bind(2, now);
@@ -767,7 +851,7 @@ Result<int64_t> StateStore::WatchedSince(const std::string& source, int64_t now)
     // Only the first watch writes a row; the calls after it change nothing to carry.
     if (sqlite3_changes(db_) > 0) (void)Written(WrittenKind::kSource, source, Status::Ok());
   }
-  Stmt get(db_, "SELECT since FROM source_watch WHERE source = ?1");
+  Stmt get(*stmts_, "SELECT since FROM source_watch WHERE source = ?1");
   if (!get.ok()) return Error("prepare");
   get.Bind(1, source);
   if (get.Step() != SQLITE_ROW) return Error("read when source " + source + " was watched");
@@ -844,7 +928,7 @@ void StateStore::SetOnWritten(OnWritten on_written) { on_written_ = std::move(on
 
 Result<std::optional<std::string>> StateStore::ExportUrl(const std::string& url) {
   const std::string sql = "SELECT " + ColumnList() + " FROM urls WHERE url = ?1";
-  Stmt st(db_, sql.c_str());
+  Stmt st(*stmts_, sql.c_str());
   if (!st.ok()) return Error("prepare");
   st.Bind(1, url);
   int rc = st.Step();
@@ -870,7 +954,8 @@ Result<std::optional<std::string>> StateStore::ExportUrl(const std::string& url)
     for (const auto& l : links.value()) a.push_back({l.url, l.text});
     j["links"] = std::move(a);
   }
-  Stmt at(db_, "SELECT url, text, first_seen FROM attachments WHERE report_url = ?1 ORDER BY url");
+  Stmt at(*stmts_,
+          "SELECT url, text, first_seen FROM attachments WHERE report_url = ?1 ORDER BY url");
   if (!at.ok()) return Error("prepare");
   at.Bind(1, url);
   nlohmann::json atts = nlohmann::json::array();
@@ -912,7 +997,7 @@ Status StateStore::ImportUrl(std::string_view record) {
     std::string sql = "INSERT OR REPLACE INTO urls (url, " + ColumnList() + ") VALUES (?1";
     for (size_t i = 0; i < std::size(kUrlColumns); ++i) sql += ", ?" + std::to_string(i + 2);
     sql += ")";
-    Stmt put(db_, sql.c_str());
+    Stmt put(*stmts_, sql.c_str());
     if (!put.ok()) return Error("prepare");
     put.Bind(1, url);
     int i = 2;
@@ -929,11 +1014,11 @@ Status StateStore::ImportUrl(std::string_view record) {
     for (const auto& e : links)
       list.push_back(Link{e[0].get<std::string>(), e[1].get<std::string>()});
     if (Status s = ReplaceLinks(url, list); !s.ok()) return s;
-    Stmt del(db_, "DELETE FROM attachments WHERE report_url = ?1");
+    Stmt del(*stmts_, "DELETE FROM attachments WHERE report_url = ?1");
     if (!del.ok()) return Error("prepare");
     del.Bind(1, url);
     if (del.Step() != SQLITE_DONE) return Error("write attachments of " + url);
-    Stmt ins(db_,
+    Stmt ins(*stmts_,
              "INSERT INTO attachments (report_url, url, text, first_seen) VALUES (?1, ?2, ?3, ?4)");
     if (!ins.ok()) return Error("prepare");
     for (const auto& e : atts) {
@@ -955,7 +1040,7 @@ Result<std::optional<std::string>> StateStore::ExportSource(const std::string& s
   for (const auto& t : kSourceTables) {
     const std::string sql = "SELECT " + ColumnList(t.columns) + " FROM " + t.name +
                             " WHERE source = ?1 ORDER BY " + t.order;
-    Stmt st(db_, sql.c_str());
+    Stmt st(*stmts_, sql.c_str());
     if (!st.ok()) return Error("prepare");
     st.Bind(1, source);
     nlohmann::json rows = nlohmann::json::array();
@@ -1021,7 +1106,7 @@ Status StateStore::ImportSource(std::string_view record) {
   return InTransaction([&]() -> Status {
     for (const auto& t : kSourceTables) {
       const std::string del_sql = std::string("DELETE FROM ") + t.name + " WHERE source = ?1";
-      Stmt del(db_, del_sql.c_str());
+      Stmt del(*stmts_, del_sql.c_str());
       if (!del.ok()) return Error("prepare");
       del.Bind(1, source);
       if (del.Step() != SQLITE_DONE) {
@@ -1032,7 +1117,7 @@ Status StateStore::ImportSource(std::string_view record) {
                         ColumnList(t.columns) + ") VALUES (?1";
       for (size_t i = 0; i < t.columns.size(); ++i) sql += ", ?" + std::to_string(i + 2);
       sql += ")";
-      Stmt ins(db_, sql.c_str());
+      Stmt ins(*stmts_, sql.c_str());
       if (!ins.ok()) return Error("prepare");
       for (const auto& row : j[t.name]) {
         ins.Reset();
@@ -1053,8 +1138,8 @@ Status StateStore::ImportSource(std::string_view record) {
       }
     }
     const std::string key = kColumnKeyPrefix + source;
-    Stmt st(db_, column.empty() ? "DELETE FROM meta WHERE key = ?1"
-                                : "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+    Stmt st(*stmts_, column.empty() ? "DELETE FROM meta WHERE key = ?1"
+                                    : "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
     if (!st.ok()) return Error("prepare");
     st.Bind(1, key);
     if (!column.empty()) st.Bind(2, column);

@@ -69,6 +69,7 @@ struct UrlState {
 // A table of the history (state_store.cc): its name, columns, and how a row is read.
 template <typename Row>
 struct HistoryTable;
+class StmtCache;  // state_store.cc
 
 class StateStore final : public VersionLedger, public ReportHistory {
  public:
@@ -150,8 +151,10 @@ class StateStore final : public VersionLedger, public ReportHistory {
   const std::string& path() const { return path_; }
 
  private:
-  StateStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  StateStore(sqlite3* db, std::string path);
   Status Exec(const char* sql);
+  // One statement of a single step through the statement cache (BEGIN, COMMIT).
+  Status Run(std::string_view sql);
   Status Error(const std::string& what) const;
   // Checks the schema version, creates or migrates the tables; refuses a foreign file.
   Status PrepareSchema();
@@ -177,6 +180,7 @@ class StateStore final : public VersionLedger, public ReportHistory {
 
   sqlite3* db_;
   std::string path_;
+  std::unique_ptr<StmtCache> stmts_;  // before db_ closes (see the destructor)
   OnWritten on_written_;
 };
 

@@ -244,6 +244,45 @@ TEST_F(CurlFetcherTest, AnOptionLibcurlRefusesFailsTheTransferNamingIt) {
 
 TEST_F(CurlFetcherTest, SetsUpWithoutError) { EXPECT_TRUE(fetcher_->init_status().ok()); }
 
+TEST(DnsCacheKeyTest, NamesAHostAndItsPortAndNoAddressLiteral) {
+  EXPECT_EQ(DnsCacheKey("http://WWW.Example.gov.cn/a/b.html"), "www.example.gov.cn:80");
+  EXPECT_EQ(DnsCacheKey("https://www.example.gov.cn/"), "www.example.gov.cn:443");
+  EXPECT_EQ(DnsCacheKey("https://www.example.gov.cn:8443/x?y=1"), "www.example.gov.cn:8443");
+  EXPECT_EQ(DnsCacheKey("http://127.0.0.1:8080/"), "");
+  EXPECT_EQ(DnsCacheKey("http://[::1]:8080/"), "");
+  EXPECT_EQ(DnsCacheKey("not a url"), "");
+}
+
+TEST_F(CurlFetcherTest, AReusedHandleCarriesNothingOfItsLastRequest) {
+  // Given a POST with a body and a header of its own, then a body over its limit (the easy
+  // handles of finished transfers are reset and reused);
+  FetchRequest post = Request("/n/first");
+  post.method = "POST";
+  post.body = "a=1";
+  post.headers.push_back("X-Probe: first");
+  FetchResult first = FetchOne(post);
+  ASSERT_EQ(first.error, FetchError::kNone) << first.error_message;
+  FetchRequest big = Request("/big");
+  big.max_body = 1000;
+  ASSERT_EQ(FetchOne(big).error, FetchError::kTooLarge);
+  // when a plain GET follows, then it is a GET with none of the POST's header or body, its
+  // own body limit and its own result.
+  FetchResult next = FetchOne(Request("/n/next"));
+  EXPECT_EQ(next.error, FetchError::kNone) << next.error_message;
+  EXPECT_EQ(next.body, "/n/next");
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[0].method, "POST");
+  EXPECT_EQ(reqs[0].body, "a=1");
+  EXPECT_EQ(reqs[0].headers.count("x-probe"), 1u);
+  EXPECT_EQ(reqs[2].method, "GET");
+  EXPECT_EQ(reqs[2].target, "/n/next");
+  EXPECT_EQ(reqs[2].headers.count("x-probe"), 0u);
+  EXPECT_EQ(reqs[2].headers.count("content-length"), 0u);
+  EXPECT_TRUE(reqs[2].body.empty());
+  EXPECT_EQ(reqs[2].headers.at("user-agent"), "nianbao-test/1 (+https://example.invalid/contact)");
+}
+
 TEST_F(CurlFetcherTest, RedirectsToOtherProtocolsAreRefused) {
   // The protocol filter holds for redirects too: a Location of file:// is not followed.
   FetchRequest req = Request("/to-file");
