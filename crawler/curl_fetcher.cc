@@ -192,10 +192,15 @@ namespace {
 // allocations and initialisation on every request. More handles than this are cleaned up.
 constexpr size_t kMaxIdleHandles = 256;
 
+// Bodies of at least this size that grew without a Content-Length are trimmed to their size
+// when the transfer ends (CurlFetcher::Finish).
+constexpr size_t kShrinkBodyBytes = 256 * 1024;
+
 }  // namespace
 
 // One transfer in flight: its easy handle's buffers and the caller's completion.
 struct CurlFetcher::Transfer {
+  CURL* easy = nullptr;  // the handle this transfer runs on (for queries in callbacks)
   FetchRequest request;
   Done done;
   FetchResult result;
@@ -337,6 +342,7 @@ std::string CurlFetcher::Configure(CURL* easy, Transfer& t, CURLSH* cookies) {
     if (grown == nullptr) return "curl_slist_append failed (out of memory)";
     t.resolve = grown;
   }
+  t.easy = easy;
   EasyOptions o(easy);
   o.Set(CURLOPT_URL, r.url.c_str());
   if (r.method == "POST") {
@@ -453,8 +459,21 @@ size_t CurlFetcher::WriteCallback(char* data, size_t size, size_t n, void* trans
     t->too_large = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
   }
+  if (t->result.body.empty()) ReserveBody(*t);
   t->result.body.append(data, bytes);
   return bytes;
+}
+
+// A body grown by appends ends with up to twice its size allocated (and, while it grows, the
+// old buffer beside the new one): 5 MiB pages held 8 MiB each, and the page queue's byte bound
+// counts sizes. So the body is sized once from Content-Length, never beyond max_body (a
+// compressed body's length is a lower bound: it still grows from there).
+void CurlFetcher::ReserveBody(Transfer& t) {
+  curl_off_t length = -1;
+  if (curl_easy_getinfo(t.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK) return;
+  if (length <= 0) return;  // unknown (chunked, or closed by the server)
+  t.result.body.reserve(
+      static_cast<size_t>(std::min<curl_off_t>(length, std::max<int64_t>(t.request.max_body, 0))));
 }
 
 size_t CurlFetcher::HeaderCallback(char* data, size_t size, size_t n, void* transfer) {
@@ -593,6 +612,11 @@ void CurlFetcher::Finish(CURL* easy, CURLcode code) {
   r.connect_time = std::chrono::duration<double>(seconds(CURLINFO_CONNECT_TIME));
   r.first_byte_time = std::chrono::duration<double>(seconds(CURLINFO_STARTTRANSFER_TIME));
   r.error = MapError(code, t.too_large);
+  // A body of unknown length grew by doubling: give the slack back before it waits in the
+  // page queue (a copy, only when it saves a quarter of a large body).
+  if (r.body.size() >= kShrinkBodyBytes && r.body.capacity() - r.body.size() > r.body.size() / 4) {
+    r.body.shrink_to_fit();
+  }
   // A refused address fails the transfer only when no other address of the host was allowed
   // and answered: curl then reports that it could not connect (or that a callback aborted).
   if (t.refused && (code == CURLE_COULDNT_CONNECT || code == CURLE_ABORTED_BY_CALLBACK)) {

@@ -91,6 +91,8 @@ class CurlFetcher final : public Fetcher {
   static int TimerCallback(CURLM* multi, long timeout_ms, void* self);
   static size_t WriteCallback(char* data, size_t size, size_t n, void* transfer);
   static size_t HeaderCallback(char* data, size_t size, size_t n, void* transfer);
+  // Sizes a body from the response's Content-Length before its first bytes are appended.
+  static void ReserveBody(Transfer& t);
   // The address policy (crawler/address_policy.h): every connection libcurl opens, after name
   // resolution, and every request before it is sent (a reused connection included).
   static curl_socket_t OpenSocketCallback(void* transfer, curlsocktype purpose,

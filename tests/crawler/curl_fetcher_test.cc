@@ -44,6 +44,13 @@ HttpResponse Route(const HttpRequest& req) {
     res.headers = {{"Location", "/loop/a"}};
   } else if (req.target == "/big") {
     res.body.assign(2 << 20, 'x');
+  } else if (req.target == "/sized") {
+    res.body.assign(700 << 10, 'x');  // sent with its Content-Length
+  } else if (req.target == "/chunked") {
+    // 700 KiB in chunks of 10 KiB, no Content-Length.
+    res.raw = "HTTP/1.1 200 X\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 70; ++i) res.raw += "2800\r\n" + std::string(10 << 10, 'y') + "\r\n";
+    res.raw += "0\r\n\r\n";
   } else if (req.target == "/endless") {
     res.endless = true;
   } else if (req.target == "/stall") {
@@ -89,7 +96,7 @@ class CurlFetcherTest : public ::testing::Test {
     auto deadline = std::chrono::steady_clock::now() + 20s;
     while (!out && std::chrono::steady_clock::now() < deadline) io_.run_for(50ms);
     EXPECT_TRUE(out.has_value()) << "transfer never completed";
-    return out.value_or(FetchResult{});
+    return std::move(out).value_or(FetchResult{});  // moved: the body keeps its buffer
   }
 
   boost::asio::io_context io_;
@@ -194,6 +201,19 @@ TEST_F(CurlFetcherTest, AbortsBodiesOverTheLimit) {
   FetchResult endless = FetchOne(Request("/endless"));
   EXPECT_EQ(endless.error, FetchError::kTooLarge);
   EXPECT_NE(endless.error_message.find("limit"), std::string::npos);
+}
+
+// The page queue's byte bound counts body sizes: a body must not hold twice its size (a
+// buffer grown by doubling), whether its length was announced or not.
+TEST_F(CurlFetcherTest, ABodyIsHeldInABufferOfItsSize) {
+  FetchResult sized = FetchOne(Request("/sized"));
+  ASSERT_EQ(sized.error, FetchError::kNone) << sized.error_message;
+  ASSERT_EQ(sized.body.size(), 700u << 10);
+  EXPECT_LT(sized.body.capacity(), sized.body.size() + sized.body.size() / 4);
+  FetchResult chunked = FetchOne(Request("/chunked"));
+  ASSERT_EQ(chunked.error, FetchError::kNone) << chunked.error_message;
+  ASSERT_EQ(chunked.body, std::string(700 << 10, 'y'));
+  EXPECT_LT(chunked.body.capacity(), chunked.body.size() + chunked.body.size() / 4);
 }
 
 TEST_F(CurlFetcherTest, TimesOutAStalledBody) {
