@@ -103,7 +103,7 @@ struct Config {
   LogSettings log;                 // [log] format and level
   int workers = 2;                 // parser threads
   int queue = 64;                  // report pages between crawler and parser
-  int64_t queue_bytes = 64 << 20;  // their bytes held until parsed; 0 = no bound but queue
+  int64_t queue_bytes = 64 << 20;  // their bytes from fetch to parse; 0 = no bound but queue
   ingest::Topics topics;
   KafkaConfig kafka;
   FileSinkConfig file;

@@ -49,8 +49,9 @@ constexpr MetricSpec kKnownMetrics[] = {
      {"queue"}},
     {metric::kQueueBytes,
      MetricType::kGauge,
-     "Bytes held in a queue bounded in bytes (pages: fetched report pages and their documents "
-     "until parsed, bound [ingest] queue_bytes).",
+     "Bytes held in a queue bounded in bytes (pages: report pages and their documents from the "
+     "start of their fetch, counted as a typical page until fetched, to the end of their parse; "
+     "bound [ingest] queue_bytes).",
      {"queue"}},
     {metric::kSourceLastSuccessTimestampSeconds,
      MetricType::kGauge,

@@ -99,10 +99,12 @@ Result<parser::ParseOutput> ParseReport(const FetchedPage& page, parser::ParseIn
 struct StatusUpdaterOptions {
   // Report pages between the start of their fetch and their final status. Default 64.
   size_t max_pages = 64;
-  // Bytes of fetched report pages (bodies and their documents) held until their parse ended:
-  // while at or over it, no new report fetch starts, so that a column of 5 MiB pages cannot
-  // hold 64 of them. Peak memory is about this plus the transfers already running (at most
-  // the crawler's connections × max_body). Default 64 MiB; 0 = no bound but max_pages.
+  // Bytes of report pages (bodies and their documents) from the start of their fetch to the end
+  // of their parse: while at or over it, no new report fetch starts, so that a column of 5 MiB
+  // pages cannot hold 64 of them. A fetch under way counts as a typical page (a moving average
+  // of the bodies fetched so far), since its size is known only at its end; a fetched page
+  // counts as its bytes. Peak memory is about this plus the parser threads' working sets.
+  // Default 64 MiB; 0 = no bound but max_pages.
   size_t max_bytes = 64u << 20;
   Topics topics;
   parser::ParseOptions parse;
@@ -202,7 +204,8 @@ class StatusUpdater final : public PageTracker {
 
   size_t open() const { return journeys_.size(); }
   size_t slots_used() const { return slots_used_; }
-  // Bytes of fetched pages held until their parse ended (the max_bytes bound).
+  // Bytes of pages being fetched (counted as typical pages) or held until their parse ended
+  // (the max_bytes bound).
   size_t bytes_held() const { return bytes_held_; }
   const StatusUpdaterStats& stats() const { return stats_; }
 
@@ -213,7 +216,9 @@ class StatusUpdater final : public PageTracker {
     std::string url;
     Stage stage = Stage::kPlanned;
     bool has_slot = false;
-    size_t held_bytes = 0;  // its page's bytes while they wait for or are in the parse
+    // What it holds of the byte bound: a typical page while it is fetched, then its page's
+    // bytes while they wait for or are in the parse.
+    size_t held_bytes = 0;
     bool claims_url = false;
     std::string sha256;
     DeliveredContent content;  // the version on its way (recorded once every sink has it)
@@ -273,8 +278,13 @@ class StatusUpdater final : public PageTracker {
   std::deque<std::pair<sinks::Sink*, std::shared_ptr<const sinks::Batch>>> held_events_;
   void OfferHeld(sinks::Sink* sink, std::shared_ptr<const sinks::Batch> batch);
   void Hold(sinks::Sink* sink, std::shared_ptr<const sinks::Batch> batch);
+  // Whether a new fetch would take the held bytes to max_bytes (TryStart's byte test).
+  bool FullOfBytes() const;
   size_t slots_used_ = 0;
   size_t bytes_held_ = 0;
+  // A moving average of the report bodies fetched (with their documents): what a fetch under
+  // way is counted as. 0 until the first.
+  size_t typical_page_bytes_ = 0;
   bool room_wanted_ = false;  // TryStart said no since the last on-room call
   StatusUpdaterStats stats_;
   // Sweeps waiting for a source's journeys to end: source -> the sweep's today.

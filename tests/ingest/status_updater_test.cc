@@ -373,6 +373,58 @@ TEST_F(StatusUpdaterTest, BytesOfPagesWaitingForTheParseBoundTheFetches) {
   EXPECT_EQ(small.bytes_held(), 0u);
 }
 
+// Fetches under way count against the byte bound as typical pages: once pages of a size have
+// been fetched, a start that would put the running fetches over the bound waits, so that the
+// transfers already running cannot land on top of it. A fetch that fails gives its share back.
+TEST_F(StatusUpdaterTest, FetchesUnderWayCountAsTypicalPagesAgainstTheByteBound) {
+  StatusUpdaterOptions o;
+  o.max_pages = 10;
+  const FetchedPage big = Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/big0.html");
+  const size_t size = big.body.size();
+  ASSERT_GT(size, 1000u);
+  o.max_bytes = size + size / 2;  // one page fits, two do not
+  int room_calls = 0;
+  StatusUpdater small(io_, cpu_, {&sink_}, ledger_, o);
+  small.SetOnRoom([&] { ++room_calls; });
+  std::vector<JourneyId> ids;
+  for (int i = 0; i < 4; ++i)
+    ids.push_back(small.Planned("s", "http://x.gov.cn/big" + std::to_string(i) + ".html"));
+  // The first page teaches the updater what a page of this column weighs.
+  ASSERT_TRUE(small.TryStart(ids[0]));
+  EXPECT_EQ(small.bytes_held(), 0u) << "no page fetched yet: nothing to count a fetch as";
+  small.Fetched(ids[0], big);
+  EXPECT_EQ(small.bytes_held(), size);
+  for (int i = 0; i < 100 && delivered_.size() < 1; ++i) {
+    io_.run_for(5ms);
+    sink_.Flush();
+  }
+  ASSERT_EQ(delivered_.size(), 1u);
+  ASSERT_EQ(small.bytes_held(), 0u);
+  // Now a fetch under way counts as that page: a second one would be over the bound.
+  EXPECT_TRUE(small.TryStart(ids[1]));
+  EXPECT_EQ(small.bytes_held(), size) << "a fetch under way counts as a typical page";
+  EXPECT_FALSE(small.TryStart(ids[2])) << "two fetches of such pages are over the bound";
+  // The fetch fails: its share is given back and the waiting start may go.
+  small.Ended(ids[1], PageStatus::kFailed, "http_500");
+  EXPECT_EQ(small.bytes_held(), 0u);
+  for (int i = 0; i < 10 && room_calls == 0; ++i) io_.run_for(5ms);
+  EXPECT_EQ(room_calls, 1) << "the crawler must be told that room freed";
+  EXPECT_TRUE(small.TryStart(ids[2]));
+  // Its page turns out small: from then on it counts as its own bytes.
+  FetchedPage tiny = Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/big2.html");
+  tiny.body.resize(100);
+  small.Fetched(ids[2], std::move(tiny));
+  EXPECT_EQ(small.bytes_held(), 100u);
+  for (int i = 0; i < 100 && small.bytes_held() > 0; ++i) io_.run_for(5ms);
+  EXPECT_EQ(small.bytes_held(), 0u);
+  small.Ended(ids[3], PageStatus::kSkipped, "stopped");
+  for (int i = 0; i < 100 && small.open() > 0; ++i) {
+    io_.run_for(5ms);
+    sink_.Flush();
+  }
+  EXPECT_EQ(small.bytes_held(), 0u);
+}
+
 // A source event a sink failed (an alert target down past its attempts) or refused (full) is
 // given to it again at the next RetryHeldEvents() until it takes it: the daemon emits a health
 // event only when the health changes, so one lost would never come again.
