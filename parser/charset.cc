@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 
+#include "parser/text_util.h"
+
 namespace nianbao::parser {
 namespace {
 
@@ -167,40 +169,6 @@ std::string_view DeclaredInMarkup(std::string_view bytes) {
 }
 
 // ---- UTF-8 ----
-
-// Length of the well-formed UTF-8 sequence at s[i] (Unicode table 3-7), or 0 when the bytes
-// there are ill-formed. *truncated is set when the sequence is merely cut by the end of s.
-size_t Utf8SequenceLength(std::string_view s, size_t i, bool* truncated) {
-  *truncated = false;
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // no overlongs
-    if (b0 == 0xED) hi = 0x9F;  // no surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;  // no overlongs
-    if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-  } else {
-    return 0;
-  }
-  for (size_t k = 1; k < len; ++k) {
-    if (i + k >= s.size()) {
-      *truncated = true;
-      return 0;
-    }
-    unsigned char b = byte(i + k);
-    unsigned char min = k == 1 ? lo : 0x80, max = k == 1 ? hi : 0xBF;
-    if (b < min || b > max) return 0;
-  }
-  return len;
-}
 
 // Length of the maximal ill-formed subpart at s[i] (at least 1): the bytes that a decoder
 // replaces by one U+FFFD, as the WHATWG decoder and Unicode's recommended practice do.

@@ -50,6 +50,41 @@ std::string RemoveSpaces(std::string_view text);
 // Removes the whitespace at both ends.
 std::string TrimSpaces(std::string_view text);
 
+// Length of the well-formed UTF-8 sequence at s[i] (Unicode table 3-7), or 0 when the bytes
+// there are ill-formed. *truncated is set when the sequence is merely cut by the end of s.
+// Inline: the charset decoder and IsWellFormedUtf8 call it for every non-ASCII sequence.
+inline size_t Utf8SequenceLength(std::string_view s, size_t i, bool* truncated) {
+  *truncated = false;
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // no overlongs
+    if (b0 == 0xED) hi = 0x9F;  // no surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;  // no overlongs
+    if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  for (size_t k = 1; k < len; ++k) {
+    if (i + k >= s.size()) {
+      *truncated = true;
+      return 0;
+    }
+    unsigned char b = byte(i + k);
+    unsigned char min = k == 1 ? lo : 0x80, max = k == 1 ? hi : 0xBF;
+    if (b < min || b > max) return 0;
+  }
+  return len;
+}
+
 // Whether `text` is well-formed UTF-8 (shortest forms of Unicode scalar values): what the
 // charset decoder hands on, and what the *View functions below require.
 bool IsWellFormedUtf8(std::string_view text);

@@ -103,6 +103,14 @@ class StatusUpdaterTest : public ::testing::Test {
     EXPECT_EQ(updater_.open(), 0u) << "a journey never ended";
   }
 
+  // Runs the loop, flushing the sink, until `n` reports were delivered (or 0.5 s).
+  void DeliverUntil(size_t n) {
+    for (int i = 0; i < 100 && delivered_.size() < n; ++i) {
+      io_.run_for(5ms);
+      sink_.Flush();
+    }
+  }
+
   int64_t Ended(PageStatus s) const {
     auto it = updater_.stats().ended.find(s);
     return it == updater_.stats().ended.end() ? 0 : it->second;
@@ -312,10 +320,7 @@ TEST_F(StatusUpdaterTest, SlotsBoundThePagesAndAFullSinkHoldsThem) {
   }
   // A sink reporting any batch done (here: an event) lets the waiting ones in.
   small.PublishEvent(sinks::Batch{"event", {}});
-  for (int i = 0; i < 100 && delivered_.size() < 3; ++i) {
-    io_.run_for(5ms);
-    sink_.Flush();
-  }
+  DeliverUntil(3);
   EXPECT_EQ(delivered_.size(), 3u);
   EXPECT_EQ(room_calls, 1) << "the crawler must be told once that room freed";
   EXPECT_TRUE(small.TryStart(ids[3]));
@@ -362,10 +367,7 @@ TEST_F(StatusUpdaterTest, BytesOfPagesWaitingForTheParseBoundTheFetches) {
     sink_.full = false;
   }
   small.PublishEvent(sinks::Batch{"event", {}});
-  for (int i = 0; i < 100 && delivered_.size() < 2; ++i) {
-    io_.run_for(5ms);
-    sink_.Flush();
-  }
+  DeliverUntil(2);
   EXPECT_EQ(delivered_.size(), 2u);
   small.Ended(ids[2], PageStatus::kFailed, "http_404");
   small.Ended(ids[3], PageStatus::kSkipped, "stopped");
@@ -394,10 +396,7 @@ TEST_F(StatusUpdaterTest, FetchesUnderWayCountAsTypicalPagesAgainstTheByteBound)
   EXPECT_EQ(small.bytes_held(), 0u) << "no page fetched yet: nothing to count a fetch as";
   small.Fetched(ids[0], big);
   EXPECT_EQ(small.bytes_held(), size);
-  for (int i = 0; i < 100 && delivered_.size() < 1; ++i) {
-    io_.run_for(5ms);
-    sink_.Flush();
-  }
+  DeliverUntil(1);
   ASSERT_EQ(delivered_.size(), 1u);
   ASSERT_EQ(small.bytes_held(), 0u);
   // Now a fetch under way counts as that page: a second one would be over the bound.

@@ -6,11 +6,35 @@
 #include <iterator>
 #include <random>
 #include <string>
+#include <utility>
 
 #include "parser/charset.h"
 
 namespace nianbao::parser {
 namespace {
+
+// Up to 11 of `pieces` (and, one time in `raw_one_in`, a random byte instead): the strings the
+// randomised comparisons below feed to both paths.
+template <size_t N>
+std::string RandomText(std::mt19937& rng, const char* (&pieces)[N], unsigned raw_one_in) {
+  std::string s;
+  for (int j = static_cast<int>(rng() % 12); j > 0; --j) {
+    if (rng() % raw_one_in == 0) {
+      s.push_back(static_cast<char>(rng() % 256));
+    } else {
+      s += pieces[rng() % N];
+    }
+  }
+  return s;
+}
+
+// [begin, end) of `u` without its spaces at both ends, by the code-point definition.
+std::pair<size_t, size_t> TrimmedRange(const std::u32string& u) {
+  size_t b = 0, e = u.size();
+  while (b < e && IsSpace(u[b])) ++b;
+  while (e > b && IsSpace(u[e - 1])) --e;
+  return {b, e};
+}
 
 TEST(NormalizeLabel, FoldsWidthSpacesAndLineBreaks) {
   EXPECT_EQ(NormalizeLabel("（三）不予\n以公\n开"), "(三)不予以公开");
@@ -114,18 +138,9 @@ TEST(Spaces, OnePassFiltersMatchTheTwoStepPath) {
       "\xe4", "\xe4\xb8", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xc0\x80", "\xf8",   "\xff"};
   std::mt19937 rng(19);
   for (int k = 0; k < 20000; ++k) {
-    std::string s;
-    for (int j = static_cast<int>(rng() % 12); j > 0; --j) {
-      if (rng() % 4 == 0) {
-        s.push_back(static_cast<char>(rng() % 256));
-      } else {
-        s += pieces[rng() % std::size(pieces)];
-      }
-    }
+    const std::string s = RandomText(rng, pieces, 4);
     std::u32string u = ToU32(s);
-    size_t b = 0, e = u.size();
-    while (b < e && IsSpace(u[b])) ++b;
-    while (e > b && IsSpace(u[e - 1])) --e;
+    auto [b, e] = TrimmedRange(u);
     ASSERT_EQ(TrimSpaces(s), ToUtf8(std::u32string_view(u).substr(b, e - b)))
         << ::testing::PrintToString(s);
     ASSERT_EQ(RemoveSpaces(s), two_step(s, remove)) << ::testing::PrintToString(s);
@@ -216,18 +231,9 @@ TEST(Utf8, ByteLevelPathsMatchTheCodePointPath) {
   std::mt19937 rng(1919);
   int well_formed_seen = 0;
   for (int k = 0; k < 30000; ++k) {
-    std::string s;
-    for (int j = static_cast<int>(rng() % 12); j > 0; --j) {
-      if (rng() % 8 == 0) {
-        s.push_back(static_cast<char>(rng() % 256));
-      } else {
-        s += pieces[rng() % std::size(pieces)];
-      }
-    }
+    const std::string s = RandomText(rng, pieces, 8);
     std::u32string u = ToU32(s);
-    size_t b = 0, e = u.size();
-    while (b < e && IsSpace(u[b])) ++b;
-    while (e > b && IsSpace(u[e - 1])) --e;
+    auto [b, e] = TrimmedRange(u);
     const std::string trimmed = ToUtf8(std::u32string_view(u).substr(b, e - b));
     ASSERT_EQ(TrimSpaces(s), trimmed) << ::testing::PrintToString(s);
     ASSERT_EQ(IsBlank(s), trimmed.empty()) << ::testing::PrintToString(s);
