@@ -103,6 +103,19 @@ class StatusUpdaterTest : public ::testing::Test {
     EXPECT_EQ(updater_.open(), 0u) << "a journey never ended";
   }
 
+  // An updater of its own with `o`, counting its on-room calls in *room_calls, and `n` journeys
+  // planned for source "s" at http://x.gov.cn/<stem><i>.html in *ids.
+  std::unique_ptr<StatusUpdater> Bounded(const StatusUpdaterOptions& o, int* room_calls,
+                                         const std::string& stem, int n,
+                                         std::vector<JourneyId>* ids) {
+    auto u =
+        std::make_unique<StatusUpdater>(io_, cpu_, std::vector<sinks::Sink*>{&sink_}, ledger_, o);
+    u->SetOnRoom([room_calls] { ++*room_calls; });
+    for (int i = 0; i < n; ++i)
+      ids->push_back(u->Planned("s", "http://x.gov.cn/" + stem + std::to_string(i) + ".html"));
+    return u;
+  }
+
   // Runs the loop, flushing the sink, until `n` reports were delivered (or 0.5 s).
   void DeliverUntil(size_t n) {
     for (int i = 0; i < 100 && delivered_.size() < n; ++i) {
@@ -296,37 +309,34 @@ TEST_F(StatusUpdaterTest, SlotsBoundThePagesAndAFullSinkHoldsThem) {
   StatusUpdaterOptions o;
   o.max_pages = 3;
   int room_calls = 0;
-  StatusUpdater small(io_, cpu_, {&sink_}, ledger_, o);
-  small.SetOnRoom([&] { ++room_calls; });
   std::vector<JourneyId> ids;
-  for (int i = 0; i < 5; ++i)
-    ids.push_back(small.Planned("s", "http://x.gov.cn/t" + std::to_string(i) + ".html"));
-  EXPECT_TRUE(small.TryStart(ids[0]));
-  EXPECT_TRUE(small.TryStart(ids[1]));
-  EXPECT_TRUE(small.TryStart(ids[2]));
-  EXPECT_FALSE(small.TryStart(ids[3])) << "a fourth page would pass the bound";
+  auto small = Bounded(o, &room_calls, "t", 5, &ids);
+  EXPECT_TRUE(small->TryStart(ids[0]));
+  EXPECT_TRUE(small->TryStart(ids[1]));
+  EXPECT_TRUE(small->TryStart(ids[2]));
+  EXPECT_FALSE(small->TryStart(ids[3])) << "a fourth page would pass the bound";
   sink_.full = true;
   for (int i = 0; i < 3; ++i) {
-    small.Fetched(ids[i], Page("002_1b2a9a261b4cd27b.txt",
-                               "http://x.gov.cn/t" + std::to_string(i) + ".html"));
+    small->Fetched(ids[i], Page("002_1b2a9a261b4cd27b.txt",
+                                "http://x.gov.cn/t" + std::to_string(i) + ".html"));
   }
   for (int i = 0; i < 40; ++i) io_.run_for(5ms);  // parsed; the sink refuses
   EXPECT_TRUE(sink_.batches.empty());
-  EXPECT_EQ(small.open(), 5u);
+  EXPECT_EQ(small->open(), 5u);
   EXPECT_EQ(room_calls, 0);
   {
     std::lock_guard<std::mutex> lock(sink_.mu);
     sink_.full = false;
   }
   // A sink reporting any batch done (here: an event) lets the waiting ones in.
-  small.PublishEvent(sinks::Batch{"event", {}});
+  small->PublishEvent(sinks::Batch{"event", {}});
   DeliverUntil(3);
   EXPECT_EQ(delivered_.size(), 3u);
   EXPECT_EQ(room_calls, 1) << "the crawler must be told once that room freed";
-  EXPECT_TRUE(small.TryStart(ids[3]));
-  small.Ended(ids[3], PageStatus::kFailed, "http_404");
-  small.Ended(ids[4], PageStatus::kSkipped, "stopped");
-  EXPECT_EQ(small.open(), 0u);
+  EXPECT_TRUE(small->TryStart(ids[3]));
+  small->Ended(ids[3], PageStatus::kFailed, "http_404");
+  small->Ended(ids[4], PageStatus::kSkipped, "stopped");
+  EXPECT_EQ(small->open(), 0u);
 }
 
 // The byte bound: pages of a few MiB each cannot fill all the slots. While the fetched pages
@@ -340,39 +350,36 @@ TEST_F(StatusUpdaterTest, BytesOfPagesWaitingForTheParseBoundTheFetches) {
   ASSERT_GT(big.body.size(), 1000u);
   o.max_bytes = big.body.size() + big.body.size() / 2;  // one page fits, two do not
   int room_calls = 0;
-  StatusUpdater small(io_, cpu_, {&sink_}, ledger_, o);
-  small.SetOnRoom([&] { ++room_calls; });
   std::vector<JourneyId> ids;
-  for (int i = 0; i < 4; ++i)
-    ids.push_back(small.Planned("s", "http://x.gov.cn/big" + std::to_string(i) + ".html"));
+  auto small = Bounded(o, &room_calls, "big", 4, &ids);
   sink_.full = true;
-  EXPECT_TRUE(small.TryStart(ids[0]));
-  EXPECT_TRUE(small.TryStart(ids[1])) << "nothing is held before a page is fetched";
+  EXPECT_TRUE(small->TryStart(ids[0]));
+  EXPECT_TRUE(small->TryStart(ids[1])) << "nothing is held before a page is fetched";
   FetchedPage p0 = big;
   FetchedPage p1 = Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/big1.html");
   const size_t both = p0.body.size() + p1.body.size();
   // Posted, so that both are held before the pool can parse either: the updater's calls come
   // from the loop thread, which runs nothing else meanwhile.
-  small.Fetched(ids[0], std::move(p0));
-  small.Fetched(ids[1], std::move(p1));
-  EXPECT_EQ(small.bytes_held(), both);
-  EXPECT_FALSE(small.TryStart(ids[2])) << "over the byte bound with 2 of 10 slots used";
-  for (int i = 0; i < 100 && small.bytes_held() > 0; ++i) io_.run_for(5ms);
-  EXPECT_EQ(small.bytes_held(), 0u) << "parsed: the bodies are freed";
-  EXPECT_EQ(small.slots_used(), 2u) << "the batches wait for the full sink";
+  small->Fetched(ids[0], std::move(p0));
+  small->Fetched(ids[1], std::move(p1));
+  EXPECT_EQ(small->bytes_held(), both);
+  EXPECT_FALSE(small->TryStart(ids[2])) << "over the byte bound with 2 of 10 slots used";
+  for (int i = 0; i < 100 && small->bytes_held() > 0; ++i) io_.run_for(5ms);
+  EXPECT_EQ(small->bytes_held(), 0u) << "parsed: the bodies are freed";
+  EXPECT_EQ(small->slots_used(), 2u) << "the batches wait for the full sink";
   EXPECT_EQ(room_calls, 1) << "the crawler must be told once that room freed";
-  EXPECT_TRUE(small.TryStart(ids[2]));
+  EXPECT_TRUE(small->TryStart(ids[2]));
   {
     std::lock_guard<std::mutex> lock(sink_.mu);
     sink_.full = false;
   }
-  small.PublishEvent(sinks::Batch{"event", {}});
+  small->PublishEvent(sinks::Batch{"event", {}});
   DeliverUntil(2);
   EXPECT_EQ(delivered_.size(), 2u);
-  small.Ended(ids[2], PageStatus::kFailed, "http_404");
-  small.Ended(ids[3], PageStatus::kSkipped, "stopped");
-  EXPECT_EQ(small.open(), 0u);
-  EXPECT_EQ(small.bytes_held(), 0u);
+  small->Ended(ids[2], PageStatus::kFailed, "http_404");
+  small->Ended(ids[3], PageStatus::kSkipped, "stopped");
+  EXPECT_EQ(small->open(), 0u);
+  EXPECT_EQ(small->bytes_held(), 0u);
 }
 
 // Fetches under way count against the byte bound as typical pages: once pages of a size have
@@ -386,42 +393,39 @@ TEST_F(StatusUpdaterTest, FetchesUnderWayCountAsTypicalPagesAgainstTheByteBound)
   ASSERT_GT(size, 1000u);
   o.max_bytes = size + size / 2;  // one page fits, two do not
   int room_calls = 0;
-  StatusUpdater small(io_, cpu_, {&sink_}, ledger_, o);
-  small.SetOnRoom([&] { ++room_calls; });
   std::vector<JourneyId> ids;
-  for (int i = 0; i < 4; ++i)
-    ids.push_back(small.Planned("s", "http://x.gov.cn/big" + std::to_string(i) + ".html"));
+  auto small = Bounded(o, &room_calls, "big", 4, &ids);
   // The first page teaches the updater what a page of this column weighs.
-  ASSERT_TRUE(small.TryStart(ids[0]));
-  EXPECT_EQ(small.bytes_held(), 0u) << "no page fetched yet: nothing to count a fetch as";
-  small.Fetched(ids[0], big);
-  EXPECT_EQ(small.bytes_held(), size);
+  ASSERT_TRUE(small->TryStart(ids[0]));
+  EXPECT_EQ(small->bytes_held(), 0u) << "no page fetched yet: nothing to count a fetch as";
+  small->Fetched(ids[0], big);
+  EXPECT_EQ(small->bytes_held(), size);
   DeliverUntil(1);
   ASSERT_EQ(delivered_.size(), 1u);
-  ASSERT_EQ(small.bytes_held(), 0u);
+  ASSERT_EQ(small->bytes_held(), 0u);
   // Now a fetch under way counts as that page: a second one would be over the bound.
-  EXPECT_TRUE(small.TryStart(ids[1]));
-  EXPECT_EQ(small.bytes_held(), size) << "a fetch under way counts as a typical page";
-  EXPECT_FALSE(small.TryStart(ids[2])) << "two fetches of such pages are over the bound";
+  EXPECT_TRUE(small->TryStart(ids[1]));
+  EXPECT_EQ(small->bytes_held(), size) << "a fetch under way counts as a typical page";
+  EXPECT_FALSE(small->TryStart(ids[2])) << "two fetches of such pages are over the bound";
   // The fetch fails: its share is given back and the waiting start may go.
-  small.Ended(ids[1], PageStatus::kFailed, "http_500");
-  EXPECT_EQ(small.bytes_held(), 0u);
+  small->Ended(ids[1], PageStatus::kFailed, "http_500");
+  EXPECT_EQ(small->bytes_held(), 0u);
   for (int i = 0; i < 10 && room_calls == 0; ++i) io_.run_for(5ms);
   EXPECT_EQ(room_calls, 1) << "the crawler must be told that room freed";
-  EXPECT_TRUE(small.TryStart(ids[2]));
+  EXPECT_TRUE(small->TryStart(ids[2]));
   // Its page turns out small: from then on it counts as its own bytes.
   FetchedPage tiny = Page("002_1b2a9a261b4cd27b.txt", "http://x.gov.cn/big2.html");
   tiny.body.resize(100);
-  small.Fetched(ids[2], std::move(tiny));
-  EXPECT_EQ(small.bytes_held(), 100u);
-  for (int i = 0; i < 100 && small.bytes_held() > 0; ++i) io_.run_for(5ms);
-  EXPECT_EQ(small.bytes_held(), 0u);
-  small.Ended(ids[3], PageStatus::kSkipped, "stopped");
-  for (int i = 0; i < 100 && small.open() > 0; ++i) {
+  small->Fetched(ids[2], std::move(tiny));
+  EXPECT_EQ(small->bytes_held(), 100u);
+  for (int i = 0; i < 100 && small->bytes_held() > 0; ++i) io_.run_for(5ms);
+  EXPECT_EQ(small->bytes_held(), 0u);
+  small->Ended(ids[3], PageStatus::kSkipped, "stopped");
+  for (int i = 0; i < 100 && small->open() > 0; ++i) {
     io_.run_for(5ms);
     sink_.Flush();
   }
-  EXPECT_EQ(small.bytes_held(), 0u);
+  EXPECT_EQ(small->bytes_held(), 0u);
 }
 
 // A source event a sink failed (an alert target down past its attempts) or refused (full) is
