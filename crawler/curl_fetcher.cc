@@ -188,10 +188,6 @@ std::string DnsCacheKey(const std::string& url) {
 
 namespace {
 
-// Easy handles kept for reuse after their transfer (curl_easy_reset): a new handle costs
-// allocations and initialisation on every request. More handles than this are cleaned up.
-constexpr size_t kMaxIdleHandles = 256;
-
 // Bodies of at least this size that grew without a Content-Length are trimmed to their size
 // when the transfer ends (CurlFetcher::Finish).
 constexpr size_t kShrinkBodyBytes = 256 * 1024;
@@ -267,9 +263,6 @@ CurlFetcher::CurlFetcher(asio::io_context& io) : io_(io), timer_(io) {
 
 CurlFetcher::~CurlFetcher() {
   CancelAll();
-  // Idle handles still name the cookie share (curl_easy_reset keeps shares): before it goes.
-  for (CURL* easy : idle_) curl_easy_cleanup(easy);
-  idle_.clear();
   for (auto& [fd, watch] : sockets_) {
     boost::system::error_code ec;
     watch->sd.cancel(ec);
@@ -308,13 +301,7 @@ void CurlFetcher::Fetch(FetchRequest request, Done done) {
       it->second = now;
     }
   }
-  CURL* easy = nullptr;
-  if (!idle_.empty()) {
-    easy = idle_.back();  // reset when it was put back
-    idle_.pop_back();
-  } else {
-    easy = curl_easy_init();
-  }
+  CURL* easy = curl_easy_init();
   if (easy == nullptr) return fail_now(std::move(t), "curl_easy_init failed");
   if (std::string error = Configure(easy, *t, cookies_); !error.empty()) {
     curl_easy_cleanup(easy);
@@ -649,16 +636,8 @@ void CurlFetcher::Finish(CURL* easy, CURLcode code) {
         : t.error[0] != '\0' ? std::string(t.error)
                              : std::string(curl_easy_strerror(code));
   }
-  // A done handle: removal cannot fail usefully. Its handle is kept for the next transfer
-  // only when removal succeeded (a handle still in the multi cannot be added again).
-  if (curl_multi_remove_handle(multi_, easy) == CURLM_OK && idle_.size() < kMaxIdleHandles) {
-    // Every option back to its default, so nothing of this request (a method, a body, a
-    // header list or a callback's pointer to this Transfer) reaches the next one.
-    curl_easy_reset(easy);
-    idle_.push_back(easy);
-  } else {
-    curl_easy_cleanup(easy);
-  }
+  (void)curl_multi_remove_handle(multi_, easy);  // a done handle: removal cannot fail usefully
+  curl_easy_cleanup(easy);
   // Completion runs on the loop, outside this call chain, so a `done` that starts the next
   // transfer never re-enters curl_multi_socket_action.
   asio::post(io_, [d = std::move(t.done), res = std::move(r)]() mutable { d(std::move(res)); });

@@ -273,9 +273,8 @@ TEST(DnsCacheKeyTest, NamesAHostAndItsPortAndNoAddressLiteral) {
   EXPECT_EQ(DnsCacheKey("not a url"), "");
 }
 
-TEST_F(CurlFetcherTest, AReusedHandleCarriesNothingOfItsLastRequest) {
-  // Given a POST with a body and a header of its own, then a body over its limit (the easy
-  // handles of finished transfers are reset and reused);
+TEST_F(CurlFetcherTest, ANextRequestCarriesNothingOfTheLastOne) {
+  // Given a POST with a body and a header of its own, then a body over its limit;
   FetchRequest post = Request("/n/first");
   post.method = "POST";
   post.body = "a=1";
