@@ -666,20 +666,66 @@ PASS_LINE_RE = re.compile(r"source \S+: (\S+)\s+lists (\d+)\s+reports (\d+) \(ne
 def fetch_log_stats(path, min_delay_s):
     """Requests per host and by status from nianbao's --fetch-log; the politeness bound (the
     busiest host's requests x min_delay) and the smallest gap between two request starts on
-    one host (politeness kept: never below min_delay)."""
+    one host (politeness kept: never below min_delay); and where the busiest host's time went
+    (busiest_host_timeline)."""
     per_host = collections.defaultdict(list)
     status = collections.Counter()
     with open(path, encoding="utf-8") as f:
         for line in f:
             e = json.loads(line)
-            started = e["timings"]["started"].replace("Z", "+00:00")
-            per_host[urlsplit(e["url"]).hostname].append(datetime.fromisoformat(started).timestamp())
+            started = datetime.fromisoformat(e["timings"]["started"].replace("Z", "+00:00")).timestamp()
+            per_host[urlsplit(e["url"]).hostname].append((started, e["timings"]["elapsed_seconds"], e["kind"]))
             status[str(e["status"])] += 1
+    for v in per_host.values():
+        v.sort()
     busiest = max((len(v) for v in per_host.values()), default=0)
-    gaps = [b - a for v in per_host.values() for a, b in zip(sorted(v), sorted(v)[1:])]
-    return {"fetches": sum(status.values()), "hosts_fetched": len(per_host), "by_status": dict(status),
-            "busiest_host_requests": busiest, "bound_s": busiest * min_delay_s,
-            "min_gap_s": min(gaps) if gaps else None}
+    gaps = [b[0] - a[0] for v in per_host.values() for a, b in zip(v, v[1:])]
+    out = {"fetches": sum(status.values()), "hosts_fetched": len(per_host), "by_status": dict(status),
+           "busiest_host_requests": busiest, "bound_s": busiest * min_delay_s,
+           "min_gap_s": min(gaps) if gaps else None}
+    if busiest:
+        first = min(v[0][0] for v in per_host.values())
+        last = max(t + d for v in per_host.values() for t, d, _ in v)
+        out["busiest_host_timeline"] = busiest_host_timeline(
+            max(per_host.values(), key=len), min_delay_s, first, last)
+        # The host the pass waited for last: with several hosts at the cap, not always the
+        # busiest one taken above.
+        last_host = max(per_host.values(), key=lambda v: max(t + d for t, d, _ in v))
+        out["last_host_timeline"] = dict(busiest_host_timeline(last_host, min_delay_s, first, last),
+                                         requests=len(last_host))
+    return out
+
+
+def busiest_host_timeline(requests, min_delay_s, pass_first_start, pass_last_end):
+    """Splits the busiest host's part of a pass into what politeness makes it cost and what
+    else it waited for. With one transfer per host and the gate counting min_delay from each
+    start, request i+1 can start at the earliest max(min_delay, elapsed_i) after request i
+    started: the gap beyond that is dispatch lateness (the loop woke the host late, or the
+    host had nothing queued yet, e.g. a list page's links not yet read); the part of
+    max(...) beyond min_delay is the portal's own latency. Times in seconds."""
+    floor = latency = late = 0.0
+    lates = []
+    for (t0, d0, _), (t1, _, _) in zip(requests, requests[1:]):
+        floor += min_delay_s
+        latency += max(0.0, d0 - min_delay_s)
+        lates.append(max(0.0, (t1 - t0) - max(min_delay_s, d0)))
+    late = sum(lates)
+    lates.sort()
+    q = lambda p: lates[min(len(lates) - 1, int(p * len(lates)))] if lates else None
+    elapsed = sorted(d for _, d, _ in requests)
+    after_list = [max(0.0, (b[0] - a[0]) - max(min_delay_s, a[1]))
+                  for a, b in zip(requests, requests[1:]) if a[2] != "report"]
+    return {"start_offset_s": requests[0][0] - pass_first_start,
+            "span_s": requests[-1][0] + requests[-1][1] - requests[0][0],
+            "min_delay_floor_s": floor, "portal_latency_excess_s": latency, "lateness_s": late,
+            "lateness_after_non_report_s": sum(after_list),
+            "lateness_p50_ms": 1000 * q(0.5) if lates else None,
+            "lateness_p90_ms": 1000 * q(0.9) if lates else None,
+            "lateness_max_ms": 1000 * lates[-1] if lates else None,
+            "elapsed_p50_ms": 1000 * elapsed[len(elapsed) // 2],
+            "elapsed_p90_ms": 1000 * elapsed[int(0.9 * len(elapsed))],
+            "last_request_s": requests[-1][0] + requests[-1][1] - pass_first_start,
+            "pass_fetch_span_s": pass_last_end - pass_first_start}
 
 
 def state_size_mb(state):
@@ -704,6 +750,16 @@ NATIONAL_COLUMNS = [("hosts", "hosts", None), ("pass", "pass", None), ("requests
                     ("maxrss_mb", "peak RSS MB", 1), ("peak_fds", "peak fds", None),
                     ("state_mb", "state MB", 1), ("portal_core_share", "portal share of one core", 2),
                     ("load", "load before → after", None)]
+
+
+TIMELINE_COLUMNS = [("start_offset_s", "first request at s", 2), ("span_s", "span s", 1),
+                    ("min_delay_floor_s", "min_delay floor s", 1),
+                    ("portal_latency_excess_s", "portal latency beyond min_delay s", 2),
+                    ("lateness_s", "late starts s", 2), ("lateness_after_non_report_s", "of which after a list or robots.txt s", 2),
+                    ("lateness_p50_ms", "late p50 ms", 1), ("lateness_p90_ms", "late p90 ms", 1),
+                    ("lateness_max_ms", "late max ms", 0), ("elapsed_p50_ms", "request p50 ms", 1),
+                    ("elapsed_p90_ms", "request p90 ms", 1), ("last_request_s", "its last request ends at s", 1),
+                    ("pass_fetch_span_s", "last fetch of the pass ends at s", 1)]
 
 
 def national_cell(m, key, digits):
@@ -789,6 +845,16 @@ def scenario_national(args):
     print("|%s" % ("---|" * len(NATIONAL_COLUMNS)))
     for m in rows:
         print("| %s |" % " | ".join(national_cell(m, k, d) for k, _, d in NATIONAL_COLUMNS))
+    print("\nThe busiest host's timeline (from the fetch log; times from the pass's first request)\n")
+    print("| hosts | pass | wall s | host | %s |" % " | ".join(label for _, label, _ in TIMELINE_COLUMNS))
+    print("|%s" % ("---|" * (len(TIMELINE_COLUMNS) + 4)))
+    for m in rows:
+        for which in ("busiest", "last"):
+            tl = m.get(which + "_host_timeline", {})
+            print("| %s | %s | %.1f | %s (%s requests) | %s |" % (
+                "{:,}".format(m["hosts"]), m["pass"], m["wall_s"], which,
+                tl.get("requests", m.get("busiest_host_requests")),
+                " | ".join(national_cell(tl, k, d) for k, _, d in TIMELINE_COLUMNS)))
     save(args, "national", {"args": vars(args), "rows": rows, "failures": failures})
     return 1 if failures else 0
 
