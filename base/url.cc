@@ -105,4 +105,17 @@ std::string IdentityKey(std::string_view canonical) {
   return std::string(rest);
 }
 
+HostAndPort SplitHostAndPort(std::string_view url) {
+  Handle h(curl_url(), &curl_url_cleanup);
+  if (!h || curl_url_set(h.get(), CURLUPART_URL, std::string(url).c_str(), 0) != CURLUE_OK) {
+    return {};
+  }
+  std::string scheme = Lower(Get(h.get(), CURLUPART_SCHEME));
+  if (scheme != "http" && scheme != "https") return {};
+  HostAndPort out{Lower(Get(h.get(), CURLUPART_HOST)),
+                  Get(h.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT)};
+  if (out.host.empty() || out.port.empty()) return {};
+  return out;
+}
+
 }  // namespace nianbao::url

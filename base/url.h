@@ -29,4 +29,13 @@ std::string Canonicalize(std::string_view ref, std::string_view base = {});
 // REQUIRES: `canonical` came from Canonicalize() (else it is returned from its "://" on).
 std::string IdentityKey(std::string_view canonical);
 
+// The lower-case host of an absolute http(s) URL and its port, the scheme's default filled in
+// when the URL names none (libcurl's CURLU_DEFAULT_PORT): "http://A.gov.cn/x" -> {"a.gov.cn",
+// "80"}. An IPv6 address keeps its brackets ("[::1]"). Both "" when `url` is not one.
+struct HostAndPort {
+  std::string host;
+  std::string port;
+};
+HostAndPort SplitHostAndPort(std::string_view url);
+
 }  // namespace nianbao::url

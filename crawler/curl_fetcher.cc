@@ -1,7 +1,6 @@
 #include "crawler/curl_fetcher.h"
 
 #include <arpa/inet.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/url.h"
 #include "crawler/links.h"
 
 namespace nianbao::crawler {
@@ -170,29 +170,18 @@ constexpr size_t kMaxHeaderBytes = 256 * 1024;
 // removes the host's entry (a "-host:port" CURLOPT_RESOLVE entry) and so resolves it again.
 constexpr auto kDnsMaxAge = std::chrono::seconds(60);
 
-}  // namespace
-
-std::string DnsCacheKey(const std::string& url) {
-  std::string host = HostKey(url);
-  if (host.empty() || host.front() == '[') return {};
-  std::string port;
-  if (auto colon = host.rfind(':'); colon != std::string::npos) {
-    port = host.substr(colon + 1);
-    host.resize(colon);
-  } else {
-    port = strncasecmp(url.c_str(), "https://", 8) == 0 ? "443" : "80";
-  }
-  if (host.find_first_not_of("0123456789.") == std::string::npos) return {};  // IPv4
-  return host + ":" + port;
-}
-
-namespace {
-
 // Bodies of at least this size that grew without a Content-Length are trimmed to their size
 // when the transfer ends (CurlFetcher::Finish).
 constexpr size_t kShrinkBodyBytes = 256 * 1024;
 
 }  // namespace
+
+std::string DnsCacheKey(const std::string& url) {
+  auto [host, port] = url::SplitHostAndPort(url);
+  if (host.empty() || host.front() == '[') return {};                         // IPv6
+  if (host.find_first_not_of("0123456789.") == std::string::npos) return {};  // IPv4
+  return host + ":" + port;
+}
 
 // One transfer in flight: its easy handle's buffers and the caller's completion.
 struct CurlFetcher::Transfer {

@@ -271,6 +271,12 @@ TEST(DnsCacheKeyTest, NamesAHostAndItsPortAndNoAddressLiteral) {
   EXPECT_EQ(DnsCacheKey("http://127.0.0.1:8080/"), "");
   EXPECT_EQ(DnsCacheKey("http://[::1]:8080/"), "");
   EXPECT_EQ(DnsCacheKey("not a url"), "");
+  // The parts come from libcurl's URL parser, not from string search: credentials are not
+  // part of the host, an explicit default port is kept as written, other schemes have none.
+  EXPECT_EQ(DnsCacheKey("http://user:pw@Host.gov.cn:80/a"), "host.gov.cn:80");
+  EXPECT_EQ(DnsCacheKey("http://user@a.gov.cn/"), "a.gov.cn:80");
+  EXPECT_EQ(DnsCacheKey("HTTPS://a.gov.cn:443/"), "a.gov.cn:443");
+  EXPECT_EQ(DnsCacheKey("ftp://a.gov.cn/"), "");
 }
 
 TEST_F(CurlFetcherTest, ANextRequestCarriesNothingOfTheLastOne) {
