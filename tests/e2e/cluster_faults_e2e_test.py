@@ -7,8 +7,9 @@ changes) and copies of it, one source per host, and two `nianbao run` nodes. The
 sources files that differ only in their user_agent, so the portal's request log says which
 node asked for what.
 
-  1. a revision while the source moves: node A is the node that owns host1 and fetched and
-     published the revisable report; A is stopped with SIGTERM (its partitions move at once),
+  1. a revision while the source moves: node A is the node that owns host1 (the revisable
+     report was fetched with a body once, by either node: fails when it was fetched again
+     with a body after a move); A is stopped with SIGTERM (its partitions move at once),
      the portal revises the report, and node B, now owning host1, asks for the report
      conditionally and publishes exactly one `report.revised` for it, not a second
      `report.published`. Fails when the state did not come along through the changelog (B
@@ -48,7 +49,7 @@ INTERVAL_S = 2      # the sources' interval (no jitter)
 TIMING = os.environ.get("NIANBAO_TIMING_CHECKS", "1") != "0"
 MARGIN_S = 5 if TIMING else 12  # past the session timeout: the metadata checks, a pass in flight
 MOVE_S = SESSION_S if TIMING else 2 * SESSION_S  # a SIGTERM's move (a SIGKILL's: session + more)
-NODES = ["node-a", "node-b"]  # names; "A" below is whichever of them published host1's report
+NODES = ["node-a", "node-b"]  # names; "A" below is whichever owns host1 once the group is stable
 
 
 def source_hosts():
@@ -119,10 +120,13 @@ def main():
               f"every report of the {len(source_hosts())} sources published once the group is "
               f"stable ({len(reports)})")
 
-        # 1. A revision while the source moves. A: the node that owns host1's partition; it
-        # fetched the revisable report with a body (published it), B never did. (Both nodes
-        # join the group's first generation: the mock's join waits session_timeout - 1 s for
-        # members. A group formed in two generations could have moved host1 once already.)
+        # 1. A revision while the source moves. A: the node that owns host1's partition now.
+        # The revisable report was fetched with a body exactly once, by either node: usually
+        # by A, as both nodes join the group's first generation (the mock's join waits
+        # session_timeout - 1 s for members); on a loaded machine the second node can miss
+        # that generation, and then host1's partition may have moved once already, after the
+        # first owner fetched it. The new owner then asked conditionally (the state came
+        # along through the changelog), so a second fetch with a body still fails here.
         a = next((n for n in nodes if host1_partition in n.owned_partitions()), None)
         check(a is not None, f"a node owns host1's partition {host1_partition}")
         if a is None:
@@ -133,9 +137,12 @@ def main():
             return e["host"] == revise["host"] and e["path"] == revise["path"]
 
         got = [e for e in requests(0) if of_revisable(e) and e["status"] == 200]
-        check(len(got) == 1 and got[0]["user-agent"] == a.ua,
-              f"{a.name}, the owner of host1, fetched {revise['path']} with a body, once; "
-              f"{b.name} never", json.dumps(got))
+        check(len(got) == 1,
+              f"{revise['path']} fetched with a body once, by either node (host1's owner now: "
+              f"{a.name})", json.dumps(got))
+        if got and got[0]["user-agent"] != a.ua:
+            print(f"host1's partition moved after {b.name} fetched {revise['path']}: the group "
+                  f"formed in two generations", flush=True)
         a.proc.send_signal(signal.SIGTERM)
         check(a.proc.wait(timeout=30) == 0, f"{a.name} stops cleanly on SIGTERM")
         stopped_at = time.time()
