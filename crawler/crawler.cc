@@ -288,6 +288,7 @@ void Crawler::Stop(std::function<void()> stopped) {
       --passes_[r.source].outstanding;
     }
     host.waiting.clear();
+    host.discovering = 0;
   }
   for (size_t i = 0; i < passes_.size(); ++i) {
     if (passes_[i].active && passes_[i].outstanding == 0) Finish(i);
@@ -375,14 +376,51 @@ void Crawler::Enqueue(Request r, bool first) {
   }
   ++passes_[r.source].outstanding;
   std::string key = HostKey(r.target());
-  auto& waiting = hosts_[key].waiting;
-  awake_.insert(std::move(key));
-  if (first) {
-    waiting.push_front(std::move(r));
-  } else {
-    waiting.push_back(std::move(r));
+  HostState& host = hosts_[key];
+  host.Push(std::move(r), first);
+  // Ranked again by its longer queue; not during a dispatch, which may be visiting it.
+  if (host.awake && !dispatching_) {
+    awake_.erase(*host.awake);
+    host.awake.reset();
   }
+  Wake(key, host);
   Dispatch();
+}
+
+void Crawler::Wake(const std::string& key, HostState& host) {
+  if (host.awake) return;
+  host.awake = AwakeRank{Rank(host), awake_order_++};
+  awake_.emplace(*host.awake, key);
+}
+
+int64_t Crawler::Rank(const HostState& host) const {
+  // What a list page waiting is counted as: the requests it may lead to, about a page of
+  // links (columns list 10 to 20 reports a page).
+  constexpr int64_t kListWeight = 20;
+  // Above any time a host can need: robots.txt and the entry pages first. Until they are
+  // read nothing is known of the host's work, and it may be the pass's busiest host.
+  constexpr int64_t kUnknown = int64_t{1} << 60;
+  if (host.waiting.empty()) return 0;
+  const Request& front = host.waiting.front();
+  const auto gap = Gap(host, front);
+  const int64_t requests =
+      static_cast<int64_t>(host.waiting.size()) + (kListWeight - 1) * host.discovering;
+  const int64_t needed = std::min(
+      std::chrono::duration_cast<std::chrono::microseconds>(gap).count() * requests, kUnknown - 1);
+  const bool unknown = front.kind == Kind::kRobots || front.kind == Kind::kPage ||
+                       (front.kind == Kind::kList && front.depth == 0 && front.page_number == 0);
+  return -(unknown ? kUnknown : needed);
+}
+
+Clock::duration Crawler::Gap(const HostState& host, const Request& r) const {
+  const SourceSettings& s = config_.sources[r.source].settings;
+  auto delay = ToClock(s.min_delay);
+  if (auto cd = host.rules.crawl_delay()) {
+    // Honoured, but a hostile "Crawl-delay: 86400" must not stall a pass for a day.
+    delay = std::max(
+        delay, ToClock(std::chrono::duration<double>(std::min(*cd, s.max_crawl_delay.count()))));
+  }
+  return delay;
 }
 
 void Crawler::ScheduleDispatch(Clock::time_point when) {
@@ -421,7 +459,7 @@ void Crawler::DispatchAwake() {
     auto h = hosts_.find(node.mapped());
     if (h == hosts_.end() || h->second.parked != node.key()) continue;  // woken since
     h->second.parked.reset();
-    awake_.insert(std::move(node.mapped()));
+    Wake(h->first, h->second);
   }
   auto park = [this](const std::string& key, HostState& host, Clock::time_point t) {
     if (host.parked && *host.parked <= t) return;
@@ -430,7 +468,7 @@ void Crawler::DispatchAwake() {
   };
   for (auto it = awake_.begin();
        it != awake_.end() && in_flight_ < config_.global.max_concurrency;) {
-    const std::string& key = *it;
+    const std::string& key = it->second;
     HostState& host = hosts_[key];
     bool asleep = false;
     while (!host.waiting.empty() && in_flight_ < config_.global.max_concurrency) {
@@ -448,7 +486,7 @@ void Crawler::DispatchAwake() {
           std::string robots_url = ResolveUrl(front.target(), "/robots.txt");
           host.robots = HostState::Robots::kFetching;
           ++passes_[front.source].outstanding;
-          host.waiting.push_front(Request{front.source, robots_url, Kind::kRobots, 0, 0, 0, now});
+          host.Push(Request{front.source, robots_url, Kind::kRobots, 0, 0, 0, now}, true);
           continue;
         }
       }
@@ -475,8 +513,7 @@ void Crawler::DispatchAwake() {
       }
       if (front.kind != Kind::kRobots && s.obey_robots && !robots_refused &&
           !host.rules.Allowed(PathAndQuery(front.target()))) {
-        Request r = std::move(front);
-        host.waiting.pop_front();
+        Request r = host.PopFront();
         SourcePass& p = passes_[r.source];
         ++p.stats.robots_disallowed;
         if (r.depth == 0 && r.page_number == 0 && r.kind == Kind::kList) ++p.entries_blocked;
@@ -491,15 +528,8 @@ void Crawler::DispatchAwake() {
         if (!tracker_.TryStart(front.journey)) break;
         front.started = true;
       }
-      Request r = std::move(front);
-      host.waiting.pop_front();
-      auto delay = ToClock(s.min_delay);
-      if (auto cd = host.rules.crawl_delay()) {
-        // Honoured, but a hostile "Crawl-delay: 86400" must not stall a pass for a day.
-        delay = std::max(
-            delay,
-            ToClock(std::chrono::duration<double>(std::min(*cd, s.max_crawl_delay.count()))));
-      }
+      Request r = host.PopFront();
+      const auto delay = Gap(host, r);
       Start(host, key, std::move(r));
       // From this start, not from the dispatch's `now`, and after it: a dispatch that starts
       // many transfers takes milliseconds, and so may Start's read of the URL's state before
@@ -508,7 +538,18 @@ void Crawler::DispatchAwake() {
     }
     // A host held back by a limit (robots.txt being read, its transfers, the tracker's room)
     // stays awake: the event that lifts the limit dispatches again.
-    it = host.waiting.empty() || asleep ? awake_.erase(it) : std::next(it);
+    if (host.waiting.empty() || asleep) {
+      host.awake.reset();
+      it = awake_.erase(it);
+    } else if (Rank(host) != it->first.first) {
+      // Held back with fewer requests waiting than when it was ranked: ranked again.
+      std::string moved = std::move(it->second);
+      it = awake_.erase(it);
+      host.awake.reset();
+      Wake(moved, host);
+    } else {
+      ++it;
+    }
   }
   if (!sleeping_.empty()) ScheduleDispatch(sleeping_.begin()->first);
 }

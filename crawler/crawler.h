@@ -225,9 +225,34 @@ class Crawler {
     // requests skip robots.txt (each is refused itself), and no verdict is cached for the
     // host, so that a source allowed to reach it still reads its robots.txt.
     std::map<size_t, std::chrono::steady_clock::time_point> robots_refused;
+    // Changed only through Push and PopFront, which keep `discovering`.
     std::deque<Request> waiting;
+    // Robots.txt, list and discovery pages among `waiting`: while there are any, not all of
+    // the host's work for the pass is known yet.
+    int discovering = 0;
+    // Lists go before reports (after the lists already waiting), so that a host's work for
+    // the pass is known early: its rank in the dispatch (Crawler::Rank) counts it.
+    void Push(Request r, bool front) {
+      const bool discovers = r.kind != Kind::kReport;
+      if (front) {
+        waiting.push_front(std::move(r));
+      } else if (discovers) {
+        waiting.insert(waiting.begin() + discovering, std::move(r));
+      } else {
+        waiting.push_back(std::move(r));
+      }
+      discovering += discovers;
+    }
+    Request PopFront() {
+      Request r = std::move(waiting.front());
+      waiting.pop_front();
+      discovering -= r.kind != Kind::kReport;
+      return r;
+    }
     // While set, the host sleeps in sleeping_ until then (its min_delay or a retry's wait).
     std::optional<std::chrono::steady_clock::time_point> parked;
+    // While set, the host is in awake_ under this rank.
+    std::optional<std::pair<int64_t, uint64_t>> awake;
   };
   struct SourcePass {
     bool active = false;
@@ -341,7 +366,26 @@ class Crawler {
   // every host of the pass (a national pass has tens of thousands, mostly waiting out their
   // min_delay): awake_ holds the hosts with waiting requests that are not asleep, sleeping_
   // the others by the time they may start again.
-  std::set<std::string> awake_;
+  // awake_ is ordered by rank: first the hosts with robots.txt or an entry page to read (until
+  // then nothing is known of their work), then the host that still needs the longest time
+  // at its politeness limit (requests waiting x the gap between two of its starts, a list
+  // page waiting counted as the page of reports it may lead to), then the one awake longest.
+  // A pass cannot end before its busiest host has been asked for everything at one request
+  // per min_delay, so when the transfers are all taken, a host with hundreds of reports to
+  // go must not wait for a transfer behind hosts with one or two (most hosts, on a national
+  // pass) or without a min_delay; and which host is the busiest is known only once the
+  // hosts' lists are read. A host is ranked when it wakes, when a request is queued for it
+  // outside a dispatch, and when a dispatch leaves it awake with fewer requests waiting.
+  using AwakeRank = std::pair<int64_t, uint64_t>;  // (see Rank(), order of waking)
+  void Wake(const std::string& key, HostState& host);
+  // The first half of `host`'s AwakeRank: minus the time it still needs at its politeness
+  // limit, in microseconds.
+  int64_t Rank(const HostState& host) const;
+  // The gap between two starts to `host` that `r` asks for: its source's min_delay, or the
+  // host's robots.txt Crawl-delay (up to max_crawl_delay) when longer.
+  std::chrono::steady_clock::duration Gap(const HostState& host, const Request& r) const;
+  std::map<AwakeRank, std::string> awake_;
+  uint64_t awake_order_ = 0;
   bool dispatching_ = false, dispatch_again_ = false;
   std::multimap<std::chrono::steady_clock::time_point, std::string> sleeping_;
   std::vector<SourcePass> passes_;

@@ -1029,5 +1029,78 @@ TEST_F(CrawlerTest, SleepingHostsWakeForTheirNextRequests) {
   }
 }
 
+// A column of `reports` reports on one list page, each page answered after `delay`.
+HttpResponse ServeColumn(const HttpRequest& req, int reports, std::chrono::milliseconds delay) {
+  HttpResponse res;
+  res.delay = delay;
+  res.headers = {{"Content-Type", "text/html; charset=utf-8"}};
+  if (req.target == "/robots.txt") {
+    res.body = "User-agent: *\nAllow: /\n";
+  } else if (req.target == "/col/index.html") {
+    res.body = "<html><body><ul>";
+    for (int i = 1; i <= reports; ++i) {
+      res.body += "<li><a href=\"t" + std::to_string(i) + ".html\">第" + std::to_string(i) +
+                  "镇2020年政府信息公开工作年度报告</a></li>";
+    }
+    res.body += "</ul></body></html>";
+  } else if (req.target.rfind("/col/t", 0) == 0) {
+    res.body = "<html><body><p>report " + req.target + "</p></body></html>";
+  } else {
+    res.status = 404;
+  }
+  return res;
+}
+
+TEST_F(CrawlerTest, TheHostWithTheMostRequestsWaitingGetsTheNextFreeTransfer) {
+  // Given one transfer overall, ten slow hosts (60 ms an answer, no min_delay) with six
+  // reports each, and one busy host with ten reports and a min_delay of 100 ms, whose
+  // address sorts after theirs; (before, awake hosts were served in the order of their
+  // keys, and the busy host, awake every 100 ms, lost every free transfer to a slow host:
+  // its pass ended after theirs, far past its politeness bound)
+  std::vector<std::unique_ptr<TestHttpServer>> slow;
+  for (int i = 0; i < 10; ++i) {
+    slow.push_back(std::make_unique<TestHttpServer>(
+        [](const HttpRequest& r) { return ServeColumn(r, 6, 60ms); }, "127.0.0.2"));
+  }
+  TestHttpServer busy([](const HttpRequest& r) { return ServeColumn(r, 10, 0ms); }, "127.0.0.9");
+  Source templ = config_.sources[0];
+  config_.sources.clear();
+  auto add = [&](const std::string& name, const TestHttpServer& server, auto min_delay) {
+    Source s = templ;
+    s.name = name;
+    s.entry = {server.Url("/col/index.html")};
+    s.settings.min_delay = min_delay;
+    s.settings.per_host_concurrency = 1;
+    config_.sources.push_back(s);
+  };
+  add("busy", busy, 100ms);
+  for (size_t i = 0; i < slow.size(); ++i) add("slow-" + std::to_string(i), *slow[i], 0ms);
+  config_.global.max_concurrency = 1;
+  // When the pass runs;
+  CrawlerOptions options;
+  options.cpu = cpu_;
+  auto result = harness_.RunPass(config_, options, 60s, 20ms, [this] { Drain(); });
+  ASSERT_TRUE(result.has_value());
+  ASSERT_EQ(result->size(), 11u);
+  for (const auto& s : *result) EXPECT_EQ(s.health, "ok") << s.source;
+  ASSERT_EQ(pages_.size(), 70u);
+  // Then the busy host, which needs 12 requests 100 ms apart (1.1 s), is done before the
+  // slow hosts, which hold the one transfer for 10 x 8 x 60 ms = 4.8 s: lists first (the
+  // slow hosts' take 1.2 s), then each time it woke it needed more time at its politeness
+  // limit than any of them and took the next free transfer.
+  auto busy_requests = busy.requests();
+  ASSERT_EQ(busy_requests.size(), 12u);  // robots.txt, the list, 10 reports
+  auto slow_last = std::chrono::steady_clock::time_point::min();
+  for (const auto& server : slow) {
+    for (const auto& r : server->requests()) slow_last = std::max(slow_last, r.received);
+  }
+  EXPECT_LT(busy_requests.back().received, slow_last)
+      << "the busy host's last request came "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(busy_requests.back().received -
+                                                               slow_last)
+             .count()
+      << " ms after the slow hosts' last";
+}
+
 }  // namespace
 }  // namespace nianbao::crawler
