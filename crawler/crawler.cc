@@ -595,6 +595,9 @@ void Crawler::Start(HostState& host, const std::string& host_key, Request r) {
   req.max_redirects = r.kind == Kind::kRobots ? 5 : 0;
   // One byte over the limit tells a robots.txt that was cut (RFC 9309: 500 KiB parsed).
   if (r.kind == Kind::kRobots) req.max_body = src.settings.robots_max_body + 1;
+  // The connection is worth keeping only for a next request within a server's usual
+  // keep-alive time (Apache's default: 5 s).
+  req.keep_alive = !host.waiting.empty() && Gap(host, r) <= std::chrono::seconds(5);
   ++host.in_flight;
   ++in_flight_;
   ++passes_[r.source].stats.requests;

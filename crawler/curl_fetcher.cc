@@ -170,6 +170,14 @@ constexpr size_t kMaxHeaderBytes = 256 * 1024;
 // removes the host's entry (a "-host:port" CURLOPT_RESOLVE entry) and so resolves it again.
 constexpr auto kDnsMaxAge = std::chrono::seconds(60);
 
+// An idle connection older than this is closed by libcurl (CURLOPT_MAXAGE_CONN) and no
+// longer counted against max_idle_connections.
+constexpr auto kIdleMaxAge = std::chrono::seconds(30);
+
+// libcurl's cap on its connection cache: never reached while max_idle_connections holds
+// (see CurlFetcher::idle_), so that libcurl never evicts.
+constexpr long kConnectionCacheCap = 1L << 20;
+
 // Bodies of at least this size that grew without a Content-Length are trimmed to their size
 // when the transfer ends (CurlFetcher::Finish).
 constexpr size_t kShrinkBodyBytes = 256 * 1024;
@@ -192,6 +200,8 @@ struct CurlFetcher::Transfer {
   curl_slist* headers = nullptr;
   size_t header_bytes = 0;
   curl_slist* resolve = nullptr;  // CURLOPT_RESOLVE entries
+  std::string connection;         // "host:port" of the URL ("" when it has none)
+  bool keeps = false;             // may leave its connection open (CurlFetcher::idle_)
   bool too_large = false;
   // The last address the policy refused, and its class (set by libcurl's callbacks).
   bool refused = false;
@@ -214,7 +224,8 @@ struct CurlFetcher::SocketWatch {
   bool write_pending = false;
 };
 
-CurlFetcher::CurlFetcher(asio::io_context& io) : io_(io), timer_(io) {
+CurlFetcher::CurlFetcher(asio::io_context& io, size_t max_idle_connections)
+    : io_(io), timer_(io), max_idle_(max_idle_connections) {
   if (!GlobalInit()) {
     init_status_ = Status::Internal("curl_global_init failed");
     return;
@@ -248,6 +259,7 @@ CurlFetcher::CurlFetcher(asio::io_context& io) : io_(io), timer_(io) {
   set(CURLMOPT_TIMERDATA, "CURLMOPT_TIMERDATA", static_cast<void*>(this));
   // Concurrency limits are the scheduler's; the multi handle only multiplexes HTTP/2.
   set(CURLMOPT_PIPELINING, "CURLMOPT_PIPELINING", static_cast<long>(CURLPIPE_MULTIPLEX));
+  set(CURLMOPT_MAXCONNECTS, "CURLMOPT_MAXCONNECTS", kConnectionCacheCap);
 }
 
 CurlFetcher::~CurlFetcher() {
@@ -281,15 +293,23 @@ void CurlFetcher::Fetch(FetchRequest request, Done done) {
     });
   };
   if (!init_status_.ok()) return fail_now(std::move(t), init_status_.message());
+  const auto now = std::chrono::steady_clock::now();
+  auto [host, port] = url::SplitHostAndPort(t->request.url);
+  if (!host.empty()) t->connection = host + ":" + port;
   if (std::string key = DnsCacheKey(t->request.url); !key.empty()) {
     // The host's cached addresses are dropped once they are kDnsMaxAge old (see above).
-    const auto now = std::chrono::steady_clock::now();
     auto [it, added] = resolved_.try_emplace(std::move(key), now);
     if (!added && now - it->second >= kDnsMaxAge) {
       t->request.resolve.insert(t->request.resolve.begin(), "-" + it->first);
       it->second = now;
     }
   }
+  // This transfer takes the host's idle connection, if one is open (libcurl reuses it).
+  if (auto it = idle_.find(t->connection); it != idle_.end()) {
+    --idle_total_;
+    if (--it->second.connections == 0) idle_.erase(it);
+  }
+  t->keeps = t->request.keep_alive && !t->connection.empty() && IdleRoom(now);
   CURL* easy = curl_easy_init();
   if (easy == nullptr) return fail_now(std::move(t), "curl_easy_init failed");
   if (std::string error = Configure(easy, *t, cookies_); !error.empty()) {
@@ -332,6 +352,9 @@ std::string CurlFetcher::Configure(CURL* easy, Transfer& t, CURLSH* cookies) {
   o.SetProtocols();
   o.Set(CURLOPT_NOSIGNAL, 1L);
   o.Set(CURLOPT_DNS_CACHE_TIMEOUT, -1L);  // expired by the fetcher, host by host (kDnsMaxAge)
+  // Closed at the end unless counted against max_idle_connections (see CurlFetcher::idle_).
+  o.Set(CURLOPT_FORBID_REUSE, t.keeps ? 0L : 1L);
+  o.Set(CURLOPT_MAXAGE_CONN, static_cast<long>(kIdleMaxAge.count()));
   o.Set(CURLOPT_WRITEFUNCTION, &CurlFetcher::WriteCallback);
   o.Set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
   o.Set(CURLOPT_HEADERFUNCTION, &CurlFetcher::HeaderCallback);
@@ -366,6 +389,21 @@ std::string CurlFetcher::Configure(CURL* easy, Transfer& t, CURLSH* cookies) {
   o.Set(CURLOPT_PREREQDATA, static_cast<void*>(&t));
   if (t.resolve != nullptr) o.Set(CURLOPT_RESOLVE, t.resolve);
   return o.error();
+}
+
+bool CurlFetcher::IdleRoom(std::chrono::steady_clock::time_point now) {
+  auto room = [this] { return idle_total_ + transfers_.size() < max_idle_; };
+  if (room() || now - idle_swept_ < std::chrono::seconds(1)) return room();
+  idle_swept_ = now;
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    if (now - it->second.since < kIdleMaxAge) {
+      ++it;
+      continue;
+    }
+    idle_total_ -= it->second.connections;
+    it = idle_.erase(it);
+  }
+  return room();
 }
 
 void CurlFetcher::CancelAll() { FailAll("cancelled"); }
@@ -569,6 +607,13 @@ void CurlFetcher::Finish(CURL* easy, CURLcode code) {
   if (node.empty()) return;
   Transfer& t = *node.mapped();
   FetchResult& r = t.result;
+  if (t.keeps) {
+    // Counted as open whether or not the server kept it: the budget errs on the safe side.
+    Idle& idle = idle_[t.connection];
+    ++idle.connections;
+    ++idle_total_;
+    idle.since = std::chrono::steady_clock::now();
+  }
   // Each query of a finished handle is checked: a value libcurl could not give stays at its
   // neutral default (no status, no redirect, zero times) instead of being read uninitialised.
   long status = 0;

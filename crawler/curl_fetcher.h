@@ -69,7 +69,11 @@ std::string DnsCacheKey(const std::string& url);
 
 class CurlFetcher final : public Fetcher {
  public:
-  explicit CurlFetcher(boost::asio::io_context& io);
+  // Connections left open after a transfer, for the next request to their host (at most).
+  static constexpr size_t kMaxIdleConnections = 256;
+
+  explicit CurlFetcher(boost::asio::io_context& io,
+                       size_t max_idle_connections = kMaxIdleConnections);
   ~CurlFetcher() override;
   CurlFetcher(const CurlFetcher&) = delete;
   CurlFetcher& operator=(const CurlFetcher&) = delete;
@@ -124,6 +128,26 @@ class CurlFetcher final : public Fetcher {
   // never expire by themselves here; the fetcher drops a host's once it is kDnsMaxAge old.
   // One entry per host name fetched (address literals have none).
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> resolved_;
+  // The connections left open ("host:port" -> how many, and since when the last one was),
+  // and their sum. libcurl 7.88 closes the oldest idle connection when its cache is full
+  // (Curl_conncache_extract_oldest) and leaves that host's empty bundle in the cache, and
+  // every such eviction walks every bundle: on a pass over thousands of hosts each finished
+  // transfer walked thousands of bundles (90 % of the loop thread at 30,000 hosts). So the
+  // cache is never full: a transfer keeps its connection only when its request says
+  // keep_alive and fewer than max_idle_ connections are open or in use (the others are
+  // closed at their end, CURLOPT_FORBID_REUSE, which removes their bundle), and libcurl's
+  // own cap is far above that (CURLMOPT_MAXCONNECTS).
+  struct Idle {
+    size_t connections = 0;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::unordered_map<std::string, Idle> idle_;
+  size_t idle_total_ = 0;
+  size_t max_idle_;
+  std::chrono::steady_clock::time_point idle_swept_;
+  // Whether a transfer may keep its connection: room under max_idle_ for it (after a sweep
+  // of the entries older than kIdleMaxAge, at most once a second, when there is none).
+  bool IdleRoom(std::chrono::steady_clock::time_point now);
   uint64_t next_generation_ = 1;
   // Asio handlers hold a weak_ptr to this token: after destruction they find it expired and
   // return without touching the fetcher.

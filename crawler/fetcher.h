@@ -50,6 +50,10 @@ struct FetchRequest {
   // Names pinned to addresses, libcurl's CURLOPT_RESOLVE entries ("gov.test:80:127.0.0.1"):
   // [global] resolve of the sources file. The pinned address is still checked.
   std::vector<std::string> resolve;
+  // Whether the connection may stay open after this transfer, for the next request to the
+  // host: the crawler says so when it will ask the host again within seconds. The fetcher
+  // keeps a bounded number open (CurlFetcher: max_idle_connections) and closes the others.
+  bool keep_alive = true;
 };
 
 // Whether the URL's path (query left out) ends in the extension of a document the parser

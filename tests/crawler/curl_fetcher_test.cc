@@ -4,9 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include "tests/crawler/test_http_server.h"
 
@@ -260,6 +268,142 @@ TEST_F(CurlFetcherTest, AnOptionLibcurlRefusesFailsTheTransferNamingIt) {
   EXPECT_EQ(r.status, 0);
   EXPECT_TRUE(server_.requests().empty());
   EXPECT_EQ(fetcher_->in_flight(), 0u);
+}
+
+// An HTTP/1.1 server that keeps connections open (TestHttpServer closes every one): it
+// answers every GET with "ok" and records, per connection, the requests it served and
+// whether the client closed it.
+class KeepAliveServer {
+ public:
+  struct Connection {
+    int requests = 0;
+    bool closed_by_client = false;
+  };
+
+  KeepAliveServer() : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    accept_thread_ = std::thread([this] {
+      for (;;) {
+        auto socket = std::make_shared<boost::asio::ip::tcp::socket>(io_);
+        boost::system::error_code ec;
+        acceptor_.accept(*socket, ec);
+        if (ec || stopped_) return;
+        std::lock_guard<std::mutex> lock(mu_);
+        size_t index = connections_.size();
+        connections_.emplace_back();
+        sockets_.push_back(socket);
+        threads_.emplace_back([this, socket, index] { Serve(*socket, index); });
+      }
+    });
+  }
+  ~KeepAliveServer() {
+    stopped_ = true;
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::socket wake(io_);
+    wake.connect(acceptor_.local_endpoint(), ec);
+    accept_thread_.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& s : sockets_) s->shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    }
+    for (auto& t : threads_) t.join();
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + path;
+  }
+  std::vector<Connection> connections() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return connections_;
+  }
+  // Waits until the client closed `n` connections (at most 5 s).
+  bool WaitClosed(size_t n) const {
+    for (int i = 0; i < 500; ++i) {
+      size_t closed = 0;
+      for (const auto& c : connections()) closed += c.closed_by_client;
+      if (closed >= n) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
+ private:
+  void Serve(boost::asio::ip::tcp::socket& socket, size_t index) {
+    boost::asio::streambuf in;
+    for (;;) {
+      boost::system::error_code ec;
+      size_t n = boost::asio::read_until(socket, in, "\r\n\r\n", ec);
+      if (ec) {
+        std::lock_guard<std::mutex> lock(mu_);
+        connections_[index].closed_by_client = ec == boost::asio::error::eof && !stopped_;
+        return;
+      }
+      in.consume(n);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++connections_[index].requests;
+      }
+      static const std::string kResponse = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      boost::asio::write(socket, boost::asio::buffer(kResponse), ec);
+      if (ec) return;
+    }
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> stopped_{false};
+  std::thread accept_thread_;
+  mutable std::mutex mu_;
+  std::vector<Connection> connections_;
+  std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(CurlFetcherTest, KeepsAConnectionOnlyWhenItsRequestSaysTheHostComesBack) {
+  KeepAliveServer server;
+  auto get = [&](bool keep_alive) {
+    FetchRequest r = FetchRequestFor(SourceSettings{}, server.Url("/x"));
+    r.keep_alive = keep_alive;
+    FetchResult res = FetchOne(std::move(r));
+    EXPECT_EQ(res.status, 200) << res.error_message;
+  };
+  // Given a request whose host comes back, then one whose host does not, then another;
+  get(true);
+  get(false);
+  get(true);
+  // Then the second reused the first's connection and closed it; the third opened one and
+  // left it open for the next request. (Before, every connection stayed open up to
+  // libcurl's cap, and its evictions walked every host's entry: CurlFetcher::idle_.)
+  ASSERT_TRUE(server.WaitClosed(1)) << "the client closed no connection";
+  std::this_thread::sleep_for(100ms);
+  auto c = server.connections();
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].requests, 2);
+  EXPECT_TRUE(c[0].closed_by_client);
+  EXPECT_EQ(c[1].requests, 1);
+  EXPECT_FALSE(c[1].closed_by_client);
+}
+
+TEST_F(CurlFetcherTest, LeavesAtMostMaxIdleConnectionsOpen) {
+  fetcher_ = std::make_unique<CurlFetcher>(io_, 2);
+  std::vector<std::unique_ptr<KeepAliveServer>> servers;
+  for (int i = 0; i < 4; ++i) servers.push_back(std::make_unique<KeepAliveServer>());
+  auto get = [&](KeepAliveServer& server) {
+    FetchRequest r = FetchRequestFor(SourceSettings{}, server.Url("/x"));
+    r.keep_alive = true;
+    FetchResult res = FetchOne(std::move(r));
+    EXPECT_EQ(res.status, 200) << res.error_message;
+  };
+  // Given four hosts that each will be asked again, and room for two idle connections;
+  for (auto& s : servers) get(*s);
+  // Then the first two connections stay open, the last two are closed at their end;
+  ASSERT_TRUE(servers[2]->WaitClosed(1) && servers[3]->WaitClosed(1))
+      << "a connection over the budget was left open";
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(servers[0]->connections().at(0).closed_by_client);
+  EXPECT_FALSE(servers[1]->connections().at(0).closed_by_client);
+  // And the first host's next request takes its open connection.
+  get(*servers[0]);
+  ASSERT_EQ(servers[0]->connections().size(), 1u);
+  EXPECT_EQ(servers[0]->connections().at(0).requests, 2);
 }
 
 TEST_F(CurlFetcherTest, SetsUpWithoutError) { EXPECT_TRUE(fetcher_->init_status().ok()); }
