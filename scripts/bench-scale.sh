@@ -12,7 +12,7 @@
 #
 #   scripts/bench-scale.sh            # sources and pages, 3 runs per point (about 13 minutes)
 #   scripts/bench-scale.sh sources    # one series; extra options go to bench_crawl.py
-#   scripts/bench-scale.sh national   # the national pass (about an hour; 300 and 3,000 hosts
+#   scripts/bench-scale.sh national   # the national pass (about 20 minutes; 300 and 3,000 hosts
 #                                     # alone: --national-hosts 300,3000, about 6 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
